@@ -1,0 +1,296 @@
+/** The subcommands. Each parses its options, calls the library, and prints a table or JSON/CSV. */
+import { Command } from 'commander';
+import { resolve, relative, dirname, join, basename } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { activation } from '../hermite/activation.ts';
+import { hermiteCoefficients, pairExponent, multivariateHermite, lowestDegreePerDirection } from '../hermite/hermite.ts';
+import { Expr } from '../symbolic/expr.ts';
+import { deriveFile, type Derivation } from '../pipeline.ts';
+import { writeFileAtomic, writeFilesAtomic, copyTree } from '../io/files.ts';
+import { katexDistDir, page, documentBody } from '../report/html.ts';
+import { usageError, failure } from '../errors.ts';
+import { runIntegration, trajectoryCsv } from './integrate.ts';
+import { defaultOverlaps, readOverlapsFile, parseAssignments, numberValue, DEFAULT_M0 } from '../numeric/setup.ts';
+import { num, table, sampleRows } from './format.ts';
+import type { Trajectory } from '../numeric/trajectory.ts';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+
+export function registerCommands(program: Command): void {
+  program
+    .command('hermite')
+    .description('Hermite coefficients c_k = E[f He_k]/k!, E[f′²] and the information exponent of an activation')
+    .argument('<expr>', 'activation in z (e.g. "tanh(z)"), or a polynomial target in nu1..nuk')
+    .option('--order <K>', 'highest coefficient', '8')
+    .option('--target <g>', 'a target activation in z: also report the pair exponent (first k with c_k(σ)c_k(g) ≠ 0)')
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nExamples:\n  $ hermode hermite "erf(z/sqrt(2))" --order 7\n  $ hermode hermite "relu(z)" --target "He3(z)/sqrt(6)"\n  $ hermode hermite "nu1 + nu1*nu2" --json')
+    .action((expr: string, o: { order: string; target?: string; json?: boolean }) => hermiteCommand(expr, o));
+
+  program
+    .command('derive')
+    .description('derive the overlap ODEs of derivation files and write generated/X.ts and generated/X.tex')
+    .argument('<files...>', 'derivation files (derivations/X.yaml)')
+    .option('--out-dir <dir>', 'where to write', 'generated')
+    .option('--expectations <backend>', 'override the file: auto | closed | wick | hermite:K | quadrature:N')
+    .option('--check', 'write nothing; exit 1 if the files in --out-dir differ from a fresh derivation')
+    .addHelpText('after', '\nExamples:\n  $ hermode derive derivations/saad-solla-erf.yaml\n  $ hermode derive derivations/*.yaml --check')
+    .action((files: string[], o: { outDir: string; expectations?: string; check?: boolean }) => deriveCommand(files, o));
+
+  program
+    .command('latex')
+    .description('the derived equations as LaTeX on stdout, or a standalone KaTeX-rendered HTML page')
+    .argument('<file>', 'derivation file')
+    .option('--html <file>', 'write an HTML page (KaTeX CSS and fonts are copied beside it, so it renders offline)')
+    .addHelpText('after', '\nExamples:\n  $ hermode latex derivations/relu-committee.yaml > relu.tex\n  $ hermode latex derivations/relu-committee.yaml --html out/relu.html')
+    .action((file: string, o: { html?: string }) => latexCommand(file, o));
+
+  program
+    .command('integrate')
+    .description('integrate the overlap ODEs (odex, dense output) and print the trajectory')
+    .argument('<file>', 'derivation file')
+    .option('--set <name=value>', 'parameter (eta_bar, kappa, Delta, a_j, P_r_t; Saad–Solla files also eta, eta_v); repeatable', collect)
+    .option('--tau <T>', 'final time τ = γ·steps')
+    .option('--alpha <A>', 'final time as samples/d (α = τ/η̄), instead of --tau')
+    .option('--points <N>', 'grid points', '61')
+    .option('--log-grid', 'log-spaced grid (plus τ = 0)')
+    .option('--init <file>', 'initial overlaps, JSON {"Q": [[..]], "M": [[..]], "P": [[..]], "a": [..]}')
+    .option('--seed <S>', 'seed of the default initial M', '1')
+    .option('--m0 <x>', 'standard deviation of the default initial M_jr', String(DEFAULT_M0))
+    .option('--rtol <x>', 'relative tolerance', '1e-9')
+    .option('--atol <x>', 'absolute tolerance', '1e-11')
+    .option('--expectations <backend>', 'override the file: auto | closed | wick | hermite:K | quadrature:N')
+    .option('--json', 'print the trajectory as JSON')
+    .option('--csv', 'print the trajectory as CSV')
+    .option('--out <file>', 'also write the trajectory (JSON, or CSV when the name ends in .csv)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ hermode integrate derivations/saad-solla-erf.yaml --set eta_bar=1 --tau 60\n  $ hermode integrate derivations/he3-single-index.yaml --set eta_bar=0.01 --tau 200 --log-grid --json\n\nDefault start: Q = I, M_jr ~ N(0, m0²) from --seed, P = I, a from the derivation.',
+    )
+    .action((file: string, o: IntegrateOpts) => integrateCommand(file, o));
+
+  program
+    .command('example')
+    .description('the flagship example: derive the Saad–Solla erf committee, integrate it, print a table, write the LaTeX and an HTML page')
+    .option('--out-dir <dir>', 'where to write the HTML page', 'out/example')
+    .action((o: { outDir: string }) => exampleCommand(o));
+}
+
+// ---------- hermite ----------
+
+function hermiteCommand(text: string, o: { order: string; target?: string; json?: boolean }): void {
+  const order = Number(o.order);
+  if (!Number.isInteger(order) || order < 0 || order > 30) throw usageError('must be an integer between 0 and 30', { field: '--order', value: o.order });
+  const nuVars = (text.match(/\bnu(\d+)\b/g) ?? []).map((s) => Number(s.slice(2)));
+  if (nuVars.length && !/\bz\b/.test(text)) {
+    const k = Math.max(...nuVars);
+    const vars = Array.from({ length: k }, (_, r) => `nu${r + 1}`);
+    const expr = Expr.parse(text, vars, { field: 'expression' });
+    const poly = expr.toPoly();
+    if (!poly) throw usageError('multivariate expansions need a polynomial in nu1..nuk', { field: 'expression', value: text });
+    const terms = multivariateHermite(poly);
+    const lowest = lowestDegreePerDirection(terms, k);
+    if (o.json) {
+      out(JSON.stringify({ expression: text, variables: vars, terms, lowestDegreePerDirection: lowest }, null, 2));
+      return;
+    }
+    out(`${text} = Σ c_α Π He_{α_r}(ν_r)   (probabilists' Hermite; exact)`);
+    out(table(['term', 'c_α', 'exact'], terms.map((t) => [t.alpha.map((a, r) => (a ? `He${a}(nu${r + 1})` : '')).filter(Boolean).join('·') || '1', t.coefficient, t.exact]), ['l', 'r', 'l']));
+    out(`lowest degree per direction: ${lowest.map((l, r) => `nu${r + 1}: ${l ?? '—'}`).join(', ')}`);
+    return;
+  }
+  const act = activation(text, { field: 'expression' });
+  const rep = hermiteCoefficients(act, order);
+  let pair: number | null | undefined;
+  let targetRep: ReturnType<typeof hermiteCoefficients> | undefined;
+  if (o.target) {
+    targetRep = hermiteCoefficients(activation(o.target, { field: '--target' }), order);
+    pair = pairExponent(rep, targetRep);
+  }
+  const warnings: string[] = [];
+  if (o.target && pair === null) warnings.push(`no k ≤ ${order} has c_k(σ) c_k(g) ≠ 0: the student gets no drift toward this target (infinite pair exponent)`);
+  else if (o.target && targetRep && pair != null && targetRep.informationExponent != null && pair > targetRep.informationExponent)
+    warnings.push(`the pair exponent ${pair} exceeds the target's information exponent ${targetRep.informationExponent}: the student misses the target's leading Hermite component`);
+  if (o.json) {
+    out(
+      JSON.stringify(
+        {
+          expression: text,
+          family: act.family.kind,
+          method: rep.method,
+          accuracy: rep.accuracy,
+          coefficients: rep.coefficients,
+          ...(rep.exact ? { exact: rep.exact } : {}),
+          meanSquare: rep.meanSquare,
+          derivativeSquare: rep.derivativeSquare,
+          informationExponent: rep.informationExponent,
+          ...(o.target ? { target: o.target, targetCoefficients: targetRep?.coefficients, targetInformationExponent: targetRep?.informationExponent, pairExponent: pair } : {}),
+          warnings,
+        },
+        null,
+        2,
+      ),
+    );
+    return;
+  }
+  out(`f(z) = ${text}   [${act.family.kind}; coefficients ${rep.method}${rep.method === 'quadrature' ? `, estimated error ${rep.accuracy.toExponential(1)}` : ''}]`);
+  out(`c_k = E[f(x) He_k(x)]/k!, x ~ N(0,1), probabilists' Hermite`);
+  const rows = rep.coefficients.map((c, k) => [String(k), c, ...(rep.exact ? [rep.exact[k]] : []), ...(targetRep ? [targetRep.coefficients[k]] : [])]);
+  out(table(['k', 'c_k', ...(rep.exact ? ['exact'] : []), ...(targetRep ? ['c_k(g)'] : [])], rows, ['r', 'r', 'l', 'r']));
+  out(`E[f²] = ${num(rep.meanSquare, 8)}   E[f′²] = ${num(rep.derivativeSquare, 8)}`);
+  out(`information exponent: ${rep.informationExponent ?? `none up to order ${order}`}`);
+  if (o.target) out(`pair exponent with g = ${o.target}: ${pair ?? `none up to order ${order}`}`);
+  for (const w of warnings) out(`warning: ${w}`);
+}
+
+// ---------- derive ----------
+
+function deriveCommand(files: string[], o: { outDir: string; expectations?: string; check?: boolean }): void {
+  const results: { d: Derivation; ts: string; tex: string; ms: number }[] = [];
+  for (const file of files) {
+    const t0 = performance.now();
+    const d = deriveFile(file, o.expectations);
+    results.push({ d, ts: join(o.outDir, `${d.model.name}.ts`), tex: join(o.outDir, `${d.model.name}.tex`), ms: performance.now() - t0 });
+  }
+  if (o.check) {
+    const stale = results.filter((r) => !existsSync(r.ts) || readFileSync(r.ts, 'utf8') !== r.d.ts || !existsSync(r.tex) || readFileSync(r.tex, 'utf8') !== r.d.tex);
+    for (const r of results) out(`${stale.includes(r) ? 'stale' : 'ok   '}  ${r.ts}`);
+    if (stale.length) throw failure(`${stale.length} generated file pair(s) out of date; run: npx hermode derive ${stale.map((r) => r.d.model.spec.file).join(' ')}`);
+    return;
+  }
+  writeFilesAtomic(results.flatMap((r) => [{ path: r.ts, content: r.d.ts }, { path: r.tex, content: r.d.tex }]));
+  out(
+    table(
+      ['derivation', 'p', 'k', 'loss', 'dynamics', 'expectations', 'ms', 'wrote'],
+      results.map((r) => [r.d.model.name, r.d.model.p, r.d.model.k, r.d.model.loss, r.d.model.dynamics, r.d.plan.label, r.ms.toFixed(0), `${r.ts}, ${basename(r.tex)}`]),
+      ['l', 'r', 'r', 'l', 'l', 'l', 'r', 'l'],
+    ),
+  );
+  for (const r of results) for (const n of r.d.plan.notes) out(`note (${r.d.model.name}): ${n}`);
+}
+
+// ---------- latex ----------
+
+function latexCommand(file: string, o: { html?: string }): void {
+  const d = deriveFile(file);
+  if (!o.html) {
+    out(d.tex);
+    return;
+  }
+  writeHtmlDocument(d, o.html);
+  out(`wrote ${o.html} (KaTeX CSS and fonts in ${join(dirname(o.html), 'katex')})`);
+}
+
+function writeHtmlDocument(d: Derivation, path: string): void {
+  const html = page(d.doc.title, documentBody(d.doc));
+  copyTree(katexDistDir(), join(dirname(path), 'katex'));
+  writeFileAtomic(path, html);
+}
+
+// ---------- integrate ----------
+
+interface IntegrateOpts {
+  set?: string[];
+  tau?: string;
+  alpha?: string;
+  points: string;
+  logGrid?: boolean;
+  init?: string;
+  seed: string;
+  m0: string;
+  rtol: string;
+  atol: string;
+  expectations?: string;
+  json?: boolean;
+  csv?: boolean;
+  out?: string;
+}
+
+export function integrateFromOptions(file: string, o: IntegrateOpts): { d: Derivation; traj: Trajectory } {
+  const d = deriveFile(file, o.expectations);
+  const sets = parseAssignments(o.set);
+  if (o.tau !== undefined && o.alpha !== undefined) throw usageError('give --tau or --alpha, not both', { field: '--alpha' });
+  const seed = numberValue(o.seed, '--seed');
+  const init = o.init ? readOverlapsFile(o.init, d.model) : defaultOverlaps(d.model, seed, numberValue(o.m0, '--m0'));
+  const initSource = o.init ? `file ${o.init}` : `default: Q = I, M_jr ~ N(0, ${o.m0}²) seed ${seed}, P = I`;
+  let tauEnd: number;
+  if (o.alpha !== undefined) {
+    const alpha = numberValue(o.alpha, '--alpha');
+    const etaText = sets.eta_bar ?? sets.eta;
+    const eta = etaText !== undefined ? numberValue(etaText, '--set eta_bar') : d.layout.defaultParams[d.layout.etaBar];
+    if (!(eta > 0)) throw usageError('--alpha needs η̄ > 0', { field: '--alpha' });
+    tauEnd = alpha * eta;
+  } else tauEnd = numberValue(o.tau ?? '10', '--tau');
+  const traj = runIntegration(d, {
+    tauEnd,
+    points: numberValue(o.points, '--points'),
+    logGrid: !!o.logGrid,
+    init,
+    initSource,
+    sets,
+    rtol: numberValue(o.rtol, '--rtol'),
+    atol: numberValue(o.atol, '--atol'),
+  });
+  return { d, traj };
+}
+
+function integrateCommand(file: string, o: IntegrateOpts): void {
+  if (o.json && o.csv) throw usageError('give --json or --csv, not both', { field: '--csv' });
+  const { traj } = integrateFromOptions(file, o);
+  if (traj.status !== 'completed') {
+    // nothing printed as a result: the message names where and why
+    throw failure(`integration stopped: ${traj.message} (params ${JSON.stringify(traj.meta.params)})`, { file });
+  }
+  if (o.out) writeFileAtomic(o.out, o.out.endsWith('.csv') ? trajectoryCsv(traj) : JSON.stringify(traj, null, 1) + '\n');
+  if (o.json) out(JSON.stringify(traj));
+  else if (o.csv) out(trajectoryCsv(traj));
+  else printTrajectory(traj);
+  if (o.out && !o.json && !o.csv) out(`wrote ${o.out}`);
+}
+
+export function printTrajectory(traj: Trajectory): void {
+  const m = traj.meta as any;
+  out(`${m.name}: ${m.expectations}; ${m.dynamics} SGD, ${m.loss} loss, p = ${m.p}, k = ${m.k}`);
+  out(`convention: canonical (file: ${m.fileConvention}); time τ = γ·steps, α = samples/d = τ/η̄; params ${Object.entries(m.params).map(([k, v]) => `${k}=${num(v as number)}`).join(' ')}`);
+  const p = m.p as number;
+  const k = m.k as number;
+  const cols: { name: string; get: (i: number) => number }[] = [];
+  for (let j = 0; j < p; j++) for (let r = 0; r < k; r++) cols.push({ name: `M${j + 1}${r + 1}`, get: (i) => traj.M[i][j][r] });
+  for (let j = 0; j < p; j++) for (let l = j; l < p; l++) cols.push({ name: `Q${j + 1}${l + 1}`, get: (i) => traj.Q[i][j][l] });
+  if (m.params.kappa !== undefined) for (let j = 0; j < p; j++) cols.push({ name: `a${j + 1}`, get: (i) => traj.a[i][j] });
+  const shown = cols.slice(0, 10);
+  const rows = sampleRows(traj.tau.length, 16).map((i) => [traj.tau[i], ...(traj.alpha ? [traj.alpha[i]] : []), traj.risk[i], ...shown.map((c) => c.get(i))]);
+  out(table(['τ', ...(traj.alpha ? ['α'] : []), 'risk ε', ...shown.map((c) => c.name)], rows));
+  if (cols.length > shown.length) out(`(${cols.length - shown.length} more columns: use --json or --csv)`);
+  const it = m.integrator;
+  out(`odex: ${it.accepted} steps (${it.rejected} rejected), ${it.evaluations} RHS evaluations, ${it.wallMs.toFixed(1)} ms, rtol ${it.rtol}`);
+}
+
+// ---------- example ----------
+
+function exampleCommand(o: { outDir: string }): void {
+  const file = 'derivations/saad-solla-erf.yaml';
+  if (!existsSync(file)) throw usageError('run the example from the hermode checkout', { file });
+  out('hermode example: the Saad–Solla erf soft committee (p = k = 2), plain SGD, MSE\n');
+  out(`1. derive ${file}`);
+  deriveCommand([file], { outDir: 'generated' });
+  out(`\n2. integrate from a random start at d = 1000 (Q = I, M_jr ~ N(0, 1/1000)), η̄ = 1, τ ∈ [0, 400]`);
+  const { d, traj } = integrateFromOptions(file, {
+    set: ['eta_bar=1'],
+    tau: '400',
+    points: '401',
+    seed: '1',
+    m0: String(DEFAULT_M0),
+    rtol: '1e-9',
+    atol: '1e-11',
+  });
+  if (traj.status !== 'completed') throw failure(traj.message ?? traj.status);
+  printTrajectory(traj);
+  const html = join(o.outDir, 'saad-solla-erf.html');
+  writeHtmlDocument(d, html);
+  writeFileAtomic(join(o.outDir, 'trajectory.json'), JSON.stringify(traj, null, 1) + '\n');
+  out(`\n3. equations: generated/saad-solla-erf.tex (LaTeX), ${html} (KaTeX, offline); trajectory: ${join(o.outDir, 'trajectory.json')}`);
+  void resolve;
+  void relative;
+}

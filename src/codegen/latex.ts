@@ -1,0 +1,195 @@
+/**
+ * The derived equations as a document: a list of prose and display equations that prints as a
+ * standalone LaTeX file (generated/X.tex) and as KaTeX-rendered HTML. Constants stay exact where the
+ * expectation stage knows them (rationals, surds, 2/π in the erf closed forms).
+ */
+import type { Model } from '../spec/model.ts';
+import type { ExpectationPlan, Template } from '../gaussian/plan.ts';
+import { covNames } from '../gaussian/wick.ts';
+import { polyToTex } from './polyprint.ts';
+import { ERF_TEX, RELU_TEX } from '../gaussian/closed.ts';
+import { fmt17 } from '../symbolic/coef.ts';
+import { header } from './typescript.ts';
+
+export type Block = { kind: 'text'; text: string } | { kind: 'heading'; text: string } | { kind: 'equation'; tex: string };
+
+export interface TexDocument {
+  title: string;
+  blocks: Block[];
+}
+
+const txt = (text: string): Block => ({ kind: 'text', text });
+const eq = (tex: string): Block => ({ kind: 'equation', tex });
+const h = (text: string): Block => ({ kind: 'heading', text });
+
+export function equationsDocument(model: Model, plan: ExpectationPlan): TexDocument {
+  const { p, k } = model;
+  const mse = model.loss === 'mse';
+  const norm = model.dynamics !== 'plain';
+  const blocks: Block[] = [];
+  const sigma = model.student.expr.toTex();
+  blocks.push(h('Model'));
+  blocks.push(
+    txt(
+      `Two-layer student with p = ${p} hidden units trained by online ${model.dynamics} SGD on Gaussian inputs z ~ N(0, I_d), ` +
+        `${mse ? 'mean-squared error' : 'correlation'} loss, label-noise variance Δ. Canonical convention: λ_j = w_j·z, ν_r = w*_r·z, ` +
+        `η̄ = γd/n_b, τ = γ·steps, samples = τd/η̄.`,
+    ),
+  );
+  blocks.push(eq(`f(z)=\\frac{1}{p}\\sum_{j=1}^{p}a_j\\,\\sigma(\\lambda_j),\\qquad \\sigma(z)=${sigma}`));
+  if (model.target.kind === 'committee') {
+    const w = model.target.weights;
+    const unit = w.every((x) => x === 1);
+    blocks.push(
+      eq(
+        `y=\\frac{1}{k}\\sum_{r=1}^{k}${unit ? '' : 'w_r\\,'}g(\\nu_r)+\\sqrt{\\Delta}\\,\\xi,\\qquad g(z)=${model.target.g.expr.toTex()},\\qquad k=${k}` +
+          (unit ? '' : `,\\quad w=(${w.map(fmt17).join(',')})`),
+      ),
+    );
+  } else {
+    blocks.push(eq(`y=g^*(\\nu)+\\sqrt{\\Delta}\\,\\xi,\\qquad g^*(\\nu)=${model.target.expr.toTex()},\\qquad k=${k}`));
+  }
+  blocks.push(
+    txt(
+      `Overlaps Q = WWᵀ, M = WW*ᵀ, P = W*W*ᵀ; the local fields (λ, ν) are Gaussian with covariance Ω = [[Q, M], [Mᵀ, P]]. ` +
+        `Expectations: ${plan.label}.`,
+    ),
+  );
+  blocks.push(h('Overlap equations'));
+  const r = norm ? ' - r_j M_{jr}' : '';
+  const rq = norm ? ' - (r_j + r_l)\\,Q_{jl}' : '';
+  blocks.push(eq(`\\frac{dM_{jr}}{d\\tau} = \\frac{a_j}{p}\\,A_{jr}${r}`));
+  blocks.push(eq(`\\frac{dQ_{jl}}{d\\tau} = \\frac{a_j B_{jl} + a_l B_{lj}}{p} + \\bar\\eta\\,\\frac{a_j a_l}{p^2}\\,V_{jl}${rq}`));
+  if (norm) blocks.push(eq(`r_j = \\frac{a_j}{p} B_{jj} + \\frac{\\bar\\eta}{2}\\Big(\\frac{a_j}{p}\\Big)^2 V_{jj}`));
+  if (model.trainSecondLayer) blocks.push(eq(`\\frac{da_j}{d\\tau} = \\frac{\\kappa}{p}\\,S_j`));
+  const T = plan.templates;
+  const stud = mse ? ' - \\sum_{s=1}^{p}\\frac{a_s}{p}' : '';
+  if (model.target.kind === 'committee') {
+    const wk = '\\sum_{t=1}^{k}\\frac{w_t}{k}';
+    if (plan.backend === 'quadrature') blocks.push(...definitionsByExpectation(mse));
+    else {
+      blocks.push(eq(`A_{jr} = ${wk}\\,I_3^{g}(\\lambda_j,\\nu_r,\\nu_t)${mse ? `${stud}\\,I_3^{\\sigma}(\\lambda_j,\\nu_r,\\lambda_s)` : ''}`));
+      blocks.push(eq(`B_{jl} = ${wk}\\,I_3^{g}(\\lambda_j,\\lambda_l,\\nu_t)${mse ? `${stud}\\,I_3^{\\sigma}(\\lambda_j,\\lambda_l,\\lambda_s)` : ''}`));
+      blocks.push(
+        eq(
+          `V_{jl} = \\sum_{t,u}\\frac{w_t w_u}{k^2} I_4^{gg}(\\lambda_j,\\lambda_l,\\nu_t,\\nu_u)` +
+            (mse
+              ? ` - 2\\sum_{s,t}\\frac{a_s w_t}{pk} I_4^{\\sigma g}(\\lambda_j,\\lambda_l,\\lambda_s,\\nu_t) + \\sum_{s,s'}\\frac{a_s a_{s'}}{p^2} I_4^{\\sigma\\sigma}(\\lambda_j,\\lambda_l,\\lambda_s,\\lambda_{s'})`
+              : '') +
+            ` + \\Delta\\,J_2(\\lambda_j,\\lambda_l)`,
+        ),
+      );
+      if (model.trainSecondLayer) blocks.push(eq(`S_j = ${wk}\\,I_2^{\\sigma g}(\\lambda_j,\\nu_t)${stud}\\,I_2^{\\sigma\\sigma}(\\lambda_j,\\lambda_s)`));
+      blocks.push(
+        eq(
+          `\\varepsilon = \\frac12\\Big[\\Delta + \\sum_{t,u}\\frac{w_t w_u}{k^2} I_2^{gg}(\\nu_t,\\nu_u) - 2\\sum_{j,t}\\frac{a_j w_t}{pk} I_2^{\\sigma g}(\\lambda_j,\\nu_t) + \\sum_{j,l}\\frac{a_j a_l}{p^2} I_2^{\\sigma\\sigma}(\\lambda_j,\\lambda_l)\\Big]`,
+        ),
+      );
+    }
+  } else if (plan.backend === 'quadrature') blocks.push(...definitionsByExpectation(mse));
+  else {
+    blocks.push(eq(`A_{jr} = T_3(\\lambda_j,\\nu_r;\\nu)${mse ? `${stud}\\,I_3^{\\sigma}(\\lambda_j,\\nu_r,\\lambda_s)` : ''}`));
+    blocks.push(eq(`B_{jl} = T_3(\\lambda_j,\\lambda_l;\\nu)${mse ? `${stud}\\,I_3^{\\sigma}(\\lambda_j,\\lambda_l,\\lambda_s)` : ''}`));
+    blocks.push(
+      eq(
+        `V_{jl} = T_{4g}(\\lambda_j,\\lambda_l;\\nu)` +
+          (mse
+            ? ` - 2\\sum_s\\frac{a_s}{p}T_{4s}(\\lambda_j,\\lambda_l,\\lambda_s;\\nu) + \\sum_{s,s'}\\frac{a_s a_{s'}}{p^2}I_4^{\\sigma\\sigma}(\\lambda_j,\\lambda_l,\\lambda_s,\\lambda_{s'})`
+            : '') +
+          ` + \\Delta\\,J_2(\\lambda_j,\\lambda_l)`,
+      ),
+    );
+    if (model.trainSecondLayer) blocks.push(eq(`S_j = T_S(\\lambda_j;\\nu)${stud}\\,I_2^{\\sigma\\sigma}(\\lambda_j,\\lambda_s)`));
+    blocks.push(eq(`\\varepsilon = \\frac12\\Big[\\Delta + T_0(\\nu) - 2\\sum_j\\frac{a_j}{p}T_S(\\lambda_j;\\nu) + \\sum_{j,l}\\frac{a_j a_l}{p^2}I_2^{\\sigma\\sigma}(\\lambda_j,\\lambda_l)\\Big]`));
+  }
+  if (Object.keys(T).length) {
+    blocks.push(h('Expectations'));
+    blocks.push(
+      txt(
+        'Each function takes the covariance C of its arguments (u₁, u₂, …), read from Ω; coincident arguments are allowed.' +
+          (plan.backend === 'closed-erf'
+            ? ' Closed forms for g(x) = erf(x/√2) (Saad & Solla); scaled members A·erf(bx) use C_ij → s_i s_j C_ij, s = √2 b.'
+            : plan.backend === 'closed-relu'
+              ? ' Closed forms for ReLU with θ = ReLU′ the step function; four distinct fields need the orthant probability P₄ (Plackett).'
+              : ' Exact polynomials in the covariance entries (Wick/Isserlis).'),
+      ),
+    );
+    if (plan.backend === 'closed-erf') for (const t of ERF_TEX) blocks.push(eq(t));
+    if (plan.backend === 'closed-relu') for (const t of RELU_TEX) blocks.push(eq(t));
+    for (const t of Object.values(T)) blocks.push(eq(templateTex(t)));
+  }
+  if (plan.notes.length) {
+    blocks.push(h('Notes'));
+    for (const n of plan.notes) blocks.push(txt(n));
+  }
+  return { title: `hermode: ${model.name}`, blocks };
+}
+
+function definitionsByExpectation(mse: boolean): Block[] {
+  const e = mse ? '(y - f)' : 'y';
+  return [
+    eq(`A_{jr} = \\mathbb{E}[\\sigma'(\\lambda_j)\\,\\nu_r\\,${e}],\\quad B_{jl} = \\mathbb{E}[\\sigma'(\\lambda_j)\\,\\lambda_l\\,${e}],\\quad V_{jl} = \\mathbb{E}[\\sigma'(\\lambda_j)\\sigma'(\\lambda_l)\\,${e}^2] + \\Delta\\,\\mathbb{E}[\\sigma'(\\lambda_j)\\sigma'(\\lambda_l)]`),
+    eq(`S_j = \\mathbb{E}[\\sigma(\\lambda_j)\\,${e}],\\qquad \\varepsilon = \\tfrac12\\,\\mathbb{E}[(y-f)^2] + \\tfrac{\\Delta}{2}`),
+  ];
+}
+
+function texName(name: string): string {
+  const m = /^(I2|I3|I4|J2|T0|TS|T3|T4g|T4s)(.*)$/.exec(name);
+  if (!m) return name;
+  const sup = m[2]
+    .split('')
+    .map((c) => (c === 's' ? '\\sigma' : c))
+    .join('');
+  const base: Record<string, string> = { I2: 'I_2', I3: 'I_3', I4: 'I_4', J2: 'J_2', T0: 'T_0', TS: 'T_S', T3: 'T_3', T4g: 'T_{4g}', T4s: 'T_{4s}' };
+  return sup ? `${base[m[1]]}^{${sup}}` : base[m[1]];
+}
+
+function templateTex(t: Template): string {
+  const name = texName(t.name);
+  const def = t.tex;
+  const impl = t.impl;
+  if (impl.kind === 'poly') {
+    const vars = covNames(t.slots, 'C_{').map((v) => v.replace(/^C_\{(\d)(\d)$/, 'C_{$1$2}'));
+    const body = polyToTex(impl.poly, vars);
+    return `${name} = ${def} = ${breakLong(body)}`;
+  }
+  const factor = impl.factor === 1 ? '' : `${fmt17(impl.factor)}\\,`;
+  const scaled = impl.kind === 'erf' && impl.scales.some((s) => s !== 1) ? `\\big|_{C_{ij}\\to s_i s_j C_{ij},\\ s=(${impl.scales.map(fmt17).join(',')})}` : '';
+  const base = impl.kind === 'erf' ? `I_${impl.fn.slice(1)}` : `${impl.fn === 'J2' ? 'J_2' : 'I_' + impl.fn.slice(1)}^{\\mathrm{ReLU}}`;
+  const baseName = impl.kind === 'erf' && impl.fn === 'J2' ? 'J_2' : base;
+  return `${name} = ${def} = ${factor}${baseName}(C)${scaled}`;
+}
+
+/** Splits a long sum into lines of an aligned block so it stays readable. */
+function breakLong(body: string): string {
+  const terms = body.split(/ (?=[+-] )/);
+  if (terms.length <= 6) return body;
+  const lines: string[] = [];
+  for (let i = 0; i < terms.length; i += 5) lines.push(terms.slice(i, i + 5).join(' '));
+  return `\\begin{aligned}[t]&${lines.join('\\\\&')}\\end{aligned}`;
+}
+
+export function documentToTex(doc: TexDocument, model: Model, plan: ExpectationPlan): string {
+  const out: string[] = [header(model, plan, 'tex')];
+  out.push('\\documentclass{article}');
+  out.push('\\usepackage{amsmath,amssymb}');
+  out.push('\\usepackage[margin=2cm]{geometry}');
+  out.push('\\allowdisplaybreaks');
+  out.push('\\begin{document}');
+  out.push(`\\section*{${escapeTex(doc.title)}}`);
+  for (const b of doc.blocks) {
+    if (b.kind === 'heading') out.push(`\\subsection*{${escapeTex(b.text)}}`);
+    else if (b.kind === 'text') out.push(escapeTex(b.text) + '\n');
+    else out.push(`\\begin{equation*}\n${b.tex}\n\\end{equation*}`);
+  }
+  out.push('\\end{document}');
+  return out.join('\n') + '\n';
+}
+
+function escapeTex(s: string): string {
+  return s
+    .replace(/\\/g, '\\textbackslash{}')
+    .replace(/([#$%&_{}])/g, '\\$1')
+    .replace(/~/g, '\\textasciitilde{}')
+    .replace(/\^/g, '\\textasciicircum{}');
+}

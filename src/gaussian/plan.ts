@@ -1,0 +1,242 @@
+/**
+ * The expectation stage (THEORY §3): which backend evaluates the Gaussian expectations of a model,
+ * and the list of "templates" — the 2-, 3- and 4-point functions over generic slots whose
+ * covariance entries the right-hand side fills in from Ω = [[Q, M], [Mᵀ, P]]:
+ *
+ *   committee target:  I2^{fh} = E[f(u1) h(u2)],  J2 = E[σ′(u1) σ′(u2)],
+ *                      I3^{h} = E[σ′(u1) u2 h(u3)],  I4^{h1h2} = E[σ′(u1) σ′(u2) h1(u3) h2(u4)];
+ *   general target g*: T0 = E[g*(ν)²], TS = E[σ(u1) g*(ν)], T3 = E[σ′(u1) u2 g*(ν)],
+ *                      T4g = E[σ′(u1) σ′(u2) g*(ν)²], T4s = E[σ′(u1) σ′(u2) σ(u3) g*(ν)].
+ *
+ * Backends: `wick` (exact polynomials for polynomial σ, g — holds for singular covariances, so
+ * coincident fields need no special case), `closed` (erf and ReLU families, §3.3), `hermite:K` (each
+ * non-polynomial function replaced by its order-K Hermite truncation, then Wick) and `quadrature:N`
+ * (tensor Gauss–Hermite over all p + k fields in one pass, §3.4). `auto` picks the most exact one.
+ */
+import type { Model } from '../spec/model.ts';
+import type { Activation } from '../hermite/activation.ts';
+import { WickEngine } from './wick.ts';
+import { Poly } from '../symbolic/poly.ts';
+import { Coef } from '../symbolic/coef.ts';
+import { hermiteCoefficients, hermitePolynomial } from '../hermite/hermite.ts';
+import { usageError } from '../errors.ts';
+
+export type BackendKind = 'wick' | 'closed-erf' | 'closed-relu' | 'hermite' | 'quadrature';
+
+/** How one template is evaluated. */
+export type TemplateImpl =
+  | { kind: 'poly'; poly: Poly }
+  | { kind: 'erf'; fn: 'I2' | 'J2' | 'I3' | 'I4'; scales: number[]; factor: number }
+  | { kind: 'relu'; fn: 'I2' | 'J2' | 'I3' | 'I4'; factor: number };
+
+export interface Template {
+  /** function name in generated code, e.g. `I4_sg`. */
+  name: string;
+  /** number of slots; arguments are the n(n+1)/2 covariance entries, upper triangle row-major. */
+  slots: number;
+  /** the definition, as LaTeX. */
+  tex: string;
+  impl: TemplateImpl;
+}
+
+export interface ExpectationPlan {
+  backend: BackendKind;
+  /** human-readable description, e.g. "closed forms (erf)". */
+  label: string;
+  /** templates by role (committee: I2ss, I2sg, I2gg, J2, I3s, I3g, I4ss, I4sg, I4gg; general: …). */
+  templates: Record<string, Template>;
+  /** quadrature nodes per field. */
+  nodes?: number;
+  /** Hermite truncation order. */
+  order?: number;
+  notes: string[];
+}
+
+const LOSS_TERMS = (m: Model) => m.loss === 'mse';
+
+/** Chooses and builds the backend named by the spec (or the best one for `auto`). */
+export function planExpectations(model: Model, request = model.spec.expectations): ExpectationPlan {
+  const where = { file: model.spec.file, field: 'expectations', value: request };
+  const sigma = model.student;
+  const t = model.target;
+  const polyStudent = sigma.family.kind === 'polynomial';
+  const polyTarget = t.kind === 'committee' ? t.g.family.kind === 'polynomial' : !!t.poly;
+  const erfPair = t.kind === 'committee' && sigma.family.kind === 'erf' && t.g.family.kind === 'erf';
+  const reluPair = t.kind === 'committee' && sigma.family.kind === 'relu' && t.g.family.kind === 'relu';
+  let kind: BackendKind;
+  let nodes: number | undefined;
+  let order: number | undefined;
+  if (request === 'auto') {
+    if (polyStudent && polyTarget) kind = 'wick';
+    else if (erfPair) kind = 'closed-erf';
+    else if (reluPair) kind = 'closed-relu';
+    else kind = 'quadrature';
+  } else if (request === 'wick') {
+    if (!(polyStudent && polyTarget)) throw usageError('wick needs a polynomial activation and a polynomial target', where);
+    kind = 'wick';
+  } else if (request === 'closed') {
+    if (erfPair) kind = 'closed-erf';
+    else if (reluPair) kind = 'closed-relu';
+    else throw usageError('closed forms exist for erf–erf and ReLU–ReLU committees only', where);
+  } else if (request.startsWith('hermite:')) {
+    kind = 'hermite';
+    order = Number(request.slice(8));
+    if (order < 1 || order > 20) throw usageError('Hermite order must be between 1 and 20', where);
+    if (t.kind === 'general' && !t.poly) throw usageError('hermite:K needs a polynomial general target (use quadrature)', where);
+  } else {
+    kind = 'quadrature';
+    nodes = Number(request.slice(11));
+    if (nodes < 2 || nodes > 200) throw usageError('quadrature nodes must be between 2 and 200', where);
+  }
+  if (kind === 'quadrature') return quadraturePlan(model, nodes);
+  return templatePlan(model, kind, order);
+}
+
+/** Default nodes per field for tensor quadrature: about 2·10⁵ nodes before pruning. */
+export function defaultQuadratureNodes(fields: number): number {
+  return Math.max(6, Math.min(80, Math.floor(Math.pow(2e5, 1 / fields))));
+}
+
+function quadraturePlan(model: Model, nodes?: number): ExpectationPlan {
+  const n = model.p + model.k;
+  const N = nodes ?? defaultQuadratureNodes(n);
+  return {
+    backend: 'quadrature',
+    label: `tensor Gauss–Hermite quadrature, ${N} nodes per field (${n} fields)`,
+    templates: {},
+    nodes: N,
+    notes: [
+      'quadrature is exact for polynomials of degree ≤ 2N−1 in each field and converges slowly for kinks; hermode reports the change against a coarser rule',
+    ],
+  };
+}
+
+/** Polynomial standing in for an activation under the wick / hermite backends. */
+function asPolynomial(act: Activation, kind: BackendKind, order?: number): Poly {
+  if (act.family.kind === 'polynomial') return act.family.poly;
+  if (kind !== 'hermite') throw new Error('not a polynomial');
+  const c = hermiteCoefficients(act, order as number).coefficients;
+  let p = Poly.zero(1);
+  for (let n = 0; n < c.length; n++) if (c[n] !== 0) p = p.add(hermitePolynomial(n).scale(Coef.float(c[n])));
+  return p;
+}
+
+function templatePlan(model: Model, kind: BackendKind, order?: number): ExpectationPlan {
+  const sigma = model.student;
+  const target = model.target;
+  const templates: Record<string, Template> = {};
+  const notes: string[] = [];
+  const mse = LOSS_TERMS(model);
+
+  if (kind === 'closed-erf' || kind === 'closed-relu') {
+    const g = (target as Extract<typeof target, { kind: 'committee' }>).g;
+    const fam = kind === 'closed-erf' ? 'erf' : 'relu';
+    // scale of each function: erf: σ(z) = A g(s z), σ′(z) = A s g′(s z) with s = √2 b; ReLU: s·relu
+    const sc = (act: Activation) => {
+      if (act.family.kind === 'erf') return { A: snap(act.family.A), s: snap(Math.SQRT2 * act.family.b) };
+      if (act.family.kind === 'relu') return { A: snap(act.family.s), s: 1 };
+      throw new Error('unreachable');
+    };
+    const S = sc(sigma);
+    const G = sc(g);
+    const fn = (h: 's' | 'g') => (h === 's' ? S : G);
+    const make = (name: string, f: 'I2' | 'J2' | 'I3' | 'I4', hs: ('s' | 'g' | 'd' | 'u')[], tex: string): Template => {
+      // hs: per slot, which function sits there: s = σ, g = g, d = σ′, u = the bare field
+      const scales = hs.map((h) => (h === 'u' ? 1 : h === 'd' ? S.s : fn(h).s));
+      let factor = 1;
+      for (const h of hs) {
+        if (h === 's' || h === 'g') factor *= fn(h).A;
+        if (h === 'd') factor *= fam === 'erf' ? S.A * S.s : S.A;
+      }
+      const impl: TemplateImpl = fam === 'erf' ? { kind: 'erf', fn: f, scales, factor } : { kind: 'relu', fn: f, factor };
+      return { name, slots: hs.length, tex, impl };
+    };
+    addCommittee(templates, mse, model.trainSecondLayer, make);
+    return { backend: kind, label: `closed forms (${fam})`, templates, notes };
+  }
+
+  // wick / hermite: polynomials in the slots
+  const sp = asPolynomial(sigma, kind, order);
+  const dsp = sp.derivative(0);
+  if (kind === 'hermite') {
+    const rep = hermiteCoefficients(sigma, 30);
+    const tail = rep.coefficients.slice((order as number) + 1).reduce((s, c, i) => s + c * c * factorialNum(i + (order as number) + 1), 0);
+    notes.push(`student truncated at Hermite order ${order}: ‖σ − σ_K‖² ≈ ${tail.toExponential(2)} (L²(N(0,1)))`);
+    notes.push('the truncation is an L²(N(0,1)) approximation: accurate while field variances stay near 1 (spherical dynamics)');
+  }
+  const engines = new Map<number, WickEngine>();
+  const expect = (n: number, F: Poly) => {
+    let e = engines.get(n);
+    if (!e) engines.set(n, (e = new WickEngine(n)));
+    return e.expectation(F);
+  };
+  const at = (p: Poly, n: number, slot: number) => p.embed(n, [slot]);
+  const lin = (n: number, slot: number) => Poly.variable(n, slot);
+
+  if (target.kind === 'committee') {
+    const gp = asPolynomial(target.g, kind, order);
+    if (kind === 'hermite' && target.g.family.kind !== 'polynomial') notes.push(`target truncated at Hermite order ${order}`);
+    const poly = { s: sp, g: gp, d: dsp } as const;
+    const make = (name: string, _f: string, hs: ('s' | 'g' | 'd' | 'u')[], tex: string): Template => {
+      const n = hs.length;
+      let F = Poly.constant(n, Coef.one);
+      hs.forEach((h, i) => (F = F.mul(h === 'u' ? lin(n, i) : at(poly[h], n, i))));
+      return { name, slots: n, tex, impl: { kind: 'poly', poly: expect(n, F) } };
+    };
+    addCommittee(templates, mse, model.trainSecondLayer, make);
+  } else {
+    const k = model.k;
+    const gstar = target.poly as Poly;
+    const gAt = (n: number, off: number) => gstar.embed(n, Array.from({ length: k }, (_, r) => off + r));
+    const mk = (name: string, n: number, F: Poly, tex: string): Template => ({ name, slots: n, tex, impl: { kind: 'poly', poly: expect(n, F) } });
+    const nu = `g^*(\\nu)`;
+    templates.T0 = mk('T0', k, gAt(k, 0).mul(gAt(k, 0)), `\\mathbb{E}[${nu}^2]`);
+    templates.TS = mk('TS', 1 + k, at(sp, 1 + k, 0).mul(gAt(1 + k, 1)), `\\mathbb{E}[\\sigma(u_1)\\,${nu}]`);
+    templates.T3 = mk('T3', 2 + k, at(dsp, 2 + k, 0).mul(lin(2 + k, 1)).mul(gAt(2 + k, 2)), `\\mathbb{E}[\\sigma'(u_1)\\,u_2\\,${nu}]`);
+    const g2 = gAt(2 + k, 2);
+    templates.T4g = mk('T4g', 2 + k, at(dsp, 2 + k, 0).mul(at(dsp, 2 + k, 1)).mul(g2.mul(g2)), `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)\\,${nu}^2]`);
+    templates.J2 = mk('J2', 2, at(dsp, 2, 0).mul(at(dsp, 2, 1)), `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)]`);
+    templates.I2ss = mk('I2ss', 2, at(sp, 2, 0).mul(at(sp, 2, 1)), `\\mathbb{E}[\\sigma(u_1)\\sigma(u_2)]`);
+    if (mse) {
+      templates.T4s = mk('T4s', 3 + k, at(dsp, 3 + k, 0).mul(at(dsp, 3 + k, 1)).mul(at(sp, 3 + k, 2)).mul(gAt(3 + k, 3)), `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)\\sigma(u_3)\\,${nu}]`);
+      templates.I3s = mk('I3s', 3, at(dsp, 3, 0).mul(lin(3, 1)).mul(at(sp, 3, 2)), `\\mathbb{E}[\\sigma'(u_1)\\,u_2\\,\\sigma(u_3)]`);
+      templates.I4ss = mk('I4ss', 4, at(dsp, 4, 0).mul(at(dsp, 4, 1)).mul(at(sp, 4, 2)).mul(at(sp, 4, 3)), `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)\\sigma(u_3)\\sigma(u_4)]`);
+    }
+  }
+  const label = kind === 'wick' ? 'exact polynomials (Wick)' : `Hermite truncation at order ${order}, then Wick`;
+  return { backend: kind, label, templates, order, notes };
+}
+
+type Maker = (name: string, f: 'I2' | 'J2' | 'I3' | 'I4', hs: ('s' | 'g' | 'd' | 'u')[], tex: string) => Template;
+
+/** The committee templates a model needs (MSE adds the student–student terms). */
+function addCommittee(out: Record<string, Template>, mse: boolean, trained: boolean, make: Maker): void {
+  const F = { s: '\\sigma', g: 'g' } as const;
+  const I2 = (a: 's' | 'g', b: 's' | 'g') => make(`I2${a}${b}`, 'I2', [a, b], `\\mathbb{E}[${F[a]}(u_1)\\,${F[b]}(u_2)]`);
+  const I3 = (h: 's' | 'g') => make(`I3${h}`, 'I3', ['d', 'u', h], `\\mathbb{E}[\\sigma'(u_1)\\,u_2\\,${F[h]}(u_3)]`);
+  const I4 = (a: 's' | 'g', b: 's' | 'g') =>
+    make(`I4${a}${b}`, 'I4', ['d', 'd', a, b], `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)\\,${F[a]}(u_3)\\,${F[b]}(u_4)]`);
+  out.I2ss = I2('s', 's');
+  out.I2sg = I2('s', 'g');
+  out.I2gg = I2('g', 'g');
+  out.J2 = make('J2', 'J2', ['d', 'd'], `\\mathbb{E}[\\sigma'(u_1)\\,\\sigma'(u_2)]`);
+  out.I3g = I3('g');
+  out.I4gg = I4('g', 'g');
+  if (mse) {
+    out.I3s = I3('s');
+    out.I4sg = I4('s', 'g');
+    out.I4ss = I4('s', 's');
+  }
+  void trained;
+}
+
+function snap(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x - r) < 1e-12 * Math.max(1, Math.abs(x)) ? r : x;
+}
+
+function factorialNum(n: number): number {
+  let r = 1;
+  for (let i = 2; i <= n; i++) r *= i;
+  return r;
+}

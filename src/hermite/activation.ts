@@ -1,0 +1,99 @@
+/**
+ * What kind of scalar function an activation is, which decides how its Gaussian expectations are
+ * computed: an exact polynomial (Wick), a member of a family with closed forms — A·erf(b z) or
+ * s·ReLU(z) — recognised from its values whatever way the user wrote it, or a general function
+ * (Hermite series / quadrature). Also the well-posedness checks: real-valued on ℝ and with finite
+ * Gaussian moments up to the fourth power the expectations need.
+ */
+import { Expr } from '../symbolic/expr.ts';
+import type { Poly } from '../symbolic/poly.ts';
+import { usageError, type ErrorWhere } from '../errors.ts';
+
+export type Family =
+  | { kind: 'polynomial'; poly: Poly }
+  | { kind: 'erf'; A: number; b: number }
+  | { kind: 'relu'; s: number }
+  | { kind: 'general' };
+
+export interface Activation {
+  expr: Expr;
+  /** σ as a plain function. */
+  f: (x: number) => number;
+  /** σ′. */
+  df: (x: number) => number;
+  dexpr: Expr;
+  family: Family;
+}
+
+/** Parses, validates and classifies a one-variable activation in `z`. */
+export function activation(text: string, where: ErrorWhere = {}): Activation {
+  const expr = Expr.parse(text, ['z'], where);
+  const f = expr.compile();
+  const dexpr = expr.derivative('z');
+  const df = dexpr.compile();
+  checkWellPosed(f, text, where);
+  checkWellPosed(df, text, where, 'its derivative ');
+  return { expr, f: (x) => f(x), df: (x) => df(x), dexpr, family: classify(expr, f) };
+}
+
+export function classify(expr: Expr, f: (x: number) => number = expr.compile()): Family {
+  const poly = expr.toPoly();
+  if (poly) return { kind: 'polynomial', poly };
+  const probe = [-3.1, -1.7, -0.9, -0.35, -0.05, 0.05, 0.4, 0.8, 1.3, 2.2, 2.9, 4.4];
+  // s·ReLU(z)
+  const s = f(1);
+  if (s !== 0 && Number.isFinite(s) && probe.every((z) => Math.abs(f(z) - s * Math.max(z, 0)) <= 1e-12 * Math.abs(s) * (1 + Math.abs(z))))
+    return { kind: 'relu', s };
+  // A·erf(b z): f(1)/f(1/2) = erf(b)/erf(b/2) decreases from 2 (b → 0) to 1 (b → ∞)
+  const f1 = f(1);
+  const fh = f(0.5);
+  if (fh !== 0 && Number.isFinite(f1) && Number.isFinite(fh)) {
+    const r = f1 / fh;
+    if (r > 1 && r < 2) {
+      let lo = Math.log(1e-4);
+      let hi = Math.log(1e4);
+      for (let i = 0; i < 200; i++) {
+        const mid = 0.5 * (lo + hi);
+        const b = Math.exp(mid);
+        const rm = erfNum(b) / erfNum(b / 2);
+        if (rm > r) lo = mid;
+        else hi = mid;
+      }
+      const b = Math.exp(0.5 * (lo + hi));
+      const A = f1 / erfNum(b);
+      if (probe.every((z) => Math.abs(f(z) - A * erfNum(b * z)) <= 1e-11 * Math.abs(A)))
+        return { kind: 'erf', A, b };
+    }
+  }
+  return { kind: 'general' };
+}
+
+/**
+ * Refuses functions that are not real-valued on ℝ or whose Gaussian moments up to E[f⁴] diverge
+ * (e.g. exp(z²)): checks values on a grid and the growth 4 log|f(z)| − z²/2 at |z| = 20, 25, 30.
+ */
+export function checkWellPosed(f: (x: number) => number, text: string, where: ErrorWhere, what = ''): void {
+  for (let i = -200; i <= 200; i++) {
+    const z = i / 20;
+    const v = f(z);
+    if (Number.isNaN(v)) throw usageError(`${what}is not real-valued at z = ${z}`, { ...where, value: text });
+  }
+  for (const z of [20, 25, 30, -20, -25, -30]) {
+    const v = Math.abs(f(z));
+    if (Number.isNaN(v)) throw usageError(`${what}is not real-valued at z = ${z}`, { ...where, value: text });
+    if (!Number.isFinite(v) || 4 * Math.log(v) - (z * z) / 2 > -20)
+      throw usageError(`${what}grows too fast: its Gaussian moments diverge (|f(${z})| = ${v.toExponential(3)})`, {
+        ...where,
+        value: text,
+      });
+  }
+}
+
+/** erf for classification (double precision; the same algorithm as the generated helper). */
+export function erfNum(x: number): number {
+  return erfImpl(x);
+}
+
+import { HELPERS } from '../symbolic/functions.ts';
+import { stripTypes } from '../symbolic/expr.ts';
+const erfImpl = new Function(`${stripTypes(HELPERS.erf)}; return erf;`)() as (x: number) => number;

@@ -1,0 +1,241 @@
+/**
+ * The Hermite stage (THEORY §3.2). Probabilists' Hermite polynomials He_n with exact coefficients;
+ * the coefficients c_k = E[f He_k]/k! = E[f^{(k)}]/k! of an activation — exactly for polynomials,
+ * in closed form for A·erf(bz) and s·ReLU(z), by composite Gauss–Legendre quadrature (with an error
+ * estimate) otherwise; information exponents of a function and of a student–target pair; the
+ * multivariate Hermite expansion of polynomial targets g*(ν).
+ */
+import { Coef } from '../symbolic/coef.ts';
+import { Poly } from '../symbolic/poly.ts';
+import { Rational, factorial } from '../symbolic/rational.ts';
+import { normalExpectation } from '../gaussian/quadrature.ts';
+import type { Activation } from './activation.ts';
+
+/** He_n as a polynomial in one variable. */
+export function hermitePolynomial(n: number): Poly {
+  let h0 = Poly.constant(1, Coef.one);
+  if (n === 0) return h0;
+  const x = Poly.variable(1, 0);
+  let h1 = x;
+  for (let m = 1; m < n; m++) {
+    const h2 = x.mul(h1).sub(h0.scale(Coef.int(m)));
+    h0 = h1;
+    h1 = h2;
+  }
+  return h1;
+}
+
+/**
+ * x^m = Σ_j m!/(j!(m−2j)! 2^j) He_{m−2j}(x): the Hermite coefficients of a monomial.
+ * Returns [degree, coefficient] pairs.
+ */
+export function monomialToHermite(m: number): [number, Rational][] {
+  const out: [number, Rational][] = [];
+  for (let j = 0; 2 * j <= m; j++) {
+    out.push([m - 2 * j, Rational.of(factorial(m), factorial(j) * factorial(m - 2 * j) * 2n ** BigInt(j))]);
+  }
+  return out;
+}
+
+/** Exact Hermite coefficients c_0..c_deg of a univariate polynomial. */
+export function polynomialHermite(poly: Poly): Coef[] {
+  const deg = Math.max(0, poly.totalDegree());
+  const c: Coef[] = new Array(deg + 1).fill(Coef.zero);
+  for (const t of poly.terms()) {
+    for (const [k, r] of monomialToHermite(t.exps[0])) c[k] = c[k].add(t.c.scale(r));
+  }
+  return c;
+}
+
+/** E[p(x)] for x ~ N(0,1), exactly: E[x^{2m}] = (2m−1)!!. */
+export function gaussianMean1(poly: Poly): Coef {
+  let s = Coef.zero;
+  for (const t of poly.terms()) {
+    const m = t.exps[0];
+    if (m % 2) continue;
+    let df = 1n;
+    for (let i = m - 1; i > 1; i -= 2) df *= BigInt(i);
+    s = s.add(t.c.scale(Rational.of(df)));
+  }
+  return s;
+}
+
+export type CoefficientMethod = 'exact' | 'closed-form' | 'quadrature';
+
+export interface HermiteReport {
+  coefficients: number[];
+  /** exact coefficients as text (polynomials only). */
+  exact?: string[];
+  method: CoefficientMethod;
+  /** estimated absolute error of each coefficient (0 for exact and closed forms). */
+  accuracy: number;
+  /** E[f'(x)²]. */
+  derivativeSquare: number;
+  /** E[f(x)²]. */
+  meanSquare: number;
+  /** smallest k ≥ 1 with c_k ≠ 0, null when none up to the order computed. */
+  informationExponent: number | null;
+}
+
+/** Threshold below which a quadrature coefficient counts as zero. */
+const ZERO_TOL = 1e-10;
+
+export function hermiteCoefficients(act: Activation, order: number): HermiteReport {
+  const fam = act.family;
+  if (fam.kind === 'polynomial') {
+    const exact = polynomialHermite(fam.poly);
+    const all = Array.from({ length: order + 1 }, (_, k) => exact[k] ?? Coef.zero);
+    const dpoly = fam.poly.derivative(0);
+    return {
+      coefficients: all.map((c) => c.toNumber()),
+      exact: all.map((c) => c.toString()),
+      method: 'exact',
+      accuracy: 0,
+      derivativeSquare: gaussianMean1(dpoly.mul(dpoly)).toNumber(),
+      meanSquare: gaussianMean1(fam.poly.mul(fam.poly)).toNumber(),
+      informationExponent: firstNonZero(all.map((c) => (c.isZero() ? 0 : 1)), 0),
+    };
+  }
+  let coefficients: number[];
+  let method: CoefficientMethod = 'closed-form';
+  let accuracy = 0;
+  if (fam.kind === 'erf') coefficients = erfCoefficients(fam.A, fam.b, order);
+  else if (fam.kind === 'relu') coefficients = reluCoefficients(fam.s, order);
+  else {
+    method = 'quadrature';
+    const fine = quadratureCoefficients(act.f, order, 24);
+    const coarse = quadratureCoefficients(act.f, order, 16);
+    coefficients = fine;
+    accuracy = Math.max(1e-16, ...fine.map((c, k) => Math.abs(c - coarse[k])));
+  }
+  const derivativeSquare =
+    fam.kind === 'erf'
+      ? (fam.A * fam.A * 4 * fam.b * fam.b) / Math.PI / Math.sqrt(1 + 4 * fam.b * fam.b)
+      : fam.kind === 'relu'
+        ? (fam.s * fam.s) / 2
+        : normalExpectation((x) => act.df(x) ** 2, 24);
+  const meanSquare = normalExpectation((x) => act.f(x) ** 2, 24);
+  const tol = Math.max(ZERO_TOL, 10 * accuracy);
+  return {
+    coefficients,
+    method,
+    accuracy,
+    derivativeSquare,
+    meanSquare,
+    informationExponent: firstNonZero(coefficients, tol),
+  };
+}
+
+function firstNonZero(c: number[], tol: number): number | null {
+  for (let k = 1; k < c.length; k++) if (Math.abs(c[k]) > tol) return k;
+  return null;
+}
+
+/**
+ * A·erf(bz): c_k = 0 for even k; for k = 2m+1, since f′ = (2Ab/√π) e^{−b²z²} and
+ * E[e^{−a z²} He_{2m}(z)] = (−1)^m (2m−1)!! (2a)^m / (1+2a)^{m+1/2},
+ * c_k = (2Ab/√π) (−1)^m (2m−1)!! (2b²)^m / ((1+2b²)^{m+1/2} k!).
+ */
+export function erfCoefficients(A: number, b: number, order: number): number[] {
+  const c = new Array(order + 1).fill(0);
+  const a2 = 2 * b * b;
+  for (let k = 1; k <= order; k += 2) {
+    const m = (k - 1) / 2;
+    let dfact = 1;
+    for (let i = 2 * m - 1; i > 1; i -= 2) dfact *= i;
+    c[k] = (((2 * A * b) / Math.sqrt(Math.PI)) * (-1) ** m * dfact * a2 ** m) / ((1 + a2) ** (m + 0.5) * factNum(k));
+  }
+  return c;
+}
+
+/** s·ReLU: c_0 = s/√(2π), c_1 = s/2, even k ≥ 2: s(−1)^{k/2−1}(k−3)!!/(k!√(2π)), odd k ≥ 3: 0. */
+export function reluCoefficients(s: number, order: number): number[] {
+  const c = new Array(order + 1).fill(0);
+  const r2pi = Math.sqrt(2 * Math.PI);
+  c[0] = s / r2pi;
+  if (order >= 1) c[1] = s / 2;
+  for (let k = 2; k <= order; k += 2) {
+    let dfact = 1;
+    for (let i = k - 3; i > 1; i -= 2) dfact *= i;
+    c[k] = (s * (-1) ** (k / 2 - 1) * dfact) / (factNum(k) * r2pi);
+  }
+  return c;
+}
+
+/** c_k = E[f(x) He_k(x)]/k! by composite Gauss–Legendre with `nodes` points per panel. */
+export function quadratureCoefficients(f: (x: number) => number, order: number, nodes: number): number[] {
+  const out: number[] = [];
+  for (let k = 0; k <= order; k++) out.push(normalExpectation((x) => f(x) * heNum(k, x), nodes) / factNum(k));
+  return out;
+}
+
+/** He_k(x) numerically by the recurrence. */
+export function heNum(k: number, x: number): number {
+  if (k === 0) return 1;
+  let h0 = 1;
+  let h1 = x;
+  for (let m = 1; m < k; m++) {
+    const h2 = x * h1 - m * h0;
+    h0 = h1;
+    h1 = h2;
+  }
+  return h1;
+}
+
+export function factNum(k: number): number {
+  let r = 1;
+  for (let i = 2; i <= k; i++) r *= i;
+  return r;
+}
+
+/** Information exponent of a student–target pair: first k ≥ 1 with c_k(σ) c_k(g) ≠ 0. */
+export function pairExponent(a: HermiteReport, b: HermiteReport): number | null {
+  const n = Math.min(a.coefficients.length, b.coefficients.length);
+  const ta = Math.max(ZERO_TOL, 10 * a.accuracy);
+  const tb = Math.max(ZERO_TOL, 10 * b.accuracy);
+  for (let k = 1; k < n; k++) if (Math.abs(a.coefficients[k]) > ta && Math.abs(b.coefficients[k]) > tb) return k;
+  return null;
+}
+
+export interface MultiHermiteTerm {
+  /** degrees α_r of He_{α_r}(ν_r). */
+  alpha: number[];
+  coefficient: number;
+  exact: string;
+}
+
+/**
+ * Multivariate Hermite expansion g*(ν) = Σ_α c_α Π_r He_{α_r}(ν_r) of a polynomial target, exact.
+ * Terms in canonical order (total degree descending).
+ */
+export function multivariateHermite(poly: Poly): MultiHermiteTerm[] {
+  let out = Poly.zero(poly.nv); // exponents now mean Hermite degrees
+  for (const t of poly.terms()) {
+    let partial: { alpha: number[]; c: Coef }[] = [{ alpha: [], c: t.c }];
+    for (let r = 0; r < poly.nv; r++) {
+      const next: typeof partial = [];
+      for (const p of partial)
+        for (const [k, q] of monomialToHermite(t.exps[r])) next.push({ alpha: [...p.alpha, k], c: p.c.scale(q) });
+      partial = next;
+    }
+    for (const p of partial) out = out.add(Poly.fromTerms(poly.nv, [{ exps: p.alpha, c: p.c }]));
+  }
+  return out.terms().map((t) => ({ alpha: t.exps, coefficient: t.c.toNumber(), exact: t.c.toString() }));
+}
+
+/**
+ * For each direction r, the lowest total Hermite degree |α| among the terms that involve ν_r
+ * (α_r ≥ 1); null when ν_r does not occur.
+ */
+export function lowestDegreePerDirection(terms: MultiHermiteTerm[], k: number): (number | null)[] {
+  return Array.from({ length: k }, (_, r) => {
+    let best: number | null = null;
+    for (const t of terms) {
+      if (t.alpha[r] >= 1) {
+        const deg = t.alpha.reduce((a, b) => a + b, 0);
+        best = best === null ? deg : Math.min(best, deg);
+      }
+    }
+    return best;
+  });
+}

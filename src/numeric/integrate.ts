@@ -1,0 +1,172 @@
+/**
+ * The numeric stage: integrates a generated right-hand side with odex (Gragg–Bulirsch–Stoer) and
+ * reads the solution on a requested grid from its dense output. Events (e.g. an escape time) are
+ * located by bisection on the dense output between accepted steps. Failure is a value: the result
+ * carries a status (`completed`, `event`, `blow-up`, `not-positive-definite`, `nan`, `max-steps`)
+ * and the trajectory up to the failure.
+ */
+import { Solver, Outcome } from './odex.ts';
+import type { GeneratedModel } from '../codegen/compile.ts';
+import type { Layout } from '../ode/layout.ts';
+import { symmetricEigenvalues } from './linalg.ts';
+import { overlapsOf, omegaOf, type Status } from './trajectory.ts';
+
+export interface EventSpec {
+  name: string;
+  /** event when g(y) crosses zero from below */
+  g: (y: ArrayLike<number>) => number;
+  terminal?: boolean;
+}
+
+export interface IntegrateOptions {
+  grid: number[];
+  rtol?: number;
+  atol?: number;
+  maxSteps?: number;
+  events?: EventSpec[];
+  /** |y_i| above this is a blow-up */
+  blowUp?: number;
+  /** P (k×k) and fixed a, for the positive-semi-definiteness check of Ω */
+  P: number[][];
+  aFixed: number[];
+}
+
+export interface Solution {
+  tau: number[];
+  y: number[][];
+  status: Status;
+  message?: string;
+  events: { name: string; tau: number; y: number[] }[];
+  stats: { steps: number; accepted: number; rejected: number; evaluations: number; wallMs: number };
+}
+
+export function integrateOde(gm: GeneratedModel, L: Layout, y0: number[], params: number[], opts: IntegrateOptions): Solution {
+  const n = y0.length;
+  const grid = opts.grid;
+  const tEnd = grid[grid.length - 1];
+  const solver = new Solver(n);
+  solver.denseOutput = true;
+  solver.relativeTolerance = opts.rtol ?? 1e-9;
+  solver.absoluteTolerance = opts.atol ?? 1e-11;
+  solver.maxSteps = opts.maxSteps ?? 200000;
+  const blowUp = opts.blowUp ?? 1e6;
+  const dy = new Float64Array(n);
+  const f = (t: number, y: number[]) => {
+    gm.rhs(t, y, params, dy);
+    return dy;
+  };
+  const out: Solution = { tau: [], y: [], status: 'completed', events: [], stats: { steps: 0, accepted: 0, rejected: 0, evaluations: 0, wallMs: 0 } };
+  let gi = 0;
+  const evPrev = (opts.events ?? []).map((e) => e.g(y0));
+  let stop = false;
+  const t0 = performance.now();
+  const check = (t: number, y: ArrayLike<number>): boolean => {
+    for (let i = 0; i < n; i++) {
+      if (Number.isNaN(y[i])) {
+        out.status = 'nan';
+        out.message = `the state became NaN at τ = ${fmtT(t)}`;
+        return false;
+      }
+      if (!Number.isFinite(y[i]) || Math.abs(y[i]) > blowUp) {
+        out.status = 'blow-up';
+        out.message = `the overlaps blew up at τ = ${fmtT(t)} (|${L.stateNames[i]}| = ${Math.abs(y[i]).toExponential(3)} > ${blowUp.toExponential(0)})`;
+        return false;
+      }
+    }
+    const o = overlapsOf(y, L, opts.aFixed);
+    const omega = omegaOf(o.M, o.Q, opts.P);
+    const ev = symmetricEigenvalues(omega);
+    const scale = Math.max(1, ...omega.map((r, i) => Math.abs(r[i])));
+    if (ev[0] < -1e-6 * scale) {
+      out.status = 'not-positive-definite';
+      out.message = `Ω = [[Q, M], [Mᵀ, P]] lost positive semi-definiteness at τ = ${fmtT(t)} (smallest eigenvalue ${ev[0].toExponential(3)})`;
+      return false;
+    }
+    return true;
+  };
+  const res = solver.solve(f, grid[0], y0.slice(), tEnd, (nr, xold, x, y, dense) => {
+    if (!check(x, y)) return false;
+    const interp = (t: number) => Array.from({ length: n }, (_, i) => (t === x ? y[i] : (dense as (c: number, x: number) => number)(i, t)));
+    // events: sign change of g from below between xold and x
+    if (opts.events && nr > 1) {
+      for (let e = 0; e < opts.events.length; e++) {
+        const ev = opts.events[e];
+        const gNew = ev.g(y);
+        if (evPrev[e] < 0 && gNew >= 0) {
+          let lo = xold;
+          let hi = x;
+          for (let it = 0; it < 80 && hi - lo > 1e-13 * Math.max(1, Math.abs(hi)); it++) {
+            const mid = 0.5 * (lo + hi);
+            if (ev.g(interp(mid)) < 0) lo = mid;
+            else hi = mid;
+          }
+          out.events.push({ name: ev.name, tau: hi, y: interp(hi) });
+          if (ev.terminal) stop = true;
+        }
+        evPrev[e] = gNew;
+      }
+    }
+    const limit = stop ? out.events[out.events.length - 1].tau : x;
+    while (gi < grid.length && grid[gi] <= limit + 1e-12 * Math.max(1, Math.abs(limit))) {
+      const t = grid[gi];
+      out.tau.push(t);
+      out.y.push(nr === 1 ? y.slice() : interp(Math.min(t, x)));
+      gi++;
+    }
+    if (stop) {
+      out.status = 'event';
+      return false;
+    }
+  });
+  out.stats = { steps: res.nStep, accepted: res.nAccept, rejected: res.nReject, evaluations: res.nEval, wallMs: performance.now() - t0 };
+  if (res.outcome === Outcome.MaxStepsExceeded && out.status === 'completed') {
+    out.status = 'max-steps';
+    out.message = `odex took more than ${solver.maxSteps} steps before τ = ${fmtT(tEnd)}`;
+  }
+  return out;
+}
+
+function fmtT(t: number): string {
+  return Number(t.toPrecision(6)).toString();
+}
+
+/** Classic fixed-step RK4 of the same right-hand side (reference for tests and benchmarks). */
+export function rk4(gm: GeneratedModel, y0: number[], params: number[], tEnd: number, dt: number): number[] {
+  const n = y0.length;
+  let y = Float64Array.from(y0);
+  const k1 = new Float64Array(n);
+  const k2 = new Float64Array(n);
+  const k3 = new Float64Array(n);
+  const k4 = new Float64Array(n);
+  const tmp = new Float64Array(n);
+  const steps = Math.round(tEnd / dt);
+  const h = tEnd / steps;
+  for (let s = 0; s < steps; s++) {
+    const t = s * h;
+    gm.rhs(t, y, params, k1);
+    for (let i = 0; i < n; i++) tmp[i] = y[i] + 0.5 * h * k1[i];
+    gm.rhs(t + 0.5 * h, tmp, params, k2);
+    for (let i = 0; i < n; i++) tmp[i] = y[i] + 0.5 * h * k2[i];
+    gm.rhs(t + 0.5 * h, tmp, params, k3);
+    for (let i = 0; i < n; i++) tmp[i] = y[i] + h * k3[i];
+    gm.rhs(t + h, tmp, params, k4);
+    const next = new Float64Array(n);
+    for (let i = 0; i < n; i++) next[i] = y[i] + (h / 6) * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
+    y = next;
+  }
+  return [...y];
+}
+
+/** Fixed-step Euler (what the classic simulators' ODE codes use), for benchmarks. */
+export function euler(gm: GeneratedModel, y0: number[], params: number[], tEnd: number, dt: number): number[] {
+  const n = y0.length;
+  const y = Float64Array.from(y0);
+  const d = new Float64Array(n);
+  const steps = Math.round(tEnd / dt);
+  const h = tEnd / steps;
+  for (let s = 0; s < steps; s++) {
+    gm.rhs(s * h, y, params, d);
+    for (let i = 0; i < n; i++) y[i] += h * d[i];
+  }
+  return [...y];
+}

@@ -1,0 +1,93 @@
+/**
+ * The state and parameter layout of a model's ODE (THEORY §2.3), shared by code generation, the
+ * numeric stage and the simulators.
+ *
+ * State y: M_{jr} (p×k, row-major), Q_{jl} (j ≤ l), then a_j when the second layer is trained.
+ * Parameters: eta_bar (η̄ = γd/n_b), kappa (second-layer rate ratio, trained only), Delta (label-noise
+ * variance), P_{rt} (r ≤ t, teacher overlaps), then a_j when the second layer is fixed.
+ * Moments (output of `moments`): A (p×k), B (p×p), V (p×p), S (p), risk ε.
+ */
+import type { Model } from '../spec/model.ts';
+
+export interface Layout {
+  p: number;
+  k: number;
+  trained: boolean;
+  stateNames: string[];
+  paramNames: string[];
+  defaultParams: number[];
+  /** offsets into y */
+  M: number;
+  Q: number;
+  a: number;
+  /** offsets into params */
+  etaBar: number;
+  kappa: number;
+  delta: number;
+  P: number;
+  aParam: number;
+  /** offsets into the moments vector */
+  mom: { A: number; B: number; V: number; S: number; risk: number; size: number };
+}
+
+export function layoutOf(model: Model): Layout {
+  const { p, k } = model;
+  const trained = model.trainSecondLayer;
+  const stateNames: string[] = [];
+  for (let j = 1; j <= p; j++) for (let r = 1; r <= k; r++) stateNames.push(`M_${j}_${r}`);
+  for (let j = 1; j <= p; j++) for (let l = j; l <= p; l++) stateNames.push(`Q_${j}_${l}`);
+  if (trained) for (let j = 1; j <= p; j++) stateNames.push(`a_${j}`);
+  const paramNames: string[] = ['eta_bar'];
+  const defaultParams: number[] = [1];
+  if (trained) {
+    paramNames.push('kappa');
+    defaultParams.push(1);
+  }
+  paramNames.push('Delta');
+  defaultParams.push(model.noise);
+  const P = paramNames.length;
+  for (let r = 1; r <= k; r++)
+    for (let t = r; t <= k; t++) {
+      paramNames.push(`P_${r}_${t}`);
+      defaultParams.push(r === t ? 1 : 0);
+    }
+  const aParam = paramNames.length;
+  if (!trained)
+    for (let j = 1; j <= p; j++) {
+      paramNames.push(`a_${j}`);
+      defaultParams.push(model.a0[j - 1]);
+    }
+  const A = 0;
+  const B = p * k;
+  const V = B + p * p;
+  const S = V + p * p;
+  const risk = S + p;
+  return {
+    p,
+    k,
+    trained,
+    stateNames,
+    paramNames,
+    defaultParams,
+    M: 0,
+    Q: p * k,
+    a: p * k + (p * (p + 1)) / 2,
+    etaBar: 0,
+    kappa: trained ? 1 : -1,
+    delta: trained ? 2 : 1,
+    P,
+    aParam: trained ? -1 : aParam,
+    mom: { A, B, V, S, risk, size: risk + 1 },
+  };
+}
+
+/** Index of Q_jl (0-based j ≤ l) inside the Q block. */
+export function qIndex(p: number, j: number, l: number): number {
+  if (j > l) [j, l] = [l, j];
+  return j * p - (j * (j - 1)) / 2 + (l - j);
+}
+
+/** Index of P_rt (0-based r ≤ t) inside the P block. */
+export function pIndex(k: number, r: number, t: number): number {
+  return qIndex(k, r, t);
+}

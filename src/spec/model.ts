@@ -1,0 +1,91 @@
+/**
+ * The model a derivation describes, in the canonical convention (THEORY §1.1): activations parsed
+ * and classified, the target as a committee of one scalar function or a general function of
+ * ν1..νk, second-layer and teacher weights mapped from the file's convention (§1.2).
+ */
+import type { Spec } from './load.ts';
+import { activation, type Activation } from '../hermite/activation.ts';
+import { Expr } from '../symbolic/expr.ts';
+import type { Poly } from '../symbolic/poly.ts';
+import { usageError } from '../errors.ts';
+
+export type Target =
+  | { kind: 'committee'; g: Activation; /** y = (1/k) Σ_r w_r g(ν_r) */ weights: number[] }
+  | { kind: 'general'; expr: Expr; f: (...nu: number[]) => number; poly?: Poly };
+
+export interface Model {
+  spec: Spec;
+  name: string;
+  p: number;
+  k: number;
+  loss: 'mse' | 'correlation';
+  dynamics: 'plain' | 'spherical' | 'projected';
+  convention: 'canonical' | 'saad-solla';
+  noise: number;
+  student: Activation;
+  target: Target;
+  trainSecondLayer: boolean;
+  /** canonical second layer a (f = (1/p) Σ a_j σ(λ_j)). */
+  a0: number[];
+}
+
+export function targetVariables(k: number): string[] {
+  return Array.from({ length: k }, (_, r) => `nu${r + 1}`);
+}
+
+export function buildModel(spec: Spec): Model {
+  const file = spec.file;
+  const p = spec.student.width;
+  const k = spec.teacher.width;
+  const student = activation(spec.student.activation, { file, field: 'student.activation' });
+  const saad = spec.convention === 'saad-solla';
+  // Saad–Solla: f = Σ v_j σ, y = Σ v*_r g → a = p v, w = k v*
+  const init = spec.student.second_layer.init ?? new Array(p).fill(1);
+  const a0 = init.map((v) => (saad ? p * v : v));
+  let target: Target;
+  if (spec.teacher.target === 'committee') {
+    const g = activation(spec.teacher.activation as string, { file, field: 'teacher.activation' });
+    const w = spec.teacher.weights ?? new Array(k).fill(1);
+    target = { kind: 'committee', g, weights: w.map((v) => (saad ? k * v : v)) };
+  } else {
+    const where = { file, field: 'teacher.target' };
+    const vars = targetVariables(k);
+    const expr = Expr.parse(spec.teacher.target, vars, where);
+    const f = expr.compile();
+    checkTargetWellPosed(f, k, spec.teacher.target, where);
+    target = { kind: 'general', expr, f, poly: expr.toPoly() };
+  }
+  return {
+    spec,
+    name: spec.name,
+    p,
+    k,
+    loss: spec.loss,
+    dynamics: spec.dynamics,
+    convention: spec.convention,
+    noise: spec.noise,
+    student,
+    target,
+    trainSecondLayer: spec.student.second_layer.train,
+    a0,
+  };
+}
+
+/** Real-valued on a grid of directions and with finite Gaussian fourth moments (growth test). */
+function checkTargetWellPosed(f: (...x: number[]) => number, k: number, text: string, where: { file: string; field: string }): void {
+  const dirs: number[][] = [];
+  for (let r = 0; r < k; r++) dirs.push(Array.from({ length: k }, (_, t) => (t === r ? 1 : 0)));
+  dirs.push(new Array(k).fill(1 / Math.sqrt(k)));
+  dirs.push(Array.from({ length: k }, (_, t) => (t % 2 ? -1 : 1) / Math.sqrt(k)));
+  for (const d of dirs) {
+    for (let i = -100; i <= 100; i++) {
+      const v = f(...d.map((x) => (x * i) / 10));
+      if (Number.isNaN(v)) throw usageError(`is not real-valued at ν = (${d.map((x) => (x * i) / 10).join(', ')})`, { ...where, value: text });
+    }
+    for (const s of [20, 25, 30]) {
+      const v = Math.abs(f(...d.map((x) => x * s)));
+      if (!Number.isFinite(v) || 4 * Math.log(v) - (s * s) / 2 > -20)
+        throw usageError('grows too fast: its Gaussian moments diverge', { ...where, value: text });
+    }
+  }
+}
