@@ -240,7 +240,8 @@ function integrateCommand(file: string, o: IntegrateOpts): void {
   const { traj } = integrateFromOptions(file, o);
   if (traj.status !== 'completed') {
     // nothing printed as a result: the message names where and why
-    throw failure(`integration stopped: ${traj.message} (params ${JSON.stringify(traj.meta.params)})`, { file });
+    const hint = traj.status === 'blow-up' ? ' — the learning rate is likely above this model’s stability limit (the variance term outgrows the drift); lower eta_bar' : '';
+    throw failure(`integration stopped: ${traj.message}${hint} (params ${JSON.stringify(traj.meta.params)})`, { file });
   }
   if (o.out) writeFileAtomic(o.out, o.out.endsWith('.csv') ? trajectoryCsv(traj) : JSON.stringify(traj, null, 1) + '\n');
   if (o.json) out(JSON.stringify(traj));

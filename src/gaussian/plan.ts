@@ -9,9 +9,12 @@
  *                      T4g = E[σ′(u1) σ′(u2) g*(ν)²], T4s = E[σ′(u1) σ′(u2) σ(u3) g*(ν)].
  *
  * Backends: `wick` (exact polynomials for polynomial σ, g — holds for singular covariances, so
- * coincident fields need no special case), `closed` (erf and ReLU families, §3.3), `hermite:K` (each
- * non-polynomial function replaced by its order-K Hermite truncation, then Wick) and `quadrature:N`
- * (tensor Gauss–Hermite over all p + k fields in one pass, §3.4). `auto` picks the most exact one.
+ * coincident fields need no special case), `closed` (erf and ReLU families, §3.3), `quadrature:N`
+ * (tensor Gauss–Hermite over all p + k fields in one pass, §3.4), and `hermite:K`: the exact ODE of
+ * the model whose non-polynomial functions are replaced by their order-K Hermite truncations
+ * Σ_{n≤K} c_n He_n (Wick on the truncation). The truncated model is a model in its own right (how
+ * much of the dynamics the first K Hermite components carry); as an approximation of the original it
+ * converges slowly (the L² tail of erf decays like K^{-3/2}), so `auto` never picks it.
  */
 import type { Model } from '../spec/model.ts';
 import type { Activation } from '../hermite/activation.ts';
@@ -81,7 +84,7 @@ export function planExpectations(model: Model, request = model.spec.expectations
   } else if (request.startsWith('hermite:')) {
     kind = 'hermite';
     order = Number(request.slice(8));
-    if (order < 1 || order > 20) throw usageError('Hermite order must be between 1 and 20', where);
+    if (order < 1 || order > 6) throw usageError('Hermite order must be between 1 and 6 (the Wick expansion of the truncated model grows as K⁴)', where);
     if (t.kind === 'general' && !t.poly) throw usageError('hermite:K needs a polynomial general target (use quadrature)', where);
   } else {
     kind = 'quadrature';
@@ -162,7 +165,7 @@ function templatePlan(model: Model, kind: BackendKind, order?: number): Expectat
     const rep = hermiteCoefficients(sigma, 30);
     const tail = rep.coefficients.slice((order as number) + 1).reduce((s, c, i) => s + c * c * factorialNum(i + (order as number) + 1), 0);
     notes.push(`student truncated at Hermite order ${order}: ‖σ − σ_K‖² ≈ ${tail.toExponential(2)} (L²(N(0,1)))`);
-    notes.push('the truncation is an L²(N(0,1)) approximation: accurate while field variances stay near 1 (spherical dynamics)');
+    notes.push('hermite:K gives the exact ODE of the truncated model; as an approximation of the original it is an L²(N(0,1)) truncation, so use closed forms or quadrature for accuracy');
   }
   const engines = new Map<number, WickEngine>();
   const expect = (n: number, F: Poly) => {

@@ -1,0 +1,161 @@
+import { describe, it, expect } from 'vitest';
+import { transformSync } from 'esbuild';
+import { ERF_HELPERS, reluHelpers } from '../src/gaussian/closed.ts';
+import { gaussHermite } from '../src/gaussian/quadrature.ts';
+import { symmetricSqrt } from '../src/gaussian/reference.ts';
+import { Rng } from '../src/random/rng.ts';
+import { erfNum } from '../src/hermite/activation.ts';
+
+function compile(src: string, names: string[]): Record<string, (...a: number[]) => number> {
+  const js = transformSync(src, { loader: 'ts' }).code;
+  return new Function(`${js}\nreturn { ${names.join(', ')} };`)();
+}
+const erfF = compile(ERF_HELPERS, ['erfI2', 'erfJ2', 'erfI3', 'erfI4']);
+const reluF = compile(reluHelpers(), ['reluI2', 'reluJ2', 'reluI3', 'reluI4', 'reluOrthant4']);
+
+const g = (x: number) => erfNum(x / Math.SQRT2);
+const dg = (x: number) => Math.sqrt(2 / Math.PI) * Math.exp(-x * x / 2);
+const relu = (x: number) => (x > 0 ? x : 0);
+const step = (x: number) => (x > 0 ? 1 : 0);
+
+const upper = (C: number[][]) => C.flatMap((r, i) => r.slice(i));
+
+/** E[f(u)] by tensor Gauss–Hermite (accurate for the smooth erf integrands). */
+function quad(C: number[][], f: (u: number[]) => number, nodes: number): number {
+  const n = C.length;
+  const L = symmetricSqrt(C);
+  const gh = gaussHermite(nodes);
+  const idx = new Array(n).fill(0);
+  let s = 0;
+  for (;;) {
+    let w = 1;
+    for (let i = 0; i < n; i++) w *= gh.w[idx[i]];
+    if (w > 1e-30) s += w * f(L.map((row) => row.reduce((a, l, m) => a + l * gh.x[idx[m]], 0)));
+    let i = 0;
+    while (i < n && ++idx[i] === nodes) idx[i++] = 0;
+    if (i === n) break;
+  }
+  return s;
+}
+
+/** Seeded Monte Carlo: mean and standard error. */
+function mc(C: number[][], f: (u: number[]) => number, samples: number, seed: number): { mean: number; se: number } {
+  const L = symmetricSqrt(C);
+  const rng = new Rng(seed);
+  const n = C.length;
+  let s = 0;
+  let s2 = 0;
+  const z = new Array(n);
+  for (let t = 0; t < samples; t++) {
+    for (let i = 0; i < n; i++) z[i] = rng.normal();
+    const v = f(L.map((row) => row.reduce((a, l, m) => a + l * z[m], 0)));
+    s += v;
+    s2 += v * v;
+  }
+  const mean = s / samples;
+  return { mean, se: Math.sqrt((s2 / samples - mean * mean) / (samples - 1)) };
+}
+
+/** Covariances: generic, with coincident fields, and rank-deficient. */
+function covariances(n: number, scale = 0.8): number[][][] {
+  const rng = new Rng(5 + n);
+  const out: number[][][] = [];
+  for (let t = 0; t < 3; t++) {
+    const G = Array.from({ length: n }, () => Array.from({ length: n }, () => scale * rng.normal()));
+    out.push(G.map((a) => G.map((b) => a.reduce((s, x, i) => s + x * b[i], 0))));
+  }
+  // coincident first and last field
+  const G = Array.from({ length: n }, () => Array.from({ length: n }, () => 0.8 * rng.normal()));
+  G[n - 1] = G[0].slice();
+  out.push(G.map((a) => G.map((b) => a.reduce((s, x, i) => s + x * b[i], 0))));
+  // rank 2
+  const H = Array.from({ length: n }, () => [rng.normal(), rng.normal()]);
+  out.push(H.map((a) => H.map((b) => a[0] * b[0] + a[1] * b[1])));
+  return out;
+}
+
+describe('erf closed forms (Saad & Solla) against quadrature and Monte Carlo', () => {
+  const cases: [string, number, (u: number[]) => number][] = [
+    ['erfI2', 2, (u) => g(u[0]) * g(u[1])],
+    ['erfJ2', 2, (u) => dg(u[0]) * dg(u[1])],
+    ['erfI3', 3, (u) => dg(u[0]) * u[1] * g(u[2])],
+    ['erfI4', 4, (u) => dg(u[0]) * dg(u[1]) * g(u[2]) * g(u[3])],
+  ];
+  for (const [name, n, f] of cases) {
+    it(`${name}`, () => {
+      // quadrature is accurate to ~1e-8 here at field variances of order 1 (generic cases; the
+      // coincident one is checked below by an exact reduction to fewer fields, and every case by Monte Carlo)
+      for (const [i, C] of covariances(n, 0.5).entries()) {
+        if (i >= 3) continue;
+        const closed = erfF[name](...upper(C));
+        const q = quad(C, f, n === 4 ? 28 : 50);
+        expect(Math.abs(closed - q), `${name} case ${i}`).toBeLessThan((n === 4 ? 1e-7 : 2e-8) * (1 + Math.abs(q)));
+      }
+      for (const [i, C] of covariances(n).entries()) {
+        const closed = erfF[name](...upper(C));
+        const m = mc(C, f, 200_000, 17 + i);
+        expect(Math.abs(closed - m.mean) / m.se, `${name} case ${i} z-score`).toBeLessThan(4.5);
+      }
+    });
+  }
+});
+
+describe('erf closed forms with coincident fields', () => {
+  it('I4(u1, u2, u3, u1) equals E[g′(u1)² … ] over three fields to 1e-12', () => {
+    const rng = new Rng(3);
+    for (let t = 0; t < 3; t++) {
+      const G = Array.from({ length: 3 }, () => Array.from({ length: 3 }, () => 0.6 * rng.normal()));
+      const C3 = G.map((a) => G.map((b) => a.reduce((s, x, i) => s + x * b[i], 0)));
+      const C4 = [0, 1, 2, 0].map((i) => [0, 1, 2, 0].map((j) => C3[i][j]));
+      const closed = erfF.erfI4(...upper(C4));
+      const q = quad(C3, (u) => dg(u[0]) * dg(u[1]) * g(u[2]) * g(u[0]), 60);
+      expect(Math.abs(closed - q)).toBeLessThan(1e-10);
+    }
+  });
+});
+
+describe('ReLU closed forms against Monte Carlo (quadrature is poor on kinks)', () => {
+  const cases: [string, number, (u: number[]) => number][] = [
+    ['reluI2', 2, (u) => relu(u[0]) * relu(u[1])],
+    ['reluJ2', 2, (u) => step(u[0]) * step(u[1])],
+    ['reluI3', 3, (u) => step(u[0]) * u[1] * relu(u[2])],
+    ['reluI4', 4, (u) => step(u[0]) * step(u[1]) * relu(u[2]) * relu(u[3])],
+  ];
+  for (const [name, n, f] of cases) {
+    it(`${name}, including coincident and rank-deficient covariances`, () => {
+      for (const [i, C] of covariances(n).entries()) {
+        const closed = reluF[name](...upper(C));
+        const m = mc(C, f, 400_000, 29 + i);
+        expect(Math.abs(closed - m.mean), `${name} case ${i}`).toBeLessThan(4.5 * m.se + 1e-8);
+      }
+    });
+  }
+
+  it('reluI4 on four distinct fields in a plane equals the exact polar integral', () => {
+    // u_i = h_i·g, g ~ N(0, I_2): E[Π θ(u_i) u_3 u_4] = E[r²] E_φ[…] with E[r²] = 2, φ uniform
+    const angles = [0.1, 0.45, 0.7, 1.2];
+    const norms = [1, 1.3, 1.6, 1.9];
+    const H = angles.map((phi, i) => [norms[i] * Math.cos(phi), norms[i] * Math.sin(phi)]);
+    const C = H.map((a) => H.map((b) => a[0] * b[0] + a[1] * b[1]));
+    // all u_i > 0 on φ ∈ (max a_i − π/2, min a_i + π/2); ∫cos(φ−a)cos(φ−b)dφ = ½[φ cos(a−b) + ½ sin(2φ−a−b)]
+    const [a, b] = [angles[2], angles[3]];
+    const F = (phi: number) => 0.5 * (phi * Math.cos(a - b) + 0.5 * Math.sin(2 * phi - a - b));
+    const I = F(Math.min(...angles) + Math.PI / 2) - F(Math.max(...angles) - Math.PI / 2);
+    const exact = (2 / (2 * Math.PI)) * norms[2] * norms[3] * I;
+    expect(exact).toBeGreaterThan(0.1);
+    expect(Math.abs(reluF.reluI4(...upper(C)) - exact)).toBeLessThan(1e-6);
+  });
+
+  it('P4 by Plackett’s integral matches the orthant frequency', () => {
+    for (const [i, C] of covariances(4).slice(0, 3).entries()) {
+      const m = mc(C, (u) => (u.every((x) => x > 0) ? 1 : 0), 1_000_000, 71 + i);
+      const P = reluF.reluOrthant4(Float64Array.from(C.flat()) as unknown as number);
+      expect(Math.abs(P - m.mean) / m.se).toBeLessThan(4.5);
+    }
+    // independent fields: 1/16 exactly; exchangeable ρ = 1/2: 1/5 (closed form for equicorrelated orthants)
+    const I = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1];
+    expect(reluF.reluOrthant4(Float64Array.from(I) as unknown as number)).toBeCloseTo(1 / 16, 12);
+    const half = [1, 0.5, 0.5, 0.5, 0.5, 1, 0.5, 0.5, 0.5, 0.5, 1, 0.5, 0.5, 0.5, 0.5, 1];
+    expect(reluF.reluOrthant4(Float64Array.from(half) as unknown as number)).toBeCloseTo(1 / 5, 6);
+  });
+});

@@ -1,0 +1,48 @@
+/** Test helpers: random valid overlap states, in-memory specs, CLI spawning. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Rng } from '../src/random/rng.ts';
+import { parseSpec } from '../src/spec/load.ts';
+import { deriveSpec } from '../src/pipeline.ts';
+
+/**
+ * A random valid state: teacher rows e_1..e_k, student rows W = [M | R] in k + p dimensions, so that
+ * Ω = [[Q, M], [Mᵀ, I]] is positive semi-definite by construction.
+ */
+export function randomOverlaps(p: number, k: number, seed: number, scale = 0.6): { M: number[][]; Q: number[][]; P: number[][] } {
+  const rng = new Rng(seed, 99);
+  const W = Array.from({ length: p }, () => Array.from({ length: k + p }, () => scale * rng.normal()));
+  const M = W.map((w) => w.slice(0, k));
+  const Q = W.map((w) => W.map((v) => w.reduce((s, x, i) => s + x * v[i], 0)));
+  const P = Array.from({ length: k }, (_, r) => Array.from({ length: k }, (_, t) => (r === t ? 1 : 0)));
+  return { M, Q, P };
+}
+
+export function omegaFrom(M: number[][], Q: number[][], P: number[][]): number[][] {
+  const p = Q.length;
+  const k = P.length;
+  return Array.from({ length: p + k }, (_, i) =>
+    Array.from({ length: p + k }, (_, j) => (i < p && j < p ? Q[i][j] : i < p ? M[i][j - p] : j < p ? M[j][i - p] : P[i - p][j - p])),
+  );
+}
+
+export function deriveYaml(yaml: string, expectations?: string) {
+  return deriveSpec(parseSpec(yaml, 'inline.yaml'), expectations);
+}
+
+export function tmp(prefix = 'hermode-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function cli(args: string[], cwd = process.cwd()): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [join(process.cwd(), 'bin/hermode.js'), ...args], { cwd, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function maxAbsDiff(a: number[][], b: number[][]): number {
+  let m = 0;
+  a.forEach((row, i) => row.forEach((x, j) => (m = Math.max(m, Math.abs(x - b[i][j])))));
+  return m;
+}
