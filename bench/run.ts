@@ -1,0 +1,152 @@
+/**
+ * hermode benchmarks (`npm run bench`). Not timed tests: each figure is measured once in this run
+ * and ratios are taken within the run, because the machine is shared and noisy.
+ */
+import { create, all } from 'mathjs';
+import { deriveFile, deriveSpec } from '../src/pipeline.ts';
+import { parseSpec } from '../src/spec/load.ts';
+import { compileModule } from '../src/codegen/compile.ts';
+import { covNames } from '../src/gaussian/wick.ts';
+import { polyToJs } from '../src/codegen/polyprint.ts';
+import { integrateOde, euler } from '../src/numeric/integrate.ts';
+import { defaultOverlaps } from '../src/numeric/setup.ts';
+import { stateOf } from '../src/numeric/trajectory.ts';
+import { table } from '../src/cli/format.ts';
+
+const rows: (string | number)[][] = [];
+const report = (what: string, value: string, aim: string) => {
+  rows.push([what, value, aim]);
+  console.error(`  ${what}: ${value}`);
+};
+const time = <T>(f: () => T): [T, number] => {
+  const t0 = performance.now();
+  const r = f();
+  return [r, performance.now() - t0];
+};
+/** Median wall time of `reps` runs after `warm` warm-up runs (JIT steady state). */
+const median = <T>(f: () => T, reps = 7, warm = 3): [T, number] => {
+  for (let i = 0; i < warm; i++) f();
+  const ts: number[] = [];
+  let r!: T;
+  for (let i = 0; i < reps; i++) {
+    const [x, t] = time(f);
+    r = x;
+    ts.push(t);
+  }
+  ts.sort((a, b) => a - b);
+  return [r, ts[Math.floor(reps / 2)]];
+};
+
+// ---- derive ----
+deriveFile('derivations/saad-solla-erf.yaml'); // warm the module caches once
+const [, tErf] = time(() => deriveFile('derivations/saad-solla-erf.yaml'));
+report('derive erf p=k=2 (closed forms)', `${tErf.toFixed(0)} ms`, '< 1 s');
+const he3p4 = `name: he3-p4
+student: {width: 4, activation: "He3(z)/sqrt(6)"}
+teacher: {width: 4, target: committee, activation: "He3(z)/sqrt(6)"}
+loss: mse`;
+const [dHe3, tHe3] = time(() => deriveSpec(parseSpec(he3p4)));
+report('derive He3/√6 p=k=4 (Wick, MSE)', `${tHe3.toFixed(0)} ms`, '< 5 s');
+
+// ---- generated RHS vs mathjs-compiled evaluation of the same expressions ----
+const math = create(all, {});
+function mathjsTwin(d: ReturnType<typeof deriveSpec>): ReturnType<typeof compileModule> {
+  // the same module, with every template body replaced by a mathjs-compiled expression
+  const exprs: Record<string, { evaluate: (s: object) => number }> = {};
+  const erfForms: Record<string, string> = {
+    I2: '2/pi*asin(c12/sqrt((1+c11)*(1+c22)))',
+    J2: '2/pi/sqrt((1+c11)*(1+c22)-c12^2)',
+    I3: '2/pi*(c23*(1+c11)-c12*c13)/((1+c11)*sqrt((1+c11)*(1+c33)-c13^2))',
+    I4: '4/(pi^2*sqrt(L4))*asin(L0/sqrt(L1*L2))',
+  };
+  let src = d.ts;
+  for (const t of Object.values(d.plan.templates)) {
+    const args = covNames(t.slots);
+    let text: string;
+    if (t.impl.kind === 'poly') text = polyToJs(t.impl.poly, args).replace(/\*\*/g, '^');
+    else if (t.impl.kind === 'erf' && t.impl.fn === 'I4')
+      text = erfForms.I4
+        .replace(/L4/g, '((1+c11)*(1+c22)-c12^2)')
+        .replace(/L0/g, '(((1+c11)*(1+c22)-c12^2)*c34-c23*c24*(1+c11)-c13*c14*(1+c22)+c12*c13*c24+c12*c14*c23)')
+        .replace(/L1/g, '(((1+c11)*(1+c22)-c12^2)*(1+c33)-c23^2*(1+c11)-c13^2*(1+c22)+2*c12*c13*c23)')
+        .replace(/L2/g, '(((1+c11)*(1+c22)-c12^2)*(1+c44)-c24^2*(1+c11)-c14^2*(1+c22)+2*c12*c14*c24)');
+    else if (t.impl.kind === 'erf') text = erfForms[t.impl.fn];
+    else throw new Error('bench covers Wick and erf');
+    exprs[t.name] = math.compile(text);
+    const re = new RegExp(`(function ${t.name}\\([^)]*\\): number \\{\\n)  return [^;]*;`);
+    src = src.replace(re, `$1  return (globalThis as any).__mj.${t.name}.evaluate({ ${args.join(', ')} });`);
+  }
+  (globalThis as any).__mj = exprs;
+  return compileModule(src);
+}
+
+function rhsRate(gm: ReturnType<typeof compileModule>, y: number[], params: readonly number[], seconds: number): number {
+  const dy = new Float64Array(y.length);
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < seconds * 1000) {
+    for (let i = 0; i < 100; i++) gm.rhs(0, y, params, dy);
+    n += 100;
+  }
+  return n / ((performance.now() - t0) / 1000);
+}
+
+for (const [label, d] of [
+  ['erf p=k=2', deriveFile('derivations/saad-solla-erf.yaml')],
+  ['He3/√6 p=k=4 (Wick)', dHe3],
+] as const) {
+  const init = defaultOverlaps(d.model, 1, 0.3);
+  const y = stateOf(init, d.layout);
+  const gen = rhsRate(d.compiled, y, d.layout.defaultParams, 1.5);
+  const mj = rhsRate(mathjsTwin(d), y, d.layout.defaultParams, 1.5);
+  report(`RHS evaluations/s, ${label}`, `${gen.toExponential(2)} generated, ${mj.toExponential(2)} mathjs: ${(gen / mj).toFixed(0)}×`, '≥ 100×');
+}
+
+// ---- integrate the classic Saad–Solla committee ----
+{
+  const d = deriveFile('derivations/saad-solla-erf-classic.yaml');
+  const eta = 0.5;
+  const alphaEnd = 1000;
+  const tauEnd = eta * alphaEnd;
+  const init = defaultOverlaps(d.model, 1);
+  const y0 = stateOf(init, d.layout);
+  const params = [...d.layout.defaultParams];
+  params[d.layout.etaBar] = eta;
+  // errors are taken along the whole trajectory (201 points): at α = 1000 every method sits on the fixed point
+  const grid = Array.from({ length: 201 }, (_, i) => (tauEnd * i) / 200);
+  const run = (rtol: number) => integrateOde(d.compiled, d.layout, y0, params, { grid, rtol, atol: rtol * 1e-2, P: init.P, aFixed: init.a, maxSteps: 1e6 });
+  const ref = run(1e-13);
+  const maxErr = (ys: number[][]) => Math.max(...ys.flatMap((y, g) => y.map((v, i) => Math.abs(v - ref.y[g][i]))));
+  const eulerOnGrid = (dAlpha: number) => {
+    const out: number[][] = [y0.slice()];
+    let y = y0.slice();
+    for (let g = 1; g < grid.length; g++) {
+      y = euler(d.compiled, y, params, grid[g] - grid[g - 1], eta * dAlpha);
+      out.push(y);
+    }
+    return out;
+  };
+  const [sol, tOdex] = median(() => run(1e-8));
+  const [ye, tEuler] = median(() => eulerOnGrid(0.01), 3, 1);
+  const errOdex = maxErr(sol.y);
+  const errEuler = maxErr(ye);
+  report('integrate Saad–Solla (η = 0.5, α ≤ 1000), odex rtol 1e-8', `${tOdex.toFixed(1)} ms, ${sol.stats.evaluations} RHS evaluations, max error ${errOdex.toExponential(1)}`, '');
+  report('  fixed-step Euler dα = 0.01 (the classic codes)', `${tEuler.toFixed(0)} ms, max error ${errEuler.toExponential(1)}`, '');
+  report('  odex rtol 1e-8 against Euler', `${(tEuler / tOdex).toFixed(0)}× faster, error ${(errEuler / errOdex).toExponential(1)}× smaller`, '');
+  // the loosest tolerance whose error is still at most Euler's: the equal-accuracy comparison
+  for (const rtol of [1e-4, 1e-5, 1e-6, 1e-7]) {
+    const [s2, t2] = median(() => run(rtol));
+    const e2 = maxErr(s2.y);
+    if (e2 <= errEuler) {
+      const evals = Math.round(tauEnd / (eta * 0.01));
+      report(
+        `  odex rtol ${rtol} (error ${e2.toExponential(1)} ≤ Euler's)`,
+        `${t2.toFixed(1)} ms: ${(tEuler / t2).toFixed(0)}× faster than Euler; ${s2.stats.evaluations} vs ${evals} RHS evaluations (${(evals / s2.stats.evaluations).toFixed(0)}×)`,
+        '≥ 20× at equal or better accuracy',
+      );
+      break;
+    }
+  }
+}
+
+console.log(table(['benchmark', 'measured (this run)', 'aim'], rows, ['l', 'l', 'l']));

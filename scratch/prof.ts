@@ -1,0 +1,11 @@
+import { deriveFile } from '../src/pipeline.ts';
+import { integrateOde } from '../src/numeric/integrate.ts';
+import { defaultOverlaps } from '../src/numeric/setup.ts';
+import { stateOf } from '../src/numeric/trajectory.ts';
+const d = deriveFile('derivations/saad-solla-erf-classic.yaml');
+const init = defaultOverlaps(d.model, 1); const y0 = stateOf(init, d.layout);
+const params = [...d.layout.defaultParams]; params[0] = 0.5;
+const grid = Array.from({ length: 201 }, (_, i) => (500 * i) / 200);
+let sol; const t0 = performance.now();
+for (let r = 0; r < 50; r++) sol = integrateOde(d.compiled, d.layout, y0, params, { grid, rtol: 1e-5, atol: 1e-7, P: init.P, aFixed: init.a });
+console.log((performance.now() - t0) / 50, 'ms', sol!.stats);
