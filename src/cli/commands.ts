@@ -13,6 +13,7 @@ import { runIntegration, trajectoryCsv } from './integrate.ts';
 import { defaultOverlaps, readOverlapsFile, parseAssignments, numberValue, DEFAULT_M0 } from '../numeric/setup.ts';
 import { num, table, sampleRows } from './format.ts';
 import type { Trajectory } from '../numeric/trajectory.ts';
+import { registerSimulationCommands, simulationStart } from './simulate.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
@@ -61,6 +62,11 @@ export function registerCommands(program: Command): void {
     .option('--rtol <x>', 'relative tolerance', '1e-9')
     .option('--atol <x>', 'absolute tolerance', '1e-11')
     .option('--expectations <backend>', 'override the file: auto | closed | wick | hermite:K | quadrature:N')
+    .option('--init-from-sim', 'start from the mean initial overlaps of `simulate` with the same --d, --seeds, --seed, --teacher, --engine')
+    .option('--d <d>', 'with --init-from-sim: input dimension', '1000')
+    .option('--seeds <n>', 'with --init-from-sim: number of seeds', '8')
+    .option('--teacher <t>', 'with --init-from-sim: orthonormal | random', 'orthonormal')
+    .option('--engine <e>', 'with --init-from-sim: full | reduced', 'full')
     .option('--json', 'print the trajectory as JSON')
     .option('--csv', 'print the trajectory as CSV')
     .option('--out <file>', 'also write the trajectory (JSON, or CSV when the name ends in .csv)')
@@ -69,6 +75,9 @@ export function registerCommands(program: Command): void {
       '\nExamples:\n  $ hermode integrate derivations/saad-solla-erf.yaml --set eta_bar=1 --tau 60\n  $ hermode integrate derivations/he3-single-index.yaml --set eta_bar=0.01 --tau 200 --log-grid --json\n\nDefault start: Q = I, M_jr ~ N(0, m0²) from --seed, P = I, a from the derivation.',
     )
     .action((file: string, o: IntegrateOpts) => integrateCommand(file, o));
+
+
+  registerSimulationCommands(program);
 
   program
     .command('example')
@@ -205,15 +214,29 @@ interface IntegrateOpts {
   json?: boolean;
   csv?: boolean;
   out?: string;
+  initFromSim?: boolean;
+  d?: string;
+  seeds?: string;
+  teacher?: string;
+  engine?: string;
 }
 
-export function integrateFromOptions(file: string, o: IntegrateOpts): { d: Derivation; traj: Trajectory } {
+export async function integrateFromOptions(file: string, o: IntegrateOpts): Promise<{ d: Derivation; traj: Trajectory }> {
   const d = deriveFile(file, o.expectations);
+  if (o.init && o.initFromSim) throw usageError('give --init or --init-from-sim, not both', { field: '--init-from-sim' });
   const sets = parseAssignments(o.set);
   if (o.tau !== undefined && o.alpha !== undefined) throw usageError('give --tau or --alpha, not both', { field: '--alpha' });
   const seed = numberValue(o.seed, '--seed');
-  const init = o.init ? readOverlapsFile(o.init, d.model) : defaultOverlaps(d.model, seed, numberValue(o.m0, '--m0'));
-  const initSource = o.init ? `file ${o.init}` : `default: Q = I, M_jr ~ N(0, ${o.m0}²) seed ${seed}, P = I`;
+  const init = o.init
+    ? readOverlapsFile(o.init, d.model)
+    : o.initFromSim
+      ? await simulationStart(d, { d: o.d ?? '1000', seeds: o.seeds ?? '8', seed: o.seed, teacher: o.teacher ?? 'orthonormal', engine: o.engine ?? 'full' })
+      : defaultOverlaps(d.model, seed, numberValue(o.m0, '--m0'));
+  const initSource = o.init
+    ? `file ${o.init}`
+    : o.initFromSim
+      ? `mean initial overlaps of the simulation (d = ${o.d}, ${o.seeds} seeds from ${o.seed}, ${o.teacher} teacher)`
+      : `default: Q = I, M_jr ~ N(0, ${o.m0}²) seed ${seed}, P = I`;
   let tauEnd: number;
   if (o.alpha !== undefined) {
     const alpha = numberValue(o.alpha, '--alpha');
@@ -235,9 +258,9 @@ export function integrateFromOptions(file: string, o: IntegrateOpts): { d: Deriv
   return { d, traj };
 }
 
-function integrateCommand(file: string, o: IntegrateOpts): void {
+async function integrateCommand(file: string, o: IntegrateOpts): Promise<void> {
   if (o.json && o.csv) throw usageError('give --json or --csv, not both', { field: '--csv' });
-  const { traj } = integrateFromOptions(file, o);
+  const { traj } = await integrateFromOptions(file, o);
   if (traj.status !== 'completed') {
     // nothing printed as a result: the message names where and why
     const hint = traj.status === 'blow-up' ? ' — the learning rate is likely above this model’s stability limit (the variance term outgrows the drift); lower eta_bar' : '';
@@ -270,14 +293,14 @@ export function printTrajectory(traj: Trajectory): void {
 
 // ---------- example ----------
 
-function exampleCommand(o: { outDir: string }): void {
+async function exampleCommand(o: { outDir: string }): Promise<void> {
   const file = 'derivations/saad-solla-erf.yaml';
   if (!existsSync(file)) throw usageError('run the example from the hermode checkout', { file });
   out('hermode example: the Saad–Solla erf soft committee (p = k = 2), plain SGD, MSE\n');
   out(`1. derive ${file}`);
   deriveCommand([file], { outDir: 'generated' });
   out(`\n2. integrate from a random start at d = 1000 (Q = I, M_jr ~ N(0, 1/1000)), η̄ = 1, τ ∈ [0, 400]`);
-  const { d, traj } = integrateFromOptions(file, {
+  const { d, traj } = await integrateFromOptions(file, {
     set: ['eta_bar=1'],
     tau: '400',
     points: '401',

@@ -15,6 +15,8 @@ export interface IntegrateRequest {
   rtol: number;
   atol: number;
   events?: EventSpec[];
+  /** explicit time grid (overrides tauEnd/points/logGrid) */
+  grid?: number[];
 }
 
 export function timeGrid(tauEnd: number, points: number, log: boolean): number[] {
@@ -31,10 +33,9 @@ export function runIntegration(d: Derivation, req: IntegrateRequest): Trajectory
   const L = d.layout;
   const params = resolveParams(d.model, L, req.sets, req.init.P);
   const P = teacherOverlaps(params, L);
-  const aFixed = L.trained ? [] : L.paramNames.flatMap((n, i) => (n.startsWith('a_') ? [params[i]] : []));
   if (!L.trained) req.init.a.forEach((v, j) => (params[L.aParam + j] = v));
   const y0 = stateOf(req.init, L);
-  const grid = timeGrid(req.tauEnd, req.points, req.logGrid);
+  const grid = req.grid ?? timeGrid(req.tauEnd, req.points, req.logGrid);
   const sol = integrateOde(d.compiled, L, y0, params, {
     grid,
     rtol: req.rtol,
@@ -43,7 +44,6 @@ export function runIntegration(d: Derivation, req: IntegrateRequest): Trajectory
     aFixed: L.trained ? [] : req.init.a,
     events: req.events,
   });
-  void aFixed;
   const etaBar = params[L.etaBar];
   const traj: Trajectory = {
     tau: sol.tau,

@@ -1,0 +1,287 @@
+/** `hermode simulate` and `hermode compare`: Monte-Carlo SGD and its agreement with the ODE. */
+import { Command } from 'commander';
+import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
+import cliProgress from 'cli-progress';
+import { deriveFile, type Derivation } from '../pipeline.ts';
+import { simulate, rateExpression, aggregate, type SimulationResult } from '../simulate/simulate.ts';
+import { runSeeds } from '../simulate/pool.ts';
+import { kernelSources } from '../simulate/sources.ts';
+import { readOverlapsFile, parseAssignments, resolveParams, numberValue } from '../numeric/setup.ts';
+import type { Overlaps, Trajectory } from '../numeric/trajectory.ts';
+import { runIntegration, trajectoryCsv } from './integrate.ts';
+import { agreement, seriesOf } from '../compare/compare.ts';
+import { familyPlot } from '../report/plots.ts';
+import { compareReportHtml } from '../report/compareReport.ts';
+import { writeFileAtomic, copyTree } from '../io/files.ts';
+import { katexDistDir } from '../report/html.ts';
+import { usageError, failure } from '../errors.ts';
+import { num, table, sampleRows } from './format.ts';
+import { pIndex } from '../ode/layout.ts';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+
+interface SimOpts {
+  d: string;
+  nb: string;
+  set?: string[];
+  steps?: string;
+  tau?: string;
+  seeds: string;
+  seed: string;
+  workers: string;
+  points: string;
+  logGrid?: boolean;
+  engine: string;
+  teacher: string;
+  init?: string;
+  quiet?: boolean;
+}
+
+function addSimOptions(cmd: Command): Command {
+  return cmd
+    .option('--d <d>', 'input dimension', '1000')
+    .option('--nb <n>', 'mini-batch size n_b', '1')
+    .option('--set <name=value>', 'gamma or eta_bar (γ = η̄ n_b/d; expressions in d, nb, p, k allowed), kappa, Delta, a_j, P_r_t; repeatable', collect)
+    .option('--seeds <n>', 'number of seeds (seed, seed+1, …)', '8')
+    .option('--seed <s>', 'first seed', '1')
+    .option('--workers <n>', 'worker threads (results do not depend on it)', String(Math.min(2, availableParallelism())))
+    .option('--points <n>', 'recorded points', '61')
+    .option('--log-grid', 'log-spaced recording steps')
+    .option('--engine <e>', 'full (d-dimensional) or reduced (exact in law, cost independent of d)', 'full')
+    .option('--teacher <t>', 'orthonormal (P = I) or random (Gaussian rows, P ≈ I)', 'orthonormal')
+    .option('--init <file>', 'start from exactly these overlaps (JSON {"Q","M","P","a"}); default w_j = g_j/√d (Q ≈ I, M ~ d^-1/2)')
+    .option('--quiet', 'no progress bar');
+}
+
+export function registerSimulationCommands(program: Command): void {
+  addSimOptions(
+    program
+      .command('simulate')
+      .description('online SGD at finite d: overlaps and risk per seed, their mean and standard error')
+      .argument('<file>', 'derivation file'),
+  )
+    .option('--steps <n>', 'SGD steps (or --tau)')
+    .option('--tau <T>', 'final τ = γ·steps (instead of --steps)')
+    .option('--save-init <file>', 'write the mean initial overlaps (for integrate --init)')
+    .option('--json', 'print the result as JSON')
+    .option('--csv', 'print the seed mean as CSV')
+    .option('--out <file>', 'also write the result (JSON, or CSV of the mean when the name ends in .csv)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ hermode simulate derivations/saad-solla-erf.yaml --d 1000 --nb 1 --set gamma=0.001 --steps 60000 --seeds 8\n  $ hermode simulate derivations/he3-single-index.yaml --engine reduced --d 1000000 --set eta_bar=0.01 --tau 50 --json',
+    )
+    .action((file: string, o: SimOpts & { steps?: string; tau?: string; saveInit?: string; json?: boolean; csv?: boolean; out?: string }) => simulateCommand(file, o));
+
+  addSimOptions(
+    program
+      .command('compare')
+      .description('theory against simulation: ODE from the simulations’ mean start, agreement table, SVG plots and an HTML report')
+      .argument('<file>', 'derivation file'),
+  )
+    .option('--tau <T>', 'final τ', '20')
+    .option('--steps <n>', 'SGD steps (instead of --tau)')
+    .option('--ode-set <name=value>', 'override an ODE parameter only (e.g. eta_bar=0 drops the variance term)', collect)
+    .option('--c <c>', 'finite-d allowance: pass when |ODE − mean| ≤ 3·SEM + c/√d', '0.5')
+    .option('--out <dir>', 'write trajectories.json, SVG plots and report.html here')
+    .option('--check', 'exit 1 when any entry is outside 3·SEM + c/√d (regression-test mode)')
+    .option('--json', 'print the agreement table as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ hermode compare derivations/saad-solla-erf.yaml --d 1000 --nb 1 --set eta_bar=1 --tau 60 --seeds 8 --out out/cmp\n  $ hermode compare derivations/relu-committee.yaml --init warm.json --check',
+    )
+    .action((file: string, o: SimOpts & { tau: string; steps?: string; odeSet?: string[]; c: string; out?: string; check?: boolean; json?: boolean }) =>
+      compareCommand(file, o),
+    );
+}
+
+interface Prepared {
+  d: Derivation;
+  D: number;
+  nb: number;
+  gamma: number;
+  params: number[];
+  init: Overlaps | null;
+  initSource: string;
+  seeds: number[];
+  workers: number;
+}
+
+function prepare(file: string, o: SimOpts): Prepared {
+  const d = deriveFile(file);
+  const D = numberValue(o.d, '--d');
+  const nb = numberValue(o.nb, '--nb');
+  if (!Number.isInteger(D) || D < 1) throw usageError('must be a positive integer', { field: '--d', value: o.d });
+  if (!Number.isInteger(nb) || nb < 1) throw usageError('must be a positive integer', { field: '--nb', value: o.nb });
+  const sets = parseAssignments(o.set);
+  const scope = { d: D, nb, p: d.model.p, k: d.model.k };
+  let gamma: number;
+  if (sets.gamma !== undefined && sets.eta_bar !== undefined) throw usageError('give gamma or eta_bar, not both', { field: '--set' });
+  if (sets.gamma !== undefined) gamma = rateExpression(sets.gamma, scope, '--set gamma');
+  else if (sets.eta_bar !== undefined) gamma = (rateExpression(sets.eta_bar, scope, '--set eta_bar') * nb) / D;
+  else throw usageError('give the learning rate: --set gamma=… or --set eta_bar=… (γ = η̄ n_b/d)', { field: '--set' });
+  delete sets.gamma;
+  delete sets.eta_bar;
+  const init = o.init ? readOverlapsFile(o.init, d.model) : null;
+  const params = resolveParams(d.model, d.layout, sets, init?.P);
+  params[d.layout.etaBar] = (gamma * D) / nb;
+  if (init && !d.layout.trained) init.a.forEach((v, j) => (params[d.layout.aParam + j] = v));
+  const n = numberValue(o.seeds, '--seeds');
+  const s0 = numberValue(o.seed, '--seed');
+  if (!Number.isInteger(n) || n < 1) throw usageError('must be a positive integer', { field: '--seeds', value: o.seeds });
+  const workers = numberValue(o.workers, '--workers');
+  if (!['full', 'reduced'].includes(o.engine)) throw usageError('full | reduced', { field: '--engine', value: o.engine });
+  if (!['orthonormal', 'random'].includes(o.teacher)) throw usageError('orthonormal | random', { field: '--teacher', value: o.teacher });
+  const initSource = o.init ? `file ${o.init}` : 'random: w_j = g_j/√d (Q ≈ I, M ~ d^-1/2)';
+  return { d, D, nb, gamma, params, init, initSource, seeds: Array.from({ length: n }, (_, i) => s0 + i), workers };
+}
+
+function progressBar(quiet: boolean | undefined): ((done: number, total: number) => void) & { stop: () => void } {
+  const t0 = Date.now();
+  let bar: cliProgress.SingleBar | undefined;
+  const show = !quiet && process.stderr.isTTY;
+  const f = ((done: number, total: number) => {
+    if (!show) return;
+    if (!bar && Date.now() - t0 > 2000) {
+      bar = new cliProgress.SingleBar(
+        { stream: process.stderr, format: 'simulating |{bar}| {percentage}% | {value}/{total} steps | eta {eta_formatted}', hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      );
+      bar.start(total, done);
+    }
+    bar?.update(done);
+  }) as ((done: number, total: number) => void) & { stop: () => void };
+  f.stop = () => bar?.stop();
+  return f;
+}
+
+async function runSim(pr: Prepared, o: SimOpts, steps: number): Promise<SimulationResult> {
+  const bar = progressBar(o.quiet);
+  try {
+    return await simulate(pr.d, {
+      d: pr.D,
+      nb: pr.nb,
+      steps,
+      seeds: pr.seeds,
+      workers: pr.workers,
+      points: numberValue(o.points, '--points'),
+      logGrid: !!o.logGrid,
+      engine: o.engine as 'full' | 'reduced',
+      teacher: o.teacher as 'orthonormal' | 'random',
+      gamma: pr.gamma,
+      params: pr.params,
+      init: pr.init,
+      initSource: pr.initSource,
+      onProgress: bar,
+    });
+  } finally {
+    bar.stop();
+  }
+}
+
+function stepsOf(pr: Prepared, o: { steps?: string; tau?: string }): number {
+  if (o.steps !== undefined) return numberValue(o.steps, '--steps');
+  if (o.tau !== undefined) {
+    if (!(pr.gamma > 0)) throw usageError('--tau needs γ > 0', { field: '--tau' });
+    return Math.max(1, Math.round(numberValue(o.tau, '--tau') / pr.gamma));
+  }
+  throw usageError('give --steps or --tau', { field: '--steps' });
+}
+
+/** Mean initial overlaps of a simulation (step 0 of every seed). */
+export function meanInitial(sim: SimulationResult): Overlaps {
+  return { M: sim.mean.M[0], Q: sim.mean.Q[0], P: ((sim.seeds[0].meta as any).P as number[][]).map((r) => r.slice()), a: sim.mean.a[0] };
+}
+
+async function simulateCommand(file: string, o: SimOpts & { steps?: string; tau?: string; saveInit?: string; json?: boolean; csv?: boolean; out?: string }): Promise<void> {
+  if (o.json && o.csv) throw usageError('give --json or --csv, not both', { field: '--csv' });
+  const pr = prepare(file, o);
+  const steps = stepsOf(pr, o);
+  const sim = await runSim(pr, o, steps);
+  const result = { ...sim, mean: sim.mean, sem: sim.sem };
+  const files: { path: string; content: string }[] = [];
+  if (o.saveInit) files.push({ path: o.saveInit, content: JSON.stringify(meanInitial(sim), null, 1) + '\n' });
+  if (o.out) files.push({ path: o.out, content: o.out.endsWith('.csv') ? trajectoryCsv(sim.mean) : JSON.stringify(result) + '\n' });
+  for (const f of files) writeFileAtomic(f.path, f.content);
+  if (o.json) {
+    out(JSON.stringify(result));
+    return;
+  }
+  if (o.csv) {
+    out(trajectoryCsv(sim.mean));
+    return;
+  }
+  const m = sim.meta as any;
+  out(`${m.name}: ${m.engine} simulator, d = ${m.d}, n_b = ${m.nb}, γ = ${num(m.gamma)}, η̄ = γd/n_b = ${num(m.eta_bar)}, ${m.seeds.length} seeds, ${m.dynamics} SGD, ${m.loss} loss`);
+  out(`convention: canonical; τ = γ·steps, samples = n_b·steps; mean ± standard error over seeds; risk from the overlaps (${pr.d.plan.label})`);
+  const p = pr.d.model.p;
+  const k = pr.d.model.k;
+  const cols: { name: string; v: (i: number) => string }[] = [];
+  const pm = (mean: number, sem: number) => `${num(mean, 4)}±${num(sem, 2)}`;
+  cols.push({ name: 'risk', v: (i) => pm(sim.mean.risk[i], sim.sem.risk[i]) });
+  for (let j = 0; j < p; j++) for (let r = 0; r < k; r++) cols.push({ name: `M${j + 1}${r + 1}`, v: (i) => pm(sim.mean.M[i][j][r], sim.sem.M[i][j][r]) });
+  for (let j = 0; j < p; j++) for (let l = j; l < p; l++) cols.push({ name: `Q${j + 1}${l + 1}`, v: (i) => pm(sim.mean.Q[i][j][l], sim.sem.Q[i][j][l]) });
+  const shown = cols.slice(0, 8);
+  out(table(['steps', 'τ', 'samples', ...shown.map((c) => c.name)], sampleRows(sim.steps.length, 14).map((i) => [sim.steps[i], sim.tau[i], sim.samples[i], ...shown.map((c) => c.v(i))])));
+  if (cols.length > shown.length) out(`(${cols.length - shown.length} more columns: use --json or --csv)`);
+  out(`wall time ${(m.wallMs / 1000).toFixed(2)} s on ${pr.workers} worker(s)${files.length ? `; wrote ${files.map((f) => f.path).join(', ')}` : ''}`);
+}
+
+async function compareCommand(file: string, o: SimOpts & { tau: string; steps?: string; odeSet?: string[]; c: string; out?: string; check?: boolean; json?: boolean }): Promise<void> {
+  const pr = prepare(file, o);
+  const steps = stepsOf(pr, o.steps !== undefined ? { steps: o.steps } : { tau: o.tau });
+  const c = numberValue(o.c, '--c');
+  const sim = await runSim(pr, o, steps);
+  const start = meanInitial(sim);
+  const sets: Record<string, string> = Object.fromEntries(pr.d.layout.paramNames.map((n, i) => [n, String(pr.params[i])]).filter(([n]) => !n.startsWith('P_')));
+  Object.assign(sets, parseAssignments(o.odeSet, '--ode-set'));
+  const ode = runIntegration(pr.d, { tauEnd: sim.tau[sim.tau.length - 1], points: 2, logGrid: false, init: start, initSource: 'mean initial overlaps of the simulations', sets, rtol: 1e-9, atol: 1e-11, grid: sim.tau });
+  if (ode.status !== 'completed') throw failure(`the ODE stopped: ${ode.message}`);
+  const series = seriesOf(ode, sim, pr.d.layout.trained);
+  const ag = agreement(series, sim.tau, pr.D, c);
+  if (o.out) {
+    const plots: { title: string; svg: string; file: string }[] = [];
+    for (const fam of ['M', 'Q', 'a', 'risk'] as const) {
+      if (!series.some((s) => s.family === fam)) continue;
+      plots.push({ title: fam, svg: await familyPlot(series, sim.tau, fam), file: `${fam}.svg` });
+    }
+    const html = compareReportHtml(pr.d, ag, { ...sim.meta, odeParams: ode.meta.params }, plots);
+    const json = JSON.stringify({ ode, simulation: { mean: sim.mean, sem: sim.sem, seeds: sim.seeds, meta: sim.meta }, agreement: ag }) + '\n';
+    copyTree(katexDistDir(), join(o.out, 'katex'));
+    writeFileAtomic(join(o.out, 'trajectories.json'), json);
+    for (const p of plots) writeFileAtomic(join(o.out, p.file), p.svg);
+    writeFileAtomic(join(o.out, 'report.html'), html);
+  }
+  if (o.json) out(JSON.stringify(ag));
+  else {
+    const m = sim.meta as any;
+    out(`${m.name}: ODE (${pr.d.plan.label}) against ${m.seeds.length} seeds of the ${m.engine} simulator, d = ${m.d}, n_b = ${m.nb}, γ = ${num(m.gamma)}, η̄ = ${num(m.eta_bar)}, τ ≤ ${num(sim.tau[sim.tau.length - 1])}`);
+    out(`ODE from the simulations' mean initial overlaps; ODE parameters ${Object.entries(ode.meta.params as Record<string, number>).map(([k, v]) => `${k}=${num(v)}`).join(' ')}`);
+    out(table(['entry', 'max |ODE − mean|', 'max SEM', 'max z', `within 3·SEM + ${c}/√d`], ag.entries.map((e) => [e.entry, e.maxDiff, e.maxSem, e.maxZ, e.pass ? 'yes' : `no (τ = ${num(e.worstTau, 4)})`]), ['l', 'r', 'r', 'r', 'l']));
+    out(ag.pass ? `agreement: every entry within 3·SEM + c/√d (c = ${c}, allowance ${num(ag.allowance, 3)})` : `disagreement: ${ag.entries.filter((e) => !e.pass).map((e) => e.entry).join(', ')} outside 3·SEM + c/√d (c = ${c})`);
+    if (o.out) out(`wrote ${join(o.out, 'report.html')}, SVG plots and trajectories.json`);
+  }
+  if (o.check && !ag.pass) throw failure(`check failed: ${ag.entries.filter((e) => !e.pass).map((e) => e.entry).join(', ')} outside 3·SEM + ${c}/√d`);
+}
+
+/** Initial overlaps a simulation would start from (step 0 only), for integrate --init-from-sim. */
+export async function simulationStart(d: Derivation, o: { d: string; seeds: string; seed: string; teacher: string; engine: string }): Promise<Overlaps> {
+  const D = numberValue(o.d, '--d');
+  const n = numberValue(o.seeds, '--seeds');
+  const s0 = numberValue(o.seed, '--seed');
+  const L = d.layout;
+  const P = Array.from({ length: d.model.k }, (_, r) => Array.from({ length: d.model.k }, (_, t) => L.defaultParams[L.P + pIndex(d.model.k, Math.min(r, t), Math.max(r, t))]));
+  const runs = await runSeeds(
+    {
+      p: d.model.p, k: d.model.k, d: D, nb: 1, gamma: 0, kappa: 0, trainA: false, Delta: 0, loss: d.model.loss, dynamics: d.model.dynamics,
+      steps: 0, record: [0], P, teacher: o.teacher as 'orthonormal' | 'random', init: null, a0: d.model.a0, ...kernelSources(d.model),
+    },
+    Array.from({ length: n }, (_, i) => s0 + i),
+    o.engine as 'full' | 'reduced',
+    1,
+  );
+  const trajs: Trajectory[] = runs.map((r) => ({ tau: [0], M: r.M, Q: r.Q, a: r.a, risk: [0], status: 'completed', meta: { P: r.P } }));
+  const { mean } = aggregate(trajs);
+  return { M: mean.M[0], Q: mean.Q[0], P: runs[0].P, a: mean.a[0] };
+}

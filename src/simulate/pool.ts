@@ -1,0 +1,81 @@
+/**
+ * Runs the seeds of a simulation on worker threads (or inline with one worker). Results are returned
+ * in seed order and each seed's numbers depend only on its seed, so the output is identical whatever
+ * the number of workers.
+ */
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { buildSync } from 'esbuild';
+import { runSeed, type KernelConfig, type SeedResult } from './kernel.ts';
+import { runReducedSeed } from './reduced.ts';
+
+export type Engine = 'full' | 'reduced';
+
+let bundled: string | undefined;
+
+/**
+ * The worker entry bundled to one CommonJS script (esbuild, once per process): workers then need no
+ * TypeScript loader, whether hermode runs through tsx or under the test runner.
+ */
+function workerCode(): string {
+  if (!bundled) {
+    const entry = fileURLToPath(new URL('./worker.ts', import.meta.url));
+    const out = buildSync({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', target: 'node20', write: false });
+    bundled = out.outputFiles[0].text;
+  }
+  return bundled;
+}
+
+export async function runSeeds(
+  cfg: KernelConfig,
+  seeds: number[],
+  engine: Engine,
+  workers: number,
+  onProgress?: (doneSteps: number, totalSteps: number) => void,
+): Promise<SeedResult[]> {
+  const total = cfg.steps * seeds.length;
+  const progress = new Map<number, number>();
+  const report = () => onProgress?.([...progress.values()].reduce((a, b) => a + b, 0), total);
+  const n = Math.max(1, Math.min(workers, seeds.length));
+  if (n === 1) {
+    const out: SeedResult[] = [];
+    for (const seed of seeds) {
+      const run = engine === 'reduced' ? runReducedSeed : runSeed;
+      out.push(run(cfg, seed, (s) => (progress.set(seed, s), report())));
+    }
+    return out;
+  }
+  const results = new Map<number, SeedResult>();
+  const queue = seeds.slice();
+  const code = workerCode();
+  await new Promise<void>((resolve, reject) => {
+    let live = n;
+    for (let w = 0; w < n; w++) {
+      const worker = new Worker(code, { eval: true });
+      const next = () => {
+        const seed = queue.shift();
+        if (seed === undefined) {
+          void worker.terminate();
+          if (--live === 0) resolve();
+          return;
+        }
+        worker.postMessage({ cfg, seed, engine });
+      };
+      worker.on('message', (m: { type: string; seed?: number; step?: number; result?: SeedResult; message?: string }) => {
+        if (m.type === 'progress') {
+          progress.set(m.seed as number, m.step as number);
+          report();
+        } else if (m.type === 'result') {
+          results.set((m.result as SeedResult).seed, m.result as SeedResult);
+          next();
+        } else if (m.type === 'error') {
+          void worker.terminate();
+          reject(new Error(m.message));
+        }
+      });
+      worker.on('error', reject);
+      next();
+    }
+  });
+  return seeds.map((s) => results.get(s) as SeedResult);
+}

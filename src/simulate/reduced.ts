@@ -1,0 +1,234 @@
+/**
+ * The reduced finite-d simulator (THEORY §2.7): exact in law, cost independent of d.
+ *
+ * The student lives in coordinates on an orthonormal basis [teacher span (k) | span of the non-teacher
+ * parts of W (p)]; the teacher is W* = [L_P | 0]. Each step draws the in-span coordinates x ∈ ℝ^{k+p}
+ * of every input exactly (i.i.d. N(0, 1)), which give λ, ν, y, e and the coefficients
+ * c_μj = γ a_j σ′(λ_j^μ) e^μ/(p n_b). The orthogonal part of the update, U = Z⊥ᵀ c, is independent of
+ * everything else and enters the future only through its Gram matrix H = cᵀ Z⊥ Z⊥ᵀ c ~
+ * Wishart_p(d − k − p, cᵀc), drawn by Bartlett's decomposition H = S A Aᵀ Sᵀ (S Sᵀ = cᵀc,
+ * A_ii² ~ χ²_{d−k−p−i+1}, A_ij ~ N(0, 1) below the diagonal) and represented by R = S A in p new
+ * coordinates. The 2p-dimensional non-teacher block is then re-expressed in p coordinates by the
+ * Cholesky factor of its Gram matrix (only Gram matrices matter: future inputs are isotropic).
+ * Cost per step O(n_b p (p + k) + p³).
+ */
+import { Rng } from '../random/rng.ts';
+import { compileFn, type KernelConfig, type SeedResult } from './kernel.ts';
+
+function cholesky(C: number[][]): number[][] {
+  const n = C.length;
+  const L = Array.from({ length: n }, () => new Array(n).fill(0));
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j <= i; j++) {
+      let s = C[i][j];
+      for (let m = 0; m < j; m++) s -= L[i][m] * L[j][m];
+      if (i === j) L[i][i] = Math.sqrt(Math.max(s, 0));
+      else L[i][j] = L[j][j] > 1e-300 ? s / L[j][j] : 0;
+    }
+  return L;
+}
+
+/** Bartlett factor A (lower triangular, n×n) of Wishart_n(m, I): H = S A Aᵀ Sᵀ. */
+function bartlett(rng: Rng, n: number, m: number, A: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < i; j++) A[i * n + j] = rng.normal();
+    A[i * n + i] = Math.sqrt(rng.chiSquare(m - i));
+    for (let j = i + 1; j < n; j++) A[i * n + j] = 0;
+  }
+}
+
+export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (step: number) => void): SeedResult {
+  const { p, k, d, nb, gamma } = cfg;
+  if (d < k + 2 * p) throw new RangeError(`the reduced simulator needs d ≥ k + 2p (d = ${d})`);
+  const sigma = compileFn<(x: number) => number>(cfg.sigmaSrc);
+  const dsigma = compileFn<(x: number) => number>(cfg.dsigmaSrc);
+  const target = compileFn<(nu: Float64Array) => number>(cfg.targetSrc);
+  const rng = new Rng(seed, 2);
+  const n = k + p; // coordinates of the span
+  const normalised = cfg.dynamics !== 'plain';
+  const mse = cfg.loss === 'mse';
+  const sqrtDelta = Math.sqrt(cfg.Delta);
+  const gammaA = cfg.trainA ? cfg.kappa * gamma : 0;
+  const mPerp = d - k - p;
+
+  // ---- state: W (p × n) in coordinates; teacher [L_P | 0] ----
+  let P = cfg.P;
+  if (!cfg.init && cfg.teacher === 'random') {
+    // P = W*W*ᵀ for Gaussian rows of variance 1/d: Wishart_k(d, I/d)
+    const A = new Float64Array(k * k);
+    bartlett(rng, k, d, A);
+    P = Array.from({ length: k }, (_, r) => Array.from({ length: k }, (_, t) => {
+      let s = 0;
+      for (let m = 0; m < k; m++) s += A[r * k + m] * A[t * k + m];
+      return s / d;
+    }));
+  }
+  const LP = cholesky(P);
+  const W = new Float64Array(p * n);
+  const a = Float64Array.from(cfg.init ? cfg.init.a : cfg.a0);
+  if (cfg.init) {
+    const { M, Q } = cfg.init;
+    const X = M.map((m) => {
+      const x = new Array(k).fill(0);
+      for (let r = 0; r < k; r++) {
+        let s = m[r];
+        for (let t = 0; t < r; t++) s -= LP[r][t] * x[t];
+        x[r] = LP[r][r] > 1e-14 ? s / LP[r][r] : 0;
+      }
+      return x;
+    });
+    const R = cholesky(Q.map((row, j) => row.map((q, l) => q - X[j].reduce((s, x, t) => s + x * X[l][t], 0))));
+    for (let j = 0; j < p; j++) {
+      for (let r = 0; r < k; r++) W[j * n + r] = X[j][r];
+      for (let l = 0; l < p; l++) W[j * n + k + l] = R[j][l];
+    }
+  } else {
+    // w_j = g_j/√d: teacher-span coordinates N(0, I_k/d); the rest has Gram Wishart_p(d − k, I/d)
+    const s = 1 / Math.sqrt(d);
+    for (let j = 0; j < p; j++) for (let r = 0; r < k; r++) W[j * n + r] = s * rng.normal();
+    const A = new Float64Array(p * p);
+    bartlett(rng, p, d - k, A);
+    for (let j = 0; j < p; j++) for (let l = 0; l < p; l++) W[j * n + k + l] = s * A[j * p + l];
+    if (normalised) normaliseRows(W, p, n);
+  }
+  const LPf = Float64Array.from(LP.flat());
+
+  // ---- buffers ----
+  const x = new Float64Array(n);
+  const nu = new Float64Array(k);
+  const lam = new Float64Array(p);
+  const dIn = new Float64Array(p * n); // in-span update
+  const CtC = new Float64Array(p * p); // cᵀc
+  const c = new Float64Array(p);
+  const da = new Float64Array(p);
+  const A = new Float64Array(p * p);
+  const S = Array.from({ length: p }, () => new Array(p).fill(0));
+  const big = new Float64Array(p * (k + 2 * p)); // W before re-basis: [teacher | old | new]
+  const nb2 = k + 2 * p;
+  const res: SeedResult = { seed, M: [], Q: [], a: [], P, diverged: false };
+  const cA = 1 / (p * nb);
+
+  const observe = () => {
+    const M = Array.from({ length: p }, (_, j) =>
+      Array.from({ length: k }, (_, r) => {
+        let s = 0;
+        for (let t = 0; t <= r; t++) s += W[j * n + t] * LPf[r * k + t];
+        return s;
+      }),
+    );
+    const Q = Array.from({ length: p }, (_, j) =>
+      Array.from({ length: p }, (_, l) => {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += W[j * n + i] * W[l * n + i];
+        return s;
+      }),
+    );
+    res.M.push(M);
+    res.Q.push(Q);
+    res.a.push(Array.from(a));
+    return Number.isFinite(Q.reduce((s, r, j) => s + r[j], 0));
+  };
+
+  const record = cfg.record;
+  let ri = 0;
+  if (record[0] === 0) {
+    observe();
+    ri = 1;
+  }
+  let lastProgress = 0;
+  for (let step = 1; step <= cfg.steps; step++) {
+    dIn.fill(0);
+    CtC.fill(0);
+    da.fill(0);
+    for (let mu = 0; mu < nb; mu++) {
+      rng.fillNormal(x, n);
+      for (let r = 0; r < k; r++) {
+        let s = 0;
+        for (let t = 0; t <= r; t++) s += LPf[r * k + t] * x[t];
+        nu[r] = s;
+      }
+      let f = 0;
+      for (let j = 0; j < p; j++) {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += W[j * n + i] * x[i];
+        lam[j] = s;
+        if (mse || gammaA) f += a[j] * sigma(s);
+      }
+      f /= p;
+      const y = target(nu) + (sqrtDelta > 0 ? sqrtDelta * rng.normal() : 0);
+      const e = mse ? y - f : y;
+      for (let j = 0; j < p; j++) {
+        c[j] = gamma * a[j] * dsigma(lam[j]) * e * cA;
+        if (gammaA) da[j] += gammaA * cA * sigma(lam[j]) * e;
+      }
+      for (let j = 0; j < p; j++) {
+        const cj = c[j];
+        if (cj === 0) continue;
+        for (let i = 0; i < n; i++) dIn[j * n + i] += cj * x[i];
+        for (let l = 0; l < p; l++) CtC[j * p + l] += cj * c[l];
+      }
+    }
+    // orthogonal part: R = S A with S Sᵀ = cᵀc, A Bartlett of Wishart_p(d − k − p, I)
+    for (let j = 0; j < p; j++) for (let l = 0; l < p; l++) S[j][l] = CtC[j * p + l];
+    const Sl = cholesky(S);
+    bartlett(rng, p, mPerp, A);
+    // spherical: tangent projection of the in-span part (the new directions are ⊥ w_j already)
+    if (cfg.dynamics === 'spherical')
+      for (let j = 0; j < p; j++) {
+        let wd = 0;
+        let ww = 0;
+        for (let i = 0; i < n; i++) {
+          wd += W[j * n + i] * dIn[j * n + i];
+          ww += W[j * n + i] * W[j * n + i];
+        }
+        const r = wd / ww;
+        for (let i = 0; i < n; i++) dIn[j * n + i] -= r * W[j * n + i];
+      }
+    for (let j = 0; j < p; j++) for (let i = 0; i < n; i++) big[j * nb2 + i] = W[j * n + i] + dIn[j * n + i];
+    // R = S A (p × p): row j of the new-coordinate block
+    for (let j = 0; j < p; j++)
+      for (let l = 0; l < p; l++) {
+        let s = 0;
+        for (let m = 0; m < p; m++) s += Sl[j][m] * A[m * p + l];
+        big[j * nb2 + n + l] = s;
+      }
+    // re-basis the non-teacher block (2p columns) to p coordinates: Cholesky of its Gram matrix
+    const G = Array.from({ length: p }, (_, j) =>
+      Array.from({ length: p }, (_, l) => {
+        let s = 0;
+        for (let i = k; i < nb2; i++) s += big[j * nb2 + i] * big[l * nb2 + i];
+        return s;
+      }),
+    );
+    const Lg = cholesky(G);
+    for (let j = 0; j < p; j++) {
+      for (let r = 0; r < k; r++) W[j * n + r] = big[j * nb2 + r];
+      for (let l = 0; l < p; l++) W[j * n + k + l] = Lg[j][l];
+    }
+    if (normalised) normaliseRows(W, p, n);
+    if (gammaA) for (let j = 0; j < p; j++) a[j] += da[j];
+    if (ri < record.length && record[ri] === step) {
+      ri++;
+      if (!observe()) {
+        res.diverged = true;
+        res.divergedAt = step;
+        break;
+      }
+    }
+    if (onProgress && step - lastProgress >= 20000) {
+      onProgress(step);
+      lastProgress = step;
+    }
+  }
+  onProgress?.(cfg.steps);
+  return res;
+}
+
+function normaliseRows(W: Float64Array, p: number, n: number): void {
+  for (let j = 0; j < p; j++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += W[j * n + i] ** 2;
+    const r = Math.sqrt(s);
+    if (r > 0) for (let i = 0; i < n; i++) W[j * n + i] /= r;
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * Monte-Carlo SGD at finite d: builds the kernel configuration from a derivation, runs the seeds
+ * (full or reduced engine, on worker threads), and aggregates them into per-seed trajectories and the
+ * seed mean with its standard error. The population risk of every recorded state is computed from
+ * its overlaps with the derivation's exact expectations (generated `risk`).
+ */
+import type { Derivation } from '../pipeline.ts';
+import type { Overlaps, Trajectory } from '../numeric/trajectory.ts';
+import { stateOf } from '../numeric/trajectory.ts';
+import { pIndex } from '../ode/layout.ts';
+import { kernelSources } from './sources.ts';
+import { runSeeds, type Engine } from './pool.ts';
+import type { KernelConfig, SeedResult } from './kernel.ts';
+import { Expr } from '../symbolic/expr.ts';
+import { usageError, failure } from '../errors.ts';
+
+export interface SimulateRequest {
+  d: number;
+  nb: number;
+  steps: number;
+  seeds: number[];
+  workers: number;
+  points: number;
+  logGrid: boolean;
+  engine: Engine;
+  teacher: 'orthonormal' | 'random';
+  /** γ, or null to derive it from eta_bar */
+  gamma: number;
+  /** the parameter vector (eta_bar is replaced by γd/n_b; kappa, Delta, P, a as resolved) */
+  params: number[];
+  init: Overlaps | null;
+  initSource: string;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface SimulationResult {
+  steps: number[];
+  tau: number[];
+  samples: number[];
+  seeds: Trajectory[];
+  mean: Trajectory;
+  sem: { M: number[][][]; Q: number[][][]; a: number[][]; risk: number[] };
+  meta: Record<string, unknown>;
+}
+
+/** Evaluates a learning-rate expression in d, nb, p, k (e.g. "0.032*p*nb*d^-1.5"). */
+export function rateExpression(text: string, scope: { d: number; nb: number; p: number; k: number }, field: string): number {
+  const e = Expr.parse(text, ['d', 'nb', 'p', 'k'], { field, value: text });
+  const v = e.compile()(scope.d, scope.nb, scope.p, scope.k);
+  if (!Number.isFinite(v) || v < 0) throw usageError(`evaluates to ${v} at d = ${scope.d}, nb = ${scope.nb}: expected a finite number ≥ 0`, { field, value: text });
+  return v;
+}
+
+export function stepGrid(steps: number, points: number, log: boolean): number[] {
+  if (!Number.isInteger(steps) || steps < 1) throw usageError('must be an integer ≥ 1', { field: '--steps', value: steps });
+  if (!Number.isInteger(points) || points < 2) throw usageError('must be an integer ≥ 2', { field: '--points', value: points });
+  const out = new Set<number>([0]);
+  for (let i = 1; i < points; i++) {
+    const s = log ? Math.round(Math.exp((Math.log(steps) * (i - 1)) / (points - 2))) : Math.round((steps * i) / (points - 1));
+    out.add(Math.min(steps, Math.max(1, s)));
+  }
+  out.add(steps);
+  return [...out].sort((a, b) => a - b);
+}
+
+export async function simulate(der: Derivation, req: SimulateRequest): Promise<SimulationResult> {
+  const { model, layout: L } = der;
+  if (!Number.isInteger(req.d) || req.d < model.p + model.k + (req.engine === 'reduced' ? model.p : 0))
+    throw usageError(`must be an integer ≥ ${model.p + model.k + (req.engine === 'reduced' ? model.p : 0)}`, { field: '--d', value: req.d });
+  if (!Number.isInteger(req.nb) || req.nb < 1) throw usageError('must be an integer ≥ 1', { field: '--nb', value: req.nb });
+  if (req.init && req.teacher === 'random') throw usageError('--teacher random draws its own P; it cannot be combined with --init', { field: '--teacher' });
+  const record = stepGrid(req.steps, req.points, req.logGrid);
+  const P = Array.from({ length: model.k }, (_, r) => Array.from({ length: model.k }, (_, t) => req.params[L.P + pIndex(model.k, Math.min(r, t), Math.max(r, t))]));
+  const aFixed = L.trained ? model.a0 : L.paramNames.flatMap((n, i) => (n.startsWith('a_') ? [req.params[i]] : []));
+  const cfg: KernelConfig = {
+    p: model.p,
+    k: model.k,
+    d: req.d,
+    nb: req.nb,
+    gamma: req.gamma,
+    kappa: L.trained ? req.params[L.kappa] : 0,
+    trainA: L.trained,
+    Delta: req.params[L.delta],
+    loss: model.loss,
+    dynamics: model.dynamics,
+    steps: req.steps,
+    record,
+    P: req.init ? req.init.P : P,
+    teacher: req.teacher,
+    init: req.init ? { M: req.init.M, Q: req.init.Q, a: req.init.a } : null,
+    a0: req.init ? req.init.a : aFixed,
+    ...kernelSources(model),
+  };
+  const t0 = performance.now();
+  const runs = await runSeeds(cfg, req.seeds, req.engine, req.workers, req.onProgress);
+  const wallMs = performance.now() - t0;
+  const bad = runs.find((r) => r.diverged);
+  if (bad)
+    throw failure(
+      `the simulation diverged (non-finite weights) at step ${bad.divergedAt} of seed ${bad.seed}: the learning rate γ = ${req.gamma} is above this model's stability limit`,
+    );
+  const etaBar = (req.gamma * req.d) / req.nb;
+  const tau = record.map((s) => s * req.gamma);
+  const samples = record.map((s) => s * req.nb);
+  const seeds = runs.map((r) => seedTrajectory(der, r, req, tau, record, samples, etaBar));
+  const { mean, sem } = aggregate(seeds);
+  const meta = {
+    name: model.name,
+    source: model.spec.file,
+    kind: 'simulation',
+    engine: req.engine,
+    convention: 'canonical',
+    timeUnit: 'tau = gamma * steps',
+    d: req.d,
+    nb: req.nb,
+    gamma: req.gamma,
+    eta_bar: etaBar,
+    seeds: req.seeds,
+    workers: req.workers,
+    teacher: req.init ? 'from --init (W* = [chol(P) | 0])' : req.teacher,
+    init: req.initSource,
+    loss: model.loss,
+    dynamics: model.dynamics,
+    p: model.p,
+    k: model.k,
+    params: Object.fromEntries(L.paramNames.map((n, i) => [n, n === 'eta_bar' ? etaBar : req.params[i]])),
+    riskFrom: `overlaps, with the derivation's expectations (${der.plan.label})`,
+    wallMs,
+  };
+  mean.meta = { ...meta, statistic: 'mean over seeds' };
+  return { steps: record, tau, samples, seeds, mean, sem, meta };
+}
+
+function seedTrajectory(der: Derivation, r: SeedResult, req: SimulateRequest, tau: number[], steps: number[], samples: number[], etaBar: number): Trajectory {
+  const L = der.layout;
+  const params = req.params.slice();
+  params[L.etaBar] = etaBar;
+  for (let a = 0; a < der.model.k; a++) for (let b = a; b < der.model.k; b++) params[L.P + pIndex(der.model.k, a, b)] = r.P[a][b];
+  const risk = r.M.map((M, i) => {
+    if (!L.trained) r.a[i].forEach((v, j) => (params[L.aParam + j] = v));
+    return der.compiled.risk(stateOf({ M, Q: r.Q[i], a: r.a[i] }, L), params);
+  });
+  return { tau, steps, samples, alpha: etaBar > 0 ? tau.map((t) => t / etaBar) : undefined, M: r.M, Q: r.Q, a: r.a, risk, status: 'completed', meta: { seed: r.seed, P: r.P } };
+}
+
+/** Mean and standard error of the mean over seeds, entry by entry. */
+export function aggregate(seeds: Trajectory[]): { mean: Trajectory; sem: SimulationResult['sem'] } {
+  const n = seeds.length;
+  const T = seeds[0].tau.length;
+  const stat = (get: (t: Trajectory) => number): [number, number] => {
+    let s = 0;
+    let s2 = 0;
+    for (const t of seeds) {
+      const v = get(t);
+      s += v;
+      s2 += v * v;
+    }
+    const m = s / n;
+    return [m, n > 1 ? Math.sqrt(Math.max(0, s2 / n - m * m) / (n - 1)) : 0];
+  };
+  const first = seeds[0];
+  const mat = (sel: (t: Trajectory) => number[][][], i: number, which: 0 | 1) =>
+    sel(first)[i].map((row, j) => row.map((_, l) => stat((t) => sel(t)[i][j][l])[which]));
+  const vec = (sel: (t: Trajectory) => number[][], i: number, which: 0 | 1) => sel(first)[i].map((_, j) => stat((t) => sel(t)[i][j])[which]);
+  const idx = Array.from({ length: T }, (_, i) => i);
+  const mean: Trajectory = {
+    tau: first.tau,
+    steps: first.steps,
+    samples: first.samples,
+    alpha: first.alpha,
+    M: idx.map((i) => mat((t) => t.M, i, 0)),
+    Q: idx.map((i) => mat((t) => t.Q, i, 0)),
+    a: idx.map((i) => vec((t) => t.a, i, 0)),
+    risk: idx.map((i) => stat((t) => t.risk[i])[0]),
+    status: 'completed',
+    meta: {},
+  };
+  const sem = {
+    M: idx.map((i) => mat((t) => t.M, i, 1)),
+    Q: idx.map((i) => mat((t) => t.Q, i, 1)),
+    a: idx.map((i) => vec((t) => t.a, i, 1)),
+    risk: idx.map((i) => stat((t) => t.risk[i])[1]),
+  };
+  return { mean, sem };
+}
