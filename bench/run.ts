@@ -149,4 +149,49 @@ for (const [label, d] of [
   }
 }
 
+// ---- simulators ----
+{
+  const { Rng } = await import('../src/random/rng.ts');
+  const { runSeed } = await import('../src/simulate/kernel.ts');
+  const { runReducedSeed } = await import('../src/simulate/reduced.ts');
+  const { kernelSources } = await import('../src/simulate/sources.ts');
+  const { spawnSync } = await import('node:child_process');
+  // Gaussian draws per second (block fill, one core)
+  const rng = new Rng(1);
+  const buf = new Float64Array(1000);
+  const [, tRng] = median(() => {
+    for (let b = 0; b < 20000; b++) rng.fillNormal(buf);
+  }, 5, 1);
+  const drawRate = 2e7 / (tRng / 1000);
+  report('Gaussian draws/s, one core (xoshiro128** + ziggurat)', `${drawRate.toExponential(2)}`, '≥ 6·10⁷');
+  // full simulator, erf p = k = 2, d = 1000, n_b = 1
+  const d = deriveFile('derivations/saad-solla-erf.yaml');
+  const D = 1000;
+  const steps = 100000;
+  const cfg = {
+    p: 2, k: 2, d: D, nb: 1, gamma: 1 / D, kappa: 0, trainA: false, Delta: 0, loss: 'mse' as const, dynamics: 'plain' as const,
+    steps, record: [0, steps], P: [[1, 0], [0, 1]], teacher: 'orthonormal' as const, init: null, a0: [1, 1], ...kernelSources(d.model),
+  };
+  const [, tFull] = median(() => runSeed(cfg, 1), 3, 1);
+  const coordRate = (steps * D) / (tFull / 1000);
+  const [, tRngOnly] = median(() => {
+    for (let s = 0; s < steps; s++) rng.fillNormal(buf, D);
+  }, 3, 1);
+  report('full simulator erf p=k=2, d=1000, n_b=1: input coordinates/s', `${coordRate.toExponential(2)} (${((tFull / steps) * 1e3).toFixed(1)} µs/step)`, '');
+  report('  ratio to the RNG-only loop', `${(tFull / tRngOnly).toFixed(2)}`, '≤ 2');
+  report('  10⁶ steps (extrapolated ×10 from 10⁵)', `${((tFull * 10) / 1000).toFixed(1)} s: ${(75 / ((tFull * 10) / 1000)).toFixed(1)}× the classic C++ simulator (75 s)`, '≥ 4×');
+  // reduced simulator at d = 10³ and 10⁶
+  for (const Dr of [1000, 1_000_000]) {
+    const rcfg = { ...cfg, d: Dr, gamma: 1 / Dr, steps: 200000, record: [0, 200000] };
+    const [, tRed] = median(() => runReducedSeed(rcfg, 1), 3, 1);
+    report(`reduced simulator steps/s, d = ${Dr.toExponential(0)}`, `${(200000 / (tRed / 1000)).toExponential(2)}`, 'equal within noise');
+  }
+  // memory: peak RSS of a d = 10⁴, p = 8 run, in a child process
+  const rssOf = (steps: string) =>
+    JSON.parse((spawnSync(process.execPath, ['--import', 'tsx', 'bench/rss.ts', '10000', '8', steps], { encoding: 'utf8' }).stdout.trim().split('\n').pop() as string)).maxRssMB as number;
+  const rss = rssOf('2000');
+  const base = rssOf('1');
+  report('peak RSS, full simulator d = 10⁴, p = 8, 2000 steps', `${rss.toFixed(0)} MB (${base.toFixed(0)} MB for 1 step: runtime and libraries; weights 0.64 MB)`, '');
+}
+
 console.log(table(['benchmark', 'measured (this run)', 'aim'], rows, ['l', 'l', 'l']));

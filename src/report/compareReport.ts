@@ -17,14 +17,14 @@ export function compareReportHtml(d: Derivation, agreement: Agreement, meta: Rec
     : `<p class="fail">Theory and simulation disagree: ${agreement.entries.filter((e) => !e.pass).length} entr${agreement.entries.filter((e) => !e.pass).length === 1 ? 'y' : 'ies'} outside 3·SEM + c/√d (c = ${agreement.c}).</p>`;
   const body = `
 <h1>hermode compare: ${escapeHtml(d.model.name)}</h1>
-<p class="meta">d = ${m.d}, n_b = ${m.nb}, γ = ${num(m.gamma)}, η̄ = γd/n_b = ${num(m.eta_bar)}, ${m.seeds.length} seeds, ${m.engine} simulator, ${escapeHtml(String(m.teacher))} teacher;
+<p class="meta">d = ${m.d}, n_b = ${m.nb}, γ = ${num(m.gamma)}, η̄ = γd/n_b = ${num(m.eta_bar)}, ${m.seeds.length} seeds, ${m.engine} simulator; teacher: ${escapeHtml(String(m.teacher))};
 start: ${escapeHtml(String(m.init))}. ODE from the simulations' mean initial overlaps (${escapeHtml(d.plan.label)}).
 Convention: canonical; time τ = γ·steps, samples = n_b·steps.</p>
 ${verdict}
 <table><tr><th class="name">entry</th><th>max |ODE − mean|</th><th>max SEM</th><th>max z</th><th>check</th></tr>
 ${rows}
 </table>
-${plots.map((p) => `<figure>${p.svg}<figcaption>${escapeHtml(p.title)}</figcaption></figure>`).join('\n')}
+${plots.map((p) => `<figure>${p.svg}</figure>`).join('\n')}
 <h2>The equations</h2>
 ${documentBody(d.doc).replace(/^<h1>.*?<\/h1>/, '')}
 `;

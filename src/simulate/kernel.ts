@@ -50,8 +50,13 @@ export interface SeedResult {
   divergedAt?: number;
 }
 
+const compiled = new Map<string, unknown>();
+
+/** Compiles a function source once per thread. */
 export function compileFn<T>(src: string): T {
-  return new Function(`return (${src});`)() as T;
+  let f = compiled.get(src);
+  if (!f) compiled.set(src, (f = new Function(`return (${src});`)()));
+  return f as T;
 }
 
 /** Lower Cholesky factor of a PSD matrix, tolerant of zero pivots. */

@@ -1,0 +1,225 @@
+import { describe, it, expect } from 'vitest';
+import { deriveFile } from '../src/pipeline.ts';
+import { runSeeds } from '../src/simulate/pool.ts';
+import { kernelSources } from '../src/simulate/sources.ts';
+import { simulate, type SimulationResult } from '../src/simulate/simulate.ts';
+import type { KernelConfig, SeedResult } from '../src/simulate/kernel.ts';
+import { weightsWithOverlaps } from '../src/simulate/kernel.ts';
+import { runIntegration } from '../src/cli/integrate.ts';
+import { agreement, seriesOf } from '../src/compare/compare.ts';
+import type { Overlaps } from '../src/numeric/trajectory.ts';
+import { Rng } from '../src/random/rng.ts';
+import { oneStepMeans } from './onestep.ts';
+import { deriveYaml } from './helpers.ts';
+
+const I2 = [[1, 0], [0, 1]];
+
+function config(der: ReturnType<typeof deriveFile>, over: Partial<KernelConfig>): KernelConfig {
+  return {
+    p: der.model.p, k: der.model.k, d: 100, nb: 1, gamma: 0.01, kappa: 0, trainA: false, Delta: 0, loss: der.model.loss, dynamics: der.model.dynamics,
+    steps: 1, record: [0, 1], P: I2, teacher: 'orthonormal', init: null, a0: der.model.a0, ...kernelSources(der.model), ...over,
+  };
+}
+
+function meanSe(runs: SeedResult[], f: (r: SeedResult) => number): [number, number] {
+  let s = 0;
+  let s2 = 0;
+  for (const r of runs) {
+    const v = f(r);
+    s += v;
+    s2 += v * v;
+  }
+  const n = runs.length;
+  const m = s / n;
+  return [m, Math.sqrt((s2 / n - m * m) / (n - 1))];
+}
+
+/** ODE from the simulations' mean start against the simulation (THEORY §6: warm starts). */
+async function theoryVsSimulation(file: string | ReturnType<typeof deriveFile>, init: Overlaps, o: { d: number; nb: number; etaBar: number; tau: number; seeds: number; engine?: 'full' | 'reduced'; odeEtaBar?: number; kappa?: number }) {
+  const der = typeof file === 'string' ? deriveFile(file) : file;
+  const gamma = (o.etaBar * o.nb) / o.d;
+  const params = [...der.layout.defaultParams];
+  params[der.layout.etaBar] = o.etaBar;
+  if (der.layout.trained && o.kappa !== undefined) params[der.layout.kappa] = o.kappa;
+  const sim = await simulate(der, {
+    d: o.d, nb: o.nb, steps: Math.round(o.tau / gamma), seeds: Array.from({ length: o.seeds }, (_, i) => i + 1), workers: 2, points: 11, logGrid: false,
+    engine: o.engine ?? 'full', teacher: 'orthonormal', gamma, params, init, initSource: 'test',
+  });
+  const sets: Record<string, string> = { eta_bar: String(o.odeEtaBar ?? o.etaBar) };
+  if (der.layout.trained && o.kappa !== undefined) sets.kappa = String(o.kappa);
+  const start = { M: sim.mean.M[0], Q: sim.mean.Q[0], P: init.P, a: sim.mean.a[0] };
+  const ode = runIntegration(der, { tauEnd: 1, points: 2, logGrid: false, init: start, initSource: '', sets, rtol: 1e-9, atol: 1e-11, grid: sim.tau });
+  const ag = agreement(seriesOf(ode, sim, der.layout.trained), sim.tau, o.d, 0.5);
+  return { sim, ode, ag };
+}
+
+const warm: Overlaps = { Q: [[1, 0.1], [0.1, 1]], M: [[0.4, 0.1], [0.1, 0.3]], P: I2, a: [1, 1] };
+
+describe('simulators: reproducibility', () => {
+  it('same seed → same numbers, whatever the number of workers; different seed → different numbers', async () => {
+    const der = deriveFile('derivations/saad-solla-erf.yaml');
+    const cfg = config(der, { d: 200, steps: 300, record: [0, 100, 300], gamma: 0.005 });
+    for (const engine of ['full', 'reduced'] as const) {
+      const one = await runSeeds(cfg, [1, 2, 3], engine, 1);
+      const two = await runSeeds(cfg, [1, 2, 3], engine, 2);
+      expect(two).toEqual(one);
+      expect(one[0].Q[2]).not.toEqual(one[1].Q[2]);
+    }
+  });
+
+  it('builds weights with exactly the requested overlaps', () => {
+    const M = [[0.5, -0.2], [0.1, 0.4], [0, 0]];
+    const Q = [[1, 0.3, 0.1], [0.3, 0.9, -0.2], [0.1, -0.2, 0.7]];
+    const P = [[1, 0.3], [0.3, 1.2]];
+    const d = 50;
+    const { W, LP } = weightsWithOverlaps(M, Q, P, d);
+    for (let j = 0; j < 3; j++) {
+      for (let l = 0; l < 3; l++) expect(W.slice(j * d, j * d + d).reduce((s, x, i) => s + x * W[l * d + i], 0)).toBeCloseTo(Q[j][l], 12);
+      for (let r = 0; r < 2; r++) expect(LP[r].reduce((s, x, t) => s + x * W[j * d + t], 0)).toBeCloseTo(M[j][r], 12);
+    }
+  });
+
+  it('draws the default start as THEORY says: Q ≈ I and M_jr ~ N(0, 1/d)', async () => {
+    const der = deriveFile('derivations/saad-solla-erf.yaml');
+    const d = 400;
+    for (const engine of ['full', 'reduced'] as const) {
+      const runs = await runSeeds(config(der, { d, steps: 0, record: [0] }), Array.from({ length: 400 }, (_, i) => i + 1), engine, 1);
+      const [mQ] = meanSe(runs, (r) => r.Q[0][0][0]);
+      const [mM, seM] = meanSe(runs, (r) => r.M[0][0][1]);
+      const [m2] = meanSe(runs, (r) => r.M[0][0][1] ** 2 * d);
+      expect(Math.abs(mQ - 1)).toBeLessThan(0.02);
+      expect(Math.abs(mM) / seM).toBeLessThan(4);
+      expect(Math.abs(m2 - 1)).toBeLessThan(0.2);
+    }
+  });
+});
+
+describe('one step at finite d equals the exact means of THEORY §2.2 (d = 100, n_b = 5, γ = 0.3)', () => {
+  for (const engine of ['full', 'reduced'] as const) {
+    it(`${engine} simulator`, async () => {
+      const der = deriveFile('derivations/saad-solla-erf.yaml');
+      const M = [[0.5, 0.2], [0.1, 0.4]];
+      const Q = [[1, 0.2], [0.2, 0.8]];
+      const a = [1, 1];
+      const [d, nb, gamma] = [100, 5, 0.3];
+      const want = oneStepMeans(der, M, Q, a, d, nb, gamma);
+      const runs = await runSeeds(config(der, { d, nb, gamma, init: { M, Q, a } }), Array.from({ length: 20000 }, (_, i) => i + 1), engine, 2);
+      for (let j = 0; j < 2; j++)
+        for (let l = 0; l < 2; l++) {
+          const [m, se] = meanSe(runs, (r) => r.M[1][j][l] - r.M[0][j][l]);
+          expect(Math.abs(m - want.dM[j][l]) / se, `ΔM_${j}${l}`).toBeLessThan(4.5);
+        }
+      for (let j = 0; j < 2; j++)
+        for (let l = j; l < 2; l++) {
+          const [m, se] = meanSe(runs, (r) => r.Q[1][j][l] - r.Q[0][j][l]);
+          expect(Math.abs(m - want.dQ[j][l]) / se, `ΔQ_${j}${l}`).toBeLessThan(4.5);
+          // the squared-mean term G is resolved: dropping it would be several standard errors off
+          expect(Math.abs(want.parts.G[j][l]) / se).toBeGreaterThan(3);
+        }
+    });
+  }
+});
+
+describe('theory against simulation (warm starts, THEORY §5)', () => {
+  it('Saad–Solla erf p = k = 2 at d = 500 and d = 2000', async () => {
+    for (const d of [500, 2000]) {
+      const { ag } = await theoryVsSimulation('derivations/saad-solla-erf.yaml', warm, { d, nb: 1, etaBar: 1, tau: 15, seeds: 8 });
+      expect(ag.pass, JSON.stringify(ag.entries.filter((e) => !e.pass))).toBe(true);
+    }
+  });
+
+  it('a trained second layer', async () => {
+    const der = deriveYaml(`name: t
+student: {width: 2, activation: "erf(z/sqrt(2))", second_layer: {train: true, init: [0.8, 1.2]}}
+teacher: {width: 2, target: committee, activation: "erf(z/sqrt(2))"}`);
+    const { ag } = await theoryVsSimulation(der, { ...warm, a: [0.8, 1.2] }, { d: 1000, nb: 1, etaBar: 1, tau: 15, seeds: 8, kappa: 1 });
+    expect(ag.entries.map((e) => e.entry)).toContain('a_2');
+    expect(ag.pass, JSON.stringify(ag.entries.filter((e) => !e.pass))).toBe(true);
+  });
+
+  it('n_b = 10 at η̄ = 2: the ODE with the variance term agrees, the same ODE without it does not', async () => {
+    const o = { d: 1000, nb: 10, etaBar: 2, tau: 12, seeds: 8 };
+    const good = await theoryVsSimulation('derivations/saad-solla-erf.yaml', warm, o);
+    expect(good.ag.pass, JSON.stringify(good.ag.entries.filter((e) => !e.pass))).toBe(true);
+    const bad = await theoryVsSimulation('derivations/saad-solla-erf.yaml', warm, { ...o, odeEtaBar: 0 });
+    expect(bad.ag.pass).toBe(false);
+    expect(Math.max(...bad.ag.entries.filter((e) => e.entry.startsWith('Q')).map((e) => e.maxZ))).toBeGreaterThan(10);
+  });
+
+  it('a ReLU committee (closed forms)', async () => {
+    const { ag } = await theoryVsSimulation('derivations/relu-committee.yaml', warm, { d: 1000, nb: 1, etaBar: 0.5, tau: 10, seeds: 8 });
+    expect(ag.pass, JSON.stringify(ag.entries.filter((e) => !e.pass))).toBe(true);
+  });
+
+  it('tanh on He2/√2 (quadrature backend, trained second layer)', async () => {
+    const init: Overlaps = { Q: [[1, 0.2], [0.2, 1]], M: [[0.5], [0.3]], P: [[1]], a: [1, 1] };
+    const { ag } = await theoryVsSimulation('derivations/tanh-on-he2.yaml', init, { d: 1000, nb: 1, etaBar: 0.5, tau: 10, seeds: 8, kappa: 1 });
+    expect(ag.pass, JSON.stringify(ag.entries.filter((e) => !e.pass))).toBe(true);
+  });
+
+  it('the reduced simulator at d = 10⁵ against the ODE', async () => {
+    const { ag } = await theoryVsSimulation('derivations/saad-solla-erf.yaml', warm, { d: 100000, nb: 100, etaBar: 1, tau: 10, seeds: 8, engine: 'reduced' });
+    expect(ag.pass, JSON.stringify(ag.entries.filter((e) => !e.pass))).toBe(true);
+  });
+});
+
+describe('full against reduced simulator', () => {
+  it('many spherical steps: same mean and spread', async () => {
+    const der = deriveFile('derivations/he3-single-index.yaml');
+    const d = 300;
+    const gamma = 0.002;
+    const cfg = config(der, { d, gamma, nb: 2, steps: 1500, record: [0, 500, 1500], P: [[1]], init: { M: [[0.4]], Q: [[1]], a: [1] } });
+    const seeds = Array.from({ length: 160 }, (_, i) => i + 1);
+    const full = await runSeeds(cfg, seeds, 'full', 2);
+    const red = await runSeeds(cfg, seeds.map((s) => s + 1000), 'reduced', 2);
+    for (const t of [1, 2]) {
+      const [mf, sf] = meanSe(full, (r) => r.M[t][0][0]);
+      const [mr, sr] = meanSe(red, (r) => r.M[t][0][0]);
+      expect(Math.abs(mf - mr) / Math.hypot(sf, sr)).toBeLessThan(4);
+      // spreads: standard deviations within 25 % (the SE of a standard deviation from 160 runs is ~6 %)
+      expect(sf / sr).toBeGreaterThan(0.75);
+      expect(sf / sr).toBeLessThan(1.33);
+      for (const r of [...full, ...red]) expect(r.Q[t][0][0]).toBeCloseTo(1, 12);
+    }
+  });
+
+  it('the reduced simulator costs the same per step at d = 10³ and d = 10⁶', async () => {
+    const der = deriveFile('derivations/saad-solla-erf.yaml');
+    const time = async (d: number) => {
+      const cfg = config(der, { d, gamma: 1 / d, steps: 30000, record: [0, 30000], init: { M: warm.M, Q: warm.Q, a: warm.a } });
+      await runSeeds(cfg, [1], 'reduced', 1);
+      const t0 = performance.now();
+      await runSeeds(cfg, [2], 'reduced', 1);
+      return performance.now() - t0;
+    };
+    const small = await time(1000);
+    const large = await time(1_000_000);
+    expect(large / small).toBeLessThan(2.5);
+  });
+});
+
+describe('the seeded normal sampler', () => {
+  it('has the moments and tails of N(0, 1)', () => {
+    const rng = new Rng(12345);
+    const n = 2_000_000;
+    const buf = new Float64Array(n);
+    rng.fillNormal(buf);
+    let s = 0;
+    let s2 = 0;
+    let s4 = 0;
+    let tail = 0;
+    for (const x of buf) {
+      s += x;
+      s2 += x * x;
+      s4 += x ** 4;
+      if (Math.abs(x) > 3) tail++;
+    }
+    expect(Math.abs(s / n) / Math.sqrt(1 / n)).toBeLessThan(4.5);
+    expect(Math.abs(s2 / n - 1) / Math.sqrt(2 / n)).toBeLessThan(4.5);
+    expect(Math.abs(s4 / n - 3) / Math.sqrt(96 / n)).toBeLessThan(4.5);
+    const pTail = 0.0026997960632601866;
+    expect(Math.abs(tail / n - pTail) / Math.sqrt(pTail / n)).toBeLessThan(4.5);
+  });
+});
+
+void (null as unknown as SimulationResult);
