@@ -3,7 +3,8 @@
  * module. `derive` (CLI) writes the two texts; `integrate` and the tests use the compiled module.
  */
 import type { Spec } from './spec/load.ts';
-import { loadSpecFile } from './spec/load.ts';
+import { loadSpecFile, loadAnySpecFile } from './spec/load.ts';
+import { deriveParamSpec } from './paramdyn/derive.ts';
 import { buildModel, type Model } from './spec/model.ts';
 import { planExpectations, type ExpectationPlan } from './gaussian/plan.ts';
 import { generateTypeScript } from './codegen/typescript.ts';
@@ -32,4 +33,26 @@ export function deriveSpec(spec: Spec, expectations?: string): Derivation {
 
 export function deriveFile(file: string, expectations?: string): Derivation {
   return deriveSpec(loadSpecFile(file), expectations);
+}
+
+/** What `derive` writes for any derivation kind, with a one-row summary. */
+export interface GeneratedFiles {
+  name: string;
+  file: string;
+  ts: string;
+  tex: string;
+  /** derivation, p, k, loss, dynamics, expectations */
+  summary: (string | number)[];
+  notes: string[];
+}
+
+export function deriveAnyFile(file: string, expectations?: string): GeneratedFiles {
+  const any = loadAnySpecFile(file);
+  if (any.kind === 'parameter-dynamics') {
+    const d = deriveParamSpec(any.spec);
+    return { name: any.spec.name, file, ts: d.ts, tex: d.tex, summary: [any.spec.name, `h=${d.h}`, '', 'parameter-space', 'GF/GD', 'gradient and Hessian (mathjs)'], notes: [] };
+  }
+  const d = deriveSpec(any.spec, expectations);
+  const m = d.model;
+  return { name: m.name, file, ts: d.ts, tex: d.tex, summary: [m.name, m.p, m.k, m.loss, m.dynamics, d.plan.label], notes: d.plan.notes };
 }

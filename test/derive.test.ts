@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { deriveFile, type Derivation } from '../src/pipeline.ts';
+import { deriveFile, deriveAnyFile, type Derivation } from '../src/pipeline.ts';
 import { quadratureMoments, monteCarloMoments, unpackMoments, type Moments } from '../src/gaussian/reference.ts';
 import { stateOf } from '../src/numeric/trajectory.ts';
 import { integrateOde, rk4 } from '../src/numeric/integrate.ts';
@@ -15,15 +15,15 @@ const derivations = readdirSync('derivations').filter((f) => f.endsWith('.yaml')
 describe('generated/ is in sync with derivations/', () => {
   for (const f of derivations) {
     it(`${f}`, () => {
-      const d = deriveFile(join('derivations', f));
+      const g = deriveAnyFile(join('derivations', f));
       const cmd = `npx hermode derive derivations/${f}`;
-      expect(readFileSync(`generated/${d.model.name}.ts`, 'utf8') === d.ts, `generated/${d.model.name}.ts is stale: run ${cmd}`).toBe(true);
-      expect(readFileSync(`generated/${d.model.name}.tex`, 'utf8') === d.tex, `generated/${d.model.name}.tex is stale: run ${cmd}`).toBe(true);
+      expect(readFileSync(`generated/${g.name}.ts`, 'utf8') === g.ts, `generated/${g.name}.ts is stale: run ${cmd}`).toBe(true);
+      expect(readFileSync(`generated/${g.name}.tex`, 'utf8') === g.tex, `generated/${g.name}.tex is stale: run ${cmd}`).toBe(true);
     });
   }
 
   it('the committed modules compute what the in-memory compilation computes', async () => {
-    for (const f of derivations) {
+    for (const f of derivations.filter((x) => !readFileSync(join('derivations', x), 'utf8').includes('kind: parameter-dynamics'))) {
       const d = deriveFile(join('derivations', f));
       const mod = await import(pathToFileURL(join(process.cwd(), `generated/${d.model.name}.ts`)).href);
       const { M, Q } = randomOverlaps(d.model.p, d.model.k, 3);

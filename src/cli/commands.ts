@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { activation } from '../hermite/activation.ts';
 import { hermiteCoefficients, pairExponent, multivariateHermite, lowestDegreePerDirection } from '../hermite/hermite.ts';
 import { Expr } from '../symbolic/expr.ts';
-import { deriveFile, type Derivation } from '../pipeline.ts';
+import { deriveFile, deriveAnyFile, type Derivation, type GeneratedFiles } from '../pipeline.ts';
 import { writeFileAtomic, writeFilesAtomic, copyTree } from '../io/files.ts';
 import { katexDistDir, page, documentBody } from '../report/html.ts';
 import { usageError, failure } from '../errors.ts';
@@ -14,6 +14,7 @@ import { defaultOverlaps, readOverlapsFile, parseAssignments, numberValue, DEFAU
 import { num, table, sampleRows } from './format.ts';
 import type { Trajectory } from '../numeric/trajectory.ts';
 import { registerSimulationCommands, simulationStart } from './simulate.ts';
+import { registerGdgf } from './gdgf.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
@@ -78,6 +79,7 @@ export function registerCommands(program: Command): void {
 
 
   registerSimulationCommands(program);
+  registerGdgf(program);
 
   program
     .command('example')
@@ -155,28 +157,35 @@ function hermiteCommand(text: string, o: { order: string; target?: string; json?
 
 // ---------- derive ----------
 
+interface Derived extends GeneratedFiles {
+  tsPath: string;
+  texPath: string;
+  ms: number;
+}
+
+function deriveOne(file: string, expectations: string | undefined, outDir: string): Derived {
+  const t0 = performance.now();
+  const g = deriveAnyFile(file, expectations);
+  return { ...g, tsPath: join(outDir, `${g.name}.ts`), texPath: join(outDir, `${g.name}.tex`), ms: performance.now() - t0 };
+}
+
 function deriveCommand(files: string[], o: { outDir: string; expectations?: string; check?: boolean }): void {
-  const results: { d: Derivation; ts: string; tex: string; ms: number }[] = [];
-  for (const file of files) {
-    const t0 = performance.now();
-    const d = deriveFile(file, o.expectations);
-    results.push({ d, ts: join(o.outDir, `${d.model.name}.ts`), tex: join(o.outDir, `${d.model.name}.tex`), ms: performance.now() - t0 });
-  }
+  const results = files.map((f) => deriveOne(f, o.expectations, o.outDir));
   if (o.check) {
-    const stale = results.filter((r) => !existsSync(r.ts) || readFileSync(r.ts, 'utf8') !== r.d.ts || !existsSync(r.tex) || readFileSync(r.tex, 'utf8') !== r.d.tex);
-    for (const r of results) out(`${stale.includes(r) ? 'stale' : 'ok   '}  ${r.ts}`);
-    if (stale.length) throw failure(`${stale.length} generated file pair(s) out of date; run: npx hermode derive ${stale.map((r) => r.d.model.spec.file).join(' ')}`);
+    const stale = results.filter((r) => !existsSync(r.tsPath) || readFileSync(r.tsPath, 'utf8') !== r.ts || !existsSync(r.texPath) || readFileSync(r.texPath, 'utf8') !== r.tex);
+    for (const r of results) out(`${stale.includes(r) ? 'stale' : 'ok   '}  ${r.tsPath}`);
+    if (stale.length) throw failure(`${stale.length} generated file pair(s) out of date; run: npx hermode derive ${stale.map((r) => r.file).join(' ')}`);
     return;
   }
-  writeFilesAtomic(results.flatMap((r) => [{ path: r.ts, content: r.d.ts }, { path: r.tex, content: r.d.tex }]));
+  writeFilesAtomic(results.flatMap((r) => [{ path: r.tsPath, content: r.ts }, { path: r.texPath, content: r.tex }]));
   out(
     table(
       ['derivation', 'p', 'k', 'loss', 'dynamics', 'expectations', 'ms', 'wrote'],
-      results.map((r) => [r.d.model.name, r.d.model.p, r.d.model.k, r.d.model.loss, r.d.model.dynamics, r.d.plan.label, r.ms.toFixed(0), `${r.ts}, ${basename(r.tex)}`]),
+      results.map((r) => [...r.summary, r.ms.toFixed(0), `${r.tsPath}, ${basename(r.texPath)}`]),
       ['l', 'r', 'r', 'l', 'l', 'l', 'r', 'l'],
     ),
   );
-  for (const r of results) for (const n of r.d.plan.notes) out(`note (${r.d.model.name}): ${n}`);
+  for (const r of results) for (const n of r.notes) out(`note (${r.name}): ${n}`);
 }
 
 // ---------- latex ----------

@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { specSchema, type SpecFile } from './schema.ts';
+import { paramSpecSchema, type ParamSpecFile } from './paramSchema.ts';
+import type { ZodType } from 'zod';
 import { usageError } from '../errors.ts';
 
 export interface Spec extends SpecFile {
@@ -16,17 +18,22 @@ export interface Spec extends SpecFile {
   hash: string;
 }
 
-export function loadSpecFile(file: string): Spec {
-  let text: string;
+export interface ParamSpec extends ParamSpecFile {
+  file: string;
+  hash: string;
+}
+
+export type AnySpec = { kind: 'overlap'; spec: Spec } | { kind: 'parameter-dynamics'; spec: ParamSpec };
+
+function readText(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (err) {
     throw usageError(`cannot read derivation file (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { file });
   }
-  return parseSpec(text, file);
 }
 
-export function parseSpec(text: string, file = '<inline>'): Spec {
+function readYaml(text: string, file: string): Record<string, unknown> {
   let raw: unknown;
   try {
     raw = parseYaml(text);
@@ -34,7 +41,31 @@ export function parseSpec(text: string, file = '<inline>'): Spec {
     throw usageError(`invalid YAML: ${(err as Error).message.split('\n')[0]}`, { file });
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw usageError('expected a YAML mapping at the top level', { file });
-  const parsed = specSchema.safeParse(raw);
+  return raw as Record<string, unknown>;
+}
+
+export function loadSpecFile(file: string): Spec {
+  return parseSpec(readText(file), file);
+}
+
+/** Any derivation file: overlap models, or `kind: parameter-dynamics`. */
+export function loadAnySpecFile(file: string): AnySpec {
+  const text = readText(file);
+  const raw = readYaml(text, file);
+  if (raw.kind === 'parameter-dynamics') {
+    const spec = validated(paramSpecSchema, raw, file);
+    return { kind: 'parameter-dynamics', spec: { ...spec, file, hash: hashOf(spec) } };
+  }
+  return { kind: 'overlap', spec: parseSpec(text, file) };
+}
+
+function hashOf(spec: unknown): string {
+  return createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16);
+}
+
+/** zod validation with the one-line error naming file, field and value. */
+function validated<T>(schema: ZodType<T>, raw: Record<string, unknown>, file: string): T {
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const path = issue.path.join('.');
@@ -45,10 +76,15 @@ export function parseSpec(text: string, file = '<inline>'): Spec {
     if (value === undefined && issue.code === 'invalid_type') message = 'missing required field';
     throw usageError(message, { file, field: path || undefined, value: issue.code === 'unrecognized_keys' ? undefined : value });
   }
-  const spec = parsed.data;
+  return parsed.data;
+}
+
+export function parseSpec(text: string, file = '<inline>'): Spec {
+  const raw = readYaml(text, file);
+  if (raw.kind !== undefined) throw usageError('unknown derivation kind (overlap models have no kind; parameter-dynamics files say kind: parameter-dynamics)', { file, field: 'kind', value: raw.kind });
+  const spec = validated(specSchema, raw, file);
   checkSemantics(spec, file);
-  const hash = createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16);
-  return { ...spec, file, hash };
+  return { ...spec, file, hash: hashOf(spec) };
 }
 
 function checkSemantics(spec: SpecFile, file: string): void {

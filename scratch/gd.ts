@@ -1,0 +1,10 @@
+import { loadAnySpecFile } from '../src/spec/load.ts';
+import { deriveParamSpec } from '../src/paramdyn/derive.ts';
+import { runGdgf, defaultInit } from '../src/paramdyn/gdgf.ts';
+const s = loadAnySpecFile('derivations/linear-net.yaml'); if (s.kind !== 'parameter-dynamics') throw 0;
+const d = deriveParamSpec(s.spec);
+const { a0, b0 } = defaultInit(5, 1);
+const t0 = performance.now();
+const r = runGdgf(d, { etas: [0.1, 0.5, 0.9, 0.95, 0.99, 1.05], a0, b0, params: [1], tol: 1e-13, maxSteps: 200000, tauMax: 1e4 });
+console.log('ms', (performance.now() - t0).toFixed(0), 'λGF', r.lambdaGF, 'EoS', r.edgeOfStability);
+for (const x of r.runs) console.log(x.method, x.eta, x.status, x.regime, 'steps', x.steps, 'tau', x.tau?.toFixed(3), 'rate', x.rateMeasured?.toFixed(6), x.ratePredicted?.toFixed(6), 'sharp', x.sharpness?.toFixed(10), x.sharpnessFormula?.toFixed(10), 'imb', x.imbalanceRatio.toExponential(3), x.imbalanceRatioPredicted?.toExponential(3), 'drift', x.imbalanceDrift.toExponential(2));

@@ -1,0 +1,14 @@
+import { math } from '../src/symbolic/mathjs.ts';
+const h = 3;
+const dot = Array.from({ length: h }, (_, i) => `a${i + 1}*b${i + 1}`).join(' + ');
+const L = `1/2*((${dot}) - Phi)^2`;
+const t0 = performance.now();
+const g = math.derivative(L, 'a1');
+const H = math.derivative(g, 'b2');
+const H2 = math.derivative(g, 'b1');
+console.log(g.toString(), '|', H.toString(), '|', H2.toString(), (performance.now() - t0).toFixed(1), 'ms');
+const data = [[1, 1], [2, 1.5]];
+const Ld = `1/(2*${data.length})*(${data.map(([x, y]) => `((${dot})*${x} - ${y})^2`).join(' + ')})`;
+const t1 = performance.now();
+const gd = math.derivative(Ld, 'a1'); const Hd = math.derivative(gd, 'b1');
+console.log(gd.toString(), '|', Hd.toString(), (performance.now() - t1).toFixed(1), 'ms');
