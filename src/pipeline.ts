@@ -56,3 +56,8 @@ export function deriveAnyFile(file: string, expectations?: string): GeneratedFil
   const m = d.model;
   return { name: m.name, file, ts: d.ts, tex: d.tex, summary: [m.name, m.p, m.k, m.loss, m.dynamics, d.plan.label], notes: d.plan.notes };
 }
+
+/** Derives an overlap model with fields of its spec replaced (e.g. the loss, for a sweep). */
+export function deriveWith(spec: Spec, over: Partial<Pick<Spec, 'loss' | 'dynamics' | 'noise'>>): Derivation {
+  return deriveSpec({ ...spec, ...over });
+}

@@ -15,6 +15,8 @@ import { num, table, sampleRows } from './format.ts';
 import type { Trajectory } from '../numeric/trajectory.ts';
 import { registerSimulationCommands, simulationStart } from './simulate.ts';
 import { registerGdgf } from './gdgf.ts';
+import { largeStepWarning } from '../numeric/regime.ts';
+import { registerStudyCommands } from './studies.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
@@ -64,7 +66,8 @@ export function registerCommands(program: Command): void {
     .option('--atol <x>', 'absolute tolerance', '1e-11')
     .option('--expectations <backend>', 'override the file: auto | closed | wick | hermite:K | quadrature:N')
     .option('--init-from-sim', 'start from the mean initial overlaps of `simulate` with the same --d, --seeds, --seed, --teacher, --engine')
-    .option('--d <d>', 'with --init-from-sim: input dimension', '1000')
+    .option('--d <d>', 'input dimension (with --nb: reports steps and samples, and warns when γ = η̄ n_b/d is not small); used by --init-from-sim', '1000')
+    .option('--nb <n>', 'mini-batch size n_b (with --d)')
     .option('--seeds <n>', 'with --init-from-sim: number of seeds', '8')
     .option('--teacher <t>', 'with --init-from-sim: orthonormal | random', 'orthonormal')
     .option('--engine <e>', 'with --init-from-sim: full | reduced', 'full')
@@ -80,6 +83,7 @@ export function registerCommands(program: Command): void {
 
   registerSimulationCommands(program);
   registerGdgf(program);
+  registerStudyCommands(program);
 
   program
     .command('example')
@@ -224,6 +228,7 @@ interface IntegrateOpts {
   csv?: boolean;
   out?: string;
   initFromSim?: boolean;
+  nb?: string;
   d?: string;
   seeds?: string;
   teacher?: string;
@@ -264,6 +269,20 @@ export async function integrateFromOptions(file: string, o: IntegrateOpts): Prom
     rtol: numberValue(o.rtol, '--rtol'),
     atol: numberValue(o.atol, '--atol'),
   });
+  if (o.nb !== undefined) {
+    const D = numberValue(o.d ?? '1000', '--d');
+    const nb = numberValue(o.nb, '--nb');
+    const eta = (traj.meta.params as Record<string, number>).eta_bar;
+    const gamma = (eta * nb) / D;
+    traj.steps = traj.tau.map((t) => t / gamma);
+    traj.samples = traj.steps.map((s) => s * nb);
+    traj.meta = { ...traj.meta, d: D, nb, gamma };
+    const w = largeStepWarning(gamma, nb, D);
+    if (w) {
+      traj.meta = { ...traj.meta, warnings: [w] };
+      process.stderr.write(`hermode: warning: ${w}\n`);
+    }
+  }
   return { d, traj };
 }
 

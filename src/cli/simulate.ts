@@ -10,6 +10,7 @@ import { kernelSources } from '../simulate/sources.ts';
 import { readOverlapsFile, parseAssignments, resolveParams, numberValue } from '../numeric/setup.ts';
 import type { Overlaps, Trajectory } from '../numeric/trajectory.ts';
 import { runIntegration, trajectoryCsv } from './integrate.ts';
+import { largeStepWarning } from '../numeric/regime.ts';
 import { agreement, seriesOf } from '../compare/compare.ts';
 import { familyPlot } from '../report/plots.ts';
 import { compareReportHtml } from '../report/compareReport.ts';
@@ -233,6 +234,8 @@ async function compareCommand(file: string, o: SimOpts & { tau: string; steps?: 
   const steps = stepsOf(pr, o.steps !== undefined ? { steps: o.steps } : { tau: o.tau });
   const c = numberValue(o.c, '--c');
   const sim = await runSim(pr, o, steps);
+  const warn = largeStepWarning(pr.gamma, pr.nb, pr.D);
+  if (warn) process.stderr.write(`hermode: warning: ${warn}\n`);
   const start = meanInitial(sim);
   const sets: Record<string, string> = Object.fromEntries(pr.d.layout.paramNames.map((n, i) => [n, String(pr.params[i])]).filter(([n]) => !n.startsWith('P_')));
   Object.assign(sets, parseAssignments(o.odeSet, '--ode-set'));

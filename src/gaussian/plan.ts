@@ -21,7 +21,7 @@ import type { Activation } from '../hermite/activation.ts';
 import { WickEngine } from './wick.ts';
 import { Poly } from '../symbolic/poly.ts';
 import { Coef } from '../symbolic/coef.ts';
-import { hermiteCoefficients, hermitePolynomial } from '../hermite/hermite.ts';
+import { hermiteCoefficients, hermitePolynomial, quadratureCoefficients } from '../hermite/hermite.ts';
 import { usageError } from '../errors.ts';
 
 export type BackendKind = 'wick' | 'closed-erf' | 'closed-relu' | 'hermite' | 'quadrature';
@@ -91,8 +91,45 @@ export function planExpectations(model: Model, request = model.spec.expectations
     nodes = Number(request.slice(11));
     if (nodes < 2 || nodes > 200) throw usageError('quadrature nodes must be between 2 and 200', where);
   }
-  if (kind === 'quadrature') return quadraturePlan(model, nodes);
-  return templatePlan(model, kind, order);
+  const plan = kind === 'quadrature' ? quadraturePlan(model, nodes) : templatePlan(model, kind, order);
+  plan.notes.unshift(...exponentWarnings(model));
+  return plan;
+}
+
+/**
+ * THEORY §3.2 pitfalls: the drift toward a single-index committee target starts at the first k ≥ 1
+ * with c_k(σ) c_k(g) ≠ 0. Warns when that pair exponent is infinite (e.g. ReLU on He3, tanh on He2)
+ * or larger than the target's own information exponent.
+ */
+export function exponentWarnings(model: Model): string[] {
+  const t = model.target;
+  const order = 12;
+  const sig = hermiteCoefficients(model.student, order);
+  let tc: number[];
+  let tAcc = 0;
+  if (t.kind === 'committee') {
+    const r = hermiteCoefficients(t.g, order);
+    tc = r.coefficients;
+    tAcc = r.accuracy;
+  } else if (model.k === 1) {
+    // a general single-index target g*(ν1): its own Hermite coefficients
+    const f = t.f;
+    tc = quadratureCoefficients((x) => f(x), order, 20);
+    tAcc = 1e-12;
+  } else return [];
+  const tol = (acc: number) => Math.max(1e-10, 10 * acc);
+  const ell = tc.findIndex((c, k) => k >= 1 && Math.abs(c) > tol(tAcc));
+  let pair = -1;
+  for (let k = 1; k <= order; k++) if (Math.abs(sig.coefficients[k]) > tol(sig.accuracy) && Math.abs(tc[k]) > tol(tAcc)) {
+    pair = k;
+    break;
+  }
+  if (ell < 0) return [];
+  if (pair < 0)
+    return [`warning: no k ≤ ${order} has c_k(σ) c_k(g) ≠ 0 — the student gets no drift toward the target (infinite pair exponent; the target's information exponent is ${ell})`];
+  if (pair > ell)
+    return [`warning: the pair exponent ${pair} exceeds the target's information exponent ${ell}: c_${ell}(σ) = 0, so the student misses the target's leading Hermite component`];
+  return [];
 }
 
 /** Default nodes per field for tensor quadrature: about 2·10⁵ nodes before pruning. */

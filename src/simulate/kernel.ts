@@ -36,6 +36,11 @@ export interface KernelConfig {
   sigmaSrc: string;
   dsigmaSrc: string;
   targetSrc: string;
+  /**
+   * escape detection, checked after every step: the first step at which |M_jr| (the entry given, or
+   * the largest over all entries) reaches the threshold; with `stop` the seed ends there.
+   */
+  escape?: { threshold: number; entry: [number, number] | null; stop: boolean };
 }
 
 export interface SeedResult {
@@ -48,6 +53,8 @@ export interface SeedResult {
   /** true when the weights became non-finite: recording stopped there */
   diverged: boolean;
   divergedAt?: number;
+  /** first step at which the escape criterion held (undefined: not within the run) */
+  escapeStep?: number;
 }
 
 const compiled = new Map<string, unknown>();
@@ -168,6 +175,28 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
     return Number.isFinite(Q.reduce((s, r, j) => s + r[j], 0));
   };
 
+  const esc = cfg.escape;
+  /** |M_jr| at the current weights (cheap for the coordinate teacher: O(k) per entry) */
+  const mEntry = (j: number, r: number) => {
+    if (Wt) return Math.abs(dot(W, j * d, Wt, r * d, d));
+    let s = 0;
+    for (let t = 0; t <= r; t++) s += W[j * d + t] * LPf[r * k + t];
+    return Math.abs(s);
+  };
+  const escaped = () => {
+    if (!esc) return false;
+    if (esc.entry) return mEntry(esc.entry[0], esc.entry[1]) >= esc.threshold;
+    for (let j = 0; j < p; j++) for (let r = 0; r < k; r++) if (mEntry(j, r) >= esc.threshold) return true;
+    return false;
+  };
+  /** a seed stopped at its escape still reports every recording step, holding its last state */
+  const observeFinal = (step: number) => {
+    while (ri < record.length && record[ri] <= cfg.steps) {
+      observe();
+      ri++;
+    }
+    void step;
+  };
   if (record[0] === 0) {
     observe();
     ri = 1;
@@ -261,6 +290,13 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
       }
       if (normalised) normaliseRows(W, p, d);
       if (gammaA) for (let j = 0; j < p; j++) a[j] += da[j];
+    }
+    if (esc && res.escapeStep === undefined && escaped()) {
+      res.escapeStep = step;
+      if (esc.stop) {
+        observeFinal(step);
+        break;
+      }
     }
     if (ri < record.length && record[ri] === step) {
       ri++;

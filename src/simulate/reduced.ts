@@ -131,6 +131,18 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
 
   const record = cfg.record;
   let ri = 0;
+  const esc = cfg.escape;
+  const mEntry = (j: number, r: number) => {
+    let s = 0;
+    for (let t = 0; t <= r; t++) s += W[j * n + t] * LPf[r * k + t];
+    return Math.abs(s);
+  };
+  const escaped = () => {
+    if (!esc) return false;
+    if (esc.entry) return mEntry(esc.entry[0], esc.entry[1]) >= esc.threshold;
+    for (let j = 0; j < p; j++) for (let r = 0; r < k; r++) if (mEntry(j, r) >= esc.threshold) return true;
+    return false;
+  };
   if (record[0] === 0) {
     observe();
     ri = 1;
@@ -207,6 +219,16 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
     }
     if (normalised) normaliseRows(W, p, n);
     if (gammaA) for (let j = 0; j < p; j++) a[j] += da[j];
+    if (esc && res.escapeStep === undefined && escaped()) {
+      res.escapeStep = step;
+      if (esc.stop) {
+        while (ri < record.length) {
+          observe();
+          ri++;
+        }
+        break;
+      }
+    }
     if (ri < record.length && record[ri] === step) {
       ri++;
       if (!observe()) {

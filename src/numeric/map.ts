@@ -1,0 +1,160 @@
+/**
+ * The finite-step overlap map (THEORY §2.3, "γ not small"; §4.3 for one giant step): one step of the
+ * mean dynamics of the overlaps at step size γ, dimension d and batch n_b, including the squared mean
+ * gradient G_jl = v_jᵀ Ω⁺ v_l (v_j = (B_j·, A_j·)), which the ODE drops:
+ *   M ← M + γ (a/p)⊙A
+ *   Q ← Q + γ (aB + (aB)ᵀ)/p + γ² (a aᵀ/p²)⊙[(d/n_b) V + (1 − 1/n_b) G]
+ *   a ← a + κγ S/p                                   (trained second layer)
+ * projected: then Q_jl ← Q_jl/√(Q_jj Q_ll), M_jr ← M_jr/√Q_jj (the map iterated by (A)'s code);
+ * spherical: the tangent step Δ_j − (w_j·Δ_j) w_j first, with the mean-field closure
+ * E[(w_j·Δ_j) X] ≈ E[w_j·Δ_j] E[X] for the products it creates, then the same normalisation.
+ * It follows the mean exactly and ignores fluctuations, so it is accurate once n_b is large.
+ */
+import type { GeneratedModel } from '../codegen/compile.ts';
+import type { Layout } from '../ode/layout.ts';
+import { qIndex } from '../ode/layout.ts';
+import { overlapsOf, omegaOf } from './trajectory.ts';
+
+/** Pseudo-inverse of a symmetric positive semi-definite matrix (Jacobi eigen-decomposition). */
+export function pseudoInverse(C: number[][], rcond = 1e-12): number[][] {
+  const n = C.length;
+  const A = C.map((r) => r.slice());
+  const V: number[][] = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off += A[i][j] ** 2;
+    if (off < 1e-32) break;
+    for (let p = 0; p < n; p++)
+      for (let q = p + 1; q < n; q++) {
+        if (Math.abs(A[p][q]) < 1e-300) continue;
+        const theta = (A[q][q] - A[p][p]) / (2 * A[p][q]);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let r = 0; r < n; r++) {
+          const arp = A[r][p];
+          const arq = A[r][q];
+          A[r][p] = c * arp - s * arq;
+          A[r][q] = s * arp + c * arq;
+        }
+        for (let r = 0; r < n; r++) {
+          const apr = A[p][r];
+          const aqr = A[q][r];
+          A[p][r] = c * apr - s * aqr;
+          A[q][r] = s * apr + c * aqr;
+        }
+        for (let r = 0; r < n; r++) {
+          const vrp = V[r][p];
+          const vrq = V[r][q];
+          V[r][p] = c * vrp - s * vrq;
+          V[r][q] = s * vrp + c * vrq;
+        }
+      }
+  }
+  const lam = A.map((r, i) => r[i]);
+  const top = Math.max(...lam.map(Math.abs), 0);
+  const inv = lam.map((l) => (l > rcond * top ? 1 / l : 0));
+  return Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => V[i].reduce((s, v, m) => s + v * inv[m] * V[j][m], 0)));
+}
+
+export interface MapOptions {
+  gamma: number;
+  d: number;
+  nb: number;
+  steps: number;
+  /** record these steps (sorted; default every step) */
+  record?: number[];
+  P: number[][];
+  aFixed: number[];
+  dynamics: 'plain' | 'spherical' | 'projected';
+  /** stop at the first step where g(y) ≥ 0 */
+  escape?: (y: number[]) => number;
+}
+
+export interface MapResult {
+  steps: number[];
+  y: number[][];
+  status: 'completed' | 'event' | 'blow-up';
+  escapeStep?: number;
+  message?: string;
+}
+
+/** Iterates the finite-step map from y0 (state layout of the derivation). */
+export function iterateMap(gm: GeneratedModel, L: Layout, y0: number[], params: number[], o: MapOptions): MapResult {
+  const { p, k } = L;
+  const mom = new Float64Array(L.mom.size);
+  const { A: oA, B: oB, V: oV, S: oS } = L.mom;
+  let y = y0.slice();
+  const out: MapResult = { steps: [], y: [], status: 'completed' };
+  const record = o.record ? new Set(o.record) : null;
+  const keep = (t: number) => {
+    if (!record || record.has(t)) {
+      out.steps.push(t);
+      out.y.push(y.slice());
+    }
+  };
+  keep(0);
+  const g = o.gamma;
+  const kappa = L.trained ? params[L.kappa] : 0;
+  for (let t = 1; t <= o.steps; t++) {
+    gm.moments(y, params, mom);
+    const ov = overlapsOf(y, L, o.aFixed);
+    const a = ov.a;
+    const A = (j: number, r: number) => mom[oA + j * k + r];
+    const B = (j: number, l: number) => mom[oB + j * p + l];
+    const V = (j: number, l: number) => mom[oV + j * p + l];
+    // G = v_jᵀ Ω⁺ v_l
+    const pinv = pseudoInverse(omegaOf(ov.M, ov.Q, o.P));
+    const v = Array.from({ length: p }, (_, j) => [...Array.from({ length: p }, (_, l) => B(j, l)), ...Array.from({ length: k }, (_, r) => A(j, r))]);
+    const G = (j: number, l: number) => v[j].reduce((s, x, i) => s + x * pinv[i].reduce((u, z, c) => u + z * v[l][c], 0), 0);
+    const c = a.map((aj) => (g * aj) / p);
+    const noise = (j: number, l: number) => c[j] * c[l] * ((o.d / o.nb) * V(j, l) + (1 - 1 / o.nb) * G(j, l));
+    const M = ov.M.map((row) => row.slice());
+    const Q = ov.Q.map((row) => row.slice());
+    if (o.dynamics === 'spherical') {
+      // tangent step Δt_j = Δ_j − (w_j·Δ_j) w_j, with r_j = E[w_j·Δ_j] = c_j B_jj
+      const r = Array.from({ length: p }, (_, j) => c[j] * B(j, j));
+      for (let j = 0; j < p; j++) for (let q = 0; q < k; q++) M[j][q] = ov.M[j][q] + c[j] * A(j, q) - r[j] * ov.M[j][q];
+      for (let j = 0; j < p; j++)
+        for (let l = j; l < p; l++) {
+          const wDl = c[l] * B(l, j); // E[w_j·Δ_l]
+          const wDj = c[j] * B(j, l); // E[w_l·Δ_j]
+          const tt = noise(j, l) - r[l] * wDj - r[j] * wDl + r[j] * r[l] * ov.Q[j][l];
+          Q[j][l] = Q[l][j] = ov.Q[j][l] + (wDl - r[l] * ov.Q[j][l]) + (wDj - r[j] * ov.Q[j][l]) + tt;
+        }
+    } else {
+      for (let j = 0; j < p; j++) for (let q = 0; q < k; q++) M[j][q] += c[j] * A(j, q);
+      for (let j = 0; j < p; j++)
+        for (let l = j; l < p; l++) Q[j][l] = Q[l][j] = ov.Q[j][l] + c[j] * B(j, l) + c[l] * B(l, j) + noise(j, l);
+    }
+    if (o.dynamics !== 'plain') {
+      const n = Q.map((row, j) => Math.sqrt(row[j]));
+      for (let j = 0; j < p; j++) {
+        for (let q = 0; q < k; q++) M[j][q] /= n[j];
+        for (let l = 0; l < p; l++) Q[j][l] /= n[j] * n[l];
+      }
+    }
+    const next = y.slice();
+    for (let j = 0; j < p; j++) for (let q = 0; q < k; q++) next[L.M + j * k + q] = M[j][q];
+    for (let j = 0; j < p; j++) for (let l = j; l < p; l++) next[L.Q + qIndex(p, j, l)] = Q[j][l];
+    if (L.trained) for (let j = 0; j < p; j++) next[L.a + j] = a[j] + (kappa * g * mom[oS + j]) / p;
+    y = next;
+    if (!y.every((x) => Number.isFinite(x) && Math.abs(x) < 1e8)) {
+      out.status = 'blow-up';
+      out.message = `the overlaps blew up at step ${t}`;
+      keep(t);
+      return out;
+    }
+    if (o.escape && o.escape(y) >= 0) {
+      out.status = 'event';
+      out.escapeStep = t;
+      if (!record || !record.has(t)) {
+        out.steps.push(t);
+        out.y.push(y.slice());
+      } else keep(t);
+      return out;
+    }
+    keep(t);
+  }
+  return out;
+}

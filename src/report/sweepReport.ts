@@ -1,0 +1,61 @@
+/** Plots and the HTML report of a sweep. */
+import type { TopLevelSpec } from 'vega-lite';
+import { renderSvg } from './plots.ts';
+import { page, escapeHtml } from './html.ts';
+import type { SweepPoint, SweepFit } from '../studies/sweep.ts';
+import { num } from '../cli/format.ts';
+
+export async function sweepPlots(points: SweepPoint[]): Promise<{ name: string; svg: string }[]> {
+  const ok = points.filter((p) => p.steps !== null && Number.isFinite(p.steps));
+  const steps = ok.map((p) => ({ nb: p.nb, steps: p.steps, q1: p.stepsQ1 ?? p.steps, q3: p.stepsQ3 ?? p.steps, series: `d=${p.d}, ${p.loss}`, method: p.method }));
+  const samples = ok.map((p) => ({ d: p.d, samples: p.samples, series: `n_b=${p.nbLabel}, ${p.loss}`, method: p.method }));
+  const x = (field: string, title: string) => ({ field, type: 'quantitative' as const, title, scale: { type: 'log' as const } });
+  return [
+    {
+      name: 'steps.svg',
+      svg: await renderSvg({
+        width: 520,
+        height: 320,
+        title: 'steps to escape against the batch size (median, quartiles for simulations)',
+        data: { values: steps },
+        layer: [
+          { mark: { type: 'rule' }, encoding: { x: x('nb', 'n_b'), y: { field: 'q1', type: 'quantitative', scale: { type: 'log' } }, y2: { field: 'q3' }, color: { field: 'series', type: 'nominal', title: '' } } },
+          {
+            mark: { type: 'line', point: true },
+            encoding: { x: x('nb', 'n_b'), y: { field: 'steps', type: 'quantitative', title: 'steps', scale: { type: 'log' } }, color: { field: 'series', type: 'nominal', title: '' }, strokeDash: { field: 'method', type: 'nominal', title: 'method' } },
+          },
+        ],
+      } as TopLevelSpec),
+    },
+    {
+      name: 'samples.svg',
+      svg: await renderSvg({
+        width: 520,
+        height: 320,
+        title: 'samples to escape against the dimension',
+        data: { values: samples },
+        mark: { type: 'line', point: true },
+        encoding: { x: x('d', 'd'), y: { field: 'samples', type: 'quantitative', title: 'samples = n_b·steps', scale: { type: 'log' } }, color: { field: 'series', type: 'nominal', title: '' }, strokeDash: { field: 'method', type: 'nominal', title: 'method' } },
+      } as TopLevelSpec),
+    },
+  ];
+}
+
+export function sweepReportHtml(name: string, meta: Record<string, unknown>, points: SweepPoint[], fits: SweepFit[], plots: { name: string; svg: string }[]): string {
+  const f = (x: number | null | undefined, d = 4) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : num(x, d));
+  const rows = points
+    .map((p) => `<tr><td>${p.d}</td><td class="name">${escapeHtml(p.nbLabel)} = ${p.nb}</td><td class="name">${p.loss}</td><td class="name">${p.method}${p.engine ? ` (${p.engine})` : ''}</td><td>${f(p.gamma)}</td><td>${f(p.etaBar)}</td><td>${f(p.steps)}</td><td>${f(p.stepsQ1)}–${f(p.stepsQ3)}</td><td>${f(p.samples)}</td><td>${f(p.escapedFraction, 3)}</td></tr>`)
+    .join('\n');
+  const fitRows = fits.map((x) => `<tr><td class="name">${x.kind}</td><td class="name">${escapeHtml(x.group)}</td><td class="name">${x.loss}</td><td class="name">${x.method}</td><td>${f(x.fit.slope, 4)} ± ${f(x.fit.slopeCI95, 3)}</td><td>${x.fit.n}</td></tr>`).join('\n');
+  const body = `
+<h1>hermode sweep: ${escapeHtml(name)}</h1>
+<p class="meta">${escapeHtml(JSON.stringify(meta))}</p>
+<p class="meta">Escape: the first step at which ${escapeHtml(String(meta.criterion))}. Steps = τ/γ, samples = n_b·steps; simulations report the median over seeds (quartiles, fraction escaped within the horizon). Canonical convention: η̄ = γd/n_b.</p>
+<h2>Fitted exponents (log–log, 95 % confidence intervals)</h2>
+<table><tr><th class="name">fit</th><th class="name">group</th><th class="name">loss</th><th class="name">method</th><th>exponent</th><th>points</th></tr>${fitRows}</table>
+${plots.map((p) => `<figure>${p.svg}</figure>`).join('\n')}
+<h2>Points</h2>
+<table><tr><th>d</th><th class="name">n_b</th><th class="name">loss</th><th class="name">method</th><th>γ</th><th>η̄</th><th>steps</th><th>quartiles</th><th>samples</th><th>escaped</th></tr>${rows}</table>
+`;
+  return page(`hermode sweep: ${name}`, body);
+}

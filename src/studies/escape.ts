@@ -1,0 +1,179 @@
+/**
+ * Escape from the equator (THEORY §4.1): the first time at which |M_jr| — one entry, or the largest —
+ * reaches a threshold, measured in the ODE (located on odex's dense output), in the finite-step map
+ * (first step) and per seed in the simulators (median, quartiles, fraction escaped within the
+ * horizon). Times are reported as τ, steps = τ/γ and samples = n_b·steps.
+ */
+import type { Derivation } from '../pipeline.ts';
+import type { Overlaps } from '../numeric/trajectory.ts';
+import { stateOf } from '../numeric/trajectory.ts';
+import { integrateOde } from '../numeric/integrate.ts';
+import { iterateMap } from '../numeric/map.ts';
+import { runSeeds, type Engine } from '../simulate/pool.ts';
+import { kernelSources } from '../simulate/sources.ts';
+import { pIndex } from '../ode/layout.ts';
+
+export interface EscapeCriterion {
+  threshold: number;
+  /** [j, r] (0-based) or null for max_jr |M_jr| */
+  entry: [number, number] | null;
+}
+
+export interface EscapeResult {
+  method: 'ode' | 'map' | 'sim';
+  /** median escape steps (null: none escaped within the horizon) */
+  steps: number | null;
+  stepsQ1: number | null;
+  stepsQ3: number | null;
+  samples: number | null;
+  tau: number | null;
+  escapedFraction: number;
+  horizonSteps: number;
+  runs: number;
+}
+
+/** The escape function on a state vector: ≥ 0 once escaped. */
+export function escapeFunction(der: Derivation, c: EscapeCriterion): (y: ArrayLike<number>) => number {
+  const { p, k } = der.model;
+  const L = der.layout;
+  return (y) => {
+    if (c.entry) return Math.abs(y[L.M + c.entry[0] * k + c.entry[1]]) - c.threshold;
+    let m = 0;
+    for (let j = 0; j < p; j++) for (let r = 0; r < k; r++) m = Math.max(m, Math.abs(y[L.M + j * k + r]));
+    return m - c.threshold;
+  };
+}
+
+/** The typical start of a random initialisation in dimension d: Q = I, every M_jr = d^{-1/2}. */
+export function typicalStart(der: Derivation, d: number, P: number[][]): Overlaps {
+  const { p, k } = der.model;
+  return {
+    Q: Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => (j === l ? 1 : 0))),
+    M: Array.from({ length: p }, () => new Array(k).fill(1 / Math.sqrt(d))),
+    P,
+    a: der.model.a0.slice(),
+  };
+}
+
+/**
+ * The critical η̄ at a state (THEORY §2.4): with normalised dynamics dM/dτ = D − η̄ N for the escape
+ * entry, and η̄_crit = D/N is where its initial growth stops. Null when N ≤ 0 (no such threshold).
+ */
+export function criticalEtaBar(der: Derivation, y: number[], params: number[], c: EscapeCriterion): number | null {
+  const L = der.layout;
+  const k = der.model.k;
+  const [j, r] = c.entry ?? [0, 0];
+  const i = L.M + j * k + r;
+  const dy = new Float64Array(y.length);
+  const p0 = params.slice();
+  p0[L.etaBar] = 0;
+  der.compiled.rhs(0, y, p0, dy);
+  const D = dy[i] * Math.sign(y[i] || 1);
+  const p1 = params.slice();
+  p1[L.etaBar] = 1;
+  der.compiled.rhs(0, y, p1, dy);
+  const N = D - dy[i] * Math.sign(y[i] || 1);
+  return N > 0 && D > 0 ? D / N : null;
+}
+
+function quantile(sorted: number[], q: number): number {
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+export interface EscapeSetup {
+  der: Derivation;
+  d: number;
+  nb: number;
+  gamma: number;
+  params: number[];
+  start: Overlaps;
+  criterion: EscapeCriterion;
+  horizonSteps: number;
+}
+
+export function odeEscape(s: EscapeSetup): EscapeResult {
+  const L = s.der.layout;
+  const tauEnd = s.horizonSteps * s.gamma;
+  const sol = integrateOde(s.der.compiled, L, stateOf(s.start, L), s.params, {
+    grid: [0, tauEnd],
+    rtol: 1e-9,
+    atol: 1e-12,
+    P: s.start.P,
+    aFixed: s.start.a,
+    events: [{ name: 'escape', g: escapeFunction(s.der, s.criterion), terminal: true }],
+    maxSteps: 2e6,
+  });
+  const tau = sol.events.length ? sol.events[0].tau : null;
+  const steps = tau !== null ? tau / s.gamma : null;
+  return { method: 'ode', steps, stepsQ1: steps, stepsQ3: steps, samples: steps !== null ? steps * s.nb : null, tau, escapedFraction: tau !== null ? 1 : 0, horizonSteps: s.horizonSteps, runs: 1 };
+}
+
+export function mapEscape(s: EscapeSetup): EscapeResult {
+  const L = s.der.layout;
+  const r = iterateMap(s.der.compiled, L, stateOf(s.start, L), s.params, {
+    gamma: s.gamma,
+    d: s.d,
+    nb: s.nb,
+    steps: s.horizonSteps,
+    record: [0],
+    P: s.start.P,
+    aFixed: s.start.a,
+    dynamics: s.der.model.dynamics,
+    escape: escapeFunction(s.der, s.criterion),
+  });
+  const steps = r.escapeStep ?? null;
+  return { method: 'map', steps, stepsQ1: steps, stepsQ3: steps, samples: steps !== null ? steps * s.nb : null, tau: steps !== null ? steps * s.gamma : null, escapedFraction: steps !== null ? 1 : 0, horizonSteps: s.horizonSteps, runs: 1 };
+}
+
+export async function simEscape(s: EscapeSetup, seeds: number[], engine: Engine, workers: number, init: Overlaps | null): Promise<EscapeResult> {
+  const { der } = s;
+  const L = der.layout;
+  const P = s.start.P;
+  const runs = await runSeeds(
+    {
+      p: der.model.p,
+      k: der.model.k,
+      d: s.d,
+      nb: s.nb,
+      gamma: s.gamma,
+      kappa: L.trained ? s.params[L.kappa] : 0,
+      trainA: L.trained,
+      Delta: s.params[L.delta],
+      loss: der.model.loss,
+      dynamics: der.model.dynamics,
+      steps: s.horizonSteps,
+      record: [0],
+      P,
+      teacher: 'orthonormal',
+      init: init ? { M: init.M, Q: init.Q, a: init.a } : null,
+      a0: s.start.a,
+      escape: { threshold: s.criterion.threshold, entry: s.criterion.entry, stop: true },
+      ...kernelSources(der.model),
+    },
+    seeds,
+    engine,
+    workers,
+  );
+  const esc = runs.map((r) => r.escapeStep).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+  const frac = esc.length / runs.length;
+  // the median over all seeds counts non-escaped seeds as +∞: defined while at least half escaped
+  const all = runs.map((r) => r.escapeStep ?? Infinity).sort((a, b) => a - b);
+  const med = frac >= 0.5 ? quantile(all, 0.5) : null;
+  const q1 = frac >= 0.25 ? quantile(all, 0.25) : null;
+  const q3 = frac >= 0.75 ? quantile(all, 0.75) : null;
+  void pIndex;
+  return {
+    method: 'sim',
+    steps: med,
+    stepsQ1: q1,
+    stepsQ3: q3 !== null && Number.isFinite(q3) ? q3 : null,
+    samples: med !== null ? med * s.nb : null,
+    tau: med !== null ? med * s.gamma : null,
+    escapedFraction: frac,
+    horizonSteps: s.horizonSteps,
+    runs: runs.length,
+  };
+}
