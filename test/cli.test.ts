@@ -223,3 +223,41 @@ describe('simulate and compare on the command line', () => {
     expect(existsSync(join(dir, 'x.json'))).toBe(false);
   });
 });
+
+describe('map and sweep on the command line', () => {
+  it('map --json: one entry per step (step 0 included), steps, τ, samples; escape stops it', () => {
+    const r = cli(['map', 'derivations/he3-time-complexity.yaml', '--d', '256', '--nb', '65536', '--set', 'gamma=0.032*p*nb*d^-1.5', '--steps', '12', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const t = JSON.parse(r.stdout);
+    expect(t.steps).toEqual(Array.from({ length: 13 }, (_, i) => i));
+    expect(t.samples[12]).toBe(12 * 65536);
+    expect(t.tau[1]).toBeCloseTo(0.032 * 4 * 65536 * 256 ** -1.5, 12);
+    expect(t.meta.timeUnit).toMatch(/steps/);
+    const e = JSON.parse(cli(['map', 'derivations/he3-correlation.yaml', '--d', '256', '--nb', '65536', '--set', 'gamma=2', '--steps', '50', '--threshold', '0.9', '--json']).stdout);
+    expect(e.meta.escapeStep).toBeLessThanOrEqual(10);
+    expect(e.steps[e.steps.length - 1]).toBe(e.meta.escapeStep);
+  });
+
+  it('sweep writes its table, fits, plots and report, and a second run reuses the points on disk', () => {
+    const dir = tmp();
+    const args = ['sweep', 'derivations/he3-single-index.yaml', '--d', '256,1024,4096', '--nb', '1', '--set', 'eta_bar=0.5*crit', '--threshold', '0.5', '--method', 'ode', '--max-steps', '1e12', '--out', join(dir, 's')];
+    const a = cli(args);
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.stdout).toMatch(/samples-vs-d\s+nb=1\s+mse\s+ode\s+2\.0\d* ± /);
+    for (const f of ['sweep.csv', 'sweep.json', 'steps.svg', 'samples.svg', 'report.html', 'settings.json']) expect(existsSync(join(dir, 's', f)), f).toBe(true);
+    expect(readdirSync(join(dir, 's', 'points'))).toHaveLength(3);
+    const b = cli(args);
+    expect(b.stdout).toMatch(/\(3 from /);
+    // other settings into the same directory are refused
+    const c = cli(args.map((x, i) => (args[i - 1] === '--threshold' ? '0.6' : x)));
+    expect(c.code).toBe(2);
+    expect(c.stderr).toMatch(/holds a sweep with other settings/);
+  });
+
+  it('bad sweep and map input', () => {
+    expect(cli(['sweep', 'derivations/he3-single-index.yaml', '--d', '256', '--set', 'eta_bar=0.1', '--loss', 'hinge']).stderr).toMatch(/--loss = "hinge": mse \| correlation/);
+    expect(cli(['sweep', 'derivations/he3-single-index.yaml', '--d', '256']).stderr).toMatch(/give the learning rate/);
+    expect(cli(['sweep', 'derivations/he3-single-index.yaml', '--d', '256', '--set', 'gamma=1/(d-256)']).code).toBe(2);
+    expect(cli(['map', 'derivations/he3-single-index.yaml', '--set', 'gamma=0.1', '--entry', 'M_3_1', '--threshold', '0.5']).stderr).toMatch(/--entry = "M_3_1": out of range/);
+  });
+});
