@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { transformSync } from 'esbuild';
 import { ERF_HELPERS, reluHelpers } from '../src/gaussian/closed.ts';
-import { gaussHermite } from '../src/gaussian/quadrature.ts';
+import { tensorExpectation } from './helpers.ts';
 import { symmetricSqrt } from '../src/gaussian/reference.ts';
 import { Rng } from '../src/random/rng.ts';
 import { erfNum } from '../src/hermite/activation.ts';
@@ -20,23 +20,7 @@ const step = (x: number) => (x > 0 ? 1 : 0);
 
 const upper = (C: number[][]) => C.flatMap((r, i) => r.slice(i));
 
-/** E[f(u)] by tensor Gauss–Hermite (accurate for the smooth erf integrands). */
-function quad(C: number[][], f: (u: number[]) => number, nodes: number): number {
-  const n = C.length;
-  const L = symmetricSqrt(C);
-  const gh = gaussHermite(nodes);
-  const idx = new Array(n).fill(0);
-  let s = 0;
-  for (;;) {
-    let w = 1;
-    for (let i = 0; i < n; i++) w *= gh.w[idx[i]];
-    if (w > 1e-30) s += w * f(L.map((row) => row.reduce((a, l, m) => a + l * gh.x[idx[m]], 0)));
-    let i = 0;
-    while (i < n && ++idx[i] === nodes) idx[i++] = 0;
-    if (i === n) break;
-  }
-  return s;
-}
+const quad = (C: number[][], f: (u: number[]) => number, nodes: number) => tensorExpectation(C, f, nodes);
 
 /** Seeded Monte Carlo: mean and standard error. */
 function mc(C: number[][], f: (u: number[]) => number, samples: number, seed: number): { mean: number; se: number } {

@@ -5,29 +5,9 @@ import { Poly } from '../src/symbolic/poly.ts';
 import { Coef } from '../src/symbolic/coef.ts';
 import { Rational } from '../src/symbolic/rational.ts';
 import { Expr } from '../src/symbolic/expr.ts';
-import { gaussHermite } from '../src/gaussian/quadrature.ts';
-import { symmetricSqrt } from '../src/gaussian/reference.ts';
+import { tensorExpectation } from './helpers.ts';
 import { Rng } from '../src/random/rng.ts';
 import { hermitePolynomial } from '../src/hermite/hermite.ts';
-
-/** E[F(u)], u ~ N(0, C), by tensor Gauss–Hermite: exact for degree ≤ 2n − 1 in each coordinate. */
-function tensorExpectation(F: Poly, C: number[][], nodes: number): number {
-  const n = C.length;
-  const L = symmetricSqrt(C);
-  const gh = gaussHermite(nodes);
-  const idx = new Array(n).fill(0);
-  let s = 0;
-  for (;;) {
-    let w = 1;
-    for (let i = 0; i < n; i++) w *= gh.w[idx[i]];
-    const u = L.map((row) => row.reduce((acc, l, m) => acc + l * gh.x[idx[m]], 0));
-    s += w * F.evaluate(u);
-    let i = 0;
-    while (i < n && ++idx[i] === nodes) idx[i++] = 0;
-    if (i === n) break;
-  }
-  return s;
-}
 
 function randomCovariance(n: number, rng: Rng, rank = n): number[][] {
   const G = Array.from({ length: n }, () => Array.from({ length: rank }, () => rng.normal() * 0.7));
@@ -53,7 +33,7 @@ describe('Wick/Isserlis expectations', () => {
       const F = randomPoly(n, 7, 6, rng);
       const C = randomCovariance(n, rng, trial % 4 === 3 ? n - 1 : n);
       const wick = evaluateAtCovariance(new WickEngine(n).expectation(F), C);
-      const quad = tensorExpectation(F, C, 5); // exact for degree ≤ 9 per coordinate
+      const quad = tensorExpectation(C, (u) => F.evaluate(u), 5); // exact for degree ≤ 9 per coordinate
       expect(Math.abs(wick - quad)).toBeLessThan(1e-10 * (1 + Math.abs(quad)));
     }
   });

@@ -8,6 +8,7 @@
 import type { Model } from '../spec/model.ts';
 import { gaussHermite } from './quadrature.ts';
 import { Rng } from '../random/rng.ts';
+import { symmetricSqrt } from '../linalg.ts';
 
 export interface Moments {
   A: number[][];
@@ -22,44 +23,7 @@ export interface MomentsWithError extends Moments {
   se: Moments;
 }
 
-/** Symmetric square root L (L Lᵀ = C) by Jacobi eigen-decomposition; clips negative eigenvalues. */
-export function symmetricSqrt(C: number[][]): number[][] {
-  const n = C.length;
-  const A = C.map((r) => r.slice());
-  const V: number[][] = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off += A[i][j] ** 2;
-    if (off < 1e-30) break;
-    for (let p = 0; p < n; p++)
-      for (let q = p + 1; q < n; q++) {
-        if (Math.abs(A[p][q]) < 1e-300) continue;
-        const theta = (A[q][q] - A[p][p]) / (2 * A[p][q]);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let r = 0; r < n; r++) {
-          const arp = A[r][p];
-          const arq = A[r][q];
-          A[r][p] = c * arp - s * arq;
-          A[r][q] = s * arp + c * arq;
-        }
-        for (let r = 0; r < n; r++) {
-          const apr = A[p][r];
-          const aqr = A[q][r];
-          A[p][r] = c * apr - s * aqr;
-          A[q][r] = s * apr + c * aqr;
-        }
-        for (let r = 0; r < n; r++) {
-          const vrp = V[r][p];
-          const vrq = V[r][q];
-          V[r][p] = c * vrp - s * vrq;
-          V[r][q] = s * vrp + c * vrq;
-        }
-      }
-  }
-  return V.map((row) => row.map((v, m) => v * Math.sqrt(Math.max(A[m][m], 0))));
-}
+export { symmetricSqrt } from '../linalg.ts';
 
 /** The integrand's pieces at one sample of the fields u = (λ, ν). */
 function accumulate(model: Model, u: number[], a: number[], Delta: number, w: number, acc: Moments, sq?: Moments): void {

@@ -14,48 +14,7 @@ import type { GeneratedModel } from '../codegen/compile.ts';
 import type { Layout } from '../ode/layout.ts';
 import { qIndex } from '../ode/layout.ts';
 import { overlapsOf, omegaOf } from './trajectory.ts';
-
-/** Pseudo-inverse of a symmetric positive semi-definite matrix (Jacobi eigen-decomposition). */
-export function pseudoInverse(C: number[][], rcond = 1e-12): number[][] {
-  const n = C.length;
-  const A = C.map((r) => r.slice());
-  const V: number[][] = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off += A[i][j] ** 2;
-    if (off < 1e-32) break;
-    for (let p = 0; p < n; p++)
-      for (let q = p + 1; q < n; q++) {
-        if (Math.abs(A[p][q]) < 1e-300) continue;
-        const theta = (A[q][q] - A[p][p]) / (2 * A[p][q]);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let r = 0; r < n; r++) {
-          const arp = A[r][p];
-          const arq = A[r][q];
-          A[r][p] = c * arp - s * arq;
-          A[r][q] = s * arp + c * arq;
-        }
-        for (let r = 0; r < n; r++) {
-          const apr = A[p][r];
-          const aqr = A[q][r];
-          A[p][r] = c * apr - s * aqr;
-          A[q][r] = s * apr + c * aqr;
-        }
-        for (let r = 0; r < n; r++) {
-          const vrp = V[r][p];
-          const vrq = V[r][q];
-          V[r][p] = c * vrp - s * vrq;
-          V[r][q] = s * vrp + c * vrq;
-        }
-      }
-  }
-  const lam = A.map((r, i) => r[i]);
-  const top = Math.max(...lam.map(Math.abs), 0);
-  const inv = lam.map((l) => (l > rcond * top ? 1 / l : 0));
-  return Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => V[i].reduce((s, v, m) => s + v * inv[m] * V[j][m], 0)));
-}
+import { pseudoInverse } from '../linalg.ts';
 
 export interface MapOptions {
   gamma: number;

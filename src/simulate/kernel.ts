@@ -11,6 +11,8 @@
  * computing all p + k fields, one pass applying the p row updates).
  */
 import { Rng } from '../random/rng.ts';
+import { escapeChecker } from './escape-check.ts';
+import { choleskyPsd } from '../linalg.ts';
 
 export interface KernelConfig {
   p: number;
@@ -66,20 +68,6 @@ export function compileFn<T>(src: string): T {
   return f as T;
 }
 
-/** Lower Cholesky factor of a PSD matrix, tolerant of zero pivots. */
-function cholesky(C: number[][]): number[][] {
-  const n = C.length;
-  const L = Array.from({ length: n }, () => new Array(n).fill(0));
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j <= i; j++) {
-      let s = C[i][j];
-      for (let m = 0; m < j; m++) s -= L[i][m] * L[j][m];
-      if (i === j) L[i][i] = Math.sqrt(Math.max(s, 0));
-      else L[i][j] = L[j][j] > 1e-14 ? s / L[j][j] : 0;
-    }
-  return L;
-}
-
 /**
  * Student and teacher weights with exactly the given overlaps: W* = [L_P | 0], W = [X | R | 0] with
  * X L_Pᵀ = M and R Rᵀ = Q − X Xᵀ (a Schur complement, positive semi-definite when Ω is).
@@ -88,7 +76,7 @@ export function weightsWithOverlaps(M: number[][], Q: number[][], P: number[][],
   const p = Q.length;
   const k = P.length;
   if (d < p + k) throw new RangeError(`d = ${d} is smaller than p + k = ${p + k}`);
-  const LP = cholesky(P);
+  const LP = choleskyPsd(P, 1e-14);
   const X = M.map((m) => {
     const x = new Array(k).fill(0);
     for (let r = 0; r < k; r++) {
@@ -99,7 +87,7 @@ export function weightsWithOverlaps(M: number[][], Q: number[][], P: number[][],
     return x;
   });
   const S = Q.map((row, j) => row.map((q, l) => q - X[j].reduce((s, x, t) => s + x * X[l][t], 0)));
-  const R = cholesky(S);
+  const R = choleskyPsd(S, 1e-14);
   const W = new Float64Array(p * d);
   for (let j = 0; j < p; j++) {
     for (let r = 0; r < k; r++) W[j * d + r] = X[j][r];
@@ -132,7 +120,7 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
     rng.fillNormal(W);
     for (let i = 0; i < W.length; i++) W[i] *= s;
     if (normalised) normaliseRows(W, p, d);
-    LP = cholesky(cfg.P);
+    LP = choleskyPsd(cfg.P, 1e-14);
     if (cfg.teacher === 'random') {
       Wt = new Float64Array(k * d);
       rng.fillNormal(Wt);
@@ -183,12 +171,7 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
     for (let t = 0; t <= r; t++) s += W[j * d + t] * LPf[r * k + t];
     return Math.abs(s);
   };
-  const escaped = () => {
-    if (!esc) return false;
-    if (esc.entry) return mEntry(esc.entry[0], esc.entry[1]) >= esc.threshold;
-    for (let j = 0; j < p; j++) for (let r = 0; r < k; r++) if (mEntry(j, r) >= esc.threshold) return true;
-    return false;
-  };
+  const escaped = escapeChecker(p, k, esc, mEntry);
   /** a seed stopped at its escape still reports every recording step, holding its last state */
   const observeFinal = (step: number) => {
     while (ri < record.length && record[ri] <= cfg.steps) {
@@ -201,6 +184,16 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
     observe();
     ri = 1;
   }
+  /** ν = W* z for the input stored at Z[zo..zo+d) */
+  const teacherFields = (zo: number) => {
+    if (Wt) for (let r = 0; r < k; r++) nu[r] = dot(Wt, r * d, Z, zo, d);
+    else
+      for (let r = 0; r < k; r++) {
+        let s = 0;
+        for (let t = 0; t <= r; t++) s += LPf[r * k + t] * Z[zo + t];
+        nu[r] = s;
+      }
+  };
   const fast = nb === 1 && !normalised;
   const cA = 1 / (p * nb);
   let lastProgress = 0;
@@ -209,13 +202,7 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
       // one sample: fields in one pass, then the p row updates in one pass
       rng.fillNormal(Z, d);
       for (let j = 0; j < p; j++) lam[j] = 0;
-      if (Wt) for (let r = 0; r < k; r++) nu[r] = dot(Wt, r * d, Z, 0, d);
-      else
-        for (let r = 0; r < k; r++) {
-          let s = 0;
-          for (let t = 0; t <= r; t++) s += LPf[r * k + t] * Z[t];
-          nu[r] = s;
-        }
+      teacherFields(0);
       if (p === 1) lam[0] = dot(W, 0, Z, 0, d);
       else if (p === 2) {
         let s0 = 0;
@@ -250,13 +237,7 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
         rng.fillNormal(Z, m * d);
         for (let mu = 0; mu < m; mu++) {
           const zo = mu * d;
-          if (Wt) for (let r = 0; r < k; r++) nu[r] = dot(Wt, r * d, Z, zo, d);
-          else
-            for (let r = 0; r < k; r++) {
-              let s = 0;
-              for (let t = 0; t <= r; t++) s += LPf[r * k + t] * Z[zo + t];
-              nu[r] = s;
-            }
+          teacherFields(zo);
           for (let j = 0; j < p; j++) lam[j] = dot(W, j * d, Z, zo, d);
           const y = target(nu) + (sqrtDelta > 0 ? sqrtDelta * rng.normal() : 0);
           let f = 0;

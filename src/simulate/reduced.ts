@@ -13,20 +13,9 @@
  * Cost per step O(n_b p (p + k) + p³).
  */
 import { Rng } from '../random/rng.ts';
+import { escapeChecker } from './escape-check.ts';
+import { choleskyPsd as cholesky } from '../linalg.ts';
 import { compileFn, type KernelConfig, type SeedResult } from './kernel.ts';
-
-function cholesky(C: number[][]): number[][] {
-  const n = C.length;
-  const L = Array.from({ length: n }, () => new Array(n).fill(0));
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j <= i; j++) {
-      let s = C[i][j];
-      for (let m = 0; m < j; m++) s -= L[i][m] * L[j][m];
-      if (i === j) L[i][i] = Math.sqrt(Math.max(s, 0));
-      else L[i][j] = L[j][j] > 1e-300 ? s / L[j][j] : 0;
-    }
-  return L;
-}
 
 /** Bartlett factor A (lower triangular, n×n) of Wishart_n(m, I): H = S A Aᵀ Sᵀ. */
 function bartlett(rng: Rng, n: number, m: number, A: Float64Array): void {
@@ -137,12 +126,7 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
     for (let t = 0; t <= r; t++) s += W[j * n + t] * LPf[r * k + t];
     return Math.abs(s);
   };
-  const escaped = () => {
-    if (!esc) return false;
-    if (esc.entry) return mEntry(esc.entry[0], esc.entry[1]) >= esc.threshold;
-    for (let j = 0; j < p; j++) for (let r = 0; r < k; r++) if (mEntry(j, r) >= esc.threshold) return true;
-    return false;
-  };
+  const escaped = escapeChecker(p, k, esc, mEntry);
   if (record[0] === 0) {
     observe();
     ri = 1;
