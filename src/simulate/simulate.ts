@@ -51,6 +51,21 @@ export function rateExpression(text: string, scope: { d: number; nb: number; p: 
   return v;
 }
 
+/**
+ * γ from `--set gamma=…` or `--set eta_bar=…` (γ = η̄ n_b/d), both expressions in d, nb, p, k; the two
+ * assignments are removed from `sets` (the rest are model parameters).
+ */
+export function learningRate(sets: Record<string, string>, scope: { d: number; nb: number; p: number; k: number }): number {
+  if (sets.gamma !== undefined && sets.eta_bar !== undefined) throw usageError('give gamma or eta_bar, not both', { field: '--set' });
+  let gamma: number;
+  if (sets.gamma !== undefined) gamma = rateExpression(sets.gamma, scope, '--set gamma');
+  else if (sets.eta_bar !== undefined) gamma = (rateExpression(sets.eta_bar, scope, '--set eta_bar') * scope.nb) / scope.d;
+  else throw usageError('give the learning rate: --set gamma=… or --set eta_bar=… (γ = η̄ n_b/d)', { field: '--set' });
+  delete sets.gamma;
+  delete sets.eta_bar;
+  return gamma;
+}
+
 export function stepGrid(steps: number, points: number, log: boolean): number[] {
   if (!Number.isInteger(steps) || steps < 1) throw usageError('must be an integer ≥ 1', { field: '--steps', value: steps });
   if (!Number.isInteger(points) || points < 2) throw usageError('must be an integer ≥ 2', { field: '--points', value: points });
