@@ -138,7 +138,7 @@ function texName(name: string): string {
   if (!m) return name;
   const sup = m[2]
     .split('')
-    .map((c) => (c === 's' ? '\\sigma' : c))
+    .map((c) => (c === 's' ? '{\\sigma}' : c))
     .join('');
   const base: Record<string, string> = { I2: 'I_2', I3: 'I_3', I4: 'I_4', J2: 'J_2', T0: 'T_0', TS: 'T_S', T3: 'T_3', T4g: 'T_{4g}', T4s: 'T_{4s}' };
   return sup ? `${base[m[1]]}^{${sup}}` : base[m[1]];
@@ -186,10 +186,46 @@ export function documentToTex(doc: TexDocument, model: Model, plan: ExpectationP
   return out.join('\n') + '\n';
 }
 
+/** Unicode in prose → LaTeX that pdflatex accepts (the CLI keeps the Unicode). */
+const UNICODE_TEX: [string, string][] = [
+  ['η̄', '\\bar\\eta'],
+  ['ᵀ', '^{\\top}'],
+  ['·', '\\cdot '],
+  ['…', '\\dots '],
+  ['√', '\\surd '],
+  ['≤', '\\le '],
+  ['≥', '\\ge '],
+  ['≠', '\\neq '],
+  ['→', '\\to '],
+  ['−', '-'],
+  ['′', "'"],
+  ['‖', '\\|'],
+  ['²', '^2'],
+  ['³', '^3'],
+  ['½', '\\tfrac12'],
+  ['×', '\\times '],
+  ['∞', '\\infty '],
+  ['ℝ', '\\mathbb{R}'],
+  ['₀', '_0'],
+  ['₁', '_1'],
+  ['₂', '_2'],
+  ['₃', '_3'],
+  ['₄', '_4'],
+  ...[
+    ['α', 'alpha'], ['β', 'beta'], ['γ', 'gamma'], ['δ', 'delta'], ['ε', 'varepsilon'], ['η', 'eta'], ['θ', 'theta'], ['κ', 'kappa'],
+    ['λ', 'lambda'], ['μ', 'mu'], ['ν', 'nu'], ['ξ', 'xi'], ['π', 'pi'], ['ρ', 'rho'], ['σ', 'sigma'], ['τ', 'tau'], ['φ', 'varphi'],
+    ['Δ', 'Delta'], ['Φ', 'Phi'], ['Ω', 'Omega'],
+  ].map(([u, name]) => [u, `\\${name} `] as [string, string]),
+];
+
 function escapeTex(s: string): string {
-  return s
+  let out = s
     .replace(/\\/g, '\\textbackslash{}')
     .replace(/([#$%&_{}])/g, '\\$1')
-    .replace(/~/g, '\\textasciitilde{}')
-    .replace(/\^/g, '\\textasciicircum{}');
+    .replace(/~/g, '\\ensuremath{\\sim}')
+    .replace(/\^/g, '\\textasciicircum{}')
+    .replace(/—/g, '---')
+    .replace(/–/g, '--');
+  for (const [u, tex] of UNICODE_TEX) out = out.split(u).join(`\\ensuremath{${tex}}`);
+  return out;
 }

@@ -311,9 +311,10 @@ function texHandler(node: AnyNode, options: object): string | undefined {
   if (node.type === 'SymbolNode') {
     const m = /^([a-zA-Z]+?)(\d+)$/.exec(node.name);
     const greek = new Set(['nu', 'lambda', 'mu', 'alpha', 'beta', 'gamma', 'eta', 'kappa', 'tau']);
-    if (m) return `${greek.has(m[1]) ? '\\' + m[1] : m[1]}_{${m[2]}}`;
-    if (greek.has(node.name)) return `\\${node.name}`;
-    return undefined;
+    // braced, so that a preceding \cdot or \, never fuses with the name
+    if (m) return `{${greek.has(m[1]) ? '\\' + m[1] : m[1]}_{${m[2]}}}`;
+    if (greek.has(node.name)) return `{\\${node.name}}`;
+    return ` ${node.name}`;
   }
   if (node.type === 'FunctionNode') {
     const name: string = node.fn.name;
