@@ -145,9 +145,7 @@ function quadraturePlan(model: Model, nodes?: number): ExpectationPlan {
     label: `tensor Gauss–Hermite quadrature, ${N} nodes per field (${n} fields)`,
     templates: {},
     nodes: N,
-    notes: [
-      'quadrature is exact for polynomials of degree ≤ 2N−1 in each field and converges slowly for kinks; hermode reports the change against a coarser rule',
-    ],
+    notes: ['quadrature is exact for polynomials of degree ≤ 2N−1 in each field, geometric for smooth activations, slow for kinks'],
   };
 }
 
