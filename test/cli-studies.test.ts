@@ -115,3 +115,27 @@ describe('map and sweep on the command line', () => {
     expect(cli(['map', 'derivations/he3-single-index.yaml', '--set', 'gamma=0.1', '--entry', 'M_3_1', '--threshold', '0.5']).stderr).toMatch(/--entry = "M_3_1": out of range/);
   });
 });
+
+describe('escape times from integrate and simulate', () => {
+  it('integrate --threshold locates the escape on the dense output (He3, η̄ = 0: τ = [−1/(3m) + atanh(m)/3] from 0.1 to 0.5)', () => {
+    const dir = tmp();
+    const f = join(dir, 'init.json');
+    writeFileSync(f, JSON.stringify({ Q: [[1]], M: [[0.1]] }));
+    const r = cli(['integrate', 'derivations/he3-single-index.yaml', '--set', 'eta_bar=0', '--init', f, '--tau', '20', '--threshold', '0.5', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const t = JSON.parse(r.stdout);
+    const T = (m: number) => -1 / (3 * m) + Math.atanh(m) / 3;
+    expect(Math.abs(t.events[0].tau - (T(0.5) - T(0.1)))).toBeLessThan(1e-8);
+    expect(t.status).toBe('event');
+  });
+
+  it('simulate --threshold reports per-seed escape steps, their median and the fraction escaped', () => {
+    const r = cli(['simulate', 'derivations/he1-single-index.yaml', '--engine', 'reduced', '--d', '2000', '--set', 'eta_bar=0.5', '--steps', '20000', '--seeds', '6', '--threshold', '0.5', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const e = JSON.parse(r.stdout).meta.escape;
+    expect(e.perSeed).toHaveLength(6);
+    expect(e.escapedFraction).toBe(1);
+    expect(e.medianSteps).toBeGreaterThan(1000);
+    expect(e.medianSamples).toBe(e.medianSteps);
+  });
+});

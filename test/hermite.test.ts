@@ -138,3 +138,24 @@ function erfBySimpson(x: number): number {
   }
   return ((2 / Math.sqrt(Math.PI)) * s * h) / 3;
 }
+
+describe('rescaling to a field of variance q (THEORY §3.2)', () => {
+  it('follows He_n(sx) = Σ_m n!/(m!(n−2m)!) ((s²−1)/2)^m s^{n−2m} He_{n−2m}(x) exactly, and quadrature for the other families', async () => {
+    const { rescaledActivation } = await import('../src/hermite/hermite.ts');
+    for (const [n, q] of [[3, 2], [4, 0.5], [5, 3]]) {
+      const s = Math.sqrt(q);
+      const rep = hermiteCoefficients(rescaledActivation(activation(`He${n}(z)`), q), n);
+      for (let m = 0; 2 * m <= n; m++) {
+        const want = (factNum(n) / (factNum(m) * factNum(n - 2 * m))) * ((s * s - 1) / 2) ** m * s ** (n - 2 * m);
+        expect(rep.coefficients[n - 2 * m]).toBeCloseTo(want, 12);
+      }
+    }
+    for (const f of ['erf(z/sqrt(2))', 'relu(z)', 'tanh(z)']) {
+      const q = 2.5;
+      const act = activation(f);
+      const rep = hermiteCoefficients(rescaledActivation(act, q), 6);
+      const quad = quadratureCoefficients((x) => act.f(Math.sqrt(q) * x), 6, 24);
+      rep.coefficients.forEach((c, k) => expect(Math.abs(c - quad[k])).toBeLessThan(1e-9));
+    }
+  });
+});

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { resolve, relative, dirname, join, basename } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { activation } from '../hermite/activation.ts';
-import { hermiteCoefficients, pairExponent, multivariateHermite, lowestDegreePerDirection } from '../hermite/hermite.ts';
+import { hermiteCoefficients, pairExponent, multivariateHermite, lowestDegreePerDirection, rescaledActivation } from '../hermite/hermite.ts';
 import { Expr } from '../symbolic/expr.ts';
 import { deriveFile, deriveAnyFile, type Derivation, type GeneratedFiles } from '../pipeline.ts';
 import { writeFileAtomic, writeFilesAtomic, copyTree } from '../io/files.ts';
@@ -16,6 +16,8 @@ import type { Trajectory } from '../numeric/trajectory.ts';
 import { registerSimulationCommands, simulationStart } from './simulate.ts';
 import { registerGdgf } from './gdgf.ts';
 import { largeStepWarning } from '../numeric/regime.ts';
+import { criterionOf } from './studies.ts';
+import { escapeFunction } from '../studies/escape.ts';
 import { registerStudyCommands } from './studies.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -28,9 +30,10 @@ export function registerCommands(program: Command): void {
     .argument('<expr>', 'activation in z (e.g. "tanh(z)"), or a polynomial target in nu1..nuk')
     .option('--order <K>', 'highest coefficient', '8')
     .option('--target <g>', 'a target activation in z: also report the pair exponent (first k with c_k(σ)c_k(g) ≠ 0)')
+    .option('--variance <q>', 'coefficients of x ↦ f(√q x): the field has variance q (default 1)', '1')
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nExamples:\n  $ hermode hermite "erf(z/sqrt(2))" --order 7\n  $ hermode hermite "relu(z)" --target "He3(z)/sqrt(6)"\n  $ hermode hermite "nu1 + nu1*nu2" --json')
-    .action((expr: string, o: { order: string; target?: string; json?: boolean }) => hermiteCommand(expr, o));
+    .action((expr: string, o: { order: string; target?: string; json?: boolean; variance: string }) => hermiteCommand(expr, o));
 
   program
     .command('derive')
@@ -65,6 +68,8 @@ export function registerCommands(program: Command): void {
     .option('--rtol <x>', 'relative tolerance', '1e-9')
     .option('--atol <x>', 'absolute tolerance', '1e-11')
     .option('--expectations <backend>', 'override the file: auto | closed | wick | hermite:K | quadrature:N')
+    .option('--threshold <x>', 'escape time: stop at the first τ with |M| ≥ x, located on the dense output')
+    .option('--entry <e>', 'escape entry: max (default) or M_j_r')
     .option('--init-from-sim', 'start from the mean initial overlaps of `simulate` with the same --d, --seeds, --seed, --teacher, --engine')
     .option('--d <d>', 'input dimension (with --nb: reports steps and samples, and warns when γ = η̄ n_b/d is not small); used by --init-from-sim', '1000')
     .option('--nb <n>', 'mini-batch size n_b (with --d)')
@@ -94,7 +99,9 @@ export function registerCommands(program: Command): void {
 
 // ---------- hermite ----------
 
-function hermiteCommand(text: string, o: { order: string; target?: string; json?: boolean }): void {
+function hermiteCommand(text: string, o: { order: string; target?: string; json?: boolean; variance?: string }): void {
+  const q = numberValue(o.variance ?? '1', '--variance');
+  if (!(q > 0)) throw usageError('must be > 0', { field: '--variance', value: o.variance });
   const order = Number(o.order);
   if (!Number.isInteger(order) || order < 0 || order > 30) throw usageError('must be an integer between 0 and 30', { field: '--order', value: o.order });
   const nuVars = (text.match(/\bnu(\d+)\b/g) ?? []).map((s) => Number(s.slice(2)));
@@ -115,12 +122,14 @@ function hermiteCommand(text: string, o: { order: string; target?: string; json?
     out(`lowest degree per direction: ${lowest.map((l, r) => `nu${r + 1}: ${l ?? '—'}`).join(', ')}`);
     return;
   }
-  const act = activation(text, { field: 'expression' });
+  const act0 = activation(text, { field: 'expression' });
+  const act = q === 1 ? act0 : rescaledActivation(act0, q);
   const rep = hermiteCoefficients(act, order);
   let pair: number | null | undefined;
   let targetRep: ReturnType<typeof hermiteCoefficients> | undefined;
   if (o.target) {
-    targetRep = hermiteCoefficients(activation(o.target, { field: '--target' }), order);
+    const g = activation(o.target, { field: '--target' });
+    targetRep = hermiteCoefficients(q === 1 ? g : rescaledActivation(g, q), order);
     pair = pairExponent(rep, targetRep);
   }
   const warnings: string[] = [];
@@ -133,6 +142,7 @@ function hermiteCommand(text: string, o: { order: string; target?: string; json?
         {
           expression: text,
           family: act.family.kind,
+          variance: q,
           method: rep.method,
           accuracy: rep.accuracy,
           coefficients: rep.coefficients,
@@ -150,7 +160,7 @@ function hermiteCommand(text: string, o: { order: string; target?: string; json?
     return;
   }
   out(`f(z) = ${text}   [${act.family.kind}; coefficients ${rep.method}${rep.method === 'quadrature' ? `, estimated error ${rep.accuracy.toExponential(1)}` : ''}]`);
-  out(`c_k = E[f(x) He_k(x)]/k!, x ~ N(0,1), probabilists' Hermite`);
+  out(q === 1 ? `c_k = E[f(x) He_k(x)]/k!, x ~ N(0,1), probabilists' Hermite` : `c_k of x ↦ f(√q x), q = ${q}: E[f(√q x) He_k(x)]/k!, x ~ N(0,1), probabilists' Hermite`);
   const rows = rep.coefficients.map((c, k) => [String(k), c, ...(rep.exact ? [rep.exact[k]] : []), ...(targetRep ? [targetRep.coefficients[k]] : [])]);
   out(table(['k', 'c_k', ...(rep.exact ? ['exact'] : []), ...(targetRep ? ['c_k(g)'] : [])], rows, ['r', 'r', 'l', 'r']));
   out(`E[f²] = ${num(rep.meanSquare, 8)}   E[f′²] = ${num(rep.derivativeSquare, 8)}`);
@@ -228,6 +238,8 @@ interface IntegrateOpts {
   csv?: boolean;
   out?: string;
   initFromSim?: boolean;
+  threshold?: string;
+  entry?: string;
   nb?: string;
   d?: string;
   seeds?: string;
@@ -259,7 +271,9 @@ export async function integrateFromOptions(file: string, o: IntegrateOpts): Prom
     if (!(eta > 0)) throw usageError('--alpha needs η̄ > 0', { field: '--alpha' });
     tauEnd = alpha * eta;
   } else tauEnd = numberValue(o.tau ?? '10', '--tau');
+  const crit = o.threshold !== undefined ? criterionOf(o.threshold, o.entry, d.model.p, d.model.k) : null;
   const traj = runIntegration(d, {
+    events: crit ? [{ name: 'escape', g: escapeFunction(d, crit), terminal: true }] : undefined,
     tauEnd,
     points: numberValue(o.points, '--points'),
     logGrid: !!o.logGrid,
@@ -289,7 +303,7 @@ export async function integrateFromOptions(file: string, o: IntegrateOpts): Prom
 async function integrateCommand(file: string, o: IntegrateOpts): Promise<void> {
   if (o.json && o.csv) throw usageError('give --json or --csv, not both', { field: '--csv' });
   const { traj } = await integrateFromOptions(file, o);
-  if (traj.status !== 'completed') {
+  if (traj.status !== 'completed' && traj.status !== 'event') {
     // nothing printed as a result: the message names where and why
     const hint = traj.status === 'blow-up' ? ' — the learning rate is likely above this model’s stability limit (the variance term outgrows the drift); lower eta_bar' : '';
     throw failure(`integration stopped: ${traj.message}${hint} (params ${JSON.stringify(traj.meta.params)})`, { file });
@@ -299,6 +313,12 @@ async function integrateCommand(file: string, o: IntegrateOpts): Promise<void> {
   else if (o.csv) out(trajectoryCsv(traj));
   else printTrajectory(traj);
   if (o.out && !o.json && !o.csv) out(`wrote ${o.out}`);
+  if (!o.json && !o.csv && o.threshold !== undefined) {
+    const ev = traj.events?.[0];
+    const m = traj.meta as Record<string, any>;
+    if (ev) out(`escape (|M| ≥ ${o.threshold}) at τ = ${num(ev.tau, 8)}${m.gamma ? `, steps = ${num(ev.tau / m.gamma, 8)}, samples = ${num((ev.tau / m.gamma) * m.nb, 8)}` : ''}${m.params.eta_bar > 0 ? `, α = samples/d = ${num(ev.tau / m.params.eta_bar, 8)}` : ''}`);
+    else out(`no escape (|M| ≥ ${o.threshold}) by τ = ${num(traj.tau[traj.tau.length - 1])}`);
+  }
 }
 
 export function printTrajectory(traj: Trajectory): void {

@@ -11,6 +11,7 @@ import { readOverlapsFile, parseAssignments, resolveParams, numberValue } from '
 import type { Overlaps, Trajectory } from '../numeric/trajectory.ts';
 import { runIntegration, trajectoryCsv } from './integrate.ts';
 import { largeStepWarning } from '../numeric/regime.ts';
+import { criterionOf } from './studies.ts';
 import { agreement, seriesOf } from '../compare/compare.ts';
 import { familyPlot } from '../report/plots.ts';
 import { compareReportHtml } from '../report/compareReport.ts';
@@ -66,6 +67,8 @@ export function registerSimulationCommands(program: Command): void {
     .option('--steps <n>', 'SGD steps (or --tau)')
     .option('--tau <T>', 'final τ = γ·steps (instead of --steps)')
     .option('--save-init <file>', 'write the mean initial overlaps (for integrate --init)')
+    .option('--threshold <x>', 'escape time per seed: the first step with |M| ≥ x (median, quartiles, fraction escaped)')
+    .option('--entry <e>', 'escape entry: max (default) or M_j_r')
     .option('--json', 'print the result as JSON')
     .option('--csv', 'print the seed mean as CSV')
     .option('--out <file>', 'also write the result (JSON, or CSV of the mean when the name ends in .csv)')
@@ -73,7 +76,7 @@ export function registerSimulationCommands(program: Command): void {
       'after',
       '\nExamples:\n  $ hermode simulate derivations/saad-solla-erf.yaml --d 1000 --nb 1 --set gamma=0.001 --steps 60000 --seeds 8\n  $ hermode simulate derivations/he3-single-index.yaml --engine reduced --d 1000000 --set eta_bar=0.01 --tau 50 --json',
     )
-    .action((file: string, o: SimOpts & { steps?: string; tau?: string; saveInit?: string; json?: boolean; csv?: boolean; out?: string }) => simulateCommand(file, o));
+    .action((file: string, o: SimOpts & { steps?: string; tau?: string; saveInit?: string; json?: boolean; csv?: boolean; out?: string; threshold?: string; entry?: string }) => simulateCommand(file, o));
 
   addSimOptions(
     program
@@ -151,7 +154,8 @@ function progressBar(quiet: boolean | undefined): ((done: number, total: number)
   return f;
 }
 
-async function runSim(pr: Prepared, o: SimOpts, steps: number): Promise<SimulationResult> {
+async function runSim(pr: Prepared, o: SimOpts & { threshold?: string; entry?: string }, steps: number): Promise<SimulationResult> {
+  const escape = o.threshold !== undefined ? criterionOf(o.threshold, o.entry, pr.d.model.p, pr.d.model.k) : undefined;
   const bar = progressBar(o.quiet);
   try {
     return await simulate(pr.d, {
@@ -169,6 +173,7 @@ async function runSim(pr: Prepared, o: SimOpts, steps: number): Promise<Simulati
       init: pr.init,
       initSource: pr.initSource,
       onProgress: bar,
+      escape,
     });
   } finally {
     bar.stop();
@@ -189,7 +194,7 @@ export function meanInitial(sim: SimulationResult): Overlaps {
   return { M: sim.mean.M[0], Q: sim.mean.Q[0], P: ((sim.seeds[0].meta as any).P as number[][]).map((r) => r.slice()), a: sim.mean.a[0] };
 }
 
-async function simulateCommand(file: string, o: SimOpts & { steps?: string; tau?: string; saveInit?: string; json?: boolean; csv?: boolean; out?: string }): Promise<void> {
+async function simulateCommand(file: string, o: SimOpts & { steps?: string; tau?: string; saveInit?: string; json?: boolean; csv?: boolean; out?: string; threshold?: string; entry?: string }): Promise<void> {
   if (o.json && o.csv) throw usageError('give --json or --csv, not both', { field: '--csv' });
   const pr = prepare(file, o);
   const steps = stepsOf(pr, o);
@@ -220,6 +225,14 @@ async function simulateCommand(file: string, o: SimOpts & { steps?: string; tau?
   const shown = cols.slice(0, 8);
   out(table(['steps', 'τ', 'samples', ...shown.map((c) => c.name)], sampleRows(sim.steps.length, 14).map((i) => [sim.steps[i], sim.tau[i], sim.samples[i], ...shown.map((c) => c.v(i))])));
   if (cols.length > shown.length) out(`(${cols.length - shown.length} more columns: use --json or --csv)`);
+  if (m.escape) {
+    const e = m.escape;
+    out(
+      e.medianSteps !== null
+        ? `escape (|M| ≥ ${e.criterion.threshold}): median ${num(e.medianSteps)} steps (quartiles ${e.q1Steps === null ? '—' : num(e.q1Steps)}–${e.q3Steps === null ? '> horizon' : num(e.q3Steps)}), τ = ${num(e.medianTau)}, samples = ${num(e.medianSamples)}; ${Math.round(e.escapedFraction * 100)} % of seeds escaped within ${e.horizonSteps} steps`
+        : `escape (|M| ≥ ${e.criterion.threshold}): ${Math.round(e.escapedFraction * 100)} % of seeds escaped within ${e.horizonSteps} steps (median beyond the horizon)`,
+    );
+  }
   out(`wall time ${(m.wallMs / 1000).toFixed(2)} s on ${pr.workers} worker(s)${files.length ? `; wrote ${files.map((f) => f.path).join(', ')}` : ''}`);
 }
 

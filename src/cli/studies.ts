@@ -22,7 +22,7 @@ import { availableParallelism } from 'node:os';
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
 
-function criterionOf(threshold: string, entry: string | undefined, p: number, k: number) {
+export function criterionOf(threshold: string, entry: string | undefined, p: number, k: number) {
   const t = numberValue(threshold, '--threshold');
   if (!(t > 0)) throw usageError('must be > 0', { field: '--threshold', value: threshold });
   if (!entry || entry === 'max') return { threshold: t, entry: null };

@@ -239,3 +239,21 @@ export function lowestDegreePerDirection(terms: MultiHermiteTerm[], k: number): 
     return best;
   });
 }
+
+/**
+ * The activation rescaled to a field of variance q: x ↦ f(√q x), whose Hermite coefficients are the
+ * ones that enter expectations over a field with Var = q (THEORY §3.2). Exact for polynomials
+ * (z → √q z, with √q exact for rational q), closed for the erf and ReLU families, quadrature otherwise.
+ */
+export function rescaledActivation(act: Activation, q: number): Activation {
+  const r = Math.sqrt(q);
+  const fam = act.family;
+  let family: Activation['family'];
+  if (fam.kind === 'polynomial') {
+    const sq = Coef.fromNumber(q).sqrt() ?? Coef.float(r);
+    family = { kind: 'polynomial', poly: fam.poly.substitute(0, Poly.variable(1, 0).scale(sq)) };
+  } else if (fam.kind === 'erf') family = { kind: 'erf', A: fam.A, b: fam.b * r };
+  else if (fam.kind === 'relu') family = { kind: 'relu', s: fam.s * r };
+  else family = { kind: 'general' };
+  return { ...act, f: (x) => act.f(r * x), df: (x) => r * act.df(r * x), family };
+}

@@ -31,6 +31,8 @@ export interface SimulateRequest {
   init: Overlaps | null;
   initSource: string;
   onProgress?: (done: number, total: number) => void;
+  /** per-seed escape detection (the run continues to the end) */
+  escape?: { threshold: number; entry: [number, number] | null };
 }
 
 export interface SimulationResult {
@@ -104,6 +106,7 @@ export async function simulate(der: Derivation, req: SimulateRequest): Promise<S
     teacher: req.teacher,
     init: req.init ? { M: req.init.M, Q: req.init.Q, a: req.init.a } : null,
     a0: req.init ? req.init.a : aFixed,
+    ...(req.escape ? { escape: { ...req.escape, stop: false } } : {}),
     ...kernelSources(model),
   };
   const t0 = performance.now();
@@ -119,7 +122,9 @@ export async function simulate(der: Derivation, req: SimulateRequest): Promise<S
   const samples = record.map((s) => s * req.nb);
   const seeds = runs.map((r) => seedTrajectory(der, r, req, tau, record, samples, etaBar));
   const { mean, sem } = aggregate(seeds);
+  const escape = req.escape ? escapeSummary(runs.map((r) => r.escapeStep), req.gamma, req.nb, req.steps) : undefined;
   const meta = {
+    ...(escape ? { escape: { criterion: req.escape, ...escape } } : {}),
     name: model.name,
     source: model.spec.file,
     kind: 'simulation',
@@ -197,4 +202,27 @@ export function aggregate(seeds: Trajectory[]): { mean: Trajectory; sem: Simulat
     risk: idx.map((i) => stat((t) => t.risk[i])[1]),
   };
   return { mean, sem };
+}
+
+/** Escape steps over seeds: median and quartiles (non-escaped seeds count as beyond the horizon), fraction escaped. */
+export function escapeSummary(steps: (number | undefined)[], gamma: number, nb: number, horizon: number) {
+  const all = steps.map((s) => s ?? Infinity).sort((a, b) => a - b);
+  const q = (f: number) => {
+    const pos = (all.length - 1) * f;
+    const lo = all[Math.floor(pos)];
+    const hi = all[Math.ceil(pos)];
+    const v = lo + (hi - lo) * (pos - Math.floor(pos));
+    return Number.isFinite(v) ? v : null;
+  };
+  const med = q(0.5);
+  return {
+    perSeed: steps.map((s) => s ?? null),
+    medianSteps: med,
+    q1Steps: q(0.25),
+    q3Steps: q(0.75),
+    medianTau: med !== null ? med * gamma : null,
+    medianSamples: med !== null ? med * nb : null,
+    escapedFraction: steps.filter((s) => s !== undefined).length / steps.length,
+    horizonSteps: horizon,
+  };
 }
