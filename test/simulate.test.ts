@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { deriveFile } from '../src/pipeline.ts';
 import { runSeeds } from '../src/simulate/pool.ts';
 import { kernelSources } from '../src/simulate/sources.ts';
-import { simulate, type SimulationResult } from '../src/simulate/simulate.ts';
+import { simulate } from '../src/simulate/simulate.ts';
 import type { KernelConfig, SeedResult } from '../src/simulate/kernel.ts';
 import { weightsWithOverlaps } from '../src/simulate/kernel.ts';
 import { runIntegration } from '../src/cli/integrate.ts';
@@ -222,4 +222,3 @@ describe('the seeded normal sampler', () => {
   });
 });
 
-void (null as unknown as SimulationResult);

@@ -1,6 +1,6 @@
 /** The subcommands. Each parses its options, calls the library, and prints a table or JSON/CSV. */
 import { Command } from 'commander';
-import { resolve, relative, dirname, join, basename } from 'node:path';
+import { dirname, join, basename } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { activation } from '../hermite/activation.ts';
 import { hermiteCoefficients, pairExponent, multivariateHermite, lowestDegreePerDirection, rescaledActivation } from '../hermite/hermite.ts';
@@ -363,6 +363,4 @@ async function exampleCommand(o: { outDir: string }): Promise<void> {
   writeHtmlDocument(d, html);
   writeFileAtomic(join(o.outDir, 'trajectory.json'), JSON.stringify(traj, null, 1) + '\n');
   out(`\n3. equations: generated/saad-solla-erf.tex (LaTeX), ${html} (KaTeX, offline); trajectory: ${join(o.outDir, 'trajectory.json')}`);
-  void resolve;
-  void relative;
 }

@@ -36,8 +36,6 @@ export function header(model: Model, plan: ExpectationPlan, kind: 'ts' | 'tex'):
 
 export function generateTypeScript(model: Model, plan: ExpectationPlan): GeneratedModule {
   const L = layoutOf(model);
-  const { p, k } = model;
-  const n = p + k;
   const helpers = new Set<string>();
   const parts: string[] = [];
   parts.push(header(model, plan, 'ts'));
@@ -55,7 +53,6 @@ export function generateTypeScript(model: Model, plan: ExpectationPlan): Generat
   parts.push(fillSource(model, L));
   parts.push(...body);
   parts.push(rhsSource(model, L));
-  void n;
   return { source: parts.join('\n\n') + '\n', layout: L };
 }
 

@@ -189,7 +189,7 @@ function templatePlan(model: Model, kind: BackendKind, order?: number): Expectat
       const impl: TemplateImpl = fam === 'erf' ? { kind: 'erf', fn: f, scales, factor } : { kind: 'relu', fn: f, factor };
       return { name, slots: hs.length, tex, impl };
     };
-    addCommittee(templates, mse, model.trainSecondLayer, make);
+    addCommittee(templates, mse, make);
     return { backend: kind, label: `closed forms (${fam})`, templates, notes };
   }
 
@@ -221,7 +221,7 @@ function templatePlan(model: Model, kind: BackendKind, order?: number): Expectat
       hs.forEach((h, i) => (F = F.mul(h === 'u' ? lin(n, i) : at(poly[h], n, i))));
       return { name, slots: n, tex, impl: { kind: 'poly', poly: expect(n, F) } };
     };
-    addCommittee(templates, mse, model.trainSecondLayer, make);
+    addCommittee(templates, mse, make);
   } else {
     const k = model.k;
     const gstar = target.poly as Poly;
@@ -248,7 +248,7 @@ function templatePlan(model: Model, kind: BackendKind, order?: number): Expectat
 type Maker = (name: string, f: 'I2' | 'J2' | 'I3' | 'I4', hs: ('s' | 'g' | 'd' | 'u')[], tex: string) => Template;
 
 /** The committee templates a model needs (MSE adds the student–student terms). */
-function addCommittee(out: Record<string, Template>, mse: boolean, trained: boolean, make: Maker): void {
+function addCommittee(out: Record<string, Template>, mse: boolean, make: Maker): void {
   const F = { s: '\\sigma', g: 'g' } as const;
   const I2 = (a: 's' | 'g', b: 's' | 'g') => make(`I2${a}${b}`, 'I2', [a, b], `\\mathbb{E}[${F[a]}(u_1)\\,${F[b]}(u_2)]`);
   const I3 = (h: 's' | 'g') => make(`I3${h}`, 'I3', ['d', 'u', h], `\\mathbb{E}[\\sigma'(u_1)\\,u_2\\,${F[h]}(u_3)]`);
@@ -265,7 +265,6 @@ function addCommittee(out: Record<string, Template>, mse: boolean, trained: bool
     out.I4sg = I4('s', 'g');
     out.I4ss = I4('s', 's');
   }
-  void trained;
 }
 
 function snap(x: number): number {

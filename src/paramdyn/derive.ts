@@ -80,7 +80,7 @@ export function deriveParamSpec(spec: ParamSpec, hOverride?: number, constants?:
   } catch (err) {
     throw usageError(`mathjs cannot differentiate the loss: ${(err as Error).message}`, where);
   }
-  const quadratic = spec.data || defaultLoss ? detectQuadratic(spec, consts) : detectQuadraticNumerically(loss, vars, paramNames, consts, h);
+  const quadratic = spec.data || defaultLoss ? detectQuadratic(spec, consts) : detectQuadraticNumerically(loss, vars, consts, h);
   const ts = generateParamModule(spec, h, vars, paramNames, consts, loss, gradient, hessian);
   const tex = paramTex(spec, h, loss, gradient, hessian, quadratic);
   return { spec, h, vars, paramNames, loss, gradient, hessian, quadratic, ts, tex, compiled: compileModule(ts) as unknown as ParamModule };
@@ -96,7 +96,7 @@ function detectQuadratic(spec: ParamSpec, consts: Record<string, number>): { m2:
 }
 
 /** For a custom loss: is it ½ m2 (aᵀb − Φ)² + c as a function of s = aᵀb alone? Checked at sample points. */
-function detectQuadraticNumerically(loss: MathNode, vars: string[], paramNames: string[], consts: Record<string, number>, h: number): { m2: number; phi: number } | null {
+function detectQuadraticNumerically(loss: MathNode, vars: string[], consts: Record<string, number>, h: number): { m2: number; phi: number } | null {
   const f = loss.compile();
   const at = (a: number[], b: number[]) => f.evaluate({ ...Object.fromEntries(vars.map((v, i) => [v, i < h ? a[i] : b[i - h]])), ...consts }) as number;
   const e = (s: number) => at([s, ...new Array(h - 1).fill(0)], [1, ...new Array(h - 1).fill(0)]);
@@ -114,7 +114,6 @@ function detectQuadraticNumerically(loss: MathNode, vars: string[], paramNames: 
     const s = a.reduce((t, x, i) => t + x * b[i], 0);
     if (Math.abs(at(a, b) - q(s)) > 1e-9 * (1 + Math.abs(q(s)))) return null;
   }
-  void paramNames;
   return { m2, phi };
 }
 

@@ -173,12 +173,11 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
   };
   const escaped = escapeChecker(p, k, esc, mEntry);
   /** a seed stopped at its escape still reports every recording step, holding its last state */
-  const observeFinal = (step: number) => {
-    while (ri < record.length && record[ri] <= cfg.steps) {
+  const observeFinal = () => {
+    while (ri < record.length) {
       observe();
       ri++;
     }
-    void step;
   };
   if (record[0] === 0) {
     observe();
@@ -275,7 +274,7 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
     if (esc && res.escapeStep === undefined && escaped()) {
       res.escapeStep = step;
       if (esc.stop) {
-        observeFinal(step);
+        observeFinal();
         break;
       }
     }

@@ -11,7 +11,6 @@ import { integrateOde } from '../numeric/integrate.ts';
 import { iterateMap } from '../numeric/map.ts';
 import { runSeeds, type Engine } from '../simulate/pool.ts';
 import { kernelSources } from '../simulate/sources.ts';
-import { pIndex } from '../ode/layout.ts';
 
 export interface EscapeCriterion {
   threshold: number;
@@ -164,7 +163,6 @@ export async function simEscape(s: EscapeSetup, seeds: number[], engine: Engine,
   const med = frac >= 0.5 ? quantile(all, 0.5) : null;
   const q1 = frac >= 0.25 ? quantile(all, 0.25) : null;
   const q3 = frac >= 0.75 ? quantile(all, 0.75) : null;
-  void pIndex;
   return {
     method: 'sim',
     steps: med,
