@@ -139,3 +139,17 @@ describe('escape times from integrate and simulate', () => {
     expect(e.medianSamples).toBe(e.medianSteps);
   });
 });
+
+describe('bad input on the newest options', () => {
+  it('--variance, --entry and --threshold are checked with one-line errors and exit code 2', () => {
+    const a = cli(['hermite', 'tanh(z)', '--variance', '-1']);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(/--variance = "-1": must be > 0/);
+    const b = cli(['simulate', 'derivations/he1-single-index.yaml', '--set', 'eta_bar=0.5', '--steps', '10', '--threshold', '0.5', '--entry', 'M_2_1']);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/--entry = "M_2_1": out of range for p = 1, k = 1/);
+    const c = cli(['integrate', 'derivations/he1-single-index.yaml', '--threshold', '-0.5']);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toMatch(/--threshold = "-0.5": must be > 0/);
+  });
+});
