@@ -347,11 +347,11 @@ async function exampleCommand(o: { outDir: string }): Promise<void> {
   out('hermode example: the Saad–Solla erf soft committee (p = k = 2), plain SGD, MSE\n');
   out(`1. derive ${file}`);
   deriveCommand([file], { outDir: 'generated' });
-  out(`\n2. integrate from a random start at d = 1000 (Q = I, M_jr ~ N(0, 1/1000)), η̄ = 1, τ ∈ [0, 400]`);
+  out(`\n2. integrate from a random start at d = 1000 (Q = I, M_jr ~ N(0, 1/1000)), η̄ = 1, τ ∈ [0, 800]: plateau, specialisation, convergence`);
   const { d, traj } = await integrateFromOptions(file, {
     set: ['eta_bar=1'],
-    tau: '400',
-    points: '401',
+    tau: '800',
+    points: '801',
     seed: '1',
     m0: String(DEFAULT_M0),
     rtol: '1e-9',
