@@ -5,11 +5,16 @@
  * factor tolerant of zero pivots (positive semi-definite input).
  */
 
+/** The n×n identity. */
+export function identity(n: number): number[][] {
+  return Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
+}
+
 /** A = V diag(values) Vᵀ; `vectors[i][m]` is component i of eigenvector m. */
 export function symmetricEigen(C: number[][]): { values: number[]; vectors: number[][] } {
   const n = C.length;
   const A = C.map((r) => r.slice());
-  const V: number[][] = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
+  const V = identity(n);
   const scale = 1 + A.reduce((s, r, i) => s + r[i] * r[i], 0);
   for (let sweep = 0; sweep < 100; sweep++) {
     let off = 0;

@@ -26,11 +26,13 @@ export interface Derivation {
 export function deriveSpec(spec: Spec, expectations?: string): Derivation {
   const model = buildModel(spec);
   const plan = planExpectations(model, expectations ?? spec.expectations);
-  if (plan.backend === 'quadrature') plan.notes.push(quadratureAccuracyNote(model, plan));
   const { source, layout } = generateTypeScript(model, plan);
+  const compiled = compileModule(source);
+  // the TypeScript does not contain the notes, so the accuracy note can use the module just built
+  if (plan.backend === 'quadrature') plan.notes.push(quadratureAccuracyNote(model, plan, compiled, layout));
   const doc = equationsDocument(model, plan);
   const tex = documentToTex(doc, model, plan);
-  return { model, plan, layout, ts: source, tex, doc, compiled: compileModule(source) };
+  return { model, plan, layout, ts: source, tex, doc, compiled };
 }
 
 export function deriveFile(file: string, expectations?: string): Derivation {
@@ -70,23 +72,20 @@ export function deriveWith(spec: Spec, over: Partial<Pick<Spec, 'loss' | 'dynami
  * on the diagonal and 0.2 elsewhere, scaled to keep Ω positive definite). Deterministic, so the
  * generated files stay stable.
  */
-function quadratureAccuracyNote(model: Model, plan: ExpectationPlan): string {
+function quadratureAccuracyNote(model: Model, plan: ExpectationPlan, fineModule: GeneratedModel, layout: Layout): string {
   const N = plan.nodes as number;
   const coarse = Math.max(4, N - 6);
   const { p, k } = model;
   const s = 1 / Math.sqrt(Math.max(p, k));
   const M = Array.from({ length: p }, (_, j) => Array.from({ length: k }, (_, r) => s * (j === r ? 0.5 : 0.2)));
   const Q = Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => (j === l ? 1 : 0.3)));
-  const moments = (n: number) => {
-    const pl = { ...plan, nodes: n };
-    const { source, layout } = generateTypeScript(model, pl);
-    const mod = compileModule(source);
+  const moments = (mod: GeneratedModel) => {
     const out = new Float64Array(layout.mom.size);
     mod.moments(stateOf({ M, Q, a: model.a0 }, layout), layout.defaultParams, out);
     return out;
   };
-  const fine = moments(N);
-  const rough = moments(coarse);
+  const fine = moments(fineModule);
+  const rough = moments(compileModule(generateTypeScript(model, { ...plan, nodes: coarse }).source));
   const err = Math.max(...[...fine].map((v, i) => Math.abs(v - rough[i])));
   const scale = Math.max(...[...fine].map(Math.abs), 1e-300);
   return `quadrature accuracy: the moments change by ${err.toExponential(1)} (relative ${(err / scale).toExponential(1)}) from ${coarse} to ${N} nodes per field at a generic state; cost ${N}^${p + k} nodes per evaluation before pruning — pass quadrature:N for more`;

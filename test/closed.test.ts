@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { transformSync } from 'esbuild';
 import { ERF_HELPERS, reluHelpers } from '../src/gaussian/closed.ts';
 import { tensorExpectation } from './helpers.ts';
-import { symmetricSqrt } from '../src/gaussian/reference.ts';
+import { symmetricSqrt } from '../src/linalg.ts';
 import { Rng } from '../src/random/rng.ts';
 import { erfNum } from '../src/hermite/activation.ts';
 

@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
 import { deriveFile, type Derivation } from '../pipeline.ts';
-import { simulate, learningRate, aggregate, type SimulationResult } from '../simulate/simulate.ts';
+import { simulate, learningRate, aggregate, kernelConfig, type SimulationResult } from '../simulate/simulate.ts';
 import { runSeeds } from '../simulate/pool.ts';
-import { kernelSources } from '../simulate/sources.ts';
 import { readOverlapsFile, parseAssignments, resolveParams, numberValue } from '../numeric/setup.ts';
 import type { Overlaps, Trajectory } from '../numeric/trajectory.ts';
 import { runIntegration, trajectoryCsv } from './integrate.ts';
@@ -19,7 +18,6 @@ import { writeFileAtomic, copyTree } from '../io/files.ts';
 import { katexDistDir } from '../report/html.ts';
 import { usageError, failure } from '../errors.ts';
 import { num, table, sampleRows } from './format.ts';
-import { pIndex } from '../ode/layout.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
@@ -280,13 +278,8 @@ export async function simulationStart(d: Derivation, o: { d: string; seeds: stri
   const D = numberValue(o.d, '--d');
   const n = numberValue(o.seeds, '--seeds');
   const s0 = numberValue(o.seed, '--seed');
-  const L = d.layout;
-  const P = Array.from({ length: d.model.k }, (_, r) => Array.from({ length: d.model.k }, (_, t) => L.defaultParams[L.P + pIndex(d.model.k, Math.min(r, t), Math.max(r, t))]));
   const runs = await runSeeds(
-    {
-      p: d.model.p, k: d.model.k, d: D, nb: 1, gamma: 0, kappa: 0, trainA: false, Delta: 0, loss: d.model.loss, dynamics: d.model.dynamics,
-      steps: 0, record: [0], P, teacher: o.teacher as 'orthonormal' | 'random', init: null, a0: d.model.a0, ...kernelSources(d.model),
-    },
+    kernelConfig(d, { d: D, nb: 1, gamma: 0, params: [...d.layout.defaultParams], steps: 0, record: [0], teacher: o.teacher as 'orthonormal' | 'random', init: null }),
     Array.from({ length: n }, (_, i) => s0 + i),
     o.engine as 'full' | 'reduced',
     1,

@@ -23,8 +23,6 @@ export interface MomentsWithError extends Moments {
   se: Moments;
 }
 
-export { symmetricSqrt } from '../linalg.ts';
-
 /** The integrand's pieces at one sample of the fields u = (λ, ν). */
 function accumulate(model: Model, u: number[], a: number[], Delta: number, w: number, acc: Moments, sq?: Moments): void {
   const { p, k } = model;

@@ -5,7 +5,8 @@
  * (Hermite series / quadrature). Also the well-posedness checks: real-valued on ℝ and with finite
  * Gaussian moments up to the fourth power the expectations need.
  */
-import { Expr } from '../symbolic/expr.ts';
+import { Expr, stripTypes } from '../symbolic/expr.ts';
+import { HELPERS } from '../symbolic/functions.ts';
 import type { Poly } from '../symbolic/poly.ts';
 import { usageError, type ErrorWhere } from '../errors.ts';
 
@@ -94,6 +95,4 @@ export function erfNum(x: number): number {
   return erfImpl(x);
 }
 
-import { HELPERS } from '../symbolic/functions.ts';
-import { stripTypes } from '../symbolic/expr.ts';
 const erfImpl = new Function(`${stripTypes(HELPERS.erf)}; return erf;`)() as (x: number) => number;

@@ -8,7 +8,7 @@
 import { Solver, Outcome } from './odex.ts';
 import type { GeneratedModel } from '../codegen/compile.ts';
 import type { Layout } from '../ode/layout.ts';
-import { symmetricEigenvalues } from './linalg.ts';
+import { symmetricEigenvalues } from '../linalg.ts';
 import { overlapsOf, omegaOf, type Status } from './trajectory.ts';
 
 export interface EventSpec {

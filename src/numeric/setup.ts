@@ -11,7 +11,7 @@ import type { Layout } from '../ode/layout.ts';
 import { pIndex } from '../ode/layout.ts';
 import { usageError } from '../errors.ts';
 import { Rng } from '../random/rng.ts';
-import { symmetricEigenvalues } from './linalg.ts';
+import { symmetricEigenvalues, identity } from '../linalg.ts';
 import { omegaOf, type Overlaps } from './trajectory.ts';
 
 export const DEFAULT_M0 = 1 / Math.sqrt(1000);
@@ -69,9 +69,9 @@ export function defaultOverlaps(model: Model, seed: number, m0 = DEFAULT_M0): Ov
   const rng = new Rng(seed, 0x1417);
   const { p, k } = model;
   return {
-    Q: Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => (j === l ? 1 : 0))),
+    Q: identity(p),
     M: Array.from({ length: p }, () => Array.from({ length: k }, () => m0 * rng.normal())),
-    P: Array.from({ length: k }, (_, r) => Array.from({ length: k }, (_, t) => (r === t ? 1 : 0))),
+    P: identity(k),
     a: model.a0.slice(),
   };
 }
@@ -100,7 +100,7 @@ export function validateOverlaps(raw: any, model: Model, file = '<init>'): Overl
   if (raw === null || typeof raw !== 'object') throw usageError('expected a JSON object {"Q": …, "M": …, "P": …, "a": …}', { file });
   const Q = matrix('Q', p, p);
   const M = matrix('M', p, k);
-  const P = matrix('P', k, k, Array.from({ length: k }, (_, r) => Array.from({ length: k }, (_, t) => (r === t ? 1 : 0))));
+  const P = matrix('P', k, k, identity(k));
   let a = model.a0.slice();
   if (raw.a !== undefined) {
     if (!Array.isArray(raw.a) || raw.a.length !== p || !raw.a.every((x: unknown) => typeof x === 'number' && Number.isFinite(x)))

@@ -9,7 +9,7 @@
  *   2/λ_GF and 1/(m2|Φ|) descent can still converge (edge of stability), to λ_∞ < 2/η.
  */
 import { Solver } from '../numeric/odex.ts';
-import { symmetricEigenvalues } from '../numeric/linalg.ts';
+import { symmetricEigenvalues } from '../linalg.ts';
 import { Rng } from '../random/rng.ts';
 import type { ParamDerivation } from './derive.ts';
 

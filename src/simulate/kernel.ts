@@ -72,11 +72,11 @@ export function compileFn<T>(src: string): T {
  * Student and teacher weights with exactly the given overlaps: W* = [L_P | 0], W = [X | R | 0] with
  * X L_Pᵀ = M and R Rᵀ = Q − X Xᵀ (a Schur complement, positive semi-definite when Ω is).
  */
-export function weightsWithOverlaps(M: number[][], Q: number[][], P: number[][], d: number): { W: Float64Array; LP: number[][] } {
+export function weightsWithOverlaps(M: number[][], Q: number[][], P: number[][], d: number, zeroPivot = 1e-14): { W: Float64Array; LP: number[][] } {
   const p = Q.length;
   const k = P.length;
   if (d < p + k) throw new RangeError(`d = ${d} is smaller than p + k = ${p + k}`);
-  const LP = choleskyPsd(P, 1e-14);
+  const LP = choleskyPsd(P, zeroPivot);
   const X = M.map((m) => {
     const x = new Array(k).fill(0);
     for (let r = 0; r < k; r++) {
@@ -87,7 +87,7 @@ export function weightsWithOverlaps(M: number[][], Q: number[][], P: number[][],
     return x;
   });
   const S = Q.map((row, j) => row.map((q, l) => q - X[j].reduce((s, x, t) => s + x * X[l][t], 0)));
-  const R = choleskyPsd(S, 1e-14);
+  const R = choleskyPsd(S, zeroPivot);
   const W = new Float64Array(p * d);
   for (let j = 0; j < p; j++) {
     for (let r = 0; r < k; r++) W[j * d + r] = X[j][r];
@@ -134,6 +134,7 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
   const chunk = Math.min(nb, Math.max(1, Math.floor(65536 / d)), 256);
   const Z = new Float64Array(chunk * d);
   const lam = new Float64Array(p);
+  const sig = new Float64Array(p);
   const nu = new Float64Array(k);
   const C = new Float64Array(chunk * p);
   const dW = new Float64Array(nb > 1 || normalised ? p * d : 0);
@@ -216,12 +217,16 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
       } else for (let j = 0; j < p; j++) lam[j] = dot(W, j * d, Z, 0, d);
       const y = target(nu) + (sqrtDelta > 0 ? sqrtDelta * rng.normal() : 0);
       let f = 0;
-      if (mse || gammaA) for (let j = 0; j < p; j++) f += a[j] * sigma(lam[j]);
+      if (mse || gammaA)
+        for (let j = 0; j < p; j++) {
+          sig[j] = sigma(lam[j]);
+          f += a[j] * sig[j];
+        }
       f /= p;
       const e = mse ? y - f : y;
       for (let j = 0; j < p; j++) {
         const cj = (gamma * a[j] * dsigma(lam[j]) * e) / p;
-        if (gammaA) da[j] = gammaA * cA * sigma(lam[j]) * e;
+        if (gammaA) da[j] = gammaA * cA * sig[j] * e;
         if (cj !== 0) {
           const off = j * d;
           for (let i = 0; i < d; i++) W[off + i] += cj * Z[i];
@@ -240,12 +245,16 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
           for (let j = 0; j < p; j++) lam[j] = dot(W, j * d, Z, zo, d);
           const y = target(nu) + (sqrtDelta > 0 ? sqrtDelta * rng.normal() : 0);
           let f = 0;
-          if (mse || gammaA) for (let j = 0; j < p; j++) f += a[j] * sigma(lam[j]);
+          if (mse || gammaA)
+            for (let j = 0; j < p; j++) {
+              sig[j] = sigma(lam[j]);
+              f += a[j] * sig[j];
+            }
           f /= p;
           const e = mse ? y - f : y;
           for (let j = 0; j < p; j++) {
             C[mu * p + j] = gamma * a[j] * dsigma(lam[j]) * e * cA;
-            if (gammaA) da[j] += gammaA * cA * sigma(lam[j]) * e;
+            if (gammaA) da[j] += gammaA * cA * sig[j] * e;
           }
         }
         for (let j = 0; j < p; j++) {

@@ -15,7 +15,7 @@
 import { Rng } from '../random/rng.ts';
 import { escapeChecker } from './escape-check.ts';
 import { choleskyPsd as cholesky } from '../linalg.ts';
-import { compileFn, type KernelConfig, type SeedResult } from './kernel.ts';
+import { compileFn, weightsWithOverlaps, type KernelConfig, type SeedResult } from './kernel.ts';
 
 /** Bartlett factor A (lower triangular, n×n) of Wishart_n(m, I): H = S A Aᵀ Sᵀ. */
 function bartlett(rng: Rng, n: number, m: number, A: Float64Array): void {
@@ -53,25 +53,10 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
     }));
   }
   const LP = cholesky(P);
-  const W = new Float64Array(p * n);
   const a = Float64Array.from(cfg.init ? cfg.init.a : cfg.a0);
-  if (cfg.init) {
-    const { M, Q } = cfg.init;
-    const X = M.map((m) => {
-      const x = new Array(k).fill(0);
-      for (let r = 0; r < k; r++) {
-        let s = m[r];
-        for (let t = 0; t < r; t++) s -= LP[r][t] * x[t];
-        x[r] = LP[r][r] > 1e-14 ? s / LP[r][r] : 0;
-      }
-      return x;
-    });
-    const R = cholesky(Q.map((row, j) => row.map((q, l) => q - X[j].reduce((s, x, t) => s + x * X[l][t], 0))));
-    for (let j = 0; j < p; j++) {
-      for (let r = 0; r < k; r++) W[j * n + r] = X[j][r];
-      for (let l = 0; l < p; l++) W[j * n + k + l] = R[j][l];
-    }
-  } else {
+  // exact start: the full simulator's construction, in the k + p span coordinates
+  const W = cfg.init ? weightsWithOverlaps(cfg.init.M, cfg.init.Q, P, n, 1e-300).W : new Float64Array(p * n);
+  if (!cfg.init) {
     // w_j = g_j/√d: teacher-span coordinates N(0, I_k/d); the rest has Gram Wishart_p(d − k, I/d)
     const s = 1 / Math.sqrt(d);
     for (let j = 0; j < p; j++) for (let r = 0; r < k; r++) W[j * n + r] = s * rng.normal();

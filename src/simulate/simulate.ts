@@ -11,7 +11,8 @@ import { pIndex } from '../ode/layout.ts';
 import { kernelSources } from './sources.ts';
 import { runSeeds, type Engine } from './pool.ts';
 import type { KernelConfig, SeedResult } from './kernel.ts';
-import { Expr } from '../symbolic/expr.ts';
+import { teacherOverlaps } from '../numeric/setup.ts';
+import { evaluateExpression } from '../symbolic/expr.ts';
 import { usageError, failure } from '../errors.ts';
 
 export interface SimulateRequest {
@@ -47,9 +48,8 @@ export interface SimulationResult {
 
 /** Evaluates a learning-rate expression in d, nb, p, k (e.g. "0.032*p*nb*d^-1.5"). */
 export function rateExpression(text: string, scope: { d: number; nb: number; p: number; k: number }, field: string): number {
-  const e = Expr.parse(text, ['d', 'nb', 'p', 'k'], { field, value: text });
-  const v = e.compile()(scope.d, scope.nb, scope.p, scope.k);
-  if (!Number.isFinite(v) || v < 0) throw usageError(`evaluates to ${v} at d = ${scope.d}, nb = ${scope.nb}: expected a finite number ≥ 0`, { field, value: text });
+  const v = evaluateExpression(text, { d: scope.d, nb: scope.nb, p: scope.p, k: scope.k }, field);
+  if (v < 0) throw usageError(`evaluates to ${v} at d = ${scope.d}, nb = ${scope.nb}: expected a number ≥ 0`, { field, value: text });
   return v;
 }
 
@@ -80,6 +80,45 @@ export function stepGrid(steps: number, points: number, log: boolean): number[] 
   return [...out].sort((a, b) => a - b);
 }
 
+export interface KernelRequest {
+  d: number;
+  nb: number;
+  gamma: number;
+  /** the derivation's parameter vector (kappa, Delta, P, fixed a) */
+  params: number[];
+  steps: number;
+  record: number[];
+  teacher: 'orthonormal' | 'random';
+  /** exact start, or null for the random start */
+  init: Overlaps | null;
+  escape?: KernelConfig['escape'];
+}
+
+/** The simulation kernel's configuration for a derivation: one place for what comes from the model. */
+export function kernelConfig(der: Derivation, r: KernelRequest): KernelConfig {
+  const { model, layout: L } = der;
+  return {
+    p: model.p,
+    k: model.k,
+    d: r.d,
+    nb: r.nb,
+    gamma: r.gamma,
+    kappa: L.trained ? r.params[L.kappa] : 0,
+    trainA: L.trained,
+    Delta: r.params[L.delta],
+    loss: model.loss,
+    dynamics: model.dynamics,
+    steps: r.steps,
+    record: r.record,
+    P: r.init ? r.init.P : teacherOverlaps(r.params, L),
+    teacher: r.teacher,
+    init: r.init ? { M: r.init.M, Q: r.init.Q, a: r.init.a } : null,
+    a0: r.init ? r.init.a : L.trained ? model.a0 : r.params.slice(L.aParam, L.aParam + model.p),
+    ...(r.escape ? { escape: r.escape } : {}),
+    ...kernelSources(model),
+  };
+}
+
 export async function simulate(der: Derivation, req: SimulateRequest): Promise<SimulationResult> {
   const { model, layout: L } = der;
   if (!Number.isInteger(req.d) || req.d < model.p + model.k + (req.engine === 'reduced' ? model.p : 0))
@@ -87,28 +126,7 @@ export async function simulate(der: Derivation, req: SimulateRequest): Promise<S
   if (!Number.isInteger(req.nb) || req.nb < 1) throw usageError('must be an integer ≥ 1', { field: '--nb', value: req.nb });
   if (req.init && req.teacher === 'random') throw usageError('--teacher random draws its own P; it cannot be combined with --init', { field: '--teacher' });
   const record = stepGrid(req.steps, req.points, req.logGrid);
-  const P = Array.from({ length: model.k }, (_, r) => Array.from({ length: model.k }, (_, t) => req.params[L.P + pIndex(model.k, Math.min(r, t), Math.max(r, t))]));
-  const aFixed = L.trained ? model.a0 : L.paramNames.flatMap((n, i) => (n.startsWith('a_') ? [req.params[i]] : []));
-  const cfg: KernelConfig = {
-    p: model.p,
-    k: model.k,
-    d: req.d,
-    nb: req.nb,
-    gamma: req.gamma,
-    kappa: L.trained ? req.params[L.kappa] : 0,
-    trainA: L.trained,
-    Delta: req.params[L.delta],
-    loss: model.loss,
-    dynamics: model.dynamics,
-    steps: req.steps,
-    record,
-    P: req.init ? req.init.P : P,
-    teacher: req.teacher,
-    init: req.init ? { M: req.init.M, Q: req.init.Q, a: req.init.a } : null,
-    a0: req.init ? req.init.a : aFixed,
-    ...(req.escape ? { escape: { ...req.escape, stop: false } } : {}),
-    ...kernelSources(model),
-  };
+  const cfg = kernelConfig(der, { ...req, record, escape: req.escape ? { ...req.escape, stop: false } : undefined });
   const t0 = performance.now();
   const runs = await runSeeds(cfg, req.seeds, req.engine, req.workers, req.onProgress);
   const wallMs = performance.now() - t0;

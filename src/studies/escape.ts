@@ -10,7 +10,8 @@ import { stateOf } from '../numeric/trajectory.ts';
 import { integrateOde } from '../numeric/integrate.ts';
 import { iterateMap } from '../numeric/map.ts';
 import { runSeeds, type Engine } from '../simulate/pool.ts';
-import { kernelSources } from '../simulate/sources.ts';
+import { kernelConfig, escapeSummary } from '../simulate/simulate.ts';
+import { identity } from '../linalg.ts';
 
 export interface EscapeCriterion {
   threshold: number;
@@ -47,7 +48,7 @@ export function escapeFunction(der: Derivation, c: EscapeCriterion): (y: ArrayLi
 export function typicalStart(der: Derivation, d: number, P: number[][]): Overlaps {
   const { p, k } = der.model;
   return {
-    Q: Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => (j === l ? 1 : 0))),
+    Q: identity(p),
     M: Array.from({ length: p }, () => new Array(k).fill(1 / Math.sqrt(d))),
     P,
     a: der.model.a0.slice(),
@@ -73,13 +74,6 @@ export function criticalEtaBar(der: Derivation, y: number[], params: number[], c
   der.compiled.rhs(0, y, p1, dy);
   const N = D - dy[i] * Math.sign(y[i] || 1);
   return N > 0 && D > 0 ? D / N : null;
-}
-
-function quantile(sorted: number[], q: number): number {
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
 export interface EscapeSetup {
@@ -128,49 +122,21 @@ export function mapEscape(s: EscapeSetup): EscapeResult {
 }
 
 export async function simEscape(s: EscapeSetup, seeds: number[], engine: Engine, workers: number, init: Overlaps | null): Promise<EscapeResult> {
-  const { der } = s;
-  const L = der.layout;
-  const P = s.start.P;
-  const runs = await runSeeds(
-    {
-      p: der.model.p,
-      k: der.model.k,
-      d: s.d,
-      nb: s.nb,
-      gamma: s.gamma,
-      kappa: L.trained ? s.params[L.kappa] : 0,
-      trainA: L.trained,
-      Delta: s.params[L.delta],
-      loss: der.model.loss,
-      dynamics: der.model.dynamics,
-      steps: s.horizonSteps,
-      record: [0],
-      P,
-      teacher: 'orthonormal',
-      init: init ? { M: init.M, Q: init.Q, a: init.a } : null,
-      a0: s.start.a,
-      escape: { threshold: s.criterion.threshold, entry: s.criterion.entry, stop: true },
-      ...kernelSources(der.model),
-    },
-    seeds,
-    engine,
-    workers,
-  );
-  const esc = runs.map((r) => r.escapeStep).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
-  const frac = esc.length / runs.length;
-  // the median over all seeds counts non-escaped seeds as +∞: defined while at least half escaped
-  const all = runs.map((r) => r.escapeStep ?? Infinity).sort((a, b) => a - b);
-  const med = frac >= 0.5 ? quantile(all, 0.5) : null;
-  const q1 = frac >= 0.25 ? quantile(all, 0.25) : null;
-  const q3 = frac >= 0.75 ? quantile(all, 0.75) : null;
+  const cfg = kernelConfig(s.der, {
+    d: s.d, nb: s.nb, gamma: s.gamma, params: s.params, steps: s.horizonSteps, record: [0], teacher: 'orthonormal', init,
+    escape: { threshold: s.criterion.threshold, entry: s.criterion.entry, stop: true },
+  });
+  if (!init) cfg.P = s.start.P;
+  const runs = await runSeeds(cfg, seeds, engine, workers);
+  const e = escapeSummary(runs.map((r) => r.escapeStep), s.gamma, s.nb, s.horizonSteps);
   return {
     method: 'sim',
-    steps: med,
-    stepsQ1: q1,
-    stepsQ3: q3 !== null && Number.isFinite(q3) ? q3 : null,
-    samples: med !== null ? med * s.nb : null,
-    tau: med !== null ? med * s.gamma : null,
-    escapedFraction: frac,
+    steps: e.medianSteps,
+    stepsQ1: e.q1Steps,
+    stepsQ3: e.q3Steps,
+    samples: e.medianSamples,
+    tau: e.medianTau,
+    escapedFraction: e.escapedFraction,
     horizonSteps: s.horizonSteps,
     runs: runs.length,
   };

@@ -10,11 +10,12 @@ import { createHash } from 'node:crypto';
 import type { Derivation } from '../pipeline.ts';
 import { deriveWith } from '../pipeline.ts';
 import type { Spec } from '../spec/load.ts';
-import { Expr } from '../symbolic/expr.ts';
+import { evaluateExpression } from '../symbolic/expr.ts';
 import { usageError } from '../errors.ts';
 import { resolveParams } from '../numeric/setup.ts';
 import { stateOf, type Overlaps } from '../numeric/trajectory.ts';
 import { writeFileAtomic } from '../io/files.ts';
+import { identity } from '../linalg.ts';
 import { odeEscape, mapEscape, simEscape, typicalStart, criticalEtaBar, type EscapeCriterion, type EscapeResult } from './escape.ts';
 import { fitPowerLaw, type LineFit } from './fit.ts';
 import type { Engine } from '../simulate/pool.ts';
@@ -56,14 +57,6 @@ export interface SweepFit {
   fit: LineFit;
 }
 
-function evalExpr(text: string, vars: Record<string, number>, field: string): number {
-  const names = Object.keys(vars);
-  const e = Expr.parse(text, names, { field, value: text });
-  const v = e.compile()(...names.map((n) => vars[n]));
-  if (!Number.isFinite(v)) throw usageError(`evaluates to ${v} at ${names.map((n) => `${n} = ${vars[n]}`).join(', ')}`, { field, value: text });
-  return v;
-}
-
 export function settingsHash(spec: Spec, s: SweepSettings): string {
   return createHash('sha256').update(JSON.stringify({ spec: spec.hash, ...s })).digest('hex').slice(0, 16);
 }
@@ -85,7 +78,7 @@ export async function runSweep(spec: Spec, s: SweepSettings, outDir: string | nu
   let done = 0;
   for (const g of grid) {
     const der = ders.get(g.loss) as Derivation;
-    const nb = Math.max(1, Math.round(evalExpr(g.nbLabel, { d: g.d, p: der.model.p, k: der.model.k }, '--nb')));
+    const nb = Math.max(1, Math.round(evaluateExpression(g.nbLabel, { d: g.d, p: der.model.p, k: der.model.k }, '--nb')));
     const key = `d${g.d}-nb${nb}-${g.loss}-${g.method}`;
     const file = outDir ? join(outDir, 'points', `${key}.json`) : null;
     if (file && existsSync(file)) {
@@ -95,17 +88,17 @@ export async function runSweep(spec: Spec, s: SweepSettings, outDir: string | nu
       continue;
     }
     const params = resolveParams(der.model, der.layout, s.sets, s.init?.P);
-    const P = s.init?.P ?? Array.from({ length: der.model.k }, (_, r) => Array.from({ length: der.model.k }, (_, t) => (r === t ? 1 : 0)));
+    const P = s.init?.P ?? identity(der.model.k);
     const start = s.init ?? typicalStart(der, g.d, P);
     if (!der.layout.trained) start.a.forEach((v, j) => (params[der.layout.aParam + j] = v));
     const crit = criticalEtaBar(der, stateOf(start, der.layout), params, s.criterion);
     const scope = { d: g.d, nb, p: der.model.p, k: der.model.k, crit: crit ?? NaN };
-    const rate = evalExpr(s.rate.text, scope, `--set ${s.rate.kind}`);
+    const rate = evaluateExpression(s.rate.text, scope, `--set ${s.rate.kind}`);
     if (!(rate > 0)) throw usageError(`must be > 0 (got ${rate} at d = ${g.d}, nb = ${nb}${crit === null ? '; crit is undefined for this model and start' : ''})`, { field: `--set ${s.rate.kind}`, value: s.rate.text });
     const gamma = s.rate.kind === 'gamma' ? rate : (rate * nb) / g.d;
     const etaBar = (gamma * g.d) / nb;
     params[der.layout.etaBar] = etaBar;
-    const horizonSteps = Math.max(1, Math.round(evalExpr(s.horizon, { d: g.d, nb, p: der.model.p, k: der.model.k }, '--max-steps')));
+    const horizonSteps = Math.max(1, Math.round(evaluateExpression(s.horizon, { d: g.d, nb, p: der.model.p, k: der.model.k }, '--max-steps')));
     const setup = { der, d: g.d, nb, gamma, params, start, criterion: s.criterion, horizonSteps };
     let res: EscapeResult;
     let engine: string | undefined;

@@ -90,6 +90,17 @@ export class Expr {
   }
 }
 
+/**
+ * Evaluates a numeric expression in named variables (learning rates, batch sizes, horizons given on
+ * the command line); a usage error names `field` when it does not parse or is not finite.
+ */
+export function evaluateExpression(text: string, vars: Record<string, number>, field: string): number {
+  const names = Object.keys(vars);
+  const v = Expr.parse(text, names, { field, value: text }).compile()(...names.map((n) => vars[n]));
+  if (!Number.isFinite(v)) throw usageError(`evaluates to ${v} at ${names.map((n) => `${n} = ${vars[n]}`).join(', ')}`, { field, value: text });
+  return v;
+}
+
 /** Source of the helpers in `names`, typed (TypeScript) or with the types stripped. */
 export function helperSource(names: Iterable<string>, typed = true): string {
   const out: string[] = [];
