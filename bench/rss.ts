@@ -1,7 +1,5 @@
 /** Child process for the memory benchmark: one simulation, then its peak resident set size. */
-import { deriveSpec } from '../src/pipeline.ts';
-import { parseSpec } from '../src/spec/load.ts';
-import { simulate } from '../src/simulate/simulate.ts';
+import { deriveSpec, parseSpec, simulate } from '../src/index.ts';
 
 const [d, p, steps] = process.argv.slice(2).map(Number);
 const der = deriveSpec(parseSpec(`name: rss

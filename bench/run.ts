@@ -11,7 +11,7 @@ import { polyToJs } from '../src/codegen/polyprint.ts';
 import { integrateOde, euler } from '../src/numeric/integrate.ts';
 import { defaultOverlaps } from '../src/numeric/setup.ts';
 import { stateOf } from '../src/numeric/trajectory.ts';
-import { table } from '../src/cli/format.ts';
+import { table } from '../src/report/format.ts';
 
 const rows: (string | number)[][] = [];
 const report = (what: string, value: string, aim: string) => {

@@ -4,18 +4,28 @@
  * vega-lite, and written atomically; the numbers behind it go to docs/<name>.json.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { deriveFile, deriveWith } from '../src/pipeline.ts';
-import { loadSpecFile, loadAnySpecFile } from '../src/spec/load.ts';
-import { renderSvg } from '../src/report/plots.ts';
-import { writeFileAtomic } from '../src/io/files.ts';
-import { simulate } from '../src/simulate/simulate.ts';
-import { integrateOde } from '../src/numeric/integrate.ts';
-import { stateOf, type Overlaps } from '../src/numeric/trajectory.ts';
-import { odeEscape, simEscape, typicalStart, criticalEtaBar, mapEscape } from '../src/studies/escape.ts';
-import { fitPowerLaw } from '../src/studies/fit.ts';
-import { deriveParamSpec } from '../src/paramdyn/derive.ts';
-import { runGdgf, defaultInit } from '../src/paramdyn/gdgf.ts';
-import { gdgfPlots } from '../src/report/gdgfReport.ts';
+import {
+  derive as deriveFile,
+  deriveWith,
+  loadSpecFile,
+  loadAnySpecFile,
+  renderSvg,
+  writeFileAtomic,
+  simulate,
+  integrateOde,
+  stateOf,
+  type Overlaps,
+  odeEscape,
+  simEscape,
+  typicalStart,
+  criticalEtaBar,
+  mapEscape,
+  fitPowerLaw,
+  deriveParamSpec,
+  runGdgf,
+  defaultInit,
+  gdgfPlots,
+} from '../src/index.ts';
 
 const one = [[1]];
 const seeds = (n: number) => Array.from({ length: n }, (_, i) => i + 1);

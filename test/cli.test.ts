@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { existsSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli, tmp } from './helpers.ts';
+import { cli, spawnCli, tmp } from './helpers.ts';
 
 const good = `name: probe
 student: {width: 2, activation: "erf(z/sqrt(2))", second_layer: {train: false, init: [1, 1]}}
@@ -14,32 +14,63 @@ function specFile(dir: string, text: string, name = 'x.yaml'): string {
   return f;
 }
 
+describe('the hermode binary, end to end (spawned)', () => {
+  it('--version prints package.json’s version; --help lists every command', () => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    const v = spawnCli(['--version']);
+    expect(v.code).toBe(0);
+    expect(v.stdout.trim()).toBe(pkg.version);
+    const h = spawnCli(['--help']);
+    expect(h.code).toBe(0);
+    for (const c of ['hermite', 'derive', 'latex', 'integrate', 'simulate', 'compare', 'map', 'sweep', 'gdgf', 'example']) expect(h.stdout).toContain(c);
+  });
+
+  it('integrates a derivation and prints the same trajectory as the in-process CLI', async () => {
+    const args = ['integrate', 'derivations/saad-solla-erf.yaml', '--set', 'eta_bar=1', '--tau', '20', '--points', '5', '--json'];
+    const spawned = spawnCli(args);
+    expect(spawned.code).toBe(0);
+    const inProcess = await cli(args);
+    const strip = (s: string) => {
+      const t = JSON.parse(s);
+      delete t.meta.integrator.wallMs;
+      return t;
+    };
+    expect(strip(spawned.stdout)).toEqual(strip(inProcess.stdout));
+  });
+
+  it('bad input: one line on stderr, exit 2', () => {
+    const r = spawnCli(['integrate', 'derivations/saad-solla-erf.yaml', '--tau', 'soon']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual(['hermode: --tau = "soon": expected a finite number']);
+  });
+});
+
 describe('hermode CLI', () => {
-  it('lists its commands, and every command has help with an example', () => {
-    const r = cli(['--help']);
+  it('lists its commands, and every command has help with an example', async () => {
+    const r = (await cli(['--help']));
     expect(r.code).toBe(0);
     for (const c of ['hermite', 'derive', 'latex', 'integrate', 'example']) expect(r.stdout).toContain(c);
     for (const c of ['hermite', 'derive', 'latex', 'integrate']) {
-      const h = cli([c, '--help']);
+      const h = (await cli([c, '--help']));
       expect(h.code).toBe(0);
       expect(h.stdout).toMatch(/Examples:\n\s+\$ hermode/);
     }
   });
 
-  it('hermite --json reports coefficients and the information exponent', () => {
-    const r = cli(['hermite', 'tanh(z)', '--order', '5', '--json']);
+  it('hermite --json reports coefficients and the information exponent', async () => {
+    const r = (await cli(['hermite', 'tanh(z)', '--order', '5', '--json']));
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.coefficients).toHaveLength(6);
     expect(j.coefficients[1]).toBeCloseTo(0.6057055, 6);
     expect(j.informationExponent).toBe(1);
-    const pair = JSON.parse(cli(['hermite', 'relu(z)', '--target', 'He3(z)/sqrt(6)', '--json']).stdout);
+    const pair = JSON.parse((await cli(['hermite', 'relu(z)', '--target', 'He3(z)/sqrt(6)', '--json'])).stdout);
     expect(pair.pairExponent).toBeNull();
     expect(pair.warnings[0]).toMatch(/no drift/);
   });
 
-  it('integrate --json prints the documented trajectory with its convention', () => {
-    const r = cli(['integrate', 'derivations/saad-solla-erf.yaml', '--set', 'eta_bar=1', '--tau', '20', '--points', '5', '--json']);
+  it('integrate --json prints the documented trajectory with its convention', async () => {
+    const r = (await cli(['integrate', 'derivations/saad-solla-erf.yaml', '--set', 'eta_bar=1', '--tau', '20', '--points', '5', '--json']));
     expect(r.code).toBe(0);
     const t = JSON.parse(r.stdout);
     expect(t.tau).toEqual([0, 5, 10, 15, 20]);
@@ -53,32 +84,32 @@ describe('hermode CLI', () => {
     expect(t.meta.backend).toBe('closed-erf');
   });
 
-  it('integrate --init starts exactly where the file says', () => {
+  it('integrate --init starts exactly where the file says', async () => {
     const dir = tmp();
     const init = join(dir, 'init.json');
     writeFileSync(init, JSON.stringify({ Q: [[1, 0.2], [0.2, 0.9]], M: [[0.3, 0.1], [0.05, 0.4]], P: [[1, 0], [0, 1]], a: [1, 1] }));
-    const t = JSON.parse(cli(['integrate', 'derivations/saad-solla-erf.yaml', '--init', init, '--tau', '1', '--points', '2', '--json']).stdout);
+    const t = JSON.parse((await cli(['integrate', 'derivations/saad-solla-erf.yaml', '--init', init, '--tau', '1', '--points', '2', '--json'])).stdout);
     expect(t.Q[0]).toEqual([[1, 0.2], [0.2, 0.9]]);
     expect(t.M[0]).toEqual([[0.3, 0.1], [0.05, 0.4]]);
   });
 
-  it('latex --html renders offline: the page, KaTeX CSS and fonts beside it', () => {
+  it('latex --html renders offline: the page, KaTeX CSS and fonts beside it', async () => {
     const dir = tmp();
     const html = join(dir, 'eq.html');
-    const r = cli(['latex', 'derivations/relu-committee.yaml', '--html', html]);
+    const r = (await cli(['latex', 'derivations/relu-committee.yaml', '--html', html]));
     expect(r.code).toBe(0);
     const page = readFileSync(html, 'utf8');
     expect(page).toContain('class="katex');
     expect(page).toContain('href="katex/katex.min.css"');
     expect(existsSync(join(dir, 'katex/katex.min.css'))).toBe(true);
     expect(readdirSync(join(dir, 'katex/fonts')).some((f) => f.endsWith('.woff2'))).toBe(true);
-    const tex = cli(['latex', 'derivations/he3-single-index.yaml']).stdout;
+    const tex = (await cli(['latex', 'derivations/he3-single-index.yaml'])).stdout;
     expect(tex).toContain('\\begin{document}');
     expect(tex).toContain('\\frac{dM_{jr}}{d\\tau}');
   });
 
-  it('derive --check passes on the committed generated/ files', () => {
-    const r = cli(['derive', 'derivations/saad-solla-erf.yaml', 'derivations/tanh-on-he2.yaml', '--check']);
+  it('derive --check passes on the committed generated/ files', async () => {
+    const r = (await cli(['derive', 'derivations/saad-solla-erf.yaml', 'derivations/tanh-on-he2.yaml', '--check']));
     expect(r.code).toBe(0);
   });
 });
@@ -99,10 +130,10 @@ describe('bad input: one line naming the culprit, exit code 2, nothing written',
     ['invalid YAML', 'name: [unclosed\n', /x\.yaml: invalid YAML/],
   ];
   for (const [what, text, message] of bad) {
-    it(what, () => {
+    it(what, async () => {
       const dir = tmp();
       const out = join(dir, 'gen');
-      const r = cli(['derive', specFile(dir, text), '--out-dir', out]);
+      const r = (await cli(['derive', specFile(dir, text), '--out-dir', out]));
       expect(r.code).toBe(2);
       expect(r.stdout).toBe('');
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -111,37 +142,37 @@ describe('bad input: one line naming the culprit, exit code 2, nothing written',
     });
   }
 
-  it('a non-positive-semi-definite --init', () => {
+  it('a non-positive-semi-definite --init', async () => {
     const dir = tmp();
     const init = join(dir, 'init.json');
     writeFileSync(init, JSON.stringify({ Q: [[1, 0], [0, 1]], M: [[0.9, 0.6], [0, 0]] }));
-    const r = cli(['integrate', 'derivations/saad-solla-erf.yaml', '--init', init, '--out', join(dir, 't.json')]);
+    const r = (await cli(['integrate', 'derivations/saad-solla-erf.yaml', '--init', init, '--out', join(dir, 't.json')]));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/init\.json: Q, M, P: Ω = \[\[Q, M\], \[Mᵀ, P\]\] is not positive semi-definite/);
     expect(existsSync(join(dir, 't.json'))).toBe(false);
   });
 
-  it('an --init of the wrong shape, an unknown parameter, a bad option value', () => {
+  it('an --init of the wrong shape, an unknown parameter, a bad option value', async () => {
     const dir = tmp();
     const init = join(dir, 'init.json');
     writeFileSync(init, JSON.stringify({ Q: [[1]], M: [[0, 0]] }));
-    const a = cli(['integrate', 'derivations/saad-solla-erf.yaml', '--init', init]);
+    const a = (await cli(['integrate', 'derivations/saad-solla-erf.yaml', '--init', init]));
     expect(a.code).toBe(2);
     expect(a.stderr).toMatch(/init\.json: Q = \[\[1\]\]: expected a 2×2 array/);
-    const b = cli(['integrate', 'derivations/saad-solla-erf.yaml', '--set', 'gamma=1']);
+    const b = (await cli(['integrate', 'derivations/saad-solla-erf.yaml', '--set', 'gamma=1']));
     expect(b.code).toBe(2);
     expect(b.stderr).toMatch(/--set gamma: unknown parameter \(known: eta_bar, Delta/);
-    const c = cli(['integrate', 'derivations/saad-solla-erf.yaml', '--tau', 'soon']);
+    const c = (await cli(['integrate', 'derivations/saad-solla-erf.yaml', '--tau', 'soon']));
     expect(c.code).toBe(2);
     expect(c.stderr).toMatch(/--tau = "soon": expected a finite number/);
-    const d = cli(['hermite', 'z', '--order', '99']);
+    const d = (await cli(['hermite', 'z', '--order', '99']));
     expect(d.code).toBe(2);
   });
 
-  it('a learning rate that makes the dynamics blow up: exit 1, no trajectory printed or written', () => {
+  it('a learning rate that makes the dynamics blow up: exit 1, no trajectory printed or written', async () => {
     const dir = tmp();
     const f = specFile(dir, 'name: blow\nstudent: {width: 1, activation: "He3(z)/sqrt(6)"}\nteacher: {width: 1, target: committee, activation: "He3(z)/sqrt(6)"}\n');
-    const r = cli(['integrate', f, '--set', 'eta_bar=0.5', '--tau', '20', '--json', '--out', join(dir, 't.json')]);
+    const r = (await cli(['integrate', f, '--set', 'eta_bar=0.5', '--tau', '20', '--json', '--out', join(dir, 't.json')]));
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/blew up at τ = [\d.e-]+ .*lower eta_bar/);
@@ -149,9 +180,9 @@ describe('bad input: one line naming the culprit, exit code 2, nothing written',
     expect(existsSync(join(dir, 't.json'))).toBe(false);
   });
 
-  it('a missing file and an unknown option', () => {
-    expect(cli(['derive', 'derivations/nope.yaml']).stderr).toMatch(/derivations\/nope\.yaml: cannot read derivation file \(ENOENT\)/);
-    expect(cli(['integrate', 'derivations/saad-solla-erf.yaml', '--frobnicate']).code).toBe(2);
+  it('a missing file and an unknown option', async () => {
+    expect((await cli(['derive', 'derivations/nope.yaml'])).stderr).toMatch(/derivations\/nope\.yaml: cannot read derivation file \(ENOENT\)/);
+    expect((await cli(['integrate', 'derivations/saad-solla-erf.yaml', '--frobnicate'])).code).toBe(2);
   });
 });
 

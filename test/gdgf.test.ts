@@ -20,7 +20,7 @@ function run(h: number, phi: number, etas: number[], seed = 1, scale = 0.5, over
 }
 
 describe('generated gradient and Hessian', () => {
-  it('match finite differences of the generated loss', () => {
+  it('match finite differences of the generated loss', async () => {
     for (const over of [{}, { data: [[1, 1], [2, 1.5], [-0.5, 0.2]] as [number, number][] }, { loss: 'log(1 + (dot(a,b) - Phi)^2) + 0.1*sumsq(a)' }]) {
       const der = deriveParamSpec(spec(over), 3, { Phi: 0.7 });
       const m = der.compiled;
@@ -46,7 +46,7 @@ describe('generated gradient and Hessian', () => {
     }
   });
 
-  it('recognise ½m2(aᵀb − Φ)² + c: default loss, a data set, a rescaled custom loss', () => {
+  it('recognise ½m2(aᵀb − Φ)² + c: default loss, a data set, a rescaled custom loss', async () => {
     expect(deriveParamSpec(spec(), 2).quadratic).toEqual({ m2: 1, phi: 1 });
     const data = deriveParamSpec(spec({ data: [[1, 1], [2, 1.5]] }), 2).quadratic;
     expect(data?.m2).toBeCloseTo(2.5, 14); // mean x²
@@ -60,7 +60,7 @@ describe('generated gradient and Hessian', () => {
 
 describe('gradient flow against gradient descent (THEORY §4.4)', () => {
   for (const [h, phi, seed] of [[5, 1, 1], [1, 1, 3], [3, -2, 2], [8, 0.5, 4]] as const) {
-    it(`h = ${h}, Φ = ${phi}`, () => {
+    it(`h = ${h}, Φ = ${phi}`, async () => {
       const limit = 1 / Math.abs(phi);
       const { r } = run(h, phi, [0.1 * limit, 0.5 * limit, 0.9 * limit, 0.99 * limit, 1.05 * limit], seed);
       const flow = r.runs[0];
@@ -87,7 +87,7 @@ describe('gradient flow against gradient descent (THEORY §4.4)', () => {
     });
   }
 
-  it('an edge-of-stability run (2/λ_GF < η < 1/|Φ|) converges, to λ∞ < 2/η', () => {
+  it('an edge-of-stability run (2/λ_GF < η < 1/|Φ|) converges, to λ∞ < 2/η', async () => {
     const { r } = run(5, 1, [0.9, 0.95, 0.99], 2);
     expect(r.edgeOfStability).not.toBeNull();
     for (const x of r.runs.slice(1)) {
@@ -98,7 +98,7 @@ describe('gradient flow against gradient descent (THEORY §4.4)', () => {
     }
   });
 
-  it('with a data set the formulas carry m2 = mean x²', () => {
+  it('with a data set the formulas carry m2 = mean x²', async () => {
     const over = { data: [[1, 0.8], [1.5, 1.4], [0.5, 0.2]] as [number, number][] };
     const { r } = run(4, 1, [0.2, 0.4], 5, 0.5, over);
     expect(r.m2).toBeCloseTo((1 + 2.25 + 0.25) / 3, 12);
@@ -109,10 +109,10 @@ describe('gradient flow against gradient descent (THEORY §4.4)', () => {
 });
 
 describe('hermode gdgf', () => {
-  it('--json reports every figure; --out writes the report and plots; a non-converging η does not hang', () => {
+  it('--json reports every figure; --out writes the report and plots; a non-converging η does not hang', async () => {
     const dir = tmp();
     const t0 = Date.now();
-    const res = cli(['gdgf', 'derivations/linear-net.yaml', '--h', '4', '--phi', '1', '--eta', '0.3,0.95,1.2', '--json', '--out', join(dir, 'g'), '--max-steps', '50000']);
+    const res = (await cli(['gdgf', 'derivations/linear-net.yaml', '--h', '4', '--phi', '1', '--eta', '0.3,0.95,1.2', '--json', '--out', join(dir, 'g'), '--max-steps', '50000']));
     expect(res.code, res.stderr).toBe(0);
     expect(Date.now() - t0).toBeLessThan(30000);
     const j = JSON.parse(res.stdout);
@@ -123,23 +123,23 @@ describe('hermode gdgf', () => {
     for (const f of ['report.html', 'sharpness.svg', 'loss.svg', 'plane.svg', 'gdgf.json']) expect(existsSync(join(dir, 'g', f)), f).toBe(true);
   });
 
-  it('--init, and bad input', () => {
+  it('--init, and bad input', async () => {
     const dir = tmp();
     const f = join(dir, 'init.json');
     writeFileSync(f, JSON.stringify({ a: [0.5, 0.1], b: [0.2, -0.3] }));
-    const ok = JSON.parse(cli(['gdgf', 'derivations/linear-net.yaml', '--h', '2', '--init', f, '--eta', '0.5', '--json']).stdout);
+    const ok = JSON.parse((await cli(['gdgf', 'derivations/linear-net.yaml', '--h', '2', '--init', f, '--eta', '0.5', '--json'])).stdout);
     expect(ok.a0).toEqual([0.5, 0.1]);
-    const bad = cli(['gdgf', 'derivations/linear-net.yaml', '--init', f, '--eta', '0.5']);
+    const bad = (await cli(['gdgf', 'derivations/linear-net.yaml', '--init', f, '--eta', '0.5']));
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/init\.json: a = \[0\.5,0\.1\]: expected 5 finite numbers/);
-    const kind = cli(['gdgf', 'derivations/saad-solla-erf.yaml']);
+    const kind = (await cli(['gdgf', 'derivations/saad-solla-erf.yaml']));
     expect(kind.code).toBe(2);
     expect(kind.stderr).toMatch(/kind/);
-    const eta = cli(['gdgf', 'derivations/linear-net.yaml', '--eta', '0.5,-1']);
+    const eta = (await cli(['gdgf', 'derivations/linear-net.yaml', '--eta', '0.5,-1']));
     expect(eta.code).toBe(2);
     const loss = join(dir, 'bad.yaml');
     writeFileSync(loss, 'name: bad\nkind: parameter-dynamics\nloss: "foo(dot(a,b))"\n');
-    const l = cli(['derive', loss, '--out-dir', join(dir, 'gen')]);
+    const l = (await cli(['derive', loss, '--out-dir', join(dir, 'gen')]));
     expect(l.code).toBe(2);
     expect(l.stderr).toMatch(/bad\.yaml: loss = "foo\(dot\(a,b\)\)": unknown function 'foo'/);
     expect(existsSync(join(dir, 'gen'))).toBe(false);

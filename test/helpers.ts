@@ -1,4 +1,4 @@
-/** Test helpers: random valid overlap states, in-memory specs, CLI spawning. */
+/** Test helpers: random valid overlap states, in-memory specs, the CLI in-process and spawned. */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,7 +38,52 @@ export function tmp(prefix = 'hermode-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export function cli(args: string[], cwd = process.cwd()): { code: number; stdout: string; stderr: string } {
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the hermode CLI in this process (`main(argv)` from src/cli/main.ts) in `cwd`, capturing what
+ * it writes to stdout and stderr. Calls are serialised: the capture replaces the process streams.
+ */
+export async function cli(args: string[], cwd = process.cwd()): Promise<CliResult> {
+  const { main } = await import('../src/cli/main.ts');
+  const run = async (): Promise<CliResult> => {
+    const captured = { stdout: '', stderr: '' };
+    const writes = { stdout: process.stdout.write, stderr: process.stderr.write };
+    const capture = (key: 'stdout' | 'stderr') =>
+      ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+        captured[key] += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+        const cb = rest.find((x) => typeof x === 'function') as (() => void) | undefined;
+        cb?.();
+        return true;
+      }) as typeof process.stdout.write;
+    const home = process.cwd();
+    process.stdout.write = capture('stdout');
+    process.stderr.write = capture('stderr');
+    try {
+      process.chdir(cwd);
+      const code = await main(['node', 'hermode', ...args]);
+      return { code, ...captured };
+    } finally {
+      process.chdir(home);
+      process.stdout.write = writes.stdout;
+      process.stderr.write = writes.stderr;
+    }
+  };
+  const result = queue.then(run);
+  queue = result.then(
+    () => undefined,
+    () => undefined,
+  );
+  return result;
+}
+let queue: Promise<unknown> = Promise.resolve();
+
+/** Runs the real `hermode` binary (bin/hermode.js → dist/cli.js) as a separate process. */
+export function spawnCli(args: string[], cwd = process.cwd()): CliResult {
   const r = spawnSync(process.execPath, [join(process.cwd(), 'bin/hermode.js'), ...args], { cwd, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

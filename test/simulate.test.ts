@@ -5,7 +5,7 @@ import { kernelSources } from '../src/simulate/sources.ts';
 import { simulate } from '../src/simulate/simulate.ts';
 import type { KernelConfig, SeedResult } from '../src/simulate/kernel.ts';
 import { weightsWithOverlaps } from '../src/simulate/kernel.ts';
-import { runIntegration } from '../src/cli/integrate.ts';
+import { runIntegration } from '../src/numeric/run.ts';
 import { agreement, seriesOf } from '../src/compare/compare.ts';
 import type { Overlaps } from '../src/numeric/trajectory.ts';
 import { Rng } from '../src/random/rng.ts';

@@ -1,5 +1,4 @@
 /** The subcommands. Each parses its options, calls the library, and prints a table or JSON/CSV. */
-import { Command } from 'commander';
 import { dirname, join, basename } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { activation } from '../hermite/activation.ts';
@@ -7,99 +6,20 @@ import { hermiteCoefficients, pairExponent, multivariateHermite, lowestDegreePer
 import { Expr } from '../symbolic/expr.ts';
 import { deriveFile, deriveAnyFile, type Derivation, type GeneratedFiles } from '../pipeline.ts';
 import { writeFileAtomic, writeFilesAtomic, copyTree } from '../io/files.ts';
-import { katexDistDir, page, documentBody } from '../report/html.ts';
 import { usageError, failure } from '../errors.ts';
-import { runIntegration, trajectoryCsv } from './integrate.ts';
+import { runIntegration, countSteps } from '../numeric/run.ts';
 import { defaultOverlaps, readOverlapsFile, parseAssignments, numberValue, DEFAULT_M0 } from '../numeric/setup.ts';
-import { num, table, sampleRows } from './format.ts';
-import type { Trajectory } from '../numeric/trajectory.ts';
-import { registerSimulationCommands, simulationStart } from './simulate.ts';
-import { registerGdgf } from './gdgf.ts';
-import { largeStepWarning } from '../numeric/regime.ts';
-import { criterionOf } from './studies.ts';
-import { escapeFunction } from '../studies/escape.ts';
-import { registerStudyCommands } from './studies.ts';
+import { num, table, sampleRows } from '../report/format.ts';
+import { trajectoryCsv, type Trajectory } from '../numeric/trajectory.ts';
+import { simulationStart } from './simulate.ts';
+import { escapeFunction, escapeCriterion } from '../studies/escape.ts';
 
-const collect = (v: string, prev: string[] = []) => [...prev, v];
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
 
-export function registerCommands(program: Command): void {
-  program
-    .command('hermite')
-    .description('Hermite coefficients c_k = E[f He_k]/k!, E[f′²] and the information exponent of an activation')
-    .argument('<expr>', 'activation in z (e.g. "tanh(z)"), or a polynomial target in nu1..nuk')
-    .option('--order <K>', 'highest coefficient', '8')
-    .option('--target <g>', 'a target activation in z: also report the pair exponent (first k with c_k(σ)c_k(g) ≠ 0)')
-    .option('--variance <q>', 'coefficients of x ↦ f(√q x): the field has variance q (default 1)', '1')
-    .option('--json', 'machine-readable output')
-    .addHelpText('after', '\nExamples:\n  $ hermode hermite "erf(z/sqrt(2))" --order 7\n  $ hermode hermite "relu(z)" --target "He3(z)/sqrt(6)"\n  $ hermode hermite "nu1 + nu1*nu2" --json')
-    .action((expr: string, o: { order: string; target?: string; json?: boolean; variance: string }) => hermiteCommand(expr, o));
-
-  program
-    .command('derive')
-    .description('derive the overlap ODEs of derivation files and write generated/X.ts and generated/X.tex')
-    .argument('<files...>', 'derivation files (derivations/X.yaml)')
-    .option('--out-dir <dir>', 'where to write', 'generated')
-    .option('--expectations <backend>', 'override the file: auto | closed | wick | hermite:K | quadrature:N')
-    .option('--check', 'write nothing; exit 1 if the files in --out-dir differ from a fresh derivation')
-    .addHelpText('after', '\nExamples:\n  $ hermode derive derivations/saad-solla-erf.yaml\n  $ hermode derive derivations/*.yaml --check')
-    .action((files: string[], o: { outDir: string; expectations?: string; check?: boolean }) => deriveCommand(files, o));
-
-  program
-    .command('latex')
-    .description('the derived equations as LaTeX on stdout, or a standalone KaTeX-rendered HTML page')
-    .argument('<file>', 'derivation file')
-    .option('--html <file>', 'write an HTML page (KaTeX CSS and fonts are copied beside it, so it renders offline)')
-    .addHelpText('after', '\nExamples:\n  $ hermode latex derivations/relu-committee.yaml > relu.tex\n  $ hermode latex derivations/relu-committee.yaml --html out/relu.html')
-    .action((file: string, o: { html?: string }) => latexCommand(file, o));
-
-  program
-    .command('integrate')
-    .description('integrate the overlap ODEs (odex, dense output) and print the trajectory')
-    .argument('<file>', 'derivation file')
-    .option('--set <name=value>', 'parameter (eta_bar, kappa, Delta, a_j, P_r_t; Saad–Solla files also eta, eta_v); repeatable', collect)
-    .option('--tau <T>', 'final time τ = γ·steps')
-    .option('--alpha <A>', 'final time as samples/d (α = τ/η̄), instead of --tau')
-    .option('--points <N>', 'grid points', '61')
-    .option('--log-grid', 'log-spaced grid (plus τ = 0)')
-    .option('--init <file>', 'initial overlaps, JSON {"Q": [[..]], "M": [[..]], "P": [[..]], "a": [..]}')
-    .option('--seed <S>', 'seed of the default initial M', '1')
-    .option('--m0 <x>', 'standard deviation of the default initial M_jr', String(DEFAULT_M0))
-    .option('--rtol <x>', 'relative tolerance', '1e-9')
-    .option('--atol <x>', 'absolute tolerance', '1e-11')
-    .option('--expectations <backend>', 'override the file: auto | closed | wick | hermite:K | quadrature:N')
-    .option('--threshold <x>', 'escape time: stop at the first τ with |M| ≥ x, located on the dense output')
-    .option('--entry <e>', 'escape entry: max (default) or M_j_r')
-    .option('--init-from-sim', 'start from the mean initial overlaps of `simulate` with the same --d, --seeds, --seed, --teacher, --engine')
-    .option('--d <d>', 'input dimension (with --nb: reports steps and samples, and warns when γ = η̄ n_b/d is not small); used by --init-from-sim', '1000')
-    .option('--nb <n>', 'mini-batch size n_b (with --d)')
-    .option('--seeds <n>', 'with --init-from-sim: number of seeds', '8')
-    .option('--teacher <t>', 'with --init-from-sim: orthonormal | random', 'orthonormal')
-    .option('--engine <e>', 'with --init-from-sim: full | reduced', 'full')
-    .option('--json', 'print the trajectory as JSON')
-    .option('--csv', 'print the trajectory as CSV')
-    .option('--out <file>', 'also write the trajectory (JSON, or CSV when the name ends in .csv)')
-    .addHelpText(
-      'after',
-      '\nExamples:\n  $ hermode integrate derivations/saad-solla-erf.yaml --set eta_bar=1 --tau 60\n  $ hermode integrate derivations/he3-single-index.yaml --set eta_bar=0.01 --tau 200 --log-grid --json\n\nDefault start: Q = I, M_jr ~ N(0, m0²) from --seed, P = I, a from the derivation.',
-    )
-    .action((file: string, o: IntegrateOpts) => integrateCommand(file, o));
-
-
-  registerSimulationCommands(program);
-  registerGdgf(program);
-  registerStudyCommands(program);
-
-  program
-    .command('example')
-    .description('the flagship example: derive the Saad–Solla erf committee, integrate it, print a table, write the LaTeX and an HTML page')
-    .option('--out-dir <dir>', 'where to write the HTML page', 'out/example')
-    .action((o: { outDir: string }) => exampleCommand(o));
-}
 
 // ---------- hermite ----------
 
-function hermiteCommand(text: string, o: { order: string; target?: string; json?: boolean; variance?: string }): void {
+export function hermiteCommand(text: string, o: { order: string; target?: string; json?: boolean; variance?: string }): void {
   const q = numberValue(o.variance ?? '1', '--variance');
   if (!(q > 0)) throw usageError('must be > 0', { field: '--variance', value: o.variance });
   const order = Number(o.order);
@@ -183,7 +103,7 @@ function deriveOne(file: string, expectations: string | undefined, outDir: strin
   return { ...g, tsPath: join(outDir, `${g.name}.ts`), texPath: join(outDir, `${g.name}.tex`), ms: performance.now() - t0 };
 }
 
-function deriveCommand(files: string[], o: { outDir: string; expectations?: string; check?: boolean }): void {
+export function deriveCommand(files: string[], o: { outDir: string; expectations?: string; check?: boolean }): void {
   const results = files.map((f) => deriveOne(f, o.expectations, o.outDir));
   if (o.check) {
     const stale = results.filter((r) => !existsSync(r.tsPath) || readFileSync(r.tsPath, 'utf8') !== r.ts || !existsSync(r.texPath) || readFileSync(r.texPath, 'utf8') !== r.tex);
@@ -204,17 +124,18 @@ function deriveCommand(files: string[], o: { outDir: string; expectations?: stri
 
 // ---------- latex ----------
 
-function latexCommand(file: string, o: { html?: string }): void {
+export async function latexCommand(file: string, o: { html?: string }): Promise<void> {
   const d = deriveFile(file);
   if (!o.html) {
     out(d.tex);
     return;
   }
-  writeHtmlDocument(d, o.html);
+  await writeHtmlDocument(d, o.html);
   out(`wrote ${o.html} (KaTeX CSS and fonts in ${join(dirname(o.html), 'katex')})`);
 }
 
-function writeHtmlDocument(d: Derivation, path: string): void {
+async function writeHtmlDocument(d: Derivation, path: string): Promise<void> {
+  const { page, documentBody, katexDistDir } = await import('../report/html.ts');
   const html = page(d.doc.title, documentBody(d.doc));
   copyTree(katexDistDir(), join(dirname(path), 'katex'));
   writeFileAtomic(path, html);
@@ -222,7 +143,7 @@ function writeHtmlDocument(d: Derivation, path: string): void {
 
 // ---------- integrate ----------
 
-interface IntegrateOpts {
+export interface IntegrateOpts {
   set?: string[];
   tau?: string;
   alpha?: string;
@@ -271,7 +192,7 @@ export async function integrateFromOptions(file: string, o: IntegrateOpts): Prom
     if (!(eta > 0)) throw usageError('--alpha needs η̄ > 0', { field: '--alpha' });
     tauEnd = alpha * eta;
   } else tauEnd = numberValue(o.tau ?? '10', '--tau');
-  const crit = o.threshold !== undefined ? criterionOf(o.threshold, o.entry, d.model.p, d.model.k) : null;
+  const crit = o.threshold !== undefined ? escapeCriterion(numberValue(o.threshold, '--threshold'), o.entry, d.model.p, d.model.k) : null;
   const traj = runIntegration(d, {
     events: crit ? [{ name: 'escape', g: escapeFunction(d, crit), terminal: true }] : undefined,
     tauEnd,
@@ -286,21 +207,13 @@ export async function integrateFromOptions(file: string, o: IntegrateOpts): Prom
   if (o.nb !== undefined) {
     const D = numberValue(o.d ?? '1000', '--d');
     const nb = numberValue(o.nb, '--nb');
-    const eta = (traj.meta.params as Record<string, number>).eta_bar;
-    const gamma = (eta * nb) / D;
-    traj.steps = traj.tau.map((t) => t / gamma);
-    traj.samples = traj.steps.map((s) => s * nb);
-    traj.meta = { ...traj.meta, d: D, nb, gamma };
-    const w = largeStepWarning(gamma, nb, D);
-    if (w) {
-      traj.meta = { ...traj.meta, warnings: [w] };
-      process.stderr.write(`hermode: warning: ${w}\n`);
-    }
+    const w = countSteps(traj, D, nb);
+    if (w) process.stderr.write(`hermode: warning: ${w}\n`);
   }
   return { d, traj };
 }
 
-async function integrateCommand(file: string, o: IntegrateOpts): Promise<void> {
+export async function integrateCommand(file: string, o: IntegrateOpts): Promise<void> {
   if (o.json && o.csv) throw usageError('give --json or --csv, not both', { field: '--csv' });
   const { traj } = await integrateFromOptions(file, o);
   if (traj.status !== 'completed' && traj.status !== 'event') {
@@ -341,7 +254,7 @@ export function printTrajectory(traj: Trajectory): void {
 
 // ---------- example ----------
 
-async function exampleCommand(o: { outDir: string }): Promise<void> {
+export async function exampleCommand(o: { outDir: string }): Promise<void> {
   const file = 'derivations/saad-solla-erf.yaml';
   if (!existsSync(file)) throw usageError('run the example from the hermode checkout', { file });
   out('hermode example: the Saad–Solla erf soft committee (p = k = 2), plain SGD, MSE\n');
@@ -360,7 +273,7 @@ async function exampleCommand(o: { outDir: string }): Promise<void> {
   if (traj.status !== 'completed') throw failure(traj.message ?? traj.status);
   printTrajectory(traj);
   const html = join(o.outDir, 'saad-solla-erf.html');
-  writeHtmlDocument(d, html);
+  await writeHtmlDocument(d, html);
   writeFileAtomic(join(o.outDir, 'trajectory.json'), JSON.stringify(traj, null, 1) + '\n');
   out(`\n3. equations: generated/saad-solla-erf.tex (LaTeX), ${html} (KaTeX, offline); trajectory: ${join(o.outDir, 'trajectory.json')}`);
 }

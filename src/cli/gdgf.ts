@@ -1,20 +1,17 @@
 /** `hermode gdgf`: gradient descent against gradient flow on a parameter-dynamics derivation. */
-import { Command } from 'commander';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { loadAnySpecFile } from '../spec/load.ts';
 import { deriveParamSpec } from '../paramdyn/derive.ts';
 import { runGdgf, defaultInit } from '../paramdyn/gdgf.ts';
-import { gdgfPlots, gdgfReportHtml } from '../report/gdgfReport.ts';
 import { writeFileAtomic, copyTree } from '../io/files.ts';
-import { katexDistDir } from '../report/html.ts';
 import { usageError } from '../errors.ts';
 import { numberValue } from '../numeric/setup.ts';
-import { num, table } from './format.ts';
+import { num, table } from '../report/format.ts';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
 
-interface GdgfOpts {
+export interface GdgfOpts {
   h?: string;
   phi?: string;
   eta: string;
@@ -27,26 +24,8 @@ interface GdgfOpts {
   tol: string;
 }
 
-export function registerGdgf(program: Command): void {
-  program
-    .command('gdgf')
-    .description('gradient descent against gradient flow on a parameter-dynamics derivation: sharpness, rates, implicit regularisation')
-    .argument('<file>', 'derivation file of kind parameter-dynamics (e.g. derivations/linear-net.yaml)')
-    .option('--h <h>', 'width h of a, b (default: the file’s)')
-    .option('--phi <Φ>', 'the target constant Phi (default: the file’s)')
-    .option('--eta <list>', 'comma-separated step sizes', '0.1,0.5,0.9,0.95,0.99,1.05')
-    .option('--seed <s>', 'seed of the default start', '1')
-    .option('--init-scale <σ>', 'default start: a0, b0 ~ N(0, σ²) entrywise', '0.5')
-    .option('--init <file>', 'start, JSON {"a": [...], "b": [...]}')
-    .option('--tol <x>', 'converged when |aᵀb − Φ| < tol·max(1, |Φ|) (‖∇L‖ < tol for a general loss)', '1e-13')
-    .option('--max-steps <n>', 'bound on descent steps (runs that do not converge stop here)', '200000')
-    .option('--json', 'print every reported figure as JSON, full precision')
-    .option('--out <dir>', 'write report.html, sharpness.svg, loss.svg, plane.svg and gdgf.json')
-    .addHelpText('after', '\nExamples:\n  $ hermode gdgf derivations/linear-net.yaml --h 5 --phi 1 --eta 0.1,0.5,0.9,0.95,0.99,1.05 --out out/gdgf\n  $ hermode gdgf derivations/linear-net.yaml --init start.json --json')
-    .action((file: string, o: GdgfOpts) => gdgfCommand(file, o));
-}
 
-async function gdgfCommand(file: string, o: GdgfOpts): Promise<void> {
+export async function gdgfCommand(file: string, o: GdgfOpts): Promise<void> {
   const any = loadAnySpecFile(file);
   if (any.kind !== 'parameter-dynamics') throw usageError('gdgf needs a derivation of kind parameter-dynamics', { file, field: 'kind' });
   const h = o.h !== undefined ? numberValue(o.h, '--h') : undefined;
@@ -88,6 +67,8 @@ async function gdgfCommand(file: string, o: GdgfOpts): Promise<void> {
   const report = runGdgf(der, { etas, a0, b0, params, tol: numberValue(o.tol, '--tol'), maxSteps, tauMax: 1e5 });
   const result = { name: any.spec.name, source: file, init: initSource, params: Object.fromEntries(der.paramNames.map((c, i) => [c, params[i]])), ...report };
   if (o.out) {
+    const { gdgfPlots, gdgfReportHtml } = await import('../report/gdgfReport.ts');
+    const { katexDistDir } = await import('../report/html.ts');
     const plots = await gdgfPlots(report);
     copyTree(katexDistDir(), join(o.out, 'katex'));
     for (const p of plots) writeFileAtomic(join(o.out, p.name), p.svg);

@@ -1,22 +1,47 @@
 /**
  * The hermode command line: a thin shell that parses arguments, calls the library and formats the
  * result. Errors from the library arrive as HermodeError and leave as one line on stderr with exit
- * code 2 (bad input) or 1 (a computation that could not complete).
+ * code 2 (bad input) or 1 (a computation that could not complete). `main` runs nothing at import
+ * time; `bin.ts` is the process entry.
  */
-import { Command, CommanderError, Option } from 'commander';
-import { HermodeError, usageError } from '../errors.ts';
-import { registerCommands } from './commands.ts';
+import { CommanderError, type Command } from 'commander';
+import { readFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HermodeError } from '../errors.ts';
+import { buildProgram } from './program.ts';
 
+/** hermode's version, read from the package.json above this module (source tree or dist/). */
+export function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++, dir = dirname(dir)) {
+    const f = join(dir, 'package.json');
+    if (existsSync(f)) {
+      const pkg = JSON.parse(readFileSync(f, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'hermode' && pkg.version) return pkg.version;
+    }
+  }
+  return 'unknown';
+}
+
+/**
+ * Library errors name the field as the library knows it (`tau`, `threshold`); on the command line the
+ * same value came from an option, so the line names the option (`--tau`) the user typed.
+ */
+function optionSpelling(cmd: Command, field: string | undefined): string | undefined {
+  if (!field || field.startsWith('-')) return field;
+  const opt = cmd.options.find((o) => o.attributeName() === field);
+  return opt?.long ?? field;
+}
+
+/** Runs the CLI on `argv` (node-style: [node, script, ...args]) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const program = new Command();
-  program
-    .name('hermode')
-    .description('Overlap ODEs for two-layer networks trained by online SGD on Gaussian inputs: derive, generate, integrate.')
-    .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  registerCommands(program);
+  const program = buildProgram(packageVersion());
+  program.configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+  let active: Command = program;
+  program.hook('preAction', (_program, command) => {
+    active = command;
+  });
   try {
     await program.parseAsync(argv);
     return 0;
@@ -26,15 +51,12 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (err instanceof HermodeError) {
-      process.stderr.write(`hermode: ${err.line()}\n`);
+      const field = optionSpelling(active, err.where.field);
+      const e = field === err.where.field ? err : new HermodeError(err.kind, err.message, { ...err.where, field });
+      process.stderr.write(`hermode: ${e.line()}\n`);
       return err.exitCode;
     }
     process.stderr.write(`hermode: internal error: ${(err as Error).stack ?? err}\n`);
     return 1;
   }
 }
-
-export { Option, usageError };
-
-const code = await main(process.argv);
-process.exitCode = code;

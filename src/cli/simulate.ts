@@ -1,28 +1,21 @@
 /** `hermode simulate` and `hermode compare`: Monte-Carlo SGD and its agreement with the ODE. */
-import { Command } from 'commander';
 import { join } from 'node:path';
-import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
 import { deriveFile, type Derivation } from '../pipeline.ts';
-import { simulate, learningRate, aggregate, kernelConfig, type SimulationResult } from '../simulate/simulate.ts';
+import { simulate, learningRate, aggregate, kernelConfig, meanInitial, type SimulationResult } from '../simulate/simulate.ts';
 import { runSeeds } from '../simulate/pool.ts';
 import { readOverlapsFile, parseAssignments, resolveParams, numberValue } from '../numeric/setup.ts';
-import type { Overlaps, Trajectory } from '../numeric/trajectory.ts';
-import { runIntegration, trajectoryCsv } from './integrate.ts';
+import { trajectoryCsv, type Overlaps, type Trajectory } from '../numeric/trajectory.ts';
 import { largeStepWarning } from '../numeric/regime.ts';
-import { criterionOf } from './studies.ts';
-import { agreement, seriesOf } from '../compare/compare.ts';
-import { familyPlot } from '../report/plots.ts';
-import { compareReportHtml } from '../report/compareReport.ts';
+import { escapeCriterion } from '../studies/escape.ts';
+import { compare } from '../compare/compare.ts';
 import { writeFileAtomic, copyTree } from '../io/files.ts';
-import { katexDistDir } from '../report/html.ts';
 import { usageError, failure } from '../errors.ts';
-import { num, table, sampleRows } from './format.ts';
+import { num, table, sampleRows } from '../report/format.ts';
 
-const collect = (v: string, prev: string[] = []) => [...prev, v];
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
 
-interface SimOpts {
+export interface SimOpts {
   d: string;
   nb: string;
   set?: string[];
@@ -39,64 +32,6 @@ interface SimOpts {
   quiet?: boolean;
 }
 
-function addSimOptions(cmd: Command): Command {
-  return cmd
-    .option('--d <d>', 'input dimension', '1000')
-    .option('--nb <n>', 'mini-batch size n_b', '1')
-    .option('--set <name=value>', 'gamma or eta_bar (γ = η̄ n_b/d; expressions in d, nb, p, k allowed), kappa, Delta, a_j, P_r_t; repeatable', collect)
-    .option('--seeds <n>', 'number of seeds (seed, seed+1, …)', '8')
-    .option('--seed <s>', 'first seed', '1')
-    .option('--workers <n>', 'worker threads (results do not depend on it)', String(Math.min(2, availableParallelism())))
-    .option('--points <n>', 'recorded points', '61')
-    .option('--log-grid', 'log-spaced recording steps')
-    .option('--engine <e>', 'full (d-dimensional) or reduced (exact in law, cost independent of d)', 'full')
-    .option('--teacher <t>', 'orthonormal (P = I) or random (Gaussian rows, P ≈ I)', 'orthonormal')
-    .option('--init <file>', 'start from exactly these overlaps (JSON {"Q","M","P","a"}); default w_j = g_j/√d (Q ≈ I, M ~ d^-1/2)')
-    .option('--quiet', 'no progress bar');
-}
-
-export function registerSimulationCommands(program: Command): void {
-  addSimOptions(
-    program
-      .command('simulate')
-      .description('online SGD at finite d: overlaps and risk per seed, their mean and standard error')
-      .argument('<file>', 'derivation file'),
-  )
-    .option('--steps <n>', 'SGD steps (or --tau)')
-    .option('--tau <T>', 'final τ = γ·steps (instead of --steps)')
-    .option('--save-init <file>', 'write the mean initial overlaps (for integrate --init)')
-    .option('--threshold <x>', 'escape time per seed: the first step with |M| ≥ x (median, quartiles, fraction escaped)')
-    .option('--entry <e>', 'escape entry: max (default) or M_j_r')
-    .option('--json', 'print the result as JSON')
-    .option('--csv', 'print the seed mean as CSV')
-    .option('--out <file>', 'also write the result (JSON, or CSV of the mean when the name ends in .csv)')
-    .addHelpText(
-      'after',
-      '\nExamples:\n  $ hermode simulate derivations/saad-solla-erf.yaml --d 1000 --nb 1 --set gamma=0.001 --steps 60000 --seeds 8\n  $ hermode simulate derivations/he3-single-index.yaml --engine reduced --d 1000000 --set eta_bar=0.01 --tau 50 --json',
-    )
-    .action((file: string, o: SimOpts & { steps?: string; tau?: string; saveInit?: string; json?: boolean; csv?: boolean; out?: string; threshold?: string; entry?: string }) => simulateCommand(file, o));
-
-  addSimOptions(
-    program
-      .command('compare')
-      .description('theory against simulation: ODE from the simulations’ mean start, agreement table, SVG plots and an HTML report')
-      .argument('<file>', 'derivation file'),
-  )
-    .option('--tau <T>', 'final τ', '20')
-    .option('--steps <n>', 'SGD steps (instead of --tau)')
-    .option('--ode-set <name=value>', 'override an ODE parameter only (e.g. eta_bar=0 drops the variance term)', collect)
-    .option('--c <c>', 'finite-d allowance: pass when |ODE − mean| ≤ 3·SEM + c/√d', '0.5')
-    .option('--out <dir>', 'write trajectories.json, SVG plots and report.html here')
-    .option('--check', 'exit 1 when any entry is outside 3·SEM + c/√d (regression-test mode)')
-    .option('--json', 'print the agreement table as JSON')
-    .addHelpText(
-      'after',
-      '\nExamples:\n  $ hermode compare derivations/saad-solla-erf.yaml --d 1000 --nb 1 --set eta_bar=1 --tau 60 --seeds 8 --out out/cmp\n  $ hermode compare derivations/relu-committee.yaml --init warm.json --check',
-    )
-    .action((file: string, o: SimOpts & { tau: string; steps?: string; odeSet?: string[]; c: string; out?: string; check?: boolean; json?: boolean }) =>
-      compareCommand(file, o),
-    );
-}
 
 interface Prepared {
   d: Derivation;
@@ -153,7 +88,7 @@ function progressBar(quiet: boolean | undefined): ((done: number, total: number)
 }
 
 async function runSim(pr: Prepared, o: SimOpts & { threshold?: string; entry?: string }, steps: number): Promise<SimulationResult> {
-  const escape = o.threshold !== undefined ? criterionOf(o.threshold, o.entry, pr.d.model.p, pr.d.model.k) : undefined;
+  const escape = o.threshold !== undefined ? escapeCriterion(numberValue(o.threshold, '--threshold'), o.entry, pr.d.model.p, pr.d.model.k) : undefined;
   const bar = progressBar(o.quiet);
   try {
     return await simulate(pr.d, {
@@ -187,12 +122,8 @@ function stepsOf(pr: Prepared, o: { steps?: string; tau?: string }): number {
   throw usageError('give --steps or --tau', { field: '--steps' });
 }
 
-/** Mean initial overlaps of a simulation (step 0 of every seed). */
-export function meanInitial(sim: SimulationResult): Overlaps {
-  return { M: sim.mean.M[0], Q: sim.mean.Q[0], P: ((sim.seeds[0].meta as any).P as number[][]).map((r) => r.slice()), a: sim.mean.a[0] };
-}
 
-async function simulateCommand(file: string, o: SimOpts & { steps?: string; tau?: string; saveInit?: string; json?: boolean; csv?: boolean; out?: string; threshold?: string; entry?: string }): Promise<void> {
+export async function simulateCommand(file: string, o: SimOpts & { steps?: string; tau?: string; saveInit?: string; json?: boolean; csv?: boolean; out?: string; threshold?: string; entry?: string }): Promise<void> {
   if (o.json && o.csv) throw usageError('give --json or --csv, not both', { field: '--csv' });
   const pr = prepare(file, o);
   const steps = stepsOf(pr, o);
@@ -234,21 +165,18 @@ async function simulateCommand(file: string, o: SimOpts & { steps?: string; tau?
   out(`wall time ${(m.wallMs / 1000).toFixed(2)} s on ${pr.workers} worker(s)${files.length ? `; wrote ${files.map((f) => f.path).join(', ')}` : ''}`);
 }
 
-async function compareCommand(file: string, o: SimOpts & { tau: string; steps?: string; odeSet?: string[]; c: string; out?: string; check?: boolean; json?: boolean }): Promise<void> {
+export async function compareCommand(file: string, o: SimOpts & { tau: string; steps?: string; odeSet?: string[]; c: string; out?: string; check?: boolean; json?: boolean }): Promise<void> {
   const pr = prepare(file, o);
   const steps = stepsOf(pr, o.steps !== undefined ? { steps: o.steps } : { tau: o.tau });
   const c = numberValue(o.c, '--c');
   const sim = await runSim(pr, o, steps);
   const warn = largeStepWarning(pr.gamma, pr.nb, pr.D);
   if (warn) process.stderr.write(`hermode: warning: ${warn}\n`);
-  const start = meanInitial(sim);
-  const sets: Record<string, string> = Object.fromEntries(pr.d.layout.paramNames.map((n, i) => [n, String(pr.params[i])]).filter(([n]) => !n.startsWith('P_')));
-  Object.assign(sets, parseAssignments(o.odeSet, '--ode-set'));
-  const ode = runIntegration(pr.d, { tauEnd: sim.tau[sim.tau.length - 1], points: 2, logGrid: false, init: start, initSource: 'mean initial overlaps of the simulations', sets, rtol: 1e-9, atol: 1e-11, grid: sim.tau });
-  if (ode.status !== 'completed') throw failure(`the ODE stopped: ${ode.message}`);
-  const series = seriesOf(ode, sim, pr.d.layout.trained);
-  const ag = agreement(series, sim.tau, pr.D, c);
+  const { ode, series, agreement: ag } = compare(pr.d, sim, { odeSets: parseAssignments(o.odeSet, '--ode-set'), c });
   if (o.out) {
+    const { familyPlot } = await import('../report/plots.ts');
+    const { compareReportHtml } = await import('../report/compareReport.ts');
+    const { katexDistDir } = await import('../report/html.ts');
     const plots: { title: string; svg: string; file: string }[] = [];
     for (const fam of ['M', 'Q', 'a', 'risk'] as const) {
       if (!series.some((s) => s.family === fam)) continue;

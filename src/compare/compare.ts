@@ -5,7 +5,10 @@
  * 3·SEM + c/√d at every time (c a stated finite-d allowance).
  */
 import type { Trajectory } from '../numeric/trajectory.ts';
-import type { SimulationResult } from '../simulate/simulate.ts';
+import { meanInitial, type SimulationResult } from '../simulate/simulate.ts';
+import type { Derivation } from '../pipeline.ts';
+import { runIntegration } from '../numeric/run.ts';
+import { failure } from '../errors.ts';
 
 export interface EntryAgreement {
   entry: string;
@@ -76,4 +79,32 @@ export function agreement(series: Series[], tau: number[], d: number, c: number)
     return { entry: s.entry, maxDiff, maxSem, maxZ, worstExcess, worstTau, pass: worstExcess <= 0 };
   });
   return { entries, c, d, allowance, pass: entries.every((e) => e.pass) };
+}
+
+export interface CompareOptions {
+  /** ODE parameters that differ from the simulation's (e.g. { eta_bar: 0 } drops the variance term) */
+  odeSets?: Record<string, string | number>;
+  /** finite-d allowance constant c: pass when |ODE − mean| ≤ 3·SEM + c/√d (default 0.5) */
+  c?: number;
+}
+
+export interface Comparison {
+  ode: Trajectory;
+  series: Series[];
+  agreement: Agreement;
+}
+
+/**
+ * Theory against simulation: the ODE integrated from the simulations' mean initial overlaps with the
+ * simulation's parameters (η̄ = γd/n_b, κ, Δ, P, a) onto the recorded τ, entry by entry against the
+ * seed mean and its standard error.
+ */
+export function compare(der: Derivation, sim: SimulationResult, o: CompareOptions = {}): Comparison {
+  const params = (sim.meta.params ?? {}) as Record<string, number>;
+  const sets: Record<string, string | number> = Object.fromEntries(Object.entries(params).filter(([n]) => !n.startsWith('P_')));
+  Object.assign(sets, o.odeSets ?? {});
+  const ode = runIntegration(der, { tauEnd: sim.tau[sim.tau.length - 1], init: meanInitial(sim), initSource: 'mean initial overlaps of the simulations', sets, grid: sim.tau });
+  if (ode.status !== 'completed') throw failure(`the ODE stopped: ${ode.message}`);
+  const series = seriesOf(ode, sim, der.layout.trained);
+  return { ode, series, agreement: agreement(series, sim.tau, sim.meta.d as number, o.c ?? 0.5) };
 }

@@ -9,7 +9,7 @@ import { Coef } from '../symbolic/coef.ts';
 import { Poly } from '../symbolic/poly.ts';
 import { Rational, factorial } from '../symbolic/rational.ts';
 import { normalExpectation } from '../gaussian/quadrature.ts';
-import type { Activation } from './activation.ts';
+import { activation as parseActivation, type Activation } from './activation.ts';
 
 /** He_n as a polynomial in one variable. */
 export function hermitePolynomial(n: number): Poly {
@@ -256,4 +256,9 @@ export function rescaledActivation(act: Activation, q: number): Activation {
   else if (fam.kind === 'relu') family = { kind: 'relu', s: fam.s * r };
   else family = { kind: 'general' };
   return { ...act, f: (x) => act.f(r * x), df: (x) => r * act.df(r * x), family };
+}
+
+/** Hermite report of an activation given as text in z (e.g. "tanh(z)"): coefficients up to `order`, E[f²], E[f′²], information exponent. */
+export function hermite(text: string, order = 8): HermiteReport {
+  return hermiteCoefficients(parseActivation(text, { field: 'expression' }), order);
 }

@@ -14,7 +14,9 @@ import { Rng } from '../random/rng.ts';
 import { symmetricEigenvalues, identity } from '../linalg.ts';
 import { omegaOf, type Overlaps } from './trajectory.ts';
 
-export const DEFAULT_M0 = 1 / Math.sqrt(1000);
+import { DEFAULT_M0 } from './defaults.ts';
+
+export { DEFAULT_M0 };
 
 /** Parses `name=value` assignments into a map (value kept as text). */
 export function parseAssignments(list: string[] | undefined, option = '--set'): Record<string, string> {

@@ -59,3 +59,24 @@ export function omegaOf(M: number[][], Q: number[][], P: number[][]): number[][]
     Array.from({ length: n }, (_, j) => (i < p && j < p ? Q[i][j] : i < p ? M[i][j - p] : j < p ? M[j][i - p] : P[i - p][j - p])),
   );
 }
+
+/** A trajectory as CSV: a `# {convention, time unit, name}` line, a header, one row per time point. */
+export function trajectoryCsv(t: Trajectory): string {
+  const p = t.Q[0]?.length ?? 0;
+  const k = t.M[0]?.[0]?.length ?? 0;
+  const head = ['tau', ...(t.alpha ? ['alpha'] : []), ...(t.steps ? ['steps', 'samples'] : []), 'risk'];
+  for (let j = 0; j < p; j++) for (let r = 0; r < k; r++) head.push(`M_${j + 1}_${r + 1}`);
+  for (let j = 0; j < p; j++) for (let l = j; l < p; l++) head.push(`Q_${j + 1}_${l + 1}`);
+  for (let j = 0; j < p; j++) head.push(`a_${j + 1}`);
+  const rows = t.tau.map((tau, i) => {
+    const r: number[] = [tau];
+    if (t.alpha) r.push(t.alpha[i]);
+    if (t.steps && t.samples) r.push(t.steps[i], t.samples[i]);
+    r.push(t.risk[i]);
+    for (let j = 0; j < p; j++) for (let q = 0; q < k; q++) r.push(t.M[i][j][q]);
+    for (let j = 0; j < p; j++) for (let l = j; l < p; l++) r.push(t.Q[i][j][l]);
+    for (let j = 0; j < p; j++) r.push(t.a[i][j]);
+    return r.join(',');
+  });
+  return [`# ${JSON.stringify({ convention: t.meta.convention, timeUnit: t.meta.timeUnit, name: t.meta.name })}`, head.join(','), ...rows].join('\n') + '\n';
+}

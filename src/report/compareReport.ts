@@ -2,7 +2,7 @@
 import type { Derivation } from '../pipeline.ts';
 import type { Agreement } from '../compare/compare.ts';
 import { page, documentBody, escapeHtml } from './html.ts';
-import { num } from '../cli/format.ts';
+import { num } from './format.ts';
 
 export function compareReportHtml(d: Derivation, agreement: Agreement, meta: Record<string, unknown>, plots: { title: string; svg: string }[]): string {
   const m = meta as any;

@@ -3,7 +3,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { renderSvg } from './plots.ts';
 import { page, escapeHtml, renderTex } from './html.ts';
 import type { GdgfReport } from '../paramdyn/gdgf.ts';
-import { num } from '../cli/format.ts';
+import { num } from './format.ts';
 
 const label = (eta: number | null) => (eta === null ? 'flow' : `η = ${eta}`);
 

@@ -3,7 +3,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { renderSvg } from './plots.ts';
 import { page, escapeHtml } from './html.ts';
 import type { SweepPoint, SweepFit } from '../studies/sweep.ts';
-import { num } from '../cli/format.ts';
+import { num } from './format.ts';
 
 export async function sweepPlots(points: SweepPoint[]): Promise<{ name: string; svg: string }[]> {
   const ok = points.filter((p) => p.steps !== null && Number.isFinite(p.steps));

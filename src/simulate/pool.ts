@@ -6,6 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
+import { existsSync, readFileSync } from 'node:fs';
 import { runSeed, type KernelConfig, type SeedResult } from './kernel.ts';
 import { runReducedSeed } from './reduced.ts';
 
@@ -14,14 +15,19 @@ export type Engine = 'full' | 'reduced';
 let bundled: string | undefined;
 
 /**
- * The worker entry bundled to one CommonJS script (esbuild, once per process): workers then need no
- * TypeScript loader, whether hermode runs through tsx or under the test runner.
+ * The worker as one CommonJS script: dist/worker.cjs beside the bundled library when hermode runs
+ * from dist/, otherwise the entry bundled by esbuild once per process (under the test runner or
+ * tsx), so workers never need a TypeScript loader.
  */
 function workerCode(): string {
   if (!bundled) {
-    const entry = fileURLToPath(new URL('./worker.ts', import.meta.url));
-    const out = buildSync({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', target: 'node20', write: false });
-    bundled = out.outputFiles[0].text;
+    const prebuilt = fileURLToPath(new URL('./worker.cjs', import.meta.url));
+    if (existsSync(prebuilt)) bundled = readFileSync(prebuilt, 'utf8');
+    else {
+      const entry = fileURLToPath(new URL('./worker.ts', import.meta.url));
+      const out = buildSync({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', target: 'node20', write: false });
+      bundled = out.outputFiles[0].text;
+    }
   }
   return bundled;
 }

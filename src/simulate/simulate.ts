@@ -20,21 +20,28 @@ export interface SimulateRequest {
   nb: number;
   steps: number;
   seeds: number[];
-  workers: number;
-  points: number;
-  logGrid: boolean;
-  engine: Engine;
-  teacher: 'orthonormal' | 'random';
-  /** γ, or null to derive it from eta_bar */
+  /** worker threads (default 1; results do not depend on it) */
+  workers?: number;
+  /** recorded points (default 61) */
+  points?: number;
+  logGrid?: boolean;
+  /** default 'full' */
+  engine?: Engine;
+  /** default 'orthonormal' (P = I) */
+  teacher?: 'orthonormal' | 'random';
   gamma: number;
-  /** the parameter vector (eta_bar is replaced by γd/n_b; kappa, Delta, P, a as resolved) */
-  params: number[];
-  init: Overlaps | null;
-  initSource: string;
+  /** the parameter vector (eta_bar is replaced by γd/n_b; kappa, Delta, P, a as resolved); default: the derivation's */
+  params?: number[];
+  /** exact initial overlaps; default null: w_j = g_j/√d */
+  init?: Overlaps | null;
+  initSource?: string;
   onProgress?: (done: number, total: number) => void;
   /** per-seed escape detection (the run continues to the end) */
   escape?: { threshold: number; entry: [number, number] | null };
 }
+
+/** A request with every default filled in. */
+type FullRequest = Required<Omit<SimulateRequest, 'onProgress' | 'escape'>> & Pick<SimulateRequest, 'onProgress' | 'escape'>;
 
 export interface SimulationResult {
   steps: number[];
@@ -69,8 +76,8 @@ export function learningRate(sets: Record<string, string>, scope: { d: number; n
 }
 
 export function stepGrid(steps: number, points: number, log: boolean): number[] {
-  if (!Number.isInteger(steps) || steps < 1) throw usageError('must be an integer ≥ 1', { field: '--steps', value: steps });
-  if (!Number.isInteger(points) || points < 2) throw usageError('must be an integer ≥ 2', { field: '--points', value: points });
+  if (!Number.isInteger(steps) || steps < 1) throw usageError('must be an integer ≥ 1', { field: 'steps', value: steps });
+  if (!Number.isInteger(points) || points < 2) throw usageError('must be an integer ≥ 2', { field: 'points', value: points });
   const out = new Set<number>([0]);
   for (let i = 1; i < points; i++) {
     const s = log ? Math.round(Math.exp((Math.log(steps) * (i - 1)) / (points - 2))) : Math.round((steps * i) / (points - 1));
@@ -119,12 +126,23 @@ export function kernelConfig(der: Derivation, r: KernelRequest): KernelConfig {
   };
 }
 
-export async function simulate(der: Derivation, req: SimulateRequest): Promise<SimulationResult> {
+export async function simulate(der: Derivation, request: SimulateRequest): Promise<SimulationResult> {
   const { model, layout: L } = der;
+  const req: FullRequest = {
+    workers: 1,
+    points: 61,
+    logGrid: false,
+    engine: 'full',
+    teacher: 'orthonormal',
+    params: [...L.defaultParams],
+    init: null,
+    initSource: request.init ? 'given overlaps' : 'random: w_j = g_j/√d (Q ≈ I, M ~ d^-1/2)',
+    ...request,
+  };
   if (!Number.isInteger(req.d) || req.d < model.p + model.k + (req.engine === 'reduced' ? model.p : 0))
-    throw usageError(`must be an integer ≥ ${model.p + model.k + (req.engine === 'reduced' ? model.p : 0)}`, { field: '--d', value: req.d });
-  if (!Number.isInteger(req.nb) || req.nb < 1) throw usageError('must be an integer ≥ 1', { field: '--nb', value: req.nb });
-  if (req.init && req.teacher === 'random') throw usageError('--teacher random draws its own P; it cannot be combined with --init', { field: '--teacher' });
+    throw usageError(`must be an integer ≥ ${model.p + model.k + (req.engine === 'reduced' ? model.p : 0)}`, { field: 'd', value: req.d });
+  if (!Number.isInteger(req.nb) || req.nb < 1) throw usageError('must be an integer ≥ 1', { field: 'nb', value: req.nb });
+  if (req.init && req.teacher === 'random') throw usageError('a random teacher draws its own P; it cannot be combined with given initial overlaps', { field: 'teacher' });
   const record = stepGrid(req.steps, req.points, req.logGrid);
   const cfg = kernelConfig(der, { ...req, record, escape: req.escape ? { ...req.escape, stop: false } : undefined });
   const t0 = performance.now();
@@ -169,7 +187,7 @@ export async function simulate(der: Derivation, req: SimulateRequest): Promise<S
   return { steps: record, tau, samples, seeds, mean, sem, meta };
 }
 
-function seedTrajectory(der: Derivation, r: SeedResult, req: SimulateRequest, tau: number[], steps: number[], samples: number[], etaBar: number): Trajectory {
+function seedTrajectory(der: Derivation, r: SeedResult, req: FullRequest, tau: number[], steps: number[], samples: number[], etaBar: number): Trajectory {
   const L = der.layout;
   const params = req.params.slice();
   params[L.etaBar] = etaBar;
@@ -243,4 +261,9 @@ export function escapeSummary(steps: (number | undefined)[], gamma: number, nb: 
     escapedFraction: steps.filter((s) => s !== undefined).length / steps.length,
     horizonSteps: horizon,
   };
+}
+
+/** Mean initial overlaps of a simulation (step 0 of every seed). */
+export function meanInitial(sim: SimulationResult): Overlaps {
+  return { M: sim.mean.M[0], Q: sim.mean.Q[0], P: ((sim.seeds[0].meta as any).P as number[][]).map((r) => r.slice()), a: sim.mean.a[0] };
 }

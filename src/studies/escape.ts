@@ -4,6 +4,7 @@
  * (first step) and per seed in the simulators (median, quartiles, fraction escaped within the
  * horizon). Times are reported as τ, steps = τ/γ and samples = n_b·steps.
  */
+import { usageError } from '../errors.ts';
 import type { Derivation } from '../pipeline.ts';
 import type { Overlaps } from '../numeric/trajectory.ts';
 import { stateOf } from '../numeric/trajectory.ts';
@@ -140,4 +141,17 @@ export async function simEscape(s: EscapeSetup, seeds: number[], engine: Engine,
     horizonSteps: s.horizonSteps,
     runs: runs.length,
   };
+}
+
+/** An escape criterion: |M| ≥ threshold on the largest entry (`max`, the default) or on one entry `M_j_r` (1-based). */
+export function escapeCriterion(threshold: number, entry: string | undefined, p: number, k: number): EscapeCriterion {
+  const t = threshold;
+  if (!(t > 0)) throw usageError('must be > 0', { field: 'threshold', value: threshold });
+  if (!entry || entry === 'max') return { threshold: t, entry: null };
+  const m = /^M_?(\d+)_?(\d+)$/.exec(entry);
+  if (!m) throw usageError('expected max or M_j_r (1-based)', { field: 'entry', value: entry });
+  const j = Number(m[1]) - 1;
+  const r = Number(m[2]) - 1;
+  if (j < 0 || j >= p || r < 0 || r >= k) throw usageError(`out of range for p = ${p}, k = ${k}`, { field: 'entry', value: entry });
+  return { threshold: t, entry: [j, r] as [number, number] };
 }

@@ -1,0 +1,74 @@
+/**
+ * Start-up and whole-process benchmarks (`npm run bench:startup`, part of `npm run bench`): each
+ * command is run as a separate process through the real binary (bin/hermode.js → dist/), pinned to
+ * one core with taskset where available, 5 times; the table gives the median wall time and the median
+ * CPU time (user + system, from /usr/bin/time). In-process, the first integration after loading is
+ * JIT-cold: its time is measured beside the warm median, in a fresh process for each.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { table } from '../src/report/format.ts';
+
+const rows: (string | number)[][] = [];
+const pin = existsSync('/usr/bin/taskset') ? ['/usr/bin/taskset', '-c', '0'] : [];
+const timed = existsSync('/usr/bin/time');
+if (!existsSync('dist/cli.js')) spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+
+/** Median wall and CPU seconds of `reps` runs of `node bin/hermode.js ...args`. */
+function processTime(args: string[], reps = 5): { wall: number; cpu: number } {
+  const walls: number[] = [];
+  const cpus: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const cmd = [...pin, ...(timed ? ['/usr/bin/time', '-f', '%e %U %S'] : []), process.execPath, 'bin/hermode.js', ...args];
+    const t0 = performance.now();
+    const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8' });
+    const wall = (performance.now() - t0) / 1000;
+    if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);
+    if (timed) {
+      const [, u, s] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number);
+      cpus.push(u + s);
+    }
+    walls.push(wall);
+  }
+  const med = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return { wall: med(walls), cpu: timed ? med(cpus) : NaN };
+}
+
+const report = (what: string, args: string[], aim: string) => {
+  const t = processTime(args);
+  rows.push([what, `${t.wall.toFixed(3)} s`, `${t.cpu.toFixed(3)} s`, aim]);
+  console.error(`  ${what}: wall ${t.wall.toFixed(3)} s, CPU ${t.cpu.toFixed(3)} s`);
+  return t;
+};
+
+report('hermode --version', ['--version'], '≤ 0.2 s');
+report('hermode --help', ['--help'], '≤ 0.2 s');
+report('hermode hermite "tanh(z)"', ['hermite', 'tanh(z)'], '');
+report('integrate saad-solla-erf-classic, η = 0.5, α ≤ 1000', ['integrate', 'derivations/saad-solla-erf-classic.yaml', '--set', 'eta=0.5', '--alpha', '1000'], '');
+const out = mkdtempSync(join(tmpdir(), 'hermode-bench-'));
+for (const f of readdirSync('derivations').filter((f) => f.endsWith('.yaml')).sort())
+  report(`derive ${f}`, ['derive', join('derivations', f), '--out-dir', out], '≤ 0.5 s');
+
+// JIT-cold against warm integration in one process (library from dist/)
+const probe = `
+import { derive, integrate } from './dist/index.js';
+const t0 = performance.now();
+const d = derive('derivations/saad-solla-erf-classic.yaml');
+const t1 = performance.now();
+const run = () => integrate(d, { tauEnd: 500, points: 61, sets: { eta: 0.5 } });
+run();
+const t2 = performance.now();
+const warm = [];
+for (let i = 0; i < 7; i++) { const s = performance.now(); run(); warm.push(performance.now() - s); }
+warm.sort((a, b) => a - b);
+console.log(JSON.stringify({ derive: t1 - t0, cold: t2 - t1, warm: warm[3] }));
+`;
+const r = spawnSync(pin[0] ?? process.execPath, [...pin.slice(1), ...(pin.length ? [process.execPath] : []), '--input-type=module', '-e', probe], { encoding: 'utf8' });
+const j = JSON.parse(r.stdout.trim()) as { derive: number; cold: number; warm: number };
+rows.push(['in-process derive saad-solla-erf-classic (first in process)', `${j.derive.toFixed(1)} ms`, '', '']);
+rows.push(['in-process integrate, α ≤ 1000: first call (JIT-cold)', `${j.cold.toFixed(1)} ms`, '', '']);
+rows.push(['in-process integrate, α ≤ 1000: warm (median of 7)', `${j.warm.toFixed(1)} ms`, '', '']);
+
+console.log(table(['whole process (median of 5, one core)', 'wall', 'CPU', 'aim'], rows, ['l', 'r', 'r', 'l']));

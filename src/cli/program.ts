@@ -1,0 +1,225 @@
+/**
+ * The command-line program: every subcommand's arguments, options and help, and nothing else. Each
+ * action imports its implementation when it runs, so `hermode --help` or `hermode hermite` loads
+ * neither the simulators nor the plotting and KaTeX stacks.
+ */
+import { Command } from 'commander';
+import { availableParallelism } from 'node:os';
+import type { IntegrateOpts } from './commands.ts';
+import type { SimOpts } from './simulate.ts';
+import type { GdgfOpts } from './gdgf.ts';
+import { DEFAULT_M0 } from '../numeric/defaults.ts';
+
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** The hermode program with every subcommand registered (not yet parsed). */
+export function buildProgram(version: string): Command {
+  const program = new Command();
+  program
+    .name('hermode')
+    .description('Overlap ODEs for two-layer networks trained by online SGD on Gaussian inputs: derive equations and code (TypeScript, LaTeX, Python, C), integrate, iterate the finite-step map, simulate, compare, sweep.')
+    .version(version)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerCommands(program);
+  return program;
+}
+
+function registerCommands(program: Command): void {
+  program
+    .command('hermite')
+    .description('Hermite coefficients c_k = E[f He_k]/k!, E[f′²] and the information exponent of an activation')
+    .argument('<expr>', 'activation in z (e.g. "tanh(z)"), or a polynomial target in nu1..nuk')
+    .option('--order <K>', 'highest coefficient', '8')
+    .option('--target <g>', 'a target activation in z: also report the pair exponent (first k with c_k(σ)c_k(g) ≠ 0)')
+    .option('--variance <q>', 'coefficients of x ↦ f(√q x): the field has variance q (default 1)', '1')
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nExamples:\n  $ hermode hermite "erf(z/sqrt(2))" --order 7\n  $ hermode hermite "relu(z)" --target "He3(z)/sqrt(6)"\n  $ hermode hermite "nu1 + nu1*nu2" --json')
+    .action(async (expr: string, o: { order: string; target?: string; json?: boolean; variance: string }) => (await import('./commands.ts')).hermiteCommand(expr, o));
+
+  program
+    .command('derive')
+    .description('derive the overlap ODEs of derivation files and write generated/X.ts and generated/X.tex')
+    .argument('<files...>', 'derivation files (derivations/X.yaml)')
+    .option('--out-dir <dir>', 'where to write', 'generated')
+    .option('--expectations <backend>', 'override the file: auto | closed | wick | hermite:K | quadrature:N')
+    .option('--check', 'write nothing; exit 1 if the files in --out-dir differ from a fresh derivation')
+    .addHelpText('after', '\nExamples:\n  $ hermode derive derivations/saad-solla-erf.yaml\n  $ hermode derive derivations/*.yaml --check')
+    .action(async (files: string[], o: { outDir: string; expectations?: string; check?: boolean }) => (await import('./commands.ts')).deriveCommand(files, o));
+
+  program
+    .command('latex')
+    .description('the derived equations as LaTeX on stdout, or a standalone KaTeX-rendered HTML page')
+    .argument('<file>', 'derivation file')
+    .option('--html <file>', 'write an HTML page (KaTeX CSS and fonts are copied beside it, so it renders offline)')
+    .addHelpText('after', '\nExamples:\n  $ hermode latex derivations/relu-committee.yaml > relu.tex\n  $ hermode latex derivations/relu-committee.yaml --html out/relu.html')
+    .action(async (file: string, o: { html?: string }) => (await import('./commands.ts')).latexCommand(file, o));
+
+  program
+    .command('integrate')
+    .description('integrate the overlap ODEs (odex, dense output) and print the trajectory')
+    .argument('<file>', 'derivation file')
+    .option('--set <name=value>', 'parameter (eta_bar, kappa, Delta, a_j, P_r_t; Saad–Solla files also eta, eta_v); repeatable', collect)
+    .option('--tau <T>', 'final time τ = γ·steps')
+    .option('--alpha <A>', 'final time as samples/d (α = τ/η̄), instead of --tau')
+    .option('--points <N>', 'grid points', '61')
+    .option('--log-grid', 'log-spaced grid (plus τ = 0)')
+    .option('--init <file>', 'initial overlaps, JSON {"Q": [[..]], "M": [[..]], "P": [[..]], "a": [..]}')
+    .option('--seed <S>', 'seed of the default initial M', '1')
+    .option('--m0 <x>', 'standard deviation of the default initial M_jr', String(DEFAULT_M0))
+    .option('--rtol <x>', 'relative tolerance', '1e-9')
+    .option('--atol <x>', 'absolute tolerance', '1e-11')
+    .option('--expectations <backend>', 'override the file: auto | closed | wick | hermite:K | quadrature:N')
+    .option('--threshold <x>', 'escape time: stop at the first τ with |M| ≥ x, located on the dense output')
+    .option('--entry <e>', 'escape entry: max (default) or M_j_r')
+    .option('--init-from-sim', 'start from the mean initial overlaps of `simulate` with the same --d, --seeds, --seed, --teacher, --engine')
+    .option('--d <d>', 'input dimension (with --nb: reports steps and samples, and warns when γ = η̄ n_b/d is not small); used by --init-from-sim', '1000')
+    .option('--nb <n>', 'mini-batch size n_b (with --d)')
+    .option('--seeds <n>', 'with --init-from-sim: number of seeds', '8')
+    .option('--teacher <t>', 'with --init-from-sim: orthonormal | random', 'orthonormal')
+    .option('--engine <e>', 'with --init-from-sim: full | reduced', 'full')
+    .option('--json', 'print the trajectory as JSON')
+    .option('--csv', 'print the trajectory as CSV')
+    .option('--out <file>', 'also write the trajectory (JSON, or CSV when the name ends in .csv)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ hermode integrate derivations/saad-solla-erf.yaml --set eta_bar=1 --tau 60\n  $ hermode integrate derivations/he3-single-index.yaml --set eta_bar=0.01 --tau 200 --log-grid --json\n\nDefault start: Q = I, M_jr ~ N(0, m0²) from --seed, P = I, a from the derivation.',
+    )
+    .action(async (file: string, o: IntegrateOpts) => (await import('./commands.ts')).integrateCommand(file, o));
+
+
+  registerSimulationCommands(program);
+  registerGdgf(program);
+  registerStudyCommands(program);
+
+  program
+    .command('example')
+    .description('the flagship example: derive the Saad–Solla erf committee, integrate it, print a table, write the LaTeX and an HTML page')
+    .option('--out-dir <dir>', 'where to write the HTML page', 'out/example')
+    .action(async (o: { outDir: string }) => (await import('./commands.ts')).exampleCommand(o));
+}
+
+function addSimOptions(cmd: Command): Command {
+  return cmd
+    .option('--d <d>', 'input dimension', '1000')
+    .option('--nb <n>', 'mini-batch size n_b', '1')
+    .option('--set <name=value>', 'gamma or eta_bar (γ = η̄ n_b/d; expressions in d, nb, p, k allowed), kappa, Delta, a_j, P_r_t; repeatable', collect)
+    .option('--seeds <n>', 'number of seeds (seed, seed+1, …)', '8')
+    .option('--seed <s>', 'first seed', '1')
+    .option('--workers <n>', 'worker threads (results do not depend on it)', String(Math.min(2, availableParallelism())))
+    .option('--points <n>', 'recorded points', '61')
+    .option('--log-grid', 'log-spaced recording steps')
+    .option('--engine <e>', 'full (d-dimensional) or reduced (exact in law, cost independent of d)', 'full')
+    .option('--teacher <t>', 'orthonormal (P = I) or random (Gaussian rows, P ≈ I)', 'orthonormal')
+    .option('--init <file>', 'start from exactly these overlaps (JSON {"Q","M","P","a"}); default w_j = g_j/√d (Q ≈ I, M ~ d^-1/2)')
+    .option('--quiet', 'no progress bar');
+}
+
+function registerSimulationCommands(program: Command): void {
+  addSimOptions(
+    program
+      .command('simulate')
+      .description('online SGD at finite d: overlaps and risk per seed, their mean and standard error')
+      .argument('<file>', 'derivation file'),
+  )
+    .option('--steps <n>', 'SGD steps (or --tau)')
+    .option('--tau <T>', 'final τ = γ·steps (instead of --steps)')
+    .option('--save-init <file>', 'write the mean initial overlaps (for integrate --init)')
+    .option('--threshold <x>', 'escape time per seed: the first step with |M| ≥ x (median, quartiles, fraction escaped)')
+    .option('--entry <e>', 'escape entry: max (default) or M_j_r')
+    .option('--json', 'print the result as JSON')
+    .option('--csv', 'print the seed mean as CSV')
+    .option('--out <file>', 'also write the result (JSON, or CSV of the mean when the name ends in .csv)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ hermode simulate derivations/saad-solla-erf.yaml --d 1000 --nb 1 --set gamma=0.001 --steps 60000 --seeds 8\n  $ hermode simulate derivations/he3-single-index.yaml --engine reduced --d 1000000 --set eta_bar=0.01 --tau 50 --json',
+    )
+    .action(async (file: string, o: SimOpts & { steps?: string; tau?: string; saveInit?: string; json?: boolean; csv?: boolean; out?: string; threshold?: string; entry?: string }) => (await import('./simulate.ts')).simulateCommand(file, o));
+
+  addSimOptions(
+    program
+      .command('compare')
+      .description('theory against simulation: ODE from the simulations’ mean start, agreement table, SVG plots and an HTML report')
+      .argument('<file>', 'derivation file'),
+  )
+    .option('--tau <T>', 'final τ', '20')
+    .option('--steps <n>', 'SGD steps (instead of --tau)')
+    .option('--ode-set <name=value>', 'override an ODE parameter only (e.g. eta_bar=0 drops the variance term)', collect)
+    .option('--c <c>', 'finite-d allowance: pass when |ODE − mean| ≤ 3·SEM + c/√d', '0.5')
+    .option('--out <dir>', 'write trajectories.json, SVG plots and report.html here')
+    .option('--check', 'exit 1 when any entry is outside 3·SEM + c/√d (regression-test mode)')
+    .option('--json', 'print the agreement table as JSON')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ hermode compare derivations/saad-solla-erf.yaml --d 1000 --nb 1 --set eta_bar=1 --tau 60 --seeds 8 --out out/cmp\n  $ hermode compare derivations/relu-committee.yaml --init warm.json --check',
+    )
+    .action(async (file: string, o: SimOpts & { tau: string; steps?: string; odeSet?: string[]; c: string; out?: string; check?: boolean; json?: boolean }) =>
+      (await import('./simulate.ts')).compareCommand(file, o),
+    );
+}
+
+function registerStudyCommands(program: Command): void {
+  program
+    .command('map')
+    .description('iterate the finite-step overlap map (mean dynamics at finite γ, with the squared mean gradient G): the right tool when n_b ≳ d/η̄')
+    .argument('<file>', 'derivation file')
+    .option('--d <d>', 'input dimension', '1000')
+    .option('--nb <n>', 'mini-batch size', '1')
+    .option('--set <name=value>', 'gamma or eta_bar (expressions in d, nb, p, k), kappa, Delta, a_j, P_r_t', collect)
+    .option('--steps <T>', 'steps', '100')
+    .option('--init <file>', 'initial overlaps (JSON); default: the typical random start Q = I, M_jr = d^-1/2')
+    .option('--threshold <x>', 'stop at escape: the first step with |M| ≥ x')
+    .option('--entry <e>', 'escape entry: max (default) or M_j_r')
+    .option('--points <n>', 'rows in the table (the JSON has every step)', '21')
+    .option('--json', 'print the trajectory (one entry per step, step 0 included) as JSON')
+    .option('--csv', 'print it as CSV')
+    .option('--out <file>', 'also write the trajectory')
+    .addHelpText('after', '\nExamples:\n  $ hermode map derivations/he3-single-index.yaml --d 256 --nb 65536 --set gamma=2 --steps 20\n  $ hermode map derivations/saad-solla-erf.yaml --d 1000 --nb 2000 --set gamma=0.5 --steps 50 --json')
+    .action(async (file: string, o: Record<string, any>) => (await import('./studies.ts')).mapCommand(file, o));
+
+  program
+    .command('sweep')
+    .description('escape steps and samples over a grid of d, n_b(d) and loss (ODE, map or simulation), with fitted exponents, plots and a report; resumable')
+    .argument('<file>', 'derivation file')
+    .requiredOption('--d <list>', 'dimensions, e.g. 256,1024,4096')
+    .option('--nb <list>', 'batch sizes as expressions in d, e.g. "1,d^0.5,d,d^1.5"', '1')
+    .option('--loss <list>', 'mse,correlation', 'mse')
+    .option('--method <list>', 'ode,map,sim', 'ode')
+    .option('--set <name=value>', 'gamma or eta_bar as an expression in d, nb, p, k and crit (η̄_crit at the start), e.g. eta_bar="0.5*crit"; kappa, Delta, …', collect)
+    .option('--seeds <n>', 'seeds per simulated point', '16')
+    .option('--seed <s>', 'first seed', '1')
+    .option('--threshold <x>', 'escape threshold on |M|', '0.5')
+    .option('--entry <e>', 'escape entry: max (default) or M_j_r')
+    .option('--max-steps <expr>', 'horizon in steps, an expression in d, nb, p, k', '1e6')
+    .option('--engine <e>', 'simulator: full, reduced or auto (reduced when d·p > 20000)', 'auto')
+    .option('--init <file>', 'start every point from these overlaps (warm start); default: random start (simulation), Q = I, M_jr = d^-1/2 (ODE, map)')
+    .option('--workers <n>', 'worker threads for simulations', String(Math.min(2, availableParallelism())))
+    .option('--out <dir>', 'write points/, sweep.csv, sweep.json, steps.svg, samples.svg, report.html (points there are reused)')
+    .option('--json', 'print points and fits as JSON')
+    .option('--quiet', 'no progress bar')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ hermode sweep derivations/he3-single-index.yaml --d 256,1024,4096 --nb 1 --set eta_bar="0.5*crit" --threshold 0.5 --out out/sweep\n  $ hermode sweep derivations/he3-time-complexity.yaml --d 256 --nb "d^1.25,d^1.5,d^2" --loss mse,correlation --method map,sim --set gamma="0.032*p*nb*d^-1.5" --threshold 0.9 --out out/tc',
+    )
+    .action(async (file: string, o: Record<string, any>) => (await import('./studies.ts')).sweepCommand(file, o));
+}
+
+function registerGdgf(program: Command): void {
+  program
+    .command('gdgf')
+    .description('gradient descent against gradient flow on a parameter-dynamics derivation: sharpness, rates, implicit regularisation')
+    .argument('<file>', 'derivation file of kind parameter-dynamics (e.g. derivations/linear-net.yaml)')
+    .option('--h <h>', 'width h of a, b (default: the file’s)')
+    .option('--phi <Φ>', 'the target constant Phi (default: the file’s)')
+    .option('--eta <list>', 'comma-separated step sizes', '0.1,0.5,0.9,0.95,0.99,1.05')
+    .option('--seed <s>', 'seed of the default start', '1')
+    .option('--init-scale <σ>', 'default start: a0, b0 ~ N(0, σ²) entrywise', '0.5')
+    .option('--init <file>', 'start, JSON {"a": [...], "b": [...]}')
+    .option('--tol <x>', 'converged when |aᵀb − Φ| < tol·max(1, |Φ|) (‖∇L‖ < tol for a general loss)', '1e-13')
+    .option('--max-steps <n>', 'bound on descent steps (runs that do not converge stop here)', '200000')
+    .option('--json', 'print every reported figure as JSON, full precision')
+    .option('--out <dir>', 'write report.html, sharpness.svg, loss.svg, plane.svg and gdgf.json')
+    .addHelpText('after', '\nExamples:\n  $ hermode gdgf derivations/linear-net.yaml --h 5 --phi 1 --eta 0.1,0.5,0.9,0.95,0.99,1.05 --out out/gdgf\n  $ hermode gdgf derivations/linear-net.yaml --init start.json --json')
+    .action(async (file: string, o: GdgfOpts) => (await import('./gdgf.ts')).gdgfCommand(file, o));
+}

@@ -1,0 +1,54 @@
+/**
+ * hermode as a library: derive the overlap ODEs of a two-layer network under online SGD, integrate
+ * them, iterate the finite-step map, simulate SGD at finite d and compare theory with simulation.
+ *
+ *   import { derive, integrate, simulate, compare } from 'hermode';
+ *   const d = derive('derivations/saad-solla-erf.yaml');
+ *   const traj = integrate(d, { tauEnd: 100, sets: { eta_bar: 1 } });
+ *
+ * Every function returns data and never prints or exits. Bad input throws a `HermodeError` naming the
+ * field and value (`kind` 'usage'); runs that cannot complete either throw one of kind 'failure' or
+ * return a trajectory whose `status` says why it stopped (failure as a value).
+ */
+
+// derivation: spec → Hermite stage → expectations → generated code and LaTeX
+export { deriveFile as derive, deriveSpec, deriveAnyFile, deriveWith, type Derivation, type GeneratedFiles } from './pipeline.ts';
+export { parseSpec, loadSpecFile, loadAnySpecFile, type Spec, type ParamSpec, type AnySpec } from './spec/load.ts';
+export type { Model } from './spec/model.ts';
+export type { Layout } from './ode/layout.ts';
+export type { GeneratedModel } from './codegen/compile.ts';
+
+// Hermite stage
+export { activation, type Activation } from './hermite/activation.ts';
+export { hermite, hermiteCoefficients, pairExponent, multivariateHermite, lowestDegreePerDirection, type HermiteReport, type MultiHermiteTerm } from './hermite/hermite.ts';
+
+// numerics: ODE, finite-step map, states
+export { runIntegration as integrate, runMap as finiteStepMap, countSteps, timeGrid, type IntegrateRequest, type MapRequest } from './numeric/run.ts';
+export { integrateOde, type EventSpec, type Solution } from './numeric/integrate.ts';
+export { defaultOverlaps, validateOverlaps, resolveParams, teacherOverlaps, DEFAULT_M0 } from './numeric/setup.ts';
+export { stateOf, overlapsOf, omegaOf, trajectoryCsv, type Trajectory, type Overlaps, type Status } from './numeric/trajectory.ts';
+
+// simulation and comparison
+export { simulate, aggregate, learningRate, meanInitial, type SimulateRequest, type SimulationResult } from './simulate/simulate.ts';
+export { compare, agreement, seriesOf, type CompareOptions, type Comparison, type Agreement, type EntryAgreement, type Series } from './compare/compare.ts';
+
+// studies
+export { escapeCriterion, escapeFunction, typicalStart, criticalEtaBar, odeEscape, mapEscape, simEscape, type EscapeCriterion, type EscapeResult, type EscapeSetup } from './studies/escape.ts';
+export { fitPowerLaw } from './studies/fit.ts';
+export { runSweep, type SweepSettings, type SweepPoint, type SweepFit } from './studies/sweep.ts';
+export { deriveParamSpec, type ParamDerivation } from './paramdyn/derive.ts';
+export { runGdgf, defaultInit, type GdgfRequest, type GdgfReport } from './paramdyn/gdgf.ts';
+
+// output: atomic writes; SVG rendering loads vega only when called
+export { writeFileAtomic, writeFilesAtomic } from './io/files.ts';
+/** Renders a vega-lite spec to SVG in Node (no browser). */
+export async function renderSvg(spec: import('vega-lite').TopLevelSpec): Promise<string> {
+  return (await import('./report/plots.ts')).renderSvg(spec);
+}
+/** The SVG plots of a gdgf report (sharpness, loss, plane). */
+export async function gdgfPlots(report: import('./paramdyn/gdgf.ts').GdgfReport): Promise<{ name: string; svg: string }[]> {
+  return (await import('./report/gdgfReport.ts')).gdgfPlots(report);
+}
+
+// errors
+export { HermodeError, usageError, failure, type ErrorKind, type ErrorWhere } from './errors.ts';

@@ -1,0 +1,178 @@
+/**
+ * A derivation's ODE integrated from an initial state onto a time grid, returned as a trajectory
+ * with its conventions, parameters, integrator statistics and status (failure is a value).
+ */
+import type { Derivation } from '../pipeline.ts';
+import { integrateOde, type EventSpec } from './integrate.ts';
+import { iterateMap } from './map.ts';
+import { overlapsOf, stateOf, type Trajectory, type Overlaps } from './trajectory.ts';
+import { resolveParams, teacherOverlaps, defaultOverlaps, DEFAULT_M0 } from './setup.ts';
+import { usageError } from '../errors.ts';
+import { largeStepWarning } from './regime.ts';
+
+export interface IntegrateRequest {
+  /** final τ (ignored when `grid` is given) */
+  tauEnd: number;
+  /** grid points (default 61) */
+  points?: number;
+  logGrid?: boolean;
+  /** initial overlaps (default: Q = I, M_jr ~ N(0, 1/1000) from seed 1, P = I, the derivation's a) */
+  init?: Overlaps;
+  initSource?: string;
+  /** parameter assignments by name: eta_bar, kappa, Delta, a_j, P_r_t (numbers or expressions) */
+  sets?: Record<string, string | number>;
+  /** default 1e-9 */
+  rtol?: number;
+  /** default 1e-11 */
+  atol?: number;
+  events?: EventSpec[];
+  /** explicit time grid (overrides tauEnd/points/logGrid) */
+  grid?: number[];
+}
+
+export function timeGrid(tauEnd: number, points: number, log: boolean): number[] {
+  if (!(tauEnd > 0)) throw usageError('must be > 0', { field: 'tau', value: tauEnd });
+  if (!Number.isInteger(points) || points < 2) throw usageError('must be an integer ≥ 2', { field: 'points', value: points });
+  if (!log) return Array.from({ length: points }, (_, i) => (tauEnd * i) / (points - 1));
+  // 0, then log-spaced from tauEnd·1e-4 to tauEnd
+  const lo = Math.log(tauEnd * 1e-4);
+  const hi = Math.log(tauEnd);
+  return [0, ...Array.from({ length: points - 1 }, (_, i) => Math.exp(lo + ((hi - lo) * i) / (points - 2)))];
+}
+
+export function runIntegration(d: Derivation, request: IntegrateRequest): Trajectory {
+  const L = d.layout;
+  const init = request.init ?? defaultOverlaps(d.model, 1);
+  const req = {
+    points: 61,
+    logGrid: false,
+    initSource: request.init ? 'given overlaps' : `default: Q = I, M_jr ~ N(0, ${DEFAULT_M0}²) seed 1, P = I`,
+    rtol: 1e-9,
+    atol: 1e-11,
+    ...request,
+    init,
+    sets: Object.fromEntries(Object.entries(request.sets ?? {}).map(([k, v]) => [k, String(v)])),
+  };
+  const params = resolveParams(d.model, L, req.sets, req.init.P);
+  const P = teacherOverlaps(params, L);
+  if (!L.trained) req.init.a.forEach((v, j) => (params[L.aParam + j] = v));
+  const y0 = stateOf(req.init, L);
+  const grid = req.grid ?? timeGrid(req.tauEnd, req.points, req.logGrid);
+  const sol = integrateOde(d.compiled, L, y0, params, {
+    grid,
+    rtol: req.rtol,
+    atol: req.atol,
+    P,
+    aFixed: L.trained ? [] : req.init.a,
+    events: req.events,
+  });
+  const etaBar = params[L.etaBar];
+  const traj: Trajectory = {
+    tau: sol.tau,
+    M: [],
+    Q: [],
+    a: [],
+    risk: [],
+    status: sol.status,
+    message: sol.message,
+    events: sol.events.map((e) => ({ name: e.name, tau: e.tau })),
+    meta: {},
+  };
+  if (etaBar > 0) traj.alpha = sol.tau.map((t) => t / etaBar);
+  for (const y of sol.y) {
+    const o = overlapsOf(y, L, req.init.a);
+    traj.M.push(o.M);
+    traj.Q.push(o.Q);
+    traj.a.push(o.a);
+    traj.risk.push(d.compiled.risk(y, params));
+  }
+  traj.meta = {
+    name: d.model.name,
+    source: d.model.spec.file,
+    specHash: d.model.spec.hash,
+    convention: 'canonical',
+    fileConvention: d.model.convention,
+    timeUnit: 'tau = gamma * steps',
+    alphaUnit: 'alpha = samples / d = tau / eta_bar',
+    kind: 'ode',
+    backend: d.plan.backend,
+    expectations: d.plan.label,
+    loss: d.model.loss,
+    dynamics: d.model.dynamics,
+    p: d.model.p,
+    k: d.model.k,
+    params: Object.fromEntries(L.paramNames.map((n, i) => [n, params[i]])),
+    init: req.initSource,
+    P,
+    integrator: { method: 'odex (Gragg–Bulirsch–Stoer), dense output', rtol: req.rtol, atol: req.atol, ...sol.stats },
+    status: sol.status,
+  };
+  return traj;
+}
+
+export interface MapRequest {
+  gamma: number;
+  d: number;
+  nb: number;
+  steps: number;
+  /** the resolved parameter vector (eta_bar = γd/n_b) */
+  params: number[];
+  P: number[][];
+  start: Overlaps;
+  initSource: string;
+  /** stop at the first step where escape(y) ≥ 0 */
+  escape?: (y: number[]) => number;
+}
+
+/**
+ * The finite-step map iterated from `start` (THEORY §2.3), as a trajectory with one entry per step:
+ * τ = γ·steps, samples = n_b·steps, the population risk at each step, and the escape step if any.
+ */
+export function runMap(der: Derivation, req: MapRequest): Trajectory {
+  const { gamma, d, nb, steps, params, P, start } = req;
+  const L = der.layout;
+  const r = iterateMap(der.compiled, L, stateOf(start, L), params, { gamma, d, nb, steps, P, aFixed: start.a, dynamics: der.model.dynamics, escape: req.escape });
+  const traj: Trajectory = { tau: r.steps.map((t) => t * gamma), steps: r.steps, samples: r.steps.map((t) => t * nb), M: [], Q: [], a: [], risk: [], status: r.status, message: r.message, meta: {} };
+  const pr = params.slice();
+  for (const y of r.y) {
+    const ov = overlapsOf(y, L, start.a);
+    traj.M.push(ov.M);
+    traj.Q.push(ov.Q);
+    traj.a.push(ov.a);
+    if (!L.trained) ov.a.forEach((v, j) => (pr[L.aParam + j] = v));
+    traj.risk.push(der.compiled.risk(y, pr));
+  }
+  if (r.escapeStep !== undefined) traj.events = [{ name: 'escape', tau: r.escapeStep * gamma }];
+  traj.meta = {
+    name: der.model.name,
+    kind: 'finite-step map',
+    convention: 'canonical',
+    timeUnit: 'steps (τ = γ·steps)',
+    d,
+    nb,
+    gamma,
+    eta_bar: (gamma * d) / nb,
+    dynamics: der.model.dynamics,
+    loss: der.model.loss,
+    expectations: der.plan.label,
+    init: req.initSource,
+    params: Object.fromEntries(L.paramNames.map((n, i) => [n, params[i]])),
+    ...(r.escapeStep !== undefined ? { escapeStep: r.escapeStep } : {}),
+  };
+  return traj;
+}
+
+/**
+ * Adds steps = τ/γ and samples = n_b·steps to an ODE trajectory at dimension d and batch n_b
+ * (γ = η̄ n_b/d), records d, n_b and γ in its meta, and returns the warning when γ is not small.
+ */
+export function countSteps(traj: Trajectory, d: number, nb: number): string | undefined {
+  const eta = (traj.meta.params as Record<string, number>).eta_bar;
+  const gamma = (eta * nb) / d;
+  traj.steps = traj.tau.map((t) => t / gamma);
+  traj.samples = traj.steps.map((s) => s * nb);
+  traj.meta = { ...traj.meta, d, nb, gamma };
+  const w = largeStepWarning(gamma, nb, d);
+  if (w) traj.meta = { ...traj.meta, warnings: [w] };
+  return w ?? undefined;
+}

@@ -1,0 +1,47 @@
+/**
+ * hermode as a dependency: a separate project that imports 'hermode' type-checks against the
+ * published declarations, and README's library example (examples/library.ts) runs.
+ */
+import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { tmp } from './helpers.ts';
+
+const require = createRequire(import.meta.url);
+const root = process.cwd();
+
+describe('the public API', () => {
+  it('a separate project importing hermode type-checks (strict, NodeNext) against dist/types', () => {
+    const dir = tmp('hermode-consumer-');
+    mkdirSync(join(dir, 'node_modules'));
+    symlinkSync(root, join(dir, 'node_modules', 'hermode'), 'dir');
+    symlinkSync(join(root, 'node_modules', '@types'), join(dir, 'node_modules', '@types'), 'dir');
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', type: 'module', private: true }));
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, types: ['node'] }, include: ['*.ts'] }),
+    );
+    copyFileSync(join(root, 'examples/library.ts'), join(dir, 'library.ts'));
+    // a type error the declarations must catch: integrate's request has no field `tau`
+    writeFileSync(join(dir, 'wrong.ts'), "import { derive, integrate } from 'hermode';\nintegrate(derive('x.yaml'), { tau: 5 });\n");
+    const tsc = require.resolve('typescript/bin/tsc');
+    const r = spawnSync(process.execPath, [tsc, '-p', '.'], { cwd: dir, encoding: 'utf8' });
+    const errors = r.stdout.split('\n').filter((l) => /error TS/.test(l));
+    expect(errors.filter((l) => !l.startsWith('wrong.ts'))).toEqual([]);
+    expect(errors.some((l) => l.startsWith('wrong.ts') && /tau/.test(l))).toBe(true);
+  });
+
+  it('examples/library.ts runs: derive, integrate, map, simulate, compare, and a HermodeError for bad input', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'examples/library.ts'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/c_1\(erf\(z\/√2\)\) = 0\.564190, information exponent 1/);
+    // risk falls along the ODE: first and last values printed
+    const [, r0, r1] = /ODE: risk ([\d.]+) → ([\d.]+)/.exec(r.stdout) ?? [];
+    expect(Number(r1)).toBeLessThan(Number(r0));
+    expect(r.stdout).toMatch(/compare: M_11 z≤/);
+    expect(r.stdout).toMatch(/bad input: tau = -1: must be > 0 \(exit code 2\)/);
+  });
+});
