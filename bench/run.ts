@@ -7,7 +7,6 @@ import { deriveFile, deriveSpec } from '../src/pipeline.ts';
 import { parseSpec } from '../src/spec/load.ts';
 import { compileModule } from '../src/codegen/compile.ts';
 import { covNames } from '../src/gaussian/wick.ts';
-import { polyToJs } from '../src/codegen/polyprint.ts';
 import { integrateOde, euler } from '../src/numeric/integrate.ts';
 import { defaultOverlaps } from '../src/numeric/setup.ts';
 import { stateOf } from '../src/numeric/trajectory.ts';
@@ -51,33 +50,32 @@ report('derive He3/√6 p=k=4 (Wick, MSE)', `${tHe3.toFixed(0)} ms`, '< 5 s');
 // ---- generated RHS vs mathjs-compiled evaluation of the same expressions ----
 const math = create(all, {});
 function mathjsTwin(d: ReturnType<typeof deriveSpec>): ReturnType<typeof compileModule> {
-  // the same module, with every template body replaced by a mathjs-compiled expression
-  const exprs: Record<string, { evaluate: (s: object) => number }> = {};
+  // the same module, with every template body (and every erf closed form) evaluated by mathjs-compiled expressions
   const erfForms: Record<string, string> = {
-    I2: '2/pi*asin(c12/sqrt((1+c11)*(1+c22)))',
-    J2: '2/pi/sqrt((1+c11)*(1+c22)-c12^2)',
-    I3: '2/pi*(c23*(1+c11)-c12*c13)/((1+c11)*sqrt((1+c11)*(1+c33)-c13^2))',
-    I4: '4/(pi^2*sqrt(L4))*asin(L0/sqrt(L1*L2))',
+    erfI2: '2/pi*asin(c12/sqrt((1+c11)*(1+c22)))',
+    erfJ2: '2/pi/sqrt((1+c11)*(1+c22)-c12^2)',
+    erfI3: '2/pi*(c23*(1+c11)-c12*c13)/((1+c11)*sqrt((1+c11)*(1+c33)-c13^2))',
+    erfI4: '4/(pi^2*sqrt(L4))*asin(L0/sqrt(L1*L2))'
+      .replace(/L4/g, '((1+c11)*(1+c22)-c12^2)')
+      .replace(/L0/g, '(((1+c11)*(1+c22)-c12^2)*c34-c23*c24*(1+c11)-c13*c14*(1+c22)+c12*c13*c24+c12*c14*c23)')
+      .replace(/L1/g, '(((1+c11)*(1+c22)-c12^2)*(1+c33)-c23^2*(1+c11)-c13^2*(1+c22)+2*c12*c13*c23)')
+      .replace(/L2/g, '(((1+c11)*(1+c22)-c12^2)*(1+c44)-c24^2*(1+c11)-c14^2*(1+c22)+2*c12*c14*c24)'),
   };
-  let src = d.ts;
-  for (const t of Object.values(d.plan.templates)) {
-    const args = covNames(t.slots);
-    let text: string;
-    if (t.impl.kind === 'poly') text = polyToJs(t.impl.poly, args).replace(/\*\*/g, '^');
-    else if (t.impl.kind === 'erf' && t.impl.fn === 'I4')
-      text = erfForms.I4
-        .replace(/L4/g, '((1+c11)*(1+c22)-c12^2)')
-        .replace(/L0/g, '(((1+c11)*(1+c22)-c12^2)*c34-c23*c24*(1+c11)-c13*c14*(1+c22)+c12*c13*c24+c12*c14*c23)')
-        .replace(/L1/g, '(((1+c11)*(1+c22)-c12^2)*(1+c33)-c23^2*(1+c11)-c13^2*(1+c22)+2*c12*c13*c23)')
-        .replace(/L2/g, '(((1+c11)*(1+c22)-c12^2)*(1+c44)-c24^2*(1+c11)-c14^2*(1+c22)+2*c12*c14*c24)');
-    else if (t.impl.kind === 'erf') text = erfForms[t.impl.fn];
-    else throw new Error('bench covers Wick and erf');
-    exprs[t.name] = math.compile(text);
-    const re = new RegExp(`(function ${t.name}\\([^)]*\\): number \\{\\n)  return [^;]*;`);
-    src = src.replace(re, `$1  return (globalThis as any).__mj.${t.name}.evaluate({ ${args.join(', ')} });`);
-  }
-  (globalThis as any).__mj = exprs;
-  return compileModule(src);
+  const polyText = (t: (typeof d.plan.templates)[string]) => {
+    if (t.impl.kind !== 'poly') return '';
+    const vars = covNames(t.slots);
+    return t.impl.poly.terms().map((x) => [`(${x.c.toNumber()})`, ...x.exps.flatMap((e, i) => (e ? [`${vars[i]}^${e}`] : []))].join('*')).join(' + ') || '0';
+  };
+  const polys = new Map(Object.values(d.plan.templates).flatMap((t) => (t.impl.kind === 'poly' ? [[t.name, polyText(t)] as const] : [])));
+  const functions = d.module.functions.map((f) => {
+    const text = erfForms[f.name] ?? polys.get(f.name);
+    if (!text) return f;
+    const compiled = math.compile(text);
+    const names = f.params.map((p) => p.name);
+    (globalThis as any)[`__mj_${f.name}`] = (...args: number[]) => compiled.evaluate(Object.fromEntries(names.map((n, i) => [n, args[i]])));
+    return { ...f, body: [{ k: 'return' as const, value: { k: 'call' as const, fn: `__mj_${f.name}`, args: names.map((name) => ({ k: 'var' as const, name })) } }] };
+  });
+  return compileModule({ ...d.module, functions });
 }
 
 function rhsRate(gm: ReturnType<typeof compileModule>, y: number[], params: readonly number[], seconds: number): number {

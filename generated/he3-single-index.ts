@@ -3,8 +3,6 @@
 // Spec hash: 642c94c4eee67370
 // Convention: canonical (η̄ = γd/n_b, τ = γ·steps); expectations: exact polynomials (Wick).
 
-/* eslint-disable */
-
 export const meta = {
   "name": "he3-single-index",
   "source": "derivations/he3-single-index.yaml",
@@ -19,154 +17,120 @@ export const meta = {
   "backend": "wick",
   "expectations": "exact polynomials (Wick)"
 } as const;
+export const momentLayout = {
+  "A": 0,
+  "B": 1,
+  "V": 2,
+  "S": 3,
+  "risk": 4,
+  "size": 5
+} as const;
 export const stateNames: readonly string[] = ["M_1_1","Q_1_1"];
 export const paramNames: readonly string[] = ["eta_bar","Delta","P_1_1","a_1"];
 export const defaultParams: readonly number[] = [1, 0, 1, 1];
-/** Offsets of A (p×k), B (p×p), V (p×p), S (p) and the risk in the output of `moments`. */
-export const momentLayout = {"A":0,"B":1,"V":2,"S":3,"risk":4,"size":5} as const;
+
+// scratch, allocated once
+const risk_O = new Float64Array(4);
+const moments_O = new Float64Array(4);
+const rhs_MOM = new Float64Array(5);
+const rhs_R = new Float64Array(1);
+
+/** Ω = [[Q, M], [Mᵀ, P]] (2×2, row-major), the covariance of the local fields (λ_1..λ_p, ν_1..ν_k). */
+function omega(y: ArrayLike<number>, params: ArrayLike<number>, O: Float64Array | number[]): void {
+  O[0] = y[1];
+  O[1] = y[0];
+  O[2] = y[0];
+  O[3] = params[2];
+}
 
 /** E[σ(u_1) σ(u_2)] */
 function I2ss(c11: number, c12: number, c22: number): number {
-  return ((((3/2)) * c22 + (-3/2)) * c12) * c11 + ((1) * c12 * c12 + ((-3/2)) * c22 + (3/2)) * c12;
-}
-
-/** E[σ(u_1) g(u_2)] */
-function I2sg(c11: number, c12: number, c22: number): number {
-  return ((((3/2)) * c22 + (-3/2)) * c12) * c11 + ((1) * c12 * c12 + ((-3/2)) * c22 + (3/2)) * c12;
-}
-
-/** E[g(u_1) g(u_2)] */
-function I2gg(c11: number, c12: number, c22: number): number {
-  return ((((3/2)) * c22 + (-3/2)) * c12) * c11 + ((1) * c12 * c12 + ((-3/2)) * c22 + (3/2)) * c12;
+  return ((3 / 2) * c22 - (3 / 2)) * c12 * c11 + (c12 * c12 + (-3 / 2) * c22 + (3 / 2)) * c12;
 }
 
 /** E[σ'(u_1) σ'(u_2)] */
 function J2(c11: number, c12: number, c22: number): number {
-  return (((3/2)) * c22 + (-3/2)) * c11 + (3) * c12 * c12 + ((-3/2)) * c22 + (3/2);
+  return ((3 / 2) * c22 - (3 / 2)) * c11 + 3 * c12 * c12 + (-3 / 2) * c22 + (3 / 2);
 }
 
 /** E[σ'(u_1) u_2 g(u_3)] */
 function I3g(c11: number, c12: number, c13: number, c22: number, c23: number, c33: number): number {
-  return ((((3/2)) * c33 + (-3/2)) * c23) * c11 + (((3) * c33 + -3) * c13) * c12 + ((3) * c23) * c13 * c13 + (((-3/2)) * c33 + (3/2)) * c23;
+  return ((3 / 2) * c33 - (3 / 2)) * c23 * c11
+    + (3 * c33 - 3) * c13 * c12
+    + 3 * c23 * c13 * c13
+    + ((-3 / 2) * c33 + (3 / 2)) * c23;
 }
 
 /** E[σ'(u_1)σ'(u_2) g(u_3) g(u_4)] */
 function I4gg(c11: number, c12: number, c13: number, c14: number, c22: number, c23: number, c24: number, c33: number, c34: number, c44: number): number {
-  return ((((((9/4)) * c44 + (-9/4)) * c34) * c33 + (((3/2)) * c34 * c34 + ((-9/4)) * c44 + (9/4)) * c34) * c22 + (((((9/2)) * c44 + (-9/2)) * c34) * c23 + ((((9/2)) * c44 + (-9/2)) * c33 + (9) * c34 * c34 + ((-9/2)) * c44 + (9/2)) * c24) * c23 + ((((9/2)) * c34) * c33 + ((-9/2)) * c34) * c24 * c24 + ((((-9/4)) * c44 + (9/4)) * c34) * c33 + (((-3/2)) * c34 * c34 + ((9/4)) * c44 + (-9/4)) * c34) * c11 + ((((((9/2)) * c44 + (-9/2)) * c34) * c33 + ((3) * c34 * c34 + ((-9/2)) * c44 + (9/2)) * c34) * c12 + ((((18) * c44 + -18) * c34) * c23 + (((9) * c44 + -9) * c33 + (18) * c34 * c34 + (-9) * c44 + 9) * c24) * c13 + ((((9) * c44 + -9) * c33 + (18) * c34 * c34 + (-9) * c44 + 9) * c23 + (((18) * c34) * c33 + (-18) * c34) * c24) * c14) * c12 + ((((((9/2)) * c44 + (-9/2)) * c34) * c22 + (((9) * c44 + -9) * c24) * c23 + ((9) * c34) * c24 * c24 + (((-9/2)) * c44 + (9/2)) * c34) * c13 + (((((9/2)) * c44 + (-9/2)) * c33 + (9) * c34 * c34 + ((-9/2)) * c44 + (9/2)) * c22 + (((9) * c44 + -9) * c23 + ((36) * c34) * c24) * c23 + ((9) * c33 + -9) * c24 * c24 + (((-9/2)) * c44 + (9/2)) * c33 + (-9) * c34 * c34 + ((9/2)) * c44 + (-9/2)) * c14) * c13 + (((((9/2)) * c34) * c33 + ((-9/2)) * c34) * c22 + (((9) * c34) * c23 + ((9) * c33 + -9) * c24) * c23 + (((-9/2)) * c34) * c33 + ((9/2)) * c34) * c14 * c14 + (((((-9/4)) * c44 + (9/4)) * c34) * c33 + (((-3/2)) * c34 * c34 + ((9/4)) * c44 + (-9/4)) * c34) * c22 + (((((-9/2)) * c44 + (9/2)) * c34) * c23 + ((((-9/2)) * c44 + (9/2)) * c33 + (-9) * c34 * c34 + ((9/2)) * c44 + (-9/2)) * c24) * c23 + ((((-9/2)) * c34) * c33 + ((9/2)) * c34) * c24 * c24 + ((((9/4)) * c44 + (-9/4)) * c34) * c33 + (((3/2)) * c34 * c34 + ((-9/4)) * c44 + (9/4)) * c34;
-}
-
-/** E[σ'(u_1) u_2 σ(u_3)] */
-function I3s(c11: number, c12: number, c13: number, c22: number, c23: number, c33: number): number {
-  return ((((3/2)) * c33 + (-3/2)) * c23) * c11 + (((3) * c33 + -3) * c13) * c12 + ((3) * c23) * c13 * c13 + (((-3/2)) * c33 + (3/2)) * c23;
-}
-
-/** E[σ'(u_1)σ'(u_2) σ(u_3) g(u_4)] */
-function I4sg(c11: number, c12: number, c13: number, c14: number, c22: number, c23: number, c24: number, c33: number, c34: number, c44: number): number {
-  return ((((((9/4)) * c44 + (-9/4)) * c34) * c33 + (((3/2)) * c34 * c34 + ((-9/4)) * c44 + (9/4)) * c34) * c22 + (((((9/2)) * c44 + (-9/2)) * c34) * c23 + ((((9/2)) * c44 + (-9/2)) * c33 + (9) * c34 * c34 + ((-9/2)) * c44 + (9/2)) * c24) * c23 + ((((9/2)) * c34) * c33 + ((-9/2)) * c34) * c24 * c24 + ((((-9/4)) * c44 + (9/4)) * c34) * c33 + (((-3/2)) * c34 * c34 + ((9/4)) * c44 + (-9/4)) * c34) * c11 + ((((((9/2)) * c44 + (-9/2)) * c34) * c33 + ((3) * c34 * c34 + ((-9/2)) * c44 + (9/2)) * c34) * c12 + ((((18) * c44 + -18) * c34) * c23 + (((9) * c44 + -9) * c33 + (18) * c34 * c34 + (-9) * c44 + 9) * c24) * c13 + ((((9) * c44 + -9) * c33 + (18) * c34 * c34 + (-9) * c44 + 9) * c23 + (((18) * c34) * c33 + (-18) * c34) * c24) * c14) * c12 + ((((((9/2)) * c44 + (-9/2)) * c34) * c22 + (((9) * c44 + -9) * c24) * c23 + ((9) * c34) * c24 * c24 + (((-9/2)) * c44 + (9/2)) * c34) * c13 + (((((9/2)) * c44 + (-9/2)) * c33 + (9) * c34 * c34 + ((-9/2)) * c44 + (9/2)) * c22 + (((9) * c44 + -9) * c23 + ((36) * c34) * c24) * c23 + ((9) * c33 + -9) * c24 * c24 + (((-9/2)) * c44 + (9/2)) * c33 + (-9) * c34 * c34 + ((9/2)) * c44 + (-9/2)) * c14) * c13 + (((((9/2)) * c34) * c33 + ((-9/2)) * c34) * c22 + (((9) * c34) * c23 + ((9) * c33 + -9) * c24) * c23 + (((-9/2)) * c34) * c33 + ((9/2)) * c34) * c14 * c14 + (((((-9/4)) * c44 + (9/4)) * c34) * c33 + (((-3/2)) * c34 * c34 + ((9/4)) * c44 + (-9/4)) * c34) * c22 + (((((-9/2)) * c44 + (9/2)) * c34) * c23 + ((((-9/2)) * c44 + (9/2)) * c33 + (-9) * c34 * c34 + ((9/2)) * c44 + (-9/2)) * c24) * c23 + ((((-9/2)) * c34) * c33 + ((9/2)) * c34) * c24 * c24 + ((((9/4)) * c44 + (-9/4)) * c34) * c33 + (((3/2)) * c34 * c34 + ((-9/4)) * c44 + (9/4)) * c34;
-}
-
-/** E[σ'(u_1)σ'(u_2) σ(u_3) σ(u_4)] */
-function I4ss(c11: number, c12: number, c13: number, c14: number, c22: number, c23: number, c24: number, c33: number, c34: number, c44: number): number {
-  return ((((((9/4)) * c44 + (-9/4)) * c34) * c33 + (((3/2)) * c34 * c34 + ((-9/4)) * c44 + (9/4)) * c34) * c22 + (((((9/2)) * c44 + (-9/2)) * c34) * c23 + ((((9/2)) * c44 + (-9/2)) * c33 + (9) * c34 * c34 + ((-9/2)) * c44 + (9/2)) * c24) * c23 + ((((9/2)) * c34) * c33 + ((-9/2)) * c34) * c24 * c24 + ((((-9/4)) * c44 + (9/4)) * c34) * c33 + (((-3/2)) * c34 * c34 + ((9/4)) * c44 + (-9/4)) * c34) * c11 + ((((((9/2)) * c44 + (-9/2)) * c34) * c33 + ((3) * c34 * c34 + ((-9/2)) * c44 + (9/2)) * c34) * c12 + ((((18) * c44 + -18) * c34) * c23 + (((9) * c44 + -9) * c33 + (18) * c34 * c34 + (-9) * c44 + 9) * c24) * c13 + ((((9) * c44 + -9) * c33 + (18) * c34 * c34 + (-9) * c44 + 9) * c23 + (((18) * c34) * c33 + (-18) * c34) * c24) * c14) * c12 + ((((((9/2)) * c44 + (-9/2)) * c34) * c22 + (((9) * c44 + -9) * c24) * c23 + ((9) * c34) * c24 * c24 + (((-9/2)) * c44 + (9/2)) * c34) * c13 + (((((9/2)) * c44 + (-9/2)) * c33 + (9) * c34 * c34 + ((-9/2)) * c44 + (9/2)) * c22 + (((9) * c44 + -9) * c23 + ((36) * c34) * c24) * c23 + ((9) * c33 + -9) * c24 * c24 + (((-9/2)) * c44 + (9/2)) * c33 + (-9) * c34 * c34 + ((9/2)) * c44 + (-9/2)) * c14) * c13 + (((((9/2)) * c34) * c33 + ((-9/2)) * c34) * c22 + (((9) * c34) * c23 + ((9) * c33 + -9) * c24) * c23 + (((-9/2)) * c34) * c33 + ((9/2)) * c34) * c14 * c14 + (((((-9/4)) * c44 + (9/4)) * c34) * c33 + (((-3/2)) * c34 * c34 + ((9/4)) * c44 + (-9/4)) * c34) * c22 + (((((-9/2)) * c44 + (9/2)) * c34) * c23 + ((((-9/2)) * c44 + (9/2)) * c33 + (-9) * c34 * c34 + ((9/2)) * c44 + (-9/2)) * c24) * c23 + ((((-9/2)) * c34) * c33 + ((9/2)) * c34) * c24 * c24 + ((((9/4)) * c44 + (-9/4)) * c34) * c33 + (((3/2)) * c34 * c34 + ((-9/4)) * c44 + (9/4)) * c34;
-}
-
-const N = 2;
-/** Ω = [[Q, M], [Mᵀ, P]], the covariance of the local fields (λ_1..λ_p, ν_1..ν_k). */
-const O = new Float64Array(4);
-/** second layer a_j */
-const AS = new Float64Array(1);
-const MOM = new Float64Array(5);
-
-function fill(y: ArrayLike<number>, params: ArrayLike<number>): void {
-  O[1] = O[2] = y[0];
-  O[0] = y[1];
-  O[3] = params[2];
-  AS[0] = params[3];
-}
-
-/** teacher committee weights w_r/k */
-const CT = [1];
-
-/** A, B, V, S and ε at (y, params), written to out (layout: momentLayout). */
-export function moments(y: ArrayLike<number>, params: ArrayLike<number>, out: Float64Array): void {
-  fill(y, params);
-  const Delta = params[1];
-  for (let j = 0; j < 1; j++) {
-    // A_jr = Σ_t (w_t/k) I3^g(λ_j, ν_r, ν_t) − Σ_s (a_s/p) I3^σ(λ_j, ν_r, λ_s); B likewise with λ_l
-    for (let x = 0; x < 2; x++) {
-      let s = 0;
-      for (let t = 0; t < 1; t++) s += CT[t] * I3g(O[j * 2 + j], O[j * 2 + x], O[j * 2 + (1 + t)], O[x * 2 + x], O[x * 2 + (1 + t)], O[(1 + t) * 2 + (1 + t)]);
-      for (let q = 0; q < 1; q++) s -= AS[q] * 1 * I3s(O[j * 2 + j], O[j * 2 + x], O[j * 2 + q], O[x * 2 + x], O[x * 2 + q], O[q * 2 + q]);
-      if (x < 1) out[1 + j * 1 + x] = s;
-      else out[0 + j * 1 + x - 1] = s;
-    }
-    // V_jl = Σ_{x,y} c_x c_y I4(λ_j, λ_l, x, y) + Δ J2(λ_j, λ_l)
-    for (let l = j; l < 1; l++) {
-      let v = Delta * J2(O[j * 2 + j], O[j * 2 + l], O[l * 2 + l]);
-      for (let t = 0; t < 1; t++) {
-        const T = 1 + t;
-        v += CT[t] * CT[t] * I4gg(O[j * 2 + j], O[j * 2 + l], O[j * 2 + T], O[j * 2 + T], O[l * 2 + l], O[l * 2 + T], O[l * 2 + T], O[T * 2 + T], O[T * 2 + T], O[T * 2 + T]);
-        for (let u = t + 1; u < 1; u++) v += 2 * CT[t] * CT[u] * I4gg(O[j * 2 + j], O[j * 2 + l], O[j * 2 + T], O[j * 2 + (1 + u)], O[l * 2 + l], O[l * 2 + T], O[l * 2 + (1 + u)], O[T * 2 + T], O[T * 2 + (1 + u)], O[(1 + u) * 2 + (1 + u)]);
-        for (let q = 0; q < 1; q++) v -= 2 * AS[q] * 1 * CT[t] * I4sg(O[j * 2 + j], O[j * 2 + l], O[j * 2 + q], O[j * 2 + T], O[l * 2 + l], O[l * 2 + q], O[l * 2 + T], O[q * 2 + q], O[q * 2 + T], O[T * 2 + T]);
-      }
-      for (let q = 0; q < 1; q++) {
-        const cq = AS[q] * 1;
-        v += cq * cq * I4ss(O[j * 2 + j], O[j * 2 + l], O[j * 2 + q], O[j * 2 + q], O[l * 2 + l], O[l * 2 + q], O[l * 2 + q], O[q * 2 + q], O[q * 2 + q], O[q * 2 + q]);
-        for (let r = q + 1; r < 1; r++) v += 2 * cq * AS[r] * 1 * I4ss(O[j * 2 + j], O[j * 2 + l], O[j * 2 + q], O[j * 2 + r], O[l * 2 + l], O[l * 2 + q], O[l * 2 + r], O[q * 2 + q], O[q * 2 + r], O[r * 2 + r]);
-      }
-      out[2 + j * 1 + l] = out[2 + l * 1 + j] = v;
-    }
-    // S_j = E[σ(λ_j) e]
-    let sj = 0;
-    for (let t = 0; t < 1; t++) sj += CT[t] * I2sg(O[j * 2 + j], O[j * 2 + (1 + t)], O[(1 + t) * 2 + (1 + t)]);
-    for (let q = 0; q < 1; q++) sj -= AS[q] * 1 * I2ss(O[j * 2 + j], O[j * 2 + q], O[q * 2 + q]);
-    out[3 + j] = sj;
-  }
-  out[4] = riskOfFilled(Delta);
-}
-
-/** ε = ½(Δ + E[y²] − 2E[f y] + E[f²]) at the filled Ω, a. */
-function riskOfFilled(Delta: number): number {
-  let yy = 0;
-  for (let t = 0; t < 1; t++) for (let u = 0; u < 1; u++) yy += CT[t] * CT[u] * I2gg(O[(1 + t) * 2 + (1 + t)], O[(1 + t) * 2 + (1 + u)], O[(1 + u) * 2 + (1 + u)]);
-  let fy = 0;
-  let ff = 0;
-  for (let j = 0; j < 1; j++) {
-    for (let t = 0; t < 1; t++) fy += AS[j] * 1 * CT[t] * I2sg(O[j * 2 + j], O[j * 2 + (1 + t)], O[(1 + t) * 2 + (1 + t)]);
-    for (let l = 0; l < 1; l++) ff += AS[j] * AS[l] * 1 * I2ss(O[j * 2 + j], O[j * 2 + l], O[l * 2 + l]);
-  }
-  return 0.5 * (Delta + yy - 2 * fy + ff);
+  const h1 = ((9 / 2) * c34 * c33 - (9 / 2) * c34) * c24 * c24
+    + ((-9 / 4) * c44 + (9 / 4)) * c34 * c33
+    + ((-3 / 2) * c34 * c34 + (9 / 4) * c44 - (9 / 4)) * c34;
+  const h2 = (((9 / 2) * c44 - (9 / 2)) * c34 * c23 + (((9 / 2) * c44 - (9 / 2)) * c33 + 9 * c34 * c34 + (-9 / 2) * c44 + (9 / 2)) * c24) * c23
+    + h1;
+  const h3 = (((9 / 4) * c44 - (9 / 4)) * c34 * c33 + ((3 / 2) * c34 * c34 + (-9 / 4) * c44 + (9 / 4)) * c34) * c22
+    + h2;
+  const h4 = (18 * c44 - 18) * c34 * c23 + ((9 * c44 - 9) * c33 + 18 * c34 * c34 - 9 * c44 + 9) * c24;
+  const h5 = ((9 * c44 - 9) * c33 + 18 * c34 * c34 - 9 * c44 + 9) * c23 + (18 * c34 * c33 - 18 * c34) * c24;
+  const h6 = ((9 / 2) * c44 - (9 / 2)) * c34 * c22
+    + (9 * c44 - 9) * c24 * c23
+    + 9 * c34 * c24 * c24
+    + ((-9 / 2) * c44 + (9 / 2)) * c34;
+  const h7 = (9 * c33 - 9) * c24 * c24
+    + ((-9 / 2) * c44 + (9 / 2)) * c33
+    - 9 * c34 * c34
+    + (9 / 2) * c44
+    - (9 / 2);
+  const h8 = (((9 / 2) * c44 - (9 / 2)) * c33 + 9 * c34 * c34 + (-9 / 2) * c44 + (9 / 2)) * c22
+    + ((9 * c44 - 9) * c23 + 36 * c34 * c24) * c23
+    + h7;
+  const h9 = (9 * c34 * c23 + (9 * c33 - 9) * c24) * c23 + (-9 / 2) * c34 * c33 + (9 / 2) * c34;
+  const h10 = ((-9 / 2) * c34 * c33 + (9 / 2) * c34) * c24 * c24
+    + ((9 / 4) * c44 - (9 / 4)) * c34 * c33
+    + ((3 / 2) * c34 * c34 + (-9 / 4) * c44 + (9 / 4)) * c34;
+  const h11 = (((-9 / 2) * c44 + (9 / 2)) * c34 * c23 + (((-9 / 2) * c44 + (9 / 2)) * c33 - 9 * c34 * c34 + (9 / 2) * c44 - (9 / 2)) * c24) * c23
+    + h10;
+  const h12 = (((-9 / 4) * c44 + (9 / 4)) * c34 * c33 + ((-3 / 2) * c34 * c34 + (9 / 4) * c44 - (9 / 4)) * c34) * c22
+    + h11;
+  const h13 = (h6 * c13 + h8 * c14) * c13 + (((9 / 2) * c34 * c33 - (9 / 2) * c34) * c22 + h9) * c14 * c14 + h12;
+  const h14 = ((((9 / 2) * c44 - (9 / 2)) * c34 * c33 + (3 * c34 * c34 + (-9 / 2) * c44 + (9 / 2)) * c34) * c12 + h4 * c13 + h5 * c14) * c12
+    + h13;
+  return h3 * c11 + h14;
 }
 
 /** Population risk ε (MSE, including Δ/2). */
 export function risk(y: ArrayLike<number>, params: ArrayLike<number>): number {
-  fill(y, params);
-  return riskOfFilled(params[1]);
+  const Delta = params[1];
+  const O = risk_O;
+  omega(y, params, O);
+  return (1 / 2) * (Delta + I2ss(O[3], O[3], O[3]) - 2 * params[3] * I2ss(O[0], O[1], O[3]) + params[3] * params[3] * I2ss(O[0], O[0], O[0]));
 }
 
-const R = new Float64Array(1);
+/** A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 1, V = 2, S = 3, ε = 4. */
+export function moments(y: ArrayLike<number>, params: ArrayLike<number>, out: Float64Array | number[]): void {
+  const Delta = params[1];
+  const O = moments_O;
+  omega(y, params, O);
+  out[0] = I3g(O[0], O[1], O[1], O[3], O[3], O[3]) - params[3] * I3g(O[0], O[1], O[0], O[3], O[2], O[0]);
+  out[1] = I3g(O[0], O[0], O[1], O[0], O[1], O[3]) - params[3] * I3g(O[0], O[0], O[0], O[0], O[0], O[0]);
+  out[2] = I4gg(O[0], O[0], O[1], O[1], O[0], O[1], O[1], O[3], O[3], O[3])
+    - 2 * params[3] * I4gg(O[0], O[0], O[0], O[1], O[0], O[0], O[1], O[0], O[1], O[3])
+    + params[3] * params[3] * I4gg(O[0], O[0], O[0], O[0], O[0], O[0], O[0], O[0], O[0], O[0])
+    + Delta * J2(O[0], O[0], O[0]);
+  out[3] = I2ss(O[0], O[1], O[3]) - params[3] * I2ss(O[0], O[0], O[0]);
+  out[4] = risk(y, params);
+}
 
-/**
- * dy/dτ (THEORY §2.3, spherical SGD):
- *   dM_jr/dτ = (a_j/p) A_jr − r_j M_jr
- *   dQ_jl/dτ = (a_j B_jl + a_l B_lj)/p + η̄ (a_j a_l/p²) V_jl − (r_j + r_l) Q_jl
- *   r_j = (a_j/p) B_jj + ½ η̄ (a_j/p)² V_jj
- */
+/** dy/dτ (THEORY §2.3, spherical SGD, mse loss). */
 export function rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, dydt: Float64Array | number[]): void {
-  moments(y, params, MOM);
   const etaBar = params[0];
-  const ip = 1;
-  for (let j = 0; j < 1; j++) {
-    const cj = AS[j] * ip;
-    R[j] = cj * MOM[1 + j * 2] + 0.5 * etaBar * cj * cj * MOM[2 + j * 2];
-  }
-  for (let j = 0; j < 1; j++) {
-    const cj = AS[j] * ip;
-    for (let r = 0; r < 1; r++) dydt[0 + j * 1 + r] = cj * MOM[0 + j * 1 + r] - R[j] * y[0 + j * 1 + r];
-    for (let l = j; l < 1; l++) {
-      const cl = AS[l] * ip;
-      const qi = 1 + j * 1 - (j * (j - 1)) / 2 + (l - j);
-      dydt[qi] = cj * MOM[1 + j * 1 + l] + cl * MOM[1 + l * 1 + j] + etaBar * cj * cl * MOM[2 + j * 1 + l] - (R[j] + R[l]) * y[qi];
-    }
-  }
+  const MOM = rhs_MOM;
+  moments(y, params, MOM);
+  const R = rhs_R;
+  R[0] = params[3] * MOM[1] + (1 / 2) * etaBar * params[3] * params[3] * MOM[2];
+  dydt[0] = params[3] * MOM[0] - R[0] * y[0];
+  dydt[1] = params[3] * MOM[1]
+    + params[3] * MOM[1]
+    + etaBar * params[3] * params[3] * MOM[2]
+    - (R[0] + R[0]) * y[1];
 }

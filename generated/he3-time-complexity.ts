@@ -3,8 +3,6 @@
 // Spec hash: 7f26cb4d259aa54c
 // Convention: canonical (η̄ = γd/n_b, τ = γ·steps); expectations: exact polynomials (Wick).
 
-/* eslint-disable */
-
 export const meta = {
   "name": "he3-time-complexity",
   "source": "derivations/he3-time-complexity.yaml",
@@ -19,169 +17,246 @@ export const meta = {
   "backend": "wick",
   "expectations": "exact polynomials (Wick)"
 } as const;
+export const momentLayout = {
+  "A": 0,
+  "B": 4,
+  "V": 20,
+  "S": 36,
+  "risk": 40,
+  "size": 41
+} as const;
 export const stateNames: readonly string[] = ["M_1_1","M_2_1","M_3_1","M_4_1","Q_1_1","Q_1_2","Q_1_3","Q_1_4","Q_2_2","Q_2_3","Q_2_4","Q_3_3","Q_3_4","Q_4_4"];
 export const paramNames: readonly string[] = ["eta_bar","Delta","P_1_1","a_1","a_2","a_3","a_4"];
 export const defaultParams: readonly number[] = [1, 0, 1, 1, 1, 1, 1];
-/** Offsets of A (p×k), B (p×p), V (p×p), S (p) and the risk in the output of `moments`. */
-export const momentLayout = {"A":0,"B":4,"V":20,"S":36,"risk":40,"size":41} as const;
+
+/** QIDX[j·p + l]: position of Q_jl in the Q block of y */
+const QIDX = [
+  0, 1, 2, 3,
+  1, 4, 5, 6,
+  2, 5, 7, 8,
+  3, 6, 8, 9,
+];
+
+// scratch, allocated once
+const risk_O = new Float64Array(25);
+const moments_O = new Float64Array(25);
+const rhs_MOM = new Float64Array(41);
+const rhs_R = new Float64Array(4);
+
+/** Ω = [[Q, M], [Mᵀ, P]] (5×5, row-major), the covariance of the local fields (λ_1..λ_p, ν_1..ν_k). */
+function omega(y: ArrayLike<number>, params: ArrayLike<number>, O: Float64Array | number[]): void {
+  O[0] = y[4];
+  O[1] = y[5];
+  O[5] = y[5];
+  O[2] = y[6];
+  O[10] = y[6];
+  O[3] = y[7];
+  O[15] = y[7];
+  O[6] = y[8];
+  O[7] = y[9];
+  O[11] = y[9];
+  O[8] = y[10];
+  O[16] = y[10];
+  O[12] = y[11];
+  O[13] = y[12];
+  O[17] = y[12];
+  O[18] = y[13];
+  O[4] = y[0];
+  O[20] = y[0];
+  O[9] = y[1];
+  O[21] = y[1];
+  O[14] = y[2];
+  O[22] = y[2];
+  O[19] = y[3];
+  O[23] = y[3];
+  O[24] = params[2];
+}
 
 /** E[σ(u_1) σ(u_2)] */
 function I2ss(c11: number, c12: number, c22: number): number {
-  return (((9) * c22 + -9) * c12) * c11 + ((6) * c12 * c12 + (-9) * c22 + 9) * c12;
-}
-
-/** E[σ(u_1) g(u_2)] */
-function I2sg(c11: number, c12: number, c22: number): number {
-  return (((9) * c22 + -9) * c12) * c11 + ((6) * c12 * c12 + (-9) * c22 + 9) * c12;
-}
-
-/** E[g(u_1) g(u_2)] */
-function I2gg(c11: number, c12: number, c22: number): number {
-  return (((9) * c22 + -9) * c12) * c11 + ((6) * c12 * c12 + (-9) * c22 + 9) * c12;
+  return (9 * c22 - 9) * c12 * c11 + (6 * c12 * c12 - 9 * c22 + 9) * c12;
 }
 
 /** E[σ'(u_1) σ'(u_2)] */
 function J2(c11: number, c12: number, c22: number): number {
-  return ((9) * c22 + -9) * c11 + (18) * c12 * c12 + (-9) * c22 + 9;
+  return (9 * c22 - 9) * c11 + 18 * c12 * c12 - 9 * c22 + 9;
 }
 
 /** E[σ'(u_1) u_2 g(u_3)] */
 function I3g(c11: number, c12: number, c13: number, c22: number, c23: number, c33: number): number {
-  return (((9) * c33 + -9) * c23) * c11 + (((18) * c33 + -18) * c13) * c12 + ((18) * c23) * c13 * c13 + ((-9) * c33 + 9) * c23;
+  return (9 * c33 - 9) * c23 * c11
+    + (18 * c33 - 18) * c13 * c12
+    + 18 * c23 * c13 * c13
+    + (-9 * c33 + 9) * c23;
 }
 
 /** E[σ'(u_1)σ'(u_2) g(u_3) g(u_4)] */
 function I4gg(c11: number, c12: number, c13: number, c14: number, c22: number, c23: number, c24: number, c33: number, c34: number, c44: number): number {
-  return (((((81) * c44 + -81) * c34) * c33 + ((54) * c34 * c34 + (-81) * c44 + 81) * c34) * c22 + ((((162) * c44 + -162) * c34) * c23 + (((162) * c44 + -162) * c33 + (324) * c34 * c34 + (-162) * c44 + 162) * c24) * c23 + (((162) * c34) * c33 + (-162) * c34) * c24 * c24 + (((-81) * c44 + 81) * c34) * c33 + ((-54) * c34 * c34 + (81) * c44 + -81) * c34) * c11 + (((((162) * c44 + -162) * c34) * c33 + ((108) * c34 * c34 + (-162) * c44 + 162) * c34) * c12 + ((((648) * c44 + -648) * c34) * c23 + (((324) * c44 + -324) * c33 + (648) * c34 * c34 + (-324) * c44 + 324) * c24) * c13 + ((((324) * c44 + -324) * c33 + (648) * c34 * c34 + (-324) * c44 + 324) * c23 + (((648) * c34) * c33 + (-648) * c34) * c24) * c14) * c12 + (((((162) * c44 + -162) * c34) * c22 + (((324) * c44 + -324) * c24) * c23 + ((324) * c34) * c24 * c24 + ((-162) * c44 + 162) * c34) * c13 + ((((162) * c44 + -162) * c33 + (324) * c34 * c34 + (-162) * c44 + 162) * c22 + (((324) * c44 + -324) * c23 + ((1296) * c34) * c24) * c23 + ((324) * c33 + -324) * c24 * c24 + ((-162) * c44 + 162) * c33 + (-324) * c34 * c34 + (162) * c44 + -162) * c14) * c13 + ((((162) * c34) * c33 + (-162) * c34) * c22 + (((324) * c34) * c23 + ((324) * c33 + -324) * c24) * c23 + ((-162) * c34) * c33 + (162) * c34) * c14 * c14 + ((((-81) * c44 + 81) * c34) * c33 + ((-54) * c34 * c34 + (81) * c44 + -81) * c34) * c22 + ((((-162) * c44 + 162) * c34) * c23 + (((-162) * c44 + 162) * c33 + (-324) * c34 * c34 + (162) * c44 + -162) * c24) * c23 + (((-162) * c34) * c33 + (162) * c34) * c24 * c24 + (((81) * c44 + -81) * c34) * c33 + ((54) * c34 * c34 + (-81) * c44 + 81) * c34;
-}
-
-/** E[σ'(u_1) u_2 σ(u_3)] */
-function I3s(c11: number, c12: number, c13: number, c22: number, c23: number, c33: number): number {
-  return (((9) * c33 + -9) * c23) * c11 + (((18) * c33 + -18) * c13) * c12 + ((18) * c23) * c13 * c13 + ((-9) * c33 + 9) * c23;
-}
-
-/** E[σ'(u_1)σ'(u_2) σ(u_3) g(u_4)] */
-function I4sg(c11: number, c12: number, c13: number, c14: number, c22: number, c23: number, c24: number, c33: number, c34: number, c44: number): number {
-  return (((((81) * c44 + -81) * c34) * c33 + ((54) * c34 * c34 + (-81) * c44 + 81) * c34) * c22 + ((((162) * c44 + -162) * c34) * c23 + (((162) * c44 + -162) * c33 + (324) * c34 * c34 + (-162) * c44 + 162) * c24) * c23 + (((162) * c34) * c33 + (-162) * c34) * c24 * c24 + (((-81) * c44 + 81) * c34) * c33 + ((-54) * c34 * c34 + (81) * c44 + -81) * c34) * c11 + (((((162) * c44 + -162) * c34) * c33 + ((108) * c34 * c34 + (-162) * c44 + 162) * c34) * c12 + ((((648) * c44 + -648) * c34) * c23 + (((324) * c44 + -324) * c33 + (648) * c34 * c34 + (-324) * c44 + 324) * c24) * c13 + ((((324) * c44 + -324) * c33 + (648) * c34 * c34 + (-324) * c44 + 324) * c23 + (((648) * c34) * c33 + (-648) * c34) * c24) * c14) * c12 + (((((162) * c44 + -162) * c34) * c22 + (((324) * c44 + -324) * c24) * c23 + ((324) * c34) * c24 * c24 + ((-162) * c44 + 162) * c34) * c13 + ((((162) * c44 + -162) * c33 + (324) * c34 * c34 + (-162) * c44 + 162) * c22 + (((324) * c44 + -324) * c23 + ((1296) * c34) * c24) * c23 + ((324) * c33 + -324) * c24 * c24 + ((-162) * c44 + 162) * c33 + (-324) * c34 * c34 + (162) * c44 + -162) * c14) * c13 + ((((162) * c34) * c33 + (-162) * c34) * c22 + (((324) * c34) * c23 + ((324) * c33 + -324) * c24) * c23 + ((-162) * c34) * c33 + (162) * c34) * c14 * c14 + ((((-81) * c44 + 81) * c34) * c33 + ((-54) * c34 * c34 + (81) * c44 + -81) * c34) * c22 + ((((-162) * c44 + 162) * c34) * c23 + (((-162) * c44 + 162) * c33 + (-324) * c34 * c34 + (162) * c44 + -162) * c24) * c23 + (((-162) * c34) * c33 + (162) * c34) * c24 * c24 + (((81) * c44 + -81) * c34) * c33 + ((54) * c34 * c34 + (-81) * c44 + 81) * c34;
-}
-
-/** E[σ'(u_1)σ'(u_2) σ(u_3) σ(u_4)] */
-function I4ss(c11: number, c12: number, c13: number, c14: number, c22: number, c23: number, c24: number, c33: number, c34: number, c44: number): number {
-  return (((((81) * c44 + -81) * c34) * c33 + ((54) * c34 * c34 + (-81) * c44 + 81) * c34) * c22 + ((((162) * c44 + -162) * c34) * c23 + (((162) * c44 + -162) * c33 + (324) * c34 * c34 + (-162) * c44 + 162) * c24) * c23 + (((162) * c34) * c33 + (-162) * c34) * c24 * c24 + (((-81) * c44 + 81) * c34) * c33 + ((-54) * c34 * c34 + (81) * c44 + -81) * c34) * c11 + (((((162) * c44 + -162) * c34) * c33 + ((108) * c34 * c34 + (-162) * c44 + 162) * c34) * c12 + ((((648) * c44 + -648) * c34) * c23 + (((324) * c44 + -324) * c33 + (648) * c34 * c34 + (-324) * c44 + 324) * c24) * c13 + ((((324) * c44 + -324) * c33 + (648) * c34 * c34 + (-324) * c44 + 324) * c23 + (((648) * c34) * c33 + (-648) * c34) * c24) * c14) * c12 + (((((162) * c44 + -162) * c34) * c22 + (((324) * c44 + -324) * c24) * c23 + ((324) * c34) * c24 * c24 + ((-162) * c44 + 162) * c34) * c13 + ((((162) * c44 + -162) * c33 + (324) * c34 * c34 + (-162) * c44 + 162) * c22 + (((324) * c44 + -324) * c23 + ((1296) * c34) * c24) * c23 + ((324) * c33 + -324) * c24 * c24 + ((-162) * c44 + 162) * c33 + (-324) * c34 * c34 + (162) * c44 + -162) * c14) * c13 + ((((162) * c34) * c33 + (-162) * c34) * c22 + (((324) * c34) * c23 + ((324) * c33 + -324) * c24) * c23 + ((-162) * c34) * c33 + (162) * c34) * c14 * c14 + ((((-81) * c44 + 81) * c34) * c33 + ((-54) * c34 * c34 + (81) * c44 + -81) * c34) * c22 + ((((-162) * c44 + 162) * c34) * c23 + (((-162) * c44 + 162) * c33 + (-324) * c34 * c34 + (162) * c44 + -162) * c24) * c23 + (((-162) * c34) * c33 + (162) * c34) * c24 * c24 + (((81) * c44 + -81) * c34) * c33 + ((54) * c34 * c34 + (-81) * c44 + 81) * c34;
-}
-
-const N = 5;
-/** Ω = [[Q, M], [Mᵀ, P]], the covariance of the local fields (λ_1..λ_p, ν_1..ν_k). */
-const O = new Float64Array(25);
-/** second layer a_j */
-const AS = new Float64Array(4);
-const MOM = new Float64Array(41);
-
-function fill(y: ArrayLike<number>, params: ArrayLike<number>): void {
-  O[4] = O[20] = y[0];
-  O[9] = O[21] = y[1];
-  O[14] = O[22] = y[2];
-  O[19] = O[23] = y[3];
-  O[0] = y[4];
-  O[1] = O[5] = y[5];
-  O[2] = O[10] = y[6];
-  O[3] = O[15] = y[7];
-  O[6] = y[8];
-  O[7] = O[11] = y[9];
-  O[8] = O[16] = y[10];
-  O[12] = y[11];
-  O[13] = O[17] = y[12];
-  O[18] = y[13];
-  O[24] = params[2];
-  AS[0] = params[3];
-  AS[1] = params[4];
-  AS[2] = params[5];
-  AS[3] = params[6];
-}
-
-/** teacher committee weights w_r/k */
-const CT = [1];
-
-/** A, B, V, S and ε at (y, params), written to out (layout: momentLayout). */
-export function moments(y: ArrayLike<number>, params: ArrayLike<number>, out: Float64Array): void {
-  fill(y, params);
-  const Delta = params[1];
-  for (let j = 0; j < 4; j++) {
-    // A_jr = Σ_t (w_t/k) I3^g(λ_j, ν_r, ν_t) − Σ_s (a_s/p) I3^σ(λ_j, ν_r, λ_s); B likewise with λ_l
-    for (let x = 0; x < 5; x++) {
-      let s = 0;
-      for (let t = 0; t < 1; t++) s += CT[t] * I3g(O[j * 5 + j], O[j * 5 + x], O[j * 5 + (4 + t)], O[x * 5 + x], O[x * 5 + (4 + t)], O[(4 + t) * 5 + (4 + t)]);
-      for (let q = 0; q < 4; q++) s -= AS[q] * 0.25 * I3s(O[j * 5 + j], O[j * 5 + x], O[j * 5 + q], O[x * 5 + x], O[x * 5 + q], O[q * 5 + q]);
-      if (x < 4) out[4 + j * 4 + x] = s;
-      else out[0 + j * 1 + x - 4] = s;
-    }
-    // V_jl = Σ_{x,y} c_x c_y I4(λ_j, λ_l, x, y) + Δ J2(λ_j, λ_l)
-    for (let l = j; l < 4; l++) {
-      let v = Delta * J2(O[j * 5 + j], O[j * 5 + l], O[l * 5 + l]);
-      for (let t = 0; t < 1; t++) {
-        const T = 4 + t;
-        v += CT[t] * CT[t] * I4gg(O[j * 5 + j], O[j * 5 + l], O[j * 5 + T], O[j * 5 + T], O[l * 5 + l], O[l * 5 + T], O[l * 5 + T], O[T * 5 + T], O[T * 5 + T], O[T * 5 + T]);
-        for (let u = t + 1; u < 1; u++) v += 2 * CT[t] * CT[u] * I4gg(O[j * 5 + j], O[j * 5 + l], O[j * 5 + T], O[j * 5 + (4 + u)], O[l * 5 + l], O[l * 5 + T], O[l * 5 + (4 + u)], O[T * 5 + T], O[T * 5 + (4 + u)], O[(4 + u) * 5 + (4 + u)]);
-        for (let q = 0; q < 4; q++) v -= 2 * AS[q] * 0.25 * CT[t] * I4sg(O[j * 5 + j], O[j * 5 + l], O[j * 5 + q], O[j * 5 + T], O[l * 5 + l], O[l * 5 + q], O[l * 5 + T], O[q * 5 + q], O[q * 5 + T], O[T * 5 + T]);
-      }
-      for (let q = 0; q < 4; q++) {
-        const cq = AS[q] * 0.25;
-        v += cq * cq * I4ss(O[j * 5 + j], O[j * 5 + l], O[j * 5 + q], O[j * 5 + q], O[l * 5 + l], O[l * 5 + q], O[l * 5 + q], O[q * 5 + q], O[q * 5 + q], O[q * 5 + q]);
-        for (let r = q + 1; r < 4; r++) v += 2 * cq * AS[r] * 0.25 * I4ss(O[j * 5 + j], O[j * 5 + l], O[j * 5 + q], O[j * 5 + r], O[l * 5 + l], O[l * 5 + q], O[l * 5 + r], O[q * 5 + q], O[q * 5 + r], O[r * 5 + r]);
-      }
-      out[20 + j * 4 + l] = out[20 + l * 4 + j] = v;
-    }
-    // S_j = E[σ(λ_j) e]
-    let sj = 0;
-    for (let t = 0; t < 1; t++) sj += CT[t] * I2sg(O[j * 5 + j], O[j * 5 + (4 + t)], O[(4 + t) * 5 + (4 + t)]);
-    for (let q = 0; q < 4; q++) sj -= AS[q] * 0.25 * I2ss(O[j * 5 + j], O[j * 5 + q], O[q * 5 + q]);
-    out[36 + j] = sj;
-  }
-  out[40] = riskOfFilled(Delta);
-}
-
-/** ε = ½(Δ + E[y²] − 2E[f y] + E[f²]) at the filled Ω, a. */
-function riskOfFilled(Delta: number): number {
-  let yy = 0;
-  for (let t = 0; t < 1; t++) for (let u = 0; u < 1; u++) yy += CT[t] * CT[u] * I2gg(O[(4 + t) * 5 + (4 + t)], O[(4 + t) * 5 + (4 + u)], O[(4 + u) * 5 + (4 + u)]);
-  let fy = 0;
-  let ff = 0;
-  for (let j = 0; j < 4; j++) {
-    for (let t = 0; t < 1; t++) fy += AS[j] * 0.25 * CT[t] * I2sg(O[j * 5 + j], O[j * 5 + (4 + t)], O[(4 + t) * 5 + (4 + t)]);
-    for (let l = 0; l < 4; l++) ff += AS[j] * AS[l] * 0.0625 * I2ss(O[j * 5 + j], O[j * 5 + l], O[l * 5 + l]);
-  }
-  return 0.5 * (Delta + yy - 2 * fy + ff);
+  const h1 = (162 * c34 * c33 - 162 * c34) * c24 * c24
+    + (-81 * c44 + 81) * c34 * c33
+    + (-54 * c34 * c34 + 81 * c44 - 81) * c34;
+  const h2 = ((162 * c44 - 162) * c34 * c23 + ((162 * c44 - 162) * c33 + 324 * c34 * c34 - 162 * c44 + 162) * c24) * c23
+    + h1;
+  const h3 = ((81 * c44 - 81) * c34 * c33 + (54 * c34 * c34 - 81 * c44 + 81) * c34) * c22 + h2;
+  const h4 = (648 * c44 - 648) * c34 * c23 + ((324 * c44 - 324) * c33 + 648 * c34 * c34 - 324 * c44 + 324) * c24;
+  const h5 = ((324 * c44 - 324) * c33 + 648 * c34 * c34 - 324 * c44 + 324) * c23
+    + (648 * c34 * c33 - 648 * c34) * c24;
+  const h6 = (162 * c44 - 162) * c34 * c22
+    + (324 * c44 - 324) * c24 * c23
+    + 324 * c34 * c24 * c24
+    + (-162 * c44 + 162) * c34;
+  const h7 = (324 * c33 - 324) * c24 * c24 + (-162 * c44 + 162) * c33 - 324 * c34 * c34 + 162 * c44 - 162;
+  const h8 = ((162 * c44 - 162) * c33 + 324 * c34 * c34 - 162 * c44 + 162) * c22
+    + ((324 * c44 - 324) * c23 + 1296 * c34 * c24) * c23
+    + h7;
+  const h9 = (324 * c34 * c23 + (324 * c33 - 324) * c24) * c23 - 162 * c34 * c33 + 162 * c34;
+  const h10 = (-162 * c34 * c33 + 162 * c34) * c24 * c24
+    + (81 * c44 - 81) * c34 * c33
+    + (54 * c34 * c34 - 81 * c44 + 81) * c34;
+  const h11 = ((-162 * c44 + 162) * c34 * c23 + ((-162 * c44 + 162) * c33 - 324 * c34 * c34 + 162 * c44 - 162) * c24) * c23
+    + h10;
+  const h12 = ((-81 * c44 + 81) * c34 * c33 + (-54 * c34 * c34 + 81 * c44 - 81) * c34) * c22 + h11;
+  const h13 = (h6 * c13 + h8 * c14) * c13 + ((162 * c34 * c33 - 162 * c34) * c22 + h9) * c14 * c14 + h12;
+  const h14 = (((162 * c44 - 162) * c34 * c33 + (108 * c34 * c34 - 162 * c44 + 162) * c34) * c12 + h4 * c13 + h5 * c14) * c12
+    + h13;
+  return h3 * c11 + h14;
 }
 
 /** Population risk ε (MSE, including Δ/2). */
 export function risk(y: ArrayLike<number>, params: ArrayLike<number>): number {
-  fill(y, params);
-  return riskOfFilled(params[1]);
+  const Delta = params[1];
+  const O = risk_O;
+  omega(y, params, O);
+  let acc1 = 0;
+  for (let j = 0; j < 4; j++) {
+    acc1 += (1 / 4) * params[3 + j] * I2ss(O[j * 5 + j], O[j * 5 + 4], O[24]);
+  }
+  let acc2 = 0;
+  for (let j = 0; j < 4; j++) {
+    acc2 += (1 / 16) * params[3 + j] * params[3 + j] * I2ss(O[j * 5 + j], O[j * 5 + j], O[j * 5 + j]);
+    for (let l = j + 1; l < 4; l++) {
+      acc2 += (1 / 8) * params[3 + j] * params[3 + l] * I2ss(O[j * 5 + j], O[j * 5 + l], O[l * 5 + l]);
+    }
+  }
+  return (1 / 2) * (Delta + I2ss(O[24], O[24], O[24]) - 2 * acc1 + acc2);
 }
 
-const R = new Float64Array(4);
-
-/**
- * dy/dτ (THEORY §2.3, projected SGD):
- *   dM_jr/dτ = (a_j/p) A_jr − r_j M_jr
- *   dQ_jl/dτ = (a_j B_jl + a_l B_lj)/p + η̄ (a_j a_l/p²) V_jl − (r_j + r_l) Q_jl
- *   r_j = (a_j/p) B_jj + ½ η̄ (a_j/p)² V_jj
- */
-export function rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, dydt: Float64Array | number[]): void {
-  moments(y, params, MOM);
-  const etaBar = params[0];
-  const ip = 0.25;
+/** A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 20, S = 36, ε = 40. */
+export function moments(y: ArrayLike<number>, params: ArrayLike<number>, out: Float64Array | number[]): void {
+  const Delta = params[1];
+  const O = moments_O;
+  omega(y, params, O);
   for (let j = 0; j < 4; j++) {
-    const cj = AS[j] * ip;
-    R[j] = cj * MOM[4 + j * 5] + 0.5 * etaBar * cj * cj * MOM[20 + j * 5];
+    let acc1 = 0;
+    for (let s = 0; s < 4; s++) {
+      acc1 += (1 / 4) * params[3 + s] * I3g(O[j * 5 + j],
+        O[j * 5 + 4],
+        O[j * 5 + s],
+        O[24],
+        O[20 + s],
+        O[s * 5 + s]);
+    }
+    out[j] = I3g(O[j * 5 + j], O[j * 5 + 4], O[j * 5 + 4], O[24], O[24], O[24]) - acc1;
   }
   for (let j = 0; j < 4; j++) {
-    const cj = AS[j] * ip;
-    for (let r = 0; r < 1; r++) dydt[0 + j * 1 + r] = cj * MOM[0 + j * 1 + r] - R[j] * y[0 + j * 1 + r];
+    for (let l = 0; l < 4; l++) {
+      let acc2 = 0;
+      for (let s = 0; s < 4; s++) {
+        acc2 += (1 / 4) * params[3 + s] * I3g(O[j * 5 + j],
+          O[j * 5 + l],
+          O[j * 5 + s],
+          O[l * 5 + l],
+          O[l * 5 + s],
+          O[s * 5 + s]);
+      }
+      out[4 + j * 4 + l] = I3g(O[j * 5 + j], O[j * 5 + l], O[j * 5 + 4], O[l * 5 + l], O[l * 5 + 4], O[24]) - acc2;
+    }
+  }
+  for (let j = 0; j < 4; j++) {
     for (let l = j; l < 4; l++) {
-      const cl = AS[l] * ip;
-      const qi = 4 + j * 4 - (j * (j - 1)) / 2 + (l - j);
-      dydt[qi] = cj * MOM[4 + j * 4 + l] + cl * MOM[4 + l * 4 + j] + etaBar * cj * cl * MOM[20 + j * 4 + l] - (R[j] + R[l]) * y[qi];
+      let acc3 = 0;
+      for (let s = 0; s < 4; s++) {
+        acc3 += (1 / 4) * params[3 + s] * I4gg(O[j * 5 + j],
+          O[j * 5 + l],
+          O[j * 5 + s],
+          O[j * 5 + 4],
+          O[l * 5 + l],
+          O[l * 5 + s],
+          O[l * 5 + 4],
+          O[s * 5 + s],
+          O[s * 5 + 4],
+          O[24]);
+      }
+      let acc4 = 0;
+      for (let s = 0; s < 4; s++) {
+        acc4 += (1 / 16) * params[3 + s] * params[3 + s] * I4gg(O[j * 5 + j],
+          O[j * 5 + l],
+          O[j * 5 + s],
+          O[j * 5 + s],
+          O[l * 5 + l],
+          O[l * 5 + s],
+          O[l * 5 + s],
+          O[s * 5 + s],
+          O[s * 5 + s],
+          O[s * 5 + s]);
+        for (let s2 = s + 1; s2 < 4; s2++) {
+          acc4 += (1 / 8) * params[3 + s] * params[3 + s2] * I4gg(O[j * 5 + j],
+            O[j * 5 + l],
+            O[j * 5 + s],
+            O[j * 5 + s2],
+            O[l * 5 + l],
+            O[l * 5 + s],
+            O[l * 5 + s2],
+            O[s * 5 + s],
+            O[s * 5 + s2],
+            O[s2 * 5 + s2]);
+        }
+      }
+      out[20 + j * 4 + l] = I4gg(O[j * 5 + j],
+        O[j * 5 + l],
+        O[j * 5 + 4],
+        O[j * 5 + 4],
+        O[l * 5 + l],
+        O[l * 5 + 4],
+        O[l * 5 + 4],
+        O[24],
+        O[24],
+        O[24])
+        - 2 * acc3
+        + acc4
+        + Delta * J2(O[j * 5 + j], O[j * 5 + l], O[l * 5 + l]);
+      out[20 + l * 4 + j] = out[20 + j * 4 + l];
+    }
+  }
+  for (let j = 0; j < 4; j++) {
+    let acc5 = 0;
+    for (let s = 0; s < 4; s++) {
+      acc5 += (1 / 4) * params[3 + s] * I2ss(O[j * 5 + j], O[j * 5 + s], O[s * 5 + s]);
+    }
+    out[36 + j] = I2ss(O[j * 5 + j], O[j * 5 + 4], O[24]) - acc5;
+  }
+  out[40] = risk(y, params);
+}
+
+/** dy/dτ (THEORY §2.3, projected SGD, mse loss). */
+export function rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, dydt: Float64Array | number[]): void {
+  const etaBar = params[0];
+  const MOM = rhs_MOM;
+  moments(y, params, MOM);
+  const R = rhs_R;
+  for (let j = 0; j < 4; j++) {
+    R[j] = (1 / 4) * params[3 + j] * MOM[4 + j * 4 + j]
+      + (1 / 32) * etaBar * params[3 + j] * params[3 + j] * MOM[20 + j * 4 + j];
+  }
+  for (let j = 0; j < 4; j++) {
+    dydt[j] = (1 / 4) * params[3 + j] * MOM[j] - R[j] * y[j];
+  }
+  for (let j = 0; j < 4; j++) {
+    for (let l = j; l < 4; l++) {
+      dydt[4 + QIDX[j * 4 + l]] = (1 / 4) * params[3 + j] * MOM[4 + j * 4 + l]
+        + (1 / 4) * params[3 + l] * MOM[4 + l * 4 + j]
+        + (1 / 16) * etaBar * params[3 + j] * params[3 + l] * MOM[20 + j * 4 + l]
+        - (R[j] + R[l]) * y[4 + QIDX[j * 4 + l]];
     }
   }
 }

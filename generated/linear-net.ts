@@ -3,8 +3,6 @@
 // Spec hash: 1da696fcf73b0461
 // Parameter-space dynamics: θ = (a_1..a_h, b_1..b_h), h = 5; gradient flow dθ/dt = −∇L, gradient descent θ ← θ − η∇L.
 
-/* eslint-disable */
-
 export const meta = {
   "name": "linear-net",
   "kind": "parameter-dynamics",
@@ -18,91 +16,138 @@ export const defaultParams: readonly number[] = [1];
 
 /** L(θ) */
 export function loss(th: ArrayLike<number>, params: ArrayLike<number>): number {
-  return ((1 / 2) * ((((((((th[0] * th[5]) + (th[1] * th[6])) + (th[2] * th[7])) + (th[3] * th[8])) + (th[4] * th[9])) - params[0])) * (((((((th[0] * th[5]) + (th[1] * th[6])) + (th[2] * th[7])) + (th[3] * th[8])) + (th[4] * th[9])) - params[0]))));
+  return 1 / 2 * (th[0] * th[5] + th[1] * th[6] + th[2] * th[7] + th[3] * th[8] + th[4] * th[9] - params[0]) ** 2;
 }
 
 /** ∇L(θ), 10 entries */
 export function grad(th: ArrayLike<number>, params: ArrayLike<number>, out: Float64Array | number[]): void {
-  const t0 = (((((th[1] * th[6]) + (th[2] * th[7])) + (th[3] * th[8])) + (th[4] * th[9])) - params[0]);
-  const t1 = (((((th[0] * th[5]) + (th[2] * th[7])) + (th[3] * th[8])) + (th[4] * th[9])) - params[0]);
-  const t6 = ((th[0] * th[5]) + (th[1] * th[6]));
-  const t2 = (((t6 + (th[3] * th[8])) + (th[4] * th[9])) - params[0]);
-  const t5 = (t6 + (th[2] * th[7]));
-  const t3 = ((t5 + (th[4] * th[9])) - params[0]);
-  const t4 = ((t5 + (th[3] * th[8])) - params[0]);
-  out[0] = ((((th[5]) * (th[5])) * th[0]) + (th[5] * t0));
-  out[1] = ((((th[6]) * (th[6])) * th[1]) + (th[6] * t1));
-  out[2] = ((((th[7]) * (th[7])) * th[2]) + (th[7] * t2));
-  out[3] = ((((th[8]) * (th[8])) * th[3]) + (th[8] * t3));
-  out[4] = ((((th[9]) * (th[9])) * th[4]) + (th[9] * t4));
-  out[5] = ((((th[0]) * (th[0])) * th[5]) + (th[0] * t0));
-  out[6] = ((((th[1]) * (th[1])) * th[6]) + (th[1] * t1));
-  out[7] = ((((th[2]) * (th[2])) * th[7]) + (th[2] * t2));
-  out[8] = ((((th[3]) * (th[3])) * th[8]) + (th[3] * t3));
-  out[9] = ((((th[4]) * (th[4])) * th[9]) + (th[4] * t4));
+  const t0 = th[1] * th[6] + th[2] * th[7] + th[3] * th[8] + th[4] * th[9] - params[0];
+  const t1 = th[0] * th[5] + th[2] * th[7] + th[3] * th[8] + th[4] * th[9] - params[0];
+  const t6 = th[0] * th[5] + th[1] * th[6];
+  const t2 = t6 + th[3] * th[8] + th[4] * th[9] - params[0];
+  const t5 = t6 + th[2] * th[7];
+  const t3 = t5 + th[4] * th[9] - params[0];
+  const t4 = t5 + th[3] * th[8] - params[0];
+  out[0] = th[5] * th[5] * th[0] + th[5] * t0;
+  out[1] = th[6] * th[6] * th[1] + th[6] * t1;
+  out[2] = th[7] * th[7] * th[2] + th[7] * t2;
+  out[3] = th[8] * th[8] * th[3] + th[8] * t3;
+  out[4] = th[9] * th[9] * th[4] + th[9] * t4;
+  out[5] = th[0] * th[0] * th[5] + th[0] * t0;
+  out[6] = th[1] * th[1] * th[6] + th[1] * t1;
+  out[7] = th[2] * th[2] * th[7] + th[2] * t2;
+  out[8] = th[3] * th[3] * th[8] + th[3] * t3;
+  out[9] = th[4] * th[4] * th[9] + th[4] * t4;
 }
 
 /** ∇²L(θ), 10×10 row-major */
 export function hessian(th: ArrayLike<number>, params: ArrayLike<number>, out: Float64Array | number[]): void {
-  out[0] = ((th[5]) * (th[5]));
-  out[1] = out[10] = (th[5] * th[6]);
-  out[2] = out[20] = (th[5] * th[7]);
-  out[3] = out[30] = (th[5] * th[8]);
-  out[4] = out[40] = (th[5] * th[9]);
-  out[5] = out[50] = (((((((2 * th[0]) * th[5]) + (th[1] * th[6])) + (th[2] * th[7])) + (th[3] * th[8])) + (th[4] * th[9])) - params[0]);
-  out[6] = out[60] = (th[5] * th[1]);
-  out[7] = out[70] = (th[5] * th[2]);
-  out[8] = out[80] = (th[5] * th[3]);
-  out[9] = out[90] = (th[5] * th[4]);
-  out[11] = ((th[6]) * (th[6]));
-  out[12] = out[21] = (th[6] * th[7]);
-  out[13] = out[31] = (th[6] * th[8]);
-  out[14] = out[41] = (th[6] * th[9]);
-  out[15] = out[51] = (th[6] * th[0]);
-  out[16] = out[61] = (((((((2 * th[1]) * th[6]) + (th[0] * th[5])) + (th[2] * th[7])) + (th[3] * th[8])) + (th[4] * th[9])) - params[0]);
-  out[17] = out[71] = (th[6] * th[2]);
-  out[18] = out[81] = (th[6] * th[3]);
-  out[19] = out[91] = (th[6] * th[4]);
-  out[22] = ((th[7]) * (th[7]));
-  out[23] = out[32] = (th[7] * th[8]);
-  out[24] = out[42] = (th[7] * th[9]);
-  out[25] = out[52] = (th[7] * th[0]);
-  out[26] = out[62] = (th[7] * th[1]);
-  out[27] = out[72] = (((((((2 * th[2]) * th[7]) + (th[0] * th[5])) + (th[1] * th[6])) + (th[3] * th[8])) + (th[4] * th[9])) - params[0]);
-  out[28] = out[82] = (th[7] * th[3]);
-  out[29] = out[92] = (th[7] * th[4]);
-  out[33] = ((th[8]) * (th[8]));
-  out[34] = out[43] = (th[8] * th[9]);
-  out[35] = out[53] = (th[8] * th[0]);
-  out[36] = out[63] = (th[8] * th[1]);
-  out[37] = out[73] = (th[8] * th[2]);
-  out[38] = out[83] = (((((((2 * th[3]) * th[8]) + (th[0] * th[5])) + (th[1] * th[6])) + (th[2] * th[7])) + (th[4] * th[9])) - params[0]);
-  out[39] = out[93] = (th[8] * th[4]);
-  out[44] = ((th[9]) * (th[9]));
-  out[45] = out[54] = (th[9] * th[0]);
-  out[46] = out[64] = (th[9] * th[1]);
-  out[47] = out[74] = (th[9] * th[2]);
-  out[48] = out[84] = (th[9] * th[3]);
-  out[49] = out[94] = (((((((2 * th[4]) * th[9]) + (th[0] * th[5])) + (th[1] * th[6])) + (th[2] * th[7])) + (th[3] * th[8])) - params[0]);
-  out[55] = ((th[0]) * (th[0]));
-  out[56] = out[65] = (th[0] * th[1]);
-  out[57] = out[75] = (th[0] * th[2]);
-  out[58] = out[85] = (th[0] * th[3]);
-  out[59] = out[95] = (th[0] * th[4]);
-  out[66] = ((th[1]) * (th[1]));
-  out[67] = out[76] = (th[1] * th[2]);
-  out[68] = out[86] = (th[1] * th[3]);
-  out[69] = out[96] = (th[1] * th[4]);
-  out[77] = ((th[2]) * (th[2]));
-  out[78] = out[87] = (th[2] * th[3]);
-  out[79] = out[97] = (th[2] * th[4]);
-  out[88] = ((th[3]) * (th[3]));
-  out[89] = out[98] = (th[3] * th[4]);
-  out[99] = ((th[4]) * (th[4]));
+  out[0] = th[5] * th[5];
+  out[1] = th[5] * th[6];
+  out[10] = out[1];
+  out[2] = th[5] * th[7];
+  out[20] = out[2];
+  out[3] = th[5] * th[8];
+  out[30] = out[3];
+  out[4] = th[5] * th[9];
+  out[40] = out[4];
+  out[5] = 2 * th[0] * th[5] + th[1] * th[6] + th[2] * th[7] + th[3] * th[8] + th[4] * th[9] - params[0];
+  out[50] = out[5];
+  out[6] = th[5] * th[1];
+  out[60] = out[6];
+  out[7] = th[5] * th[2];
+  out[70] = out[7];
+  out[8] = th[5] * th[3];
+  out[80] = out[8];
+  out[9] = th[5] * th[4];
+  out[90] = out[9];
+  out[11] = th[6] * th[6];
+  out[12] = th[6] * th[7];
+  out[21] = out[12];
+  out[13] = th[6] * th[8];
+  out[31] = out[13];
+  out[14] = th[6] * th[9];
+  out[41] = out[14];
+  out[15] = th[6] * th[0];
+  out[51] = out[15];
+  out[16] = 2 * th[1] * th[6] + th[0] * th[5] + th[2] * th[7] + th[3] * th[8] + th[4] * th[9] - params[0];
+  out[61] = out[16];
+  out[17] = th[6] * th[2];
+  out[71] = out[17];
+  out[18] = th[6] * th[3];
+  out[81] = out[18];
+  out[19] = th[6] * th[4];
+  out[91] = out[19];
+  out[22] = th[7] * th[7];
+  out[23] = th[7] * th[8];
+  out[32] = out[23];
+  out[24] = th[7] * th[9];
+  out[42] = out[24];
+  out[25] = th[7] * th[0];
+  out[52] = out[25];
+  out[26] = th[7] * th[1];
+  out[62] = out[26];
+  out[27] = 2 * th[2] * th[7] + th[0] * th[5] + th[1] * th[6] + th[3] * th[8] + th[4] * th[9] - params[0];
+  out[72] = out[27];
+  out[28] = th[7] * th[3];
+  out[82] = out[28];
+  out[29] = th[7] * th[4];
+  out[92] = out[29];
+  out[33] = th[8] * th[8];
+  out[34] = th[8] * th[9];
+  out[43] = out[34];
+  out[35] = th[8] * th[0];
+  out[53] = out[35];
+  out[36] = th[8] * th[1];
+  out[63] = out[36];
+  out[37] = th[8] * th[2];
+  out[73] = out[37];
+  out[38] = 2 * th[3] * th[8] + th[0] * th[5] + th[1] * th[6] + th[2] * th[7] + th[4] * th[9] - params[0];
+  out[83] = out[38];
+  out[39] = th[8] * th[4];
+  out[93] = out[39];
+  out[44] = th[9] * th[9];
+  out[45] = th[9] * th[0];
+  out[54] = out[45];
+  out[46] = th[9] * th[1];
+  out[64] = out[46];
+  out[47] = th[9] * th[2];
+  out[74] = out[47];
+  out[48] = th[9] * th[3];
+  out[84] = out[48];
+  out[49] = 2 * th[4] * th[9] + th[0] * th[5] + th[1] * th[6] + th[2] * th[7] + th[3] * th[8] - params[0];
+  out[94] = out[49];
+  out[55] = th[0] * th[0];
+  out[56] = th[0] * th[1];
+  out[65] = out[56];
+  out[57] = th[0] * th[2];
+  out[75] = out[57];
+  out[58] = th[0] * th[3];
+  out[85] = out[58];
+  out[59] = th[0] * th[4];
+  out[95] = out[59];
+  out[66] = th[1] * th[1];
+  out[67] = th[1] * th[2];
+  out[76] = out[67];
+  out[68] = th[1] * th[3];
+  out[86] = out[68];
+  out[69] = th[1] * th[4];
+  out[96] = out[69];
+  out[77] = th[2] * th[2];
+  out[78] = th[2] * th[3];
+  out[87] = out[78];
+  out[79] = th[2] * th[4];
+  out[97] = out[79];
+  out[88] = th[3] * th[3];
+  out[89] = th[3] * th[4];
+  out[98] = out[89];
+  out[99] = th[4] * th[4];
 }
 
 /** gradient flow: dθ/dt = −∇L(θ) */
 export function rhs(t: number, th: ArrayLike<number>, params: ArrayLike<number>, dydt: Float64Array | number[]): void {
   grad(th, params, dydt);
-  for (let i = 0; i < 10; i++) dydt[i] = -dydt[i];
+  for (let i = 0; i < 10; i++) {
+    dydt[i] = -dydt[i];
+  }
 }

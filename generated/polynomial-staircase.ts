@@ -3,8 +3,6 @@
 // Spec hash: d999ac00c3976587
 // Convention: canonical (η̄ = γd/n_b, τ = γ·steps); expectations: exact polynomials (Wick).
 
-/* eslint-disable */
-
 export const meta = {
   "name": "polynomial-staircase",
   "source": "derivations/polynomial-staircase.yaml",
@@ -19,145 +17,271 @@ export const meta = {
   "backend": "wick",
   "expectations": "exact polynomials (Wick)"
 } as const;
+export const momentLayout = {
+  "A": 0,
+  "B": 4,
+  "V": 8,
+  "S": 12,
+  "risk": 14,
+  "size": 15
+} as const;
 export const stateNames: readonly string[] = ["M_1_1","M_1_2","M_2_1","M_2_2","Q_1_1","Q_1_2","Q_2_2","a_1","a_2"];
 export const paramNames: readonly string[] = ["eta_bar","kappa","Delta","P_1_1","P_1_2","P_2_2"];
 export const defaultParams: readonly number[] = [1, 1, 0, 1, 0, 1];
-/** Offsets of A (p×k), B (p×p), V (p×p), S (p) and the risk in the output of `moments`. */
-export const momentLayout = {"A":0,"B":4,"V":8,"S":12,"risk":14,"size":15} as const;
+
+/** QIDX[j·p + l]: position of Q_jl in the Q block of y */
+const QIDX = [0, 1, 1, 2];
+
+// scratch, allocated once
+const risk_O = new Float64Array(16);
+const moments_O = new Float64Array(16);
+const rhs_MOM = new Float64Array(15);
+
+/** Ω = [[Q, M], [Mᵀ, P]] (4×4, row-major), the covariance of the local fields (λ_1..λ_p, ν_1..ν_k). */
+function omega(y: ArrayLike<number>, params: ArrayLike<number>, O: Float64Array | number[]): void {
+  O[0] = y[4];
+  O[1] = y[5];
+  O[4] = y[5];
+  O[5] = y[6];
+  O[2] = y[0];
+  O[8] = y[0];
+  O[3] = y[1];
+  O[12] = y[1];
+  O[6] = y[2];
+  O[9] = y[2];
+  O[7] = y[3];
+  O[13] = y[3];
+  O[10] = params[3];
+  O[11] = params[4];
+  O[14] = params[4];
+  O[15] = params[5];
+}
 
 /** E[g*(ν)^2] */
 function T0(c11: number, c12: number, c22: number): number {
-  return ((1) * c22 + 1) * c11 + (2) * c12 * c12;
+  return (c22 + 1) * c11 + 2 * c12 * c12;
 }
 
 /** E[σ(u_1) g*(ν)] */
 function TS(c11: number, c12: number, c13: number, c22: number, c23: number, c33: number): number {
-  return (((1/2)) * c23) * c11 + ((1) * c13 + 1) * c12;
+  return (1 / 2) * c23 * c11 + (c13 + 1) * c12;
 }
 
 /** E[σ'(u_1) u_2 g*(ν)] */
 function T3(c11: number, c12: number, c13: number, c14: number, c22: number, c23: number, c24: number, c33: number, c34: number, c44: number): number {
-  return (c34) * c12 + (c24) * c13 + (c23) * c14 + c23;
+  return c34 * c12 + c24 * c13 + c23 * c14 + c23;
 }
 
 /** E[σ'(u_1)σ'(u_2) g*(ν)^2] */
 function T4g(c11: number, c12: number, c13: number, c14: number, c22: number, c23: number, c24: number, c33: number, c34: number, c44: number): number {
-  return (((1) * c44 + 1) * c33 + (2) * c34 * c34) * c12 + (((2) * c44 + 2) * c23 + ((4) * c34) * c24 + (4) * c34) * c13 + (((4) * c34) * c23 + ((2) * c33) * c24 + (2) * c33) * c14 + ((4) * c34) * c23 + ((2) * c33) * c24 + ((1) * c44 + 1) * c33 + (2) * c34 * c34;
+  const h1 = (4 * c34 * c23 + 2 * c33 * c24 + 2 * c33) * c14
+    + 4 * c34 * c23
+    + 2 * c33 * c24
+    + (c44 + 1) * c33
+    + 2 * c34 * c34;
+  return ((c44 + 1) * c33 + 2 * c34 * c34) * c12 + ((2 * c44 + 2) * c23 + 4 * c34 * c24 + 4 * c34) * c13 + h1;
 }
 
 /** E[σ'(u_1)σ'(u_2)] */
 function J2(c11: number, c12: number, c22: number): number {
-  return (1) * c12 + 1;
+  return c12 + 1;
 }
 
 /** E[σ(u_1)σ(u_2)] */
 function I2ss(c11: number, c12: number, c22: number): number {
-  return (((1/4)) * c22) * c11 + (((1/2)) * c12 + 1) * c12;
+  return (1 / 4) * c22 * c11 + ((1 / 2) * c12 + 1) * c12;
 }
 
 /** E[σ'(u_1)σ'(u_2)σ(u_3) g*(ν)] */
 function T4s(c11: number, c12: number, c13: number, c14: number, c15: number, c22: number, c23: number, c24: number, c25: number, c33: number, c34: number, c35: number, c44: number, c45: number, c55: number): number {
-  return ((((1/2)) * c45) * c33 + ((1) * c35 + 1) * c34) * c12 + ((c45) * c23 + ((1) * c35 + 1) * c24 + (c34) * c25 + (1) * c34 + c45) * c13 + (((1) * c35 + 1) * c23 + (((1/2)) * c33) * c25 + ((1/2)) * c33 + c35) * c14 + ((c34) * c23 + (((1/2)) * c33) * c24 + c34) * c15 + ((1) * c34 + c45) * c23 + (((1/2)) * c33 + c35) * c24 + (c34) * c25 + (((1/2)) * c45) * c33 + ((1) * c35 + 1) * c34;
+  const h1 = (c34 + c45) * c23 + ((1 / 2) * c33 + c35) * c24 + c34 * c25 + (1 / 2) * c45 * c33 + (c35 + 1) * c34;
+  const h2 = ((c35 + 1) * c23 + (1 / 2) * c33 * c25 + (1 / 2) * c33 + c35) * c14
+    + (c34 * c23 + (1 / 2) * c33 * c24 + c34) * c15
+    + h1;
+  return ((1 / 2) * c45 * c33 + (c35 + 1) * c34) * c12
+    + (c45 * c23 + (c35 + 1) * c24 + c34 * c25 + c34 + c45) * c13
+    + h2;
 }
 
 /** E[σ'(u_1) u_2 σ(u_3)] */
 function I3s(c11: number, c12: number, c13: number, c22: number, c23: number, c33: number): number {
-  return (((1/2)) * c33) * c12 + (c23) * c13 + c23;
+  return (1 / 2) * c33 * c12 + c23 * c13 + c23;
 }
 
 /** E[σ'(u_1)σ'(u_2)σ(u_3)σ(u_4)] */
 function I4ss(c11: number, c12: number, c13: number, c14: number, c22: number, c23: number, c24: number, c33: number, c34: number, c44: number): number {
-  return ((((1/4)) * c44) * c33 + (((1/2)) * c34 + 1) * c34) * c12 + ((((1/2)) * c44) * c23 + ((1) * c34 + 1) * c24 + (1) * c34 + ((1/2)) * c44) * c13 + (((1) * c34 + 1) * c23 + (((1/2)) * c33) * c24 + ((1/2)) * c33 + c34) * c14 + ((1) * c34 + ((1/2)) * c44) * c23 + (((1/2)) * c33 + c34) * c24 + (((1/4)) * c44) * c33 + (((1/2)) * c34 + 1) * c34;
-}
-
-const N = 4;
-/** Ω = [[Q, M], [Mᵀ, P]], the covariance of the local fields (λ_1..λ_p, ν_1..ν_k). */
-const O = new Float64Array(16);
-/** second layer a_j */
-const AS = new Float64Array(2);
-const MOM = new Float64Array(15);
-
-function fill(y: ArrayLike<number>, params: ArrayLike<number>): void {
-  O[2] = O[8] = y[0];
-  O[3] = O[12] = y[1];
-  O[6] = O[9] = y[2];
-  O[7] = O[13] = y[3];
-  O[0] = y[4];
-  O[1] = O[4] = y[5];
-  O[5] = y[6];
-  O[10] = params[3];
-  O[11] = O[14] = params[4];
-  O[15] = params[5];
-  AS[0] = y[7];
-  AS[1] = y[8];
-}
-
-/** A, B, V, S and ε at (y, params), written to out (layout: momentLayout). */
-export function moments(y: ArrayLike<number>, params: ArrayLike<number>, out: Float64Array): void {
-  fill(y, params);
-  const Delta = params[2];
-  for (let j = 0; j < 2; j++) {
-    // A_jr = T3(λ_j, ν_r) − Σ_s (a_s/p) I3^σ(λ_j, ν_r, λ_s); B likewise with λ_l
-    for (let x = 0; x < 4; x++) {
-      let s = T3(O[j * 4 + j], O[j * 4 + x], O[j * 4 + 2], O[j * 4 + 3], O[x * 4 + x], O[x * 4 + 2], O[x * 4 + 3], O[2 * 4 + 2], O[2 * 4 + 3], O[3 * 4 + 3]);
-      for (let q = 0; q < 2; q++) s -= AS[q] * 0.5 * I3s(O[j * 4 + j], O[j * 4 + x], O[j * 4 + q], O[x * 4 + x], O[x * 4 + q], O[q * 4 + q]);
-      if (x < 2) out[4 + j * 2 + x] = s;
-      else out[0 + j * 2 + x - 2] = s;
-    }
-    for (let l = j; l < 2; l++) {
-      let v = Delta * J2(O[j * 4 + j], O[j * 4 + l], O[l * 4 + l]) + T4g(O[j * 4 + j], O[j * 4 + l], O[j * 4 + 2], O[j * 4 + 3], O[l * 4 + l], O[l * 4 + 2], O[l * 4 + 3], O[2 * 4 + 2], O[2 * 4 + 3], O[3 * 4 + 3]);
-      for (let q = 0; q < 2; q++) {
-        const cq = AS[q] * 0.5;
-        v -= 2 * cq * T4s(O[j * 4 + j], O[j * 4 + l], O[j * 4 + q], O[j * 4 + 2], O[j * 4 + 3], O[l * 4 + l], O[l * 4 + q], O[l * 4 + 2], O[l * 4 + 3], O[q * 4 + q], O[q * 4 + 2], O[q * 4 + 3], O[2 * 4 + 2], O[2 * 4 + 3], O[3 * 4 + 3]);
-        v += cq * cq * I4ss(O[j * 4 + j], O[j * 4 + l], O[j * 4 + q], O[j * 4 + q], O[l * 4 + l], O[l * 4 + q], O[l * 4 + q], O[q * 4 + q], O[q * 4 + q], O[q * 4 + q]);
-        for (let r = q + 1; r < 2; r++) v += 2 * cq * AS[r] * 0.5 * I4ss(O[j * 4 + j], O[j * 4 + l], O[j * 4 + q], O[j * 4 + r], O[l * 4 + l], O[l * 4 + q], O[l * 4 + r], O[q * 4 + q], O[q * 4 + r], O[r * 4 + r]);
-      }
-      out[8 + j * 2 + l] = out[8 + l * 2 + j] = v;
-    }
-    let sj = TS(O[j * 4 + j], O[j * 4 + 2], O[j * 4 + 3], O[2 * 4 + 2], O[2 * 4 + 3], O[3 * 4 + 3]);
-    for (let q = 0; q < 2; q++) sj -= AS[q] * 0.5 * I2ss(O[j * 4 + j], O[j * 4 + q], O[q * 4 + q]);
-    out[12 + j] = sj;
-  }
-  out[14] = riskOfFilled(Delta);
-}
-
-/** ε = ½(Δ + E[g*²] − 2E[f g*] + E[f²]) at the filled Ω, a. */
-function riskOfFilled(Delta: number): number {
-  let fy = 0;
-  let ff = 0;
-  for (let j = 0; j < 2; j++) {
-    fy += AS[j] * 0.5 * TS(O[j * 4 + j], O[j * 4 + 2], O[j * 4 + 3], O[2 * 4 + 2], O[2 * 4 + 3], O[3 * 4 + 3]);
-    for (let l = 0; l < 2; l++) ff += AS[j] * AS[l] * 0.25 * I2ss(O[j * 4 + j], O[j * 4 + l], O[l * 4 + l]);
-  }
-  return 0.5 * (Delta + T0(O[2 * 4 + 2], O[2 * 4 + 3], O[3 * 4 + 3]) - 2 * fy + ff);
+  const h1 = (c34 + (1 / 2) * c44) * c23
+    + ((1 / 2) * c33 + c34) * c24
+    + (1 / 4) * c44 * c33
+    + ((1 / 2) * c34 + 1) * c34;
+  const h2 = ((1 / 2) * c44 * c23 + (c34 + 1) * c24 + c34 + (1 / 2) * c44) * c13
+    + ((c34 + 1) * c23 + (1 / 2) * c33 * c24 + (1 / 2) * c33 + c34) * c14
+    + h1;
+  return ((1 / 4) * c44 * c33 + ((1 / 2) * c34 + 1) * c34) * c12 + h2;
 }
 
 /** Population risk ε (MSE, including Δ/2). */
 export function risk(y: ArrayLike<number>, params: ArrayLike<number>): number {
-  fill(y, params);
-  return riskOfFilled(params[2]);
+  const Delta = params[2];
+  const O = risk_O;
+  omega(y, params, O);
+  let acc1 = 0;
+  for (let j = 0; j < 2; j++) {
+    acc1 += (1 / 2) * y[7 + j] * TS(O[j * 4 + j], O[j * 4 + 2], O[j * 4 + 3], O[10], O[11], O[15]);
+  }
+  let acc2 = 0;
+  for (let j = 0; j < 2; j++) {
+    acc2 += (1 / 4) * y[7 + j] * y[7 + j] * I2ss(O[j * 4 + j], O[j * 4 + j], O[j * 4 + j]);
+    for (let l = j + 1; l < 2; l++) {
+      acc2 += (1 / 2) * y[7 + j] * y[7 + l] * I2ss(O[j * 4 + j], O[j * 4 + l], O[l * 4 + l]);
+    }
+  }
+  return (1 / 2) * (Delta + T0(O[10], O[11], O[15]) - 2 * acc1 + acc2);
 }
 
-const R = new Float64Array(2);
-
-/**
- * dy/dτ (THEORY §2.3, plain SGD):
- *   dM_jr/dτ = (a_j/p) A_jr
- *   dQ_jl/dτ = (a_j B_jl + a_l B_lj)/p + η̄ (a_j a_l/p²) V_jl
- *   da_j/dτ = κ (1/p) S_j
- */
-export function rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, dydt: Float64Array | number[]): void {
-  moments(y, params, MOM);
-  const etaBar = params[0];
-  const ip = 0.5;
+/** A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 8, S = 12, ε = 14. */
+export function moments(y: ArrayLike<number>, params: ArrayLike<number>, out: Float64Array | number[]): void {
+  const Delta = params[2];
+  const O = moments_O;
+  omega(y, params, O);
   for (let j = 0; j < 2; j++) {
-    const cj = AS[j] * ip;
-    for (let r = 0; r < 2; r++) dydt[0 + j * 2 + r] = cj * MOM[0 + j * 2 + r];
-    for (let l = j; l < 2; l++) {
-      const cl = AS[l] * ip;
-      const qi = 4 + j * 2 - (j * (j - 1)) / 2 + (l - j);
-      dydt[qi] = cj * MOM[4 + j * 2 + l] + cl * MOM[4 + l * 2 + j] + etaBar * cj * cl * MOM[8 + j * 2 + l];
+    for (let r = 0; r < 2; r++) {
+      let acc1 = 0;
+      for (let s = 0; s < 2; s++) {
+        acc1 += (1 / 2) * y[7 + s] * I3s(O[j * 4 + j],
+          O[j * 4 + 2 + r],
+          O[j * 4 + s],
+          O[(2 + r) * 4 + 2 + r],
+          O[(2 + r) * 4 + s],
+          O[s * 4 + s]);
+      }
+      out[j * 2 + r] = T3(O[j * 4 + j],
+        O[j * 4 + 2 + r],
+        O[j * 4 + 2],
+        O[j * 4 + 3],
+        O[(2 + r) * 4 + 2 + r],
+        O[(2 + r) * 4 + 2],
+        O[(2 + r) * 4 + 3],
+        O[10],
+        O[11],
+        O[15])
+        - acc1;
     }
-    dydt[7 + j] = params[1] * ip * MOM[12 + j];
+  }
+  for (let j = 0; j < 2; j++) {
+    for (let l = 0; l < 2; l++) {
+      let acc2 = 0;
+      for (let s = 0; s < 2; s++) {
+        acc2 += (1 / 2) * y[7 + s] * I3s(O[j * 4 + j],
+          O[j * 4 + l],
+          O[j * 4 + s],
+          O[l * 4 + l],
+          O[l * 4 + s],
+          O[s * 4 + s]);
+      }
+      out[4 + j * 2 + l] = T3(O[j * 4 + j],
+        O[j * 4 + l],
+        O[j * 4 + 2],
+        O[j * 4 + 3],
+        O[l * 4 + l],
+        O[l * 4 + 2],
+        O[l * 4 + 3],
+        O[10],
+        O[11],
+        O[15])
+        - acc2;
+    }
+  }
+  for (let j = 0; j < 2; j++) {
+    for (let l = j; l < 2; l++) {
+      let acc3 = 0;
+      for (let s = 0; s < 2; s++) {
+        acc3 += (1 / 2) * y[7 + s] * T4s(O[j * 4 + j],
+          O[j * 4 + l],
+          O[j * 4 + s],
+          O[j * 4 + 2],
+          O[j * 4 + 3],
+          O[l * 4 + l],
+          O[l * 4 + s],
+          O[l * 4 + 2],
+          O[l * 4 + 3],
+          O[s * 4 + s],
+          O[s * 4 + 2],
+          O[s * 4 + 3],
+          O[10],
+          O[11],
+          O[15]);
+      }
+      let acc4 = 0;
+      for (let s = 0; s < 2; s++) {
+        acc4 += (1 / 4) * y[7 + s] * y[7 + s] * I4ss(O[j * 4 + j],
+          O[j * 4 + l],
+          O[j * 4 + s],
+          O[j * 4 + s],
+          O[l * 4 + l],
+          O[l * 4 + s],
+          O[l * 4 + s],
+          O[s * 4 + s],
+          O[s * 4 + s],
+          O[s * 4 + s]);
+        for (let s2 = s + 1; s2 < 2; s2++) {
+          acc4 += (1 / 2) * y[7 + s] * y[7 + s2] * I4ss(O[j * 4 + j],
+            O[j * 4 + l],
+            O[j * 4 + s],
+            O[j * 4 + s2],
+            O[l * 4 + l],
+            O[l * 4 + s],
+            O[l * 4 + s2],
+            O[s * 4 + s],
+            O[s * 4 + s2],
+            O[s2 * 4 + s2]);
+        }
+      }
+      out[8 + j * 2 + l] = T4g(O[j * 4 + j],
+        O[j * 4 + l],
+        O[j * 4 + 2],
+        O[j * 4 + 3],
+        O[l * 4 + l],
+        O[l * 4 + 2],
+        O[l * 4 + 3],
+        O[10],
+        O[11],
+        O[15])
+        - 2 * acc3
+        + acc4
+        + Delta * J2(O[j * 4 + j], O[j * 4 + l], O[l * 4 + l]);
+      out[8 + l * 2 + j] = out[8 + j * 2 + l];
+    }
+  }
+  for (let j = 0; j < 2; j++) {
+    let acc5 = 0;
+    for (let s = 0; s < 2; s++) {
+      acc5 += (1 / 2) * y[7 + s] * I2ss(O[j * 4 + j], O[j * 4 + s], O[s * 4 + s]);
+    }
+    out[12 + j] = TS(O[j * 4 + j], O[j * 4 + 2], O[j * 4 + 3], O[10], O[11], O[15]) - acc5;
+  }
+  out[14] = risk(y, params);
+}
+
+/** dy/dτ (THEORY §2.3, plain SGD, mse loss, trained second layer). */
+export function rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, dydt: Float64Array | number[]): void {
+  const etaBar = params[0];
+  const kappa = params[1];
+  const MOM = rhs_MOM;
+  moments(y, params, MOM);
+  for (let j = 0; j < 2; j++) {
+    for (let r = 0; r < 2; r++) {
+      dydt[j * 2 + r] = (1 / 2) * y[7 + j] * MOM[j * 2 + r];
+    }
+  }
+  for (let j = 0; j < 2; j++) {
+    for (let l = j; l < 2; l++) {
+      dydt[4 + QIDX[j * 2 + l]] = (1 / 2) * y[7 + j] * MOM[4 + j * 2 + l]
+        + (1 / 2) * y[7 + l] * MOM[4 + l * 2 + j]
+        + (1 / 4) * etaBar * y[7 + j] * y[7 + l] * MOM[8 + j * 2 + l];
+    }
+  }
+  for (let j = 0; j < 2; j++) {
+    dydt[7 + j] = (1 / 2) * kappa * MOM[12 + j];
   }
 }

@@ -3,8 +3,6 @@
 // Spec hash: a0063d26a2d400f1
 // Convention: canonical (η̄ = γd/n_b, τ = γ·steps); expectations: closed forms (relu).
 
-/* eslint-disable */
-
 export const meta = {
   "name": "relu-committee",
   "source": "derivations/relu-committee.yaml",
@@ -19,117 +17,223 @@ export const meta = {
   "backend": "closed-relu",
   "expectations": "closed forms (relu)"
 } as const;
+export const momentLayout = {
+  "A": 0,
+  "B": 4,
+  "V": 8,
+  "S": 12,
+  "risk": 14,
+  "size": 15
+} as const;
 export const stateNames: readonly string[] = ["M_1_1","M_1_2","M_2_1","M_2_2","Q_1_1","Q_1_2","Q_2_2"];
 export const paramNames: readonly string[] = ["eta_bar","Delta","P_1_1","P_1_2","P_2_2","a_1","a_2"];
 export const defaultParams: readonly number[] = [1, 0, 1, 0, 1, 1, 1];
-/** Offsets of A (p×k), B (p×p), V (p×p), S (p) and the risk in the output of `moments`. */
-export const momentLayout = {"A":0,"B":4,"V":8,"S":12,"risk":14,"size":15} as const;
 
-const RELU_GL_S = [0.0006144963737869658, 0.003234913866824618, 0.007937708138586574, 0.014704203726876364, 0.0235061484197846, 0.034306654646722834, 0.047060431642215184, 0.06171398986287607, 0.07820586918780326, 0.09646689798527869, 0.11642048374212982, 0.13798293453809268, 0.16106381018366805, 0.1855663016117432, 0.21138763695801366, 0.2384195126388835, 0.2665485476245208, 0.2956567590046416, 0.32562205685391965, 0.3563187563222722, 0.38761810480265546, 0.41938882196555416, 0.4514976503952687, 0.4838099145185653, 0.5161900854814346, 0.5485023496047313, 0.5806111780344458, 0.6123818951973445, 0.6436812436777277, 0.6743779431460803, 0.7043432409953584, 0.7334514523754792, 0.7615804873611165, 0.7886123630419863, 0.8144336983882567, 0.8389361898163319, 0.8620170654619073, 0.8835795162578701, 0.9035331020147213, 0.9217941308121967, 0.938286010137124, 0.9529395683577848, 0.9656933453532772, 0.9764938515802154, 0.9852957962731237, 0.9920622918614135, 0.9967650861331754, 0.999385503626213];
-const RELU_GL_W = [0.0015766730261527013, 0.003663776950638104, 0.005738617289617295, 0.007789657861471928, 0.009808080228677785, 0.011785380419662171, 0.013713254854178441, 0.01558361391639905, 0.017388611282385225, 0.01912067553291536, 0.020772541471732388, 0.022337280428347147, 0.023808329246245274, 0.025179517776927236, 0.02644509474259683, 0.027599751849992086, 0.028638646050201576, 0.029557419849197783, 0.03035221958294693, 0.03101971157994634, 0.031557096143127024, 0.031962119292324086, 0.03223308221797505, 0.03236884840634193, 0.03236884840634193, 0.03223308221797505, 0.031962119292324086, 0.031557096143127024, 0.03101971157994634, 0.03035221958294693, 0.029557419849197783, 0.028638646050201576, 0.027599751849992086, 0.02644509474259683, 0.025179517776927236, 0.023808329246245274, 0.022337280428347147, 0.020772541471732388, 0.01912067553291536, 0.017388611282385225, 0.01558361391639905, 0.013713254854178441, 0.011785380419662171, 0.009808080228677785, 0.007789657861471928, 0.005738617289617295, 0.003663776950638104, 0.0015766730261527013];
-const RELU_C0 = new Float64Array(16);
-const RELU_C1 = new Float64Array(16);
-const RELU_C2 = new Float64Array(16);
-const RELU_R = new Float64Array(16);
-const RELU_IDX = new Int32Array(4);
+/** Gauss–Legendre nodes on [0, 1] (48) */
+const RELU_GL_S = [
+  0.0006144963737869658, 0.003234913866824618, 0.007937708138586574, 0.014704203726876364,
+  0.0235061484197846, 0.034306654646722834, 0.047060431642215184, 0.06171398986287607,
+  0.07820586918780326, 0.09646689798527869, 0.11642048374212982, 0.13798293453809268,
+  0.16106381018366805, 0.1855663016117432, 0.21138763695801366, 0.2384195126388835,
+  0.2665485476245208, 0.2956567590046416, 0.32562205685391965, 0.3563187563222722,
+  0.38761810480265546, 0.41938882196555416, 0.4514976503952687, 0.4838099145185653,
+  0.5161900854814346, 0.5485023496047313, 0.5806111780344458, 0.6123818951973445,
+  0.6436812436777277, 0.6743779431460803, 0.7043432409953584, 0.7334514523754792,
+  0.7615804873611165, 0.7886123630419863, 0.8144336983882567, 0.8389361898163319,
+  0.8620170654619073, 0.8835795162578701, 0.9035331020147213, 0.9217941308121967,
+  0.938286010137124, 0.9529395683577848, 0.9656933453532772, 0.9764938515802154,
+  0.9852957962731237, 0.9920622918614135, 0.9967650861331754, 0.999385503626213,
+];
+/** Gauss–Legendre weights on [0, 1] */
+const RELU_GL_W = [
+  0.0015766730261527013, 0.003663776950638104, 0.005738617289617295, 0.007789657861471928,
+  0.009808080228677785, 0.011785380419662171, 0.013713254854178441, 0.01558361391639905,
+  0.017388611282385225, 0.01912067553291536, 0.020772541471732388, 0.022337280428347147,
+  0.023808329246245274, 0.025179517776927236, 0.02644509474259683, 0.027599751849992086,
+  0.028638646050201576, 0.029557419849197783, 0.03035221958294693, 0.03101971157994634,
+  0.031557096143127024, 0.031962119292324086, 0.03223308221797505, 0.03236884840634193,
+  0.03236884840634193, 0.03223308221797505, 0.031962119292324086, 0.031557096143127024,
+  0.03101971157994634, 0.03035221958294693, 0.029557419849197783, 0.028638646050201576,
+  0.027599751849992086, 0.02644509474259683, 0.025179517776927236, 0.023808329246245274,
+  0.022337280428347147, 0.020772541471732388, 0.01912067553291536, 0.017388611282385225,
+  0.01558361391639905, 0.013713254854178441, 0.011785380419662171, 0.009808080228677785,
+  0.007789657861471928, 0.005738617289617295, 0.003663776950638104, 0.0015766730261527013,
+];
+/** QIDX[j·p + l]: position of Q_jl in the Q block of y */
+const QIDX = [0, 1, 1, 2];
+
+// scratch, allocated once
+const reluI4_C = new Float64Array(16);
+const reluStein_C1 = new Float64Array(16);
+const reluStein_C2 = new Float64Array(16);
+const reluOrthant_idx = new Int32Array(4);
+const reluOrthant4_R = new Float64Array(16);
+const risk_O = new Float64Array(16);
+const moments_O = new Float64Array(16);
+const rhs_MOM = new Float64Array(15);
+
+/** Ω = [[Q, M], [Mᵀ, P]] (4×4, row-major), the covariance of the local fields (λ_1..λ_p, ν_1..ν_k). */
+function omega(y: ArrayLike<number>, params: ArrayLike<number>, O: Float64Array | number[]): void {
+  O[0] = y[4];
+  O[1] = y[5];
+  O[4] = y[5];
+  O[5] = y[6];
+  O[2] = y[0];
+  O[8] = y[0];
+  O[3] = y[1];
+  O[12] = y[1];
+  O[6] = y[2];
+  O[9] = y[2];
+  O[7] = y[3];
+  O[13] = y[3];
+  O[10] = params[2];
+  O[11] = params[3];
+  O[14] = params[3];
+  O[15] = params[4];
+}
 
 function reluI2(c11: number, c12: number, c22: number): number {
   const r = c12 / Math.sqrt(c11 * c22);
   const rho = r > 1 ? 1 : r < -1 ? -1 : r;
   const det = c11 * c22 - c12 * c12;
-  return (Math.sqrt(det > 0 ? det : 0) + c12 * (Math.PI - Math.acos(rho))) / (2 * Math.PI);
+  return (Math.sqrt(det > 0 ? det : 0) + c12 * (3.141592653589793 - Math.acos(rho))) / 6.283185307179586;
 }
 
 function reluJ2(c11: number, c12: number, c22: number): number {
   const r = c12 / Math.sqrt(c11 * c22);
-  return 0.25 + Math.asin(r > 1 ? 1 : r < -1 ? -1 : r) / (2 * Math.PI);
+  return 0.25 + Math.asin(r > 1 ? 1 : r < -1 ? -1 : r) / 6.283185307179586;
 }
 
 function reluI3(c11: number, c12: number, c13: number, c22: number, c23: number, c33: number): number {
   const r = c13 / Math.sqrt(c11 * c33);
   const det = c11 * c33 - c13 * c13;
-  return (c12 * Math.sqrt(det > 0 ? det : 0)) / (2 * Math.PI * c11) + c23 * (0.25 + Math.asin(r > 1 ? 1 : r < -1 ? -1 : r) / (2 * Math.PI));
+  return c12 * Math.sqrt(det > 0 ? det : 0) / (6.283185307179586 * c11)
+    + c23 * (0.25 + Math.asin(r > 1 ? 1 : r < -1 ? -1 : r) / 6.283185307179586);
 }
 
-/** E[θ(u1)θ(u2)θ(u3)θ(u4) u3 u4] */
 function reluI4(c11: number, c12: number, c13: number, c14: number, c22: number, c23: number, c24: number, c33: number, c34: number, c44: number): number {
-  const C = RELU_C0;
-  C[0] = c11; C[1] = C[4] = c12; C[2] = C[8] = c13; C[3] = C[12] = c14;
-  C[5] = c22; C[6] = C[9] = c23; C[7] = C[13] = c24;
-  C[10] = c33; C[11] = C[14] = c34; C[15] = c44;
+  const C = reluI4_C;
+  C[0] = c11;
+  C[1] = c12;
+  C[2] = c13;
+  C[3] = c14;
+  C[4] = c12;
+  C[5] = c22;
+  C[6] = c23;
+  C[7] = c24;
+  C[8] = c13;
+  C[9] = c23;
+  C[10] = c33;
+  C[11] = c34;
+  C[12] = c14;
+  C[13] = c24;
+  C[14] = c34;
+  C[15] = c44;
   let S = 15;
   for (let i = 0; i < 4; i++) {
-    if (!(S & (1 << i))) continue;
+    if ((S & (1 << i)) === 0) {
+      continue;
+    }
     for (let j = i + 1; j < 4; j++) {
-      if (!(S & (1 << j))) continue;
+      if ((S & (1 << j)) === 0) {
+        continue;
+      }
       const rho = C[i * 4 + j] / Math.sqrt(C[i * 4 + i] * C[j * 4 + j]);
-      if (rho > 1 - 1e-12) S &= ~(1 << j);
-      else if (rho < -1 + 1e-12) return 0;
+      if (rho > 1 - 1e-12) {
+        S = S & (~(1 << j));
+      } else if (rho < -1 + 1e-12) {
+        return 0;
+      }
     }
   }
-  // The expectation is continuous in C; a relative ridge of 1e-9 keeps the conditional covariances of
-  // rank-deficient configurations (all fields in a lower-dimensional span) well defined, at O(1e-9) cost.
-  for (let i = 0; i < 4; i++) C[i * 5] *= 1 + 1e-9;
+  for (let i = 0; i < 4; i++) {
+    C[i * 5] = C[i * 5] * (1 + 1e-9);
+  }
   return reluStein(C, S, 2, 3);
 }
 
-/** E[Π_{i∈S} θ(u_i) u_a u_b] for a 4×4 covariance C (S a bit mask of distinct, non-collinear fields). */
-function reluStein(C: Float64Array, S: number, a: number, b: number): number {
-  let out = C[a * 4 + b] * reluOrthant(C, S);
+function reluStein(C: ArrayLike<number>, S: number, a: number, b: number): number {
+  const C1 = reluStein_C1;
+  const C2 = reluStein_C2;
+  let total = C[a * 4 + b] * reluOrthant(C, S);
   for (let j = 0; j < 4; j++) {
-    if (!(S & (1 << j)) || j === b) continue;
+    if ((S & (1 << j)) === 0 || j === b) {
+      continue;
+    }
     const caj = C[a * 4 + j];
-    if (caj === 0) continue;
-    reluCondition(C, j, RELU_C1);
+    if (caj === 0) {
+      continue;
+    }
+    reluCondition(C, j, C1);
     let inner = 0;
     for (let i = 0; i < 4; i++) {
-      if (!(S & (1 << i)) || i === j) continue;
-      const cbi = RELU_C1[b * 4 + i];
-      const vi = RELU_C1[i * 4 + i];
-      if (cbi === 0 || !(vi > 1e-300)) continue;
-      reluCondition(RELU_C1, i, RELU_C2);
-      inner += (cbi / Math.sqrt(2 * Math.PI * vi)) * reluOrthant(RELU_C2, S & ~(1 << i) & ~(1 << j));
+      if ((S & (1 << i)) === 0 || i === j) {
+        continue;
+      }
+      const cbi = C1[b * 4 + i];
+      const vi = C1[i * 4 + i];
+      if (cbi === 0 || !(vi > 1e-300)) {
+        continue;
+      }
+      reluCondition(C1, i, C2);
+      inner += cbi / Math.sqrt(6.283185307179586 * vi) * reluOrthant(C2, (S & (~(1 << i))) & (~(1 << j)));
     }
-    out += (caj / Math.sqrt(2 * Math.PI * C[j * 4 + j])) * inner;
+    total += caj / Math.sqrt(6.283185307179586 * C[j * 4 + j]) * inner;
   }
-  return out;
+  return total;
 }
 
-/** out = covariance of u given u_j = 0. */
-function reluCondition(C: Float64Array, j: number, out: Float64Array): void {
+function reluCondition(C: ArrayLike<number>, j: number, out: Float64Array | number[]): void {
   const vj = C[j * 4 + j];
-  for (let r = 0; r < 4; r++) for (let c = 0; c < 4; c++) out[r * 4 + c] = C[r * 4 + c] - (C[r * 4 + j] * C[j * 4 + c]) / vj;
+  for (let r = 0; r < 4; r++) {
+    for (let c = 0; c < 4; c++) {
+      out[r * 4 + c] = C[r * 4 + c] - C[r * 4 + j] * C[j * 4 + c] / vj;
+    }
+  }
 }
 
-function reluCorr(C: Float64Array, i: number, j: number): number {
+function reluCorr(C: ArrayLike<number>, i: number, j: number): number {
   const vi = C[i * 4 + i];
   const vj = C[j * 4 + j];
-  if (!(vi > 1e-300) || !(vj > 1e-300)) return 0;
+  if (!(vi > 1e-300) || !(vj > 1e-300)) {
+    return 0;
+  }
   const r = C[i * 4 + j] / Math.sqrt(vi * vj);
   return r > 1 ? 1 : r < -1 ? -1 : r;
 }
 
-/** P(u_i > 0 for i ∈ S). */
-function reluOrthant(C: Float64Array, S: number): number {
+function reluOrthant(C: ArrayLike<number>, S: number): number {
+  const idx = reluOrthant_idx;
   let m = 0;
-  for (let i = 0; i < 4; i++) if (S & (1 << i)) RELU_IDX[m++] = i;
-  if (m === 0) return 1;
-  if (m === 1) return 0.5;
-  if (m === 2) return 0.25 + Math.asin(reluCorr(C, RELU_IDX[0], RELU_IDX[1])) / (2 * Math.PI);
+  for (let i = 0; i < 4; i++) {
+    if ((S & (1 << i)) !== 0) {
+      idx[m] = i;
+      m += 1;
+    }
+  }
+  if (m === 0) {
+    return 1;
+  }
+  if (m === 1) {
+    return 0.5;
+  }
+  if (m === 2) {
+    return 0.25 + Math.asin(reluCorr(C, idx[0], idx[1])) / 6.283185307179586;
+  }
   if (m === 3) {
-    const i = RELU_IDX[0], j = RELU_IDX[1], k = RELU_IDX[2];
-    return 0.125 + (Math.asin(reluCorr(C, i, j)) + Math.asin(reluCorr(C, i, k)) + Math.asin(reluCorr(C, j, k))) / (4 * Math.PI);
+    return 0.125
+      + (Math.asin(reluCorr(C, idx[0], idx[1])) + Math.asin(reluCorr(C, idx[0], idx[2])) + Math.asin(reluCorr(C, idx[1], idx[2]))) / 12.566370614359172;
   }
   return reluOrthant4(C);
 }
 
-/**
- * P_4 by Plackett: ∂P/∂ρ_ij = φ₂(0,0;ρ_ij) · P(u_k > 0, u_l > 0 | u_i = u_j = 0), integrated along
- * R_t = I + t(R − I), t = 1 − s², with 48-point Gauss–Legendre in s.
- */
-function reluOrthant4(C: Float64Array): number {
-  const R = RELU_R;
-  for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) R[i * 4 + j] = i === j ? 1 : reluCorr(C, i, j);
+function reluOrthant4(C: ArrayLike<number>): number {
+  const R = reluOrthant4_R;
+  for (let i = 0; i < 4; i++) {
+    for (let j = 0; j < 4; j++) {
+      R[i * 4 + j] = i === j ? 1 : reluCorr(C, i, j);
+    }
+  }
   let total = 0;
   for (let q = 0; q < 48; q++) {
     const s = RELU_GL_S[q];
@@ -138,20 +242,33 @@ function reluOrthant4(C: Float64Array): number {
     for (let i = 0; i < 4; i++) {
       for (let j = i + 1; j < 4; j++) {
         const rij = R[i * 4 + j];
-        if (rij === 0) continue;
-        let k = -1, l = -1;
-        for (let x = 0; x < 4; x++) if (x !== i && x !== j) { if (k < 0) k = x; else l = x; }
+        if (rij === 0) {
+          continue;
+        }
+        let k = -1;
+        let l = -1;
+        for (let x = 0; x < 4; x++) {
+          if (x !== i && x !== j) {
+            if (k < 0) {
+              k = x;
+            } else {
+              l = x;
+            }
+          }
+        }
         const r = t * rij;
         const den = 1 - r * r;
-        // conditional covariance of (u_k, u_l) given u_i = u_j = 0 under R_t
-        const rki = t * R[k * 4 + i], rkj = t * R[k * 4 + j], rli = t * R[l * 4 + i], rlj = t * R[l * 4 + j];
+        const rki = t * R[k * 4 + i];
+        const rkj = t * R[k * 4 + j];
+        const rli = t * R[l * 4 + i];
+        const rlj = t * R[l * 4 + j];
         const rkl = t * R[k * 4 + l];
         const ckk = 1 - (rki * rki - 2 * r * rki * rkj + rkj * rkj) / den;
         const cll = 1 - (rli * rli - 2 * r * rli * rlj + rlj * rlj) / den;
         const ckl = rkl - (rki * rli - r * (rki * rlj + rkj * rli) + rkj * rlj) / den;
         let rc = ckk > 1e-300 && cll > 1e-300 ? ckl / Math.sqrt(ckk * cll) : 0;
         rc = rc > 1 ? 1 : rc < -1 ? -1 : rc;
-        deriv += (rij / (2 * Math.PI * Math.sqrt(den))) * (0.25 + Math.asin(rc) / (2 * Math.PI));
+        deriv += rij / (6.283185307179586 * Math.sqrt(den)) * (0.25 + Math.asin(rc) / 6.283185307179586);
       }
     }
     total += RELU_GL_W[q] * 2 * s * deriv;
@@ -159,151 +276,185 @@ function reluOrthant4(C: Float64Array): number {
   return 0.0625 + total;
 }
 
-/** E[σ(u_1) σ(u_2)] */
-function I2ss(c11: number, c12: number, c22: number): number {
-  return reluI2(c11, c12, c22);
-}
-
-/** E[σ(u_1) g(u_2)] */
-function I2sg(c11: number, c12: number, c22: number): number {
-  return reluI2(c11, c12, c22);
-}
-
-/** E[g(u_1) g(u_2)] */
-function I2gg(c11: number, c12: number, c22: number): number {
-  return reluI2(c11, c12, c22);
-}
-
-/** E[σ'(u_1) σ'(u_2)] */
-function J2(c11: number, c12: number, c22: number): number {
-  return reluJ2(c11, c12, c22);
-}
-
-/** E[σ'(u_1) u_2 g(u_3)] */
-function I3g(c11: number, c12: number, c13: number, c22: number, c23: number, c33: number): number {
-  return reluI3(c11, c12, c13, c22, c23, c33);
-}
-
-/** E[σ'(u_1)σ'(u_2) g(u_3) g(u_4)] */
-function I4gg(c11: number, c12: number, c13: number, c14: number, c22: number, c23: number, c24: number, c33: number, c34: number, c44: number): number {
-  return reluI4(c11, c12, c13, c14, c22, c23, c24, c33, c34, c44);
-}
-
-/** E[σ'(u_1) u_2 σ(u_3)] */
-function I3s(c11: number, c12: number, c13: number, c22: number, c23: number, c33: number): number {
-  return reluI3(c11, c12, c13, c22, c23, c33);
-}
-
-/** E[σ'(u_1)σ'(u_2) σ(u_3) g(u_4)] */
-function I4sg(c11: number, c12: number, c13: number, c14: number, c22: number, c23: number, c24: number, c33: number, c34: number, c44: number): number {
-  return reluI4(c11, c12, c13, c14, c22, c23, c24, c33, c34, c44);
-}
-
-/** E[σ'(u_1)σ'(u_2) σ(u_3) σ(u_4)] */
-function I4ss(c11: number, c12: number, c13: number, c14: number, c22: number, c23: number, c24: number, c33: number, c34: number, c44: number): number {
-  return reluI4(c11, c12, c13, c14, c22, c23, c24, c33, c34, c44);
-}
-
-const N = 4;
-/** Ω = [[Q, M], [Mᵀ, P]], the covariance of the local fields (λ_1..λ_p, ν_1..ν_k). */
-const O = new Float64Array(16);
-/** second layer a_j */
-const AS = new Float64Array(2);
-const MOM = new Float64Array(15);
-
-function fill(y: ArrayLike<number>, params: ArrayLike<number>): void {
-  O[2] = O[8] = y[0];
-  O[3] = O[12] = y[1];
-  O[6] = O[9] = y[2];
-  O[7] = O[13] = y[3];
-  O[0] = y[4];
-  O[1] = O[4] = y[5];
-  O[5] = y[6];
-  O[10] = params[2];
-  O[11] = O[14] = params[3];
-  O[15] = params[4];
-  AS[0] = params[5];
-  AS[1] = params[6];
-}
-
-/** teacher committee weights w_r/k */
-const CT = [0.5, 0.5];
-
-/** A, B, V, S and ε at (y, params), written to out (layout: momentLayout). */
-export function moments(y: ArrayLike<number>, params: ArrayLike<number>, out: Float64Array): void {
-  fill(y, params);
-  const Delta = params[1];
-  for (let j = 0; j < 2; j++) {
-    // A_jr = Σ_t (w_t/k) I3^g(λ_j, ν_r, ν_t) − Σ_s (a_s/p) I3^σ(λ_j, ν_r, λ_s); B likewise with λ_l
-    for (let x = 0; x < 4; x++) {
-      let s = 0;
-      for (let t = 0; t < 2; t++) s += CT[t] * I3g(O[j * 4 + j], O[j * 4 + x], O[j * 4 + (2 + t)], O[x * 4 + x], O[x * 4 + (2 + t)], O[(2 + t) * 4 + (2 + t)]);
-      for (let q = 0; q < 2; q++) s -= AS[q] * 0.5 * I3s(O[j * 4 + j], O[j * 4 + x], O[j * 4 + q], O[x * 4 + x], O[x * 4 + q], O[q * 4 + q]);
-      if (x < 2) out[4 + j * 2 + x] = s;
-      else out[0 + j * 2 + x - 2] = s;
-    }
-    // V_jl = Σ_{x,y} c_x c_y I4(λ_j, λ_l, x, y) + Δ J2(λ_j, λ_l)
-    for (let l = j; l < 2; l++) {
-      let v = Delta * J2(O[j * 4 + j], O[j * 4 + l], O[l * 4 + l]);
-      for (let t = 0; t < 2; t++) {
-        const T = 2 + t;
-        v += CT[t] * CT[t] * I4gg(O[j * 4 + j], O[j * 4 + l], O[j * 4 + T], O[j * 4 + T], O[l * 4 + l], O[l * 4 + T], O[l * 4 + T], O[T * 4 + T], O[T * 4 + T], O[T * 4 + T]);
-        for (let u = t + 1; u < 2; u++) v += 2 * CT[t] * CT[u] * I4gg(O[j * 4 + j], O[j * 4 + l], O[j * 4 + T], O[j * 4 + (2 + u)], O[l * 4 + l], O[l * 4 + T], O[l * 4 + (2 + u)], O[T * 4 + T], O[T * 4 + (2 + u)], O[(2 + u) * 4 + (2 + u)]);
-        for (let q = 0; q < 2; q++) v -= 2 * AS[q] * 0.5 * CT[t] * I4sg(O[j * 4 + j], O[j * 4 + l], O[j * 4 + q], O[j * 4 + T], O[l * 4 + l], O[l * 4 + q], O[l * 4 + T], O[q * 4 + q], O[q * 4 + T], O[T * 4 + T]);
-      }
-      for (let q = 0; q < 2; q++) {
-        const cq = AS[q] * 0.5;
-        v += cq * cq * I4ss(O[j * 4 + j], O[j * 4 + l], O[j * 4 + q], O[j * 4 + q], O[l * 4 + l], O[l * 4 + q], O[l * 4 + q], O[q * 4 + q], O[q * 4 + q], O[q * 4 + q]);
-        for (let r = q + 1; r < 2; r++) v += 2 * cq * AS[r] * 0.5 * I4ss(O[j * 4 + j], O[j * 4 + l], O[j * 4 + q], O[j * 4 + r], O[l * 4 + l], O[l * 4 + q], O[l * 4 + r], O[q * 4 + q], O[q * 4 + r], O[r * 4 + r]);
-      }
-      out[8 + j * 2 + l] = out[8 + l * 2 + j] = v;
-    }
-    // S_j = E[σ(λ_j) e]
-    let sj = 0;
-    for (let t = 0; t < 2; t++) sj += CT[t] * I2sg(O[j * 4 + j], O[j * 4 + (2 + t)], O[(2 + t) * 4 + (2 + t)]);
-    for (let q = 0; q < 2; q++) sj -= AS[q] * 0.5 * I2ss(O[j * 4 + j], O[j * 4 + q], O[q * 4 + q]);
-    out[12 + j] = sj;
-  }
-  out[14] = riskOfFilled(Delta);
-}
-
-/** ε = ½(Δ + E[y²] − 2E[f y] + E[f²]) at the filled Ω, a. */
-function riskOfFilled(Delta: number): number {
-  let yy = 0;
-  for (let t = 0; t < 2; t++) for (let u = 0; u < 2; u++) yy += CT[t] * CT[u] * I2gg(O[(2 + t) * 4 + (2 + t)], O[(2 + t) * 4 + (2 + u)], O[(2 + u) * 4 + (2 + u)]);
-  let fy = 0;
-  let ff = 0;
-  for (let j = 0; j < 2; j++) {
-    for (let t = 0; t < 2; t++) fy += AS[j] * 0.5 * CT[t] * I2sg(O[j * 4 + j], O[j * 4 + (2 + t)], O[(2 + t) * 4 + (2 + t)]);
-    for (let l = 0; l < 2; l++) ff += AS[j] * AS[l] * 0.25 * I2ss(O[j * 4 + j], O[j * 4 + l], O[l * 4 + l]);
-  }
-  return 0.5 * (Delta + yy - 2 * fy + ff);
-}
-
 /** Population risk ε (MSE, including Δ/2). */
 export function risk(y: ArrayLike<number>, params: ArrayLike<number>): number {
-  fill(y, params);
-  return riskOfFilled(params[1]);
+  const Delta = params[1];
+  const O = risk_O;
+  omega(y, params, O);
+  let acc1 = 0;
+  for (let t = 0; t < 2; t++) {
+    acc1 += (1 / 4) * reluI2(O[(2 + t) * 4 + 2 + t], O[(2 + t) * 4 + 2 + t], O[(2 + t) * 4 + 2 + t]);
+    for (let u = t + 1; u < 2; u++) {
+      acc1 += (1 / 2) * reluI2(O[(2 + t) * 4 + 2 + t], O[(2 + t) * 4 + 2 + u], O[(2 + u) * 4 + 2 + u]);
+    }
+  }
+  let acc2 = 0;
+  for (let j = 0; j < 2; j++) {
+    for (let t = 0; t < 2; t++) {
+      acc2 += (1 / 4) * params[5 + j] * reluI2(O[j * 4 + j], O[j * 4 + 2 + t], O[(2 + t) * 4 + 2 + t]);
+    }
+  }
+  let acc3 = 0;
+  for (let j = 0; j < 2; j++) {
+    acc3 += (1 / 4) * params[5 + j] * params[5 + j] * reluI2(O[j * 4 + j], O[j * 4 + j], O[j * 4 + j]);
+    for (let l = j + 1; l < 2; l++) {
+      acc3 += (1 / 2) * params[5 + j] * params[5 + l] * reluI2(O[j * 4 + j], O[j * 4 + l], O[l * 4 + l]);
+    }
+  }
+  return (1 / 2) * (Delta + acc1 - 2 * acc2 + acc3);
 }
 
-const R = new Float64Array(2);
-
-/**
- * dy/dτ (THEORY §2.3, plain SGD):
- *   dM_jr/dτ = (a_j/p) A_jr
- *   dQ_jl/dτ = (a_j B_jl + a_l B_lj)/p + η̄ (a_j a_l/p²) V_jl
- */
-export function rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, dydt: Float64Array | number[]): void {
-  moments(y, params, MOM);
-  const etaBar = params[0];
-  const ip = 0.5;
+/** A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 8, S = 12, ε = 14. */
+export function moments(y: ArrayLike<number>, params: ArrayLike<number>, out: Float64Array | number[]): void {
+  const Delta = params[1];
+  const O = moments_O;
+  omega(y, params, O);
   for (let j = 0; j < 2; j++) {
-    const cj = AS[j] * ip;
-    for (let r = 0; r < 2; r++) dydt[0 + j * 2 + r] = cj * MOM[0 + j * 2 + r];
+    for (let r = 0; r < 2; r++) {
+      let acc1 = 0;
+      for (let t = 0; t < 2; t++) {
+        acc1 += (1 / 2) * reluI3(O[j * 4 + j],
+          O[j * 4 + 2 + r],
+          O[j * 4 + 2 + t],
+          O[(2 + r) * 4 + 2 + r],
+          O[(2 + r) * 4 + 2 + t],
+          O[(2 + t) * 4 + 2 + t]);
+      }
+      let acc2 = 0;
+      for (let s = 0; s < 2; s++) {
+        acc2 += (1 / 2) * params[5 + s] * reluI3(O[j * 4 + j],
+          O[j * 4 + 2 + r],
+          O[j * 4 + s],
+          O[(2 + r) * 4 + 2 + r],
+          O[(2 + r) * 4 + s],
+          O[s * 4 + s]);
+      }
+      out[j * 2 + r] = acc1 - acc2;
+    }
+  }
+  for (let j = 0; j < 2; j++) {
+    for (let l = 0; l < 2; l++) {
+      let acc3 = 0;
+      for (let t = 0; t < 2; t++) {
+        acc3 += (1 / 2) * reluI3(O[j * 4 + j],
+          O[j * 4 + l],
+          O[j * 4 + 2 + t],
+          O[l * 4 + l],
+          O[l * 4 + 2 + t],
+          O[(2 + t) * 4 + 2 + t]);
+      }
+      let acc4 = 0;
+      for (let s = 0; s < 2; s++) {
+        acc4 += (1 / 2) * params[5 + s] * reluI3(O[j * 4 + j],
+          O[j * 4 + l],
+          O[j * 4 + s],
+          O[l * 4 + l],
+          O[l * 4 + s],
+          O[s * 4 + s]);
+      }
+      out[4 + j * 2 + l] = acc3 - acc4;
+    }
+  }
+  for (let j = 0; j < 2; j++) {
     for (let l = j; l < 2; l++) {
-      const cl = AS[l] * ip;
-      const qi = 4 + j * 2 - (j * (j - 1)) / 2 + (l - j);
-      dydt[qi] = cj * MOM[4 + j * 2 + l] + cl * MOM[4 + l * 2 + j] + etaBar * cj * cl * MOM[8 + j * 2 + l];
+      let acc5 = 0;
+      for (let t = 0; t < 2; t++) {
+        acc5 += (1 / 4) * reluI4(O[j * 4 + j],
+          O[j * 4 + l],
+          O[j * 4 + 2 + t],
+          O[j * 4 + 2 + t],
+          O[l * 4 + l],
+          O[l * 4 + 2 + t],
+          O[l * 4 + 2 + t],
+          O[(2 + t) * 4 + 2 + t],
+          O[(2 + t) * 4 + 2 + t],
+          O[(2 + t) * 4 + 2 + t]);
+        for (let u = t + 1; u < 2; u++) {
+          acc5 += (1 / 2) * reluI4(O[j * 4 + j],
+            O[j * 4 + l],
+            O[j * 4 + 2 + t],
+            O[j * 4 + 2 + u],
+            O[l * 4 + l],
+            O[l * 4 + 2 + t],
+            O[l * 4 + 2 + u],
+            O[(2 + t) * 4 + 2 + t],
+            O[(2 + t) * 4 + 2 + u],
+            O[(2 + u) * 4 + 2 + u]);
+        }
+      }
+      let acc6 = 0;
+      for (let s = 0; s < 2; s++) {
+        for (let t = 0; t < 2; t++) {
+          acc6 += (1 / 4) * params[5 + s] * reluI4(O[j * 4 + j],
+            O[j * 4 + l],
+            O[j * 4 + s],
+            O[j * 4 + 2 + t],
+            O[l * 4 + l],
+            O[l * 4 + s],
+            O[l * 4 + 2 + t],
+            O[s * 4 + s],
+            O[s * 4 + 2 + t],
+            O[(2 + t) * 4 + 2 + t]);
+        }
+      }
+      let acc7 = 0;
+      for (let s = 0; s < 2; s++) {
+        acc7 += (1 / 4) * params[5 + s] * params[5 + s] * reluI4(O[j * 4 + j],
+          O[j * 4 + l],
+          O[j * 4 + s],
+          O[j * 4 + s],
+          O[l * 4 + l],
+          O[l * 4 + s],
+          O[l * 4 + s],
+          O[s * 4 + s],
+          O[s * 4 + s],
+          O[s * 4 + s]);
+        for (let s2 = s + 1; s2 < 2; s2++) {
+          acc7 += (1 / 2) * params[5 + s] * params[5 + s2] * reluI4(O[j * 4 + j],
+            O[j * 4 + l],
+            O[j * 4 + s],
+            O[j * 4 + s2],
+            O[l * 4 + l],
+            O[l * 4 + s],
+            O[l * 4 + s2],
+            O[s * 4 + s],
+            O[s * 4 + s2],
+            O[s2 * 4 + s2]);
+        }
+      }
+      out[8 + j * 2 + l] = acc5 - 2 * acc6 + acc7 + Delta * reluJ2(O[j * 4 + j], O[j * 4 + l], O[l * 4 + l]);
+      out[8 + l * 2 + j] = out[8 + j * 2 + l];
+    }
+  }
+  for (let j = 0; j < 2; j++) {
+    let acc8 = 0;
+    for (let t = 0; t < 2; t++) {
+      acc8 += (1 / 2) * reluI2(O[j * 4 + j], O[j * 4 + 2 + t], O[(2 + t) * 4 + 2 + t]);
+    }
+    let acc9 = 0;
+    for (let s = 0; s < 2; s++) {
+      acc9 += (1 / 2) * params[5 + s] * reluI2(O[j * 4 + j], O[j * 4 + s], O[s * 4 + s]);
+    }
+    out[12 + j] = acc8 - acc9;
+  }
+  out[14] = risk(y, params);
+}
+
+/** dy/dτ (THEORY §2.3, plain SGD, mse loss). */
+export function rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, dydt: Float64Array | number[]): void {
+  const etaBar = params[0];
+  const MOM = rhs_MOM;
+  moments(y, params, MOM);
+  for (let j = 0; j < 2; j++) {
+    for (let r = 0; r < 2; r++) {
+      dydt[j * 2 + r] = (1 / 2) * params[5 + j] * MOM[j * 2 + r];
+    }
+  }
+  for (let j = 0; j < 2; j++) {
+    for (let l = j; l < 2; l++) {
+      dydt[4 + QIDX[j * 2 + l]] = (1 / 2) * params[5 + j] * MOM[4 + j * 2 + l]
+        + (1 / 2) * params[5 + l] * MOM[4 + l * 2 + j]
+        + (1 / 4) * etaBar * params[5 + j] * params[5 + l] * MOM[8 + j * 2 + l];
     }
   }
 }

@@ -3,8 +3,6 @@
 // Spec hash: 51e8c4e3f2c2bade
 // Convention: canonical (η̄ = γd/n_b, τ = γ·steps); expectations: closed forms (erf).
 
-/* eslint-disable */
-
 export const meta = {
   "name": "saad-solla-erf",
   "source": "derivations/saad-solla-erf.yaml",
@@ -19,24 +17,58 @@ export const meta = {
   "backend": "closed-erf",
   "expectations": "closed forms (erf)"
 } as const;
+export const momentLayout = {
+  "A": 0,
+  "B": 4,
+  "V": 8,
+  "S": 12,
+  "risk": 14,
+  "size": 15
+} as const;
 export const stateNames: readonly string[] = ["M_1_1","M_1_2","M_2_1","M_2_2","Q_1_1","Q_1_2","Q_2_2"];
 export const paramNames: readonly string[] = ["eta_bar","Delta","P_1_1","P_1_2","P_2_2","a_1","a_2"];
 export const defaultParams: readonly number[] = [1, 0, 1, 0, 1, 1, 1];
-/** Offsets of A (p×k), B (p×p), V (p×p), S (p) and the risk in the output of `moments`. */
-export const momentLayout = {"A":0,"B":4,"V":8,"S":12,"risk":14,"size":15} as const;
+
+/** QIDX[j·p + l]: position of Q_jl in the Q block of y */
+const QIDX = [0, 1, 1, 2];
+
+// scratch, allocated once
+const risk_O = new Float64Array(16);
+const moments_O = new Float64Array(16);
+const rhs_MOM = new Float64Array(15);
+
+/** Ω = [[Q, M], [Mᵀ, P]] (4×4, row-major), the covariance of the local fields (λ_1..λ_p, ν_1..ν_k). */
+function omega(y: ArrayLike<number>, params: ArrayLike<number>, O: Float64Array | number[]): void {
+  O[0] = y[4];
+  O[1] = y[5];
+  O[4] = y[5];
+  O[5] = y[6];
+  O[2] = y[0];
+  O[8] = y[0];
+  O[3] = y[1];
+  O[12] = y[1];
+  O[6] = y[2];
+  O[9] = y[2];
+  O[7] = y[3];
+  O[13] = y[3];
+  O[10] = params[2];
+  O[11] = params[3];
+  O[14] = params[3];
+  O[15] = params[4];
+}
 
 function erfI2(c11: number, c12: number, c22: number): number {
   const x = c12 / Math.sqrt((1 + c11) * (1 + c22));
-  return 0.63661977236758134 * Math.asin(x > 1 ? 1 : x < -1 ? -1 : x);
+  return 0.6366197723675814 * Math.asin(x > 1 ? 1 : x < -1 ? -1 : x);
 }
 
 function erfJ2(c11: number, c12: number, c22: number): number {
-  return 0.63661977236758134 / Math.sqrt((1 + c11) * (1 + c22) - c12 * c12);
+  return 0.6366197723675814 / Math.sqrt((1 + c11) * (1 + c22) - c12 * c12);
 }
 
 function erfI3(c11: number, c12: number, c13: number, c22: number, c23: number, c33: number): number {
   const lambda3 = (1 + c11) * (1 + c33) - c13 * c13;
-  return (0.63661977236758134 * (c23 * (1 + c11) - c12 * c13)) / ((1 + c11) * Math.sqrt(lambda3));
+  return 0.6366197723675814 * (c23 * (1 + c11) - c12 * c13) / ((1 + c11) * Math.sqrt(lambda3));
 }
 
 function erfI4(c11: number, c12: number, c13: number, c14: number, c22: number, c23: number, c24: number, c33: number, c34: number, c44: number): number {
@@ -45,154 +77,188 @@ function erfI4(c11: number, c12: number, c13: number, c14: number, c22: number, 
   const l1 = l4 * (1 + c33) - c23 * c23 * (1 + c11) - c13 * c13 * (1 + c22) + 2 * c12 * c13 * c23;
   const l2 = l4 * (1 + c44) - c24 * c24 * (1 + c11) - c14 * c14 * (1 + c22) + 2 * c12 * c14 * c24;
   const x = l0 / Math.sqrt(l1 * l2);
-  return (0.40528473456935109 / Math.sqrt(l4)) * Math.asin(x > 1 ? 1 : x < -1 ? -1 : x);
-}
-
-/** E[σ(u_1) σ(u_2)] */
-function I2ss(c11: number, c12: number, c22: number): number {
-  return erfI2(c11, c12, c22);
-}
-
-/** E[σ(u_1) g(u_2)] */
-function I2sg(c11: number, c12: number, c22: number): number {
-  return erfI2(c11, c12, c22);
-}
-
-/** E[g(u_1) g(u_2)] */
-function I2gg(c11: number, c12: number, c22: number): number {
-  return erfI2(c11, c12, c22);
-}
-
-/** E[σ'(u_1) σ'(u_2)] */
-function J2(c11: number, c12: number, c22: number): number {
-  return erfJ2(c11, c12, c22);
-}
-
-/** E[σ'(u_1) u_2 g(u_3)] */
-function I3g(c11: number, c12: number, c13: number, c22: number, c23: number, c33: number): number {
-  return erfI3(c11, c12, c13, c22, c23, c33);
-}
-
-/** E[σ'(u_1)σ'(u_2) g(u_3) g(u_4)] */
-function I4gg(c11: number, c12: number, c13: number, c14: number, c22: number, c23: number, c24: number, c33: number, c34: number, c44: number): number {
-  return erfI4(c11, c12, c13, c14, c22, c23, c24, c33, c34, c44);
-}
-
-/** E[σ'(u_1) u_2 σ(u_3)] */
-function I3s(c11: number, c12: number, c13: number, c22: number, c23: number, c33: number): number {
-  return erfI3(c11, c12, c13, c22, c23, c33);
-}
-
-/** E[σ'(u_1)σ'(u_2) σ(u_3) g(u_4)] */
-function I4sg(c11: number, c12: number, c13: number, c14: number, c22: number, c23: number, c24: number, c33: number, c34: number, c44: number): number {
-  return erfI4(c11, c12, c13, c14, c22, c23, c24, c33, c34, c44);
-}
-
-/** E[σ'(u_1)σ'(u_2) σ(u_3) σ(u_4)] */
-function I4ss(c11: number, c12: number, c13: number, c14: number, c22: number, c23: number, c24: number, c33: number, c34: number, c44: number): number {
-  return erfI4(c11, c12, c13, c14, c22, c23, c24, c33, c34, c44);
-}
-
-const N = 4;
-/** Ω = [[Q, M], [Mᵀ, P]], the covariance of the local fields (λ_1..λ_p, ν_1..ν_k). */
-const O = new Float64Array(16);
-/** second layer a_j */
-const AS = new Float64Array(2);
-const MOM = new Float64Array(15);
-
-function fill(y: ArrayLike<number>, params: ArrayLike<number>): void {
-  O[2] = O[8] = y[0];
-  O[3] = O[12] = y[1];
-  O[6] = O[9] = y[2];
-  O[7] = O[13] = y[3];
-  O[0] = y[4];
-  O[1] = O[4] = y[5];
-  O[5] = y[6];
-  O[10] = params[2];
-  O[11] = O[14] = params[3];
-  O[15] = params[4];
-  AS[0] = params[5];
-  AS[1] = params[6];
-}
-
-/** teacher committee weights w_r/k */
-const CT = [0.5, 0.5];
-
-/** A, B, V, S and ε at (y, params), written to out (layout: momentLayout). */
-export function moments(y: ArrayLike<number>, params: ArrayLike<number>, out: Float64Array): void {
-  fill(y, params);
-  const Delta = params[1];
-  for (let j = 0; j < 2; j++) {
-    // A_jr = Σ_t (w_t/k) I3^g(λ_j, ν_r, ν_t) − Σ_s (a_s/p) I3^σ(λ_j, ν_r, λ_s); B likewise with λ_l
-    for (let x = 0; x < 4; x++) {
-      let s = 0;
-      for (let t = 0; t < 2; t++) s += CT[t] * I3g(O[j * 4 + j], O[j * 4 + x], O[j * 4 + (2 + t)], O[x * 4 + x], O[x * 4 + (2 + t)], O[(2 + t) * 4 + (2 + t)]);
-      for (let q = 0; q < 2; q++) s -= AS[q] * 0.5 * I3s(O[j * 4 + j], O[j * 4 + x], O[j * 4 + q], O[x * 4 + x], O[x * 4 + q], O[q * 4 + q]);
-      if (x < 2) out[4 + j * 2 + x] = s;
-      else out[0 + j * 2 + x - 2] = s;
-    }
-    // V_jl = Σ_{x,y} c_x c_y I4(λ_j, λ_l, x, y) + Δ J2(λ_j, λ_l)
-    for (let l = j; l < 2; l++) {
-      let v = Delta * J2(O[j * 4 + j], O[j * 4 + l], O[l * 4 + l]);
-      for (let t = 0; t < 2; t++) {
-        const T = 2 + t;
-        v += CT[t] * CT[t] * I4gg(O[j * 4 + j], O[j * 4 + l], O[j * 4 + T], O[j * 4 + T], O[l * 4 + l], O[l * 4 + T], O[l * 4 + T], O[T * 4 + T], O[T * 4 + T], O[T * 4 + T]);
-        for (let u = t + 1; u < 2; u++) v += 2 * CT[t] * CT[u] * I4gg(O[j * 4 + j], O[j * 4 + l], O[j * 4 + T], O[j * 4 + (2 + u)], O[l * 4 + l], O[l * 4 + T], O[l * 4 + (2 + u)], O[T * 4 + T], O[T * 4 + (2 + u)], O[(2 + u) * 4 + (2 + u)]);
-        for (let q = 0; q < 2; q++) v -= 2 * AS[q] * 0.5 * CT[t] * I4sg(O[j * 4 + j], O[j * 4 + l], O[j * 4 + q], O[j * 4 + T], O[l * 4 + l], O[l * 4 + q], O[l * 4 + T], O[q * 4 + q], O[q * 4 + T], O[T * 4 + T]);
-      }
-      for (let q = 0; q < 2; q++) {
-        const cq = AS[q] * 0.5;
-        v += cq * cq * I4ss(O[j * 4 + j], O[j * 4 + l], O[j * 4 + q], O[j * 4 + q], O[l * 4 + l], O[l * 4 + q], O[l * 4 + q], O[q * 4 + q], O[q * 4 + q], O[q * 4 + q]);
-        for (let r = q + 1; r < 2; r++) v += 2 * cq * AS[r] * 0.5 * I4ss(O[j * 4 + j], O[j * 4 + l], O[j * 4 + q], O[j * 4 + r], O[l * 4 + l], O[l * 4 + q], O[l * 4 + r], O[q * 4 + q], O[q * 4 + r], O[r * 4 + r]);
-      }
-      out[8 + j * 2 + l] = out[8 + l * 2 + j] = v;
-    }
-    // S_j = E[σ(λ_j) e]
-    let sj = 0;
-    for (let t = 0; t < 2; t++) sj += CT[t] * I2sg(O[j * 4 + j], O[j * 4 + (2 + t)], O[(2 + t) * 4 + (2 + t)]);
-    for (let q = 0; q < 2; q++) sj -= AS[q] * 0.5 * I2ss(O[j * 4 + j], O[j * 4 + q], O[q * 4 + q]);
-    out[12 + j] = sj;
-  }
-  out[14] = riskOfFilled(Delta);
-}
-
-/** ε = ½(Δ + E[y²] − 2E[f y] + E[f²]) at the filled Ω, a. */
-function riskOfFilled(Delta: number): number {
-  let yy = 0;
-  for (let t = 0; t < 2; t++) for (let u = 0; u < 2; u++) yy += CT[t] * CT[u] * I2gg(O[(2 + t) * 4 + (2 + t)], O[(2 + t) * 4 + (2 + u)], O[(2 + u) * 4 + (2 + u)]);
-  let fy = 0;
-  let ff = 0;
-  for (let j = 0; j < 2; j++) {
-    for (let t = 0; t < 2; t++) fy += AS[j] * 0.5 * CT[t] * I2sg(O[j * 4 + j], O[j * 4 + (2 + t)], O[(2 + t) * 4 + (2 + t)]);
-    for (let l = 0; l < 2; l++) ff += AS[j] * AS[l] * 0.25 * I2ss(O[j * 4 + j], O[j * 4 + l], O[l * 4 + l]);
-  }
-  return 0.5 * (Delta + yy - 2 * fy + ff);
+  return 0.4052847345693511 / Math.sqrt(l4) * Math.asin(x > 1 ? 1 : x < -1 ? -1 : x);
 }
 
 /** Population risk ε (MSE, including Δ/2). */
 export function risk(y: ArrayLike<number>, params: ArrayLike<number>): number {
-  fill(y, params);
-  return riskOfFilled(params[1]);
+  const Delta = params[1];
+  const O = risk_O;
+  omega(y, params, O);
+  let acc1 = 0;
+  for (let t = 0; t < 2; t++) {
+    acc1 += (1 / 4) * erfI2(O[(2 + t) * 4 + 2 + t], O[(2 + t) * 4 + 2 + t], O[(2 + t) * 4 + 2 + t]);
+    for (let u = t + 1; u < 2; u++) {
+      acc1 += (1 / 2) * erfI2(O[(2 + t) * 4 + 2 + t], O[(2 + t) * 4 + 2 + u], O[(2 + u) * 4 + 2 + u]);
+    }
+  }
+  let acc2 = 0;
+  for (let j = 0; j < 2; j++) {
+    for (let t = 0; t < 2; t++) {
+      acc2 += (1 / 4) * params[5 + j] * erfI2(O[j * 4 + j], O[j * 4 + 2 + t], O[(2 + t) * 4 + 2 + t]);
+    }
+  }
+  let acc3 = 0;
+  for (let j = 0; j < 2; j++) {
+    acc3 += (1 / 4) * params[5 + j] * params[5 + j] * erfI2(O[j * 4 + j], O[j * 4 + j], O[j * 4 + j]);
+    for (let l = j + 1; l < 2; l++) {
+      acc3 += (1 / 2) * params[5 + j] * params[5 + l] * erfI2(O[j * 4 + j], O[j * 4 + l], O[l * 4 + l]);
+    }
+  }
+  return (1 / 2) * (Delta + acc1 - 2 * acc2 + acc3);
 }
 
-const R = new Float64Array(2);
-
-/**
- * dy/dτ (THEORY §2.3, plain SGD):
- *   dM_jr/dτ = (a_j/p) A_jr
- *   dQ_jl/dτ = (a_j B_jl + a_l B_lj)/p + η̄ (a_j a_l/p²) V_jl
- */
-export function rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, dydt: Float64Array | number[]): void {
-  moments(y, params, MOM);
-  const etaBar = params[0];
-  const ip = 0.5;
+/** A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 8, S = 12, ε = 14. */
+export function moments(y: ArrayLike<number>, params: ArrayLike<number>, out: Float64Array | number[]): void {
+  const Delta = params[1];
+  const O = moments_O;
+  omega(y, params, O);
   for (let j = 0; j < 2; j++) {
-    const cj = AS[j] * ip;
-    for (let r = 0; r < 2; r++) dydt[0 + j * 2 + r] = cj * MOM[0 + j * 2 + r];
+    for (let r = 0; r < 2; r++) {
+      let acc1 = 0;
+      for (let t = 0; t < 2; t++) {
+        acc1 += (1 / 2) * erfI3(O[j * 4 + j],
+          O[j * 4 + 2 + r],
+          O[j * 4 + 2 + t],
+          O[(2 + r) * 4 + 2 + r],
+          O[(2 + r) * 4 + 2 + t],
+          O[(2 + t) * 4 + 2 + t]);
+      }
+      let acc2 = 0;
+      for (let s = 0; s < 2; s++) {
+        acc2 += (1 / 2) * params[5 + s] * erfI3(O[j * 4 + j],
+          O[j * 4 + 2 + r],
+          O[j * 4 + s],
+          O[(2 + r) * 4 + 2 + r],
+          O[(2 + r) * 4 + s],
+          O[s * 4 + s]);
+      }
+      out[j * 2 + r] = acc1 - acc2;
+    }
+  }
+  for (let j = 0; j < 2; j++) {
+    for (let l = 0; l < 2; l++) {
+      let acc3 = 0;
+      for (let t = 0; t < 2; t++) {
+        acc3 += (1 / 2) * erfI3(O[j * 4 + j],
+          O[j * 4 + l],
+          O[j * 4 + 2 + t],
+          O[l * 4 + l],
+          O[l * 4 + 2 + t],
+          O[(2 + t) * 4 + 2 + t]);
+      }
+      let acc4 = 0;
+      for (let s = 0; s < 2; s++) {
+        acc4 += (1 / 2) * params[5 + s] * erfI3(O[j * 4 + j],
+          O[j * 4 + l],
+          O[j * 4 + s],
+          O[l * 4 + l],
+          O[l * 4 + s],
+          O[s * 4 + s]);
+      }
+      out[4 + j * 2 + l] = acc3 - acc4;
+    }
+  }
+  for (let j = 0; j < 2; j++) {
     for (let l = j; l < 2; l++) {
-      const cl = AS[l] * ip;
-      const qi = 4 + j * 2 - (j * (j - 1)) / 2 + (l - j);
-      dydt[qi] = cj * MOM[4 + j * 2 + l] + cl * MOM[4 + l * 2 + j] + etaBar * cj * cl * MOM[8 + j * 2 + l];
+      let acc5 = 0;
+      for (let t = 0; t < 2; t++) {
+        acc5 += (1 / 4) * erfI4(O[j * 4 + j],
+          O[j * 4 + l],
+          O[j * 4 + 2 + t],
+          O[j * 4 + 2 + t],
+          O[l * 4 + l],
+          O[l * 4 + 2 + t],
+          O[l * 4 + 2 + t],
+          O[(2 + t) * 4 + 2 + t],
+          O[(2 + t) * 4 + 2 + t],
+          O[(2 + t) * 4 + 2 + t]);
+        for (let u = t + 1; u < 2; u++) {
+          acc5 += (1 / 2) * erfI4(O[j * 4 + j],
+            O[j * 4 + l],
+            O[j * 4 + 2 + t],
+            O[j * 4 + 2 + u],
+            O[l * 4 + l],
+            O[l * 4 + 2 + t],
+            O[l * 4 + 2 + u],
+            O[(2 + t) * 4 + 2 + t],
+            O[(2 + t) * 4 + 2 + u],
+            O[(2 + u) * 4 + 2 + u]);
+        }
+      }
+      let acc6 = 0;
+      for (let s = 0; s < 2; s++) {
+        for (let t = 0; t < 2; t++) {
+          acc6 += (1 / 4) * params[5 + s] * erfI4(O[j * 4 + j],
+            O[j * 4 + l],
+            O[j * 4 + s],
+            O[j * 4 + 2 + t],
+            O[l * 4 + l],
+            O[l * 4 + s],
+            O[l * 4 + 2 + t],
+            O[s * 4 + s],
+            O[s * 4 + 2 + t],
+            O[(2 + t) * 4 + 2 + t]);
+        }
+      }
+      let acc7 = 0;
+      for (let s = 0; s < 2; s++) {
+        acc7 += (1 / 4) * params[5 + s] * params[5 + s] * erfI4(O[j * 4 + j],
+          O[j * 4 + l],
+          O[j * 4 + s],
+          O[j * 4 + s],
+          O[l * 4 + l],
+          O[l * 4 + s],
+          O[l * 4 + s],
+          O[s * 4 + s],
+          O[s * 4 + s],
+          O[s * 4 + s]);
+        for (let s2 = s + 1; s2 < 2; s2++) {
+          acc7 += (1 / 2) * params[5 + s] * params[5 + s2] * erfI4(O[j * 4 + j],
+            O[j * 4 + l],
+            O[j * 4 + s],
+            O[j * 4 + s2],
+            O[l * 4 + l],
+            O[l * 4 + s],
+            O[l * 4 + s2],
+            O[s * 4 + s],
+            O[s * 4 + s2],
+            O[s2 * 4 + s2]);
+        }
+      }
+      out[8 + j * 2 + l] = acc5 - 2 * acc6 + acc7 + Delta * erfJ2(O[j * 4 + j], O[j * 4 + l], O[l * 4 + l]);
+      out[8 + l * 2 + j] = out[8 + j * 2 + l];
+    }
+  }
+  for (let j = 0; j < 2; j++) {
+    let acc8 = 0;
+    for (let t = 0; t < 2; t++) {
+      acc8 += (1 / 2) * erfI2(O[j * 4 + j], O[j * 4 + 2 + t], O[(2 + t) * 4 + 2 + t]);
+    }
+    let acc9 = 0;
+    for (let s = 0; s < 2; s++) {
+      acc9 += (1 / 2) * params[5 + s] * erfI2(O[j * 4 + j], O[j * 4 + s], O[s * 4 + s]);
+    }
+    out[12 + j] = acc8 - acc9;
+  }
+  out[14] = risk(y, params);
+}
+
+/** dy/dτ (THEORY §2.3, plain SGD, mse loss). */
+export function rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, dydt: Float64Array | number[]): void {
+  const etaBar = params[0];
+  const MOM = rhs_MOM;
+  moments(y, params, MOM);
+  for (let j = 0; j < 2; j++) {
+    for (let r = 0; r < 2; r++) {
+      dydt[j * 2 + r] = (1 / 2) * params[5 + j] * MOM[j * 2 + r];
+    }
+  }
+  for (let j = 0; j < 2; j++) {
+    for (let l = j; l < 2; l++) {
+      dydt[4 + QIDX[j * 2 + l]] = (1 / 2) * params[5 + j] * MOM[4 + j * 2 + l]
+        + (1 / 2) * params[5 + l] * MOM[4 + l * 2 + j]
+        + (1 / 4) * etaBar * params[5 + j] * params[5 + l] * MOM[8 + j * 2 + l];
     }
   }
 }

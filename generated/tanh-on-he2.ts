@@ -3,8 +3,6 @@
 // Spec hash: e9b48cbe4f2d66a5
 // Convention: canonical (η̄ = γd/n_b, τ = γ·steps); expectations: tensor Gauss–Hermite quadrature, 58 nodes per field (3 fields).
 
-/* eslint-disable */
-
 export const meta = {
   "name": "tanh-on-he2",
   "source": "derivations/tanh-on-he2.yaml",
@@ -19,11 +17,69 @@ export const meta = {
   "backend": "quadrature",
   "expectations": "tensor Gauss–Hermite quadrature, 58 nodes per field (3 fields)"
 } as const;
+export const momentLayout = {
+  "A": 0,
+  "B": 2,
+  "V": 6,
+  "S": 10,
+  "risk": 12,
+  "size": 13
+} as const;
 export const stateNames: readonly string[] = ["M_1_1","M_2_1","Q_1_1","Q_1_2","Q_2_2","a_1","a_2"];
 export const paramNames: readonly string[] = ["eta_bar","kappa","Delta","P_1_1"];
 export const defaultParams: readonly number[] = [1, 1, 0, 1];
-/** Offsets of A (p×k), B (p×p), V (p×p), S (p) and the risk in the output of `moments`. */
-export const momentLayout = {"A":0,"B":2,"V":6,"S":10,"risk":12,"size":13} as const;
+
+/** Gauss–Hermite nodes for N(0, 1), 58 points */
+const GH_X = [
+  -14.1009652795664, -13.192868693526703, -12.440647167746501, -11.768916622017095,
+  -11.148918252170382, -10.565843473297445, -10.010810996873445, -9.477966357601018,
+  -8.963191172248937, -8.463446559039108, -7.976406074320632, -7.50023548098086,
+  -7.033453130146718, -6.574837439118693, -6.12336329787459, -5.6781569934332925,
+  -5.238463404625274, -4.803621569068118, -4.373046107159636, -3.9462128321859473,
+  -3.5226474074906733, -3.1019162559656963, -2.6836191554008746, -2.2673831077268396,
+  -1.8528571765895065, -1.4397080620135119, -1.0276162333320806, -0.6162724786809101,
+  -0.20537475549933185, 0.20537475549933185, 0.6162724786809101, 1.0276162333320806,
+  1.4397080620135119, 1.8528571765895065, 2.2673831077268396, 2.6836191554008746,
+  3.1019162559656963, 3.5226474074906733, 3.9462128321859473, 4.373046107159636,
+  4.803621569068118, 5.238463404625274, 5.6781569934332925, 6.12336329787459,
+  6.574837439118693, 7.033453130146718, 7.50023548098086, 7.976406074320632,
+  8.463446559039108, 8.963191172248937, 9.477966357601018, 10.010810996873445,
+  10.565843473297445, 11.148918252170382, 11.768916622017095, 12.440647167746501,
+  13.192868693526703, 14.1009652795664,
+];
+/** log-weights of the Gauss–Hermite rule */
+const GH_LOGW = [
+  -100.28984901094924, -88.15588923189077, -78.65301073891987, -70.61478692806607,
+  -63.579448955730676, -57.30329954856372, -51.637501863367355, -46.482597531799634,
+  -41.7679320813217, -37.44104399745919, -33.4616615789755, -29.798063335063535,
+  -26.424749420993383, -23.320886374449504, -20.469231199575926, -17.85536505013331,
+  -15.467133929867597, -13.294231999832876, -11.327885708759275, -9.560610869254345,
+  -7.986023624476318, -6.598692004776665, -5.394018623379063, -4.368147695138921,
+  -3.5178914054899093, -2.8406719733967485, -2.3344767135144546, -1.9978241216273214,
+  -1.8297395601447275, -1.8297395601447275, -1.9978241216273214, -2.3344767135144546,
+  -2.8406719733967485, -3.5178914054899093, -4.368147695138921, -5.394018623379063,
+  -6.598692004776665, -7.986023624476318, -9.560610869254345, -11.327885708759275,
+  -13.294231999832876, -15.467133929867597, -17.85536505013331, -20.469231199575926,
+  -23.320886374449504, -26.424749420993383, -29.798063335063535, -33.4616615789755,
+  -37.44104399745919, -41.7679320813217, -46.482597531799634, -51.637501863367355,
+  -57.30329954856372, -63.579448955730676, -70.61478692806607, -78.65301073891987,
+  -88.15588923189077, -100.28984901094924,
+];
+/** QIDX[j·p + l]: position of Q_jl in the Q block of y */
+const QIDX = [0, 1, 1, 2];
+
+// scratch, allocated once
+const symSqrt_JW = new Float64Array(9);
+const symSqrt_JV = new Float64Array(9);
+const moments_O = new Float64Array(9);
+const moments_QL = new Float64Array(9);
+const moments_QU = new Float64Array(3);
+const moments_QI = new Int32Array(3);
+const moments_AS = new Float64Array(2);
+const moments_SIG = new Float64Array(2);
+const moments_DSIG = new Float64Array(2);
+const risk_MOM = new Float64Array(13);
+const rhs_MOM = new Float64Array(13);
 
 function He2(x: number): number {
   let h0 = 1;
@@ -36,113 +92,128 @@ function He2(x: number): number {
   return h1;
 }
 
+/** Ω = [[Q, M], [Mᵀ, P]] (3×3, row-major), the covariance of the local fields (λ_1..λ_p, ν_1..ν_k). */
+function omega(y: ArrayLike<number>, params: ArrayLike<number>, O: Float64Array | number[]): void {
+  O[0] = y[2];
+  O[1] = y[3];
+  O[3] = y[3];
+  O[4] = y[4];
+  O[2] = y[0];
+  O[6] = y[0];
+  O[5] = y[1];
+  O[7] = y[1];
+  O[8] = params[3];
+}
+
+/** σ(x) = tanh(z) */
 function sigma(x: number): number {
   return Math.tanh(x);
 }
 
+/** σ′(x) */
 function dsigma(x: number): number {
-  return (1 - ((Math.tanh(x)) * (Math.tanh(x))));
+  return 1 - Math.tanh(x) * Math.tanh(x);
 }
 
-const JW = new Float64Array(64);
-const JV = new Float64Array(64);
+/** the noiseless label g*(ν) at the fields QU = (λ, ν) */
+function target(QU: ArrayLike<number>): number {
+  return He2(QU[2]) / Math.sqrt(2);
+}
 
-/** L = V diag(√max(λ, 0)) for symmetric A = V diag(λ) Vᵀ (cyclic Jacobi), so that L Lᵀ = A. */
-function symSqrt(A: Float64Array, n: number, L: Float64Array): void {
-  for (let i = 0; i < n * n; i++) {
+function symSqrt(A: ArrayLike<number>, outL: Float64Array | number[]): void {
+  const JW = symSqrt_JW;
+  const JV = symSqrt_JV;
+  for (let i = 0; i < 9; i++) {
     JW[i] = A[i];
     JV[i] = 0;
   }
-  for (let i = 0; i < n; i++) JV[i * n + i] = 1;
+  for (let i = 0; i < 3; i++) {
+    JV[i * 3 + i] = 1;
+  }
   for (let sweep = 0; sweep < 60; sweep++) {
     let off = 0;
-    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off += JW[i * n + j] * JW[i * n + j];
-    if (off < 1e-30) break;
-    for (let p = 0; p < n; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const apq = JW[p * n + q];
-        if (Math.abs(apq) < 1e-300) continue;
-        const theta = (JW[q * n + q] - JW[p * n + p]) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+    for (let i = 0; i < 3; i++) {
+      for (let j = i + 1; j < 3; j++) {
+        off += JW[i * 3 + j] * JW[i * 3 + j];
+      }
+    }
+    if (off < 1e-30) {
+      break;
+    }
+    for (let p = 0; p < 3; p++) {
+      for (let q = p + 1; q < 3; q++) {
+        const apq = JW[p * 3 + q];
+        if (Math.abs(apq) < 1e-300) {
+          continue;
+        }
+        const theta = (JW[q * 3 + q] - JW[p * 3 + p]) / (2 * apq);
+        const t = (theta < 0 ? -1 : 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
         const c = 1 / Math.sqrt(t * t + 1);
         const s = t * c;
-        for (let r = 0; r < n; r++) {
-          const arp = JW[r * n + p];
-          const arq = JW[r * n + q];
-          JW[r * n + p] = c * arp - s * arq;
-          JW[r * n + q] = s * arp + c * arq;
+        for (let r = 0; r < 3; r++) {
+          const arp = JW[r * 3 + p];
+          const arq = JW[r * 3 + q];
+          JW[r * 3 + p] = c * arp - s * arq;
+          JW[r * 3 + q] = s * arp + c * arq;
         }
-        for (let r = 0; r < n; r++) {
-          const apr = JW[p * n + r];
-          const aqr = JW[q * n + r];
-          JW[p * n + r] = c * apr - s * aqr;
-          JW[q * n + r] = s * apr + c * aqr;
+        for (let r = 0; r < 3; r++) {
+          const apr = JW[p * 3 + r];
+          const aqr = JW[q * 3 + r];
+          JW[p * 3 + r] = c * apr - s * aqr;
+          JW[q * 3 + r] = s * apr + c * aqr;
         }
-        for (let r = 0; r < n; r++) {
-          const vrp = JV[r * n + p];
-          const vrq = JV[r * n + q];
-          JV[r * n + p] = c * vrp - s * vrq;
-          JV[r * n + q] = s * vrp + c * vrq;
+        for (let r = 0; r < 3; r++) {
+          const vrp = JV[r * 3 + p];
+          const vrq = JV[r * 3 + q];
+          JV[r * 3 + p] = c * vrp - s * vrq;
+          JV[r * 3 + q] = s * vrp + c * vrq;
         }
       }
     }
   }
-  for (let m = 0; m < n; m++) {
-    const lam = JW[m * n + m];
-    const r = lam > 0 ? Math.sqrt(lam) : 0;
-    for (let i = 0; i < n; i++) L[i * n + m] = JV[i * n + m] * r;
+  for (let m = 0; m < 3; m++) {
+    const lam = JW[m * 3 + m];
+    const rt = lam > 0 ? Math.sqrt(lam) : 0;
+    for (let i = 0; i < 3; i++) {
+      outL[i * 3 + m] = JV[i * 3 + m] * rt;
+    }
   }
 }
 
-const N = 3;
-/** Ω = [[Q, M], [Mᵀ, P]], the covariance of the local fields (λ_1..λ_p, ν_1..ν_k). */
-const O = new Float64Array(9);
-/** second layer a_j */
-const AS = new Float64Array(2);
-const MOM = new Float64Array(13);
-
-function fill(y: ArrayLike<number>, params: ArrayLike<number>): void {
-  O[2] = O[6] = y[0];
-  O[5] = O[7] = y[1];
-  O[0] = y[2];
-  O[1] = O[3] = y[3];
-  O[4] = y[4];
-  O[8] = params[3];
-  AS[0] = y[5];
-  AS[1] = y[6];
-}
-
-/** Gauss–Hermite rule for N(0,1), 58 nodes: nodes, weights, log-weights. */
-const GH_X = [-14.1009652795664, -13.192868693526703, -12.440647167746501, -11.768916622017095, -11.148918252170382, -10.565843473297445, -10.010810996873445, -9.477966357601018, -8.963191172248937, -8.463446559039108, -7.976406074320632, -7.50023548098086, -7.033453130146718, -6.574837439118693, -6.12336329787459, -5.6781569934332925, -5.238463404625274, -4.803621569068118, -4.373046107159636, -3.9462128321859473, -3.5226474074906733, -3.1019162559656963, -2.6836191554008746, -2.2673831077268396, -1.8528571765895065, -1.4397080620135119, -1.0276162333320806, -0.6162724786809101, -0.20537475549933185, 0.20537475549933185, 0.6162724786809101, 1.0276162333320806, 1.4397080620135119, 1.8528571765895065, 2.2673831077268396, 2.6836191554008746, 3.1019162559656963, 3.5226474074906733, 3.9462128321859473, 4.373046107159636, 4.803621569068118, 5.238463404625274, 5.6781569934332925, 6.12336329787459, 6.574837439118693, 7.033453130146718, 7.50023548098086, 7.976406074320632, 8.463446559039108, 8.963191172248937, 9.477966357601018, 10.010810996873445, 10.565843473297445, 11.148918252170382, 11.768916622017095, 12.440647167746501, 13.192868693526703, 14.1009652795664];
-const GH_W = [2.7840176459293233e-44, 5.180644114020413e-39, 6.941150340316762e-35, 2.149748706797798e-31, 2.4422839537428783e-28, 1.2986532634247424e-25, 3.750747957757343e-23, 6.499267128447832e-21, 7.251328442757462e-19, 5.4898590620797106e-17, 2.936195852949173e-15, 1.145158292137171e-13, 3.3410051169477087e-12, 7.445051983769991e-11, 1.2892164585625578e-9, 1.7600033171965538e-8, 1.917383931162346e-7, 0.0000016841795952282228, 0.000012032662764847126, 0.00007044974992867492, 0.00034018409722131373, 0.00136214855664437, 0.004543677270154325, 0.012674696239228588, 0.029661914222735446, 0.058386418659334686, 0.09686115540068424, 0.1356300769537973, 0.16045535130235958, 0.16045535130235958, 0.1356300769537973, 0.09686115540068424, 0.058386418659334686, 0.029661914222735446, 0.012674696239228588, 0.004543677270154325, 0.00136214855664437, 0.00034018409722131373, 0.00007044974992867492, 0.000012032662764847126, 0.0000016841795952282228, 1.917383931162346e-7, 1.7600033171965538e-8, 1.2892164585625578e-9, 7.445051983769991e-11, 3.3410051169477087e-12, 1.145158292137171e-13, 2.936195852949173e-15, 5.4898590620797106e-17, 7.251328442757462e-19, 6.499267128447832e-21, 3.750747957757343e-23, 1.2986532634247424e-25, 2.4422839537428783e-28, 2.149748706797798e-31, 6.941150340316762e-35, 5.180644114020413e-39, 2.7840176459293233e-44];
-const GH_LOGW = [-100.28984901094924, -88.15588923189077, -78.65301073891987, -70.61478692806607, -63.579448955730676, -57.30329954856372, -51.637501863367355, -46.482597531799634, -41.7679320813217, -37.44104399745919, -33.4616615789755, -29.798063335063535, -26.424749420993383, -23.320886374449504, -20.469231199575926, -17.85536505013331, -15.467133929867597, -13.294231999832876, -11.327885708759275, -9.560610869254345, -7.986023624476318, -6.598692004776665, -5.394018623379063, -4.368147695138921, -3.5178914054899093, -2.8406719733967485, -2.3344767135144546, -1.9978241216273214, -1.8297395601447275, -1.8297395601447275, -1.9978241216273214, -2.3344767135144546, -2.8406719733967485, -3.5178914054899093, -4.368147695138921, -5.394018623379063, -6.598692004776665, -7.986023624476318, -9.560610869254345, -11.327885708759275, -13.294231999832876, -15.467133929867597, -17.85536505013331, -20.469231199575926, -23.320886374449504, -26.424749420993383, -29.798063335063535, -33.4616615789755, -37.44104399745919, -41.7679320813217, -46.482597531799634, -51.637501863367355, -57.30329954856372, -63.579448955730676, -70.61478692806607, -78.65301073891987, -88.15588923189077, -100.28984901094924];
-/** tensor nodes whose weight is below 1e-20 of the largest are skipped */
-const GH_CUT = -51.5409205403151;
-const QL = new Float64Array(9);
-const QU = new Float64Array(3);
-const QI = new Int32Array(3);
-const SIG = new Float64Array(2);
-const DSIG = new Float64Array(2);
-
-/**
- * A, B, V, S and ε by tensor Gauss–Hermite quadrature over the 3 local fields: u = L g with
- * L Lᵀ = Ω (symmetric eigen-square-root, so singular Ω is allowed), one pass over the nodes.
- */
-export function moments(y: ArrayLike<number>, params: ArrayLike<number>, out: Float64Array): void {
-  fill(y, params);
+/** A, B, V, S and ε by tensor Gauss–Hermite quadrature over the 3 local fields (58 nodes each). */
+export function moments(y: ArrayLike<number>, params: ArrayLike<number>, out: Float64Array | number[]): void {
+  const O = moments_O;
+  omega(y, params, O);
+  const QL = moments_QL;
+  symSqrt(O, QL);
+  const QU = moments_QU;
+  const QI = moments_QI;
+  const AS = moments_AS;
+  const SIG = moments_SIG;
+  const DSIG = moments_DSIG;
   const Delta = params[2];
-  symSqrt(O, 3, QL);
-  for (let i = 0; i < 13; i++) out[i] = 0;
-  for (let i = 0; i < 3; i++) QI[i] = 0;
+  for (let j = 0; j < 2; j++) {
+    AS[j] = y[5 + j];
+  }
+  for (let i = 0; i < 13; i++) {
+    out[i] = 0;
+  }
+  for (let i = 0; i < 3; i++) {
+    QI[i] = 0;
+  }
   let eps = 0;
-  for (;;) {
+  for (let node = 0; node < 195112; node++) {
     let lw = 0;
-    for (let i = 0; i < 3; i++) lw += GH_LOGW[QI[i]];
-    if (lw > GH_CUT) {
+    for (let i = 0; i < 3; i++) {
+      lw += GH_LOGW[QI[i]];
+    }
+    if (lw > -51.5409205403151) {
       const w = Math.exp(lw);
       for (let i = 0; i < 3; i++) {
         let u = 0;
-        for (let m = 0; m < 3; m++) u += QL[i * 3 + m] * GH_X[QI[m]];
+        for (let m = 0; m < 3; m++) {
+          u += QL[i * 3 + m] * GH_X[QI[m]];
+        }
         QU[i] = u;
       }
       let f = 0;
@@ -151,54 +222,66 @@ export function moments(y: ArrayLike<number>, params: ArrayLike<number>, out: Fl
         DSIG[j] = dsigma(QU[j]);
         f += AS[j] * SIG[j];
       }
-      f *= 0.5;
-      const yv = (He2(QU[2]) / Math.sqrt(2));
+      f = f * 0.5;
+      const yv = target(QU);
       const d = yv - f;
       const e = d;
       eps += w * 0.5 * d * d;
       for (let j = 0; j < 2; j++) {
         const we = w * DSIG[j] * e;
-        for (let r = 0; r < 1; r++) out[0 + j * 1 + r] += we * QU[2 + r];
-        for (let l = 0; l < 2; l++) out[2 + j * 2 + l] += we * QU[l];
+        for (let r = 0; r < 1; r++) {
+          out[0 + j * 1 + r] += we * QU[2 + r];
+        }
+        for (let l = 0; l < 2; l++) {
+          out[2 + j * 2 + l] += we * QU[l];
+        }
         const wv = w * DSIG[j] * (e * e + Delta);
-        for (let l = j; l < 2; l++) out[6 + j * 2 + l] += wv * DSIG[l];
+        for (let l = j; l < 2; l++) {
+          out[6 + j * 2 + l] += wv * DSIG[l];
+        }
         out[10 + j] += w * SIG[j] * e;
       }
     }
-    let i = 0;
-    while (i < 3 && ++QI[i] === 58) QI[i++] = 0;
-    if (i === 3) break;
+    for (let m = 0; m < 3; m++) {
+      QI[m] += 1;
+      if (QI[m] < 58) {
+        break;
+      }
+      QI[m] = 0;
+    }
   }
-  for (let j = 0; j < 2; j++) for (let l = 0; l < j; l++) out[6 + j * 2 + l] = out[6 + l * 2 + j];
+  for (let j = 0; j < 2; j++) {
+    for (let l = 0; l < j; l++) {
+      out[6 + j * 2 + l] = out[6 + l * 2 + j];
+    }
+  }
   out[12] = eps + 0.5 * Delta;
 }
 
 /** Population risk ε (MSE, including Δ/2). */
 export function risk(y: ArrayLike<number>, params: ArrayLike<number>): number {
+  const MOM = risk_MOM;
   moments(y, params, MOM);
   return MOM[12];
 }
 
-const R = new Float64Array(2);
-
-/**
- * dy/dτ (THEORY §2.3, plain SGD):
- *   dM_jr/dτ = (a_j/p) A_jr
- *   dQ_jl/dτ = (a_j B_jl + a_l B_lj)/p + η̄ (a_j a_l/p²) V_jl
- *   da_j/dτ = κ (1/p) S_j
- */
+/** dy/dτ (THEORY §2.3, plain SGD, mse loss, trained second layer). */
 export function rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, dydt: Float64Array | number[]): void {
-  moments(y, params, MOM);
   const etaBar = params[0];
-  const ip = 0.5;
+  const kappa = params[1];
+  const MOM = rhs_MOM;
+  moments(y, params, MOM);
   for (let j = 0; j < 2; j++) {
-    const cj = AS[j] * ip;
-    for (let r = 0; r < 1; r++) dydt[0 + j * 1 + r] = cj * MOM[0 + j * 1 + r];
+    dydt[j] = (1 / 2) * y[5 + j] * MOM[j];
+  }
+  for (let j = 0; j < 2; j++) {
     for (let l = j; l < 2; l++) {
-      const cl = AS[l] * ip;
-      const qi = 2 + j * 2 - (j * (j - 1)) / 2 + (l - j);
-      dydt[qi] = cj * MOM[2 + j * 2 + l] + cl * MOM[2 + l * 2 + j] + etaBar * cj * cl * MOM[6 + j * 2 + l];
+      dydt[2 + QIDX[j * 2 + l]] = (1 / 2) * y[5 + j] * MOM[2 + j * 2 + l]
+        + (1 / 2) * y[5 + l] * MOM[2 + l * 2 + j]
+        + (1 / 4) * etaBar * y[5 + j] * y[5 + l] * MOM[6 + j * 2 + l];
     }
-    dydt[5 + j] = params[1] * ip * MOM[10 + j];
+  }
+  for (let j = 0; j < 2; j++) {
+    dydt[5 + j] = (1 / 2) * kappa * MOM[10 + j];
   }
 }

@@ -1,15 +1,19 @@
 /**
- * The whole derivation in memory: spec → model → expectation plan → TypeScript and LaTeX → compiled
- * module. `derive` (CLI) writes the two texts; `integrate` and the tests use the compiled module.
+ * The whole derivation in memory: spec → model → expectation plan → equations (the value every output
+ * is printed from) → IR module → TypeScript, Python, C and LaTeX, and the module instantiated in
+ * process. `derive` (CLI) writes the texts; `integrate` and the tests use the instantiated module.
  */
 import type { Spec } from './spec/load.ts';
 import { loadSpecFile, loadAnySpecFile } from './spec/load.ts';
 import { deriveParamSpec } from './paramdyn/derive.ts';
 import { buildModel, type Model } from './spec/model.ts';
 import { planExpectations, type ExpectationPlan } from './gaussian/plan.ts';
-import { generateTypeScript } from './codegen/typescript.ts';
+import { overlapEquations, type Equations } from './ode/equations.ts';
+import { equationsModule } from './codegen/module.ts';
+import { printModule, LANGUAGES, type Language } from './codegen/generate.ts';
 import { equationsDocument, documentToTex, type TexDocument } from './codegen/latex.ts';
 import { compileModule, type GeneratedModel } from './codegen/compile.ts';
+import type { Module } from './ir/ir.ts';
 import type { Layout } from './ode/layout.ts';
 import { stateOf } from './numeric/trajectory.ts';
 
@@ -17,7 +21,13 @@ export interface Derivation {
   model: Model;
   plan: ExpectationPlan;
   layout: Layout;
+  /** the derived equations: the one value code and LaTeX are printed from */
+  equations: Equations;
+  /** the equations lowered to language-neutral code */
+  module: Module;
+  /** generated/X.ts */
   ts: string;
+  /** generated/X.tex */
   tex: string;
   doc: TexDocument;
   compiled: GeneratedModel;
@@ -26,13 +36,15 @@ export interface Derivation {
 export function deriveSpec(spec: Spec, expectations?: string): Derivation {
   const model = buildModel(spec);
   const plan = planExpectations(model, expectations ?? spec.expectations);
-  const { source, layout } = generateTypeScript(model, plan);
-  const compiled = compileModule(source);
-  // the TypeScript does not contain the notes, so the accuracy note can use the module just built
-  if (plan.backend === 'quadrature') plan.notes.push(quadratureAccuracyNote(model, plan, compiled, layout));
-  const doc = equationsDocument(model, plan);
+  const equations = overlapEquations(model, plan);
+  const module = equationsModule(equations);
+  const compiled = compileModule(module);
+  // the code does not contain the notes, so the accuracy note can use the module just built
+  if (plan.backend === 'quadrature') plan.notes.push(quadratureAccuracyNote(model, plan, compiled, equations.layout));
+  const doc = equationsDocument(equations);
   const tex = documentToTex(doc, model, plan);
-  return { model, plan, layout, ts: source, tex, doc, compiled };
+  const { '.ts': ts } = printModule(module, model.name, ['ts']);
+  return { model, plan, layout: equations.layout, equations, module, ts, tex, doc, compiled };
 }
 
 export function deriveFile(file: string, expectations?: string): Derivation {
@@ -43,22 +55,31 @@ export function deriveFile(file: string, expectations?: string): Derivation {
 export interface GeneratedFiles {
   name: string;
   file: string;
-  ts: string;
-  tex: string;
+  /** file suffix (.ts, .tex, .py, .c, .h) → content */
+  files: Record<string, string>;
   /** derivation, p, k, loss, dynamics, expectations */
   summary: (string | number)[];
   notes: string[];
 }
 
-export function deriveAnyFile(file: string, expectations?: string): GeneratedFiles {
+export function deriveAnyFile(file: string, expectations?: string, langs: readonly Language[] = LANGUAGES, outDir = 'generated'): GeneratedFiles {
   const any = loadAnySpecFile(file);
   if (any.kind === 'parameter-dynamics') {
     const d = deriveParamSpec(any.spec);
-    return { name: any.spec.name, file, ts: d.ts, tex: d.tex, summary: [any.spec.name, `h=${d.h}`, '', 'parameter-space', 'GF/GD', 'gradient and Hessian (mathjs)'], notes: [] };
+    const files = { ...printModule(d.module, any.spec.name, langs), ...(langs.includes('tex') ? { '.tex': d.tex } : {}) };
+    return { name: any.spec.name, file, files, summary: [any.spec.name, `h=${d.h}`, '', 'parameter-space', 'GF/GD', 'gradient and Hessian (mathjs)'], notes: [] };
   }
-  const d = deriveSpec(any.spec, expectations);
-  const m = d.model;
-  return { name: m.name, file, ts: d.ts, tex: d.tex, summary: [m.name, m.p, m.k, m.loss, m.dynamics, d.plan.label], notes: d.plan.notes };
+  const model = buildModel(any.spec);
+  const plan = planExpectations(model, expectations ?? any.spec.expectations);
+  const equations = overlapEquations(model, plan);
+  const module = equationsModule(equations, outDir);
+  if (plan.backend === 'quadrature') plan.notes.push(quadratureAccuracyNote(model, plan, compileModule(module), equations.layout));
+  const files = printModule(module, model.name, langs);
+  if (langs.includes('tex')) {
+    const doc = equationsDocument(equations);
+    files['.tex'] = documentToTex(doc, model, plan, outDir);
+  }
+  return { name: model.name, file, files, summary: [model.name, model.p, model.k, model.loss, model.dynamics, plan.label], notes: plan.notes };
 }
 
 /** Derives an overlap model with fields of its spec replaced (e.g. the loss, for a sweep). */
@@ -85,7 +106,7 @@ function quadratureAccuracyNote(model: Model, plan: ExpectationPlan, fineModule:
     return out;
   };
   const fine = moments(fineModule);
-  const rough = moments(compileModule(generateTypeScript(model, { ...plan, nodes: coarse }).source));
+  const rough = moments(compileModule(equationsModule(overlapEquations(model, { ...plan, nodes: coarse }))));
   const err = Math.max(...[...fine].map((v, i) => Math.abs(v - rough[i])));
   const scale = Math.max(...[...fine].map(Math.abs), 1e-300);
   return `quadrature accuracy: the moments change by ${err.toExponential(1)} (relative ${(err / scale).toExponential(1)}) from ${coarse} to ${N} nodes per field at a generic state; cost ${N}^${p + k} nodes per evaluation before pruning — pass quadrature:N for more`;

@@ -1,17 +1,19 @@
 import { describe, it, expect } from 'vitest';
-import { transformSync } from 'esbuild';
-import { ERF_HELPERS, reluHelpers } from '../src/gaussian/closed.ts';
+import { ERF_SOURCE, RELU_SOURCE, reluConstants } from '../src/gaussian/closed.ts';
+import { parseKernel } from '../src/ir/parse.ts';
+import { instantiate } from '../src/ir/js.ts';
 import { tensorExpectation } from './helpers.ts';
 import { symmetricSqrt } from '../src/linalg.ts';
 import { Rng } from '../src/random/rng.ts';
 import { erfNum } from '../src/hermite/activation.ts';
 
-function compile(src: string, names: string[]): Record<string, (...a: number[]) => number> {
-  const js = transformSync(src, { loader: 'ts' }).code;
-  return new Function(`${js}\nreturn { ${names.join(', ')} };`)();
+/** The closed-form kernels as the generated files print them (JavaScript from the same IR). */
+function compile(src: string, names: string[], constants = [] as ReturnType<typeof reluConstants>): Record<string, (...a: number[]) => number> {
+  const functions = parseKernel(src).map((f) => ({ ...f, exported: names.includes(f.name) }));
+  return instantiate({ header: [], prefix: 'k', stateNames: [], paramNames: [], defaultParams: [], sizes: {}, records: {}, constants, functions });
 }
-const erfF = compile(ERF_HELPERS, ['erfI2', 'erfJ2', 'erfI3', 'erfI4']);
-const reluF = compile(reluHelpers(), ['reluI2', 'reluJ2', 'reluI3', 'reluI4', 'reluOrthant4']);
+const erfF = compile(ERF_SOURCE, ['erfI2', 'erfJ2', 'erfI3', 'erfI4']);
+const reluF = compile(RELU_SOURCE, ['reluI2', 'reluJ2', 'reluI3', 'reluI4', 'reluOrthant4'], reluConstants());
 
 const g = (x: number) => erfNum(x / Math.SQRT2);
 const dg = (x: number) => Math.sqrt(2 / Math.PI) * Math.exp(-x * x / 2);

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { deriveFile, deriveAnyFile, type Derivation } from '../src/pipeline.ts';
@@ -17,8 +17,11 @@ describe('generated/ is in sync with derivations/', () => {
     it(`${f}`, () => {
       const g = deriveAnyFile(join('derivations', f));
       const cmd = `npx hermode derive derivations/${f}`;
-      expect(readFileSync(`generated/${g.name}.ts`, 'utf8') === g.ts, `generated/${g.name}.ts is stale: run ${cmd}`).toBe(true);
-      expect(readFileSync(`generated/${g.name}.tex`, 'utf8') === g.tex, `generated/${g.name}.tex is stale: run ${cmd}`).toBe(true);
+      expect(Object.keys(g.files).sort()).toEqual(['.c', '.h', '.py', '.tex', '.ts']);
+      for (const [suffix, content] of Object.entries(g.files)) {
+        const path = `generated/${g.name}${suffix}`;
+        expect(existsSync(path) && readFileSync(path, 'utf8') === content, `${path} is missing or stale: run ${cmd}`).toBe(true);
+      }
     });
   }
 
@@ -292,7 +295,7 @@ describe('generated LaTeX compiles as written', () => {
   for (const f of derivations) {
     it(f, () => {
       const g = deriveAnyFile(join('derivations', f));
-      const body = g.tex.split('\n').filter((l) => !l.startsWith('%')).join('\n');
+      const body = g.files['.tex'].split('\n').filter((l) => !l.startsWith('%')).join('\n');
       expect(body).toMatch(/^[\x00-\x7F]*$/);
       const unknown = [...body.matchAll(/\\([a-zA-Z]+)/g)].map((m) => m[1]).filter((c) => !known.has(c));
       expect(unknown).toEqual([]);

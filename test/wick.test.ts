@@ -76,3 +76,18 @@ describe('Wick/Isserlis expectations', () => {
     expect(mine.size).toBe(12);
   });
 });
+
+describe('exact rationals as doubles', () => {
+  it('toNumber is correctly rounded also when numerator and denominator exceed 2^53 (decimal coefficients squared)', () => {
+    // 1/√π to 17 digits, as a decimal fraction, squared and cubed: denominators 10^34 and 10^51
+    const c = Rational.fromDecimal(0.5641895835477563) as Rational;
+    for (const [r, want] of [
+      [c.mul(c), 0.5641895835477563 ** 2],
+      [c.mul(c).mul(c), 0.5641895835477563 ** 3],
+      [Rational.of(10n ** 40n + 1n, 3n * 10n ** 40n), 1 / 3],
+      [Rational.of(-(7n * 10n ** 30n), 2n ** 100n), -7e30 / 2 ** 100],
+    ] as [Rational, number][]) {
+      expect(Math.abs(r.toNumber() - want) / Math.abs(want)).toBeLessThan(4e-16);
+    }
+  });
+});

@@ -5,6 +5,7 @@ import { activation } from '../hermite/activation.ts';
 import { hermiteCoefficients, pairExponent, multivariateHermite, lowestDegreePerDirection, rescaledActivation } from '../hermite/hermite.ts';
 import { Expr } from '../symbolic/expr.ts';
 import { deriveFile, deriveAnyFile, type Derivation, type GeneratedFiles } from '../pipeline.ts';
+import { LANGUAGES, type Language } from '../codegen/generate.ts';
 import { writeFileAtomic, writeFilesAtomic, copyTree } from '../io/files.ts';
 import { usageError, failure } from '../errors.ts';
 import { runIntegration, countSteps } from '../numeric/run.ts';
@@ -92,30 +93,47 @@ export function hermiteCommand(text: string, o: { order: string; target?: string
 // ---------- derive ----------
 
 interface Derived extends GeneratedFiles {
-  tsPath: string;
-  texPath: string;
+  /** path → content of every file written */
+  paths: Record<string, string>;
   ms: number;
 }
 
-function deriveOne(file: string, expectations: string | undefined, outDir: string): Derived {
+function deriveOne(file: string, expectations: string | undefined, outDir: string, langs: readonly Language[]): Derived {
   const t0 = performance.now();
-  const g = deriveAnyFile(file, expectations);
-  return { ...g, tsPath: join(outDir, `${g.name}.ts`), texPath: join(outDir, `${g.name}.tex`), ms: performance.now() - t0 };
+  const g = deriveAnyFile(file, expectations, langs, outDir);
+  const paths = Object.fromEntries(Object.entries(g.files).map(([suffix, content]) => [join(outDir, `${g.name}${suffix}`), content]));
+  return { ...g, paths, ms: performance.now() - t0 };
 }
 
-export function deriveCommand(files: string[], o: { outDir: string; expectations?: string; check?: boolean }): void {
-  const results = files.map((f) => deriveOne(f, o.expectations, o.outDir));
+/** `--lang ts,py` → the languages (default: all). */
+function languagesOf(text: string | undefined): Language[] {
+  if (text === undefined) return [...LANGUAGES];
+  const langs = text.split(',').map((x) => x.trim()).filter(Boolean);
+  for (const l of langs) if (!(LANGUAGES as readonly string[]).includes(l)) throw usageError(`unknown language; expected some of ${LANGUAGES.join(', ')}`, { field: '--lang', value: l });
+  if (!langs.length) throw usageError(`expected some of ${LANGUAGES.join(', ')}`, { field: '--lang', value: text });
+  return langs as Language[];
+}
+
+export function deriveCommand(files: string[], o: { outDir: string; expectations?: string; check?: boolean; lang?: string }): void {
+  const langs = languagesOf(o.lang);
+  const results = files.map((f) => deriveOne(f, o.expectations, o.outDir, langs));
   if (o.check) {
-    const stale = results.filter((r) => !existsSync(r.tsPath) || readFileSync(r.tsPath, 'utf8') !== r.ts || !existsSync(r.texPath) || readFileSync(r.texPath, 'utf8') !== r.tex);
-    for (const r of results) out(`${stale.includes(r) ? 'stale' : 'ok   '}  ${r.tsPath}`);
-    if (stale.length) throw failure(`${stale.length} generated file pair(s) out of date; run: npx hermode derive ${stale.map((r) => r.file).join(' ')}`);
+    let bad = 0;
+    for (const r of results)
+      for (const [path, content] of Object.entries(r.paths)) {
+        const state = !existsSync(path) ? 'missing' : readFileSync(path, 'utf8') !== content ? 'stale' : 'ok';
+        if (state !== 'ok') bad++;
+        out(`${state.padEnd(7)}  ${path}`);
+      }
+    const stale = results.filter((r) => Object.entries(r.paths).some(([path, content]) => !existsSync(path) || readFileSync(path, 'utf8') !== content));
+    if (bad) throw failure(`${bad} generated file(s) missing or out of date; run: npx hermode derive ${stale.map((r) => r.file).join(' ')}${o.outDir === 'generated' ? '' : ` --out-dir ${o.outDir}`}`);
     return;
   }
-  writeFilesAtomic(results.flatMap((r) => [{ path: r.tsPath, content: r.ts }, { path: r.texPath, content: r.tex }]));
+  writeFilesAtomic(results.flatMap((r) => Object.entries(r.paths).map(([path, content]) => ({ path, content }))));
   out(
     table(
       ['derivation', 'p', 'k', 'loss', 'dynamics', 'expectations', 'ms', 'wrote'],
-      results.map((r) => [...r.summary, r.ms.toFixed(0), `${r.tsPath}, ${basename(r.texPath)}`]),
+      results.map((r) => [...r.summary, r.ms.toFixed(0), `${join(o.outDir, r.name)}.{${Object.keys(r.files).map((x) => x.slice(1)).join(',')}}`]),
       ['l', 'r', 'r', 'l', 'l', 'l', 'r', 'l'],
     ),
   );

@@ -40,13 +40,14 @@ function registerCommands(program: Command): void {
 
   program
     .command('derive')
-    .description('derive the overlap ODEs of derivation files and write generated/X.ts and generated/X.tex')
+    .description('derive the overlap ODEs of derivation files and write them as code and LaTeX: generated/X.ts, X.py, X.c + X.h, X.tex')
     .argument('<files...>', 'derivation files (derivations/X.yaml)')
     .option('--out-dir <dir>', 'where to write', 'generated')
     .option('--expectations <backend>', 'override the file: auto | closed | wick | hermite:K | quadrature:N')
-    .option('--check', 'write nothing; exit 1 if the files in --out-dir differ from a fresh derivation')
-    .addHelpText('after', '\nExamples:\n  $ hermode derive derivations/saad-solla-erf.yaml\n  $ hermode derive derivations/*.yaml --check')
-    .action(async (files: string[], o: { outDir: string; expectations?: string; check?: boolean }) => (await import('./commands.ts')).deriveCommand(files, o));
+    .option('--lang <list>', 'output languages, comma-separated: ts, tex, py, c (default: all four)')
+    .option('--check', 'write nothing; exit 1 if the files in --out-dir are missing or differ from a fresh derivation')
+    .addHelpText('after', '\nExamples:\n  $ hermode derive derivations/saad-solla-erf.yaml\n  $ hermode derive derivations/relu-committee.yaml --lang py,c --out-dir mycode\n  $ hermode derive derivations/*.yaml --check')
+    .action(async (files: string[], o: { outDir: string; expectations?: string; check?: boolean; lang?: string }) => (await import('./commands.ts')).deriveCommand(files, o));
 
   program
     .command('latex')

@@ -1,9 +1,10 @@
 /**
- * Compiles generated TypeScript in memory (esbuild strips the types; the code has no imports), so
- * `integrate` runs exactly the code that `derive` writes to generated/X.ts, also for derivation
- * files that were never written.
+ * The generated module in memory: the same IR that `derive` prints to generated/X.ts, printed as
+ * plain JavaScript and instantiated (no compiler at run time), so `integrate` runs exactly the code of
+ * the generated files, also for derivation files that were never written.
  */
-import { transformSync } from 'esbuild';
+import type { Module } from '../ir/ir.ts';
+import { instantiate } from '../ir/js.ts';
 
 export interface GeneratedModel {
   meta: {
@@ -29,9 +30,6 @@ export interface GeneratedModel {
   risk(y: ArrayLike<number>, params: ArrayLike<number>): number;
 }
 
-export function compileModule(tsSource: string): GeneratedModel {
-  const js = transformSync(tsSource, { loader: 'ts', format: 'cjs', target: 'es2022' }).code;
-  const module = { exports: {} as Record<string, unknown> };
-  new Function('module', 'exports', js)(module, module.exports);
-  return module.exports as unknown as GeneratedModel;
+export function compileModule(module: Module): GeneratedModel {
+  return instantiate<GeneratedModel>(module);
 }

@@ -9,7 +9,8 @@ import { covNames } from '../gaussian/wick.ts';
 import { polyToTex } from './polyprint.ts';
 import { ERF_TEX, RELU_TEX } from '../gaussian/closed.ts';
 import { fmt17 } from '../symbolic/coef.ts';
-import { header } from './typescript.ts';
+import { headerLines } from './module.ts';
+import type { Equations, Equation, SExpr, Ix, Lhs } from '../ode/equations.ts';
 
 export type Block = { kind: 'text'; text: string } | { kind: 'heading'; text: string } | { kind: 'equation'; tex: string };
 
@@ -22,10 +23,10 @@ const txt = (text: string): Block => ({ kind: 'text', text });
 const eq = (tex: string): Block => ({ kind: 'equation', tex });
 const h = (text: string): Block => ({ kind: 'heading', text });
 
-export function equationsDocument(model: Model, plan: ExpectationPlan): TexDocument {
+export function equationsDocument(eqs: Equations): TexDocument {
+  const { model, plan } = eqs;
   const { p, k } = model;
   const mse = model.loss === 'mse';
-  const norm = model.dynamics !== 'plain';
   const blocks: Block[] = [];
   const sigma = model.student.expr.toTex();
   blocks.push(h('Model'));
@@ -56,52 +57,13 @@ export function equationsDocument(model: Model, plan: ExpectationPlan): TexDocum
     ),
   );
   blocks.push(h('Overlap equations'));
-  const r = norm ? ' - r_j M_{jr}' : '';
-  const rq = norm ? ' - (r_j + r_l)\\,Q_{jl}' : '';
-  blocks.push(eq(`\\frac{dM_{jr}}{d\\tau} = \\frac{a_j}{p}\\,A_{jr}${r}`));
-  blocks.push(eq(`\\frac{dQ_{jl}}{d\\tau} = \\frac{a_j B_{jl} + a_l B_{lj}}{p} + \\bar\\eta\\,\\frac{a_j a_l}{p^2}\\,V_{jl}${rq}`));
-  if (norm) blocks.push(eq(`r_j = \\frac{a_j}{p} B_{jj} + \\frac{\\bar\\eta}{2}\\Big(\\frac{a_j}{p}\\Big)^2 V_{jj}`));
-  if (model.trainSecondLayer) blocks.push(eq(`\\frac{da_j}{d\\tau} = \\frac{\\kappa}{p}\\,S_j`));
-  const T = plan.templates;
-  const stud = mse ? ' - \\sum_{s=1}^{p}\\frac{a_s}{p}' : '';
-  if (model.target.kind === 'committee') {
-    const wk = '\\sum_{t=1}^{k}\\frac{w_t}{k}';
-    if (plan.backend === 'quadrature') blocks.push(...definitionsByExpectation(mse));
-    else {
-      blocks.push(eq(`A_{jr} = ${wk}\\,I_3^{g}(\\lambda_j,\\nu_r,\\nu_t)${mse ? `${stud}\\,I_3^{\\sigma}(\\lambda_j,\\nu_r,\\lambda_s)` : ''}`));
-      blocks.push(eq(`B_{jl} = ${wk}\\,I_3^{g}(\\lambda_j,\\lambda_l,\\nu_t)${mse ? `${stud}\\,I_3^{\\sigma}(\\lambda_j,\\lambda_l,\\lambda_s)` : ''}`));
-      blocks.push(
-        eq(
-          `V_{jl} = \\sum_{t,u}\\frac{w_t w_u}{k^2} I_4^{gg}(\\lambda_j,\\lambda_l,\\nu_t,\\nu_u)` +
-            (mse
-              ? ` - 2\\sum_{s,t}\\frac{a_s w_t}{pk} I_4^{\\sigma g}(\\lambda_j,\\lambda_l,\\lambda_s,\\nu_t) + \\sum_{s,s'}\\frac{a_s a_{s'}}{p^2} I_4^{\\sigma\\sigma}(\\lambda_j,\\lambda_l,\\lambda_s,\\lambda_{s'})`
-              : '') +
-            ` + \\Delta\\,J_2(\\lambda_j,\\lambda_l)`,
-        ),
-      );
-      if (model.trainSecondLayer) blocks.push(eq(`S_j = ${wk}\\,I_2^{\\sigma g}(\\lambda_j,\\nu_t)${stud}\\,I_2^{\\sigma\\sigma}(\\lambda_j,\\lambda_s)`));
-      blocks.push(
-        eq(
-          `\\varepsilon = \\frac12\\Big[\\Delta + \\sum_{t,u}\\frac{w_t w_u}{k^2} I_2^{gg}(\\nu_t,\\nu_u) - 2\\sum_{j,t}\\frac{a_j w_t}{pk} I_2^{\\sigma g}(\\lambda_j,\\nu_t) + \\sum_{j,l}\\frac{a_j a_l}{p^2} I_2^{\\sigma\\sigma}(\\lambda_j,\\lambda_l)\\Big]`,
-        ),
-      );
-    }
-  } else if (plan.backend === 'quadrature') blocks.push(...definitionsByExpectation(mse));
+  for (const e of eqs.rhs) blocks.push(eq(equationTex(e)));
+  if (eqs.moments.kind === 'quadrature') blocks.push(...definitionsByExpectation(mse));
   else {
-    blocks.push(eq(`A_{jr} = T_3(\\lambda_j,\\nu_r;\\nu)${mse ? `${stud}\\,I_3^{\\sigma}(\\lambda_j,\\nu_r,\\lambda_s)` : ''}`));
-    blocks.push(eq(`B_{jl} = T_3(\\lambda_j,\\lambda_l;\\nu)${mse ? `${stud}\\,I_3^{\\sigma}(\\lambda_j,\\lambda_l,\\lambda_s)` : ''}`));
-    blocks.push(
-      eq(
-        `V_{jl} = T_{4g}(\\lambda_j,\\lambda_l;\\nu)` +
-          (mse
-            ? ` - 2\\sum_s\\frac{a_s}{p}T_{4s}(\\lambda_j,\\lambda_l,\\lambda_s;\\nu) + \\sum_{s,s'}\\frac{a_s a_{s'}}{p^2}I_4^{\\sigma\\sigma}(\\lambda_j,\\lambda_l,\\lambda_s,\\lambda_{s'})`
-            : '') +
-          ` + \\Delta\\,J_2(\\lambda_j,\\lambda_l)`,
-      ),
-    );
-    if (model.trainSecondLayer) blocks.push(eq(`S_j = T_S(\\lambda_j;\\nu)${stud}\\,I_2^{\\sigma\\sigma}(\\lambda_j,\\lambda_s)`));
-    blocks.push(eq(`\\varepsilon = \\frac12\\Big[\\Delta + T_0(\\nu) - 2\\sum_j\\frac{a_j}{p}T_S(\\lambda_j;\\nu) + \\sum_{j,l}\\frac{a_j a_l}{p^2}I_2^{\\sigma\\sigma}(\\lambda_j,\\lambda_l)\\Big]`));
+    for (const e of eqs.moments.equations) if (e.lhs !== 'S' || model.trainSecondLayer) blocks.push(eq(equationTex(e)));
+    blocks.push(eq(equationTex(eqs.moments.risk)));
   }
+  const T = plan.templates;
   if (Object.keys(T).length) {
     blocks.push(h('Expectations'));
     blocks.push(
@@ -125,6 +87,80 @@ export function equationsDocument(model: Model, plan: ExpectationPlan): TexDocum
   return { title: `hermode: ${model.name}`, blocks };
 }
 
+// ---- the indexed equations as LaTeX ----
+
+const LHS_TEX: Record<Lhs, (ix: string[]) => string> = {
+  dM: (ix) => `\\frac{dM_{${ix.join('')}}}{d\\tau}`,
+  dQ: (ix) => `\\frac{dQ_{${ix.join('')}}}{d\\tau}`,
+  da: (ix) => `\\frac{da_{${ix.join('')}}}{d\\tau}`,
+  A: (ix) => `A_{${ix.join('')}}`,
+  B: (ix) => `B_{${ix.join('')}}`,
+  V: (ix) => `V_{${ix.join('')}}`,
+  S: (ix) => `S_{${ix.join('')}}`,
+  r: (ix) => `r_{${ix.join('')}}`,
+  eps: () => `\\varepsilon`,
+};
+
+const ixTex = (i: Ix): string => (typeof i === 'number' ? String(i + 1) : i.replace(/^(\w)2$/, "$1'"));
+
+/** One equation of the value as LaTeX: left-hand side, right-hand side printed from the same tree. */
+export function equationTex(e: Equation): string {
+  const ix = e.domain.map((d) => ixTex(d.ix));
+  return `${LHS_TEX[e.lhs](ix)} = ${breakLong(sexprTex(e.rhs))}`;
+}
+
+const PAR_TEX: Record<string, string> = { eta_bar: '\\bar\\eta', Delta: '\\Delta', kappa: '\\kappa' };
+
+function sexprTex(e: SExpr): string {
+  switch (e.k) {
+    case 'num':
+      return e.v === 0.5 ? '\\frac12' : fmt17(e.v);
+    case 'par':
+      return PAR_TEX[e.name];
+    case 'dim':
+      return e.name;
+    case 'el':
+      return `${e.sym}_{${e.ix.map(ixTex).join('')}}`;
+    case 'add': {
+      let out = '';
+      e.terms.forEach((t, i) => {
+        if (t.k === 'neg') out += ` - ${sexprTex(t.a)}`;
+        else out += i === 0 ? sexprTex(t) : ` + ${sexprTex(t)}`;
+      });
+      return out.startsWith(' - ') ? `-${out.slice(3)}` : out;
+    }
+    case 'neg':
+      return `-${factorTex(e.a)}`;
+    case 'div':
+      return `\\frac{${sexprTex(e.a)}}{${sexprTex(e.b)}}`;
+    case 'mul': {
+      // repeated factors as powers: (a_j/p)(a_j/p) → (a_j/p)^2
+      const parts: string[] = [];
+      for (let i = 0; i < e.fs.length; ) {
+        let j = i + 1;
+        while (j < e.fs.length && JSON.stringify(e.fs[j]) === JSON.stringify(e.fs[i])) j++;
+        const f = factorTex(e.fs[i]);
+        parts.push(j - i > 1 ? `\\Big(${f}\\Big)^{${j - i}}` : f);
+        i = j;
+      }
+      return parts.join('\\,');
+    }
+    case 'sum': {
+      const ix = e.ix.map(ixTex).join(',');
+      return `\\sum_{${ix}=1}^{${e.over}}${factorTex(e.body)}`;
+    }
+    case 'tmpl': {
+      const fields = e.fields.map((f) => `${f.f === 'lambda' ? '\\lambda' : '\\nu'}_{${ixTex(f.i)}}`).join(',');
+      return `${texName(e.name)}(${fields}${e.allNu ? ';\\nu' : ''})`;
+    }
+  }
+}
+
+/** A factor of a product: sums get brackets. */
+function factorTex(e: SExpr): string {
+  return e.k === 'add' ? `\\Big(${sexprTex(e)}\\Big)` : sexprTex(e);
+}
+
 function definitionsByExpectation(mse: boolean): Block[] {
   const e = mse ? '(y - f)' : 'y';
   return [
@@ -133,7 +169,7 @@ function definitionsByExpectation(mse: boolean): Block[] {
   ];
 }
 
-function texName(name: string): string {
+export function texName(name: string): string {
   const m = /^(I2|I3|I4|J2|T0|TS|T3|T4g|T4s)(.*)$/.exec(name);
   if (!m) return name;
   const sup = m[2]
@@ -169,8 +205,8 @@ function breakLong(body: string): string {
   return `\\begin{aligned}[t]&${lines.join('\\\\&')}\\end{aligned}`;
 }
 
-export function documentToTex(doc: TexDocument, model: Model, plan: ExpectationPlan): string {
-  const out: string[] = [header(model, plan, 'tex')];
+export function documentToTex(doc: TexDocument, model: Model, plan: ExpectationPlan, outDir = 'generated'): string {
+  const out: string[] = [headerLines(model, plan, outDir).map((l) => `% ${l}`).join('\n')];
   out.push('\\documentclass{article}');
   out.push('\\usepackage{amsmath,amssymb}');
   out.push('\\usepackage[margin=2cm]{geometry}');

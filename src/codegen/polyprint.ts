@@ -1,37 +1,80 @@
 /**
- * Printing polynomials: JavaScript by a multivariate Horner scheme (fewest multiplications, canonical
- * variable order so output is deterministic), LaTeX as a sum of monomials with exact coefficients.
+ * Printing polynomials: IR by a multivariate Horner scheme (fewest multiplications, canonical variable
+ * order so output is deterministic), LaTeX as a sum of monomials with exact coefficients.
  */
 import type { Coef } from '../symbolic/coef.ts';
 import { fmt17 } from '../symbolic/coef.ts';
+import { add, mul, num, rat, type Expr as IrExpr, type Stmt } from '../ir/ir.ts';
 import { Poly, type Term } from '../symbolic/poly.ts';
 
-/** A coefficient as a JS literal: integers and p/q exactly, anything else to 17 digits. */
-export function coefJs(c: Coef): string {
+/** A coefficient as an IR literal: exact rationals with small numerator and denominator, else a float. */
+export function coefIr(c: Coef): IrExpr {
   const r = c.asRational();
-  if (r) return r.isInteger() ? r.n.toString() : `(${r.n}/${r.d})`;
-  return `(${fmt17(c.toNumber())})`;
+  if (r && r.n <= BigInt(Number.MAX_SAFE_INTEGER) && -r.n <= BigInt(Number.MAX_SAFE_INTEGER) && r.d <= BigInt(Number.MAX_SAFE_INTEGER)) return rat(Number(r.n), Number(r.d));
+  return num(c.toNumber());
 }
 
-function powJs(v: string, m: number): string {
-  if (m === 1) return v;
-  if (m <= 4) return Array(m).fill(v).join(' * ');
-  return `${v} ** ${m}`;
-}
-
-/** Horner form of a polynomial as a JS expression in `vars`. */
-export function polyToJs(poly: Poly, vars: string[]): string {
+/** Horner form of a polynomial in `vars` (fewest multiplications; canonical variable order). */
+export function polyToIr(poly: Poly, vars: IrExpr[]): IrExpr {
   return horner(poly.terms(), vars, 0);
 }
 
-function horner(terms: Term[], vars: string[], from: number): string {
-  if (terms.length === 0) return '0';
+/**
+ * Horner form with every large coefficient polynomial bound to a temporary first (`let h1 = …;`),
+ * so that a long polynomial prints as a few readable lines instead of one deeply nested expression.
+ */
+export function polyToStatements(poly: Poly, vars: IrExpr[], maxNodes = 24): { stmts: Stmt[]; value: IrExpr } {
+  const stmts: Stmt[] = [];
+  let n = 0;
+  const bind = (e: IrExpr): IrExpr => {
+    if (size(e) <= maxNodes) return e;
+    const name = `h${++n}`;
+    stmts.push({ k: 'let', name, type: 'f64', init: e });
+    return { k: 'var', name };
+  };
+  const go = (terms: Term[], from: number): IrExpr => {
+    if (terms.length === 0) return num(0);
+    let v = -1;
+    for (let i = from; i < vars.length && v < 0; i++) if (terms.some((t) => t.exps[i] > 0)) v = i;
+    if (v < 0) return coefIr(terms[0].c);
+    const groups = new Map<number, Term[]>();
+    for (const t of terms) groups.set(t.exps[v], [...(groups.get(t.exps[v]) ?? []), t]);
+    const exps = [...groups.keys()].sort((a, b) => b - a);
+    let out: IrExpr = num(0);
+    for (let i = 0; i < exps.length; i++) {
+      const inner = bind(go(groups.get(exps[i]) as Term[], v + 1));
+      out = i === 0 ? inner : add(mul(out, powOf(vars[v], exps[i - 1] - exps[i])), inner);
+    }
+    const last = exps[exps.length - 1];
+    if (last > 0) out = mul(out, powOf(vars[v], last));
+    return out;
+  };
+  const value = go(poly.terms(), 0);
+  return { stmts, value };
+}
+
+/** Number of nodes of an expression (a measure of how long it prints). */
+function size(e: IrExpr): number {
+  switch (e.k) {
+    case 'bin':
+      return 1 + size(e.a) + size(e.b);
+    case 'neg':
+    case 'pow':
+      return 1 + size(e.a);
+    case 'call':
+      return 1 + e.args.reduce((s, a) => s + size(a), 0);
+    default:
+      return 1;
+  }
+}
+
+const powOf = (x: IrExpr, m: number): IrExpr => (m === 1 ? x : { k: 'pow', a: x, n: m });
+
+function horner(terms: Term[], vars: IrExpr[], from: number): IrExpr {
+  if (terms.length === 0) return num(0);
   let v = -1;
   for (let i = from; i < vars.length && v < 0; i++) if (terms.some((t) => t.exps[i] > 0)) v = i;
-  if (v < 0) {
-    // constant: the terms all have zero exponents from `from` on; there is exactly one
-    return coefJs(terms[0].c);
-  }
+  if (v < 0) return coefIr(terms[0].c);
   const groups = new Map<number, Term[]>();
   for (const t of terms) {
     const e = t.exps[v];
@@ -40,14 +83,13 @@ function horner(terms: Term[], vars: string[], from: number): string {
     groups.set(e, g);
   }
   const exps = [...groups.keys()].sort((a, b) => b - a);
-  let out = '';
+  let out: IrExpr = num(0);
   for (let i = 0; i < exps.length; i++) {
     const inner = horner(groups.get(exps[i]) as Term[], vars, v + 1);
-    if (i === 0) out = inner;
-    else out = `(${out}) * ${powJs(vars[v], exps[i - 1] - exps[i])} + ${inner}`;
+    out = i === 0 ? inner : add(mul(out, powOf(vars[v], exps[i - 1] - exps[i])), inner);
   }
   const last = exps[exps.length - 1];
-  if (last > 0) out = exps.length === 1 && out === '1' ? powJs(vars[v], last) : `(${out}) * ${powJs(vars[v], last)}`;
+  if (last > 0) out = mul(out, powOf(vars[v], last));
   return out;
 }
 

@@ -5,8 +5,8 @@
  * (Hermite series / quadrature). Also the well-posedness checks: real-valued on ℝ and with finite
  * Gaussian moments up to the fourth power the expectations need.
  */
-import { Expr, stripTypes } from '../symbolic/expr.ts';
-import { HELPERS } from '../symbolic/functions.ts';
+import { Expr } from '../symbolic/expr.ts';
+import { compileExpr } from '../ir/js.ts';
 import type { Poly } from '../symbolic/poly.ts';
 import { usageError, type ErrorWhere } from '../errors.ts';
 
@@ -95,4 +95,4 @@ export function erfNum(x: number): number {
   return erfImpl(x);
 }
 
-const erfImpl = new Function(`${stripTypes(HELPERS.erf)}; return erf;`)() as (x: number) => number;
+const erfImpl = compileExpr({ k: 'call', fn: 'erf', args: [{ k: 'var', name: 'x' }] }, ['x']);

@@ -1,16 +1,18 @@
 /**
  * Parameter-space dynamics from a loss (THEORY §4.4): the loss L(a, b) with a, b ∈ ℝ^h is expanded
  * (dot(a,b) → Σ a_i b_i, sumsq(a) → Σ a_i², an optional data set averaged over), differentiated by
- * mathjs into the gradient and the Hessian, common subexpressions are hoisted, and the result is
- * generated as a self-contained TypeScript module: loss, grad, hessian and the gradient-flow
- * right-hand side rhs = −∇L. Gradient descent iterates θ ← θ − η ∇L with the same generated gradient.
+ * mathjs into the gradient and the Hessian, common subexpressions are hoisted, and the result is one
+ * module of language-neutral code (src/ir): loss, grad, hessian and the gradient-flow right-hand side
+ * rhs = −∇L, printed to TypeScript, Python and C. Gradient descent iterates θ ← θ − η ∇L with the same generated gradient.
  */
 import { math, type MathNode } from '../symbolic/mathjs.ts';
-import { Expr, helperSource } from '../symbolic/expr.ts';
+import { Expr } from '../symbolic/expr.ts';
+import { idx, type Expr as IrExpr, type Fn, type Module, type Stmt } from '../ir/ir.ts';
+import { instantiate } from '../ir/js.ts';
+import { cPrefix } from '../codegen/module.ts';
 import { fmt17 } from '../symbolic/coef.ts';
 import { usageError, HermodeError } from '../errors.ts';
 import type { ParamSpec } from '../spec/load.ts';
-import { compileModule } from '../codegen/compile.ts';
 
 type AnyNode = MathNode & Record<string, any>;
 
@@ -35,7 +37,8 @@ export interface ParamDerivation {
   hessian: MathNode[][];
   /** m2 and Φ when L = ½ m2 (aᵀb − Φ)² + c (closed forms of THEORY §4.4 apply), else null */
   quadratic: { m2: number; phi: number } | null;
-  ts: string;
+  /** the loss, gradient, Hessian and flow as language-neutral code (printed to TypeScript, Python, C) */
+  module: Module;
   tex: string;
   compiled: ParamModule;
 }
@@ -81,9 +84,9 @@ export function deriveParamSpec(spec: ParamSpec, hOverride?: number, constants?:
     throw usageError(`mathjs cannot differentiate the loss: ${(err as Error).message}`, where);
   }
   const quadratic = spec.data || defaultLoss ? detectQuadratic(spec, consts) : detectQuadraticNumerically(loss, vars, consts, h);
-  const ts = generateParamModule(spec, h, vars, paramNames, consts, loss, gradient, hessian);
+  const module = paramModule(spec, h, vars, paramNames, consts, loss, gradient, hessian);
   const tex = paramTex(spec, h, loss, gradient, hessian, quadratic);
-  return { spec, h, vars, paramNames, loss, gradient, hessian, quadratic, ts, tex, compiled: compileModule(ts) as unknown as ParamModule };
+  return { spec, h, vars, paramNames, loss, gradient, hessian, quadratic, module, tex, compiled: instantiate<ParamModule>(module) };
 }
 
 /** L = ½ m2 (s − Φ)² + c for the default loss (m2 = 1) or a data set (m2 = mean x², Φ = mean xy / m2). */
@@ -162,7 +165,8 @@ function cse(outputs: MathNode[], minSize = 6): { temps: [string, MathNode][]; o
   return { temps: ordered, outputs: outs };
 }
 
-function generateParamModule(
+/** The loss, its gradient and Hessian (common subexpressions once) and the gradient-flow RHS as one IR module. */
+function paramModule(
   spec: ParamSpec,
   h: number,
   vars: string[],
@@ -171,21 +175,18 @@ function generateParamModule(
   loss: MathNode,
   gradient: MathNode[],
   hessian: MathNode[][],
-): string {
-  const names: Record<string, string> = {};
-  vars.forEach((v, i) => (names[v] = `th[${i}]`));
-  paramNames.forEach((c, i) => (names[c] = `params[${i}]`));
-  const body = (outs: MathNode[], assign: (i: number, js: string) => string) => {
+): Module {
+  const names: Record<string, IrExpr> = {};
+  vars.forEach((v, i) => (names[v] = idx('th', i)));
+  paramNames.forEach((c, i) => (names[c] = idx('params', i)));
+  const body = (outs: MathNode[], store: (i: number, e: IrExpr) => Stmt[]): Stmt[] => {
     const { temps, outputs } = cse(outs);
-    const helpers = new Set<string>();
-    const tNames: Record<string, string> = { ...names };
-    temps.forEach(([n]) => (tNames[n] = n));
-    const lines = temps.map(([n, node]) => `  const ${n} = ${Expr.fromNode(node, []).toJs(tNames, helpers)};`);
-    outputs.forEach((o, i) => lines.push(`  ${assign(i, Expr.fromNode(o, []).toJs(tNames, helpers))}`));
-    return { lines, helpers };
+    const tNames: Record<string, IrExpr> = { ...names };
+    temps.forEach(([n]) => (tNames[n] = { k: 'var', name: n }));
+    const stmts: Stmt[] = temps.map(([n, node]) => ({ k: 'let', name: n, type: 'f64', init: Expr.fromNode(node, []).toIr(tNames) }));
+    outputs.forEach((o, i) => stmts.push(...store(i, Expr.fromNode(o, []).toIr(tNames))));
+    return stmts;
   };
-  const L = body([loss], (_, js) => `return ${js};`);
-  const G = body(gradient, (i, js) => `out[${i}] = ${js};`);
   const n = vars.length;
   const upper: MathNode[] = [];
   const pos: [number, number][] = [];
@@ -194,50 +195,56 @@ function generateParamModule(
       upper.push(hessian[i][j]);
       pos.push([i, j]);
     }
-  const H = body(upper, (k, js) => {
-    const [i, j] = pos[k];
-    return i === j ? `out[${i * n + j}] = ${js};` : `out[${i * n + j}] = out[${j * n + i}] = ${js};`;
-  });
-  const helpers = new Set([...L.helpers, ...G.helpers, ...H.helpers]);
-  const header = [
-    `// Generated by hermode from ${spec.file} — do not edit.`,
-    `// Regenerate: npx hermode derive ${spec.file}`,
-    `// Spec hash: ${spec.hash}`,
-    `// Parameter-space dynamics: θ = (a_1..a_h, b_1..b_h), h = ${h}; gradient flow dθ/dt = −∇L, gradient descent θ ← θ − η∇L.`,
-  ].join('\n');
-  const meta = { name: spec.name, kind: 'parameter-dynamics', h, source: spec.file, specHash: spec.hash };
-  return `${header}
-
-/* eslint-disable */
-
-export const meta = ${JSON.stringify(meta, null, 2)} as const;
-export const stateNames: readonly string[] = ${JSON.stringify(vars.map((v) => v.replace(/^([ab])(\d+)$/, '$1_$2')))};
-export const paramNames: readonly string[] = ${JSON.stringify(paramNames)};
-export const defaultParams: readonly number[] = [${paramNames.map((c) => fmt17(consts[c])).join(', ')}];
-${helpers.size ? '\n' + helperSource(helpers, true) + '\n' : ''}
-/** L(θ) */
-export function loss(th: ArrayLike<number>, params: ArrayLike<number>): number {
-${L.lines.join('\n')}
+  const th = { name: 'th', type: 'f64[]' as const };
+  const pr = { name: 'params', type: 'f64[]' as const };
+  const out = { name: 'out', type: 'f64[]' as const, out: true };
+  const fns: Fn[] = [
+    { name: 'loss', params: [th, pr], ret: 'f64', exported: true, doc: 'L(θ)', body: body([loss], (_, e) => [{ k: 'return', value: e }]) },
+    { name: 'grad', params: [th, pr, out], ret: 'void', exported: true, outSize: n, doc: `∇L(θ), ${n} entries`, body: body(gradient, (i, e) => [{ k: 'store', arr: 'out', i: { k: 'int', v: i }, op: '=', value: e }]) },
+    {
+      name: 'hessian',
+      params: [th, pr, out],
+      ret: 'void',
+      exported: true,
+      outSize: n * n,
+      doc: `∇²L(θ), ${n}×${n} row-major`,
+      body: body(upper, (k, e) => {
+        const [i, j] = pos[k];
+        const st: Stmt[] = [{ k: 'store', arr: 'out', i: { k: 'int', v: i * n + j }, op: '=', value: e }];
+        if (i !== j) st.push({ k: 'store', arr: 'out', i: { k: 'int', v: j * n + i }, op: '=', value: idx('out', i * n + j) });
+        return st;
+      }),
+    },
+    {
+      name: 'rhs',
+      params: [{ name: 't', type: 'f64' }, th, pr, { name: 'dydt', type: 'f64[]', out: true }],
+      ret: 'void',
+      exported: true,
+      outSize: n,
+      doc: 'gradient flow: dθ/dt = −∇L(θ)',
+      body: [
+        { k: 'do', e: { k: 'call', fn: 'grad', args: [{ k: 'var', name: 'th' }, { k: 'var', name: 'params' }, { k: 'var', name: 'dydt' }] } },
+        { k: 'for', v: 'i', from: { k: 'int', v: 0 }, to: { k: 'int', v: n }, body: [{ k: 'store', arr: 'dydt', i: { k: 'var', name: 'i' }, op: '=', value: { k: 'neg', a: idx('dydt', { k: 'var', name: 'i' }) } }] },
+      ],
+    },
+  ];
+  return {
+    header: [
+      `Generated by hermode from ${spec.file} — do not edit.`,
+      `Regenerate: npx hermode derive ${spec.file}`,
+      `Spec hash: ${spec.hash}`,
+      `Parameter-space dynamics: θ = (a_1..a_h, b_1..b_h), h = ${h}; gradient flow dθ/dt = −∇L, gradient descent θ ← θ − η∇L.`,
+    ],
+    prefix: cPrefix(spec.name),
+    stateNames: vars.map((v) => v.replace(/^([ab])(\d+)$/, '$1_$2')),
+    paramNames,
+    defaultParams: paramNames.map((c) => consts[c]),
+    sizes: { N_STATE: n, N_PARAMS: paramNames.length },
+    records: { meta: { name: spec.name, kind: 'parameter-dynamics', h, source: spec.file, specHash: spec.hash } },
+    constants: [],
+    functions: fns,
+  };
 }
-
-/** ∇L(θ), ${n} entries */
-export function grad(th: ArrayLike<number>, params: ArrayLike<number>, out: Float64Array | number[]): void {
-${G.lines.join('\n')}
-}
-
-/** ∇²L(θ), ${n}×${n} row-major */
-export function hessian(th: ArrayLike<number>, params: ArrayLike<number>, out: Float64Array | number[]): void {
-${H.lines.join('\n')}
-}
-
-/** gradient flow: dθ/dt = −∇L(θ) */
-export function rhs(t: number, th: ArrayLike<number>, params: ArrayLike<number>, dydt: Float64Array | number[]): void {
-  grad(th, params, dydt);
-  for (let i = 0; i < ${n}; i++) dydt[i] = -dydt[i];
-}
-`;
-}
-
 
 function paramTex(spec: ParamSpec, h: number, loss: MathNode, gradient: MathNode[], hessian: MathNode[][], quadratic: { m2: number; phi: number } | null): string {
   const tex = (n: MathNode) => Expr.fromNode(n, []).toTex();

@@ -5,7 +5,6 @@
  */
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { buildSync } from 'esbuild';
 import { existsSync, readFileSync } from 'node:fs';
 import { runSeed, type KernelConfig, type SeedResult } from './kernel.ts';
 import { runReducedSeed } from './reduced.ts';
@@ -19,12 +18,13 @@ let bundled: string | undefined;
  * from dist/, otherwise the entry bundled by esbuild once per process (under the test runner or
  * tsx), so workers never need a TypeScript loader.
  */
-function workerCode(): string {
+async function workerCode(): Promise<string> {
   if (!bundled) {
     const prebuilt = fileURLToPath(new URL('./worker.cjs', import.meta.url));
     if (existsSync(prebuilt)) bundled = readFileSync(prebuilt, 'utf8');
     else {
       const entry = fileURLToPath(new URL('./worker.ts', import.meta.url));
+      const { buildSync } = await import('esbuild');
       const out = buildSync({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', target: 'node20', write: false });
       bundled = out.outputFiles[0].text;
     }
@@ -53,7 +53,7 @@ export async function runSeeds(
   }
   const results = new Map<number, SeedResult>();
   const queue = seeds.slice();
-  const code = workerCode();
+  const code = await workerCode();
   await new Promise<void>((resolve, reject) => {
     let live = n;
     for (let w = 0; w < n; w++) {

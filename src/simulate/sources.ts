@@ -1,26 +1,26 @@
-/** JavaScript sources of σ, σ′ and the target for the simulation kernel (compiled once per worker). */
+/**
+ * JavaScript sources of σ, σ′ and the target for the simulation kernel (compiled once per worker):
+ * the model's expressions in hermode's language-neutral code, printed by the untyped TypeScript
+ * printer, so the simulator evaluates exactly what the generated files compute.
+ */
 import type { Model } from '../spec/model.ts';
-import { helperSource, type Expr } from '../symbolic/expr.ts';
-import { fmt17 } from '../symbolic/coef.ts';
+import { add, idx, mul, num, v, type Expr as IrExpr, type Fn } from '../ir/ir.ts';
+import { TsPrinter } from '../ir/print-ts.ts';
 
-function fnSource(param: string, body: (helpers: Set<string>) => string): string {
-  const helpers = new Set<string>();
-  const b = body(helpers);
-  return `(function () {\n${helperSource(helpers, false)}\nreturn function (${param}) { return ${b}; };\n})()`;
+/** `(function () { …runtime…; return function (param) { … }; })()` for one IR function. */
+function fnSource(param: string, paramType: 'f64' | 'f64[]', body: IrExpr): string {
+  const fn: Fn = { name: 'f', params: [{ name: param, type: paramType }], ret: 'f64', body: [{ k: 'return', value: body }], exported: true };
+  const js = new TsPrinter(false).module({ header: [], prefix: 'f', stateNames: [], paramNames: [], defaultParams: [], sizes: {}, records: {}, constants: [], functions: [fn] });
+  return `(function () {\n${js}})().f`;
 }
 
 export function kernelSources(model: Model): { sigmaSrc: string; dsigmaSrc: string; targetSrc: string } {
-  const one = (e: Expr) => fnSource('x', (h) => e.toJs({ z: 'x' }, h));
-  let targetSrc: string;
+  const one = (e: Model['student']['expr']) => fnSource('x', 'f64', e.toIr({ z: v('x') }));
   const t = model.target;
+  let target: IrExpr;
   if (t.kind === 'committee') {
     const g = t.g.expr;
-    targetSrc = fnSource('nu', (h) =>
-      t.weights.map((w, r) => `${fmt17(w / model.k)} * ${g.toJs({ z: `nu[${r}]` }, h)}`).join(' + '),
-    );
-  } else {
-    const names = Object.fromEntries(Array.from({ length: model.k }, (_, r) => [`nu${r + 1}`, `nu[${r}]`]));
-    targetSrc = fnSource('nu', (h) => t.expr.toJs(names, h));
-  }
-  return { sigmaSrc: one(model.student.expr), dsigmaSrc: one(model.student.dexpr), targetSrc };
+    target = t.weights.map((w, r) => mul(num(w / model.k), g.toIr({ z: idx('nu', r) }))).reduce(add);
+  } else target = t.expr.toIr(Object.fromEntries(Array.from({ length: model.k }, (_, r) => [`nu${r + 1}`, idx('nu', r)])));
+  return { sigmaSrc: one(model.student.expr), dsigmaSrc: one(model.student.dexpr), targetSrc: fnSource('nu', 'f64[]', target) };
 }

@@ -5,7 +5,9 @@
  * into exact `Poly`s for the Wick stage.
  */
 import { math, type MathNode } from './mathjs.ts';
-import { FUNCTIONS, HELPERS, hermiteHelper, hermiteIndex, knownFunctionNames } from './functions.ts';
+import { FUNCTIONS, hermiteIndex, knownFunctionNames } from './functions.ts';
+import type { Expr as IrExpr } from '../ir/ir.ts';
+import { compileExpr } from '../ir/js.ts';
 import { usageError, type ErrorWhere } from '../errors.ts';
 import { Coef, fmt17 } from './coef.ts';
 import { Poly } from './poly.ts';
@@ -65,19 +67,16 @@ export class Expr {
   }
 
   /**
-   * JavaScript for the expression, variables replaced by `names[v]` (default: the variable name);
-   * helper functions it calls are added to `helpers`.
+   * The expression in hermode's language-neutral code (src/ir), variables replaced by `names[v]`
+   * (default: a variable of the same name).
    */
-  toJs(names: Record<string, string> = {}, helpers: Set<string> = new Set()): string {
-    return printJs(this.node as AnyNode, names, helpers);
+  toIr(names: Record<string, IrExpr> = {}): IrExpr {
+    return irOf(this.node as AnyNode, names);
   }
 
-  /** A plain JS function of the variables in order (helpers bundled). */
+  /** A plain JS function of the variables in order. */
   compile(): (...args: number[]) => number {
-    const helpers = new Set<string>();
-    const body = this.toJs({}, helpers);
-    const src = `${helperSource(helpers, false)}\nreturn function (${this.vars.join(', ')}) { return ${body}; };`;
-    return new Function(src)() as (...args: number[]) => number;
+    return compileExpr(this.toIr(), this.vars);
   }
 
   toTex(): string {
@@ -99,23 +98,6 @@ export function evaluateExpression(text: string, vars: Record<string, number>, f
   const v = Expr.parse(text, names, { field, value: text }).compile()(...names.map((n) => vars[n]));
   if (!Number.isFinite(v)) throw usageError(`evaluates to ${v} at ${names.map((n) => `${n} = ${vars[n]}`).join(', ')}`, { field, value: text });
   return v;
-}
-
-/** Source of the helpers in `names`, typed (TypeScript) or with the types stripped. */
-export function helperSource(names: Iterable<string>, typed = true): string {
-  const out: string[] = [];
-  for (const name of [...names].sort()) {
-    const n = /^He(\d+)$/.exec(name);
-    const src = n ? hermiteHelper(Number(n[1])) : HELPERS[name];
-    if (!src) throw new Error(`no helper ${name}`);
-    out.push(typed ? src : stripTypes(src));
-  }
-  return out.join('\n\n');
-}
-
-/** Removes the `: number` annotations used in helper sources (they use no other TypeScript syntax). */
-export function stripTypes(src: string): string {
-  return src.replace(/:\s*number\b/g, '');
 }
 
 function validate(node: AnyNode, vars: readonly string[], where: ErrorWhere): void {
@@ -270,52 +252,37 @@ function diff(node: AnyNode, v: string): AnyNode {
 
 // ---------- printing ----------
 
-function printJs(node: AnyNode, names: Record<string, string>, helpers: Set<string>): string {
+function irOf(node: AnyNode, names: Record<string, IrExpr>): IrExpr {
   const n = strip(node);
   switch (n.type) {
     case 'ConstantNode':
-      return n.value < 0 ? `(${fmt17(n.value)})` : fmt17(n.value);
+      return { k: 'num', v: n.value };
     case 'SymbolNode':
       if (n.name in names) return names[n.name];
-      if (n.name === 'pi') return 'Math.PI';
-      if (n.name === 'e') return 'Math.E';
-      return n.name;
+      if (n.name in CONSTANTS) return { k: 'num', v: CONSTANTS[n.name] };
+      return { k: 'var', name: n.name };
     case 'OperatorNode': {
-      const a = n.args.map((x: AnyNode) => printJs(x, names, helpers));
-      switch (n.fn) {
-        case 'add':
-          return `(${a[0]} + ${a[1]})`;
-        case 'subtract':
-          return `(${a[0]} - ${a[1]})`;
-        case 'multiply':
-          return `(${a[0]} * ${a[1]})`;
-        case 'divide':
-          return `(${a[0]} / ${a[1]})`;
-        case 'pow': {
-          const e = strip(n.args[1]);
-          if (isConst(e) && e.value === 2) return `((${a[0]}) * (${a[0]}))`;
-          return `((${a[0]}) ** (${a[1]}))`;
-        }
-        case 'unaryMinus':
-          return `(-${a[0]})`;
-        case 'unaryPlus':
-          return a[0];
+      const a = n.args.map((x: AnyNode) => irOf(x, names));
+      const op = { add: '+', subtract: '-', multiply: '*', divide: '/' }[n.fn as string] as '+' | '-' | '*' | '/' | undefined;
+      if (op) return { k: 'bin', op, a: a[0], b: a[1] };
+      if (n.fn === 'unaryMinus') return { k: 'neg', a: a[0] };
+      if (n.fn === 'unaryPlus') return a[0];
+      if (n.fn === 'pow') {
+        const e = strip(n.args[1]);
+        if (isConst(e) && Number.isInteger(e.value) && e.value >= 2 && e.value <= 16) return { k: 'pow', a: a[0], n: e.value };
+        if (isConst(e) && e.value === 1) return a[0];
+        return { k: 'call', fn: 'pow', args: a };
       }
       break;
     }
     case 'FunctionNode': {
       const name: string = n.fn.name;
-      const a = n.args.map((x: AnyNode) => printJs(x, names, helpers));
-      if (hermiteIndex(name) !== undefined) {
-        helpers.add(name);
-        return `${name}(${a[0]})`;
-      }
-      const rule = FUNCTIONS[name];
-      for (const h of rule.helpers ?? []) helpers.add(h);
-      return rule.js(a);
+      const a = n.args.map((x: AnyNode) => irOf(x, names));
+      if (hermiteIndex(name) !== undefined) return { k: 'call', fn: name, args: a };
+      return FUNCTIONS[name].ir(a);
     }
   }
-  throw new Error(`cannot print ${n.type}`);
+  throw new Error(`cannot translate ${n.type}`);
 }
 
 function texHandler(node: AnyNode, options: object): string | undefined {

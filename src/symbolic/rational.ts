@@ -87,7 +87,7 @@ export class Rational {
     if (nb < 2n ** 53n && d < 2n ** 53n) return Number(n) / Number(d);
     const shift = BigInt(Math.max(0, bitLength(d) - 60));
     const q = (n << 64n) / (d >> shift);
-    return Number(q) / 2 ** (64 - Number(shift));
+    return Number(q) / 2 ** (64 + Number(shift));
   }
   toString(): string {
     return this.d === 1n ? this.n.toString() : `${this.n}/${this.d}`;
