@@ -1,5 +1,7 @@
 import { describe, it, expect } from 'vitest';
-import { ERF_SOURCE, RELU_SOURCE, reluConstants } from '../src/gaussian/closed.ts';
+import { erfFamily } from '../src/gaussian/families/erf.ts';
+import { reluFamily } from '../src/gaussian/families/relu.ts';
+import type { Const } from '../src/ir/ir.ts';
 import { parseKernel } from '../src/ir/parse.ts';
 import { instantiate } from '../src/ir/js.ts';
 import { tensorExpectation } from './helpers.ts';
@@ -8,12 +10,12 @@ import { Rng } from '../src/random/rng.ts';
 import { erfNum } from '../src/hermite/activation.ts';
 
 /** The closed-form kernels as the generated files print them (JavaScript from the same IR). */
-function compile(src: string, names: string[], constants = [] as ReturnType<typeof reluConstants>): Record<string, (...a: number[]) => number> {
+function compile(src: string, names: string[], constants: Const[] = []): Record<string, (...a: number[]) => number> {
   const functions = parseKernel(src).map((f) => ({ ...f, exported: names.includes(f.name) }));
   return instantiate({ header: [], prefix: 'k', stateNames: [], paramNames: [], defaultParams: [], sizes: {}, records: {}, constants, functions });
 }
-const erfF = compile(ERF_SOURCE, ['erfI2', 'erfJ2', 'erfI3', 'erfI4']);
-const reluF = compile(RELU_SOURCE, ['reluI2', 'reluJ2', 'reluI3', 'reluI4', 'reluOrthant4'], reluConstants());
+const erfF = compile(erfFamily.source, ['erfI2', 'erfJ2', 'erfI3', 'erfI4']);
+const reluF = compile(reluFamily.source, ['reluI2', 'reluJ2', 'reluI3', 'reluI4', 'reluOrthant4'], reluFamily.constants?.());
 
 const g = (x: number) => erfNum(x / Math.SQRT2);
 const dg = (x: number) => Math.sqrt(2 / Math.PI) * Math.exp(-x * x / 2);

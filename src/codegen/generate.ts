@@ -1,24 +1,29 @@
 /**
  * The `generate` step: one IR module printed to every output language, side by side in generated/.
- * Adding a language is one printer in src/ir and one entry here.
+ * A language is one printer in src/ir and one line in PRINTERS; LaTeX is printed from the equations
+ * (src/codegen/latex.ts), not from the code.
  */
 import type { Module } from '../ir/ir.ts';
 import { TsPrinter } from '../ir/print-ts.ts';
 import { PyPrinter } from '../ir/print-py.ts';
 import { CPrinter } from '../ir/print-c.ts';
 
+/** File suffix → content, for a module whose files are named `name`. */
+type Emit = (m: Module, name: string) => Record<string, string>;
+
+const PRINTERS: Record<string, Emit> = {
+  ts: (m) => ({ '.ts': new TsPrinter().module(m) }),
+  py: (m) => ({ '.py': new PyPrinter().module(m) }),
+  c: (m, name) => {
+    const { c, h } = new CPrinter().files(m, name);
+    return { '.c': c, '.h': h };
+  },
+};
+
 export const LANGUAGES = ['ts', 'tex', 'py', 'c'] as const;
 export type Language = (typeof LANGUAGES)[number];
 
-/** File suffix → content for the code languages requested (LaTeX is printed from the equations). */
+/** The code files of the requested languages (LaTeX is added by the caller). */
 export function printModule(m: Module, name: string, langs: readonly Language[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (langs.includes('ts')) out['.ts'] = new TsPrinter().module(m);
-  if (langs.includes('py')) out['.py'] = new PyPrinter().module(m);
-  if (langs.includes('c')) {
-    const { c, h } = new CPrinter().files(m, name);
-    out['.c'] = c;
-    out['.h'] = h;
-  }
-  return out;
+  return Object.assign({}, ...langs.filter((l) => l in PRINTERS).map((l) => PRINTERS[l](m, name)));
 }

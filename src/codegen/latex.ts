@@ -7,7 +7,7 @@ import type { Model } from '../spec/model.ts';
 import type { ExpectationPlan, Template } from '../gaussian/plan.ts';
 import { covNames } from '../gaussian/wick.ts';
 import { polyToTex } from './polyprint.ts';
-import { ERF_TEX, RELU_TEX } from '../gaussian/closed.ts';
+import { closedFamily } from '../gaussian/families/index.ts';
 import { fmt17 } from '../symbolic/coef.ts';
 import { headerLines } from './module.ts';
 import type { Equations, Equation, SExpr, Ix, Lhs } from '../ode/equations.ts';
@@ -64,20 +64,16 @@ export function equationsDocument(eqs: Equations): TexDocument {
     blocks.push(eq(equationTex(eqs.moments.risk)));
   }
   const T = plan.templates;
+  const family = plan.backend.startsWith('closed-') ? closedFamily(plan.backend.slice('closed-'.length)) : undefined;
   if (Object.keys(T).length) {
     blocks.push(h('Expectations'));
     blocks.push(
       txt(
         'Each function takes the covariance C of its arguments (u₁, u₂, …), read from Ω; coincident arguments are allowed.' +
-          (plan.backend === 'closed-erf'
-            ? ' Closed forms for g(x) = erf(x/√2) (Saad & Solla); scaled members A·erf(bx) use C_ij → s_i s_j C_ij, s = √2 b.'
-            : plan.backend === 'closed-relu'
-              ? ' Closed forms for ReLU with θ = ReLU′ the step function; four distinct fields need the orthant probability P₄ (Plackett).'
-              : ' Exact polynomials in the covariance entries (Wick/Isserlis).'),
+          (family ? ` ${family.description}` : ' Exact polynomials in the covariance entries (Wick/Isserlis).'),
       ),
     );
-    if (plan.backend === 'closed-erf') for (const t of ERF_TEX) blocks.push(eq(t));
-    if (plan.backend === 'closed-relu') for (const t of RELU_TEX) blocks.push(eq(t));
+    for (const t of family?.tex ?? []) blocks.push(eq(t));
     for (const t of Object.values(T)) blocks.push(eq(templateTex(t)));
   }
   if (plan.notes.length) {
@@ -190,9 +186,8 @@ function templateTex(t: Template): string {
     return `${name} = ${def} = ${breakLong(body)}`;
   }
   const factor = impl.factor === 1 ? '' : `${fmt17(impl.factor)}\\,`;
-  const scaled = impl.kind === 'erf' && impl.scales.some((s) => s !== 1) ? `\\big|_{C_{ij}\\to s_i s_j C_{ij},\\ s=(${impl.scales.map(fmt17).join(',')})}` : '';
-  const base = impl.kind === 'erf' ? `I_${impl.fn.slice(1)}` : `${impl.fn === 'J2' ? 'J_2' : 'I_' + impl.fn.slice(1)}^{\\mathrm{ReLU}}`;
-  const baseName = impl.kind === 'erf' && impl.fn === 'J2' ? 'J_2' : base;
+  const scaled = impl.scales.some((s) => s !== 1) ? `\\big|_{C_{ij}\\to s_i s_j C_{ij},\\ s=(${impl.scales.map(fmt17).join(',')})}` : '';
+  const baseName = `${impl.fn === 'J2' ? 'J_2' : 'I_' + impl.fn.slice(1)}^{\\mathrm{${impl.family}}}`;
   return `${name} = ${def} = ${factor}${baseName}(C)${scaled}`;
 }
 

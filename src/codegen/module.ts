@@ -14,7 +14,7 @@ import { add, mul, neg, num, int, rat, v, idx, call, type Expr, type Stmt, type 
 import { parseKernel } from '../ir/parse.ts';
 import { covNames } from '../gaussian/wick.ts';
 import { polyToStatements } from './polyprint.ts';
-import { ERF_SOURCE, RELU_SOURCE, reluConstants } from '../gaussian/closed.ts';
+import { closedFamily } from '../gaussian/families/index.ts';
 import { gaussHermite } from '../gaussian/quadrature.ts';
 
 export function regenerateCommand(model: Model, outDir = 'generated'): string {
@@ -71,10 +71,10 @@ export function equationsModule(eq: Equations, outDir = 'generated'): Module {
   fns.push(omegaFunction(L, p, k));
 
   if (eq.moments.kind === 'templates') {
-    if (plan.backend === 'closed-erf') fns.push(...parseKernel(ERF_SOURCE));
-    if (plan.backend === 'closed-relu') {
-      fns.push(...parseKernel(RELU_SOURCE));
-      for (const c of reluConstants()) consts.set(c.name, c);
+    if (plan.backend.startsWith('closed-')) {
+      const fam = closedFamily(plan.backend.slice('closed-'.length));
+      fns.push(...parseKernel(fam.source));
+      for (const c of fam.constants?.() ?? []) consts.set(c.name, c);
     }
     // polynomial templates become functions (one per distinct polynomial); closed forms are called in place
     const seen = new Map<string, string>();
@@ -209,10 +209,9 @@ function closedFormCall(t: Template, args: Expr[]): Expr {
   let a = 0;
   for (let i = 0; i < t.slots; i++)
     for (let j = i; j < t.slots; j++) {
-      const s = impl.kind === 'erf' ? impl.scales[i] * impl.scales[j] : 1;
-      scaled.push(product([num(s), args[a++]]));
+      scaled.push(product([num(impl.scales[i] * impl.scales[j]), args[a++]]));
     }
-  return product([num(impl.factor), call(`${impl.kind}${impl.fn}`, ...scaled)]);
+  return product([num(impl.factor), call(`${impl.family}${impl.fn}`, ...scaled)]);
 }
 
 function plainTex(s: string): string {

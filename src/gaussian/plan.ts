@@ -23,14 +23,15 @@ import { Poly } from '../symbolic/poly.ts';
 import { Coef } from '../symbolic/coef.ts';
 import { hermiteCoefficients, hermitePolynomial, quadratureCoefficients } from '../hermite/hermite.ts';
 import { usageError } from '../errors.ts';
+import { CLOSED_FAMILIES, closedFamily } from './families/index.ts';
 
-export type BackendKind = 'wick' | 'closed-erf' | 'closed-relu' | 'hermite' | 'quadrature';
+export type BackendKind = 'wick' | `closed-${string}` | 'hermite' | 'quadrature';
 
 /** How one template is evaluated. */
 export type TemplateImpl =
   | { kind: 'poly'; poly: Poly }
-  | { kind: 'erf'; fn: 'I2' | 'J2' | 'I3' | 'I4'; scales: number[]; factor: number }
-  | { kind: 'relu'; fn: 'I2' | 'J2' | 'I3' | 'I4'; factor: number };
+  /** factor · <family>fn(s_i s_j C_ij): a kernel of a closed-form family (gaussian/families) */
+  | { kind: 'closed'; family: string; fn: 'I2' | 'J2' | 'I3' | 'I4'; scales: number[]; factor: number };
 
 export interface Template {
   /** function name in generated code, e.g. `I4_sg`. */
@@ -64,23 +65,21 @@ export function planExpectations(model: Model, request = model.spec.expectations
   const t = model.target;
   const polyStudent = sigma.family.kind === 'polynomial';
   const polyTarget = t.kind === 'committee' ? t.g.family.kind === 'polynomial' : !!t.poly;
-  const erfPair = t.kind === 'committee' && sigma.family.kind === 'erf' && t.g.family.kind === 'erf';
-  const reluPair = t.kind === 'committee' && sigma.family.kind === 'relu' && t.g.family.kind === 'relu';
+  // a closed-form family that holds both the student and the committee teacher
+  const shared = t.kind === 'committee' ? CLOSED_FAMILIES.find((f) => f.scale(sigma) && f.scale(t.g)) : undefined;
   let kind: BackendKind;
   let nodes: number | undefined;
   let order: number | undefined;
   if (request === 'auto') {
     if (polyStudent && polyTarget) kind = 'wick';
-    else if (erfPair) kind = 'closed-erf';
-    else if (reluPair) kind = 'closed-relu';
+    else if (shared) kind = `closed-${shared.name}`;
     else kind = 'quadrature';
   } else if (request === 'wick') {
     if (!(polyStudent && polyTarget)) throw usageError('wick needs a polynomial activation and a polynomial target', where);
     kind = 'wick';
   } else if (request === 'closed') {
-    if (erfPair) kind = 'closed-erf';
-    else if (reluPair) kind = 'closed-relu';
-    else throw usageError('closed forms exist for erf–erf and ReLU–ReLU committees only', where);
+    if (shared) kind = `closed-${shared.name}`;
+    else throw usageError(`closed forms exist for committees whose student and teacher share a family (${CLOSED_FAMILIES.map((f) => f.name).join(', ')})`, where);
   } else if (request.startsWith('hermite:')) {
     kind = 'hermite';
     order = Number(request.slice(8));
@@ -166,14 +165,13 @@ function templatePlan(model: Model, kind: BackendKind, order?: number): Expectat
   const notes: string[] = [];
   const mse = LOSS_TERMS(model);
 
-  if (kind === 'closed-erf' || kind === 'closed-relu') {
+  if (kind.startsWith('closed-')) {
     const g = (target as Extract<typeof target, { kind: 'committee' }>).g;
-    const fam = kind === 'closed-erf' ? 'erf' : 'relu';
-    // scale of each function: erf: σ(z) = A g(s z), σ′(z) = A s g′(s z) with s = √2 b; ReLU: s·relu
+    const fam = closedFamily(kind.slice('closed-'.length));
+    // σ(z) = A f(s z): σ′(z) = A s f′(s z); a homogeneous family (ReLU) folds s into A
     const sc = (act: Activation) => {
-      if (act.family.kind === 'erf') return { A: snap(act.family.A), s: snap(Math.SQRT2 * act.family.b) };
-      if (act.family.kind === 'relu') return { A: snap(act.family.s), s: 1 };
-      throw new Error('unreachable');
+      const x = fam.scale(act) as { A: number; s: number };
+      return fam.scaling === 'covariance' ? x : { A: x.A * x.s, s: 1 };
     };
     const S = sc(sigma);
     const G = sc(g);
@@ -184,13 +182,12 @@ function templatePlan(model: Model, kind: BackendKind, order?: number): Expectat
       let factor = 1;
       for (const h of hs) {
         if (h === 's' || h === 'g') factor *= fn(h).A;
-        if (h === 'd') factor *= fam === 'erf' ? S.A * S.s : S.A;
+        if (h === 'd') factor *= S.A * S.s;
       }
-      const impl: TemplateImpl = fam === 'erf' ? { kind: 'erf', fn: f, scales, factor } : { kind: 'relu', fn: f, factor };
-      return { name, slots: hs.length, tex, impl };
+      return { name, slots: hs.length, tex, impl: { kind: 'closed', family: fam.name, fn: f, scales, factor } };
     };
     addCommittee(templates, mse, make);
-    return { backend: kind, label: `closed forms (${fam})`, templates, notes };
+    return { backend: kind, label: `closed forms (${fam.name})`, templates, notes };
   }
 
   // wick / hermite: polynomials in the slots
@@ -265,11 +262,6 @@ function addCommittee(out: Record<string, Template>, mse: boolean, make: Maker):
     out.I4sg = I4('s', 'g');
     out.I4ss = I4('s', 's');
   }
-}
-
-function snap(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x - r) < 1e-12 * Math.max(1, Math.abs(x)) ? r : x;
 }
 
 function factorialNum(n: number): number {

@@ -1,58 +1,22 @@
 /**
- * Closed forms (THEORY §3.3) as kernel source that every printer prints into the generated files, with
- * the LaTeX that documents them. Arguments are covariance entries c_ij (i ≤ j), upper triangle row-major.
- *
- * erf, g(x) = erf(x/√2): I2, J2, I3, I4 of Saad & Solla; scaled members A·erf(bz) reuse them with
- * c_ij → s_i s_j c_ij (s = √2 b) and a constant factor.
- *
  * ReLU, θ = step: everything is E[Π_{i∈S} θ(u_i) · u_a u_b], evaluated by two Stein steps,
  *   E[Π_S θ u_a u_b] = C_ab P_S(C) + Σ_{j∈S, j≠b} C_aj φ_j Σ_{i∈S∖j} C^{(j)}_{bi} φ^{(j)}_i P_{S∖{i,j}}(C^{(j,i)}),
  * with conditional covariances C^{(j)} given u_j = 0, φ_j = 1/√(2π C_jj) and orthant probabilities
  * P_S: elementary up to |S| = 3, and P_4 by Plackett's identity integrated from the identity along
  * R_t = I + t(R − I) with t = 1 − s² and 48-point Gauss–Legendre in s. Coincident fields (correlation
  * ±1, e.g. j = l or x = λ_j) are merged before the Stein steps: θ(u)² = θ(u), and θ(u)θ(−u) = 0.
+ * Scaled members s·ReLU(z) are positively homogeneous: the scale is a factor.
  */
-import { gaussLegendre } from './quadrature.ts';
-import type { Const } from '../ir/ir.ts';
-
-/** The erf closed forms (Saad & Solla), kernel source: c_ij are the covariance entries. */
-export const ERF_SOURCE = `
-function erfI2(c11: f64, c12: f64, c22: f64): f64 {
-  let x = c12 / sqrt((1.0 + c11) * (1.0 + c22));
-  return 0.63661977236758134 * asin(x > 1.0 ? 1.0 : x < -1.0 ? -1.0 : x);
-}
-function erfJ2(c11: f64, c12: f64, c22: f64): f64 {
-  return 0.63661977236758134 / sqrt((1.0 + c11) * (1.0 + c22) - c12 * c12);
-}
-function erfI3(c11: f64, c12: f64, c13: f64, c22: f64, c23: f64, c33: f64): f64 {
-  let lambda3 = (1.0 + c11) * (1.0 + c33) - c13 * c13;
-  return 0.63661977236758134 * (c23 * (1.0 + c11) - c12 * c13) / ((1.0 + c11) * sqrt(lambda3));
-}
-function erfI4(c11: f64, c12: f64, c13: f64, c14: f64, c22: f64, c23: f64, c24: f64, c33: f64, c34: f64, c44: f64): f64 {
-  let l4 = (1.0 + c11) * (1.0 + c22) - c12 * c12;
-  let l0 = l4 * c34 - c23 * c24 * (1.0 + c11) - c13 * c14 * (1.0 + c22) + c12 * c13 * c24 + c12 * c14 * c23;
-  let l1 = l4 * (1.0 + c33) - c23 * c23 * (1.0 + c11) - c13 * c13 * (1.0 + c22) + 2.0 * c12 * c13 * c23;
-  let l2 = l4 * (1.0 + c44) - c24 * c24 * (1.0 + c11) - c14 * c14 * (1.0 + c22) + 2.0 * c12 * c14 * c24;
-  let x = l0 / sqrt(l1 * l2);
-  return 0.40528473456935109 / sqrt(l4) * asin(x > 1.0 ? 1.0 : x < -1.0 ? -1.0 : x);
-}
-`;
-
-export const ERF_TEX = [
-  String.raw`I_2(C) = \frac{2}{\pi}\arcsin\frac{C_{12}}{\sqrt{(1+C_{11})(1+C_{22})}}`,
-  String.raw`J_2(C) = \frac{2}{\pi}\,\frac{1}{\sqrt{(1+C_{11})(1+C_{22})-C_{12}^2}}`,
-  String.raw`I_3(C) = \frac{2}{\pi}\,\frac{C_{23}(1+C_{11})-C_{12}C_{13}}{(1+C_{11})\sqrt{\Lambda_3}},\quad \Lambda_3=(1+C_{11})(1+C_{33})-C_{13}^2`,
-  String.raw`I_4(C) = \frac{4}{\pi^2\sqrt{\Lambda_4}}\arcsin\frac{\Lambda_0}{\sqrt{\Lambda_1\Lambda_2}}`,
-  String.raw`\Lambda_4=(1+C_{11})(1+C_{22})-C_{12}^2,\quad \Lambda_0=\Lambda_4C_{34}-C_{23}C_{24}(1+C_{11})-C_{13}C_{14}(1+C_{22})+C_{12}C_{13}C_{24}+C_{12}C_{14}C_{23}`,
-  String.raw`\Lambda_1=\Lambda_4(1+C_{33})-C_{23}^2(1+C_{11})-C_{13}^2(1+C_{22})+2C_{12}C_{13}C_{23},\quad \Lambda_2=\Lambda_4(1+C_{44})-C_{24}^2(1+C_{11})-C_{14}^2(1+C_{22})+2C_{12}C_{14}C_{24}`,
-];
+import { gaussLegendre } from '../quadrature.ts';
+import type { Const } from '../../ir/ir.ts';
+import type { ClosedFamily } from './family.ts';
 
 /**
  * The ReLU closed forms, kernel source. θ = step; fields that coincide (correlation ±1) are merged
  * before the Stein steps; P₄ uses the 48-point Gauss–Legendre rule RELU_GL_S/RELU_GL_W on s ∈ [0, 1]
  * (constants of the module, see reluConstants).
  */
-export const RELU_SOURCE = `
+const SOURCE = `
 function reluI2(c11: f64, c12: f64, c22: f64): f64 {
   let r = c12 / sqrt(c11 * c22);
   let rho = r > 1.0 ? 1.0 : r < -1.0 ? -1.0 : r;
@@ -196,7 +160,7 @@ function reluOrthant4(C: f64[]): f64 {
 `;
 
 /** The Gauss–Legendre nodes and weights on s ∈ [0, 1] that P₄ integrates with (48 points). */
-export function reluConstants(): Const[] {
+function constants(): Const[] {
   const gl = gaussLegendre(48);
   return [
     { name: 'RELU_GL_S', type: 'f64', values: Array.from(gl.x, (x) => 0.5 * (x + 1)), doc: 'Gauss–Legendre nodes on [0, 1] (48)' },
@@ -204,10 +168,20 @@ export function reluConstants(): Const[] {
   ];
 }
 
-export const RELU_TEX = [
+const TEX = [
   String.raw`\mathbb{E}[\mathrm{ReLU}(u_1)\mathrm{ReLU}(u_2)] = \frac{\sqrt{C_{11}C_{22}-C_{12}^2}+C_{12}\,(\pi-\arccos\rho_{12})}{2\pi}`,
   String.raw`\mathbb{E}[\theta(u_1)\theta(u_2)] = \frac14+\frac{\arcsin\rho_{12}}{2\pi}`,
   String.raw`\mathbb{E}[\theta(u_1)\,u_2\,\mathrm{ReLU}(u_3)] = \frac{C_{12}\sqrt{C_{11}C_{33}-C_{13}^2}}{2\pi C_{11}}+C_{23}\Big(\frac14+\frac{\arcsin\rho_{13}}{2\pi}\Big)`,
   String.raw`\mathbb{E}\Big[\prod_{i\in S}\theta(u_i)\,u_a u_b\Big] = C_{ab}P_S(C)+\sum_{j\in S\setminus b}C_{aj}\varphi_j\sum_{i\in S\setminus j}C^{(j)}_{bi}\varphi^{(j)}_i\,P_{S\setminus\{i,j\}}\big(C^{(j,i)}\big),\quad \varphi_j=\frac{1}{\sqrt{2\pi C_{jj}}}`,
   String.raw`P_4(R)=\frac1{16}+\int_0^1\sum_{i<j}R_{ij}\,\frac{P_2\big(R_t\,|\,u_i=u_j=0\big)}{2\pi\sqrt{1-t^2R_{ij}^2}}\,dt,\quad R_t=I+t(R-I)`,
 ];
+
+export const reluFamily: ClosedFamily = {
+  name: 'relu',
+  scale: (act) => (act.family.kind === 'relu' ? { A: act.family.s, s: 1 } : undefined),
+  scaling: 'homogeneous',
+  source: SOURCE,
+  constants,
+  tex: TEX,
+  description: 'Closed forms for ReLU with θ = ReLU′ the step function; four distinct fields need the orthant probability P₄ (Plackett).',
+};

@@ -1,0 +1,14 @@
+/** The closed-form families hermode knows; `auto` uses one when student and committee teacher share it. */
+import type { ClosedFamily } from './family.ts';
+import { erfFamily } from './erf.ts';
+import { reluFamily } from './relu.ts';
+
+export type { ClosedFamily } from './family.ts';
+
+export const CLOSED_FAMILIES: readonly ClosedFamily[] = [erfFamily, reluFamily];
+
+export function closedFamily(name: string): ClosedFamily {
+  const f = CLOSED_FAMILIES.find((x) => x.name === name);
+  if (!f) throw new Error(`no closed-form family ${name}`);
+  return f;
+}
