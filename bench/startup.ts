@@ -51,6 +51,32 @@ const out = mkdtempSync(join(tmpdir(), 'hermode-bench-'));
 for (const f of readdirSync('derivations').filter((f) => f.endsWith('.yaml')).sort())
   report(`derive ${f}`, ['derive', join('derivations', f), '--out-dir', out], '≤ 0.5 s');
 
+// The same job in C: the generated C right-hand side of the same file, driven by fixed-step Euler
+// (dα = 0.01, the classic integrators' scheme; examples/euler.c) from the same initial state.
+{
+  const { defaultOverlaps, derive, stateOf } = await import('../src/index.ts');
+  const d = derive('derivations/saad-solla-erf-classic.yaml');
+  const y0 = stateOf(defaultOverlaps(d.model, 1), d.layout);
+  const exe = join(out, 'euler');
+  const cc = spawnSync('cc', ['-std=c99', '-O2', '-I', 'generated', 'examples/euler.c', 'generated/saad-solla-erf-classic.c', '-lm', '-o', exe], { encoding: 'utf8' });
+  if (cc.status === 0) {
+    const walls: number[] = [];
+    const cpus: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const cmd = [...pin, ...(timed ? ['/usr/bin/time', '-f', '%e %U %S'] : []), exe, '1000', ...y0.map(String)];
+      const t0 = performance.now();
+      const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8' });
+      walls.push((performance.now() - t0) / 1000);
+      if (timed) {
+        const [, u, sys] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number);
+        cpus.push(u + sys);
+      }
+    }
+    const med = (xs: number[]) => xs.sort((a, b) => a - b)[2];
+    rows.push(['same job in C: generated C RHS + Euler dα = 0.01 (examples/euler.c, cc -O2)', `${med(walls).toFixed(3)} s`, `${timed ? med(cpus).toFixed(3) : 'NaN'} s`, '']);
+  }
+}
+
 // JIT-cold against warm integration in one process (library from dist/)
 const probe = `
 import { derive, integrate } from './dist/index.js';

@@ -154,3 +154,36 @@ describe('LaTeX printed from the equations', () => {
     });
   }
 });
+
+describe.skipIf(!cc || !python)('README examples in C and Python', () => {
+  const start = { M: [[0.012, 0.004], [-0.003, 0.009]], Q: [[1, 0], [0, 1]] };
+
+  it('examples/euler.c (Euler in α, dα = 0.01) follows hermode’s own integration of the same file', async () => {
+    const dir = tmp('hermode-euler-');
+    const exe = join(dir, 'euler');
+    const b = spawnSync('cc', ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror', '-I', 'generated', 'examples/euler.c', 'generated/saad-solla-erf-classic.c', '-lm', '-o', exe], { encoding: 'utf8' });
+    expect(b.stderr).toBe('');
+    const r = spawnSync(exe, ['60'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const c = Object.fromEntries(r.stdout.trim().split('\n').slice(1).map((l) => l.split(' = ')).map(([k, v]) => [k, Number(v)]));
+    const { derive, integrate } = await import('../src/index.ts');
+    const d = derive('derivations/saad-solla-erf-classic.yaml');
+    const t = integrate(d, { tauEnd: 30, points: 2, sets: { eta: 0.5 }, init: { ...start, P: [[1, 0], [0, 1]], a: d.model.a0 } });
+    const end = t.tau.length - 1;
+    // Euler's global error at dα = 0.01 is O(10⁻³) here; a wrong right-hand side is O(10⁻¹) off
+    expect(Math.abs(c.M_1_1 - t.M[end][0][0])).toBeLessThan(5e-3);
+    expect(Math.abs(c.Q_1_2 - t.Q[end][0][1])).toBeLessThan(5e-3);
+    expect(Math.abs(c.M_1_1 - start.M[0][0])).toBeGreaterThan(0.05);
+  });
+
+  it.skipIf(spawnSync('python3', ['-c', 'import scipy']).status !== 0)('examples/solve_ivp.py (SciPy) gives hermode’s trajectory', async () => {
+    const r = spawnSync('python3', ['examples/solve_ivp.py'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    const last = /tau =\s+400\s+risk = (\S+)\s+M11 = (\S+)/.exec(r.stdout) as RegExpExecArray;
+    const { derive, integrate } = await import('../src/index.ts');
+    const d = derive('derivations/saad-solla-erf.yaml');
+    const t = integrate(d, { tauEnd: 400, points: 2, sets: { eta_bar: 1 }, init: { ...start, P: [[1, 0], [0, 1]], a: d.model.a0 } });
+    expect(Math.abs(Number(last[1]) - t.risk[1]) / t.risk[1]).toBeLessThan(1e-4);
+    expect(Math.abs(Number(last[2]) - t.M[1][0][0])).toBeLessThan(1e-5);
+  });
+});
