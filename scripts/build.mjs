@@ -20,10 +20,9 @@ const shared = {
   absWorkingDir: root,
   logLevel: 'warning',
   legalComments: 'none',
-  // mathjs's single-file build loads in ~0.1 s; its 1,262 ES modules take seconds.
-  alias: { mathjs: require.resolve('mathjs/lib/browser/math.js', { paths: [root] }) },
-  // Loaded only by the commands that draw, render KaTeX or compile generated TypeScript.
-  external: ['vega', 'vega-lite', 'katex', 'esbuild', 'odex'],
+  // Loaded when used: plots (vega), KaTeX, esbuild; mathjs (its single-file build, src/symbolic/mathjs.ts)
+  // and odex are required at run time from node_modules.
+  external: ['vega', 'vega-lite', 'katex', 'esbuild', 'odex', 'mathjs'],
 };
 
 rmSync(dist, { recursive: true, force: true });

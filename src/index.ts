@@ -12,9 +12,9 @@
  */
 
 // derivation: spec → Hermite stage → expectations → generated code and LaTeX
-export { deriveFile as derive, deriveSpec, deriveAnyFile, deriveWith, type Derivation, type GeneratedFiles } from './pipeline.ts';
+export { deriveFile as derive, deriveSpec, deriveAnyFile, deriveWith, odeModule, type Derivation, type GeneratedFiles, type OdeModule } from './pipeline.ts';
 export { parseSpec, loadSpecFile, loadAnySpecFile, type Spec, type ParamSpec, type AnySpec } from './spec/load.ts';
-export type { Model } from './spec/model.ts';
+export type { Model, ModelCore } from './spec/model.ts';
 export type { Layout } from './ode/layout.ts';
 export type { GeneratedModel } from './codegen/compile.ts';
 

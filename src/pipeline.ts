@@ -6,13 +6,16 @@
 import type { Spec } from './spec/load.ts';
 import { loadSpecFile, loadAnySpecFile } from './spec/load.ts';
 import { deriveParamSpec } from './paramdyn/derive.ts';
-import { buildModel, type Model } from './spec/model.ts';
+import { buildModel, modelCore, type Model, type ModelCore } from './spec/model.ts';
 import { planExpectations, type ExpectationPlan } from './gaussian/plan.ts';
 import { overlapEquations, type Equations } from './ode/equations.ts';
 import { equationsModule } from './codegen/module.ts';
 import { printModule, LANGUAGES, type Language } from './codegen/generate.ts';
 import { equationsDocument, documentToTex, type TexDocument } from './codegen/latex.ts';
-import { compileModule, type GeneratedModel } from './codegen/compile.ts';
+import { compileModule, moduleFromGenerated, type GeneratedModel } from './codegen/compile.ts';
+import { layoutOf } from './ode/layout.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Module } from './ir/ir.ts';
 import type { Layout } from './ode/layout.ts';
 import { stateOf } from './numeric/trajectory.ts';
@@ -49,6 +52,38 @@ export function deriveSpec(spec: Spec, expectations?: string): Derivation {
 
 export function deriveFile(file: string, expectations?: string): Derivation {
   return deriveSpec(loadSpecFile(file), expectations);
+}
+
+/** What integrating an ODE needs: the model's core, the layout, the backend's name and the module. */
+export interface OdeModule {
+  model: ModelCore;
+  layout: Layout;
+  plan: Pick<ExpectationPlan, 'backend' | 'label'>;
+  compiled: GeneratedModel;
+}
+
+/**
+ * The ODE of a derivation file, from `generated/X.ts` when that file was generated from this very
+ * spec (its `Spec hash` matches) — nothing is parsed or derived then — and by deriving otherwise.
+ * `generated/` is looked for beside the current directory and beside the derivations folder.
+ */
+export function odeModule(file: string, expectations?: string): OdeModule {
+  const spec = loadSpecFile(file);
+  if (expectations === undefined) {
+    for (const dir of ['generated', join(dirname(dirname(file)), 'generated')]) {
+      const path = join(dir, `${spec.name}.ts`);
+      if (!existsSync(path)) continue;
+      const ts = readFileSync(path, 'utf8');
+      if (!new RegExp(`^// Spec hash: ${spec.hash}$`, 'm').test(ts)) continue;
+      const compiled = moduleFromGenerated(ts);
+      if (!compiled || compiled.meta.specHash !== spec.hash) continue;
+      const model = modelCore(spec);
+      const layout = layoutOf(model);
+      if (compiled.stateNames.join() !== layout.stateNames.join() || compiled.paramNames.join() !== layout.paramNames.join()) continue;
+      return { model, layout, plan: { backend: compiled.meta.backend as ExpectationPlan['backend'], label: compiled.meta.expectations }, compiled };
+    }
+  }
+  return deriveSpec(spec, expectations);
 }
 
 /** What `derive` writes for any derivation kind, with a one-row summary. */

@@ -1,14 +1,14 @@
 import { describe, it, expect } from 'vitest';
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, existsSync, mkdirSync, cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { deriveFile, deriveAnyFile, type Derivation } from '../src/pipeline.ts';
+import { deriveFile, deriveAnyFile, odeModule, type Derivation } from '../src/pipeline.ts';
 import { quadratureMoments, monteCarloMoments, unpackMoments, type Moments } from '../src/gaussian/reference.ts';
 import { stateOf } from '../src/numeric/trajectory.ts';
 import { integrateOde, rk4 } from '../src/numeric/integrate.ts';
 import { defaultOverlaps } from '../src/numeric/setup.ts';
 import { gaussHermite } from '../src/gaussian/quadrature.ts';
-import { randomOverlaps, omegaFrom, deriveYaml } from './helpers.ts';
+import { randomOverlaps, omegaFrom, deriveYaml, tmp } from './helpers.ts';
 
 const derivations = readdirSync('derivations').filter((f) => f.endsWith('.yaml'));
 
@@ -301,4 +301,38 @@ describe('generated LaTeX compiles as written', () => {
       expect(unknown).toEqual([]);
     });
   }
+});
+
+describe('a current generated/X.ts is used as it is', () => {
+  const overlap = derivations.filter((x) => !readFileSync(join('derivations', x), 'utf8').includes('kind: parameter-dynamics'));
+  for (const f of overlap) {
+    it(`${f}: odeModule loads generated/ (no derivation) and computes what deriving computes`, () => {
+      const m = odeModule(join('derivations', f));
+      expect('equations' in m, 'loaded from generated/, not derived').toBe(false);
+      const d = deriveFile(join('derivations', f));
+      expect(m.layout).toEqual(d.layout);
+      expect(m.plan.label).toBe(d.plan.label);
+      const { M, Q } = randomOverlaps(d.model.p, d.model.k, 11);
+      const y = stateOf({ M, Q, a: d.model.a0 }, d.layout);
+      const a = new Float64Array(y.length);
+      const b = new Float64Array(y.length);
+      m.compiled.rhs(0, y, d.layout.defaultParams, a);
+      d.compiled.rhs(0, y, d.layout.defaultParams, b);
+      expect([...a]).toEqual([...b]);
+    });
+  }
+
+  it('a spec that changed since generation, or an expectations override, derives afresh', () => {
+    const dir = tmp('hermode-stale-');
+    mkdirSync(join(dir, 'derivations'));
+    cpSync('generated', join(dir, 'generated'), { recursive: true });
+    const text = readFileSync('derivations/saad-solla-erf.yaml', 'utf8');
+    writeFileSync(join(dir, 'derivations', 'saad-solla-erf.yaml'), text.replace('noise: 0', 'noise: 0.01'));
+    const changed = odeModule(join(dir, 'derivations', 'saad-solla-erf.yaml'));
+    expect('equations' in changed).toBe(true);
+    expect(changed.layout.defaultParams[changed.layout.delta]).toBe(0.01);
+    writeFileSync(join(dir, 'derivations', 'saad-solla-erf.yaml'), text);
+    expect('equations' in odeModule(join(dir, 'derivations', 'saad-solla-erf.yaml'))).toBe(false);
+    expect('equations' in odeModule(join(dir, 'derivations', 'saad-solla-erf.yaml'), 'quadrature:8')).toBe(true);
+  });
 });

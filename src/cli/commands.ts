@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { activation } from '../hermite/activation.ts';
 import { hermiteCoefficients, pairExponent, multivariateHermite, lowestDegreePerDirection, rescaledActivation } from '../hermite/hermite.ts';
 import { Expr } from '../symbolic/expr.ts';
-import { deriveFile, deriveAnyFile, type Derivation, type GeneratedFiles } from '../pipeline.ts';
+import { deriveFile, deriveAnyFile, odeModule, type Derivation, type GeneratedFiles, type OdeModule } from '../pipeline.ts';
 import { LANGUAGES, type Language } from '../codegen/generate.ts';
 import { writeFileAtomic, writeFilesAtomic, copyTree } from '../io/files.ts';
 import { usageError, failure } from '../errors.ts';
@@ -186,8 +186,9 @@ export interface IntegrateOpts {
   engine?: string;
 }
 
-export async function integrateFromOptions(file: string, o: IntegrateOpts): Promise<{ d: Derivation; traj: Trajectory }> {
-  const d = deriveFile(file, o.expectations);
+export async function integrateFromOptions(file: string, o: IntegrateOpts): Promise<{ d: OdeModule; traj: Trajectory }> {
+  // a current generated/X.ts is used as it is; a simulated start needs the full derivation
+  const d: OdeModule = o.initFromSim ? deriveFile(file, o.expectations) : odeModule(file, o.expectations);
   if (o.init && o.initFromSim) throw usageError('give --init or --init-from-sim, not both', { field: '--init-from-sim' });
   const sets = parseAssignments(o.set);
   if (o.tau !== undefined && o.alpha !== undefined) throw usageError('give --tau or --alpha, not both', { field: '--alpha' });
@@ -195,7 +196,7 @@ export async function integrateFromOptions(file: string, o: IntegrateOpts): Prom
   const init = o.init
     ? readOverlapsFile(o.init, d.model)
     : o.initFromSim
-      ? await simulationStart(d, { d: o.d ?? '1000', seeds: o.seeds ?? '8', seed: o.seed, teacher: o.teacher ?? 'orthonormal', engine: o.engine ?? 'full' })
+      ? await simulationStart(d as Derivation, { d: o.d ?? '1000', seeds: o.seeds ?? '8', seed: o.seed, teacher: o.teacher ?? 'orthonormal', engine: o.engine ?? 'full' })
       : defaultOverlaps(d.model, seed, numberValue(o.m0, '--m0'));
   const initSource = o.init
     ? `file ${o.init}`
@@ -279,7 +280,7 @@ export async function exampleCommand(o: { outDir: string }): Promise<void> {
   out(`1. derive ${file}`);
   deriveCommand([file], { outDir: 'generated' });
   out(`\n2. integrate from a random start at d = 1000 (Q = I, M_jr ~ N(0, 1/1000)), η̄ = 1, τ ∈ [0, 800]: plateau, specialisation, convergence`);
-  const { d, traj } = await integrateFromOptions(file, {
+  const { traj } = await integrateFromOptions(file, {
     set: ['eta_bar=1'],
     tau: '800',
     points: '801',
@@ -291,7 +292,7 @@ export async function exampleCommand(o: { outDir: string }): Promise<void> {
   if (traj.status !== 'completed') throw failure(traj.message ?? traj.status);
   printTrajectory(traj);
   const html = join(o.outDir, 'saad-solla-erf.html');
-  await writeHtmlDocument(d, html);
+  await writeHtmlDocument(deriveFile(file), html);
   writeFileAtomic(join(o.outDir, 'trajectory.json'), JSON.stringify(traj, null, 1) + '\n');
   out(`\n3. equations: generated/saad-solla-erf.tex (LaTeX), ${html} (KaTeX, offline); trajectory: ${join(o.outDir, 'trajectory.json')}`);
 }

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
-import { deriveFile } from '../pipeline.ts';
+import { deriveFile, odeModule } from '../pipeline.ts';
 import { loadSpecFile } from '../spec/load.ts';
 import { runMap } from '../numeric/run.ts';
 import { trajectoryCsv } from '../numeric/trajectory.ts';
@@ -20,7 +20,7 @@ const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n')
 
 export async function mapCommand(file: string, o: Record<string, any>): Promise<void> {
   if (o.json && o.csv) throw usageError('give --json or --csv, not both', { field: '--csv' });
-  const der = deriveFile(file);
+  const der = odeModule(file);
   const d = numberValue(o.d, '--d');
   const nb = numberValue(o.nb, '--nb');
   if (!Number.isInteger(d) || d < 1) throw usageError('must be a positive integer', { field: '--d', value: o.d });

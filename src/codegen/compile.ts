@@ -33,3 +33,23 @@ export interface GeneratedModel {
 export function compileModule(module: Module): GeneratedModel {
   return instantiate<GeneratedModel>(module);
 }
+
+/**
+ * A generated TypeScript module (generated/X.ts, as the TypeScript printer writes it) instantiated
+ * without a compiler: the printer puts types only in signatures and declarations, in the handful of
+ * spellings removed here. Returns undefined when the text is not such a module.
+ */
+export function moduleFromGenerated(ts: string): GeneratedModel | undefined {
+  const js = ts
+    .replace(/^export /gm, '')
+    .replace(/ as const;$/gm, ';')
+    .replace(/: readonly (?:string|number)\[\]/g, '')
+    .replace(/: (?:ArrayLike<number>|Float64Array \| number\[\]|number)(?=[,)])/g, '')
+    .replace(/\): (?:number|void) \{$/gm, ') {');
+  try {
+    const m = new Function(`${js}\nreturn { meta, momentLayout, stateNames, paramNames, defaultParams, moments, rhs, risk };`)() as GeneratedModel;
+    return typeof m.rhs === 'function' && typeof m.moments === 'function' && typeof m.risk === 'function' ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -2,7 +2,7 @@
  * A derivation's ODE integrated from an initial state onto a time grid, returned as a trajectory
  * with its conventions, parameters, integrator statistics and status (failure is a value).
  */
-import type { Derivation } from '../pipeline.ts';
+import type { OdeModule } from '../pipeline.ts';
 import { integrateOde, type EventSpec } from './integrate.ts';
 import { iterateMap } from './map.ts';
 import { overlapsOf, stateOf, type Trajectory, type Overlaps } from './trajectory.ts';
@@ -40,7 +40,7 @@ export function timeGrid(tauEnd: number, points: number, log: boolean): number[]
   return [0, ...Array.from({ length: points - 1 }, (_, i) => Math.exp(lo + ((hi - lo) * i) / (points - 2)))];
 }
 
-export function runIntegration(d: Derivation, request: IntegrateRequest): Trajectory {
+export function runIntegration(d: OdeModule, request: IntegrateRequest): Trajectory {
   const L = d.layout;
   const init = request.init ?? defaultOverlaps(d.model, 1);
   const req = {
@@ -128,7 +128,7 @@ export interface MapRequest {
  * The finite-step map iterated from `start` (THEORY §2.3), as a trajectory with one entry per step:
  * τ = γ·steps, samples = n_b·steps, the population risk at each step, and the escape step if any.
  */
-export function runMap(der: Derivation, req: MapRequest): Trajectory {
+export function runMap(der: OdeModule, req: MapRequest): Trajectory {
   const { gamma, d, nb, steps, params, P, start } = req;
   const L = der.layout;
   const r = iterateMap(der.compiled, L, stateOf(start, L), params, { gamma, d, nb, steps, P, aFixed: start.a, dynamics: der.model.dynamics, escape: req.escape });

@@ -7,7 +7,7 @@
  * variance), P_{rt} (r ≤ t, teacher overlaps), then a_j when the second layer is fixed.
  * Moments (output of `moments`): A (p×k), B (p×p), V (p×p), S (p), risk ε.
  */
-import type { Model } from '../spec/model.ts';
+import type { ModelCore as Model } from '../spec/model.ts';
 
 export interface Layout {
   p: number;

@@ -13,7 +13,8 @@ export type Target =
   | { kind: 'committee'; g: Activation; /** y = (1/k) Σ_r w_r g(ν_r) */ weights: number[] }
   | { kind: 'general'; expr: Expr; f: (...nu: number[]) => number; poly?: Poly };
 
-export interface Model {
+/** What a model is besides its functions: sizes, loss, dynamics, convention, noise, second layer. */
+export interface ModelCore {
   spec: Spec;
   name: string;
   p: number;
@@ -22,11 +23,34 @@ export interface Model {
   dynamics: 'plain' | 'spherical' | 'projected';
   convention: 'canonical' | 'saad-solla';
   noise: number;
-  student: Activation;
-  target: Target;
   trainSecondLayer: boolean;
   /** canonical second layer a (f = (1/p) Σ a_j σ(λ_j)). */
   a0: number[];
+}
+
+export interface Model extends ModelCore {
+  student: Activation;
+  target: Target;
+}
+
+/** The model's core, read from the spec alone (no expression is parsed). */
+export function modelCore(spec: Spec): ModelCore {
+  const p = spec.student.width;
+  const saad = spec.convention === 'saad-solla';
+  // Saad–Solla: f = Σ v_j σ → a = p v
+  const init = spec.student.second_layer.init ?? new Array(p).fill(1);
+  return {
+    spec,
+    name: spec.name,
+    p,
+    k: spec.teacher.width,
+    loss: spec.loss,
+    dynamics: spec.dynamics,
+    convention: spec.convention,
+    noise: spec.noise,
+    trainSecondLayer: spec.student.second_layer.train,
+    a0: init.map((v) => (saad ? p * v : v)),
+  };
 }
 
 export function targetVariables(k: number): string[] {
@@ -35,13 +59,11 @@ export function targetVariables(k: number): string[] {
 
 export function buildModel(spec: Spec): Model {
   const file = spec.file;
-  const p = spec.student.width;
-  const k = spec.teacher.width;
+  const core = modelCore(spec);
+  const k = core.k;
   const student = activation(spec.student.activation, { file, field: 'student.activation' });
   const saad = spec.convention === 'saad-solla';
-  // Saad–Solla: f = Σ v_j σ, y = Σ v*_r g → a = p v, w = k v*
-  const init = spec.student.second_layer.init ?? new Array(p).fill(1);
-  const a0 = init.map((v) => (saad ? p * v : v));
+  // Saad–Solla: y = Σ v*_r g → w = k v*
   let target: Target;
   if (spec.teacher.target === 'committee') {
     const g = activation(spec.teacher.activation as string, { file, field: 'teacher.activation' });
@@ -55,20 +77,7 @@ export function buildModel(spec: Spec): Model {
     checkTargetWellPosed(f, k, spec.teacher.target, where);
     target = { kind: 'general', expr, f, poly: expr.toPoly() };
   }
-  return {
-    spec,
-    name: spec.name,
-    p,
-    k,
-    loss: spec.loss,
-    dynamics: spec.dynamics,
-    convention: spec.convention,
-    noise: spec.noise,
-    student,
-    target,
-    trainSecondLayer: spec.student.second_layer.train,
-    a0,
-  };
+  return { ...core, student, target };
 }
 
 /** Real-valued on a grid of directions and with finite Gaussian fourth moments (growth test). */

@@ -5,7 +5,7 @@
  * horizon). Times are reported as τ, steps = τ/γ and samples = n_b·steps.
  */
 import { usageError } from '../errors.ts';
-import type { Derivation } from '../pipeline.ts';
+import type { Derivation, OdeModule } from '../pipeline.ts';
 import type { Overlaps } from '../numeric/trajectory.ts';
 import { stateOf } from '../numeric/trajectory.ts';
 import { integrateOde } from '../numeric/integrate.ts';
@@ -34,7 +34,7 @@ export interface EscapeResult {
 }
 
 /** The escape function on a state vector: ≥ 0 once escaped. */
-export function escapeFunction(der: Derivation, c: EscapeCriterion): (y: ArrayLike<number>) => number {
+export function escapeFunction(der: OdeModule, c: EscapeCriterion): (y: ArrayLike<number>) => number {
   const { p, k } = der.model;
   const L = der.layout;
   return (y) => {
@@ -46,7 +46,7 @@ export function escapeFunction(der: Derivation, c: EscapeCriterion): (y: ArrayLi
 }
 
 /** The typical start of a random initialisation in dimension d: Q = I, every M_jr = d^{-1/2}. */
-export function typicalStart(der: Derivation, d: number, P: number[][]): Overlaps {
+export function typicalStart(der: OdeModule, d: number, P: number[][]): Overlaps {
   const { p, k } = der.model;
   return {
     Q: identity(p),
