@@ -30,6 +30,8 @@ export function packageVersion(): string {
  */
 function optionSpelling(cmd: Command, field: string | undefined): string | undefined {
   if (!field || field.startsWith('-')) return field;
+  // parameter assignments (sets.eta_bar) came from --set name=value
+  if (field === 'sets' || field.startsWith('sets.')) return `--set${field.slice(4).replace('.', ' ')}`;
   const opt = cmd.options.find((o) => o.attributeName() === field);
   return opt?.long ?? field;
 }

@@ -40,14 +40,14 @@ export function resolveParams(model: Model, L: Layout, sets: Record<string, stri
   const params = L.defaultParams.slice();
   const saad = model.convention === 'saad-solla';
   const assigned: Record<string, number> = {};
-  for (const [name, text] of Object.entries(sets)) assigned[name] = numberValue(text, `--set ${name}`);
+  for (const [name, text] of Object.entries(sets)) assigned[name] = numberValue(text, `sets.${name}`);
   if ('eta' in assigned) {
-    if (!saad) throw usageError('eta is the Saad–Solla learning rate; in the canonical convention set eta_bar (= γd/n_b)', { field: '--set eta' });
+    if (!saad) throw usageError('eta is the Saad–Solla learning rate; in the canonical convention set eta_bar (= γd/n_b)', { field: 'sets.eta' });
     assigned.eta_bar = assigned.eta;
     delete assigned.eta;
   }
   if ('eta_v' in assigned) {
-    if (!saad || !L.trained) throw usageError('eta_v needs convention saad-solla and a trained second layer (else set kappa)', { field: '--set eta_v' });
+    if (!saad || !L.trained) throw usageError('eta_v needs convention saad-solla and a trained second layer (else set kappa)', { field: 'sets.eta_v' });
     const eta = assigned.eta_bar ?? params[L.etaBar];
     assigned.kappa = (model.p * model.p * assigned.eta_v) / eta;
     delete assigned.eta_v;

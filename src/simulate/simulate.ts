@@ -61,15 +61,15 @@ export function rateExpression(text: string, scope: { d: number; nb: number; p: 
 }
 
 /**
- * γ from `--set gamma=…` or `--set eta_bar=…` (γ = η̄ n_b/d), both expressions in d, nb, p, k; the two
+ * γ from the assignment gamma=… or eta_bar=… (γ = η̄ n_b/d), both expressions in d, nb, p, k; the two
  * assignments are removed from `sets` (the rest are model parameters).
  */
 export function learningRate(sets: Record<string, string>, scope: { d: number; nb: number; p: number; k: number }): number {
-  if (sets.gamma !== undefined && sets.eta_bar !== undefined) throw usageError('give gamma or eta_bar, not both', { field: '--set' });
+  if (sets.gamma !== undefined && sets.eta_bar !== undefined) throw usageError('give gamma or eta_bar, not both', { field: 'sets' });
   let gamma: number;
-  if (sets.gamma !== undefined) gamma = rateExpression(sets.gamma, scope, '--set gamma');
-  else if (sets.eta_bar !== undefined) gamma = (rateExpression(sets.eta_bar, scope, '--set eta_bar') * scope.nb) / scope.d;
-  else throw usageError('give the learning rate: --set gamma=… or --set eta_bar=… (γ = η̄ n_b/d)', { field: '--set' });
+  if (sets.gamma !== undefined) gamma = rateExpression(sets.gamma, scope, 'sets.gamma');
+  else if (sets.eta_bar !== undefined) gamma = (rateExpression(sets.eta_bar, scope, 'sets.eta_bar') * scope.nb) / scope.d;
+  else throw usageError('give the learning rate: gamma=… or eta_bar=… (γ = η̄ n_b/d; expressions in d, nb, p, k)', { field: 'sets' });
   delete sets.gamma;
   delete sets.eta_bar;
   return gamma;

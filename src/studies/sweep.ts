@@ -78,7 +78,7 @@ export async function runSweep(spec: Spec, s: SweepSettings, outDir: string | nu
   let done = 0;
   for (const g of grid) {
     const der = ders.get(g.loss) as Derivation;
-    const nb = Math.max(1, Math.round(evaluateExpression(g.nbLabel, { d: g.d, p: der.model.p, k: der.model.k }, '--nb')));
+    const nb = Math.max(1, Math.round(evaluateExpression(g.nbLabel, { d: g.d, p: der.model.p, k: der.model.k }, 'nb')));
     const key = `d${g.d}-nb${nb}-${g.loss}-${g.method}`;
     const file = outDir ? join(outDir, 'points', `${key}.json`) : null;
     if (file && existsSync(file)) {
@@ -98,7 +98,7 @@ export async function runSweep(spec: Spec, s: SweepSettings, outDir: string | nu
     const gamma = s.rate.kind === 'gamma' ? rate : (rate * nb) / g.d;
     const etaBar = (gamma * g.d) / nb;
     params[der.layout.etaBar] = etaBar;
-    const horizonSteps = Math.max(1, Math.round(evaluateExpression(s.horizon, { d: g.d, nb, p: der.model.p, k: der.model.k }, '--max-steps')));
+    const horizonSteps = Math.max(1, Math.round(evaluateExpression(s.horizon, { d: g.d, nb, p: der.model.p, k: der.model.k }, 'maxSteps')));
     const setup = { der, d: g.d, nb, gamma, params, start, criterion: s.criterion, horizonSteps };
     let res: EscapeResult;
     let engine: string | undefined;
