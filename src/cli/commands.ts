@@ -226,8 +226,7 @@ export async function integrateFromOptions(file: string, o: IntegrateOpts): Prom
   if (o.nb !== undefined) {
     const D = numberValue(o.d ?? '1000', '--d');
     const nb = numberValue(o.nb, '--nb');
-    const w = countSteps(traj, D, nb);
-    if (w) process.stderr.write(`hermode: warning: ${w}\n`);
+    countSteps(traj, D, nb);
   }
   return { d, traj };
 }
@@ -235,6 +234,7 @@ export async function integrateFromOptions(file: string, o: IntegrateOpts): Prom
 export async function integrateCommand(file: string, o: IntegrateOpts): Promise<void> {
   if (o.json && o.csv) throw usageError('give --json or --csv, not both', { field: '--csv' });
   const { traj } = await integrateFromOptions(file, o);
+  for (const w of (traj.meta.warnings as string[] | undefined) ?? []) process.stderr.write(`hermode: warning: ${w}\n`);
   if (traj.status !== 'completed' && traj.status !== 'event') {
     // nothing printed as a result: the message names where and why
     const hint = traj.status === 'blow-up' ? ' — the learning rate is likely above this model’s stability limit (the variance term outgrows the drift); lower eta_bar' : '';

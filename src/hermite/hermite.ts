@@ -10,6 +10,9 @@ import { Poly } from '../symbolic/poly.ts';
 import { Rational, factorial } from '../symbolic/rational.ts';
 import { normalExpectation } from '../gaussian/quadrature.ts';
 import { activation as parseActivation, type Activation } from './activation.ts';
+import { Expr } from '../symbolic/expr.ts';
+import { math } from '../symbolic/mathjs.ts';
+import { fmt17 } from '../symbolic/coef.ts';
 
 /** He_n as a polynomial in one variable. */
 export function hermitePolynomial(n: number): Poly {
@@ -255,7 +258,11 @@ export function rescaledActivation(act: Activation, q: number): Activation {
   } else if (fam.kind === 'erf') family = { kind: 'erf', A: fam.A, b: fam.b * r };
   else if (fam.kind === 'relu') family = { kind: 'relu', s: fam.s * r };
   else family = { kind: 'general' };
-  return { ...act, f: (x) => act.f(r * x), df: (x) => r * act.df(r * x), family };
+  // the printed expressions describe the rescaled function: f(√q z) and its derivative √q f′(√q z)
+  const scaled = act.expr.substitute({ z: math.parse(`${fmt17(r)} * z`) });
+  const dscaled = act.dexpr.substitute({ z: math.parse(`${fmt17(r)} * z`) });
+  const dexpr = Expr.fromNode(math.parse(`${fmt17(r)} * (${dscaled.node.toString()})`), ['z']);
+  return { expr: Expr.fromNode(scaled.node, ['z']), dexpr, f: (x) => act.f(r * x), df: (x) => r * act.df(r * x), family };
 }
 
 /** Hermite report of an activation given as text in z (e.g. "tanh(z)"): coefficients up to `order`, E[f²], E[f′²], information exponent. */

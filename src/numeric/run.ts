@@ -3,7 +3,7 @@
  * with its conventions, parameters, integrator statistics and status (failure is a value).
  */
 import type { OdeModule } from '../pipeline.ts';
-import { integrateOde, type EventSpec } from './integrate.ts';
+import { integrateOde, psdTolerance, type EventSpec } from './integrate.ts';
 import { iterateMap } from './map.ts';
 import { overlapsOf, stateOf, type Trajectory, type Overlaps } from './trajectory.ts';
 import { resolveParams, teacherOverlaps, defaultOverlaps, DEFAULT_M0 } from './setup.ts';
@@ -30,14 +30,19 @@ export interface IntegrateRequest {
   grid?: number[];
 }
 
+/**
+ * The times a trajectory is saved at, validated when built (as diffrax's SaveAt): `points` ≥ 2 times
+ * from 0 to `tauEnd` inclusive, evenly spaced, or 0 followed by points − 1 times log-spaced from
+ * tauEnd·10⁻⁴ to tauEnd (with points = 2 that is just 0 and tauEnd).
+ */
 export function timeGrid(tauEnd: number, points: number, log: boolean): number[] {
-  if (!(tauEnd > 0)) throw usageError('must be > 0', { field: 'tau', value: tauEnd });
+  if (!(tauEnd > 0) || !Number.isFinite(tauEnd)) throw usageError('must be a finite number > 0', { field: 'tau', value: tauEnd });
   if (!Number.isInteger(points) || points < 2) throw usageError('must be an integer ≥ 2', { field: 'points', value: points });
-  if (!log) return Array.from({ length: points }, (_, i) => (tauEnd * i) / (points - 1));
-  // 0, then log-spaced from tauEnd·1e-4 to tauEnd
+  if (!log) return Array.from({ length: points }, (_, i) => (i === points - 1 ? tauEnd : (tauEnd * i) / (points - 1)));
+  if (points === 2) return [0, tauEnd];
   const lo = Math.log(tauEnd * 1e-4);
   const hi = Math.log(tauEnd);
-  return [0, ...Array.from({ length: points - 1 }, (_, i) => Math.exp(lo + ((hi - lo) * i) / (points - 2)))];
+  return [0, ...Array.from({ length: points - 1 }, (_, i) => (i === points - 2 ? tauEnd : Math.exp(lo + ((hi - lo) * i) / (points - 2))))];
 }
 
 export function runIntegration(d: OdeModule, request: IntegrateRequest): Trajectory {
@@ -86,6 +91,12 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
     traj.a.push(o.a);
     traj.risk.push(d.compiled.risk(y, params));
   }
+  // ε ≥ 0: values within the integration error below zero are that error and are reported as 0;
+  // anything further below is kept, and named in a warning
+  const scale = Math.max(1, ...sol.y.flatMap((y) => y.map(Math.abs)));
+  const riskTol = psdTolerance(y0.length, scale, req.rtol, req.atol);
+  const negative = traj.risk.findIndex((r) => r < -riskTol);
+  traj.risk = traj.risk.map((r) => (r < 0 && r >= -riskTol ? 0 : r));
   traj.meta = {
     name: d.model.name,
     source: d.model.spec.file,
@@ -105,7 +116,9 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
     init: req.initSource,
     P,
     integrator: { method: 'odex (Gragg–Bulirsch–Stoer), dense output', rtol: req.rtol, atol: req.atol, ...sol.stats },
+    risk: `population risk (MSE, includes Δ/2); values in [−${riskTol.toExponential(1)}, 0) are integration error and reported as 0`,
     status: sol.status,
+    ...(negative >= 0 ? { warnings: [`the risk is ${traj.risk[negative].toExponential(3)} < 0 at τ = ${traj.tau[negative]}, beyond the integration error ${riskTol.toExponential(1)}: the expectations are not accurate enough here`] } : {}),
   };
   return traj;
 }
@@ -173,6 +186,6 @@ export function countSteps(traj: Trajectory, d: number, nb: number): string | un
   traj.samples = traj.steps.map((s) => s * nb);
   traj.meta = { ...traj.meta, d, nb, gamma };
   const w = largeStepWarning(gamma, nb, d);
-  if (w) traj.meta = { ...traj.meta, warnings: [w] };
+  if (w) traj.meta = { ...traj.meta, warnings: [...((traj.meta.warnings as string[] | undefined) ?? []), w] };
   return w ?? undefined;
 }

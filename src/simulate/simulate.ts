@@ -80,7 +80,8 @@ export function stepGrid(steps: number, points: number, log: boolean): number[] 
   if (!Number.isInteger(points) || points < 2) throw usageError('must be an integer ≥ 2', { field: 'points', value: points });
   const out = new Set<number>([0]);
   for (let i = 1; i < points; i++) {
-    const s = log ? Math.round(Math.exp((Math.log(steps) * (i - 1)) / (points - 2))) : Math.round((steps * i) / (points - 1));
+    // log: steps^((i−1)/(points−2)) for i = 1..points−1, i.e. 1 … steps (points = 2: just the last step)
+    const s = log ? (points === 2 ? steps : Math.round(Math.exp((Math.log(steps) * (i - 1)) / (points - 2)))) : Math.round((steps * i) / (points - 1));
     out.add(Math.min(steps, Math.max(1, s)));
   }
   out.add(steps);

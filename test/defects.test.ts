@@ -1,0 +1,102 @@
+/**
+ * Correctness defects found in review, each pinned by a test that failed before its fix: time grids
+ * that make no sense, rescaled activations that print the old function, erfc in the tail, the
+ * positive-semi-definiteness tolerance at convergence, round-off risks below zero.
+ */
+import { describe, it, expect } from 'vitest';
+import { cli } from './helpers.ts';
+import { timeGrid } from '../src/numeric/run.ts';
+import { stepGrid } from '../src/simulate/simulate.ts';
+import { activation } from '../src/hermite/activation.ts';
+import { rescaledActivation } from '../src/hermite/hermite.ts';
+import { compileExpr } from '../src/ir/js.ts';
+
+describe('time grids are validated when built', () => {
+  it('a log grid of 2 points is [0, τ] (it was NaN); every grid ends exactly at τ', async () => {
+    expect(timeGrid(7, 2, true)).toEqual([0, 7]);
+    expect(timeGrid(7, 5, true).at(-1)).toBe(7);
+    expect(timeGrid(0.3, 7, false).at(-1)).toBe(0.3);
+    expect(stepGrid(100, 2, true)).toEqual([0, 100]);
+    expect(() => timeGrid(7, 1, true)).toThrow(/integer ≥ 2/);
+    expect(() => timeGrid(Infinity, 3, false)).toThrow(/finite/);
+    const r = await cli(['integrate', 'derivations/saad-solla-erf.yaml', '--set', 'eta_bar=1', '--tau', '5', '--log-grid', '--points', '2', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).tau).toEqual([0, 5]);
+  });
+});
+
+describe('a rescaled activation describes the rescaled function', () => {
+  it('expr and dexpr of x ↦ f(√q x) evaluate to f(√q x) and √q f′(√q x)', () => {
+    for (const [text, q] of [['tanh(z)', 2], ['relu(z)', 0.5], ['z^3 - 3*z', 3], ['erf(z/sqrt(2))', 0.25]] as const) {
+      const a = rescaledActivation(activation(text), q);
+      const e = a.expr.compile();
+      const de = a.dexpr.compile();
+      for (const x of [-1.3, -0.2, 0.4, 1.7]) {
+        expect(e(x)).toBeCloseTo(a.f(x), 13);
+        expect(de(x)).toBeCloseTo(a.df(x), 12);
+      }
+      // and not the unscaled function
+      expect(Math.abs(e(1.7) - activation(text).f(1.7))).toBeGreaterThan(1e-3);
+    }
+  });
+});
+
+describe('erfc of the generated code keeps its relative accuracy in the tail', () => {
+  it('against reference values (relative 1e-14), where 1 − erf(x) lost everything', () => {
+    const erfc = compileExpr({ k: 'call', fn: 'erfc', args: [{ k: 'var', name: 'x' }] }, ['x']);
+    const erf = compileExpr({ k: 'call', fn: 'erf', args: [{ k: 'var', name: 'x' }] }, ['x']);
+    // erfc(x) to 20 digits (Abramowitz–Stegun tables / arbitrary precision)
+    const ref: [number, number][] = [
+      [-1, 1.8427007929497148693],
+      [0.5, 0.47950012218695346232],
+      [1, 0.15729920705028513066],
+      [2.5, 4.0695201744495893956e-4],
+      [5, 1.5374597944280348502e-12],
+      [6, 2.1519736712498913117e-17],
+      [10, 2.0884875837625447570e-45],
+      [20, 5.3958656116079009289e-176],
+    ];
+    for (const [x, want] of ref) expect(Math.abs(erfc(x) - want) / want, `erfc(${x})`).toBeLessThan(1e-14);
+    // the construction it replaces fails the same test
+    expect(Math.abs(1 - erf(6) - 2.1519736712498913117e-17) / 2.1519736712498913117e-17).toBeGreaterThan(0.5);
+  });
+});
+
+describe('positive semi-definiteness and the sign of the risk at convergence', () => {
+  it('runs that converge (Ω singular at M = Q = P) are not stopped at loose tolerances', async () => {
+    for (const args of [
+      ['integrate', 'derivations/saad-solla-erf.yaml', '--set', 'eta_bar=1', '--tau', '400', '--rtol', '1e-4', '--json'],
+      ['integrate', 'derivations/saad-solla-erf-classic.yaml', '--set', 'eta=0.5', '--alpha', '1000', '--rtol', '1e-4', '--json'],
+      ['integrate', 'derivations/saad-solla-erf.yaml', '--set', 'eta_bar=1', '--tau', '400', '--rtol', '1e-5', '--json'],
+    ]) {
+      const r = await cli(args);
+      expect(r.stderr, args.join(' ')).toBe('');
+      const t = JSON.parse(r.stdout);
+      expect(t.status).toBe('completed');
+      expect(t.risk.every((x: number) => x >= 0)).toBe(true);
+      expect(t.risk.at(-1)).toBeLessThan(1e-3);
+    }
+  });
+
+  it('a real loss of positive semi-definiteness is still caught', async () => {
+    const { integrateOde } = await import('../src/numeric/integrate.ts');
+    const { derive } = await import('../src/index.ts');
+    const d = derive('derivations/he1-single-index.yaml');
+    // a right-hand side that drives Q_11 through zero while M_11 stays: Ω = [[Q, M], [M, 1]] indefinite
+    const fake = { ...d.compiled, rhs: (_t: number, _y: ArrayLike<number>, _p: ArrayLike<number>, dy: Float64Array | number[]) => ((dy[0] = 0), (dy[1] = -1)) };
+    const sol = integrateOde(fake, d.layout, [0.5, 1], [...d.layout.defaultParams], { grid: [0, 2], P: [[1]], aFixed: [1], rtol: 1e-4, atol: 1e-6 });
+    expect(sol.status).toBe('not-positive-definite');
+    expect(sol.tau.at(-1)).toBeLessThan(0.76);
+  });
+
+  it('a risk within the integration error of zero prints as 0; a real negative stays and is named', async () => {
+    const { derive, integrate } = await import('../src/index.ts');
+    const d = derive('derivations/saad-solla-erf-classic.yaml');
+    const t = integrate(d, { tauEnd: 500, points: 11, sets: { eta: 0.5 } });
+    expect(Math.min(...t.risk)).toBe(0);
+    const wrong = { ...d, compiled: { ...d.compiled, risk: (y: ArrayLike<number>, p: ArrayLike<number>) => d.compiled.risk(y, p) - 1e-3 } };
+    const u = integrate(wrong, { tauEnd: 500, points: 11, sets: { eta: 0.5 } });
+    expect(u.risk.at(-1)).toBeLessThan(-9e-4);
+    expect((u.meta.warnings as string[])[0]).toMatch(/the risk is -9\.\d+e-4 < 0 at τ = 150/);
+  });
+});
