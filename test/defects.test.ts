@@ -100,3 +100,23 @@ describe('positive semi-definiteness and the sign of the risk at convergence', (
     expect((u.meta.warnings as string[])[0]).toMatch(/the risk is -9\.\d+e-4 < 0 at τ = 150/);
   });
 });
+
+describe('a failing simulation seed', () => {
+  it('stops every worker and is named in one HermodeError', async () => {
+    const { derive } = await import('../src/index.ts');
+    const { kernelConfig } = await import('../src/simulate/simulate.ts');
+    const { runSeeds } = await import('../src/simulate/pool.ts');
+    const d = derive('derivations/saad-solla-erf.yaml');
+    const cfg = kernelConfig(d, { d: 200, nb: 1, gamma: 0.005, params: [...d.layout.defaultParams], steps: 20000, record: [0, 20000], teacher: 'orthonormal', init: null });
+    // a target that fails on its 500th evaluation in each worker
+    const broken = { ...cfg, targetSrc: '(function () { let n = 0; return function (nu) { if (++n > 500) throw new Error("target failed"); return nu[0]; }; })()' };
+    const err = await runSeeds(broken, [1, 2, 3, 4, 5, 6], 'full', 2).catch((e) => e);
+    expect(err.constructor.name).toBe('HermodeError');
+    expect(err.kind).toBe('failure');
+    expect(err.message).toMatch(/^the simulation failed at seed [12]: target failed$/);
+    // and the same seeds run inline (one worker) fail the same way
+    const inline = await runSeeds(broken, [1, 2], 'full', 1).catch((e) => e);
+    expect(inline.constructor.name).toBe('HermodeError');
+    expect(inline.message).toBe('the simulation failed at seed 1: target failed');
+  });
+});

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { existsSync, readFileSync } from 'node:fs';
 import { runSeed, type KernelConfig, type SeedResult } from './kernel.ts';
 import { runReducedSeed } from './reduced.ts';
+import { failure } from '../errors.ts';
 
 export type Engine = 'full' | 'reduced';
 
@@ -47,19 +48,35 @@ export async function runSeeds(
     const out: SeedResult[] = [];
     for (const seed of seeds) {
       const run = engine === 'reduced' ? runReducedSeed : runSeed;
-      out.push(run(cfg, seed, (s) => (progress.set(seed, s), report())));
+      try {
+        out.push(run(cfg, seed, (s) => (progress.set(seed, s), report())));
+      } catch (err) {
+        throw failure(`the simulation failed at seed ${seed}: ${(err as Error).message}`);
+      }
     }
     return out;
   }
   const results = new Map<number, SeedResult>();
   const queue = seeds.slice();
   const code = await workerCode();
+  const pool: Worker[] = [];
   await new Promise<void>((resolve, reject) => {
     let live = n;
+    let failed = false;
+    // one failing seed stops the whole run: every worker is terminated and the seed is named
+    const fail = (seed: number | undefined, message: string) => {
+      if (failed) return;
+      failed = true;
+      for (const w of pool) void w.terminate();
+      reject(failure(`the simulation failed${seed === undefined ? '' : ` at seed ${seed}`}: ${message}`));
+    };
     for (let w = 0; w < n; w++) {
       const worker = new Worker(code, { eval: true });
+      pool.push(worker);
+      let current: number | undefined;
       const next = () => {
         const seed = queue.shift();
+        current = seed;
         if (seed === undefined) {
           void worker.terminate();
           if (--live === 0) resolve();
@@ -68,18 +85,16 @@ export async function runSeeds(
         worker.postMessage({ cfg, seed, engine });
       };
       worker.on('message', (m: { type: string; seed?: number; step?: number; result?: SeedResult; message?: string }) => {
+        if (failed) return;
         if (m.type === 'progress') {
           progress.set(m.seed as number, m.step as number);
           report();
         } else if (m.type === 'result') {
           results.set((m.result as SeedResult).seed, m.result as SeedResult);
           next();
-        } else if (m.type === 'error') {
-          void worker.terminate();
-          reject(new Error(m.message));
-        }
+        } else if (m.type === 'error') fail(m.seed, m.message ?? 'unknown error');
       });
-      worker.on('error', reject);
+      worker.on('error', (err) => fail(current, err.message));
       next();
     }
   });

@@ -9,6 +9,6 @@ parentPort?.on('message', (msg: { cfg: KernelConfig; seed: number; engine: 'full
     const result = msg.engine === 'reduced' ? runReducedSeed(msg.cfg, msg.seed, progress) : runSeed(msg.cfg, msg.seed, progress);
     parentPort?.postMessage({ type: 'result', result });
   } catch (err) {
-    parentPort?.postMessage({ type: 'error', message: (err as Error).message });
+    parentPort?.postMessage({ type: 'error', seed: msg.seed, message: (err as Error).message });
   }
 });
