@@ -73,7 +73,7 @@ describe('simulate and compare on the command line', () => {
     const d = (await cli(['simulate', f, '--d', '100', '--set', 'gamma=0.5', '--steps', '200', '--seeds', '2', '--json', '--out', join(dir, 'x.json')]));
     expect(d.code).toBe(1);
     expect(d.stdout).toBe('');
-    expect(d.stderr).toMatch(/diverged .* learning rate γ = 0\.5/);
+    expect(d.stderr).toMatch(/the simulation stopped: the weights became non-finite at step \d+ of seed \d \(γ = 0\.5\) — the learning rate is above this model’s stability limit/);
     expect(existsSync(join(dir, 'x.json'))).toBe(false);
   });
 });

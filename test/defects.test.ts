@@ -120,3 +120,31 @@ describe('a failing simulation seed', () => {
     expect(inline.message).toBe('the simulation failed at seed 1: target failed');
   });
 });
+
+describe('one failure vocabulary for integrate, map and simulate', () => {
+  it('a blow-up is a status in the library and the same sentence on the command line', async () => {
+    const { derive, simulate, integrate } = await import('../src/index.ts');
+    const spec = 'name: blow\nstudent: {width: 1, activation: "He3(z)/sqrt(6)"}\nteacher: {width: 1, target: committee, activation: "He3(z)/sqrt(6)"}\n';
+    const { deriveSpec, parseSpec } = await import('../src/index.ts');
+    const d = deriveSpec(parseSpec(spec, 'blow.yaml'));
+    const sim = await simulate(d, { d: 100, nb: 1, gamma: 0.5, steps: 200, seeds: [1, 2] });
+    expect(sim.status).toBe('blow-up');
+    expect(sim.message).toMatch(/non-finite at step \d+ of seed [12]/);
+    const ode = integrate(d, { tauEnd: 50, sets: { eta_bar: 100 }, init: { M: [[0.9]], Q: [[1]], P: [[1]], a: [1] } });
+    expect(['blow-up', 'nan', 'not-positive-definite']).toContain(ode.status);
+    expect(derive('derivations/saad-solla-erf.yaml').model.p).toBe(2);
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'hermode-blow-'));
+    writeFileSync(join(dir, 'blow.yaml'), spec);
+    const hint = 'the learning rate is above this model’s stability limit';
+    const a = await cli(['simulate', join(dir, 'blow.yaml'), '--d', '100', '--set', 'gamma=0.5', '--steps', '200', '--seeds', '2']);
+    const b = await cli(['map', join(dir, 'blow.yaml'), '--d', '100', '--nb', '1', '--set', 'gamma=50', '--steps', '200']);
+    for (const r of [a, b]) {
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(hint);
+    }
+  });
+});

@@ -14,6 +14,7 @@ import { num, table, sampleRows } from '../report/format.ts';
 import { trajectoryCsv, type Trajectory } from '../numeric/trajectory.ts';
 import { simulationStart } from './simulate.ts';
 import { escapeFunction, escapeCriterion } from '../studies/escape.ts';
+import { requireCompleted } from './outcome.ts';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
 
@@ -235,11 +236,7 @@ export async function integrateCommand(file: string, o: IntegrateOpts): Promise<
   if (o.json && o.csv) throw usageError('give --json or --csv, not both', { field: '--csv' });
   const { traj } = await integrateFromOptions(file, o);
   for (const w of (traj.meta.warnings as string[] | undefined) ?? []) process.stderr.write(`hermode: warning: ${w}\n`);
-  if (traj.status !== 'completed' && traj.status !== 'event') {
-    // nothing printed as a result: the message names where and why
-    const hint = traj.status === 'blow-up' ? ' — the learning rate is likely above this model’s stability limit (the variance term outgrows the drift); lower eta_bar' : '';
-    throw failure(`integration stopped: ${traj.message}${hint} (params ${JSON.stringify(traj.meta.params)})`, { file });
-  }
+  requireCompleted(traj, 'integration', { file });
   if (o.out) writeFileAtomic(o.out, o.out.endsWith('.csv') ? trajectoryCsv(traj) : JSON.stringify(traj, null, 1) + '\n');
   if (o.json) out(JSON.stringify(traj));
   else if (o.csv) out(trajectoryCsv(traj));
@@ -289,7 +286,7 @@ export async function exampleCommand(o: { outDir: string }): Promise<void> {
     rtol: '1e-9',
     atol: '1e-11',
   });
-  if (traj.status !== 'completed') throw failure(traj.message ?? traj.status);
+  requireCompleted(traj, 'integration', { file });
   printTrajectory(traj);
   const html = join(o.outDir, 'saad-solla-erf.html');
   await writeHtmlDocument(deriveFile(file), html);

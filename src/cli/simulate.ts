@@ -11,6 +11,7 @@ import { escapeCriterion } from '../studies/escape.ts';
 import { compare } from '../compare/compare.ts';
 import { writeFileAtomic, copyTree } from '../io/files.ts';
 import { usageError, failure } from '../errors.ts';
+import { requireCompleted } from './outcome.ts';
 import { num, table, sampleRows } from '../report/format.ts';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
@@ -91,7 +92,7 @@ async function runSim(pr: Prepared, o: SimOpts & { threshold?: string; entry?: s
   const escape = o.threshold !== undefined ? escapeCriterion(numberValue(o.threshold, '--threshold'), o.entry, pr.d.model.p, pr.d.model.k) : undefined;
   const bar = progressBar(o.quiet);
   try {
-    return await simulate(pr.d, {
+    const sim = await simulate(pr.d, {
       d: pr.D,
       nb: pr.nb,
       steps,
@@ -108,6 +109,8 @@ async function runSim(pr: Prepared, o: SimOpts & { threshold?: string; entry?: s
       onProgress: bar,
       escape,
     });
+    requireCompleted(sim, 'the simulation', { file: pr.d.model.spec.file });
+    return sim;
   } finally {
     bar.stop();
   }

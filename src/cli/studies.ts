@@ -11,7 +11,8 @@ import { learningRate } from '../simulate/simulate.ts';
 import { runSweep, sweepCsv, settingsHash, type SweepSettings, type Method } from '../studies/sweep.ts';
 import { typicalStart, escapeCriterion, escapeFunction } from '../studies/escape.ts';
 import { writeFileAtomic, copyTree } from '../io/files.ts';
-import { usageError, failure } from '../errors.ts';
+import { usageError } from '../errors.ts';
+import { requireCompleted } from './outcome.ts';
 import { num, table, sampleRows } from '../report/format.ts';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
@@ -38,7 +39,7 @@ export async function mapCommand(file: string, o: Record<string, any>): Promise<
   if (!Number.isInteger(steps) || steps < 1) throw usageError('must be a positive integer', { field: '--steps', value: o.steps });
   const crit = o.threshold !== undefined ? escapeCriterion(numberValue(o.threshold, '--threshold'), o.entry, der.model.p, der.model.k) : null;
   const traj = runMap(der, { gamma, d, nb, steps, params, P, start, initSource: o.init ? `file ${o.init}` : 'typical random start: Q = I, M_jr = d^-1/2', escape: crit ? escapeFunction(der, crit) : undefined });
-  if (traj.status === 'blow-up') throw failure(`${traj.message}: γ = ${gamma} is above this model's stability limit`, { file });
+  requireCompleted(traj, 'the finite-step map', { file });
   const escapeStep = traj.meta.escapeStep as number | undefined;
   if (o.out) writeFileAtomic(o.out, o.out.endsWith('.csv') ? trajectoryCsv(traj) : JSON.stringify(traj) + '\n');
   if (o.json) return void out(JSON.stringify(traj));

@@ -12,6 +12,7 @@ import { qIndex, pIndex } from '../ode/layout.ts';
 import type { Equation, Equations, SExpr, Ix, Lhs, Field } from '../ode/equations.ts';
 import { add, mul, neg, num, int, rat, v, idx, call, type Expr, type Stmt, type Fn, type Const, type Module } from '../ir/ir.ts';
 import { parseKernel } from '../ir/parse.ts';
+import { usageError } from '../errors.ts';
 import { covNames } from '../gaussian/wick.ts';
 import { polyToStatements } from './polyprint.ts';
 import { closedFamily } from '../gaussian/families/index.ts';
@@ -449,7 +450,8 @@ function quadratureFunctions(model: Model, L: Layout, N: number, consts: Map<str
   const { p, k } = model;
   const n = p + k;
   const total = N ** n;
-  if (total > 2 ** 31 - 1) throw new Error(`quadrature with ${N}^${n} nodes exceeds the 32-bit node counter`);
+  if (total > 2 ** 31 - 1)
+    throw usageError(`${N}^${n} = ${total.toExponential(2)} tensor nodes per evaluation is beyond any budget (and the 32-bit node counter); pass quadrature:N with N ≤ ${Math.floor(Math.pow(2 ** 31 - 1, 1 / n))}`, { file: model.spec.file, field: 'expectations', value: `quadrature:${N}` });
   const gh = gaussHermite(N);
   const logw = Array.from(gh.w, (w) => Math.log(w));
   consts.set('GH_X', { name: 'GH_X', type: 'f64', values: [...gh.x], doc: `Gauss–Hermite nodes for N(0, 1), ${N} points` });

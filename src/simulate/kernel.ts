@@ -10,6 +10,7 @@
  * n_b = 1 with plain updates the forward pass, error and update touch each input twice (one pass
  * computing all p + k fields, one pass applying the p row updates).
  */
+import { usageError } from '../errors.ts';
 import { Rng } from '../random/rng.ts';
 import { escapeChecker } from './escape-check.ts';
 import { choleskyPsd } from '../linalg.ts';
@@ -75,7 +76,7 @@ export function compileFn<T>(src: string): T {
 export function weightsWithOverlaps(M: number[][], Q: number[][], P: number[][], d: number, zeroPivot = 1e-14): { W: Float64Array; LP: number[][] } {
   const p = Q.length;
   const k = P.length;
-  if (d < p + k) throw new RangeError(`d = ${d} is smaller than p + k = ${p + k}`);
+  if (d < p + k) throw usageError(`must be at least p + k = ${p + k}`, { field: 'd', value: d });
   const LP = choleskyPsd(P, zeroPivot);
   const X = M.map((m) => {
     const x = new Array(k).fill(0);

@@ -12,6 +12,7 @@
  * Cholesky factor of its Gram matrix (only Gram matrices matter: future inputs are isotropic).
  * Cost per step O(n_b p (p + k) + p³).
  */
+import { usageError } from '../errors.ts';
 import { Rng } from '../random/rng.ts';
 import { escapeChecker } from './escape-check.ts';
 import { choleskyPsd as cholesky } from '../linalg.ts';
@@ -28,7 +29,7 @@ function bartlett(rng: Rng, n: number, m: number, A: Float64Array): void {
 
 export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (step: number) => void): SeedResult {
   const { p, k, d, nb, gamma } = cfg;
-  if (d < k + 2 * p) throw new RangeError(`the reduced simulator needs d ≥ k + 2p (d = ${d})`);
+  if (d < k + 2 * p) throw usageError(`the reduced simulator needs d ≥ k + 2p = ${k + 2 * p}`, { field: 'd', value: d });
   const sigma = compileFn<(x: number) => number>(cfg.sigmaSrc);
   const dsigma = compileFn<(x: number) => number>(cfg.dsigmaSrc);
   const target = compileFn<(nu: Float64Array) => number>(cfg.targetSrc);

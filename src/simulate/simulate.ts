@@ -5,7 +5,7 @@
  * its overlaps with the derivation's exact expectations (generated `risk`).
  */
 import type { Derivation } from '../pipeline.ts';
-import type { Overlaps, Trajectory } from '../numeric/trajectory.ts';
+import type { Overlaps, Trajectory, Status } from '../numeric/trajectory.ts';
 import { stateOf } from '../numeric/trajectory.ts';
 import { pIndex } from '../ode/layout.ts';
 import { kernelSources } from './sources.ts';
@@ -13,7 +13,7 @@ import { runSeeds, type Engine } from './pool.ts';
 import type { KernelConfig, SeedResult } from './kernel.ts';
 import { teacherOverlaps } from '../numeric/setup.ts';
 import { evaluateExpression } from '../symbolic/expr.ts';
-import { usageError, failure } from '../errors.ts';
+import { usageError } from '../errors.ts';
 
 export interface SimulateRequest {
   d: number;
@@ -44,6 +44,9 @@ export interface SimulateRequest {
 type FullRequest = Required<Omit<SimulateRequest, 'onProgress' | 'escape'>> & Pick<SimulateRequest, 'onProgress' | 'escape'>;
 
 export interface SimulationResult {
+  /** 'completed', or 'blow-up' when a seed's weights became non-finite (the shared vocabulary of integrate and map) */
+  status: Status;
+  message?: string;
   steps: number[];
   tau: number[];
   samples: number[];
@@ -150,15 +153,17 @@ export async function simulate(der: Derivation, request: SimulateRequest): Promi
   const runs = await runSeeds(cfg, req.seeds, req.engine, req.workers, req.onProgress);
   const wallMs = performance.now() - t0;
   const bad = runs.find((r) => r.diverged);
-  if (bad)
-    throw failure(
-      `the simulation diverged (non-finite weights) at step ${bad.divergedAt} of seed ${bad.seed}: the learning rate γ = ${req.gamma} is above this model's stability limit`,
-    );
+  const outcome: Pick<SimulationResult, 'status' | 'message'> = bad
+    ? { status: 'blow-up', message: `the weights became non-finite at step ${bad.divergedAt} of seed ${bad.seed} (γ = ${req.gamma})` }
+    : { status: 'completed' };
   const etaBar = (req.gamma * req.d) / req.nb;
   const tau = record.map((s) => s * req.gamma);
   const samples = record.map((s) => s * req.nb);
-  const seeds = runs.map((r) => seedTrajectory(der, r, req, tau, record, samples, etaBar));
-  const { mean, sem } = aggregate(seeds);
+  // a diverged seed has no trajectory to average: the result then carries only its status
+  const seeds = bad ? [] : runs.map((r) => seedTrajectory(der, r, req, tau, record, samples, etaBar));
+  const { mean, sem } = bad
+    ? { mean: { tau: [], M: [], Q: [], a: [], risk: [], status: outcome.status, meta: {} } as Trajectory, sem: { M: [], Q: [], a: [], risk: [] } }
+    : aggregate(seeds);
   const escape = req.escape ? escapeSummary(runs.map((r) => r.escapeStep), req.gamma, req.nb, req.steps) : undefined;
   const meta = {
     ...(escape ? { escape: { criterion: req.escape, ...escape } } : {}),
@@ -185,7 +190,8 @@ export async function simulate(der: Derivation, request: SimulateRequest): Promi
     wallMs,
   };
   mean.meta = { ...meta, statistic: 'mean over seeds' };
-  return { steps: record, tau, samples, seeds, mean, sem, meta };
+  mean.status = outcome.status;
+  return { ...outcome, steps: record, tau, samples, seeds, mean, sem, meta };
 }
 
 function seedTrajectory(der: Derivation, r: SeedResult, req: FullRequest, tau: number[], steps: number[], samples: number[], etaBar: number): Trajectory {

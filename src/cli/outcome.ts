@@ -1,0 +1,21 @@
+/**
+ * Integrate, map and simulate end with one vocabulary (`Status` of numeric/trajectory.ts); here it
+ * becomes one message and exit code 1 when a run did not complete, so every command says the same
+ * thing about the same failure.
+ */
+import type { Status } from '../numeric/trajectory.ts';
+import { failure, type ErrorWhere } from '../errors.ts';
+
+const HINT: Partial<Record<Status, string>> = {
+  'blow-up': 'the learning rate is above this model’s stability limit (the variance term outgrows the drift); lower eta_bar or gamma',
+  nan: 'the expectations are not defined at this state; check the activation and the start',
+  'max-steps': 'the integrator needed too many steps; loosen --rtol or shorten --tau',
+};
+
+/** Throws a failure naming what stopped, where and why, unless the run completed (or stopped at its event). */
+export function requireCompleted(run: { status: Status; message?: string; meta?: Record<string, unknown> }, what: string, where: ErrorWhere = {}): void {
+  if (run.status === 'completed' || run.status === 'event') return;
+  const hint = HINT[run.status];
+  const params = run.meta?.params ? ` (params ${JSON.stringify(run.meta.params)})` : '';
+  throw failure(`${what} stopped: ${run.message ?? run.status}${hint ? ` — ${hint}` : ''}${params}`, where);
+}
