@@ -111,14 +111,14 @@ describe('gradient flow against gradient descent (THEORY §4.4)', () => {
 describe('hermode gdgf', () => {
   it('--json reports every figure; --out writes the report and plots; a non-converging η does not hang', async () => {
     const dir = tmp();
-    const t0 = Date.now();
     const res = (await cli(['gdgf', 'derivations/linear-net.yaml', '--h', '4', '--phi', '1', '--eta', '0.3,0.95,1.2', '--json', '--out', join(dir, 'g'), '--max-steps', '50000']));
     expect(res.code, res.stderr).toBe(0);
-    expect(Date.now() - t0).toBeLessThan(30000);
     const j = JSON.parse(res.stdout);
     expect(j.h).toBe(4);
     expect(j.runs).toHaveLength(4);
     expect(j.runs[3].status).not.toBe('converged');
+    // a run that does not converge stops at the step bound instead of running on
+    expect(j.runs[3].steps).toBeLessThanOrEqual(50000);
     for (const key of ['finalLoss', 'sharpness', 'sharpnessFormula', 'rateMeasured', 'ratePredicted', 'parameterNorm', 'imbalanceRatio']) expect(j.runs[1]).toHaveProperty(key);
     for (const f of ['report.html', 'sharpness.svg', 'loss.svg', 'plane.svg', 'gdgf.json']) expect(existsSync(join(dir, 'g', f)), f).toBe(true);
   });
