@@ -8,7 +8,10 @@ import { weightsWithOverlaps } from '../src/simulate/kernel.ts';
 import { runIntegration } from '../src/numeric/run.ts';
 import { agreement, seriesOf } from '../src/compare/compare.ts';
 import type { Overlaps } from '../src/numeric/trajectory.ts';
-import { Rng } from '../src/random/rng.ts';
+import { Rng, zigguratEdges } from '../src/random/rng.ts';
+import { compileExpr } from '../src/ir/js.ts';
+
+const erfcNum = compileExpr({ k: 'call', fn: 'erfc', args: [{ k: 'var', name: 'x' }] }, ['x']);
 import { oneStepMeans } from './onestep.ts';
 import { deriveYaml } from './helpers.ts';
 
@@ -208,3 +211,62 @@ describe('the seeded normal sampler', () => {
   });
 });
 
+
+describe('the ziggurat, layer by layer', () => {
+  // Marsaglia–Tsang take the layer from the low 7 bits of the same 32-bit word that gives the value
+  // (Doornik 2005): any layer-dependent bias shows as too many or too few draws in that layer's band
+  // of |x|, on either sign. 10⁷ draws, 256 bands (128 layers × sign), Bonferroni at family-wise 10⁻³.
+  const edges = zigguratEdges(); // 0 < x_1 < … < x_127 = R
+  const Phi = (x: number) => 0.5 * erfcNum(-x / Math.SQRT2);
+  // band b: |x| in (x_b, x_{b+1}] with x_0 = 0, the last one (R, ∞)
+  const cuts = [0, ...edges, Infinity];
+  const bands: [number, number][] = cuts.slice(0, -1).map((lo, b) => [lo, cuts[b + 1]]);
+  const probs = bands.map(([lo, hi]) => Phi(hi) - Phi(lo));
+  const zLimit = 4.42; // Φ⁻¹(1 − 10⁻³/(2·256))
+  function worstZ(xs: Float64Array): number {
+    const counts = new Float64Array(2 * bands.length);
+    for (const x of xs) {
+      const a = Math.abs(x);
+      let lo = 0;
+      let hi = bands.length - 1;
+      // the band whose upper edge is the first ≥ |x|
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (bands[mid][1] >= a) hi = mid;
+        else lo = mid + 1;
+      }
+      counts[2 * lo + (x > 0 ? 1 : 0)]++;
+    }
+    let worst = 0;
+    probs.forEach((p, b) => {
+      for (const s of [0, 1]) {
+        const e = xs.length * p;
+        worst = Math.max(worst, Math.abs(counts[2 * b + s] - e) / Math.sqrt(e * (1 - p)));
+      }
+    });
+    return worst;
+  }
+
+  it('puts the mass of N(0, 1) in every layer’s band, on both signs', () => {
+    const xs = new Float64Array(10_000_000);
+    new Rng(20260, 7).fillNormal(xs);
+    expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(0.5, 12);
+    expect(worstZ(xs)).toBeLessThan(zLimit);
+  });
+
+  it('the test sees a 3 % deficit in one layer’s band', () => {
+    const xs = new Float64Array(10_000_000);
+    const rng = new Rng(20260, 7);
+    rng.fillNormal(xs);
+    // drop every 33rd draw of layer 40's positive band, replacing it by a fresh draw outside that band
+    const [lo, hi] = bands[40];
+    let k = 0;
+    for (let i = 0; i < xs.length; i++)
+      if (xs[i] > lo && xs[i] <= hi && ++k % 33 === 0) {
+        let y = rng.normal();
+        while (y > lo && y <= hi) y = rng.normal();
+        xs[i] = y;
+      }
+    expect(worstZ(xs)).toBeGreaterThan(zLimit);
+  });
+});

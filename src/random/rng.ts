@@ -41,6 +41,15 @@ const FN = new Float64Array(128);
   }
 })();
 
+/**
+ * The ziggurat's layer boundaries 0 < x_1 < … < x_127 = R: layer i ≥ 1 draws |x| ≤ x_i and keeps
+ * what falls in (x_{i−1}, x_i] after its wedge test; layer 0 is the base strip with the tail beyond R.
+ * The bands between them are what a per-layer test of the sampler counts in.
+ */
+export function zigguratEdges(): number[] {
+  return Array.from({ length: 127 }, (_, i) => WN[i + 1] * 2147483648.0);
+}
+
 export class Rng {
   private s0: number;
   private s1: number;
