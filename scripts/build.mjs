@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds dist/: the CLI and the library as ES-module bundles (code-split, so each command loads only
-// what it uses), the simulation worker as one CommonJS file, and — with --types — the library's
-// declaration files. Run by `npm ci` (prepare), `npm start` and the test suite's global setup.
+// what it uses), the simulation worker as one CommonJS file, and with --types the library's
+// declaration files (--types-only: just those). Run by `npm ci` (prepare), `npm start`, `npm run
+// build` and the test suite.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -25,8 +26,9 @@ const shared = {
   external: ['vega', 'vega-lite', 'katex', 'esbuild', 'odex', 'mathjs'],
 };
 
-rmSync(dist, { recursive: true, force: true });
-await Promise.all([
+const typesOnly = process.argv.includes('--types-only');
+if (!typesOnly) rmSync(dist, { recursive: true, force: true });
+if (!typesOnly) await Promise.all([
   build({
     ...shared,
     entryPoints: { cli: 'src/cli/bin.ts', index: 'src/index.ts' },
@@ -40,7 +42,7 @@ await Promise.all([
   build({ ...shared, entryPoints: { worker: 'src/simulate/worker.ts' }, outdir: dist, format: 'cjs', outExtension: { '.js': '.cjs' } }),
 ]);
 
-if (process.argv.includes('--types')) {
+if (typesOnly || process.argv.includes('--types')) {
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc', { paths: [root] }), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
   // declaration files keep the sources' `.ts` specifiers; consumers resolve `.js` to the `.d.ts` beside it
   const walk = (dir) => readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? walk(join(dir, f)) : [join(dir, f)]));

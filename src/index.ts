@@ -30,7 +30,7 @@ export { stateOf, overlapsOf, omegaOf, trajectoryCsv, type Trajectory, type Over
 
 // simulation and comparison
 export { simulate, aggregate, learningRate, meanInitial, type SimulateRequest, type SimulationResult } from './simulate/simulate.ts';
-export { compare, agreement, seriesOf, type CompareOptions, type Comparison, type Agreement, type EntryAgreement, type Series } from './compare/compare.ts';
+export { compare, agreement, seriesOf, checkDescription, DEFAULT_CHECK, type CheckSettings, type CompareOptions, type Comparison, type Agreement, type EntryAgreement, type Series } from './compare/compare.ts';
 
 // studies
 export { escapeCriterion, escapeFunction, typicalStart, criticalEtaBar, odeEscape, mapEscape, simEscape, type EscapeCriterion, type EscapeResult, type EscapeSetup } from './studies/escape.ts';

@@ -45,17 +45,24 @@ describe('simulate and compare on the command line', () => {
     const dir = tmp();
     const init = join(dir, 'warm.json');
     writeFileSync(init, warm);
-    const base = ['compare', 'derivations/saad-solla-erf.yaml', '--d', '1000', '--set', 'eta_bar=1', '--tau', '12', '--seeds', '8', '--init', init, '--points', '13', '--check'];
+    const base = ['compare', 'derivations/saad-solla-erf.yaml', '--d', '1000', '--set', 'eta_bar=1', '--tau', '12', '--seeds', '32', '--engine', 'reduced', '--init', init, '--points', '13', '--check'];
     const ok = (await cli([...base, '--out', join(dir, 'report')]));
     expect(ok.code, ok.stderr).toBe(0);
-    expect(ok.stdout).toMatch(/agreement: every entry within 3·SEM \+ c\/√d \(c = 0\.5/);
+    expect(ok.stdout).toMatch(/check: \|ODE − mean\| ≤ q·SEM \+ b with q = t_31\(1 − α\/\(2·12·8\)\) = 5\.\d+ \(α = 0\.001, Bonferroni over 96 comparisons\) and b = c₁\/d \+ c₂γ = 0\.000150 \(c₁ = 0\.1, c₂ = 0\.05, d = 1000, γ = 0\.00100\)/);
+    expect(ok.stdout).toMatch(/agreement: every entry within q·SEM \+ b at every τ > 0/);
     for (const f of ['report.html', 'trajectories.json', 'M.svg', 'Q.svg', 'risk.svg', 'katex/katex.min.css']) expect(existsSync(join(dir, 'report', f)), f).toBe(true);
     const html = readFileSync(join(dir, 'report', 'report.html'), 'utf8');
     expect(html).toContain('<svg');
     expect(html).toContain('class="katex');
     const bad = (await cli([...base, '--ode-set', 'eta_bar=0']));
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/check failed: .*Q_11.* outside 3·SEM \+ 0\.5\/√d/);
+    expect(bad.stderr).toMatch(/check failed: .*Q_11.* outside q·SEM \+ b \(q = 5\.\d+, b = 0\.00015\)/);
+    // bad settings of the check
+    for (const [flag, v] of [['--alpha', '1.5'], ['--c1', '-1'], ['--c2', 'x']]) {
+      const r = await cli([...base, flag, v]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`hermode: ${flag} = "${v}"`);
+    }
   });
 
   it('bad simulation input: no learning rate, d too small, --teacher random with --init, a diverging γ', async () => {

@@ -6,7 +6,7 @@ import { simulate } from '../src/simulate/simulate.ts';
 import type { KernelConfig, SeedResult } from '../src/simulate/kernel.ts';
 import { weightsWithOverlaps } from '../src/simulate/kernel.ts';
 import { runIntegration } from '../src/numeric/run.ts';
-import { agreement, seriesOf } from '../src/compare/compare.ts';
+import { compare } from '../src/compare/compare.ts';
 import type { Overlaps } from '../src/numeric/trajectory.ts';
 import { Rng, zigguratEdges } from '../src/random/rng.ts';
 import { compileExpr } from '../src/ir/js.ts';
@@ -35,25 +35,6 @@ function meanSe(runs: SeedResult[], f: (r: SeedResult) => number): [number, numb
   const n = runs.length;
   const m = s / n;
   return [m, Math.sqrt((s2 / n - m * m) / (n - 1))];
-}
-
-/** ODE from the simulations' mean start against the simulation (THEORY §6: warm starts). */
-async function theoryVsSimulation(file: string | ReturnType<typeof deriveFile>, init: Overlaps, o: { d: number; nb: number; etaBar: number; tau: number; seeds: number; engine?: 'full' | 'reduced'; odeEtaBar?: number; kappa?: number }) {
-  const der = typeof file === 'string' ? deriveFile(file) : file;
-  const gamma = (o.etaBar * o.nb) / o.d;
-  const params = [...der.layout.defaultParams];
-  params[der.layout.etaBar] = o.etaBar;
-  if (der.layout.trained && o.kappa !== undefined) params[der.layout.kappa] = o.kappa;
-  const sim = await simulate(der, {
-    d: o.d, nb: o.nb, steps: Math.round(o.tau / gamma), seeds: Array.from({ length: o.seeds }, (_, i) => i + 1), workers: 2, points: 11, logGrid: false,
-    engine: o.engine ?? 'full', teacher: 'orthonormal', gamma, params, init, initSource: 'test',
-  });
-  const sets: Record<string, string> = { eta_bar: String(o.odeEtaBar ?? o.etaBar) };
-  if (der.layout.trained && o.kappa !== undefined) sets.kappa = String(o.kappa);
-  const start = { M: sim.mean.M[0], Q: sim.mean.Q[0], P: init.P, a: sim.mean.a[0] };
-  const ode = runIntegration(der, { tauEnd: 1, points: 2, logGrid: false, init: start, initSource: '', sets, rtol: 1e-9, atol: 1e-11, grid: sim.tau });
-  const ag = agreement(seriesOf(ode, sim, der.layout.trained), sim.tau, o.d, 0.5);
-  return { sim, ode, ag };
 }
 
 const warm: Overlaps = { Q: [[1, 0.1], [0.1, 1]], M: [[0.4, 0.1], [0.1, 0.3]], P: I2, a: [1, 1] };
@@ -121,49 +102,6 @@ describe('one step at finite d equals the exact means of THEORY §2.2 (d = 100, 
         }
     });
   }
-});
-
-describe('theory against simulation (warm starts, THEORY §5)', () => {
-  it('Saad–Solla erf p = k = 2 at d = 500 and d = 2000', async () => {
-    for (const d of [500, 2000]) {
-      const { ag } = await theoryVsSimulation('derivations/saad-solla-erf.yaml', warm, { d, nb: 1, etaBar: 1, tau: 15, seeds: 8 });
-      expect(ag.pass, JSON.stringify(ag.entries.filter((e) => !e.pass))).toBe(true);
-    }
-  });
-
-  it('a trained second layer', async () => {
-    const der = deriveYaml(`name: t
-student: {width: 2, activation: "erf(z/sqrt(2))", second_layer: {train: true, init: [0.8, 1.2]}}
-teacher: {width: 2, target: committee, activation: "erf(z/sqrt(2))"}`);
-    const { ag } = await theoryVsSimulation(der, { ...warm, a: [0.8, 1.2] }, { d: 1000, nb: 1, etaBar: 1, tau: 15, seeds: 8, kappa: 1 });
-    expect(ag.entries.map((e) => e.entry)).toContain('a_2');
-    expect(ag.pass, JSON.stringify(ag.entries.filter((e) => !e.pass))).toBe(true);
-  });
-
-  it('n_b = 10 at η̄ = 2: the ODE with the variance term agrees, the same ODE without it does not', async () => {
-    const o = { d: 1000, nb: 10, etaBar: 2, tau: 12, seeds: 8 };
-    const good = await theoryVsSimulation('derivations/saad-solla-erf.yaml', warm, o);
-    expect(good.ag.pass, JSON.stringify(good.ag.entries.filter((e) => !e.pass))).toBe(true);
-    const bad = await theoryVsSimulation('derivations/saad-solla-erf.yaml', warm, { ...o, odeEtaBar: 0 });
-    expect(bad.ag.pass).toBe(false);
-    expect(Math.max(...bad.ag.entries.filter((e) => e.entry.startsWith('Q')).map((e) => e.maxZ))).toBeGreaterThan(10);
-  });
-
-  it('a ReLU committee (closed forms)', async () => {
-    const { ag } = await theoryVsSimulation('derivations/relu-committee.yaml', warm, { d: 1000, nb: 1, etaBar: 0.5, tau: 10, seeds: 8 });
-    expect(ag.pass, JSON.stringify(ag.entries.filter((e) => !e.pass))).toBe(true);
-  });
-
-  it('tanh on He2/√2 (quadrature backend, trained second layer)', async () => {
-    const init: Overlaps = { Q: [[1, 0.2], [0.2, 1]], M: [[0.5], [0.3]], P: [[1]], a: [1, 1] };
-    const { ag } = await theoryVsSimulation('derivations/tanh-on-he2.yaml', init, { d: 1000, nb: 1, etaBar: 0.5, tau: 10, seeds: 8, kappa: 1 });
-    expect(ag.pass, JSON.stringify(ag.entries.filter((e) => !e.pass))).toBe(true);
-  });
-
-  it('the reduced simulator at d = 10⁵ against the ODE', async () => {
-    const { ag } = await theoryVsSimulation('derivations/saad-solla-erf.yaml', warm, { d: 100000, nb: 100, etaBar: 1, tau: 10, seeds: 8, engine: 'reduced' });
-    expect(ag.pass, JSON.stringify(ag.entries.filter((e) => !e.pass))).toBe(true);
-  });
 });
 
 describe('full against reduced simulator', () => {

@@ -9,6 +9,7 @@ import type { IntegrateOpts } from './commands.ts';
 import type { SimOpts } from './simulate.ts';
 import type { GdgfOpts } from './gdgf.ts';
 import { DEFAULT_M0 } from '../numeric/defaults.ts';
+import { DEFAULT_CHECK } from '../compare/defaults.ts';
 
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -147,15 +148,17 @@ function registerSimulationCommands(program: Command): void {
     .option('--tau <T>', 'final τ', '20')
     .option('--steps <n>', 'SGD steps (instead of --tau)')
     .option('--ode-set <name=value>', 'override an ODE parameter only (e.g. eta_bar=0 drops the variance term)', collect)
-    .option('--c <c>', 'finite-d allowance: pass when |ODE − mean| ≤ 3·SEM + c/√d', '0.5')
+    .option('--alpha <α>', 'family-wise level of the check: the probability that a correct ODE fails it', String(DEFAULT_CHECK.alpha))
+    .option('--c1 <c>', 'finite-d bias allowance b = c1/d + c2·γ: the 1/d constant', String(DEFAULT_CHECK.c1))
+    .option('--c2 <c>', 'finite-d bias allowance: the γ constant', String(DEFAULT_CHECK.c2))
     .option('--out <dir>', 'write trajectories.json, SVG plots and report.html here')
-    .option('--check', 'exit 1 when any entry is outside 3·SEM + c/√d (regression-test mode)')
+    .option('--check', 'exit 1 when any entry leaves q·SEM + b, q the Student-t quantile at level α (Bonferroni over times × entries), b = c1/d + c2·γ (regression-test mode)')
     .option('--json', 'print the agreement table as JSON')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ hermode compare derivations/saad-solla-erf.yaml --d 1000 --nb 1 --set eta_bar=1 --tau 60 --seeds 8 --out out/cmp\n  $ hermode compare derivations/relu-committee.yaml --init warm.json --check',
+      '\nExamples:\n  $ hermode compare derivations/saad-solla-erf.yaml --d 1000 --nb 1 --set eta_bar=1 --tau 60 --seeds 32 --out out/cmp\n  $ hermode compare derivations/relu-committee.yaml --init warm.json --check',
     )
-    .action(async (file: string, o: SimOpts & { tau: string; steps?: string; odeSet?: string[]; c: string; out?: string; check?: boolean; json?: boolean }) =>
+    .action(async (file: string, o: SimOpts & { tau: string; steps?: string; odeSet?: string[]; alpha: string; c1: string; c2: string; out?: string; check?: boolean; json?: boolean }) =>
       (await import('./simulate.ts')).compareCommand(file, o),
     );
 }

@@ -8,7 +8,7 @@ import { readOverlapsFile, parseAssignments, resolveParams, numberValue } from '
 import { trajectoryCsv, type Overlaps, type Trajectory } from '../numeric/trajectory.ts';
 import { largeStepWarning } from '../numeric/regime.ts';
 import { escapeCriterion } from '../studies/escape.ts';
-import { compare } from '../compare/compare.ts';
+import { compare, checkDescription } from '../compare/compare.ts';
 import { writeFileAtomic, copyTree } from '../io/files.ts';
 import { usageError, failure } from '../errors.ts';
 import { requireCompleted } from './outcome.ts';
@@ -168,14 +168,17 @@ export async function simulateCommand(file: string, o: SimOpts & { steps?: strin
   out(`wall time ${(m.wallMs / 1000).toFixed(2)} s on ${pr.workers} worker(s)${files.length ? `; wrote ${files.map((f) => f.path).join(', ')}` : ''}`);
 }
 
-export async function compareCommand(file: string, o: SimOpts & { tau: string; steps?: string; odeSet?: string[]; c: string; out?: string; check?: boolean; json?: boolean }): Promise<void> {
+export async function compareCommand(file: string, o: SimOpts & { tau: string; steps?: string; odeSet?: string[]; alpha: string; c1: string; c2: string; out?: string; check?: boolean; json?: boolean }): Promise<void> {
   const pr = prepare(file, o);
   const steps = stepsOf(pr, o.steps !== undefined ? { steps: o.steps } : { tau: o.tau });
-  const c = numberValue(o.c, '--c');
+  const check = { alpha: numberValue(o.alpha, '--alpha'), c1: numberValue(o.c1, '--c1'), c2: numberValue(o.c2, '--c2') };
+  if (!(check.alpha > 0 && check.alpha < 1)) throw usageError('must be between 0 and 1', { field: '--alpha', value: o.alpha });
+  if (!(check.c1 >= 0)) throw usageError('must be ≥ 0', { field: '--c1', value: o.c1 });
+  if (!(check.c2 >= 0)) throw usageError('must be ≥ 0', { field: '--c2', value: o.c2 });
   const sim = await runSim(pr, o, steps);
   const warn = largeStepWarning(pr.gamma, pr.nb, pr.D);
   if (warn) process.stderr.write(`hermode: warning: ${warn}\n`);
-  const { ode, series, agreement: ag } = compare(pr.d, sim, { odeSets: parseAssignments(o.odeSet, '--ode-set'), c });
+  const { ode, series, agreement: ag } = compare(pr.d, sim, { odeSets: parseAssignments(o.odeSet, '--ode-set'), check });
   if (o.out) {
     const { familyPlot } = await import('../report/plots.ts');
     const { compareReportHtml } = await import('../report/compareReport.ts');
@@ -197,11 +200,18 @@ export async function compareCommand(file: string, o: SimOpts & { tau: string; s
     const m = sim.meta as any;
     out(`${m.name}: ODE (${pr.d.plan.label}) against ${m.seeds.length} seeds of the ${m.engine} simulator, d = ${m.d}, n_b = ${m.nb}, γ = ${num(m.gamma)}, η̄ = ${num(m.eta_bar)}, τ ≤ ${num(sim.tau[sim.tau.length - 1])}`);
     out(`ODE from the simulations' mean initial overlaps; ODE parameters ${Object.entries(ode.meta.params as Record<string, number>).map(([k, v]) => `${k}=${num(v)}`).join(' ')}`);
-    out(table(['entry', 'max |ODE − mean|', 'max SEM', 'max z', `within 3·SEM + ${c}/√d`], ag.entries.map((e) => [e.entry, e.maxDiff, e.maxSem, e.maxZ, e.pass ? 'yes' : `no (τ = ${num(e.worstTau, 4)})`]), ['l', 'r', 'r', 'r', 'l']));
-    out(ag.pass ? `agreement: every entry within 3·SEM + c/√d (c = ${c}, allowance ${num(ag.allowance, 3)})` : `disagreement: ${ag.entries.filter((e) => !e.pass).map((e) => e.entry).join(', ')} outside 3·SEM + c/√d (c = ${c})`);
+    out(`check: ${checkDescription(ag)}`);
+    out(
+      table(
+        ['entry', 'max |ODE − mean|', 'max SEM', 'max z', 'worst (|ODE − mean| − b)/SEM', 'at τ', `≤ q = ${num(ag.quantile, 4)}`],
+        ag.entries.map((e) => [e.entry, e.maxDiff, e.maxSem, e.maxZ, e.worstExcess, e.worstTau, e.pass ? 'yes' : 'NO']),
+        ['l', 'r', 'r', 'r', 'r', 'r', 'l'],
+      ),
+    );
+    out(ag.pass ? `agreement: every entry within q·SEM + b at every τ > 0` : `disagreement: ${ag.entries.filter((e) => !e.pass).map((e) => `${e.entry} (τ = ${num(e.worstTau, 4)})`).join(', ')} outside q·SEM + b`);
     if (o.out) out(`wrote ${join(o.out, 'report.html')}, SVG plots and trajectories.json`);
   }
-  if (o.check && !ag.pass) throw failure(`check failed: ${ag.entries.filter((e) => !e.pass).map((e) => e.entry).join(', ')} outside 3·SEM + ${c}/√d`);
+  if (o.check && !ag.pass) throw failure(`check failed: ${ag.entries.filter((e) => !e.pass).map((e) => e.entry).join(', ')} outside q·SEM + b (q = ${num(ag.quantile, 4)}, b = ${num(ag.allowance, 3)})`);
 }
 
 /** Initial overlaps a simulation would start from (step 0 only), for integrate --init-from-sim. */

@@ -1,21 +1,31 @@
 /**
- * Theory against simulation: the ODE started from the simulations' mean initial overlaps, on the
- * simulations' time grid, and per overlap entry the largest |ODE − mean|, the largest standard error
- * of the seed mean and the largest z-score. The check passes when every entry stays within
- * 3·SEM + c/√d at every time (c a stated finite-d allowance).
+ * Theory against simulation (THEORY §2.8): the ODE started from the simulations' mean initial
+ * overlaps, on the simulations' time grid, compared entry by entry and time by time with the seed
+ * mean. A comparison passes when
+ *   |ODE − mean| ≤ q·SEM + b,   q = t_{S−1}(1 − α/(2·T·E)),   b = c₁/d + c₂·γ,
+ * S seeds, T compared times (τ > 0) and E entries: Student's t for the standard error of S seeds,
+ * Bonferroni over all T·E comparisons so that the family-wise false-rejection rate is at most α, and
+ * a finite-d bias allowance b that shrinks like 1/d (warm starts: the mean differs from the ODE by
+ * O(1/d) and O(γ)). The standardised excess (|ODE − mean| − b)/SEM is reported per entry with where
+ * it is worst.
  */
 import type { Trajectory } from '../numeric/trajectory.ts';
 import { meanInitial, type SimulationResult } from '../simulate/simulate.ts';
 import type { Derivation } from '../pipeline.ts';
 import { runIntegration } from '../numeric/run.ts';
 import { failure } from '../errors.ts';
+import { studentTQuantileUpper } from './stats.ts';
+import { DEFAULT_CHECK, type CheckSettings } from './defaults.ts';
+
+export { DEFAULT_CHECK, type CheckSettings };
 
 export interface EntryAgreement {
   entry: string;
   maxDiff: number;
   maxSem: number;
+  /** largest |ODE − mean|/SEM */
   maxZ: number;
-  /** largest |diff| − (3 SEM + c/√d); ≤ 0 passes */
+  /** largest standardised excess (|ODE − mean| − b)/SEM; passes when ≤ the quantile q */
   worstExcess: number;
   worstTau: number;
   pass: boolean;
@@ -23,8 +33,14 @@ export interface EntryAgreement {
 
 export interface Agreement {
   entries: EntryAgreement[];
-  c: number;
+  settings: CheckSettings;
   d: number;
+  gamma: number;
+  seeds: number;
+  /** compared times (τ > 0) and entries */
+  times: number;
+  /** the t quantile q and the bias allowance b */
+  quantile: number;
   allowance: number;
   pass: boolean;
 }
@@ -57,8 +73,12 @@ export function seriesOf(ode: Trajectory, sim: SimulationResult, trained: boolea
   return out;
 }
 
-export function agreement(series: Series[], tau: number[], d: number, c: number): Agreement {
-  const allowance = c / Math.sqrt(d);
+/** The check of THEORY §2.8 over every entry and every time τ > 0 (at τ = 0 both start at the mean). */
+export function agreement(series: Series[], tau: number[], run: { d: number; gamma: number; seeds: number }, settings: CheckSettings = DEFAULT_CHECK): Agreement {
+  const times = tau.filter((t) => t > 0).length;
+  const comparisons = Math.max(1, times * series.length);
+  const quantile = run.seeds > 1 ? studentTQuantileUpper(settings.alpha / (2 * comparisons), run.seeds - 1) : Infinity;
+  const allowance = settings.c1 / run.d + settings.c2 * run.gamma;
   const entries = series.map((s) => {
     let maxDiff = 0;
     let maxSem = 0;
@@ -66,26 +86,33 @@ export function agreement(series: Series[], tau: number[], d: number, c: number)
     let worstExcess = -Infinity;
     let worstTau = 0;
     for (let i = 0; i < tau.length; i++) {
+      if (!(tau[i] > 0)) continue;
       const diff = Math.abs(s.ode[i] - s.mean[i]);
       maxDiff = Math.max(maxDiff, diff);
       maxSem = Math.max(maxSem, s.sem[i]);
       if (s.sem[i] > 0) maxZ = Math.max(maxZ, diff / s.sem[i]);
-      const excess = diff - (3 * s.sem[i] + allowance);
+      // a zero standard error (an entry the dynamics keep fixed) passes only within the allowance
+      const excess = s.sem[i] > 0 ? (diff - allowance) / s.sem[i] : diff > allowance ? Infinity : -Infinity;
       if (excess > worstExcess) {
         worstExcess = excess;
         worstTau = tau[i];
       }
     }
-    return { entry: s.entry, maxDiff, maxSem, maxZ, worstExcess, worstTau, pass: worstExcess <= 0 };
+    return { entry: s.entry, maxDiff, maxSem, maxZ, worstExcess, worstTau, pass: worstExcess <= quantile };
   });
-  return { entries, c, d, allowance, pass: entries.every((e) => e.pass) };
+  return { entries, settings, d: run.d, gamma: run.gamma, seeds: run.seeds, times, quantile, allowance, pass: entries.every((e) => e.pass) };
+}
+
+/** One line saying what the check compared against: q, b and their constants. */
+export function checkDescription(a: Agreement): string {
+  return `|ODE − mean| ≤ q·SEM + b with q = t_${a.seeds - 1}(1 − α/(2·${a.times}·${a.entries.length})) = ${a.quantile.toPrecision(4)} (α = ${a.settings.alpha}, Bonferroni over ${a.times * a.entries.length} comparisons) and b = c₁/d + c₂γ = ${a.allowance.toPrecision(3)} (c₁ = ${a.settings.c1}, c₂ = ${a.settings.c2}, d = ${a.d}, γ = ${a.gamma.toPrecision(3)})`;
 }
 
 export interface CompareOptions {
   /** ODE parameters that differ from the simulation's (e.g. { eta_bar: 0 } drops the variance term) */
   odeSets?: Record<string, string | number>;
-  /** finite-d allowance constant c: pass when |ODE − mean| ≤ 3·SEM + c/√d (default 0.5) */
-  c?: number;
+  /** the check's level and bias constants (default DEFAULT_CHECK) */
+  check?: Partial<CheckSettings>;
 }
 
 export interface Comparison {
@@ -106,5 +133,6 @@ export function compare(der: Derivation, sim: SimulationResult, o: CompareOption
   const ode = runIntegration(der, { tauEnd: sim.tau[sim.tau.length - 1], init: meanInitial(sim), initSource: 'mean initial overlaps of the simulations', sets, grid: sim.tau });
   if (ode.status !== 'completed') throw failure(`the ODE stopped: ${ode.message}`);
   const series = seriesOf(ode, sim, der.layout.trained);
-  return { ode, series, agreement: agreement(series, sim.tau, sim.meta.d as number, o.c ?? 0.5) };
+  const run = { d: sim.meta.d as number, gamma: sim.meta.gamma as number, seeds: sim.seeds.length };
+  return { ode, series, agreement: agreement(series, sim.tau, run, { ...DEFAULT_CHECK, ...o.check }) };
 }
