@@ -3,9 +3,9 @@
  * functions are `static`; the exported ones carry the derivation's prefix (N_rhs, N_moments, N_risk)
  * and are declared in the header with N_N_STATE, N_N_PARAMS, N_N_MOMENTS and the name tables.
  */
-import { namesIn, type BinOp, type Const, type Fn, type Module, type Stmt, type Param, type Expr } from './ir.ts';
+import { namesIn, type BinOp, type Const, type Fn, type Module, type Param, type Scalar } from './ir.ts';
 import { withRuntime } from './runtime.ts';
-import { Printer, fmt17, type KnownFunction, type PrecTable } from './print.ts';
+import { BracePrinter, fmt17, type KnownFunction, type PrecTable } from './print.ts';
 
 const m1 = (name: string): KnownFunction => ({ arity: 1, print: (a) => `${name}(${a[0]})` });
 
@@ -27,14 +27,12 @@ export interface CFiles {
   h: string;
 }
 
-export class CPrinter extends Printer {
+export class CPrinter extends BracePrinter {
   readonly known = C_KNOWN;
   readonly prec = PREC;
   readonly indentUnit = '    ';
   private prefix = '';
   private exported = new Set<string>();
-  private intNames = new Set<string>();
-  private intArrays = new Set<string>();
 
   floatLiteral(x: number): string {
     if (!Number.isFinite(x)) return x > 0 ? 'HUGE_VAL' : x < 0 ? '(-HUGE_VAL)' : 'NAN';
@@ -60,42 +58,17 @@ export class CPrinter extends Printer {
     return this.exported.has(fn) ? `${this.prefix}_${fn}` : fn;
   }
 
-  stmt(s: Stmt, ind: string): string[] {
-    const e = (x: Expr) => this.wrap(this.expr(x), ind);
-    switch (s.k) {
-      case 'let':
-        if (s.type === 'int') this.intNames.add(s.name);
-        return [`${ind}${s.type === 'int' ? 'int' : 'double'} ${s.name} = ${e(s.init)};`];
-      case 'array':
-        if (s.type === 'int') this.intArrays.add(s.name);
-        return [`${ind}${s.type === 'int' ? 'int' : 'double'} ${s.name}[${s.size}];`];
-      case 'set':
-        return [`${ind}${s.name} ${s.op} ${e(s.value)};`];
-      case 'store':
-        return [`${ind}${s.arr}[${this.expr(s.i)}] ${s.op} ${e(s.value)};`];
-      case 'for':
-        return [`${ind}for (int ${s.v} = ${this.expr(s.from)}; ${s.v} < ${this.expr(s.to, PREC['<'] + 1)}; ${s.v}++) {`, ...this.stmts(s.body, ind + '    '), `${ind}}`];
-      case 'if': {
-        const out = [`${ind}if (${this.expr(s.c)}) {`, ...this.stmts(s.then, ind + '    ')];
-        if (s.else.length === 1 && s.else[0].k === 'if') {
-          const [first, ...rest] = this.stmt(s.else[0], ind);
-          out.push(`${ind}} else ${first.trimStart()}`, ...rest);
-          return out;
-        }
-        if (s.else.length) out.push(`${ind}} else {`, ...this.stmts(s.else, ind + '    '));
-        out.push(`${ind}}`);
-        return out;
-      }
-      case 'do':
-        return [`${ind}${this.expr(s.e)};`];
-      case 'break':
-      case 'continue':
-        return [`${ind}${s.k};`];
-      case 'return':
-        return [s.value ? `${ind}return ${e(s.value)};` : `${ind}return;`];
-      case 'comment':
-        return s.text.split('\n').map((l) => `${ind}/* ${l} */`);
-    }
+  declareLocal(name: string, type: Scalar, init: string): string {
+    return `${type === 'int' ? 'int' : 'double'} ${name} = ${init}`;
+  }
+  declareArray(name: string, type: Scalar, size: number): string {
+    return `${type === 'int' ? 'int' : 'double'} ${name}[${size}]`;
+  }
+  loopVariable(v: string): string {
+    return `int ${v}`;
+  }
+  commentLine(text: string): string {
+    return `/* ${text} */`;
   }
 
   private paramText(p: Param): string {

@@ -3,9 +3,9 @@
  * functions; erf/erfc, which `Math` lacks, come from the module's kernel functions. Local arrays are
  * allocated once at module level, so the exported functions allocate nothing.
  */
-import type { BinOp, Const, Fn, Module, Stmt, Param } from './ir.ts';
+import type { BinOp, Const, Fn, Module, Stmt, Param, Scalar } from './ir.ts';
 import { withRuntime } from './runtime.ts';
-import { Printer, fmt17, type KnownFunction, type PrecTable } from './print.ts';
+import { BracePrinter, fmt17, type KnownFunction, type PrecTable } from './print.ts';
 
 const m1 = (name: string): KnownFunction => ({ arity: 1, print: (a) => `Math.${name}(${a[0]})` });
 
@@ -21,7 +21,7 @@ export const TS_KNOWN: Record<string, KnownFunction> = Object.fromEntries([
 
 const PREC: PrecTable = { cond: 1, '||': 2, '&&': 3, '|': 4, '&': 5, '==': 6, '!=': 6, '<': 7, '>': 7, '<=': 7, '>=': 7, '<<': 8, '+': 9, '-': 9, '*': 10, '/': 10, unary: 11, postfix: 12, atom: 13 };
 
-export class TsPrinter extends Printer {
+export class TsPrinter extends BracePrinter {
   readonly known = TS_KNOWN;
   readonly prec = PREC;
   readonly indentUnit = '  ';
@@ -58,43 +58,20 @@ export class TsPrinter extends Printer {
     return this.typed ? type : '';
   }
 
-  stmt(s: Stmt, ind: string): string[] {
-    const e = (x: Parameters<Printer['expr']>[0]) => this.wrap(this.expr(x), ind);
-    switch (s.k) {
-      case 'let':
-        return [`${ind}${this.assigned.has(s.name) ? 'let' : 'const'} ${s.name} = ${e(s.init)};`];
-      case 'array': {
-        const global = `${this.currentFn}_${s.name}`;
-        this.scratch.push(`const ${global} = new ${s.type === 'int' ? 'Int32Array' : 'Float64Array'}(${s.size});`);
-        return [`${ind}const ${s.name} = ${global};`];
-      }
-      case 'set':
-        return [`${ind}${s.name} ${s.op} ${e(s.value)};`];
-      case 'store':
-        return [`${ind}${s.arr}[${this.expr(s.i)}] ${s.op} ${e(s.value)};`];
-      case 'for':
-        return [`${ind}for (let ${s.v} = ${this.expr(s.from)}; ${s.v} < ${this.expr(s.to, PREC['<'] + 1)}; ${s.v}++) {`, ...this.stmts(s.body, ind + '  '), `${ind}}`];
-      case 'if': {
-        const out = [`${ind}if (${this.expr(s.c)}) {`, ...this.stmts(s.then, ind + '  ')];
-        if (s.else.length === 1 && s.else[0].k === 'if') {
-          const [first, ...rest] = this.stmt(s.else[0], ind);
-          out.push(`${ind}} else ${first.trimStart()}`, ...rest);
-          return out;
-        }
-        if (s.else.length) out.push(`${ind}} else {`, ...this.stmts(s.else, ind + '  '));
-        out.push(`${ind}}`);
-        return out;
-      }
-      case 'do':
-        return [`${ind}${this.expr(s.e)};`];
-      case 'break':
-      case 'continue':
-        return [`${ind}${s.k};`];
-      case 'return':
-        return [s.value ? `${ind}return ${e(s.value)};` : `${ind}return;`];
-      case 'comment':
-        return s.text.split('\n').map((l) => `${ind}// ${l}`);
-    }
+  declareLocal(name: string, _type: Scalar, init: string): string {
+    return `${this.assigned.has(name) ? 'let' : 'const'} ${name} = ${init}`;
+  }
+  /** local arrays are allocated once per module, so exported functions allocate nothing */
+  declareArray(name: string, type: Scalar, size: number): string {
+    const global = `${this.currentFn}_${name}`;
+    this.scratch.push(`const ${global} = new ${type === 'int' ? 'Int32Array' : 'Float64Array'}(${size});`);
+    return `const ${name} = ${global}`;
+  }
+  loopVariable(v: string): string {
+    return `let ${v}`;
+  }
+  commentLine(text: string): string {
+    return `// ${text}`;
   }
 
   private currentFn = '';

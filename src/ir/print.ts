@@ -3,7 +3,7 @@
  * language (print-ts.ts, print-py.ts, print-c.ts) supplies its table of known functions, its
  * literals and its statement syntax. Long sums are broken one term per line.
  */
-import type { Expr, Fn, Module, Stmt, Const, BinOp } from './ir.ts';
+import type { Expr, Fn, Module, Stmt, Const, BinOp, Scalar } from './ir.ts';
 
 export interface KnownFunction {
   arity: number;
@@ -115,6 +115,54 @@ export abstract class Printer {
   abstract stmt(s: Stmt, indent: string): string[];
   abstract fn(f: Fn): string;
   abstract constant(c: Const): string;
+}
+
+/**
+ * Statements of the brace languages (TypeScript, C): they differ only in how a local, a local array,
+ * a loop variable and a comment are declared.
+ */
+export abstract class BracePrinter extends Printer {
+  abstract declareLocal(name: string, type: Scalar, init: string): string;
+  abstract declareArray(name: string, type: Scalar, size: number): string;
+  abstract loopVariable(v: string): string;
+  abstract commentLine(text: string): string;
+
+  stmt(s: Stmt, ind: string): string[] {
+    const e = (x: Expr) => this.wrap(this.expr(x), ind);
+    const inner = ind + this.indentUnit;
+    switch (s.k) {
+      case 'let':
+        return [`${ind}${this.declareLocal(s.name, s.type, e(s.init))};`];
+      case 'array':
+        return [`${ind}${this.declareArray(s.name, s.type, s.size)};`];
+      case 'set':
+        return [`${ind}${s.name} ${s.op} ${e(s.value)};`];
+      case 'store':
+        return [`${ind}${s.arr}[${this.expr(s.i)}] ${s.op} ${e(s.value)};`];
+      case 'for':
+        return [`${ind}for (${this.loopVariable(s.v)} = ${this.expr(s.from)}; ${s.v} < ${this.expr(s.to, this.prec['<'] + 1)}; ${s.v}++) {`, ...this.stmts(s.body, inner), `${ind}}`];
+      case 'if': {
+        const out = [`${ind}if (${this.expr(s.c)}) {`, ...this.stmts(s.then, inner)];
+        if (s.else.length === 1 && s.else[0].k === 'if') {
+          const [first, ...rest] = this.stmt(s.else[0], ind);
+          out.push(`${ind}} else ${first.trimStart()}`, ...rest);
+          return out;
+        }
+        if (s.else.length) out.push(`${ind}} else {`, ...this.stmts(s.else, inner));
+        out.push(`${ind}}`);
+        return out;
+      }
+      case 'do':
+        return [`${ind}${this.expr(s.e)};`];
+      case 'break':
+      case 'continue':
+        return [`${ind}${s.k};`];
+      case 'return':
+        return [s.value ? `${ind}return ${e(s.value)};` : `${ind}return;`];
+      case 'comment':
+        return s.text.split('\n').map((l) => `${ind}${this.commentLine(l)}`);
+    }
+  }
 }
 
 /**
