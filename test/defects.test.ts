@@ -148,3 +148,53 @@ describe('one failure vocabulary for integrate, map and simulate', () => {
     }
   });
 });
+
+describe('the KaTeX page of a derivation', () => {
+  it('shows no literal "[t]" before multi-line polynomials (KaTeX has no aligned[t])', async () => {
+    const { documentBody } = await import('../src/report/html.ts');
+    const { derive } = await import('../src/index.ts');
+    const html = documentBody(derive('derivations/he3-time-complexity.yaml').doc);
+    expect(html).toContain('class="katex');
+    expect(html).toMatch(/aligned|mtable/);
+    expect(html).not.toMatch(/>\[<\/span><span class="mord mathnormal">t<\/span><span class="mclose">\]/);
+    expect(html).not.toContain('katex-error');
+  });
+});
+
+describe('edges refused with one line and exit 2', () => {
+  it('dimensions, seeds, τ and steps that make no sense; a misspelled field is named', async () => {
+    const cases: [string[], RegExp][] = [
+      [['integrate', 'derivations/saad-solla-erf.yaml', '--d', '0', '--nb', '1'], /^hermode: --d = "0": must be an integer ≥ 1$/],
+      [['integrate', 'derivations/saad-solla-erf.yaml', '--d', '-5'], /^hermode: --d = "-5": must be an integer ≥ 1$/],
+      [['integrate', 'derivations/saad-solla-erf.yaml', '--seed', '1.5'], /^hermode: --seed = "1\.5": must be an integer ≥ 0$/],
+      [['simulate', 'derivations/saad-solla-erf.yaml', '--set', 'gamma=0.001', '--tau', '-1'], /^hermode: --tau = "-1": must be > 0$/],
+      [['simulate', 'derivations/saad-solla-erf.yaml', '--set', 'gamma=0.001', '--steps', '10', '--seed', '-3'], /^hermode: --seed = "-3": must be an integer ≥ 0$/],
+      [['map', 'derivations/saad-solla-erf.yaml', '--steps', '0'], /^hermode: --steps = "0": must be an integer ≥ 1$/],
+    ];
+    for (const [args, line] of cases) {
+      const r = await cli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim()).toMatch(line);
+    }
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const f = join(mkdtempSync(join(tmpdir(), 'hermode-typo-')), 'typo.yaml');
+    writeFileSync(f, 'name: typo\nstudent: {width: 2, activaton: "tanh(z)"}\nteacher: {width: 1, target: committee, activation: "tanh(z)"}\n');
+    const r = await cli(['derive', f, '--out-dir', join(f, '..', 'gen')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`hermode: ${f}: student: unknown field(s) activaton (missing: activation — misspelled?)`);
+  });
+
+  it('Hermite coefficients that vanish by symmetry print as exact zeros', async () => {
+    const { hermite } = await import('../src/index.ts');
+    const odd = hermite('tanh(z)', 6).coefficients;
+    expect([odd[0], odd[2], odd[4], odd[6]]).toEqual([0, 0, 0, 0]);
+    expect(Math.abs(odd[3])).toBeGreaterThan(0.06);
+    const even = hermite('cosh(z/3)', 5).coefficients;
+    expect([even[1], even[3], even[5]]).toEqual([0, 0, 0]);
+    // a function with no parity keeps every coefficient
+    expect(hermite('softplus(z)', 2).coefficients.every((c) => c !== 0)).toBe(true);
+  });
+});

@@ -9,7 +9,7 @@ import { LANGUAGES, type Language } from '../codegen/generate.ts';
 import { writeFileAtomic, writeFilesAtomic, copyTree } from '../io/files.ts';
 import { usageError, failure } from '../errors.ts';
 import { runIntegration, countSteps } from '../numeric/run.ts';
-import { defaultOverlaps, readOverlapsFile, parseAssignments, numberValue, DEFAULT_M0 } from '../numeric/setup.ts';
+import { defaultOverlaps, readOverlapsFile, parseAssignments, numberValue, integerValue, DEFAULT_M0 } from '../numeric/setup.ts';
 import { num, table, sampleRows } from '../report/format.ts';
 import { trajectoryCsv, type Trajectory } from '../numeric/trajectory.ts';
 import { simulationStart } from './simulate.ts';
@@ -193,7 +193,9 @@ export async function integrateFromOptions(file: string, o: IntegrateOpts): Prom
   if (o.init && o.initFromSim) throw usageError('give --init or --init-from-sim, not both', { field: '--init-from-sim' });
   const sets = parseAssignments(o.set);
   if (o.tau !== undefined && o.alpha !== undefined) throw usageError('give --tau or --alpha, not both', { field: '--alpha' });
-  const seed = numberValue(o.seed, '--seed');
+  const seed = integerValue(o.seed, '--seed', 0);
+  if (o.d !== undefined) integerValue(o.d, '--d', 1);
+  if (o.nb !== undefined) integerValue(o.nb, '--nb', 1);
   const init = o.init
     ? readOverlapsFile(o.init, d.model)
     : o.initFromSim

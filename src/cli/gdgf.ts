@@ -6,7 +6,7 @@ import { deriveParamSpec } from '../paramdyn/derive.ts';
 import { runGdgf, defaultInit } from '../paramdyn/gdgf.ts';
 import { writeFileAtomic, copyTree } from '../io/files.ts';
 import { usageError } from '../errors.ts';
-import { numberValue } from '../numeric/setup.ts';
+import { numberValue, integerValue } from '../numeric/setup.ts';
 import { num, table } from '../report/format.ts';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
@@ -57,7 +57,7 @@ export async function gdgfCommand(file: string, o: GdgfOpts): Promise<void> {
     initSource = `file ${o.init}`;
   } else {
     const s = numberValue(o.initScale, '--init-scale');
-    const init = defaultInit(der.h, numberValue(o.seed, '--seed'));
+    const init = defaultInit(der.h, integerValue(o.seed, '--seed', 0));
     a0 = init.a0.map((x) => s * x);
     b0 = init.b0.map((x) => s * x);
     initSource = `a0, b0 ~ N(0, ${s}²) from seed ${o.seed}`;

@@ -63,7 +63,7 @@ function registerCommands(program: Command): void {
     .description('integrate the overlap ODEs (odex, dense output) and print the trajectory')
     .argument('<file>', 'derivation file')
     .option('--set <name=value>', 'parameter (eta_bar, kappa, Delta, a_j, P_r_t; Saad–Solla files also eta, eta_v); repeatable', collect)
-    .option('--tau <T>', 'final time τ = γ·steps')
+    .option('--tau <T>', 'final time τ = γ·steps (default 10)')
     .option('--alpha <A>', 'final time as samples/d (α = τ/η̄), instead of --tau')
     .option('--points <N>', 'grid points', '61')
     .option('--log-grid', 'log-spaced grid (plus τ = 0)')

@@ -4,7 +4,7 @@ import cliProgress from 'cli-progress';
 import { deriveFile, type Derivation } from '../pipeline.ts';
 import { simulate, learningRate, aggregate, kernelConfig, meanInitial, type SimulationResult } from '../simulate/simulate.ts';
 import { runSeeds } from '../simulate/pool.ts';
-import { readOverlapsFile, parseAssignments, resolveParams, numberValue } from '../numeric/setup.ts';
+import { readOverlapsFile, parseAssignments, resolveParams, numberValue, integerValue } from '../numeric/setup.ts';
 import { trajectoryCsv, type Overlaps, type Trajectory } from '../numeric/trajectory.ts';
 import { largeStepWarning } from '../numeric/regime.ts';
 import { escapeCriterion } from '../studies/escape.ts';
@@ -59,9 +59,8 @@ function prepare(file: string, o: SimOpts): Prepared {
   const params = resolveParams(d.model, d.layout, sets, init?.P);
   params[d.layout.etaBar] = (gamma * D) / nb;
   if (init && !d.layout.trained) init.a.forEach((v, j) => (params[d.layout.aParam + j] = v));
-  const n = numberValue(o.seeds, '--seeds');
-  const s0 = numberValue(o.seed, '--seed');
-  if (!Number.isInteger(n) || n < 1) throw usageError('must be a positive integer', { field: '--seeds', value: o.seeds });
+  const n = integerValue(o.seeds, '--seeds', 1);
+  const s0 = integerValue(o.seed, '--seed', 0);
   const workers = numberValue(o.workers, '--workers');
   if (!['full', 'reduced'].includes(o.engine)) throw usageError('full | reduced', { field: '--engine', value: o.engine });
   if (!['orthonormal', 'random'].includes(o.teacher)) throw usageError('orthonormal | random', { field: '--teacher', value: o.teacher });
@@ -117,10 +116,12 @@ async function runSim(pr: Prepared, o: SimOpts & { threshold?: string; entry?: s
 }
 
 function stepsOf(pr: Prepared, o: { steps?: string; tau?: string }): number {
-  if (o.steps !== undefined) return numberValue(o.steps, '--steps');
+  if (o.steps !== undefined) return integerValue(o.steps, '--steps', 1);
   if (o.tau !== undefined) {
     if (!(pr.gamma > 0)) throw usageError('--tau needs γ > 0', { field: '--tau' });
-    return Math.max(1, Math.round(numberValue(o.tau, '--tau') / pr.gamma));
+    const tau = numberValue(o.tau, '--tau');
+    if (!(tau > 0)) throw usageError('must be > 0', { field: '--tau', value: o.tau });
+    return Math.max(1, Math.round(tau / pr.gamma));
   }
   throw usageError('give --steps or --tau', { field: '--steps' });
 }
@@ -216,9 +217,9 @@ export async function compareCommand(file: string, o: SimOpts & { tau: string; s
 
 /** Initial overlaps a simulation would start from (step 0 only), for integrate --init-from-sim. */
 export async function simulationStart(d: Derivation, o: { d: string; seeds: string; seed: string; teacher: string; engine: string }): Promise<Overlaps> {
-  const D = numberValue(o.d, '--d');
-  const n = numberValue(o.seeds, '--seeds');
-  const s0 = numberValue(o.seed, '--seed');
+  const D = integerValue(o.d, '--d', 1);
+  const n = integerValue(o.seeds, '--seeds', 1);
+  const s0 = integerValue(o.seed, '--seed', 0);
   const runs = await runSeeds(
     kernelConfig(d, { d: D, nb: 1, gamma: 0, params: [...d.layout.defaultParams], steps: 0, record: [0], teacher: o.teacher as 'orthonormal' | 'random', init: null }),
     Array.from({ length: n }, (_, i) => s0 + i),

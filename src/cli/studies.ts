@@ -6,7 +6,7 @@ import { deriveFile, odeModule } from '../pipeline.ts';
 import { loadSpecFile } from '../spec/load.ts';
 import { runMap } from '../numeric/run.ts';
 import { trajectoryCsv } from '../numeric/trajectory.ts';
-import { readOverlapsFile, parseAssignments, resolveParams, numberValue, teacherOverlaps } from '../numeric/setup.ts';
+import { readOverlapsFile, parseAssignments, resolveParams, numberValue, integerValue, teacherOverlaps } from '../numeric/setup.ts';
 import { learningRate } from '../simulate/simulate.ts';
 import { runSweep, sweepCsv, settingsHash, type SweepSettings, type Method } from '../studies/sweep.ts';
 import { typicalStart, escapeCriterion, escapeFunction } from '../studies/escape.ts';
@@ -26,6 +26,7 @@ export async function mapCommand(file: string, o: Record<string, any>): Promise<
   const nb = numberValue(o.nb, '--nb');
   if (!Number.isInteger(d) || d < 1) throw usageError('must be a positive integer', { field: '--d', value: o.d });
   if (!Number.isInteger(nb) || nb < 1) throw usageError('must be a positive integer', { field: '--nb', value: o.nb });
+  const steps = integerValue(o.steps, '--steps', 1);
   const sets = parseAssignments(o.set);
   const scope = { d, nb, p: der.model.p, k: der.model.k };
   const gamma = learningRate(sets, scope);
@@ -35,8 +36,6 @@ export async function mapCommand(file: string, o: Record<string, any>): Promise<
   const P = teacherOverlaps(params, der.layout);
   const start = init ?? typicalStart(der, d, P);
   if (!der.layout.trained) start.a.forEach((v, j) => (params[der.layout.aParam + j] = v));
-  const steps = numberValue(o.steps, '--steps');
-  if (!Number.isInteger(steps) || steps < 1) throw usageError('must be a positive integer', { field: '--steps', value: o.steps });
   const crit = o.threshold !== undefined ? escapeCriterion(numberValue(o.threshold, '--threshold'), o.entry, der.model.p, der.model.k) : null;
   const traj = runMap(der, { gamma, d, nb, steps, params, P, start, initSource: o.init ? `file ${o.init}` : 'typical random start: Q = I, M_jr = d^-1/2', escape: crit ? escapeFunction(der, crit) : undefined });
   requireCompleted(traj, 'the finite-step map', { file });
@@ -80,8 +79,8 @@ export async function sweepCommand(file: string, o: Record<string, any>): Promis
     nbs: list(o.nb),
     losses,
     methods,
-    seeds: numberValue(o.seeds, '--seeds'),
-    seed: numberValue(o.seed, '--seed'),
+    seeds: integerValue(o.seeds, '--seeds', 1),
+    seed: integerValue(o.seed, '--seed', 0),
     criterion: escapeCriterion(numberValue(o.threshold, '--threshold'), o.entry, spec.student.width, spec.teacher.width),
     rate,
     horizon: String(o.maxSteps),

@@ -197,7 +197,8 @@ function breakLong(body: string): string {
   if (terms.length <= 6) return body;
   const lines: string[] = [];
   for (let i = 0; i < terms.length; i += 5) lines.push(terms.slice(i, i + 5).join(' '));
-  return `\\begin{aligned}[t]&${lines.join('\\\\&')}\\end{aligned}`;
+  // no [t] placement: KaTeX does not know it and prints it literally
+  return `\\begin{aligned}&${lines.join('\\\\&')}\\end{aligned}`;
 }
 
 export function documentToTex(doc: TexDocument, model: Model, plan: ExpectationPlan, outDir = 'generated'): string {

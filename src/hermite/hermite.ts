@@ -110,6 +110,10 @@ export function hermiteCoefficients(act: Activation, order: number): HermiteRepo
     const coarse = quadratureCoefficients(act.f, order, 16);
     coefficients = fine;
     accuracy = Math.max(1e-16, ...fine.map((c, k) => Math.abs(c - coarse[k])));
+    // a function that is odd (even) on a dense grid has exactly zero even (odd) coefficients:
+    // report those as 0 rather than as quadrature round-off
+    const parity = parityOf(act.f);
+    if (parity !== 0) coefficients = coefficients.map((c, k) => ((k % 2 === 0) === (parity === -1) ? 0 : c));
   }
   const derivativeSquare =
     fam.kind === 'erf'
@@ -127,6 +131,22 @@ export function hermiteCoefficients(act: Activation, order: number): HermiteRepo
     meanSquare,
     informationExponent: firstNonZero(coefficients, tol),
   };
+}
+
+/** +1 if f is even, −1 if odd, 0 otherwise, to round-off on a grid of x ∈ [0.01, 12]. */
+function parityOf(f: (x: number) => number): -1 | 0 | 1 {
+  let even = true;
+  let odd = true;
+  for (let i = 1; i <= 1200; i++) {
+    const x = i / 100;
+    const a = f(x);
+    const b = f(-x);
+    const tol = 1e-13 * Math.max(1, Math.abs(a), Math.abs(b));
+    if (Math.abs(a - b) > tol) even = false;
+    if (Math.abs(a + b) > tol) odd = false;
+    if (!even && !odd) return 0;
+  }
+  return even ? 1 : odd ? -1 : 0;
 }
 
 function firstNonZero(c: number[], tol: number): number | null {

@@ -18,6 +18,13 @@ import { DEFAULT_M0 } from './defaults.ts';
 
 export { DEFAULT_M0 };
 
+/** An integer ≥ `min` given as text (seeds, counts, dimensions); a usage error names the field otherwise. */
+export function integerValue(text: string, field: string, min: number): number {
+  const v = numberValue(text, field);
+  if (!Number.isInteger(v) || v < min) throw usageError(`must be an integer ≥ ${min}`, { field, value: text });
+  return v;
+}
+
 /** Parses `name=value` assignments into a map (value kept as text). */
 export function parseAssignments(list: string[] | undefined, option = '--set'): Record<string, string> {
   const out: Record<string, string> = {};

@@ -67,12 +67,17 @@ function hashOf(spec: unknown): string {
 function validated<T>(schema: ZodType<T>, raw: Record<string, unknown>, file: string): T {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
+    // an unknown field explains a missing one (a misspelling): name it first
+    const issue = parsed.error.issues.find((i) => i.code === 'unrecognized_keys') ?? parsed.error.issues[0];
     const path = issue.path.join('.');
     let value: unknown = raw;
     for (const key of issue.path) value = value && typeof value === 'object' ? (value as any)[key as any] : undefined;
     let message = issue.message;
-    if (issue.code === 'unrecognized_keys') message = `unknown field(s) ${(issue as any).keys.join(', ')}`;
+    if (issue.code === 'unrecognized_keys') {
+      const keys = (issue as { keys: string[] }).keys;
+      const missing = parsed.error.issues.filter((i) => i.code === 'invalid_type' && i.path.slice(0, -1).join('.') === path).map((i) => String(i.path.at(-1)));
+      message = `unknown field(s) ${keys.join(', ')}${missing.length ? ` (missing: ${missing.join(', ')} — misspelled?)` : ''}`;
+    }
     if (value === undefined && issue.code === 'invalid_type') message = 'missing required field';
     throw usageError(message, { file, field: path || undefined, value: issue.code === 'unrecognized_keys' ? undefined : value });
   }
