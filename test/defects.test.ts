@@ -198,3 +198,26 @@ describe('edges refused with one line and exit 2', () => {
     expect(hermite('softplus(z)', 2).coefficients.every((c) => c !== 0)).toBe(true);
   });
 });
+
+describe('singular and divergent activations', () => {
+  it('poles and non-integrable singularities are refused with one line naming where; kinks and smooth functions pass', async () => {
+    for (const [expr, where] of [['1/z', /at z = 0 /], ['1/(z-1)', /at z = 1 /], ['tan(z)', /singular near z = -?\d+\.\d+/], ['1/sqrt(abs(z) + 1e-300)', /singular near z = 0|at z = 0/]] as const) {
+      const r = await cli(['hermite', expr]);
+      expect(r.code, expr).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim().split('\n'), expr).toHaveLength(1);
+      expect(r.stderr, expr).toMatch(where);
+    }
+    for (const expr of ['relu(z)', 'abs(z)', 'sign(z)', 'tanh(z)', 'He5(z)', 'softplus(z)', 'z^2*step(z)']) expect((await cli(['hermite', expr])).code, expr).toBe(0);
+    // and a derivation with such a student writes nothing
+    const { mkdtempSync, writeFileSync, existsSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'hermode-pole-'));
+    writeFileSync(join(dir, 'pole.yaml'), 'name: pole\nstudent: {width: 1, activation: "tan(z)"}\nteacher: {width: 1, target: committee, activation: "tanh(z)"}\n');
+    const d = await cli(['derive', join(dir, 'pole.yaml'), '--out-dir', join(dir, 'gen')]);
+    expect(d.code).toBe(2);
+    expect(d.stderr).toMatch(/student\.activation = "tan\(z\)": is singular near/);
+    expect(existsSync(join(dir, 'gen'))).toBe(false);
+  });
+});

@@ -7,6 +7,7 @@
  */
 import { Expr } from '../symbolic/expr.ts';
 import { compileExpr } from '../ir/js.ts';
+import { gaussHermite } from '../gaussian/quadrature.ts';
 import type { Poly } from '../symbolic/poly.ts';
 import { usageError, type ErrorWhere } from '../errors.ts';
 
@@ -78,7 +79,9 @@ export function checkWellPosed(f: (x: number) => number, text: string, where: Er
     const z = i / 20;
     const v = f(z);
     if (Number.isNaN(v)) throw usageError(`${what}is not real-valued at z = ${z}`, { ...where, value: text });
+    if (!Number.isFinite(v)) throw usageError(`${what}is infinite at z = ${z} (f = ${v}): hermode needs f and f′ finite on the real line`, { ...where, value: text });
   }
+  checkSquareIntegrable(f, text, where, what);
   for (const z of [20, 25, 30, -20, -25, -30]) {
     const v = Math.abs(f(z));
     if (Number.isNaN(v)) throw usageError(`${what}is not real-valued at z = ${z}`, { ...where, value: text });
@@ -88,6 +91,35 @@ export function checkWellPosed(f: (x: number) => number, text: string, where: Er
         value: text,
       });
   }
+}
+
+/**
+ * Poles and other non-integrable singularities on the real line (1/z, tan(z), 1/√|z| …): E[f²] by
+ * Gauss–Hermite rules of 48, 96 and 192 nodes converges geometrically for smooth f and like a power
+ * of N for kinks, but does not settle when the integral diverges. A relative change above 1 % between
+ * the two finest rules is refused, naming where |f| is largest on a fine grid (the singularity).
+ */
+function checkSquareIntegrable(f: (x: number) => number, text: string, where: ErrorWhere, what: string): void {
+  const moment = (n: number) => {
+    const { x, w } = gaussHermite(n);
+    let s = 0;
+    for (let i = 0; i < n; i++) s += w[i] * f(x[i]) ** 2;
+    return s;
+  };
+  const [m48, m96, m192] = [moment(48), moment(96), moment(192)];
+  const settled = Number.isFinite(m192) && Math.abs(m192 - m96) <= 0.01 * Math.abs(m192) + 1e-12 && Math.abs(m96 - m48) <= 0.1 * Math.abs(m96) + 1e-12;
+  if (settled) return;
+  let at = 0;
+  let big = 0;
+  for (let i = -12000; i <= 12000; i++) {
+    const z = i / 1000;
+    const v = Math.abs(f(z + 1e-7));
+    if (v > big) {
+      big = v;
+      at = z;
+    }
+  }
+  throw usageError(`${what}is singular near z = ${at} (|f| reaches ${big.toExponential(2)}): E[f²] does not exist (Gauss–Hermite with 48, 96, 192 nodes gives ${m48.toExponential(3)}, ${m96.toExponential(3)}, ${m192.toExponential(3)})`, { ...where, value: text });
 }
 
 /** erf for classification (double precision; the same algorithm as the generated helper). */
