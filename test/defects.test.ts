@@ -221,3 +221,34 @@ describe('singular and divergent activations', () => {
     expect(existsSync(join(dir, 'gen'))).toBe(false);
   });
 });
+
+describe('no silent runs', () => {
+  it('a run that exhausts its step budget prints the trajectory so far, then one line, exit 1', async () => {
+    const r = await cli(['integrate', 'derivations/saad-solla-erf.yaml', '--set', 'eta_bar=1', '--tau', '400', '--max-steps', '20']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/odex: 19 steps/);
+    expect(r.stdout.split('\n').filter((l) => /^\s+\d/.test(l)).length).toBeGreaterThan(1);
+    expect(r.stderr.trim()).toMatch(/^hermode: derivations\/saad-solla-erf\.yaml: integration stopped: odex took more than 20 steps and stopped at τ = 120 of 400 — the right-hand side is stiff or rough there; loosen --rtol, raise --max-steps or shorten --tau/);
+  });
+
+  it('progress is reported every 5 s off a terminal, with the time left', async () => {
+    const { progressReporter } = await import('../src/cli/progress.ts');
+    let t = 0;
+    const lines: string[] = [];
+    const write = process.stderr.write;
+    const tty = process.stderr.isTTY;
+    process.stderr.write = ((s: string) => (lines.push(s), true)) as typeof process.stderr.write;
+    (process.stderr as { isTTY?: boolean }).isTTY = false;
+    try {
+      const p = progressReporter('integrating', 'τ', false, () => t);
+      for (t = 0; t <= 20_000; t += 500) p(t / 100, 400);
+      p.stop();
+    } finally {
+      process.stderr.write = write;
+      (process.stderr as { isTTY?: boolean }).isTTY = tty;
+    }
+    // silent for 2 s, then a line every 5 s: at 5, 10, 15 and 20 s
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toBe('hermode: integrating: 13 % (50 of 400 τ), about 35 s left\n');
+  });
+});

@@ -15,6 +15,7 @@ import { trajectoryCsv, type Trajectory } from '../numeric/trajectory.ts';
 import { simulationStart } from './simulate.ts';
 import { escapeFunction, escapeCriterion } from '../studies/escape.ts';
 import { requireCompleted } from './outcome.ts';
+import { progressReporter } from './progress.ts';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
 
@@ -163,6 +164,8 @@ async function writeHtmlDocument(d: Derivation, path: string): Promise<void> {
 // ---------- integrate ----------
 
 export interface IntegrateOpts {
+  maxSteps?: string;
+  quiet?: boolean;
   set?: string[];
   tau?: string;
   alpha?: string;
@@ -215,8 +218,11 @@ export async function integrateFromOptions(file: string, o: IntegrateOpts): Prom
     tauEnd = alpha * eta;
   } else tauEnd = numberValue(o.tau ?? '10', '--tau');
   const crit = o.threshold !== undefined ? escapeCriterion(numberValue(o.threshold, '--threshold'), o.entry, d.model.p, d.model.k) : null;
+  const progress = progressReporter('integrating', 'τ', o.quiet);
   const traj = runIntegration(d, {
     events: crit ? [{ name: 'escape', g: escapeFunction(d, crit), terminal: true }] : undefined,
+    maxSteps: integerValue(o.maxSteps ?? '200000', '--max-steps', 1),
+    onProgress: progress,
     tauEnd,
     points: numberValue(o.points, '--points'),
     logGrid: !!o.logGrid,
@@ -226,6 +232,7 @@ export async function integrateFromOptions(file: string, o: IntegrateOpts): Prom
     rtol: numberValue(o.rtol, '--rtol'),
     atol: numberValue(o.atol, '--atol'),
   });
+  progress.stop();
   if (o.nb !== undefined) {
     const D = numberValue(o.d ?? '1000', '--d');
     const nb = numberValue(o.nb, '--nb');
@@ -238,6 +245,8 @@ export async function integrateCommand(file: string, o: IntegrateOpts): Promise<
   if (o.json && o.csv) throw usageError('give --json or --csv, not both', { field: '--csv' });
   const { traj } = await integrateFromOptions(file, o);
   for (const w of (traj.meta.warnings as string[] | undefined) ?? []) process.stderr.write(`hermode: warning: ${w}\n`);
+  // a run that exhausted its step budget shows how far it got before saying so
+  if (traj.status === 'max-steps' && traj.tau.length > 1 && !o.json && !o.csv) printTrajectory(traj);
   requireCompleted(traj, 'integration', { file });
   if (o.out) writeFileAtomic(o.out, o.out.endsWith('.csv') ? trajectoryCsv(traj) : JSON.stringify(traj, null, 1) + '\n');
   if (o.json) out(JSON.stringify(traj));

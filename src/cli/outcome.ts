@@ -9,7 +9,7 @@ import { failure, type ErrorWhere } from '../errors.ts';
 const HINT: Partial<Record<Status, string>> = {
   'blow-up': 'the learning rate is above this model’s stability limit (the variance term outgrows the drift); lower eta_bar or gamma',
   nan: 'the expectations are not defined at this state; check the activation and the start',
-  'max-steps': 'the integrator needed too many steps; loosen --rtol or shorten --tau',
+  'max-steps': 'the right-hand side is stiff or rough there; loosen --rtol, raise --max-steps or shorten --tau',
 };
 
 /** Throws a failure naming what stopped, where and why, unless the run completed (or stopped at its event). */

@@ -81,6 +81,8 @@ function registerCommands(program: Command): void {
     .option('--seeds <n>', 'with --init-from-sim: number of seeds', '8')
     .option('--teacher <t>', 'with --init-from-sim: orthonormal | random', 'orthonormal')
     .option('--engine <e>', 'with --init-from-sim: full | reduced', 'full')
+    .option('--max-steps <n>', 'odex step budget; a run that exhausts it prints the trajectory so far and exits 1', '200000')
+    .option('--quiet', 'no progress report (otherwise shown for runs longer than 2 s)')
     .option('--json', 'print the trajectory as JSON')
     .option('--csv', 'print the trajectory as CSV')
     .option('--out <file>', 'also write the trajectory (JSON, or CSV when the name ends in .csv)')

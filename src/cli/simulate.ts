@@ -1,6 +1,6 @@
 /** `hermode simulate` and `hermode compare`: Monte-Carlo SGD and its agreement with the ODE. */
 import { join } from 'node:path';
-import cliProgress from 'cli-progress';
+import { progressReporter } from './progress.ts';
 import { deriveFile, type Derivation } from '../pipeline.ts';
 import { simulate, learningRate, aggregate, kernelConfig, meanInitial, type SimulationResult } from '../simulate/simulate.ts';
 import { runSeeds } from '../simulate/pool.ts';
@@ -68,28 +68,10 @@ function prepare(file: string, o: SimOpts): Prepared {
   return { d, D, nb, gamma, params, init, initSource, seeds: Array.from({ length: n }, (_, i) => s0 + i), workers };
 }
 
-function progressBar(quiet: boolean | undefined): ((done: number, total: number) => void) & { stop: () => void } {
-  const t0 = Date.now();
-  let bar: cliProgress.SingleBar | undefined;
-  const show = !quiet && process.stderr.isTTY;
-  const f = ((done: number, total: number) => {
-    if (!show) return;
-    if (!bar && Date.now() - t0 > 2000) {
-      bar = new cliProgress.SingleBar(
-        { stream: process.stderr, format: 'simulating |{bar}| {percentage}% | {value}/{total} steps | eta {eta_formatted}', hideCursor: true },
-        cliProgress.Presets.shades_classic,
-      );
-      bar.start(total, done);
-    }
-    bar?.update(done);
-  }) as ((done: number, total: number) => void) & { stop: () => void };
-  f.stop = () => bar?.stop();
-  return f;
-}
 
 async function runSim(pr: Prepared, o: SimOpts & { threshold?: string; entry?: string }, steps: number): Promise<SimulationResult> {
   const escape = o.threshold !== undefined ? escapeCriterion(numberValue(o.threshold, '--threshold'), o.entry, pr.d.model.p, pr.d.model.k) : undefined;
-  const bar = progressBar(o.quiet);
+  const bar = progressReporter('simulating', 'steps', o.quiet);
   try {
     const sim = await simulate(pr.d, {
       d: pr.D,

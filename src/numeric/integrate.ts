@@ -23,6 +23,8 @@ export interface IntegrateOptions {
   rtol?: number;
   atol?: number;
   maxSteps?: number;
+  /** called after every accepted step with the time reached (for progress reports) */
+  onProgress?: (tau: number, tauEnd: number) => void;
   events?: EventSpec[];
   /** |y_i| above this is a blow-up */
   blowUp?: number;
@@ -88,6 +90,7 @@ export function integrateOde(gm: GeneratedModel, L: Layout, y0: number[], params
   };
   const res = solver.solve(f, grid[0], y0.slice(), tEnd, (nr, xold, x, y, dense) => {
     if (!check(x, y)) return false;
+    opts.onProgress?.(x, tEnd);
     const interp = (t: number) => Array.from({ length: n }, (_, i) => (t === x ? y[i] : (dense as (c: number, x: number) => number)(i, t)));
     // events: sign change of g from below between xold and x
     if (opts.events && nr > 1) {
@@ -123,7 +126,7 @@ export function integrateOde(gm: GeneratedModel, L: Layout, y0: number[], params
   out.stats = { steps: res.nStep, accepted: res.nAccept, rejected: res.nReject, evaluations: res.nEval, wallMs: performance.now() - t0 };
   if (res.outcome === Outcome.MaxStepsExceeded && out.status === 'completed') {
     out.status = 'max-steps';
-    out.message = `odex took more than ${solver.maxSteps} steps before τ = ${fmtT(tEnd)}`;
+    out.message = `odex took more than ${solver.maxSteps} steps and stopped at τ = ${fmtT(out.tau[out.tau.length - 1] ?? grid[0])} of ${fmtT(tEnd)}`;
   }
   return out;
 }

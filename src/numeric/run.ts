@@ -28,6 +28,10 @@ export interface IntegrateRequest {
   events?: EventSpec[];
   /** explicit time grid (overrides tauEnd/points/logGrid) */
   grid?: number[];
+  /** odex's step budget (default 200,000); a run that exhausts it returns status 'max-steps' with the trajectory so far */
+  maxSteps?: number;
+  /** called after every accepted step with the time reached */
+  onProgress?: (tau: number, tauEnd: number) => void;
 }
 
 /**
@@ -70,6 +74,8 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
     P,
     aFixed: L.trained ? [] : req.init.a,
     events: req.events,
+    maxSteps: req.maxSteps,
+    onProgress: req.onProgress,
   });
   const etaBar = params[L.etaBar];
   const traj: Trajectory = {
