@@ -125,7 +125,14 @@ export async function sweepCommand(file: string, o: Record<string, any>): Promis
   if (o.json) return void out(JSON.stringify({ meta, points, fits }));
   out(`${spec.name}: escape (${crit}); ${rate.kind} = ${rate.text}; steps = τ/γ, samples = n_b·steps; ${points.length} points in ${wallS.toFixed(1)} s${cached ? ` (${cached} from ${o.out})` : ''}`);
   const f = (x: number | null) => (x === null || !Number.isFinite(x) ? '—' : num(x, 4));
-  out(table(['d', 'n_b', 'loss', 'method', 'γ', 'η̄', 'steps', 'q1–q3', 'samples', 'escaped'], points.map((p) => [String(p.d), `${p.nbLabel}=${p.nb}`, p.loss, p.method + (p.engine ? `/${p.engine}` : ''), f(p.gamma), f(p.etaBar), f(p.steps), `${f(p.stepsQ1)}–${f(p.stepsQ3)}`, f(p.samples), f(p.escapedFraction)]), ['r', 'l', 'l', 'l']));
+  // quartiles are a property of simulated seeds; the ODE and the map have one escape time
+  const quartiles = (p: (typeof points)[number]) => (p.method === 'sim' ? `${f(p.stepsQ1)}–${f(p.stepsQ3)}` : '');
+  out(table(['d', 'n_b', 'loss', 'method', 'γ', 'η̄', 'steps', 'q1–q3 (sim)', 'samples', 'escaped'], points.map((p) => [String(p.d), `${p.nbLabel}=${p.nb}`, p.loss, p.method + (p.engine ? `/${p.engine}` : ''), f(p.gamma), f(p.etaBar), f(p.steps), quartiles(p), f(p.samples), f(p.escapedFraction)]), ['r', 'l', 'l', 'l']));
+  const stuck = points.filter((p) => p.steps === null);
+  if (stuck.length)
+    out(
+      `warning: ${stuck.length} of ${points.length} points did not escape within --max-steps = ${settings.horizon} (${stuck.map((p) => `d=${p.d} nb=${p.nb} ${p.method}`).join(', ')}): they are left out of the fits; if they should escape, raise --max-steps (an expression in d, nb, p, k, e.g. "100*d^2")`,
+    );
   if (fits.length) out(table(['fit', 'group', 'loss', 'method', 'exponent (95% CI)', 'points'], fits.map((x) => [x.kind, x.group, x.loss, x.method, `${f(x.fit.slope)} ± ${f(x.fit.slopeCI95)}`, x.fit.n]), ['l', 'l', 'l', 'l', 'l', 'r']));
   if (o.out) out(`wrote ${join(o.out, 'report.html')}, sweep.csv, sweep.json, steps.svg, samples.svg`);
 }
