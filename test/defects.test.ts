@@ -252,3 +252,16 @@ describe('no silent runs', () => {
     expect(lines[0]).toBe('hermode: integrating: 13 % (50 of 400 τ), about 35 s left\n');
   });
 });
+
+describe('a learning rate far too large', () => {
+  it('is named the same way whether the run blows up, crawls or ends: the norm that grew, when, and to lower η̄', async () => {
+    const big = await cli(['integrate', 'derivations/saad-solla-erf.yaml', '--set', 'eta_bar=100', '--tau', '20']);
+    expect(big.code).toBe(0);
+    expect(big.stderr.trim()).toBe("hermode: warning: the student's norm Q_11 grew from 1 to 24.3 by τ = 20: the variance term outgrows the drift at η̄ = 100; lower eta_bar");
+    const fine = await cli(['integrate', 'derivations/saad-solla-erf.yaml', '--set', 'eta_bar=1', '--tau', '20']);
+    expect(fine.stderr).toBe('');
+    const crawl = await cli(['integrate', 'derivations/polynomial-staircase.yaml', '--set', 'eta_bar=10', '--tau', '20', '--max-steps', '20000']);
+    expect(crawl.code).toBe(1);
+    expect(crawl.stderr).toMatch(/warning: the student's norm Q_\d\d grew from 1 to [\d.]+ by τ = [\d.]+: the variance term outgrows the drift at η̄ = 10; lower eta_bar/);
+  });
+});

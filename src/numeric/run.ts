@@ -102,6 +102,7 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
   const scale = Math.max(1, ...sol.y.flatMap((y) => y.map(Math.abs)));
   const riskTol = psdTolerance(y0.length, scale, req.rtol, req.atol);
   const negative = traj.risk.findIndex((r) => r < -riskTol);
+  const growth = normGrowth(traj, params[L.etaBar]);
   traj.risk = traj.risk.map((r) => (r < 0 && r >= -riskTol ? 0 : r));
   traj.meta = {
     name: d.model.name,
@@ -124,7 +125,14 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
     integrator: { method: 'odex (Gragg–Bulirsch–Stoer), dense output', rtol: req.rtol, atol: req.atol, ...sol.stats },
     risk: `population risk (MSE, includes Δ/2); values in [−${riskTol.toExponential(1)}, 0) are integration error and reported as 0`,
     status: sol.status,
-    ...(negative >= 0 ? { warnings: [`the risk is ${traj.risk[negative].toExponential(3)} < 0 at τ = ${traj.tau[negative]}, beyond the integration error ${riskTol.toExponential(1)}: the expectations are not accurate enough here`] } : {}),
+    ...(negative >= 0 || growth
+      ? {
+          warnings: [
+            ...(negative >= 0 ? [`the risk is ${traj.risk[negative].toExponential(3)} < 0 at τ = ${traj.tau[negative]}, beyond the integration error ${riskTol.toExponential(1)}: the expectations are not accurate enough here`] : []),
+            ...(growth ? [growth] : []),
+          ],
+        }
+      : {}),
   };
   return traj;
 }
@@ -194,4 +202,21 @@ export function countSteps(traj: Trajectory, d: number, nb: number): string | un
   const w = largeStepWarning(gamma, nb, d);
   if (w) traj.meta = { ...traj.meta, warnings: [...((traj.meta.warnings as string[] | undefined) ?? []), w] };
   return w ?? undefined;
+}
+
+/**
+ * The one sentence for a learning rate far too large, whichever way the run ends: the student's
+ * norms Q_jj grow tenfold (the variance term η̄ (a/p)² V outgrows the drift), said with where and when.
+ */
+function normGrowth(traj: Trajectory, etaBar: number): string | undefined {
+  const n = traj.Q.length;
+  if (n < 2) return undefined;
+  const p = traj.Q[0].length;
+  for (let j = 0; j < p; j++) {
+    const q0 = traj.Q[0][j][j];
+    const q1 = traj.Q[n - 1][j][j];
+    if (q0 > 0 && q1 > 10 * q0)
+      return `the student's norm Q_${j + 1}${j + 1} grew from ${Number(q0.toPrecision(4))} to ${Number(q1.toPrecision(4))} by τ = ${Number(traj.tau[n - 1].toPrecision(6))}: the variance term outgrows the drift at η̄ = ${etaBar}; lower eta_bar`;
+  }
+  return undefined;
 }
