@@ -81,7 +81,6 @@ export function checkWellPosed(f: (x: number) => number, text: string, where: Er
     if (Number.isNaN(v)) throw usageError(`${what}is not real-valued at z = ${z}`, { ...where, value: text });
     if (!Number.isFinite(v)) throw usageError(`${what}is infinite at z = ${z} (f = ${v}): hermode needs f and f′ finite on the real line`, { ...where, value: text });
   }
-  checkSquareIntegrable(f, text, where, what);
   for (const z of [20, 25, 30, -20, -25, -30]) {
     const v = Math.abs(f(z));
     if (Number.isNaN(v)) throw usageError(`${what}is not real-valued at z = ${z}`, { ...where, value: text });
@@ -91,6 +90,7 @@ export function checkWellPosed(f: (x: number) => number, text: string, where: Er
         value: text,
       });
   }
+  checkSquareIntegrable(f, text, where, what);
 }
 
 /**
