@@ -186,3 +186,17 @@ describe('bad input: one line naming the culprit, exit code 2, nothing written',
   });
 });
 
+
+describe('LaTeX for a paper', () => {
+  it('latex --fragment is an includable snippet: no preamble, the same equations', async () => {
+    const full = await cli(['latex', 'derivations/he3-single-index.yaml']);
+    const frag = await cli(['latex', 'derivations/he3-single-index.yaml', '--fragment']);
+    expect(frag.code).toBe(0);
+    expect(frag.stdout).not.toMatch(/\\documentclass|\\begin\{document\}|\\end\{document\}|\\usepackage/);
+    const eqs = (t: string) => t.match(/\\begin\{equation\*\}[\s\S]*?\\end\{equation\*\}/g) ?? [];
+    expect(eqs(frag.stdout)).toEqual(eqs(full.stdout));
+    expect(eqs(frag.stdout).length).toBeGreaterThan(5);
+    const both = await cli(['latex', 'derivations/he3-single-index.yaml', '--fragment', '--html', 'x.html']);
+    expect(both.code).toBe(2);
+  });
+});

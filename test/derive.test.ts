@@ -297,6 +297,8 @@ describe('generated LaTeX compiles as written', () => {
       const g = deriveAnyFile(join('derivations', f));
       const body = g.files['.tex'].split('\n').filter((l) => !l.startsWith('%')).join('\n');
       expect(body).toMatch(/^[\x00-\x7F]*$/);
+      // subscripts in prose are typeset as mathematics, not printed as escaped characters
+      expect(body).not.toMatch(/\\_|textasciicircum/);
       const unknown = [...body.matchAll(/\\([a-zA-Z]+)/g)].map((m) => m[1]).filter((c) => !known.has(c));
       expect(unknown).toEqual([]);
     });

@@ -6,6 +6,7 @@ import { hermiteCoefficients, pairExponent, multivariateHermite, lowestDegreePer
 import { Expr } from '../symbolic/expr.ts';
 import { deriveFile, deriveAnyFile, odeModule, type Derivation, type GeneratedFiles, type OdeModule } from '../pipeline.ts';
 import { LANGUAGES, type Language } from '../codegen/generate.ts';
+import { documentToTex } from '../codegen/latex.ts';
 import { writeFileAtomic, writeFilesAtomic, copyTree } from '../io/files.ts';
 import { usageError, failure } from '../errors.ts';
 import { runIntegration, countSteps } from '../numeric/run.ts';
@@ -144,10 +145,11 @@ export function deriveCommand(files: string[], o: { outDir: string; expectations
 
 // ---------- latex ----------
 
-export async function latexCommand(file: string, o: { html?: string }): Promise<void> {
+export async function latexCommand(file: string, o: { html?: string; fragment?: boolean }): Promise<void> {
   const d = deriveFile(file);
+  if (o.html && o.fragment) throw usageError('give --html or --fragment, not both', { field: '--fragment' });
   if (!o.html) {
-    out(d.tex);
+    out(o.fragment ? documentToTex(d.doc, d.model, d.plan, 'generated', true) : d.tex);
     return;
   }
   await writeHtmlDocument(d, o.html);
@@ -164,6 +166,7 @@ async function writeHtmlDocument(d: Derivation, path: string): Promise<void> {
 // ---------- integrate ----------
 
 export interface IntegrateOpts {
+  plainCsv?: boolean;
   maxSteps?: string;
   quiet?: boolean;
   set?: string[];
@@ -248,9 +251,9 @@ export async function integrateCommand(file: string, o: IntegrateOpts): Promise<
   // a run that exhausted its step budget shows how far it got before saying so
   if (traj.status === 'max-steps' && traj.tau.length > 1 && !o.json && !o.csv) printTrajectory(traj);
   requireCompleted(traj, 'integration', { file });
-  if (o.out) writeFileAtomic(o.out, o.out.endsWith('.csv') ? trajectoryCsv(traj) : JSON.stringify(traj, null, 1) + '\n');
+  if (o.out) writeFileAtomic(o.out, o.out.endsWith('.csv') ? trajectoryCsv(traj, o.plainCsv) : JSON.stringify(traj, null, 1) + '\n');
   if (o.json) out(JSON.stringify(traj));
-  else if (o.csv) out(trajectoryCsv(traj));
+  else if (o.csv) out(trajectoryCsv(traj, o.plainCsv));
   else printTrajectory(traj);
   if (o.out && !o.json && !o.csv) out(`wrote ${o.out}`);
   if (!o.json && !o.csv && o.threshold !== undefined) {
@@ -271,7 +274,9 @@ export function printTrajectory(traj: Trajectory): void {
   for (let j = 0; j < p; j++) for (let r = 0; r < k; r++) cols.push({ name: `M${j + 1}${r + 1}`, get: (i) => traj.M[i][j][r] });
   for (let j = 0; j < p; j++) for (let l = j; l < p; l++) cols.push({ name: `Q${j + 1}${l + 1}`, get: (i) => traj.Q[i][j][l] });
   if (m.params.kappa !== undefined) for (let j = 0; j < p; j++) cols.push({ name: `a${j + 1}`, get: (i) => traj.a[i][j] });
-  const shown = cols.slice(0, 10);
+  // the second layer, when trained, stays visible however many overlap columns there are
+  const aCols = cols.filter((c) => c.name.startsWith('a'));
+  const shown = [...cols.filter((c) => !c.name.startsWith('a')).slice(0, Math.max(4, 10 - aCols.length)), ...aCols];
   const rows = sampleRows(traj.tau.length, 16).map((i) => [traj.tau[i], ...(traj.alpha ? [traj.alpha[i]] : []), traj.risk[i], ...shown.map((c) => c.get(i))]);
   out(table(['τ', ...(traj.alpha ? ['α'] : []), 'risk ε', ...shown.map((c) => c.name)], rows));
   if (cols.length > shown.length) out(`(${cols.length - shown.length} more columns: use --json or --csv)`);

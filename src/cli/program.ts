@@ -55,8 +55,9 @@ function registerCommands(program: Command): void {
     .description('the derived equations as LaTeX on stdout, or a standalone KaTeX-rendered HTML page')
     .argument('<file>', 'derivation file')
     .option('--html <file>', 'write an HTML page (KaTeX CSS and fonts are copied beside it, so it renders offline)')
+    .option('--fragment', 'an includable snippet (no preamble, \\paragraph headings) to \\input into a paper')
     .addHelpText('after', '\nExamples:\n  $ hermode latex derivations/relu-committee.yaml > relu.tex\n  $ hermode latex derivations/relu-committee.yaml --html out/relu.html')
-    .action(async (file: string, o: { html?: string }) => (await import('./commands.ts')).latexCommand(file, o));
+    .action(async (file: string, o: { html?: string; fragment?: boolean }) => (await import('./commands.ts')).latexCommand(file, o));
 
   program
     .command('integrate')
@@ -84,7 +85,8 @@ function registerCommands(program: Command): void {
     .option('--max-steps <n>', 'odex step budget; a run that exhausts it prints the trajectory so far and exits 1', '200000')
     .option('--quiet', 'no progress report (otherwise shown for runs longer than 2 s)')
     .option('--json', 'print the trajectory as JSON')
-    .option('--csv', 'print the trajectory as CSV')
+    .option('--csv', 'print the trajectory as CSV (a first # line names the convention; pandas: comment="#")')
+    .option('--plain-csv', 'with --csv or a .csv --out: no # line, for readers that take a header and rows only')
     .option('--out <file>', 'also write the trajectory (JSON, or CSV when the name ends in .csv)')
     .addHelpText(
       'after',

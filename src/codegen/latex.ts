@@ -201,8 +201,21 @@ function breakLong(body: string): string {
   return `\\begin{aligned}&${lines.join('\\\\&')}\\end{aligned}`;
 }
 
-export function documentToTex(doc: TexDocument, model: Model, plan: ExpectationPlan, outDir = 'generated'): string {
+/**
+ * The document as LaTeX: a standalone article, or with `fragment` a snippet to \\input into a paper
+ * (no preamble; it needs amsmath and amssymb, and its headings are \\paragraph).
+ */
+export function documentToTex(doc: TexDocument, model: Model, plan: ExpectationPlan, outDir = 'generated', fragment = false): string {
   const out: string[] = [headerLines(model, plan, outDir).map((l) => `% ${l}`).join('\n')];
+  if (fragment) {
+    out.push('% An includable fragment: \\input it in a document that loads amsmath and amssymb.');
+    for (const b of doc.blocks) {
+      if (b.kind === 'heading') out.push(`\\paragraph{${escapeTex(b.text)}}`);
+      else if (b.kind === 'text') out.push(escapeTex(b.text) + '\n');
+      else out.push(`\\begin{equation*}\n${b.tex}\n\\end{equation*}`);
+    }
+    return out.join('\n') + '\n';
+  }
   out.push('\\documentclass{article}');
   out.push('\\usepackage{amsmath,amssymb}');
   out.push('\\usepackage[margin=2cm]{geometry}');
@@ -251,13 +264,29 @@ const UNICODE_TEX: [string, string][] = [
 ];
 
 function escapeTex(s: string): string {
+  // words with a sub- or superscript (λ_j, w*_r·z, n_b, I_d, d^{-1/2}) are mathematics: typeset them as such
+  return s
+    .split(/(\s+)/)
+    .map((word) => (/[_^]/.test(word) ? mathWord(word) : proseWord(word)))
+    .join('');
+}
+
+/** A prose word, with TeX's special characters escaped and Unicode mathematics in \ensuremath. */
+function proseWord(s: string): string {
   let out = s
     .replace(/\\/g, '\\textbackslash{}')
     .replace(/([#$%&_{}])/g, '\\$1')
     .replace(/~/g, '\\ensuremath{\\sim}')
-    .replace(/\^/g, '\\textasciicircum{}')
     .replace(/—/g, '---')
     .replace(/–/g, '--');
   for (const [u, tex] of UNICODE_TEX) out = out.split(u).join(`\\ensuremath{${tex}}`);
   return out;
+}
+
+/** A word of mathematics in prose (its trailing punctuation stays prose): w*_r·z → $w^*_r\cdot z$. */
+function mathWord(word: string): string {
+  const m = /^(.*?)([.,;:)]*)$/.exec(word) as RegExpExecArray;
+  let body = m[1].replace(/\*_/g, '^*_').replace(/_([A-Za-z0-9]{2,})/g, '_{$1}');
+  for (const [u, tex] of UNICODE_TEX) body = body.split(u).join(tex);
+  return `\\ensuremath{${body}}${m[2]}`;
 }

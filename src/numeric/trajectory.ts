@@ -60,8 +60,11 @@ export function omegaOf(M: number[][], Q: number[][], P: number[][]): number[][]
   );
 }
 
-/** A trajectory as CSV: a `# {convention, time unit, name}` line, a header, one row per time point. */
-export function trajectoryCsv(t: Trajectory): string {
+/**
+ * A trajectory as CSV: a `# {convention, time unit, name}` line (pandas: `comment='#'`), a header, one
+ * row per time point; `plain` leaves out the comment line.
+ */
+export function trajectoryCsv(t: Trajectory, plain = false): string {
   const p = t.Q[0]?.length ?? 0;
   const k = t.M[0]?.[0]?.length ?? 0;
   const head = ['tau', ...(t.alpha ? ['alpha'] : []), ...(t.steps ? ['steps', 'samples'] : []), 'risk'];
@@ -78,5 +81,6 @@ export function trajectoryCsv(t: Trajectory): string {
     for (let j = 0; j < p; j++) r.push(t.a[i][j]);
     return r.join(',');
   });
-  return [`# ${JSON.stringify({ convention: t.meta.convention, timeUnit: t.meta.timeUnit, name: t.meta.name })}`, head.join(','), ...rows].join('\n') + '\n';
+  const comment = `# ${JSON.stringify({ convention: t.meta.convention, timeUnit: t.meta.timeUnit, name: t.meta.name })}`;
+  return [...(plain ? [] : [comment]), head.join(','), ...rows].join('\n') + '\n';
 }

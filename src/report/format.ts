@@ -4,6 +4,8 @@ export function num(x: number, digits = 6): string {
   if (!Number.isFinite(x)) return String(x);
   if (x === 0) return '0';
   const a = Math.abs(x);
+  // below the normal range a double has lost its digits (a product that underflowed): say so
+  if (a < 1e-300) return x > 0 ? '< 1e-300' : '> -1e-300';
   if (a >= 1e-4 && a < 1e6) return Number(x.toPrecision(digits)).toString();
   return x.toExponential(digits - 1);
 }

@@ -44,18 +44,20 @@ export async function sweepPlots(points: SweepPoint[]): Promise<{ name: string; 
 export function sweepReportHtml(name: string, meta: Record<string, unknown>, points: SweepPoint[], fits: SweepFit[], plots: { name: string; svg: string }[]): string {
   const f = (x: number | null | undefined, d = 4) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : num(x, d));
   const rows = points
-    .map((p) => `<tr><td>${p.d}</td><td class="name">${escapeHtml(p.nbLabel)} = ${p.nb}</td><td class="name">${p.loss}</td><td class="name">${p.method}${p.engine ? ` (${p.engine})` : ''}</td><td>${f(p.gamma)}</td><td>${f(p.etaBar)}</td><td>${f(p.steps)}</td><td>${f(p.stepsQ1)}–${f(p.stepsQ3)}</td><td>${f(p.samples)}</td><td>${f(p.escapedFraction, 3)}</td></tr>`)
+    .map((p) => `<tr><td>${p.d}</td><td class="name">${escapeHtml(p.nbLabel)} = ${p.nb}</td><td class="name">${p.loss}</td><td class="name">${p.method}${p.engine ? ` (${p.engine})` : ''}</td><td>${f(p.gamma)}</td><td>${f(p.etaBar)}</td><td>${f(p.steps)}</td><td>${p.method === 'sim' ? `${f(p.stepsQ1)}–${f(p.stepsQ3)}` : ''}</td><td>${f(p.samples)}</td><td>${f(p.escapedFraction, 3)}</td></tr>`)
     .join('\n');
   const fitRows = fits.map((x) => `<tr><td class="name">${x.kind}</td><td class="name">${escapeHtml(x.group)}</td><td class="name">${x.loss}</td><td class="name">${x.method}</td><td>${f(x.fit.slope, 4)} ± ${f(x.fit.slopeCI95, 3)}</td><td>${x.fit.n}</td></tr>`).join('\n');
   const body = `
 <h1>hermode sweep: ${escapeHtml(name)}</h1>
-<p class="meta">${escapeHtml(JSON.stringify(meta))}</p>
+<p class="meta">${escapeHtml(
+    `${meta.file}: ${meta.rate}; escape when ${meta.criterion}; ${meta.seeds} seeds per simulated point; horizon ${meta.horizon} steps; ${points.length} points in ${Number(meta.wallSeconds).toFixed(1)} s${meta.cachedPoints ? ` (${meta.cachedPoints} reused from an earlier run)` : ''}.`,
+  )}</p>
 <p class="meta">Escape: the first step at which ${escapeHtml(String(meta.criterion))}. Steps = τ/γ, samples = n_b·steps; simulations report the median over seeds (quartiles, fraction escaped within the horizon). Canonical convention: η̄ = γd/n_b.</p>
 <h2>Fitted exponents (log–log, 95 % confidence intervals)</h2>
 <table><tr><th class="name">fit</th><th class="name">group</th><th class="name">loss</th><th class="name">method</th><th>exponent</th><th>points</th></tr>${fitRows}</table>
 ${plots.map((p) => `<figure>${p.svg}</figure>`).join('\n')}
 <h2>Points</h2>
-<table><tr><th>d</th><th class="name">n_b</th><th class="name">loss</th><th class="name">method</th><th>γ</th><th>η̄</th><th>steps</th><th>quartiles</th><th>samples</th><th>escaped</th></tr>${rows}</table>
+<table><tr><th>d</th><th class="name">n_b</th><th class="name">loss</th><th class="name">method</th><th>γ</th><th>η̄</th><th>steps</th><th>quartiles (sim)</th><th>samples</th><th>escaped</th></tr>${rows}</table>
 `;
   return page(`hermode sweep: ${name}`, body);
 }
