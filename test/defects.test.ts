@@ -265,3 +265,17 @@ describe('a learning rate far too large', () => {
     expect(crawl.stderr).toMatch(/warning: the student's norm Q_\d\d grew from 1 to [\d.]+ by τ = [\d.]+: the variance term outgrows the drift at η̄ = 10; lower eta_bar/);
   });
 });
+
+describe('no endless derivations', () => {
+  it('a wide student by tensor quadrature is refused at once with the node count and what to pass instead', async () => {
+    const { mkdtempSync, writeFileSync, existsSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'hermode-wide-'));
+    writeFileSync(join(dir, 'wide.yaml'), 'name: wide\nstudent: {width: 10, activation: "tanh(z)"}\nteacher: {width: 1, target: committee, activation: "tanh(z)"}\n');
+    const r = await cli(['derive', join(dir, 'wide.yaml'), '--out-dir', join(dir, 'gen')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/: expectations = "auto": tensor quadrature over p \+ k = 11 fields needs at least 6\^11 = 3\.6e\+8 nodes .* expectations: quadrature:N/);
+    expect(existsSync(join(dir, 'gen'))).toBe(false);
+  });
+});

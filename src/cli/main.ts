@@ -53,7 +53,8 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (err instanceof HermodeError) {
-      const field = optionSpelling(active, err.where.field);
+      // a field of a file (err.where.file) is named as the file names it
+      const field = err.where.file ? err.where.field : optionSpelling(active, err.where.field);
       const e = field === err.where.field ? err : new HermodeError(err.kind, err.message, { ...err.where, field });
       process.stderr.write(`hermode: ${e.line()}\n`);
       return err.exitCode;

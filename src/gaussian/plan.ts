@@ -136,9 +136,18 @@ export function defaultQuadratureNodes(fields: number): number {
   return Math.max(6, Math.min(80, Math.floor(Math.pow(2e5, 1 / fields))));
 }
 
+/** Tensor nodes per evaluation that `auto` accepts (each right-hand side visits them all). */
+export const QUADRATURE_BUDGET = 2e5;
+
 function quadraturePlan(model: Model, nodes?: number): ExpectationPlan {
   const n = model.p + model.k;
   const N = nodes ?? defaultQuadratureNodes(n);
+  // the tensor rule runs over all p + k fields at once: refuse at once what would run for hours
+  if (nodes === undefined && N ** n > QUADRATURE_BUDGET)
+    throw usageError(
+      `tensor quadrature over p + k = ${n} fields needs at least ${N}^${n} = ${(N ** n).toExponential(1)} nodes per evaluation of the right-hand side (budget ${QUADRATURE_BUDGET.toExponential(0)}): use fewer fields (p + k ≤ 6), an activation with closed forms or a polynomial one, or accept the cost with expectations: quadrature:N (N^${n} nodes)`,
+      { file: model.spec.file, field: 'expectations', value: model.spec.expectations },
+    );
   return {
     backend: 'quadrature',
     label: `tensor Gauss–Hermite quadrature, ${N} nodes per field (${n} fields)`,
