@@ -169,3 +169,24 @@ describe('sweeps say what they could not measure', () => {
     expect(r.stdout).not.toMatch(/912100–912100/);
   });
 });
+
+describe('sweep and gdgf plots', () => {
+  it('draw points that never escaped (open markers at the horizon), tell methods apart, keep legend labels whole', async () => {
+    const { tmp } = await import('./helpers.ts');
+    const { readFileSync } = await import('node:fs');
+    const dir = tmp();
+    const r = await cli(['sweep', 'derivations/he1-single-index.yaml', '--d', '256,4096', '--nb', '1', '--set', 'eta_bar=0.5', '--threshold', '0.5', '--method', 'ode,map', '--max-steps', '2000', '--out', dir, '--quiet']);
+    expect(r.code).toBe(0);
+    const svg = readFileSync(join(dir, 'samples.svg'), 'utf8');
+    // the d = 4096 points did not escape within 2000 steps: they are drawn at the horizon
+    expect(svg).toMatch(/d: 4096; samples = n_b·steps: 2000; series: n_b=1, mse; method: ode/);
+    expect(svg).toMatch(/>map<\/text>/);
+    expect(svg).toMatch(/>ode<\/text>/);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).not.toMatch(/<p class="meta">\{/);
+    const g = await cli(['gdgf', 'derivations/linear-net.yaml', '--h', '2', '--eta', '0.3,1.2', '--out', join(dir, 'g'), '--max-steps', '20000']);
+    expect(g.code).toBe(0);
+    const sharp = readFileSync(join(dir, 'g', 'sharpness.svg'), 'utf8');
+    for (const label of ['descent: product formula', 'flow: λ_GF', 'stability bound 2/η']) expect(sharp).toContain(`>${label}</text>`);
+  });
+});

@@ -25,7 +25,7 @@ export async function gdgfPlots(r: GdgfReport): Promise<{ name: string; svg: str
     bound.push({ eta: e, value: 2 / e, series: 'stability bound 2/η' });
     if (r.lambdaGF !== null) bound.push({ eta: e, value: r.lambdaGF, series: 'flow: λ_GF' });
   }
-  const series = { field: 'series', type: 'nominal', title: '', scale: { domain: ['descent: measured', 'descent: product formula', 'flow: λ_GF', 'stability bound 2/η'] } };
+  const series = { field: 'series', type: 'nominal', title: '', legend: { labelLimit: 0 }, scale: { domain: ['descent: measured', 'descent: product formula', 'flow: λ_GF', 'stability bound 2/η'] } };
   const yMax = Math.max(...rows.map((x) => x.value as number), r.lambdaGF ?? 0, 2.5) * 1.15;
   const boundShown = bound.filter((x) => (x.value as number) <= yMax);
   out.push({
@@ -35,14 +35,26 @@ export async function gdgfPlots(r: GdgfReport): Promise<{ name: string; svg: str
       height: 300,
       title: 'final sharpness (largest Hessian eigenvalue) against the step size η',
       layer: [
-        { data: { values: boundShown }, mark: { type: 'line', strokeDash: [5, 3], clip: true }, encoding: { x: { field: 'eta', type: 'quantitative', title: 'η' }, y: { field: 'value', type: 'quantitative', title: 'sharpness', scale: { domain: [0, yMax] } }, color: series } },
-        { data: { values: rows }, mark: { type: 'point', filled: true, size: 70, clip: true }, encoding: { x: { field: 'eta', type: 'quantitative' }, y: { field: 'value', type: 'quantitative' }, color: series, shape: { field: 'series', type: 'nominal', legend: null } } },
+        {
+          data: { values: boundShown },
+          mark: { type: 'line', clip: true },
+          encoding: {
+            x: { field: 'eta', type: 'quantitative', title: 'η' },
+            y: { field: 'value', type: 'quantitative', title: 'sharpness', scale: { domain: [0, yMax] } },
+            color: series,
+            // the two reference curves are dashed, and the legend says which is which
+            strokeDash: { field: 'series', type: 'nominal', title: '', legend: { labelLimit: 0 }, scale: { domain: ['descent: measured', 'descent: product formula', 'flow: λ_GF', 'stability bound 2/η'], range: [[1, 0], [1, 0], [6, 3], [2, 2]] } },
+          },
+        },
+        { data: { values: rows }, mark: { type: 'point', filled: true, size: 70, clip: true }, encoding: { x: { field: 'eta', type: 'quantitative' }, y: { field: 'value', type: 'quantitative' }, color: series } },
       ],
     } as TopLevelSpec),
   });
   // 2. loss against steps, log scale
   const lossRows: Record<string, unknown>[] = [];
-  for (const x of desc) for (const p of x.trace) if (p.loss > 0 && Number.isFinite(p.loss) && p.loss < 1e6) lossRows.push({ t: p.t, loss: p.loss, run: label(x.eta) });
+  // steps on a log axis (t ≥ 1): runs that converge in tens of steps and runs that stop at the step
+  // bound share the plot instead of the fast ones being squeezed against t = 0
+  for (const x of desc) for (const p of x.trace) if (p.t >= 1 && p.loss > 0 && Number.isFinite(p.loss) && p.loss < 1e6) lossRows.push({ t: p.t, loss: p.loss, run: label(x.eta) });
   out.push({
     name: 'loss.svg',
     svg: await renderSvg({
@@ -51,7 +63,7 @@ export async function gdgfPlots(r: GdgfReport): Promise<{ name: string; svg: str
       title: 'gradient descent: loss against steps',
       data: { values: lossRows },
       mark: { type: 'line', strokeWidth: 1.2 },
-      encoding: { x: { field: 't', type: 'quantitative', title: 'step t', scale: { type: 'symlog' } }, y: { field: 'loss', type: 'quantitative', title: 'L', scale: { type: 'log' } }, color: { field: 'run', type: 'nominal', title: '' } },
+      encoding: { x: { field: 't', type: 'quantitative', title: 'step t', scale: { type: 'log' } }, y: { field: 'loss', type: 'quantitative', title: 'L', scale: { type: 'log' } }, color: { field: 'run', type: 'nominal', title: '', legend: { labelLimit: 0 } } },
     } as TopLevelSpec),
   });
   // 3. trajectories in the (ε, λ) plane

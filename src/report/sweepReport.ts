@@ -6,24 +6,41 @@ import type { SweepPoint, SweepFit } from '../studies/sweep.ts';
 import { num } from './format.ts';
 
 export async function sweepPlots(points: SweepPoint[]): Promise<{ name: string; svg: string }[]> {
-  const ok = points.filter((p) => p.steps !== null && Number.isFinite(p.steps));
-  const steps = ok.map((p) => ({ nb: p.nb, steps: p.steps, q1: p.stepsQ1 ?? p.steps, q3: p.stepsQ3 ?? p.steps, series: `d=${p.d}, ${p.loss}`, method: p.method }));
-  const samples = ok.map((p) => ({ d: p.d, samples: p.samples, series: `n_b=${p.nbLabel}, ${p.loss}`, method: p.method }));
+  // a point that never escaped is drawn at its horizon (steps = --max-steps) with an open marker
+  const horizonOf = (p: SweepPoint) => (p.steps !== null && Number.isFinite(p.steps) ? p.steps : (p.horizonSteps ?? null));
+  const drawn = points.filter((p) => horizonOf(p) !== null);
+  const status = (p: SweepPoint) => (p.steps !== null && Number.isFinite(p.steps) ? 'escaped' : 'not escaped (at the horizon)');
+  const steps = drawn.map((p) => {
+    const s = horizonOf(p) as number;
+    return { nb: p.nb, steps: s, q1: p.stepsQ1 ?? s, q3: p.stepsQ3 ?? s, series: `d=${p.d}, ${p.loss}`, method: p.method, status: status(p) };
+  });
+  const samples = drawn.map((p) => ({ d: p.d, samples: (horizonOf(p) as number) * p.nb, series: `n_b=${p.nbLabel}, ${p.loss}`, method: p.method, status: status(p) }));
   const x = (field: string, title: string) => ({ field, type: 'quantitative' as const, title, scale: { type: 'log' as const } });
+  // map, ODE and simulation differ in line style and marker shape; escaped points are filled
+  const legends = { legend: { labelLimit: 0 } };
+  const styled = (y: string, title: string) => ({
+    x: y === 'steps' ? x('nb', 'n_b') : x('d', 'd'),
+    y: { field: y, type: 'quantitative' as const, title, scale: { type: 'log' as const } },
+    color: { field: 'series', type: 'nominal' as const, title: '', ...legends },
+    strokeDash: { field: 'method', type: 'nominal' as const, title: 'method', ...legends },
+    shape: { field: 'method', type: 'nominal' as const, title: 'method', ...legends },
+  });
+  const points2 = (y: string, title: string) => [
+    { transform: [{ filter: "datum.status === 'escaped'" }], mark: { type: 'point' as const, size: 60, filled: true }, encoding: styled(y, title) },
+    { transform: [{ filter: "datum.status !== 'escaped'" }], mark: { type: 'point' as const, size: 90, filled: false }, encoding: styled(y, title) },
+  ];
   return [
     {
       name: 'steps.svg',
       svg: await renderSvg({
         width: 520,
         height: 320,
-        title: 'steps to escape against the batch size (median, quartiles for simulations)',
+        title: 'steps to escape against n_b (median, quartiles for simulations; open markers: not escaped by the horizon)',
         data: { values: steps },
         layer: [
-          { mark: { type: 'rule' }, encoding: { x: x('nb', 'n_b'), y: { field: 'q1', type: 'quantitative', scale: { type: 'log' } }, y2: { field: 'q3' }, color: { field: 'series', type: 'nominal', title: '' } } },
-          {
-            mark: { type: 'line', point: true },
-            encoding: { x: x('nb', 'n_b'), y: { field: 'steps', type: 'quantitative', title: 'steps', scale: { type: 'log' } }, color: { field: 'series', type: 'nominal', title: '' }, strokeDash: { field: 'method', type: 'nominal', title: 'method' } },
-          },
+          { mark: { type: 'rule' }, encoding: { x: x('nb', 'n_b'), y: { field: 'q1', type: 'quantitative', scale: { type: 'log' } }, y2: { field: 'q3' }, color: { field: 'series', type: 'nominal', title: '', ...legends } } },
+          { mark: { type: 'line' }, encoding: styled('steps', 'steps') },
+          ...points2('steps', 'steps'),
         ],
       } as TopLevelSpec),
     },
@@ -34,8 +51,10 @@ export async function sweepPlots(points: SweepPoint[]): Promise<{ name: string; 
         height: 320,
         title: 'samples to escape against the dimension',
         data: { values: samples },
-        mark: { type: 'line', point: true },
-        encoding: { x: x('d', 'd'), y: { field: 'samples', type: 'quantitative', title: 'samples = n_b·steps', scale: { type: 'log' } }, color: { field: 'series', type: 'nominal', title: '' }, strokeDash: { field: 'method', type: 'nominal', title: 'method' } },
+        layer: [
+          { mark: { type: 'line' }, encoding: styled('samples', 'samples = n_b·steps') },
+          ...points2('samples', 'samples = n_b·steps'),
+        ],
       } as TopLevelSpec),
     },
   ];
