@@ -279,3 +279,23 @@ describe('no endless derivations', () => {
     expect(existsSync(join(dir, 'gen'))).toBe(false);
   });
 });
+
+describe('bad input on the newest options', () => {
+  it('--lang, --max-steps: one line, exit 2, nothing written', async () => {
+    const { mkdtempSync, existsSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'hermode-opts-'));
+    const a = await cli(['derive', 'derivations/saad-solla-erf.yaml', '--lang', 'py,fortran', '--out-dir', join(dir, 'gen')]);
+    expect(a.code).toBe(2);
+    expect(a.stderr.trim()).toBe('hermode: --lang = "fortran": unknown language; expected some of ts, tex, py, c');
+    expect(existsSync(join(dir, 'gen'))).toBe(false);
+    const b = await cli(['integrate', 'derivations/saad-solla-erf.yaml', '--max-steps', '0']);
+    expect(b.code).toBe(2);
+    expect(b.stderr.trim()).toBe('hermode: --max-steps = "0": must be an integer ≥ 1');
+    // and --lang writes only what it names
+    const c = await cli(['derive', 'derivations/saad-solla-erf.yaml', '--lang', 'py,c', '--out-dir', join(dir, 'gen')]);
+    expect(c.code).toBe(0);
+    for (const [suffix, present] of [['.py', true], ['.c', true], ['.h', true], ['.ts', false], ['.tex', false]] as const) expect(existsSync(join(dir, 'gen', `saad-solla-erf${suffix}`)), suffix).toBe(present);
+  });
+});
