@@ -1,5 +1,5 @@
 /** The subcommands. Each parses its options, calls the library, and prints a table or JSON/CSV. */
-import { dirname, join, basename } from 'node:path';
+import { dirname, join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { activation } from '../hermite/activation.ts';
 import { hermiteCoefficients, pairExponent, multivariateHermite, lowestDegreePerDirection, rescaledActivation } from '../hermite/hermite.ts';

@@ -125,13 +125,6 @@ function negatedProduct(e: Expr): Expr | undefined {
   return undefined;
 }
 
-export function sub(a: Expr, b: Expr): Expr {
-  if (isZero(b)) return a;
-  if (a.k === 'int' && b.k === 'int') return int(a.v - b.v);
-  if (isZero(a)) return neg(b);
-  return bin('-', a, b);
-}
-
 /** a·b with 1 dropped, 0 absorbed and integer literals folded. */
 export function mul(a: Expr, b: Expr): Expr {
   if (isOne(a)) return b;
@@ -145,14 +138,6 @@ export function neg(a: Expr): Expr {
   if (a.k === 'neg') return a.a;
   if (a.k === 'num' || a.k === 'int') return { ...a, v: -a.v };
   return { k: 'neg', a };
-}
-
-export function sum(terms: Expr[]): Expr {
-  return terms.reduce((acc, t) => add(acc, t), int(0) as Expr);
-}
-
-export function product(fs: Expr[]): Expr {
-  return fs.reduce((acc, f) => mul(acc, f), int(1) as Expr);
 }
 
 /** A rational constant, reduced; integers become integer literals. */
@@ -240,7 +225,3 @@ export function namesIn(stmts: Stmt[]): Set<string> {
   return out;
 }
 
-/** Functions of the module a function calls (directly). */
-export function calledFunctions(fn: Fn): Set<string> {
-  return namesIn(fn.body);
-}

@@ -9,7 +9,7 @@ import { FUNCTIONS, hermiteIndex, knownFunctionNames } from './functions.ts';
 import type { Expr as IrExpr } from '../ir/ir.ts';
 import { compileExpr } from '../ir/js.ts';
 import { usageError, type ErrorWhere } from '../errors.ts';
-import { Coef, fmt17 } from './coef.ts';
+import { Coef } from './coef.ts';
 import { Poly } from './poly.ts';
 
 const CONSTANTS: Record<string, number> = { pi: Math.PI, e: Math.E };
