@@ -20,7 +20,7 @@ export type { GeneratedModel } from './codegen/compile.ts';
 
 // Hermite stage
 export { activation, type Activation } from './hermite/activation.ts';
-export { hermite, hermiteCoefficients, pairExponent, multivariateHermite, lowestDegreePerDirection, type HermiteReport, type MultiHermiteTerm } from './hermite/hermite.ts';
+export { hermite, leapIndex, hermiteCoefficients, pairExponent, multivariateHermite, lowestDegreePerDirection, type HermiteReport, type MultiHermiteTerm, type LeapIndex } from './hermite/hermite.ts';
 
 // numerics: ODE, finite-step map, states
 export { runIntegration as integrate, runMap as finiteStepMap, countSteps, timeGrid, type IntegrateRequest, type MapRequest } from './numeric/run.ts';

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import {
   hermitePolynomial,
+  leapIndex,
   gaussianMean1,
   hermiteCoefficients,
   polynomialHermite,
@@ -17,6 +18,7 @@ import { Poly } from '../src/symbolic/poly.ts';
 import { Coef } from '../src/symbolic/coef.ts';
 import { Expr } from '../src/symbolic/expr.ts';
 import { normalExpectation } from '../src/gaussian/quadrature.ts';
+import { Rng } from '../src/random/rng.ts';
 
 describe('probabilists’ Hermite polynomials', () => {
   it('are orthogonal with E[He_j He_k] = k! δ_jk (exact)', () => {
@@ -158,6 +160,54 @@ describe('rescaling to a field of variance q (THEORY §3.2)', () => {
       const rep = hermiteCoefficients(rescaledActivation(act, q), 6);
       const quad = quadratureCoefficients((x) => act.f(Math.sqrt(q) * x), 6, 24);
       rep.coefficients.forEach((c, k) => expect(Math.abs(c - quad[k])).toBeLessThan(1e-9));
+    }
+  });
+});
+
+describe('the leap index (THEORY §4.3)', () => {
+  const expand = (text: string, k: number) => multivariateHermite(Expr.parse(text, Array.from({ length: k }, (_, r) => `nu${r + 1}`)).toPoly() as Poly);
+  /** the definition itself, by every ordering of the support (an independent oracle for small supports) */
+  function bruteForce(terms: { alpha: number[]; coefficient: number }[]): number {
+    const support = terms.filter((t) => t.coefficient !== 0 && t.alpha.some((a) => a > 0)).map((t) => t.alpha);
+    let best = Infinity;
+    const permute = (rest: number[][], touched: Set<number>, worst: number): void => {
+      if (worst >= best) return;
+      if (!rest.length) return void (best = worst);
+      rest.forEach((S, i) => {
+        const step = S.reduce((s, a, r) => (touched.has(r) ? s : s + a), 0);
+        const next = new Set(touched);
+        S.forEach((a, r) => a > 0 && next.add(r));
+        permute([...rest.slice(0, i), ...rest.slice(i + 1)], next, Math.max(worst, step));
+      });
+    };
+    permute(support, new Set(), 0);
+    return support.length ? best : 0;
+  }
+  it('reproduces the examples: staircase 1, ν1ν2 2, He3 3, ν1 + ν1He2(ν2) 2', () => {
+    for (const [t, k, leap] of [['nu1 + nu1*nu2 + nu1*nu2*nu3', 3, 1], ['nu1*nu2', 2, 2], ['He3(nu1)', 1, 3], ['nu1 + nu1*He2(nu2)', 2, 2]] as const)
+      expect(leapIndex(expand(t, k), k).leap, t).toBe(leap);
+  });
+  it('equals the minimum over all orderings on random polynomial targets, and its ordering attains it', () => {
+    const rng = new Rng(31, 4);
+    for (let trial = 0; trial < 40; trial++) {
+      const k = 2 + Math.floor(rng.uniform() * 3);
+      const monos: string[] = [];
+      for (let m = 0; m < 2 + Math.floor(rng.uniform() * 4); m++)
+        monos.push(Array.from({ length: k }, (_, r) => `He${Math.floor(rng.uniform() * 3)}(nu${r + 1})`).join('*'));
+      const terms = expand(monos.join(' + '), k);
+      const L = leapIndex(terms, k);
+      expect(L.leap, monos.join(' + ')).toBe(bruteForce(terms));
+      expect(Math.max(0, ...L.steps)).toBe(L.leap);
+    }
+  });
+  it('on the command line: --leap prints the index and its ordering; a non-polynomial or a z-activation is refused', async () => {
+    const { cli } = await import('./helpers.ts');
+    const r = await cli(['hermite', 'nu1 + nu1*He2(nu2)', '--leap', '--json']);
+    expect(JSON.parse(r.stdout).leap.index).toBe(2);
+    for (const e of ['tanh(nu1)', 'tanh(z)']) {
+      const bad = await cli(['hermite', e, '--leap']);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     }
   });
 });

@@ -2,7 +2,7 @@
 import { dirname, join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { activation } from '../hermite/activation.ts';
-import { hermiteCoefficients, pairExponent, multivariateHermite, lowestDegreePerDirection, rescaledActivation } from '../hermite/hermite.ts';
+import { hermiteCoefficients, pairExponent, multivariateHermite, lowestDegreePerDirection, rescaledActivation, leapIndex } from '../hermite/hermite.ts';
 import { Expr } from '../symbolic/expr.ts';
 import { deriveFile, deriveAnyFile, odeModule, type Derivation, type GeneratedFiles, type OdeModule } from '../pipeline.ts';
 import { LANGUAGES, type Language } from '../codegen/generate.ts';
@@ -23,7 +23,7 @@ const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n')
 
 // ---------- hermite ----------
 
-export function hermiteCommand(text: string, o: { order: string; target?: string; json?: boolean; variance?: string }): void {
+export function hermiteCommand(text: string, o: { order: string; target?: string; json?: boolean; variance?: string; leap?: boolean }): void {
   const q = numberValue(o.variance ?? '1', '--variance');
   if (!(q > 0)) throw usageError('must be > 0', { field: '--variance', value: o.variance });
   const order = Number(o.order);
@@ -34,18 +34,24 @@ export function hermiteCommand(text: string, o: { order: string; target?: string
     const vars = Array.from({ length: k }, (_, r) => `nu${r + 1}`);
     const expr = Expr.parse(text, vars, { field: 'expression' });
     const poly = expr.toPoly();
-    if (!poly) throw usageError('multivariate expansions need a polynomial in nu1..nuk', { field: 'expression', value: text });
+    if (!poly) throw usageError(`${o.leap ? 'the leap index' : 'multivariate expansions'} need${o.leap ? 's' : ''} a polynomial in nu1..nuk`, { field: 'expression', value: text });
     const terms = multivariateHermite(poly);
     const lowest = lowestDegreePerDirection(terms, k);
+    const leap = o.leap ? leapIndex(terms, k) : undefined;
+    const termName = (t: (typeof terms)[number]) => t.alpha.map((a, r) => (a ? `He${a}(nu${r + 1})` : '')).filter(Boolean).join('·') || '1';
     if (o.json) {
-      out(JSON.stringify({ expression: text, variables: vars, terms, lowestDegreePerDirection: lowest }, null, 2));
+      const leapJson = leap ? { leap: { index: leap.leap, order: leap.order.map((i) => ({ term: termName(terms[i]), alpha: terms[i].alpha, newDegrees: leap.steps[leap.order.indexOf(i)] })) } } : {};
+      out(JSON.stringify({ expression: text, variables: vars, terms, lowestDegreePerDirection: lowest, ...leapJson }, null, 2));
       return;
     }
     out(`${text} = Σ c_α Π He_{α_r}(ν_r)   (probabilists' Hermite; exact)`);
     out(table(['term', 'c_α', 'exact'], terms.map((t) => [t.alpha.map((a, r) => (a ? `He${a}(nu${r + 1})` : '')).filter(Boolean).join('·') || '1', t.coefficient, t.exact]), ['l', 'r', 'l']));
     out(`lowest degree per direction: ${lowest.map((l, r) => `nu${r + 1}: ${l ?? '—'}`).join(', ')}`);
+    if (leap)
+      out(`leap index ${leap.leap} (THEORY §4.3, in this basis): ${leap.order.map((i, n) => `${termName(terms[i])} (+${leap.steps[n]})`).join(' → ')}`);
     return;
   }
+  if (o.leap) throw usageError('--leap needs a polynomial target in nu1..nuk, e.g. "nu1 + nu1*nu2"', { field: 'expression', value: text });
   const act0 = activation(text, { field: 'expression' });
   const act = q === 1 ? act0 : rescaledActivation(act0, q);
   const rep = hermiteCoefficients(act, order);

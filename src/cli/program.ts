@@ -35,9 +35,10 @@ function registerCommands(program: Command): void {
     .option('--order <K>', 'highest coefficient', '8')
     .option('--target <g>', 'a target activation in z: also report the pair exponent (first k with c_k(σ)c_k(g) ≠ 0)')
     .option('--variance <q>', 'coefficients of x ↦ f(√q x): the field has variance q (default 1)', '1')
+    .option('--leap', 'for a polynomial target in nu1..nuk: its leap index and an ordering of the terms that attains it')
     .option('--json', 'machine-readable output')
-    .addHelpText('after', '\nExamples:\n  $ hermode hermite "erf(z/sqrt(2))" --order 7\n  $ hermode hermite "relu(z)" --target "He3(z)/sqrt(6)"\n  $ hermode hermite "nu1 + nu1*nu2" --json')
-    .action(async (expr: string, o: { order: string; target?: string; json?: boolean; variance: string }) => (await import('./commands.ts')).hermiteCommand(expr, o));
+    .addHelpText('after', '\nExamples:\n  $ hermode hermite "erf(z/sqrt(2))" --order 7\n  $ hermode hermite "relu(z)" --target "He3(z)/sqrt(6)"\n  $ hermode hermite "nu1 + nu1*nu2" --json\n  $ hermode hermite "nu1 + nu1*He2(nu2)" --leap')
+    .action(async (expr: string, o: { order: string; target?: string; json?: boolean; variance: string; leap?: boolean }) => (await import('./commands.ts')).hermiteCommand(expr, o));
 
   program
     .command('derive')

@@ -6,6 +6,7 @@
  * multivariate Hermite expansion of polynomial targets g*(ν).
  */
 import { Coef } from '../symbolic/coef.ts';
+import { usageError } from '../errors.ts';
 import { Poly } from '../symbolic/poly.ts';
 import { Rational, factorial } from '../symbolic/rational.ts';
 import { normalExpectation } from '../gaussian/quadrature.ts';
@@ -261,6 +262,65 @@ export function lowestDegreePerDirection(terms: MultiHermiteTerm[], k: number): 
     }
     return best;
   });
+}
+
+export interface LeapIndex {
+  /** the leap: the fewest new Hermite degrees that some ordering of the support must pick up at once */
+  leap: number;
+  /** an ordering of the non-constant terms (indices into the expansion) that attains it */
+  order: number[];
+  /** the new degrees each term of that ordering picks up */
+  steps: number[];
+}
+
+/**
+ * The leap index of a target in Hermite form (THEORY §4.3): the minimum over orderings S_1, S_2, … of
+ * the support of max_i Σ_{r ∉ U_{i−1}} (S_i)_r, U_{i−1} the coordinates touched before. A term whose
+ * coordinates are all touched adds nothing, so it is the bottleneck (minimax) path from ∅ to all
+ * coordinates of the support over the subsets U, found by a Dijkstra search on the largest step.
+ * Exact; basis-dependent (it is computed in the basis the target is written in).
+ */
+export function leapIndex(terms: MultiHermiteTerm[], k: number): LeapIndex {
+  const support = terms.map((t, i) => ({ i, alpha: t.alpha })).filter((t) => t.alpha.some((a) => a > 0) && terms[t.i].coefficient !== 0);
+  const maskOf = (alpha: number[]) => alpha.reduce((m, a, r) => (a > 0 ? m | (1 << r) : m), 0);
+  const full = support.reduce((m, t) => m | maskOf(t.alpha), 0);
+  if (k > 20) throw usageError('the leap index is computed for at most 20 directions', { field: 'expression', value: k });
+  const cost = (alpha: number[], U: number) => alpha.reduce((s, a, r) => (U & (1 << r) ? s : s + a), 0);
+  // bottleneck Dijkstra over subsets U of touched coordinates
+  const best = new Map<number, number>([[0, 0]]);
+  const prev = new Map<number, { from: number; term: number; step: number }>();
+  const done = new Set<number>();
+  for (;;) {
+    let U = -1;
+    let bU = Infinity;
+    for (const [u, b] of best) if (!done.has(u) && b < bU) [U, bU] = [u, b];
+    if (U < 0 || U === full) break;
+    done.add(U);
+    for (const t of support) {
+      const V = U | maskOf(t.alpha);
+      if (V === U) continue;
+      const step = cost(t.alpha, U);
+      const b = Math.max(bU, step);
+      if (b < (best.get(V) ?? Infinity)) {
+        best.set(V, b);
+        prev.set(V, { from: U, term: t.i, step });
+      }
+    }
+  }
+  const order: number[] = [];
+  const steps: number[] = [];
+  for (let V = full; V !== 0; ) {
+    const p = prev.get(V) as { from: number; term: number; step: number };
+    order.unshift(p.term);
+    steps.unshift(p.step);
+    V = p.from;
+  }
+  // terms whose coordinates were all touched on the way add nothing: they follow at step 0
+  for (const t of support) if (!order.includes(t.i)) {
+    order.push(t.i);
+    steps.push(0);
+  }
+  return { leap: best.get(full) ?? 0, order, steps };
 }
 
 /**
