@@ -65,19 +65,15 @@ def _I4gg(c11, c12, c13, c14, c22, c23, c24, c33, c34, c44):
     return c34
 
 
-def risk(y, params):
-    """Population risk ε (MSE, including Δ/2)."""
+def _riskAt(y, params, O):
+    """ε at (y, params) with Ω filled in O."""
     Delta = params[1]
-    O = [0.0] * 4
-    _omega(y, params, O)
     return (1 / 2) * (Delta + _I2ss(O[3], O[3], O[3]) - 2.0 * params[3] * _I2ss(O[0], O[1], O[3]) + params[3] * params[3] * _I2ss(O[0], O[0], O[0]))
 
 
-def _moments(y, params, out):
-    """A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 1, V = 2, S = 3, ε = 4."""
+def _momentsAt(y, params, O, out):
+    """A, B, V, S at (y, params) with Ω filled in O."""
     Delta = params[1]
-    O = [0.0] * 4
-    _omega(y, params, O)
     out[0] = _I3g(O[0], O[1], O[1], O[3], O[3], O[3]) - params[3] * _I3g(O[0], O[1], O[0], O[3], O[2], O[0])
     out[1] = _I3g(O[0], O[0], O[1], O[0], O[1], O[3]) - params[3] * _I3g(O[0], O[0], O[0], O[0], O[0], O[0])
     out[2] = _I4gg(O[0], O[0], O[1], O[1], O[0], O[1], O[1], O[3], O[3], O[3]) \
@@ -85,7 +81,21 @@ def _moments(y, params, out):
         + params[3] * params[3] * _I4gg(O[0], O[0], O[0], O[0], O[0], O[0], O[0], O[0], O[0], O[0]) \
         + Delta * _J2(O[0], O[0], O[0])
     out[3] = _I2ss(O[0], O[1], O[3]) - params[3] * _I2ss(O[0], O[0], O[0])
-    out[4] = risk(y, params)
+
+
+def risk(y, params):
+    """Population risk ε (MSE, including Δ/2)."""
+    O = [0.0] * 4
+    _omega(y, params, O)
+    return _riskAt(y, params, O)
+
+
+def _moments(y, params, out):
+    """A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 1, V = 2, S = 3, ε = 4."""
+    O = [0.0] * 4
+    _omega(y, params, O)
+    _momentsAt(y, params, O, out)
+    out[4] = _riskAt(y, params, O)
 
 
 def moments(y, params):
@@ -98,8 +108,10 @@ def moments(y, params):
 def _rhs(t, y, params, dydt):
     """dy/dτ (THEORY §2.3, spherical SGD, mse loss)."""
     etaBar = params[0]
+    O = [0.0] * 4
+    _omega(y, params, O)
     MOM = [0.0] * 5
-    _moments(y, params, MOM)
+    _momentsAt(y, params, O, MOM)
     R = [0.0] * 1
     R[0] = params[3] * MOM[1] + (1 / 2) * etaBar * params[3] * params[3] * MOM[2]
     dydt[0] = params[3] * MOM[0] - R[0] * y[0]

@@ -15,6 +15,8 @@ static double I2ss(double c11, double c12, double c22);
 static double J2(double c11, double c12, double c22);
 static double I3g(double c11, double c12, double c13, double c22, double c23, double c33);
 static double I4gg(double c11, double c12, double c13, double c14, double c22, double c23, double c24, double c33, double c34, double c44);
+static double riskAt(const double *y, const double *params, const double *O);
+static void momentsAt(const double *y, const double *params, const double *O, double *out);
 
 /* Ω = [[Q, M], [Mᵀ, P]] (2×2, row-major), the covariance of the local fields (λ_1..λ_p, ν_1..ν_k). */
 static void omega(const double *y, const double *params, double *O)
@@ -57,21 +59,19 @@ static double I4gg(double c11, double c12, double c13, double c14, double c22, d
     return ((c44 - 1.0) * c33 + 2.0 * c34 * c34 - 1.0 * c44 + 1.0) * c12 + h1;
 }
 
-/* Population risk ε (MSE, including Δ/2). */
-double he2_single_index_risk(const double *y, const double *params)
+/* ε at (y, params) with Ω filled in O. */
+static double riskAt(const double *y, const double *params, const double *O)
 {
+    (void)y;
     double Delta = params[1];
-    double O[4];
-    omega(y, params, O);
     return (1.0 / 2.0) * (Delta + I2ss(O[3], O[3], O[3]) - 2.0 * params[3] * I2ss(O[0], O[1], O[3]) + params[3] * params[3] * I2ss(O[0], O[0], O[0]));
 }
 
-/* A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 1, V = 2, S = 3, ε = 4. */
-void he2_single_index_moments(const double *y, const double *params, double *out)
+/* A, B, V, S at (y, params) with Ω filled in O. */
+static void momentsAt(const double *y, const double *params, const double *O, double *out)
 {
+    (void)y;
     double Delta = params[1];
-    double O[4];
-    omega(y, params, O);
     out[0] = I3g(O[0], O[1], O[1], O[3], O[3], O[3]) - params[3] * I3g(O[0], O[1], O[0], O[3], O[2], O[0]);
     out[1] = I3g(O[0], O[0], O[1], O[0], O[1], O[3]) - params[3] * I3g(O[0], O[0], O[0], O[0], O[0], O[0]);
     out[2] = I4gg(O[0], O[0], O[1], O[1], O[0], O[1], O[1], O[3], O[3], O[3])
@@ -79,7 +79,23 @@ void he2_single_index_moments(const double *y, const double *params, double *out
         + params[3] * params[3] * I4gg(O[0], O[0], O[0], O[0], O[0], O[0], O[0], O[0], O[0], O[0])
         + Delta * J2(O[0], O[0], O[0]);
     out[3] = I2ss(O[0], O[1], O[3]) - params[3] * I2ss(O[0], O[0], O[0]);
-    out[4] = he2_single_index_risk(y, params);
+}
+
+/* Population risk ε (MSE, including Δ/2). */
+double he2_single_index_risk(const double *y, const double *params)
+{
+    double O[4];
+    omega(y, params, O);
+    return riskAt(y, params, O);
+}
+
+/* A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 1, V = 2, S = 3, ε = 4. */
+void he2_single_index_moments(const double *y, const double *params, double *out)
+{
+    double O[4];
+    omega(y, params, O);
+    momentsAt(y, params, O, out);
+    out[4] = riskAt(y, params, O);
 }
 
 /* dy/dτ (THEORY §2.3, spherical SGD, mse loss). */
@@ -87,8 +103,10 @@ void he2_single_index_rhs(double t, const double *y, const double *params, doubl
 {
     (void)t;
     double etaBar = params[0];
+    double O[4];
+    omega(y, params, O);
     double MOM[5];
-    he2_single_index_moments(y, params, MOM);
+    momentsAt(y, params, O, MOM);
     double R[1];
     R[0] = params[3] * MOM[1] + (1.0 / 2.0) * etaBar * params[3] * params[3] * MOM[2];
     dydt[0] = params[3] * MOM[0] - R[0] * y[0];

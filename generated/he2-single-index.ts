@@ -32,6 +32,7 @@ export const defaultParams: readonly number[] = [1, 0, 1, 1];
 // scratch, allocated once
 const risk_O = new Float64Array(4);
 const moments_O = new Float64Array(4);
+const rhs_O = new Float64Array(4);
 const rhs_MOM = new Float64Array(5);
 const rhs_R = new Float64Array(1);
 
@@ -64,19 +65,15 @@ function I4gg(c11: number, c12: number, c13: number, c14: number, c22: number, c
   return ((c44 - 1) * c33 + 2 * c34 * c34 - 1 * c44 + 1) * c12 + h1;
 }
 
-/** Population risk ε (MSE, including Δ/2). */
-export function risk(y: ArrayLike<number>, params: ArrayLike<number>): number {
+/** ε at (y, params) with Ω filled in O. */
+function riskAt(y: ArrayLike<number>, params: ArrayLike<number>, O: ArrayLike<number>): number {
   const Delta = params[1];
-  const O = risk_O;
-  omega(y, params, O);
   return (1 / 2) * (Delta + I2ss(O[3], O[3], O[3]) - 2 * params[3] * I2ss(O[0], O[1], O[3]) + params[3] * params[3] * I2ss(O[0], O[0], O[0]));
 }
 
-/** A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 1, V = 2, S = 3, ε = 4. */
-export function moments(y: ArrayLike<number>, params: ArrayLike<number>, out: Float64Array | number[]): void {
+/** A, B, V, S at (y, params) with Ω filled in O. */
+function momentsAt(y: ArrayLike<number>, params: ArrayLike<number>, O: ArrayLike<number>, out: Float64Array | number[]): void {
   const Delta = params[1];
-  const O = moments_O;
-  omega(y, params, O);
   out[0] = I3g(O[0], O[1], O[1], O[3], O[3], O[3]) - params[3] * I3g(O[0], O[1], O[0], O[3], O[2], O[0]);
   out[1] = I3g(O[0], O[0], O[1], O[0], O[1], O[3]) - params[3] * I3g(O[0], O[0], O[0], O[0], O[0], O[0]);
   out[2] = I4gg(O[0], O[0], O[1], O[1], O[0], O[1], O[1], O[3], O[3], O[3])
@@ -84,14 +81,30 @@ export function moments(y: ArrayLike<number>, params: ArrayLike<number>, out: Fl
     + params[3] * params[3] * I4gg(O[0], O[0], O[0], O[0], O[0], O[0], O[0], O[0], O[0], O[0])
     + Delta * J2(O[0], O[0], O[0]);
   out[3] = I2ss(O[0], O[1], O[3]) - params[3] * I2ss(O[0], O[0], O[0]);
-  out[4] = risk(y, params);
+}
+
+/** Population risk ε (MSE, including Δ/2). */
+export function risk(y: ArrayLike<number>, params: ArrayLike<number>): number {
+  const O = risk_O;
+  omega(y, params, O);
+  return riskAt(y, params, O);
+}
+
+/** A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 1, V = 2, S = 3, ε = 4. */
+export function moments(y: ArrayLike<number>, params: ArrayLike<number>, out: Float64Array | number[]): void {
+  const O = moments_O;
+  omega(y, params, O);
+  momentsAt(y, params, O, out);
+  out[4] = riskAt(y, params, O);
 }
 
 /** dy/dτ (THEORY §2.3, spherical SGD, mse loss). */
 export function rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, dydt: Float64Array | number[]): void {
   const etaBar = params[0];
+  const O = rhs_O;
+  omega(y, params, O);
   const MOM = rhs_MOM;
-  moments(y, params, MOM);
+  momentsAt(y, params, O, MOM);
   const R = rhs_R;
   R[0] = params[3] * MOM[1] + (1 / 2) * etaBar * params[3] * params[3] * MOM[2];
   dydt[0] = params[3] * MOM[0] - R[0] * y[0];

@@ -18,6 +18,8 @@ static double I2ss(double c11, double c12, double c22);
 static double J2(double c11, double c12, double c22);
 static double I3g(double c11, double c12, double c13, double c22, double c23, double c33);
 static double I4gg(double c11, double c12, double c13, double c14, double c22, double c23, double c24, double c33, double c34, double c44);
+static double riskAt(const double *y, const double *params, const double *O);
+static void momentsAt(const double *y, const double *params, const double *O, double *out);
 
 /* Ω = [[Q, M], [Mᵀ, P]] (3×3, row-major), the covariance of the local fields (λ_1..λ_p, ν_1..ν_k). */
 static void omega(const double *y, const double *params, double *O)
@@ -97,12 +99,11 @@ static double I4gg(double c11, double c12, double c13, double c14, double c22, d
     return h3 * c11 + h14;
 }
 
-/* Population risk ε (MSE, including Δ/2). */
-double he3_correlation_risk(const double *y, const double *params)
+/* ε at (y, params) with Ω filled in O. */
+static double riskAt(const double *y, const double *params, const double *O)
 {
+    (void)y;
     double Delta = params[1];
-    double O[9];
-    omega(y, params, O);
     double acc1 = 0.0;
     for (int j = 0; j < 2; j++) {
         acc1 += (1.0 / 2.0) * params[3 + j] * I2ss(O[j * 3 + j], O[j * 3 + 2], O[8]);
@@ -117,12 +118,11 @@ double he3_correlation_risk(const double *y, const double *params)
     return (1.0 / 2.0) * (Delta + I2ss(O[8], O[8], O[8]) - 2.0 * acc1 + acc2);
 }
 
-/* A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 2, V = 6, S = 10, ε = 12. */
-void he3_correlation_moments(const double *y, const double *params, double *out)
+/* A, B, V, S at (y, params) with Ω filled in O. */
+static void momentsAt(const double *y, const double *params, const double *O, double *out)
 {
+    (void)y;
     double Delta = params[1];
-    double O[9];
-    omega(y, params, O);
     for (int j = 0; j < 2; j++) {
         out[j] = I3g(O[j * 3 + j], O[j * 3 + 2], O[j * 3 + 2], O[8], O[8], O[8]);
     }
@@ -150,7 +150,23 @@ void he3_correlation_moments(const double *y, const double *params, double *out)
     for (int j = 0; j < 2; j++) {
         out[10 + j] = I2ss(O[j * 3 + j], O[j * 3 + 2], O[8]);
     }
-    out[12] = he3_correlation_risk(y, params);
+}
+
+/* Population risk ε (MSE, including Δ/2). */
+double he3_correlation_risk(const double *y, const double *params)
+{
+    double O[9];
+    omega(y, params, O);
+    return riskAt(y, params, O);
+}
+
+/* A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 2, V = 6, S = 10, ε = 12. */
+void he3_correlation_moments(const double *y, const double *params, double *out)
+{
+    double O[9];
+    omega(y, params, O);
+    momentsAt(y, params, O, out);
+    out[12] = riskAt(y, params, O);
 }
 
 /* dy/dτ (THEORY §2.3, spherical SGD, correlation loss). */
@@ -158,8 +174,10 @@ void he3_correlation_rhs(double t, const double *y, const double *params, double
 {
     (void)t;
     double etaBar = params[0];
+    double O[9];
+    omega(y, params, O);
     double MOM[13];
-    he3_correlation_moments(y, params, MOM);
+    momentsAt(y, params, O, MOM);
     double R[2];
     for (int j = 0; j < 2; j++) {
         R[j] = (1.0 / 2.0) * params[3 + j] * MOM[2 + j * 2 + j]

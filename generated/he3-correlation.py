@@ -111,11 +111,9 @@ def _I4gg(c11, c12, c13, c14, c22, c23, c24, c33, c34, c44):
     return h3 * c11 + h14
 
 
-def risk(y, params):
-    """Population risk ε (MSE, including Δ/2)."""
+def _riskAt(y, params, O):
+    """ε at (y, params) with Ω filled in O."""
     Delta = params[1]
-    O = [0.0] * 9
-    _omega(y, params, O)
     acc1 = 0.0
     for j in range(2):
         acc1 += (1 / 2) * params[3 + j] * _I2ss(O[j * 3 + j], O[j * 3 + 2], O[8])
@@ -127,11 +125,9 @@ def risk(y, params):
     return (1 / 2) * (Delta + _I2ss(O[8], O[8], O[8]) - 2.0 * acc1 + acc2)
 
 
-def _moments(y, params, out):
-    """A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 2, V = 6, S = 10, ε = 12."""
+def _momentsAt(y, params, O, out):
+    """A, B, V, S at (y, params) with Ω filled in O."""
     Delta = params[1]
-    O = [0.0] * 9
-    _omega(y, params, O)
     for j in range(2):
         out[j] = _I3g(O[j * 3 + j], O[j * 3 + 2], O[j * 3 + 2], O[8], O[8], O[8])
     for j in range(2):
@@ -153,7 +149,21 @@ def _moments(y, params, out):
             out[6 + l * 2 + j] = out[6 + j * 2 + l]
     for j in range(2):
         out[10 + j] = _I2ss(O[j * 3 + j], O[j * 3 + 2], O[8])
-    out[12] = risk(y, params)
+
+
+def risk(y, params):
+    """Population risk ε (MSE, including Δ/2)."""
+    O = [0.0] * 9
+    _omega(y, params, O)
+    return _riskAt(y, params, O)
+
+
+def _moments(y, params, out):
+    """A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 2, V = 6, S = 10, ε = 12."""
+    O = [0.0] * 9
+    _omega(y, params, O)
+    _momentsAt(y, params, O, out)
+    out[12] = _riskAt(y, params, O)
 
 
 def moments(y, params):
@@ -166,8 +176,10 @@ def moments(y, params):
 def _rhs(t, y, params, dydt):
     """dy/dτ (THEORY §2.3, spherical SGD, correlation loss)."""
     etaBar = params[0]
+    O = [0.0] * 9
+    _omega(y, params, O)
     MOM = [0.0] * 13
-    _moments(y, params, MOM)
+    _momentsAt(y, params, O, MOM)
     R = [0.0] * 2
     for j in range(2):
         R[j] = (1 / 2) * params[3 + j] * MOM[2 + j * 2 + j] \

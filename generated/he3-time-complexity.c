@@ -23,6 +23,8 @@ static double I2ss(double c11, double c12, double c22);
 static double J2(double c11, double c12, double c22);
 static double I3g(double c11, double c12, double c13, double c22, double c23, double c33);
 static double I4gg(double c11, double c12, double c13, double c14, double c22, double c23, double c24, double c33, double c34, double c44);
+static double riskAt(const double *y, const double *params, const double *O);
+static void momentsAt(const double *y, const double *params, const double *O, double *out);
 
 /* Ω = [[Q, M], [Mᵀ, P]] (5×5, row-major), the covariance of the local fields (λ_1..λ_p, ν_1..ν_k). */
 static void omega(const double *y, const double *params, double *O)
@@ -114,12 +116,11 @@ static double I4gg(double c11, double c12, double c13, double c14, double c22, d
     return h3 * c11 + h14;
 }
 
-/* Population risk ε (MSE, including Δ/2). */
-double he3_time_complexity_risk(const double *y, const double *params)
+/* ε at (y, params) with Ω filled in O. */
+static double riskAt(const double *y, const double *params, const double *O)
 {
+    (void)y;
     double Delta = params[1];
-    double O[25];
-    omega(y, params, O);
     double acc1 = 0.0;
     for (int j = 0; j < 4; j++) {
         acc1 += (1.0 / 4.0) * params[3 + j] * I2ss(O[j * 5 + j], O[j * 5 + 4], O[24]);
@@ -134,12 +135,11 @@ double he3_time_complexity_risk(const double *y, const double *params)
     return (1.0 / 2.0) * (Delta + I2ss(O[24], O[24], O[24]) - 2.0 * acc1 + acc2);
 }
 
-/* A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 20, S = 36, ε = 40. */
-void he3_time_complexity_moments(const double *y, const double *params, double *out)
+/* A, B, V, S at (y, params) with Ω filled in O. */
+static void momentsAt(const double *y, const double *params, const double *O, double *out)
 {
+    (void)y;
     double Delta = params[1];
-    double O[25];
-    omega(y, params, O);
     for (int j = 0; j < 4; j++) {
         double acc1 = 0.0;
         for (int s = 0; s < 4; s++) {
@@ -229,7 +229,23 @@ void he3_time_complexity_moments(const double *y, const double *params, double *
         }
         out[36 + j] = I2ss(O[j * 5 + j], O[j * 5 + 4], O[24]) - acc5;
     }
-    out[40] = he3_time_complexity_risk(y, params);
+}
+
+/* Population risk ε (MSE, including Δ/2). */
+double he3_time_complexity_risk(const double *y, const double *params)
+{
+    double O[25];
+    omega(y, params, O);
+    return riskAt(y, params, O);
+}
+
+/* A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 20, S = 36, ε = 40. */
+void he3_time_complexity_moments(const double *y, const double *params, double *out)
+{
+    double O[25];
+    omega(y, params, O);
+    momentsAt(y, params, O, out);
+    out[40] = riskAt(y, params, O);
 }
 
 /* dy/dτ (THEORY §2.3, projected SGD, mse loss). */
@@ -237,8 +253,10 @@ void he3_time_complexity_rhs(double t, const double *y, const double *params, do
 {
     (void)t;
     double etaBar = params[0];
+    double O[25];
+    omega(y, params, O);
     double MOM[41];
-    he3_time_complexity_moments(y, params, MOM);
+    momentsAt(y, params, O, MOM);
     double R[4];
     for (int j = 0; j < 4; j++) {
         R[j] = (1.0 / 4.0) * params[3 + j] * MOM[4 + j * 4 + j]

@@ -130,11 +130,9 @@ def _I4gg(c11, c12, c13, c14, c22, c23, c24, c33, c34, c44):
     return h3 * c11 + h14
 
 
-def risk(y, params):
-    """Population risk ε (MSE, including Δ/2)."""
+def _riskAt(y, params, O):
+    """ε at (y, params) with Ω filled in O."""
     Delta = params[1]
-    O = [0.0] * 25
-    _omega(y, params, O)
     acc1 = 0.0
     for j in range(4):
         acc1 += (1 / 4) * params[3 + j] * _I2ss(O[j * 5 + j], O[j * 5 + 4], O[24])
@@ -146,11 +144,9 @@ def risk(y, params):
     return (1 / 2) * (Delta + _I2ss(O[24], O[24], O[24]) - 2.0 * acc1 + acc2)
 
 
-def _moments(y, params, out):
-    """A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 20, S = 36, ε = 40."""
+def _momentsAt(y, params, O, out):
+    """A, B, V, S at (y, params) with Ω filled in O."""
     Delta = params[1]
-    O = [0.0] * 25
-    _omega(y, params, O)
     for j in range(4):
         acc1 = 0.0
         for s in range(4):
@@ -228,7 +224,21 @@ def _moments(y, params, out):
         for s in range(4):
             acc5 += (1 / 4) * params[3 + s] * _I2ss(O[j * 5 + j], O[j * 5 + s], O[s * 5 + s])
         out[36 + j] = _I2ss(O[j * 5 + j], O[j * 5 + 4], O[24]) - acc5
-    out[40] = risk(y, params)
+
+
+def risk(y, params):
+    """Population risk ε (MSE, including Δ/2)."""
+    O = [0.0] * 25
+    _omega(y, params, O)
+    return _riskAt(y, params, O)
+
+
+def _moments(y, params, out):
+    """A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 20, S = 36, ε = 40."""
+    O = [0.0] * 25
+    _omega(y, params, O)
+    _momentsAt(y, params, O, out)
+    out[40] = _riskAt(y, params, O)
 
 
 def moments(y, params):
@@ -241,8 +251,10 @@ def moments(y, params):
 def _rhs(t, y, params, dydt):
     """dy/dτ (THEORY §2.3, projected SGD, mse loss)."""
     etaBar = params[0]
+    O = [0.0] * 25
+    _omega(y, params, O)
     MOM = [0.0] * 41
-    _moments(y, params, MOM)
+    _momentsAt(y, params, O, MOM)
     R = [0.0] * 4
     for j in range(4):
         R[j] = (1 / 4) * params[3 + j] * MOM[4 + j * 4 + j] \

@@ -40,6 +40,7 @@ const QIDX = [
 // scratch, allocated once
 const risk_O = new Float64Array(25);
 const moments_O = new Float64Array(25);
+const rhs_O = new Float64Array(25);
 const rhs_MOM = new Float64Array(41);
 const rhs_R = new Float64Array(4);
 
@@ -122,11 +123,9 @@ function I4gg(c11: number, c12: number, c13: number, c14: number, c22: number, c
   return h3 * c11 + h14;
 }
 
-/** Population risk ε (MSE, including Δ/2). */
-export function risk(y: ArrayLike<number>, params: ArrayLike<number>): number {
+/** ε at (y, params) with Ω filled in O. */
+function riskAt(y: ArrayLike<number>, params: ArrayLike<number>, O: ArrayLike<number>): number {
   const Delta = params[1];
-  const O = risk_O;
-  omega(y, params, O);
   let acc1 = 0;
   for (let j = 0; j < 4; j++) {
     acc1 += (1 / 4) * params[3 + j] * I2ss(O[j * 5 + j], O[j * 5 + 4], O[24]);
@@ -141,11 +140,9 @@ export function risk(y: ArrayLike<number>, params: ArrayLike<number>): number {
   return (1 / 2) * (Delta + I2ss(O[24], O[24], O[24]) - 2 * acc1 + acc2);
 }
 
-/** A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 20, S = 36, ε = 40. */
-export function moments(y: ArrayLike<number>, params: ArrayLike<number>, out: Float64Array | number[]): void {
+/** A, B, V, S at (y, params) with Ω filled in O. */
+function momentsAt(y: ArrayLike<number>, params: ArrayLike<number>, O: ArrayLike<number>, out: Float64Array | number[]): void {
   const Delta = params[1];
-  const O = moments_O;
-  omega(y, params, O);
   for (let j = 0; j < 4; j++) {
     let acc1 = 0;
     for (let s = 0; s < 4; s++) {
@@ -235,14 +232,30 @@ export function moments(y: ArrayLike<number>, params: ArrayLike<number>, out: Fl
     }
     out[36 + j] = I2ss(O[j * 5 + j], O[j * 5 + 4], O[24]) - acc5;
   }
-  out[40] = risk(y, params);
+}
+
+/** Population risk ε (MSE, including Δ/2). */
+export function risk(y: ArrayLike<number>, params: ArrayLike<number>): number {
+  const O = risk_O;
+  omega(y, params, O);
+  return riskAt(y, params, O);
+}
+
+/** A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 20, S = 36, ε = 40. */
+export function moments(y: ArrayLike<number>, params: ArrayLike<number>, out: Float64Array | number[]): void {
+  const O = moments_O;
+  omega(y, params, O);
+  momentsAt(y, params, O, out);
+  out[40] = riskAt(y, params, O);
 }
 
 /** dy/dτ (THEORY §2.3, projected SGD, mse loss). */
 export function rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, dydt: Float64Array | number[]): void {
   const etaBar = params[0];
+  const O = rhs_O;
+  omega(y, params, O);
   const MOM = rhs_MOM;
-  moments(y, params, MOM);
+  momentsAt(y, params, O, MOM);
   const R = rhs_R;
   for (let j = 0; j < 4; j++) {
     R[j] = (1 / 4) * params[3 + j] * MOM[4 + j * 4 + j]

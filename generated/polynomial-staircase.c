@@ -23,6 +23,8 @@ static double I2ss(double c11, double c12, double c22);
 static double T4s(double c11, double c12, double c13, double c14, double c15, double c22, double c23, double c24, double c25, double c33, double c34, double c35, double c44, double c45, double c55);
 static double I3s(double c11, double c12, double c13, double c22, double c23, double c33);
 static double I4ss(double c11, double c12, double c13, double c14, double c22, double c23, double c24, double c33, double c34, double c44);
+static double riskAt(const double *y, const double *params, const double *O);
+static void momentsAt(const double *y, const double *params, const double *O, double *out);
 
 /* Ω = [[Q, M], [Mᵀ, P]] (4×4, row-major), the covariance of the local fields (λ_1..λ_p, ν_1..ν_k). */
 static void omega(const double *y, const double *params, double *O)
@@ -141,12 +143,10 @@ static double I4ss(double c11, double c12, double c13, double c14, double c22, d
     return ((1.0 / 4.0) * c44 * c33 + ((1.0 / 2.0) * c34 + 1.0) * c34) * c12 + h2;
 }
 
-/* Population risk ε (MSE, including Δ/2). */
-double polynomial_staircase_risk(const double *y, const double *params)
+/* ε at (y, params) with Ω filled in O. */
+static double riskAt(const double *y, const double *params, const double *O)
 {
     double Delta = params[2];
-    double O[16];
-    omega(y, params, O);
     double acc1 = 0.0;
     for (int j = 0; j < 2; j++) {
         acc1 += (1.0 / 2.0) * y[7 + j] * TS(O[j * 4 + j], O[j * 4 + 2], O[j * 4 + 3], O[10], O[11], O[15]);
@@ -161,12 +161,10 @@ double polynomial_staircase_risk(const double *y, const double *params)
     return (1.0 / 2.0) * (Delta + T0(O[10], O[11], O[15]) - 2.0 * acc1 + acc2);
 }
 
-/* A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 8, S = 12, ε = 14. */
-void polynomial_staircase_moments(const double *y, const double *params, double *out)
+/* A, B, V, S at (y, params) with Ω filled in O. */
+static void momentsAt(const double *y, const double *params, const double *O, double *out)
 {
     double Delta = params[2];
-    double O[16];
-    omega(y, params, O);
     for (int j = 0; j < 2; j++) {
         for (int r = 0; r < 2; r++) {
             double acc1 = 0.0;
@@ -283,7 +281,23 @@ void polynomial_staircase_moments(const double *y, const double *params, double 
         }
         out[12 + j] = TS(O[j * 4 + j], O[j * 4 + 2], O[j * 4 + 3], O[10], O[11], O[15]) - acc5;
     }
-    out[14] = polynomial_staircase_risk(y, params);
+}
+
+/* Population risk ε (MSE, including Δ/2). */
+double polynomial_staircase_risk(const double *y, const double *params)
+{
+    double O[16];
+    omega(y, params, O);
+    return riskAt(y, params, O);
+}
+
+/* A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 8, S = 12, ε = 14. */
+void polynomial_staircase_moments(const double *y, const double *params, double *out)
+{
+    double O[16];
+    omega(y, params, O);
+    momentsAt(y, params, O, out);
+    out[14] = riskAt(y, params, O);
 }
 
 /* dy/dτ (THEORY §2.3, plain SGD, mse loss, trained second layer). */
@@ -292,8 +306,10 @@ void polynomial_staircase_rhs(double t, const double *y, const double *params, d
     (void)t;
     double etaBar = params[0];
     double kappa = params[1];
+    double O[16];
+    omega(y, params, O);
     double MOM[15];
-    polynomial_staircase_moments(y, params, MOM);
+    momentsAt(y, params, O, MOM);
     for (int j = 0; j < 2; j++) {
         for (int r = 0; r < 2; r++) {
             dydt[j * 2 + r] = (1.0 / 2.0) * y[7 + j] * MOM[j * 2 + r];

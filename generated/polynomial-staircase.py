@@ -130,11 +130,9 @@ def _I4ss(c11, c12, c13, c14, c22, c23, c24, c33, c34, c44):
     return ((1 / 4) * c44 * c33 + ((1 / 2) * c34 + 1.0) * c34) * c12 + h2
 
 
-def risk(y, params):
-    """Population risk ε (MSE, including Δ/2)."""
+def _riskAt(y, params, O):
+    """ε at (y, params) with Ω filled in O."""
     Delta = params[2]
-    O = [0.0] * 16
-    _omega(y, params, O)
     acc1 = 0.0
     for j in range(2):
         acc1 += (1 / 2) * y[7 + j] * _TS(O[j * 4 + j], O[j * 4 + 2], O[j * 4 + 3], O[10], O[11], O[15])
@@ -146,11 +144,9 @@ def risk(y, params):
     return (1 / 2) * (Delta + _T0(O[10], O[11], O[15]) - 2.0 * acc1 + acc2)
 
 
-def _moments(y, params, out):
-    """A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 8, S = 12, ε = 14."""
+def _momentsAt(y, params, O, out):
+    """A, B, V, S at (y, params) with Ω filled in O."""
     Delta = params[2]
-    O = [0.0] * 16
-    _omega(y, params, O)
     for j in range(2):
         for r in range(2):
             acc1 = 0.0
@@ -254,7 +250,21 @@ def _moments(y, params, out):
         for s in range(2):
             acc5 += (1 / 2) * y[7 + s] * _I2ss(O[j * 4 + j], O[j * 4 + s], O[s * 4 + s])
         out[12 + j] = _TS(O[j * 4 + j], O[j * 4 + 2], O[j * 4 + 3], O[10], O[11], O[15]) - acc5
-    out[14] = risk(y, params)
+
+
+def risk(y, params):
+    """Population risk ε (MSE, including Δ/2)."""
+    O = [0.0] * 16
+    _omega(y, params, O)
+    return _riskAt(y, params, O)
+
+
+def _moments(y, params, out):
+    """A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 8, S = 12, ε = 14."""
+    O = [0.0] * 16
+    _omega(y, params, O)
+    _momentsAt(y, params, O, out)
+    out[14] = _riskAt(y, params, O)
 
 
 def moments(y, params):
@@ -268,8 +278,10 @@ def _rhs(t, y, params, dydt):
     """dy/dτ (THEORY §2.3, plain SGD, mse loss, trained second layer)."""
     etaBar = params[0]
     kappa = params[1]
+    O = [0.0] * 16
+    _omega(y, params, O)
     MOM = [0.0] * 15
-    _moments(y, params, MOM)
+    _momentsAt(y, params, O, MOM)
     for j in range(2):
         for r in range(2):
             dydt[j * 2 + r] = (1 / 2) * y[7 + j] * MOM[j * 2 + r]

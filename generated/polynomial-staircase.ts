@@ -35,6 +35,7 @@ const QIDX = [0, 1, 1, 2];
 // scratch, allocated once
 const risk_O = new Float64Array(16);
 const moments_O = new Float64Array(16);
+const rhs_O = new Float64Array(16);
 const rhs_MOM = new Float64Array(15);
 
 /** Ω = [[Q, M], [Mᵀ, P]] (4×4, row-major), the covariance of the local fields (λ_1..λ_p, ν_1..ν_k). */
@@ -120,11 +121,9 @@ function I4ss(c11: number, c12: number, c13: number, c14: number, c22: number, c
   return ((1 / 4) * c44 * c33 + ((1 / 2) * c34 + 1) * c34) * c12 + h2;
 }
 
-/** Population risk ε (MSE, including Δ/2). */
-export function risk(y: ArrayLike<number>, params: ArrayLike<number>): number {
+/** ε at (y, params) with Ω filled in O. */
+function riskAt(y: ArrayLike<number>, params: ArrayLike<number>, O: ArrayLike<number>): number {
   const Delta = params[2];
-  const O = risk_O;
-  omega(y, params, O);
   let acc1 = 0;
   for (let j = 0; j < 2; j++) {
     acc1 += (1 / 2) * y[7 + j] * TS(O[j * 4 + j], O[j * 4 + 2], O[j * 4 + 3], O[10], O[11], O[15]);
@@ -139,11 +138,9 @@ export function risk(y: ArrayLike<number>, params: ArrayLike<number>): number {
   return (1 / 2) * (Delta + T0(O[10], O[11], O[15]) - 2 * acc1 + acc2);
 }
 
-/** A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 8, S = 12, ε = 14. */
-export function moments(y: ArrayLike<number>, params: ArrayLike<number>, out: Float64Array | number[]): void {
+/** A, B, V, S at (y, params) with Ω filled in O. */
+function momentsAt(y: ArrayLike<number>, params: ArrayLike<number>, O: ArrayLike<number>, out: Float64Array | number[]): void {
   const Delta = params[2];
-  const O = moments_O;
-  omega(y, params, O);
   for (let j = 0; j < 2; j++) {
     for (let r = 0; r < 2; r++) {
       let acc1 = 0;
@@ -260,15 +257,31 @@ export function moments(y: ArrayLike<number>, params: ArrayLike<number>, out: Fl
     }
     out[12 + j] = TS(O[j * 4 + j], O[j * 4 + 2], O[j * 4 + 3], O[10], O[11], O[15]) - acc5;
   }
-  out[14] = risk(y, params);
+}
+
+/** Population risk ε (MSE, including Δ/2). */
+export function risk(y: ArrayLike<number>, params: ArrayLike<number>): number {
+  const O = risk_O;
+  omega(y, params, O);
+  return riskAt(y, params, O);
+}
+
+/** A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 8, S = 12, ε = 14. */
+export function moments(y: ArrayLike<number>, params: ArrayLike<number>, out: Float64Array | number[]): void {
+  const O = moments_O;
+  omega(y, params, O);
+  momentsAt(y, params, O, out);
+  out[14] = riskAt(y, params, O);
 }
 
 /** dy/dτ (THEORY §2.3, plain SGD, mse loss, trained second layer). */
 export function rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, dydt: Float64Array | number[]): void {
   const etaBar = params[0];
   const kappa = params[1];
+  const O = rhs_O;
+  omega(y, params, O);
   const MOM = rhs_MOM;
-  moments(y, params, MOM);
+  momentsAt(y, params, O, MOM);
   for (let j = 0; j < 2; j++) {
     for (let r = 0; r < 2; r++) {
       dydt[j * 2 + r] = (1 / 2) * y[7 + j] * MOM[j * 2 + r];

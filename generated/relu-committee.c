@@ -53,6 +53,8 @@ static void reluCondition(const double *C, int j, double *out);
 static double reluCorr(const double *C, int i, int j);
 static double reluOrthant(const double *C, int S);
 static double reluOrthant4(const double *C);
+static double riskAt(const double *y, const double *params, const double *O);
+static void momentsAt(const double *y, const double *params, const double *O, double *out);
 
 /* Ω = [[Q, M], [Mᵀ, P]] (4×4, row-major), the covariance of the local fields (λ_1..λ_p, ν_1..ν_k). */
 static void omega(const double *y, const double *params, double *O)
@@ -269,12 +271,11 @@ static double reluOrthant4(const double *C)
     return 0.0625 + total;
 }
 
-/* Population risk ε (MSE, including Δ/2). */
-double relu_committee_risk(const double *y, const double *params)
+/* ε at (y, params) with Ω filled in O. */
+static double riskAt(const double *y, const double *params, const double *O)
 {
+    (void)y;
     double Delta = params[1];
-    double O[16];
-    omega(y, params, O);
     double acc1 = 0.0;
     for (int t = 0; t < 2; t++) {
         acc1 += (1.0 / 4.0) * reluI2(O[(2 + t) * 4 + 2 + t], O[(2 + t) * 4 + 2 + t], O[(2 + t) * 4 + 2 + t]);
@@ -298,12 +299,11 @@ double relu_committee_risk(const double *y, const double *params)
     return (1.0 / 2.0) * (Delta + acc1 - 2.0 * acc2 + acc3);
 }
 
-/* A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 8, S = 12, ε = 14. */
-void relu_committee_moments(const double *y, const double *params, double *out)
+/* A, B, V, S at (y, params) with Ω filled in O. */
+static void momentsAt(const double *y, const double *params, const double *O, double *out)
 {
+    (void)y;
     double Delta = params[1];
-    double O[16];
-    omega(y, params, O);
     for (int j = 0; j < 2; j++) {
         for (int r = 0; r < 2; r++) {
             double acc1 = 0.0;
@@ -432,7 +432,23 @@ void relu_committee_moments(const double *y, const double *params, double *out)
         }
         out[12 + j] = acc8 - acc9;
     }
-    out[14] = relu_committee_risk(y, params);
+}
+
+/* Population risk ε (MSE, including Δ/2). */
+double relu_committee_risk(const double *y, const double *params)
+{
+    double O[16];
+    omega(y, params, O);
+    return riskAt(y, params, O);
+}
+
+/* A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 8, S = 12, ε = 14. */
+void relu_committee_moments(const double *y, const double *params, double *out)
+{
+    double O[16];
+    omega(y, params, O);
+    momentsAt(y, params, O, out);
+    out[14] = riskAt(y, params, O);
 }
 
 /* dy/dτ (THEORY §2.3, plain SGD, mse loss). */
@@ -440,8 +456,10 @@ void relu_committee_rhs(double t, const double *y, const double *params, double 
 {
     (void)t;
     double etaBar = params[0];
+    double O[16];
+    omega(y, params, O);
     double MOM[15];
-    relu_committee_moments(y, params, MOM);
+    momentsAt(y, params, O, MOM);
     for (int j = 0; j < 2; j++) {
         for (int r = 0; r < 2; r++) {
             dydt[j * 2 + r] = (1.0 / 2.0) * params[5 + j] * MOM[j * 2 + r];

@@ -245,11 +245,9 @@ def _reluOrthant4(C):
     return 0.0625 + total
 
 
-def risk(y, params):
-    """Population risk ε (MSE, including Δ/2)."""
+def _riskAt(y, params, O):
+    """ε at (y, params) with Ω filled in O."""
     Delta = params[1]
-    O = [0.0] * 16
-    _omega(y, params, O)
     acc1 = 0.0
     for t in range(2):
         acc1 += (1 / 4) * _reluI2(O[(2 + t) * 4 + 2 + t], O[(2 + t) * 4 + 2 + t], O[(2 + t) * 4 + 2 + t])
@@ -267,11 +265,9 @@ def risk(y, params):
     return (1 / 2) * (Delta + acc1 - 2.0 * acc2 + acc3)
 
 
-def _moments(y, params, out):
-    """A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 8, S = 12, ε = 14."""
+def _momentsAt(y, params, O, out):
+    """A, B, V, S at (y, params) with Ω filled in O."""
     Delta = params[1]
-    O = [0.0] * 16
-    _omega(y, params, O)
     for j in range(2):
         for r in range(2):
             acc1 = 0.0
@@ -381,7 +377,21 @@ def _moments(y, params, out):
         for s in range(2):
             acc9 += (1 / 2) * params[5 + s] * _reluI2(O[j * 4 + j], O[j * 4 + s], O[s * 4 + s])
         out[12 + j] = acc8 - acc9
-    out[14] = risk(y, params)
+
+
+def risk(y, params):
+    """Population risk ε (MSE, including Δ/2)."""
+    O = [0.0] * 16
+    _omega(y, params, O)
+    return _riskAt(y, params, O)
+
+
+def _moments(y, params, out):
+    """A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 8, S = 12, ε = 14."""
+    O = [0.0] * 16
+    _omega(y, params, O)
+    _momentsAt(y, params, O, out)
+    out[14] = _riskAt(y, params, O)
 
 
 def moments(y, params):
@@ -394,8 +404,10 @@ def moments(y, params):
 def _rhs(t, y, params, dydt):
     """dy/dτ (THEORY §2.3, plain SGD, mse loss)."""
     etaBar = params[0]
+    O = [0.0] * 16
+    _omega(y, params, O)
     MOM = [0.0] * 15
-    _moments(y, params, MOM)
+    _momentsAt(y, params, O, MOM)
     for j in range(2):
         for r in range(2):
             dydt[j * 2 + r] = (1 / 2) * params[5 + j] * MOM[j * 2 + r]

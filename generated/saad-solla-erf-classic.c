@@ -18,6 +18,8 @@ static double erfI2(double c11, double c12, double c22);
 static double erfJ2(double c11, double c12, double c22);
 static double erfI3(double c11, double c12, double c13, double c22, double c23, double c33);
 static double erfI4(double c11, double c12, double c13, double c14, double c22, double c23, double c24, double c33, double c34, double c44);
+static double riskAt(const double *y, const double *params, const double *O);
+static void momentsAt(const double *y, const double *params, const double *O, double *out);
 
 /* Ω = [[Q, M], [Mᵀ, P]] (4×4, row-major), the covariance of the local fields (λ_1..λ_p, ν_1..ν_k). */
 static void omega(const double *y, const double *params, double *O)
@@ -68,12 +70,11 @@ static double erfI4(double c11, double c12, double c13, double c14, double c22, 
     return 0.4052847345693511 / sqrt(l4) * asin(x > 1.0 ? 1.0 : x < -1.0 ? -1.0 : x);
 }
 
-/* Population risk ε (MSE, including Δ/2). */
-double saad_solla_erf_classic_risk(const double *y, const double *params)
+/* ε at (y, params) with Ω filled in O. */
+static double riskAt(const double *y, const double *params, const double *O)
 {
+    (void)y;
     double Delta = params[1];
-    double O[16];
-    omega(y, params, O);
     double acc1 = 0.0;
     for (int t = 0; t < 2; t++) {
         acc1 += erfI2(O[(2 + t) * 4 + 2 + t], O[(2 + t) * 4 + 2 + t], O[(2 + t) * 4 + 2 + t]);
@@ -97,12 +98,11 @@ double saad_solla_erf_classic_risk(const double *y, const double *params)
     return (1.0 / 2.0) * (Delta + acc1 - 2.0 * acc2 + acc3);
 }
 
-/* A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 8, S = 12, ε = 14. */
-void saad_solla_erf_classic_moments(const double *y, const double *params, double *out)
+/* A, B, V, S at (y, params) with Ω filled in O. */
+static void momentsAt(const double *y, const double *params, const double *O, double *out)
 {
+    (void)y;
     double Delta = params[1];
-    double O[16];
-    omega(y, params, O);
     for (int j = 0; j < 2; j++) {
         for (int r = 0; r < 2; r++) {
             double acc1 = 0.0;
@@ -231,7 +231,23 @@ void saad_solla_erf_classic_moments(const double *y, const double *params, doubl
         }
         out[12 + j] = acc8 - acc9;
     }
-    out[14] = saad_solla_erf_classic_risk(y, params);
+}
+
+/* Population risk ε (MSE, including Δ/2). */
+double saad_solla_erf_classic_risk(const double *y, const double *params)
+{
+    double O[16];
+    omega(y, params, O);
+    return riskAt(y, params, O);
+}
+
+/* A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 8, S = 12, ε = 14. */
+void saad_solla_erf_classic_moments(const double *y, const double *params, double *out)
+{
+    double O[16];
+    omega(y, params, O);
+    momentsAt(y, params, O, out);
+    out[14] = riskAt(y, params, O);
 }
 
 /* dy/dτ (THEORY §2.3, plain SGD, mse loss). */
@@ -239,8 +255,10 @@ void saad_solla_erf_classic_rhs(double t, const double *y, const double *params,
 {
     (void)t;
     double etaBar = params[0];
+    double O[16];
+    omega(y, params, O);
     double MOM[15];
-    saad_solla_erf_classic_moments(y, params, MOM);
+    momentsAt(y, params, O, MOM);
     for (int j = 0; j < 2; j++) {
         for (int r = 0; r < 2; r++) {
             dydt[j * 2 + r] = (1.0 / 2.0) * params[5 + j] * MOM[j * 2 + r];

@@ -35,6 +35,7 @@ const QIDX = [0, 1, 1, 2];
 // scratch, allocated once
 const risk_O = new Float64Array(16);
 const moments_O = new Float64Array(16);
+const rhs_O = new Float64Array(16);
 const rhs_MOM = new Float64Array(15);
 
 /** Ω = [[Q, M], [Mᵀ, P]] (4×4, row-major), the covariance of the local fields (λ_1..λ_p, ν_1..ν_k). */
@@ -80,11 +81,9 @@ function erfI4(c11: number, c12: number, c13: number, c14: number, c22: number, 
   return 0.4052847345693511 / Math.sqrt(l4) * Math.asin(x > 1 ? 1 : x < -1 ? -1 : x);
 }
 
-/** Population risk ε (MSE, including Δ/2). */
-export function risk(y: ArrayLike<number>, params: ArrayLike<number>): number {
+/** ε at (y, params) with Ω filled in O. */
+function riskAt(y: ArrayLike<number>, params: ArrayLike<number>, O: ArrayLike<number>): number {
   const Delta = params[1];
-  const O = risk_O;
-  omega(y, params, O);
   let acc1 = 0;
   for (let t = 0; t < 2; t++) {
     acc1 += erfI2(O[(2 + t) * 4 + 2 + t], O[(2 + t) * 4 + 2 + t], O[(2 + t) * 4 + 2 + t]);
@@ -108,11 +107,9 @@ export function risk(y: ArrayLike<number>, params: ArrayLike<number>): number {
   return (1 / 2) * (Delta + acc1 - 2 * acc2 + acc3);
 }
 
-/** A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 8, S = 12, ε = 14. */
-export function moments(y: ArrayLike<number>, params: ArrayLike<number>, out: Float64Array | number[]): void {
+/** A, B, V, S at (y, params) with Ω filled in O. */
+function momentsAt(y: ArrayLike<number>, params: ArrayLike<number>, O: ArrayLike<number>, out: Float64Array | number[]): void {
   const Delta = params[1];
-  const O = moments_O;
-  omega(y, params, O);
   for (let j = 0; j < 2; j++) {
     for (let r = 0; r < 2; r++) {
       let acc1 = 0;
@@ -241,14 +238,30 @@ export function moments(y: ArrayLike<number>, params: ArrayLike<number>, out: Fl
     }
     out[12 + j] = acc8 - acc9;
   }
-  out[14] = risk(y, params);
+}
+
+/** Population risk ε (MSE, including Δ/2). */
+export function risk(y: ArrayLike<number>, params: ArrayLike<number>): number {
+  const O = risk_O;
+  omega(y, params, O);
+  return riskAt(y, params, O);
+}
+
+/** A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 8, S = 12, ε = 14. */
+export function moments(y: ArrayLike<number>, params: ArrayLike<number>, out: Float64Array | number[]): void {
+  const O = moments_O;
+  omega(y, params, O);
+  momentsAt(y, params, O, out);
+  out[14] = riskAt(y, params, O);
 }
 
 /** dy/dτ (THEORY §2.3, plain SGD, mse loss). */
 export function rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, dydt: Float64Array | number[]): void {
   const etaBar = params[0];
+  const O = rhs_O;
+  omega(y, params, O);
   const MOM = rhs_MOM;
-  moments(y, params, MOM);
+  momentsAt(y, params, O, MOM);
   for (let j = 0; j < 2; j++) {
     for (let r = 0; r < 2; r++) {
       dydt[j * 2 + r] = (1 / 2) * params[5 + j] * MOM[j * 2 + r];

@@ -84,11 +84,9 @@ def _erfI4(c11, c12, c13, c14, c22, c23, c24, c33, c34, c44):
     return 0.4052847345693511 / math.sqrt(l4) * math.asin(1.0 if x > 1.0 else -1.0 if x < -1.0 else x)
 
 
-def risk(y, params):
-    """Population risk ε (MSE, including Δ/2)."""
+def _riskAt(y, params, O):
+    """ε at (y, params) with Ω filled in O."""
     Delta = params[1]
-    O = [0.0] * 16
-    _omega(y, params, O)
     acc1 = 0.0
     for t in range(2):
         acc1 += (1 / 4) * _erfI2(O[(2 + t) * 4 + 2 + t], O[(2 + t) * 4 + 2 + t], O[(2 + t) * 4 + 2 + t])
@@ -106,11 +104,9 @@ def risk(y, params):
     return (1 / 2) * (Delta + acc1 - 2.0 * acc2 + acc3)
 
 
-def _moments(y, params, out):
-    """A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 8, S = 12, ε = 14."""
+def _momentsAt(y, params, O, out):
+    """A, B, V, S at (y, params) with Ω filled in O."""
     Delta = params[1]
-    O = [0.0] * 16
-    _omega(y, params, O)
     for j in range(2):
         for r in range(2):
             acc1 = 0.0
@@ -220,7 +216,21 @@ def _moments(y, params, out):
         for s in range(2):
             acc9 += (1 / 2) * params[5 + s] * _erfI2(O[j * 4 + j], O[j * 4 + s], O[s * 4 + s])
         out[12 + j] = acc8 - acc9
-    out[14] = risk(y, params)
+
+
+def risk(y, params):
+    """Population risk ε (MSE, including Δ/2)."""
+    O = [0.0] * 16
+    _omega(y, params, O)
+    return _riskAt(y, params, O)
+
+
+def _moments(y, params, out):
+    """A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 8, S = 12, ε = 14."""
+    O = [0.0] * 16
+    _omega(y, params, O)
+    _momentsAt(y, params, O, out)
+    out[14] = _riskAt(y, params, O)
 
 
 def moments(y, params):
@@ -233,8 +243,10 @@ def moments(y, params):
 def _rhs(t, y, params, dydt):
     """dy/dτ (THEORY §2.3, plain SGD, mse loss)."""
     etaBar = params[0]
+    O = [0.0] * 16
+    _omega(y, params, O)
     MOM = [0.0] * 15
-    _moments(y, params, MOM)
+    _momentsAt(y, params, O, MOM)
     for j in range(2):
         for r in range(2):
             dydt[j * 2 + r] = (1 / 2) * params[5 + j] * MOM[j * 2 + r]

@@ -89,18 +89,31 @@ export function equationsModule(eq: Equations, outDir = 'generated'): Module {
         fns.push(templateFunction(t));
       }
     }
-    // risk
+    // ε and A, B, V, S at a filled Ω, so that moments fills Ω once and the right-hand side, which
+    // needs no ε, does not evaluate it on every call
+    const y = { name: 'y', type: 'f64[]' as const };
+    const prm = { name: 'params', type: 'f64[]' as const };
+    const omegaParam = { name: 'O', type: 'f64[]' as const };
     const rc = ctx('');
-    const rBody: Stmt[] = [{ k: 'array', name: 'O', type: 'f64', size: n * n }, { k: 'do', e: call('omega', v('y'), v('params'), v('O')) }];
     const pre: Stmt[] = [];
     const value = lower(eq.moments.risk.rhs, rc, pre, {});
-    fns.push({ name: 'risk', params: [{ name: 'y', type: 'f64[]' }, { name: 'params', type: 'f64[]' }], ret: 'f64', body: [...paramLets(rc), ...rBody, ...pre, { k: 'return', value }], exported: true, doc: 'Population risk ε (MSE, including Δ/2).' });
-    // moments
+    fns.push({ name: 'riskAt', params: [y, prm, omegaParam], ret: 'f64', body: [...paramLets(rc), ...pre, { k: 'return', value }], doc: 'ε at (y, params) with Ω filled in O.' });
     const mc = ctx('out');
-    const body: Stmt[] = [{ k: 'array', name: 'O', type: 'f64', size: n * n }, { k: 'do', e: call('omega', v('y'), v('params'), v('O')) }];
+    const body: Stmt[] = [];
     for (const e of eq.moments.equations) body.push(...lowerEquation(e, mc));
-    body.push({ k: 'store', arr: 'out', i: int(L.mom.risk), op: '=', value: call('risk', v('y'), v('params')) });
-    fns.push(momentsFn([...paramLets(mc), ...body], L));
+    fns.push({ name: 'momentsAt', params: [y, prm, omegaParam, { name: 'out', type: 'f64[]', out: true }], ret: 'void', body: [...paramLets(mc), ...body], doc: 'A, B, V, S at (y, params) with Ω filled in O.' });
+    const fillOmega: Stmt[] = [{ k: 'array', name: 'O', type: 'f64', size: n * n }, { k: 'do', e: call('omega', v('y'), v('params'), v('O')) }];
+    fns.push({ name: 'risk', params: [y, prm], ret: 'f64', body: [...fillOmega, { k: 'return', value: call('riskAt', v('y'), v('params'), v('O')) }], exported: true, doc: 'Population risk ε (MSE, including Δ/2).' });
+    fns.push(
+      momentsFn(
+        [
+          ...fillOmega,
+          { k: 'do', e: call('momentsAt', v('y'), v('params'), v('O'), v('out')) },
+          { k: 'store', arr: 'out', i: int(L.mom.risk), op: '=', value: call('riskAt', v('y'), v('params'), v('O')) },
+        ],
+        L,
+      ),
+    );
   } else {
     const q = quadratureFunctions(model, L, eq.moments.nodes, consts);
     fns.push(...q);
@@ -116,7 +129,15 @@ export function equationsModule(eq: Equations, outDir = 'generated'): Module {
 
   // rhs
   const rc = ctx('MOM');
-  const body: Stmt[] = [{ k: 'array', name: 'MOM', type: 'f64', size: L.mom.size }, { k: 'do', e: call('moments', v('y'), v('params'), v('MOM')) }];
+  const body: Stmt[] =
+    eq.moments.kind === 'templates'
+      ? [
+          { k: 'array', name: 'O', type: 'f64', size: n * n },
+          { k: 'do', e: call('omega', v('y'), v('params'), v('O')) },
+          { k: 'array', name: 'MOM', type: 'f64', size: L.mom.size },
+          { k: 'do', e: call('momentsAt', v('y'), v('params'), v('O'), v('MOM')) },
+        ]
+      : [{ k: 'array', name: 'MOM', type: 'f64', size: L.mom.size }, { k: 'do', e: call('moments', v('y'), v('params'), v('MOM')) }];
   if (eq.rhs.some((e) => e.lhs === 'r')) body.push({ k: 'array', name: 'R', type: 'f64', size: p });
   for (const e of eq.rhs) body.push(...lowerEquation(e, rc));
   fns.push({
