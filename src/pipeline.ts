@@ -36,16 +36,17 @@ export interface Derivation {
   compiled: GeneratedModel;
 }
 
-export function deriveSpec(spec: Spec, expectations?: string): Derivation {
+/** `outDir` only enters the generated files' "Regenerate:" line. */
+export function deriveSpec(spec: Spec, expectations?: string, outDir = 'generated'): Derivation {
   const model = buildModel(spec);
   const plan = planExpectations(model, expectations ?? spec.expectations);
   const equations = overlapEquations(model, plan);
-  const module = equationsModule(equations);
+  const module = equationsModule(equations, outDir);
   const compiled = compileModule(module);
   // the code does not contain the notes, so the accuracy note can use the module just built
   if (plan.backend === 'quadrature') plan.notes.push(quadratureAccuracyNote(model, plan, compiled, equations.layout));
   const doc = equationsDocument(equations);
-  const tex = documentToTex(doc, model, plan);
+  const tex = documentToTex(doc, model, plan, outDir);
   const { '.ts': ts } = printModule(module, model.name, ['ts']);
   return { model, plan, layout: equations.layout, equations, module, ts, tex, doc, compiled };
 }
@@ -104,16 +105,9 @@ export function deriveAnyFile(file: string, expectations?: string, langs: readon
     const files = { ...printModule(d.module, any.spec.name, langs), ...(langs.includes('tex') ? { '.tex': d.tex } : {}) };
     return { name: any.spec.name, file, files, summary: [any.spec.name, `h=${d.h}`, '', 'parameter-space', 'GF/GD', 'gradient and Hessian (mathjs)'], notes: [] };
   }
-  const model = buildModel(any.spec);
-  const plan = planExpectations(model, expectations ?? any.spec.expectations);
-  const equations = overlapEquations(model, plan);
-  const module = equationsModule(equations, outDir);
-  if (plan.backend === 'quadrature') plan.notes.push(quadratureAccuracyNote(model, plan, compileModule(module), equations.layout));
+  const { model, plan, module, tex } = deriveSpec(any.spec, expectations, outDir);
   const files = printModule(module, model.name, langs);
-  if (langs.includes('tex')) {
-    const doc = equationsDocument(equations);
-    files['.tex'] = documentToTex(doc, model, plan, outDir);
-  }
+  if (langs.includes('tex')) files['.tex'] = tex;
   return { name: model.name, file, files, summary: [model.name, model.p, model.k, model.loss, model.dynamics, plan.label], notes: plan.notes };
 }
 

@@ -4,7 +4,9 @@
  * positive-semi-definiteness tolerance at convergence, round-off risks below zero.
  */
 import { describe, it, expect } from 'vitest';
-import { cli } from './helpers.ts';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cli, tmp } from './helpers.ts';
 import { timeGrid } from '../src/numeric/run.ts';
 import { stepGrid } from '../src/simulate/simulate.ts';
 import { activation } from '../src/hermite/activation.ts';
@@ -133,10 +135,7 @@ describe('one failure vocabulary for integrate, map and simulate', () => {
     const ode = integrate(d, { tauEnd: 50, sets: { eta_bar: 100 }, init: { M: [[0.9]], Q: [[1]], P: [[1]], a: [1] } });
     expect(['blow-up', 'nan', 'not-positive-definite']).toContain(ode.status);
     expect(derive('derivations/saad-solla-erf.yaml').model.p).toBe(2);
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const dir = mkdtempSync(join(tmpdir(), 'hermode-blow-'));
+    const dir = tmp('hermode-blow-');
     writeFileSync(join(dir, 'blow.yaml'), spec);
     const hint = 'the learning rate is above this model’s stability limit';
     const a = await cli(['simulate', join(dir, 'blow.yaml'), '--d', '100', '--set', 'gamma=0.5', '--steps', '200', '--seeds', '2']);
@@ -177,10 +176,7 @@ describe('edges refused with one line and exit 2', () => {
       expect(r.stdout).toBe('');
       expect(r.stderr.trim()).toMatch(line);
     }
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const f = join(mkdtempSync(join(tmpdir(), 'hermode-typo-')), 'typo.yaml');
+    const f = join(tmp('hermode-typo-'), 'typo.yaml');
     writeFileSync(f, 'name: typo\nstudent: {width: 2, activaton: "tanh(z)"}\nteacher: {width: 1, target: committee, activation: "tanh(z)"}\n');
     const r = await cli(['derive', f, '--out-dir', join(f, '..', 'gen')]);
     expect(r.code).toBe(2);
@@ -210,10 +206,7 @@ describe('singular and divergent activations', () => {
     }
     for (const expr of ['relu(z)', 'abs(z)', 'sign(z)', 'tanh(z)', 'He5(z)', 'softplus(z)', 'z^2*step(z)']) expect((await cli(['hermite', expr])).code, expr).toBe(0);
     // and a derivation with such a student writes nothing
-    const { mkdtempSync, writeFileSync, existsSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const dir = mkdtempSync(join(tmpdir(), 'hermode-pole-'));
+    const dir = tmp('hermode-pole-');
     writeFileSync(join(dir, 'pole.yaml'), 'name: pole\nstudent: {width: 1, activation: "tan(z)"}\nteacher: {width: 1, target: committee, activation: "tanh(z)"}\n');
     const d = await cli(['derive', join(dir, 'pole.yaml'), '--out-dir', join(dir, 'gen')]);
     expect(d.code).toBe(2);
@@ -268,10 +261,7 @@ describe('a learning rate far too large', () => {
 
 describe('no endless derivations', () => {
   it('a wide student by tensor quadrature is refused at once with the node count and what to pass instead', async () => {
-    const { mkdtempSync, writeFileSync, existsSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const dir = mkdtempSync(join(tmpdir(), 'hermode-wide-'));
+    const dir = tmp('hermode-wide-');
     writeFileSync(join(dir, 'wide.yaml'), 'name: wide\nstudent: {width: 10, activation: "tanh(z)"}\nteacher: {width: 1, target: committee, activation: "tanh(z)"}\n');
     const r = await cli(['derive', join(dir, 'wide.yaml'), '--out-dir', join(dir, 'gen')]);
     expect(r.code).toBe(2);
@@ -282,10 +272,7 @@ describe('no endless derivations', () => {
 
 describe('bad input on the newest options', () => {
   it('--lang, --max-steps: one line, exit 2, nothing written', async () => {
-    const { mkdtempSync, existsSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const dir = mkdtempSync(join(tmpdir(), 'hermode-opts-'));
+    const dir = tmp('hermode-opts-');
     const a = await cli(['derive', 'derivations/saad-solla-erf.yaml', '--lang', 'py,fortran', '--out-dir', join(dir, 'gen')]);
     expect(a.code).toBe(2);
     expect(a.stderr.trim()).toBe('hermode: --lang = "fortran": unknown language; expected some of ts, tex, py, c');

@@ -2,18 +2,13 @@ import { describe, it, expect } from 'vitest';
 import { deriveFile } from '../src/pipeline.ts';
 import { runSeeds } from '../src/simulate/pool.ts';
 import { kernelSources } from '../src/simulate/sources.ts';
-import { simulate } from '../src/simulate/simulate.ts';
 import type { KernelConfig, SeedResult } from '../src/simulate/kernel.ts';
 import { weightsWithOverlaps } from '../src/simulate/kernel.ts';
-import { runIntegration } from '../src/numeric/run.ts';
-import { compare } from '../src/compare/compare.ts';
-import type { Overlaps } from '../src/numeric/trajectory.ts';
 import { Rng, zigguratEdges } from '../src/random/rng.ts';
 import { compileExpr } from '../src/ir/js.ts';
+import { oneStepMeans } from './onestep.ts';
 
 const erfcNum = compileExpr({ k: 'call', fn: 'erfc', args: [{ k: 'var', name: 'x' }] }, ['x']);
-import { oneStepMeans } from './onestep.ts';
-import { deriveYaml } from './helpers.ts';
 
 const I2 = [[1, 0], [0, 1]];
 
@@ -36,8 +31,6 @@ function meanSe(runs: SeedResult[], f: (r: SeedResult) => number): [number, numb
   const m = s / n;
   return [m, Math.sqrt((s2 / n - m * m) / (n - 1))];
 }
-
-const warm: Overlaps = { Q: [[1, 0.1], [0.1, 1]], M: [[0.4, 0.1], [0.1, 0.3]], P: I2, a: [1, 1] };
 
 describe('simulators: reproducibility', () => {
   it('same seed → same numbers, whatever the number of workers; different seed → different numbers', async () => {

@@ -206,8 +206,8 @@ export async function integrateFromOptions(file: string, o: IntegrateOpts): Prom
   const sets = parseAssignments(o.set);
   if (o.tau !== undefined && o.alpha !== undefined) throw usageError('give --tau or --alpha, not both', { field: '--alpha' });
   const seed = integerValue(o.seed, '--seed', 0);
-  if (o.d !== undefined) integerValue(o.d, '--d', 1);
-  if (o.nb !== undefined) integerValue(o.nb, '--nb', 1);
+  const D = integerValue(o.d ?? '1000', '--d', 1);
+  const nb = o.nb !== undefined ? integerValue(o.nb, '--nb', 1) : undefined;
   const init = o.init
     ? readOverlapsFile(o.init, d.model)
     : o.initFromSim
@@ -242,11 +242,7 @@ export async function integrateFromOptions(file: string, o: IntegrateOpts): Prom
     atol: numberValue(o.atol, '--atol'),
   });
   progress.stop();
-  if (o.nb !== undefined) {
-    const D = numberValue(o.d ?? '1000', '--d');
-    const nb = numberValue(o.nb, '--nb');
-    countSteps(traj, D, nb);
-  }
+  if (nb !== undefined) countSteps(traj, D, nb);
   return { d, traj };
 }
 

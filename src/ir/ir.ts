@@ -152,16 +152,28 @@ function gcd(a: number, b: number): number {
   return a || 1;
 }
 
-/** Every variable and array a statement list reads or writes (for unused-local checks). */
+/** Every variable, array and function a statement list reads, writes or calls (for unused-parameter checks). */
 export function namesIn(stmts: Stmt[]): Set<string> {
+  return collect(stmts, false);
+}
+
+/** The functions a statement list calls. */
+export function callsIn(stmts: Stmt[]): Set<string> {
+  return collect(stmts, true);
+}
+
+function collect(stmts: Stmt[], callsOnly: boolean): Set<string> {
   const out = new Set<string>();
+  const name = (n: string) => {
+    if (!callsOnly) out.add(n);
+  };
   const ex = (e: Expr): void => {
     switch (e.k) {
       case 'var':
-        out.add(e.name);
+        name(e.name);
         return;
       case 'idx':
-        out.add(e.arr);
+        name(e.arr);
         ex(e.i);
         return;
       case 'bin':
@@ -193,11 +205,11 @@ export function namesIn(stmts: Stmt[]): Set<string> {
         ex(s.init);
         return;
       case 'set':
-        out.add(s.name);
+        name(s.name);
         ex(s.value);
         return;
       case 'store':
-        out.add(s.arr);
+        name(s.arr);
         ex(s.i);
         ex(s.value);
         return;

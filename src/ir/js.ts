@@ -3,7 +3,7 @@
  * TypeScript printer without types and instantiated with `new Function` — the same code the
  * generated .ts file holds, with no TypeScript compiler at run time.
  */
-import type { Expr, Fn, Module } from './ir.ts';
+import type { Expr, Fn, Module, Param } from './ir.ts';
 import { TsPrinter } from './print-ts.ts';
 
 /** Instantiates a module; returns its records, name tables and exported functions. */
@@ -11,19 +11,18 @@ export function instantiate<T>(m: Module): T {
   return new Function(new TsPrinter(false).module(m))() as T;
 }
 
-/** A JavaScript function of `vars` evaluating `body` (runtime functions such as erf included). */
+/** A module exporting one function `f(params…) = value` (runtime functions such as erf included). */
+function oneFunction(params: Param[], value: Expr): Module {
+  const f: Fn = { name: 'f', params, ret: 'f64', body: [{ k: 'return', value }], exported: true };
+  return { header: [], prefix: 'f', stateNames: [], paramNames: [], defaultParams: [], sizes: {}, records: {}, constants: [], functions: [f] };
+}
+
+/** A JavaScript function of `vars` evaluating `body`. */
 export function compileExpr(body: Expr, vars: readonly string[]): (...args: number[]) => number {
-  const fn: Fn = { name: 'f', params: vars.map((name) => ({ name, type: 'f64' })), ret: 'f64', body: [{ k: 'return', value: body }], exported: true };
-  const mod = instantiate<{ f: (...args: number[]) => number }>({
-    header: [],
-    prefix: 'f',
-    stateNames: [],
-    paramNames: [],
-    defaultParams: [],
-    sizes: {},
-    records: {},
-    constants: [],
-    functions: [fn],
-  });
-  return mod.f;
+  return instantiate<{ f: (...args: number[]) => number }>(oneFunction(vars.map((name) => ({ name, type: 'f64' })), body)).f;
+}
+
+/** Source of an expression `(function () { … })().f` of one parameter, for code compiled elsewhere (worker threads). */
+export function functionSource(param: Param, body: Expr): string {
+  return `(function () {\n${new TsPrinter(false).module(oneFunction([param], body))}})().f`;
 }

@@ -3,7 +3,7 @@
  * as kernel source: erf and erfc (TypeScript only: C99 and Python have them), the Hermite polynomials
  * He_n, and the piecewise and logistic activations. Printers include the ones a module calls.
  */
-import type { Fn } from './ir.ts';
+import { callsIn, type Fn } from './ir.ts';
 import { parseKernel } from './parse.ts';
 
 /**
@@ -106,7 +106,7 @@ export function withRuntime(fns: Fn[], provided: (name: string) => boolean): Fn[
   const have = new Set(fns.map((f) => f.name));
   const out: Fn[] = [];
   const visit = (f: Fn) => {
-    for (const name of calls(f)) {
+    for (const name of callsIn(f.body)) {
       if (have.has(name) || provided(name)) continue;
       const r = runtimeFunction(name);
       if (!r) continue;
@@ -117,18 +117,4 @@ export function withRuntime(fns: Fn[], provided: (name: string) => boolean): Fn[
   };
   fns.forEach(visit);
   return [...out, ...fns];
-}
-
-function calls(f: Fn): string[] {
-  const out: string[] = [];
-  const walk = (x: unknown): void => {
-    if (Array.isArray(x)) x.forEach(walk);
-    else if (x && typeof x === 'object') {
-      const o = x as Record<string, unknown>;
-      if (o.k === 'call') out.push(o.fn as string);
-      Object.values(o).forEach(walk);
-    }
-  };
-  walk(f.body);
-  return out;
 }

@@ -4,15 +4,10 @@
  * printer, so the simulator evaluates exactly what the generated files compute.
  */
 import type { Model } from '../spec/model.ts';
-import { add, idx, mul, num, v, type Expr as IrExpr, type Fn } from '../ir/ir.ts';
-import { TsPrinter } from '../ir/print-ts.ts';
+import { add, idx, mul, num, v, type Expr as IrExpr } from '../ir/ir.ts';
+import { functionSource } from '../ir/js.ts';
 
-/** `(function () { …runtime…; return function (param) { … }; })()` for one IR function. */
-function fnSource(param: string, paramType: 'f64' | 'f64[]', body: IrExpr): string {
-  const fn: Fn = { name: 'f', params: [{ name: param, type: paramType }], ret: 'f64', body: [{ k: 'return', value: body }], exported: true };
-  const js = new TsPrinter(false).module({ header: [], prefix: 'f', stateNames: [], paramNames: [], defaultParams: [], sizes: {}, records: {}, constants: [], functions: [fn] });
-  return `(function () {\n${js}})().f`;
-}
+const fnSource = (param: string, type: 'f64' | 'f64[]', body: IrExpr) => functionSource({ name: param, type }, body);
 
 export function kernelSources(model: Model): { sigmaSrc: string; dsigmaSrc: string; targetSrc: string } {
   const one = (e: Model['student']['expr']) => fnSource('x', 'f64', e.toIr({ z: v('x') }));
