@@ -1,7 +1,7 @@
 /** `hermode map` and `hermode sweep`. */
 import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
-import cliProgress from 'cli-progress';
+import { progressReporter } from './progress.ts';
 import { deriveFile, odeModule } from '../pipeline.ts';
 import { loadSpecFile } from '../spec/load.ts';
 import { runMap } from '../numeric/run.ts';
@@ -96,19 +96,14 @@ export async function sweepCommand(file: string, o: Record<string, any>): Promis
       if (prev.hash !== hash) throw usageError(`holds a sweep with other settings (hash ${prev.hash}); use another --out or remove it`, { field: '--out', value: o.out });
     } else writeFileAtomic(f, JSON.stringify({ hash, file, settings }, null, 1) + '\n');
   }
-  const bar = !o.quiet && process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: 'sweep |{bar}| {value}/{total} points | {last}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
-  let started = false;
+  const progress = progressReporter('sweeping', 'points', o.quiet);
   let cached = 0;
   const t0 = Date.now();
   const { points, fits } = await runSweep(spec, settings, o.out ?? null, numberValue(o.workers, '--workers'), (done, total, pt, wasCached) => {
     if (wasCached) cached++;
-    if (bar && !started) {
-      bar.start(total, 0, { last: '' });
-      started = true;
-    }
-    bar?.update(done, { last: `d=${pt.d} nb=${pt.nb} ${pt.loss} ${pt.method}: ${pt.steps === null ? 'no escape' : `${num(pt.steps, 4)} steps`}` });
+    progress(done, total, `d=${pt.d} nb=${pt.nb} ${pt.loss} ${pt.method}: ${pt.steps === null ? 'no escape' : `${num(pt.steps, 4)} steps`}`);
   });
-  bar?.stop();
+  progress.stop();
   const wallS = (Date.now() - t0) / 1000;
   const crit = settings.criterion.entry ? `|M_${settings.criterion.entry[0] + 1}${settings.criterion.entry[1] + 1}| ≥ ${settings.criterion.threshold}` : `max |M_jr| ≥ ${settings.criterion.threshold}`;
   const meta = { name: spec.name, file, rate: `${rate.kind} = ${rate.text}`, criterion: crit, seeds: settings.seeds, horizon: settings.horizon, wallSeconds: wallS, cachedPoints: cached };
