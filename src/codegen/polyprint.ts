@@ -14,11 +14,6 @@ export function coefIr(c: Coef): IrExpr {
   return num(c.toNumber());
 }
 
-/** Horner form of a polynomial in `vars` (fewest multiplications; canonical variable order). */
-export function polyToIr(poly: Poly, vars: IrExpr[]): IrExpr {
-  return horner(poly.terms(), vars, 0);
-}
-
 /**
  * Horner form with every large coefficient polynomial bound to a temporary first (`let h1 = …;`),
  * so that a long polynomial prints as a few readable lines instead of one deeply nested expression.
@@ -69,29 +64,6 @@ function size(e: IrExpr): number {
 }
 
 const powOf = (x: IrExpr, m: number): IrExpr => (m === 1 ? x : { k: 'pow', a: x, n: m });
-
-function horner(terms: Term[], vars: IrExpr[], from: number): IrExpr {
-  if (terms.length === 0) return num(0);
-  let v = -1;
-  for (let i = from; i < vars.length && v < 0; i++) if (terms.some((t) => t.exps[i] > 0)) v = i;
-  if (v < 0) return coefIr(terms[0].c);
-  const groups = new Map<number, Term[]>();
-  for (const t of terms) {
-    const e = t.exps[v];
-    const g = groups.get(e) ?? [];
-    g.push(t);
-    groups.set(e, g);
-  }
-  const exps = [...groups.keys()].sort((a, b) => b - a);
-  let out: IrExpr = num(0);
-  for (let i = 0; i < exps.length; i++) {
-    const inner = horner(groups.get(exps[i]) as Term[], vars, v + 1);
-    out = i === 0 ? inner : add(mul(out, powOf(vars[v], exps[i - 1] - exps[i])), inner);
-  }
-  const last = exps[exps.length - 1];
-  if (last > 0) out = mul(out, powOf(vars[v], last));
-  return out;
-}
 
 /** A coefficient in LaTeX: \frac{p}{q}\sqrt{s} for exact parts, 17 digits for the float part. */
 export function coefTex(c: Coef): string {

@@ -282,8 +282,3 @@ export function parseKernel(src: string): Fn[] {
   while (!p.done()) out.push(p.fn());
   return out;
 }
-
-/** Parses one kernel-source expression. */
-export function parseKernelExpr(src: string): Expr {
-  return new Parser(tokenize(src)).expr();
-}
