@@ -143,8 +143,8 @@ export async function simulate(der: Derivation, request: SimulateRequest): Promi
     initSource: request.init ? 'given overlaps' : 'random: w_j = g_j/√d (Q ≈ I, M ~ d^-1/2)',
     ...request,
   };
-  if (!Number.isInteger(req.d) || req.d < model.p + model.k + (req.engine === 'reduced' ? model.p : 0))
-    throw usageError(`must be an integer ≥ ${model.p + model.k + (req.engine === 'reduced' ? model.p : 0)}`, { field: 'd', value: req.d });
+  const minD = model.p + model.k + (req.engine === 'reduced' ? model.p : 0);
+  if (!Number.isInteger(req.d) || req.d < minD) throw usageError(`must be an integer ≥ ${minD}`, { field: 'd', value: req.d });
   if (!Number.isInteger(req.nb) || req.nb < 1) throw usageError('must be an integer ≥ 1', { field: 'nb', value: req.nb });
   if (req.init && req.teacher === 'random') throw usageError('a random teacher draws its own P; it cannot be combined with given initial overlaps', { field: 'teacher' });
   const record = stepGrid(req.steps, req.points, req.logGrid);
