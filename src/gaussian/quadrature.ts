@@ -18,7 +18,7 @@ const cacheGH = new Map<number, Rule>();
 export function gaussHermite(n: number): Rule {
   const hit = cacheGH.get(n);
   if (hit) return hit;
-  if (!Number.isInteger(n) || n < 1 || n > 400) throw new RangeError(`Gauss–Hermite order ${n} out of range 1..400`);
+  if (!Number.isInteger(n) || n < 1 || n > 200) throw new RangeError(`Gauss–Hermite order ${n} out of range 1..200 (the recurrence loses the weights beyond)`);
   const x = new Float64Array(n);
   const w = new Float64Array(n);
   const PIM4 = 0.7511255444649425; // π^{-1/4}
