@@ -95,7 +95,7 @@ static void momentsAt(const double *y, const double *params, const double *O, do
 /* Population risk ε (MSE, including Δ/2). */
 double he1_single_index_risk(const double *y, const double *params)
 {
-    double O[4];
+    double O[4] = {0};
     omega(y, params, O);
     return riskAt(y, params, O);
 }
@@ -103,7 +103,7 @@ double he1_single_index_risk(const double *y, const double *params)
 /* A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 1, V = 2, S = 3, ε = 4. */
 void he1_single_index_moments(const double *y, const double *params, double *out)
 {
-    double O[4];
+    double O[4] = {0};
     omega(y, params, O);
     momentsAt(y, params, O, out);
     out[4] = riskAt(y, params, O);
@@ -114,11 +114,11 @@ void he1_single_index_rhs(double t, const double *y, const double *params, doubl
 {
     (void)t;
     double etaBar = params[0];
-    double O[4];
+    double O[4] = {0};
     omega(y, params, O);
-    double MOM[5];
+    double MOM[5] = {0};
     momentsAt(y, params, O, MOM);
-    double R[1];
+    double R[1] = {0};
     R[0] = params[3] * MOM[1] + (1.0 / 2.0) * etaBar * params[3] * params[3] * MOM[2];
     dydt[0] = params[3] * MOM[0] - R[0] * y[0];
     dydt[1] = params[3] * MOM[1]

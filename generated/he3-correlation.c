@@ -155,7 +155,7 @@ static void momentsAt(const double *y, const double *params, const double *O, do
 /* Population risk ε (MSE, including Δ/2). */
 double he3_correlation_risk(const double *y, const double *params)
 {
-    double O[9];
+    double O[9] = {0};
     omega(y, params, O);
     return riskAt(y, params, O);
 }
@@ -163,7 +163,7 @@ double he3_correlation_risk(const double *y, const double *params)
 /* A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 2, V = 6, S = 10, ε = 12. */
 void he3_correlation_moments(const double *y, const double *params, double *out)
 {
-    double O[9];
+    double O[9] = {0};
     omega(y, params, O);
     momentsAt(y, params, O, out);
     out[12] = riskAt(y, params, O);
@@ -174,11 +174,11 @@ void he3_correlation_rhs(double t, const double *y, const double *params, double
 {
     (void)t;
     double etaBar = params[0];
-    double O[9];
+    double O[9] = {0};
     omega(y, params, O);
-    double MOM[13];
+    double MOM[13] = {0};
     momentsAt(y, params, O, MOM);
-    double R[2];
+    double R[2] = {0};
     for (int j = 0; j < 2; j++) {
         R[j] = (1.0 / 2.0) * params[3 + j] * MOM[2 + j * 2 + j]
             + (1.0 / 8.0) * etaBar * params[3 + j] * params[3 + j] * MOM[6 + j * 2 + j];

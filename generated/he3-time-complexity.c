@@ -234,7 +234,7 @@ static void momentsAt(const double *y, const double *params, const double *O, do
 /* Population risk ε (MSE, including Δ/2). */
 double he3_time_complexity_risk(const double *y, const double *params)
 {
-    double O[25];
+    double O[25] = {0};
     omega(y, params, O);
     return riskAt(y, params, O);
 }
@@ -242,7 +242,7 @@ double he3_time_complexity_risk(const double *y, const double *params)
 /* A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 20, S = 36, ε = 40. */
 void he3_time_complexity_moments(const double *y, const double *params, double *out)
 {
-    double O[25];
+    double O[25] = {0};
     omega(y, params, O);
     momentsAt(y, params, O, out);
     out[40] = riskAt(y, params, O);
@@ -253,11 +253,11 @@ void he3_time_complexity_rhs(double t, const double *y, const double *params, do
 {
     (void)t;
     double etaBar = params[0];
-    double O[25];
+    double O[25] = {0};
     omega(y, params, O);
-    double MOM[41];
+    double MOM[41] = {0};
     momentsAt(y, params, O, MOM);
-    double R[4];
+    double R[4] = {0};
     for (int j = 0; j < 4; j++) {
         R[j] = (1.0 / 4.0) * params[3 + j] * MOM[4 + j * 4 + j]
             + (1.0 / 32.0) * etaBar * params[3 + j] * params[3 + j] * MOM[20 + j * 4 + j];

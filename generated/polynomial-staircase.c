@@ -286,7 +286,7 @@ static void momentsAt(const double *y, const double *params, const double *O, do
 /* Population risk ε (MSE, including Δ/2). */
 double polynomial_staircase_risk(const double *y, const double *params)
 {
-    double O[16];
+    double O[16] = {0};
     omega(y, params, O);
     return riskAt(y, params, O);
 }
@@ -294,7 +294,7 @@ double polynomial_staircase_risk(const double *y, const double *params)
 /* A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 8, S = 12, ε = 14. */
 void polynomial_staircase_moments(const double *y, const double *params, double *out)
 {
-    double O[16];
+    double O[16] = {0};
     omega(y, params, O);
     momentsAt(y, params, O, out);
     out[14] = riskAt(y, params, O);
@@ -306,9 +306,9 @@ void polynomial_staircase_rhs(double t, const double *y, const double *params, d
     (void)t;
     double etaBar = params[0];
     double kappa = params[1];
-    double O[16];
+    double O[16] = {0};
     omega(y, params, O);
-    double MOM[15];
+    double MOM[15] = {0};
     momentsAt(y, params, O, MOM);
     for (int j = 0; j < 2; j++) {
         for (int r = 0; r < 2; r++) {

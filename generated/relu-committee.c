@@ -102,7 +102,7 @@ static double reluI3(double c11, double c12, double c13, double c22, double c23,
 
 static double reluI4(double c11, double c12, double c13, double c14, double c22, double c23, double c24, double c33, double c34, double c44)
 {
-    double C[16];
+    double C[16] = {0};
     C[0] = c11;
     C[1] = c12;
     C[2] = c13;
@@ -144,8 +144,8 @@ static double reluI4(double c11, double c12, double c13, double c14, double c22,
 
 static double reluStein(const double *C, int S, int a, int b)
 {
-    double C1[16];
-    double C2[16];
+    double C1[16] = {0};
+    double C2[16] = {0};
     double total = C[a * 4 + b] * reluOrthant(C, S);
     for (int j = 0; j < 4; j++) {
         if ((S & (1 << j)) == 0 || j == b) {
@@ -197,7 +197,7 @@ static double reluCorr(const double *C, int i, int j)
 
 static double reluOrthant(const double *C, int S)
 {
-    int idx[4];
+    int idx[4] = {0};
     int m = 0;
     for (int i = 0; i < 4; i++) {
         if ((S & (1 << i)) != 0) {
@@ -223,7 +223,7 @@ static double reluOrthant(const double *C, int S)
 
 static double reluOrthant4(const double *C)
 {
-    double R[16];
+    double R[16] = {0};
     for (int i = 0; i < 4; i++) {
         for (int j = 0; j < 4; j++) {
             R[i * 4 + j] = i == j ? 1.0 : reluCorr(C, i, j);
@@ -437,7 +437,7 @@ static void momentsAt(const double *y, const double *params, const double *O, do
 /* Population risk ε (MSE, including Δ/2). */
 double relu_committee_risk(const double *y, const double *params)
 {
-    double O[16];
+    double O[16] = {0};
     omega(y, params, O);
     return riskAt(y, params, O);
 }
@@ -445,7 +445,7 @@ double relu_committee_risk(const double *y, const double *params)
 /* A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 8, S = 12, ε = 14. */
 void relu_committee_moments(const double *y, const double *params, double *out)
 {
-    double O[16];
+    double O[16] = {0};
     omega(y, params, O);
     momentsAt(y, params, O, out);
     out[14] = riskAt(y, params, O);
@@ -456,9 +456,9 @@ void relu_committee_rhs(double t, const double *y, const double *params, double 
 {
     (void)t;
     double etaBar = params[0];
-    double O[16];
+    double O[16] = {0};
     omega(y, params, O);
-    double MOM[15];
+    double MOM[15] = {0};
     momentsAt(y, params, O, MOM);
     for (int j = 0; j < 2; j++) {
         for (int r = 0; r < 2; r++) {

@@ -236,7 +236,7 @@ static void momentsAt(const double *y, const double *params, const double *O, do
 /* Population risk ε (MSE, including Δ/2). */
 double saad_solla_erf_classic_risk(const double *y, const double *params)
 {
-    double O[16];
+    double O[16] = {0};
     omega(y, params, O);
     return riskAt(y, params, O);
 }
@@ -244,7 +244,7 @@ double saad_solla_erf_classic_risk(const double *y, const double *params)
 /* A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 8, S = 12, ε = 14. */
 void saad_solla_erf_classic_moments(const double *y, const double *params, double *out)
 {
-    double O[16];
+    double O[16] = {0};
     omega(y, params, O);
     momentsAt(y, params, O, out);
     out[14] = riskAt(y, params, O);
@@ -255,9 +255,9 @@ void saad_solla_erf_classic_rhs(double t, const double *y, const double *params,
 {
     (void)t;
     double etaBar = params[0];
-    double O[16];
+    double O[16] = {0};
     omega(y, params, O);
-    double MOM[15];
+    double MOM[15] = {0};
     momentsAt(y, params, O, MOM);
     for (int j = 0; j < 2; j++) {
         for (int r = 0; r < 2; r++) {

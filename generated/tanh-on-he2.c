@@ -102,8 +102,8 @@ static double target(const double *QU)
 
 static void symSqrt(const double *A, double *outL)
 {
-    double JW[9];
-    double JV[9];
+    double JW[9] = {0};
+    double JV[9] = {0};
     for (int i = 0; i < 9; i++) {
         JW[i] = A[i];
         JV[i] = 0.0;
@@ -164,15 +164,15 @@ static void symSqrt(const double *A, double *outL)
 /* A, B, V, S and ε by tensor Gauss–Hermite quadrature over the 3 local fields (58 nodes each). */
 void tanh_on_he2_moments(const double *y, const double *params, double *out)
 {
-    double O[9];
+    double O[9] = {0};
     omega(y, params, O);
-    double QL[9];
+    double QL[9] = {0};
     symSqrt(O, QL);
-    double QU[3];
-    int QI[3];
-    double AS[2];
-    double SIG[2];
-    double DSIG[2];
+    double QU[3] = {0};
+    int QI[3] = {0};
+    double AS[2] = {0};
+    double SIG[2] = {0};
+    double DSIG[2] = {0};
     double Delta = params[2];
     for (int j = 0; j < 2; j++) {
         AS[j] = y[5 + j];
@@ -243,7 +243,7 @@ void tanh_on_he2_moments(const double *y, const double *params, double *out)
 /* Population risk ε (MSE, including Δ/2). */
 double tanh_on_he2_risk(const double *y, const double *params)
 {
-    double MOM[13];
+    double MOM[13] = {0};
     tanh_on_he2_moments(y, params, MOM);
     return MOM[12];
 }
@@ -254,7 +254,7 @@ void tanh_on_he2_rhs(double t, const double *y, const double *params, double *dy
     (void)t;
     double etaBar = params[0];
     double kappa = params[1];
-    double MOM[13];
+    double MOM[13] = {0};
     tanh_on_he2_moments(y, params, MOM);
     for (int j = 0; j < 2; j++) {
         dydt[j] = (1.0 / 2.0) * y[5 + j] * MOM[j];

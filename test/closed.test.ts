@@ -4,10 +4,9 @@ import { reluFamily } from '../src/gaussian/families/relu.ts';
 import type { Const } from '../src/ir/ir.ts';
 import { parseKernel } from '../src/ir/parse.ts';
 import { instantiate } from '../src/ir/js.ts';
-import { tensorExpectation } from './helpers.ts';
-import { symmetricSqrt } from '../src/linalg.ts';
-import { Rng } from '../src/random/rng.ts';
+import { tensorExpectation, mc, covariances } from './helpers.ts';
 import { erfNum } from '../src/hermite/activation.ts';
+import { Rng } from '../src/random/rng.ts';
 
 /** The closed-form kernels as the generated files print them (JavaScript from the same IR). */
 function compile(src: string, names: string[], constants: Const[] = []): Record<string, (...a: number[]) => number> {
@@ -25,42 +24,6 @@ const step = (x: number) => (x > 0 ? 1 : 0);
 const upper = (C: number[][]) => C.flatMap((r, i) => r.slice(i));
 
 const quad = (C: number[][], f: (u: number[]) => number, nodes: number) => tensorExpectation(C, f, nodes);
-
-/** Seeded Monte Carlo: mean and standard error. */
-function mc(C: number[][], f: (u: number[]) => number, samples: number, seed: number): { mean: number; se: number } {
-  const L = symmetricSqrt(C);
-  const rng = new Rng(seed);
-  const n = C.length;
-  let s = 0;
-  let s2 = 0;
-  const z = new Array(n);
-  for (let t = 0; t < samples; t++) {
-    for (let i = 0; i < n; i++) z[i] = rng.normal();
-    const v = f(L.map((row) => row.reduce((a, l, m) => a + l * z[m], 0)));
-    s += v;
-    s2 += v * v;
-  }
-  const mean = s / samples;
-  return { mean, se: Math.sqrt((s2 / samples - mean * mean) / (samples - 1)) };
-}
-
-/** Covariances: generic, with coincident fields, and rank-deficient. */
-function covariances(n: number, scale = 0.8): number[][][] {
-  const rng = new Rng(5 + n);
-  const out: number[][][] = [];
-  for (let t = 0; t < 3; t++) {
-    const G = Array.from({ length: n }, () => Array.from({ length: n }, () => scale * rng.normal()));
-    out.push(G.map((a) => G.map((b) => a.reduce((s, x, i) => s + x * b[i], 0))));
-  }
-  // coincident first and last field
-  const G = Array.from({ length: n }, () => Array.from({ length: n }, () => 0.8 * rng.normal()));
-  G[n - 1] = G[0].slice();
-  out.push(G.map((a) => G.map((b) => a.reduce((s, x, i) => s + x * b[i], 0))));
-  // rank 2
-  const H = Array.from({ length: n }, () => [rng.normal(), rng.normal()]);
-  out.push(H.map((a) => H.map((b) => a[0] * b[0] + a[1] * b[1])));
-  return out;
-}
 
 describe('erf closed forms (Saad & Solla) against quadrature and Monte Carlo', () => {
   const cases: [string, number, (u: number[]) => number][] = [

@@ -111,3 +111,39 @@ export function tensorExpectation(C: number[][], f: (u: number[]) => number, nod
   }
   return s;
 }
+
+/** Seeded Monte Carlo: mean and standard error. */
+export function mc(C: number[][], f: (u: number[]) => number, samples: number, seed: number): { mean: number; se: number } {
+  const L = symmetricSqrt(C);
+  const rng = new Rng(seed);
+  const n = C.length;
+  let s = 0;
+  let s2 = 0;
+  const z = new Array(n);
+  for (let t = 0; t < samples; t++) {
+    for (let i = 0; i < n; i++) z[i] = rng.normal();
+    const v = f(L.map((row) => row.reduce((a, l, m) => a + l * z[m], 0)));
+    s += v;
+    s2 += v * v;
+  }
+  const mean = s / samples;
+  return { mean, se: Math.sqrt((s2 / samples - mean * mean) / (samples - 1)) };
+}
+
+/** Covariances: generic, with coincident fields, and rank-deficient. */
+export function covariances(n: number, scale = 0.8): number[][][] {
+  const rng = new Rng(5 + n);
+  const out: number[][][] = [];
+  for (let t = 0; t < 3; t++) {
+    const G = Array.from({ length: n }, () => Array.from({ length: n }, () => scale * rng.normal()));
+    out.push(G.map((a) => G.map((b) => a.reduce((s, x, i) => s + x * b[i], 0))));
+  }
+  // coincident first and last field
+  const G = Array.from({ length: n }, () => Array.from({ length: n }, () => 0.8 * rng.normal()));
+  G[n - 1] = G[0].slice();
+  out.push(G.map((a) => G.map((b) => a.reduce((s, x, i) => s + x * b[i], 0))));
+  // rank 2
+  const H = Array.from({ length: n }, () => [rng.normal(), rng.normal()]);
+  out.push(H.map((a) => H.map((b) => a[0] * b[0] + a[1] * b[1])));
+  return out;
+}

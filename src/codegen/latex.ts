@@ -6,6 +6,7 @@
 import type { Model } from '../spec/model.ts';
 import type { ExpectationPlan, Template } from '../gaussian/plan.ts';
 import { covNames } from '../gaussian/wick.ts';
+import type { SteinSymbol } from '../gaussian/stein.ts';
 import { polyToTex } from './polyprint.ts';
 import { closedFamily } from '../gaussian/families/index.ts';
 import { fmt17 } from '../symbolic/coef.ts';
@@ -70,7 +71,11 @@ export function equationsDocument(eqs: Equations): TexDocument {
     blocks.push(
       txt(
         'Each function takes the covariance C of its arguments (u₁, u₂, …), read from Ω; coincident arguments are allowed.' +
-          (family ? ` ${family.description}` : ' Exact polynomials in the covariance entries (Wick/Isserlis).'),
+          (family
+            ? ` ${family.description}`
+            : plan.backend === 'exact'
+              ? ' Exact for kinks at 0 (Stein reduction): C^(B) is the covariance given u_B = 0, φ^(B)_b = 1/√(2π C^(B)_bb) the density of u_b at 0, and P^(B)_R = P(u_i > 0, i ∈ R | u_B = 0) the orthant probability — ¼ + arcsin ρ/2π for two fields, ⅛ + Σ arcsin ρ/4π for three, Plackett’s integral for four.'
+              : ' Exact polynomials in the covariance entries (Wick/Isserlis).'),
       ),
     );
     for (const t of family?.tex ?? []) blocks.push(eq(t));
@@ -185,10 +190,23 @@ function templateTex(t: Template): string {
     const body = polyToTex(impl.poly, vars);
     return `${name} = ${def} = ${breakLong(body)}`;
   }
+  if (impl.kind === 'stein') {
+    const body = polyToTex(impl.expansion.poly, impl.expansion.symbols.map(steinSymbolTex));
+    return `${name} = ${def} = ${breakLong(body)}`;
+  }
   const factor = impl.factor === 1 ? '' : `${fmt17(impl.factor)}\\,`;
   const scaled = impl.scales.some((s) => s !== 1) ? `\\big|_{C_{ij}\\to s_i s_j C_{ij},\\ s=(${impl.scales.map(fmt17).join(',')})}` : '';
   const baseName = `${impl.fn === 'J2' ? 'J_2' : 'I_' + impl.fn.slice(1)}^{\\mathrm{${impl.family}}}`;
   return `${name} = ${def} = ${factor}${baseName}(C)${scaled}`;
+}
+
+/** C^{(B)}_{ij}, φ^{(B)}_b, P^{(B)}_R with slots numbered from 1 (B: the slots conditioned to 0). */
+function steinSymbolTex(s: SteinSymbol): string {
+  const slots = (m: number) => [...Array(31).keys()].filter((i) => m & (1 << i)).map((i) => i + 1).join('');
+  const up = s.B ? `^{(${slots(s.B)})}` : '';
+  if (s.kind === 'c') return `C${up}_{${s.i + 1}${s.j + 1}}`;
+  if (s.kind === 'phi') return `\\varphi${up}_{${s.b + 1}}`;
+  return `P${up}_{${slots(s.R)}}`;
 }
 
 /** Splits a long sum into lines of an aligned block so it stays readable. */

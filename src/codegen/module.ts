@@ -14,6 +14,7 @@ import { add, mul, neg, num, int, rat, v, idx, call, type Expr, type Stmt, type 
 import { parseKernel } from '../ir/parse.ts';
 import { usageError } from '../errors.ts';
 import { covNames } from '../gaussian/wick.ts';
+import { STEIN_SOURCE, steinConstants, type SteinExpansion } from '../gaussian/stein.ts';
 import { polyToStatements } from './polyprint.ts';
 import { closedFamily } from '../gaussian/families/index.ts';
 import { gaussHermite } from '../gaussian/quadrature.ts';
@@ -77,11 +78,18 @@ export function equationsModule(eq: Equations, outDir = 'generated'): Module {
       fns.push(...parseKernel(fam.source));
       for (const c of fam.constants?.() ?? []) consts.set(c.name, c);
     }
-    // polynomial templates become functions (one per distinct polynomial); closed forms are called in place
+    if (eq.templates.some((t) => t.impl.kind === 'stein')) {
+      fns.push(...parseKernel(STEIN_SOURCE));
+      for (const c of steinConstants()) consts.set(c.name, c);
+    }
+    // polynomial and exact kinked templates become functions (one per distinct expansion); closed
+    // forms are called in place
     const seen = new Map<string, string>();
     for (const t of eq.templates) {
-      if (t.impl.kind !== 'poly') continue;
-      const key = `${t.slots}:${JSON.stringify(t.impl.poly.terms().map((x) => [x.exps, x.c.toNumber()]))}`;
+      if (t.impl.kind === 'closed') continue;
+      const poly = t.impl.kind === 'poly' ? t.impl.poly : t.impl.expansion.poly;
+      const symbols = t.impl.kind === 'stein' ? JSON.stringify(t.impl.expansion.symbols) : '';
+      const key = `${t.slots}:${symbols}:${JSON.stringify(poly.terms().map((x) => [x.exps, x.c.toNumber()]))}`;
       const first = seen.get(key);
       if (first) templateAlias.set(t.name, first);
       else {
@@ -217,16 +225,76 @@ function omegaFunction(L: Layout, p: number, k: number): Fn {
 }
 
 function templateFunction(t: Template): Fn {
-  if (t.impl.kind !== 'poly') throw new Error('closed forms are called in place');
+  if (t.impl.kind === 'closed') throw new Error('closed forms are called in place');
   const args = covNames(t.slots);
+  const params = args.map((name) => ({ name, type: 'f64' as const }));
+  if (t.impl.kind === 'stein') {
+    const { pre, vars } = steinSymbols(t.impl.expansion, args);
+    const { stmts, value } = polyToStatements(t.impl.expansion.poly, vars);
+    return { name: t.name, params, ret: 'f64', body: [...pre, ...stmts, { k: 'return', value }], doc: `${plainTex(t.tex)}, exact (Stein reduction to orthant probabilities).` };
+  }
   const { stmts, value } = polyToStatements(t.impl.poly, args.map(v));
-  return { name: t.name, params: args.map((name) => ({ name, type: 'f64' as const })), ret: 'f64', body: [...stmts, { k: 'return', value }], doc: plainTex(t.tex) };
+  return { name: t.name, params, ret: 'f64', body: [...stmts, { k: 'return', value }], doc: plainTex(t.tex) };
+}
+
+/**
+ * The symbols of an exact kinked expansion as IR: C (the arguments as a full matrix), the conditional
+ * covariances C^B given u_B = 0 (array KB, from the conditioning set without its highest slot), and
+ * the densities φ^B_b and orthant probabilities P^B_R as locals.
+ */
+function steinSymbols(exp: SteinExpansion, args: string[]): { pre: Stmt[]; vars: Expr[] } {
+  const n = exp.n;
+  const pre: Stmt[] = [{ k: 'array', name: 'C', type: 'f64', size: n * n }];
+  let a = 0;
+  const degenerate = exp.symbols.some((s) => s.kind === 'P' || s.B !== 0);
+  for (let i = 0; i < n; i++)
+    for (let j = i; j < n; j++) {
+      pre.push({ k: 'store', arr: 'C', i: int(i * n + j), op: '=', value: v(args[a]) });
+      if (i !== j) pre.push({ k: 'store', arr: 'C', i: int(j * n + i), op: '=', value: v(args[a]) });
+      a++;
+    }
+  // K0: C, regularised where three or more kinked fields are nearly linearly dependent
+  pre.push({ k: 'array', name: 'K0', type: 'f64', size: n * n }, { k: 'do', e: call('steinRegularize', v('C'), int(n), int(exp.kinked), v('K0')) });
+  if (degenerate) {
+    // D = dC/dε along C + εI: the direction in which singular covariances are approached
+    // (the TypeScript printer allocates local arrays once per module, so D0 is written whole)
+    pre.push(
+      { k: 'array', name: 'D0', type: 'f64', size: n * n },
+      { k: 'for', v: 'i', from: int(0), to: int(n * n), body: [{ k: 'store', arr: 'D0', i: v('i'), op: '=', value: num(0) }] },
+    );
+    for (let i = 0; i < n; i++) pre.push({ k: 'store', arr: 'D0', i: int(i * n + i), op: '=', value: num(1) });
+  }
+  const have = new Set([0]);
+  const need = (B: number): string => {
+    if (!have.has(B)) {
+      const top = 31 - Math.clz32(B);
+      const from = need(B & ~(1 << top)).slice(1);
+      pre.push(
+        { k: 'array', name: `K${B}`, type: 'f64', size: n * n },
+        { k: 'array', name: `D${B}`, type: 'f64', size: n * n },
+        { k: 'do', e: call('steinCondition', v(`K${from}`), v(`D${from}`), int(n), int(top), v(`K${B}`), v(`D${B}`)) },
+      );
+      have.add(B);
+    }
+    return `K${B}`;
+  };
+  const vars = exp.symbols.map((s): Expr => {
+    if (s.kind === 'c') return idx(need(s.B), s.i * n + s.j);
+    const name = s.kind === 'phi' ? `f${s.B}_${s.b}` : `P${s.B}_${s.R}`;
+    const value =
+      s.kind === 'phi'
+        ? call('steinPhi', v(need(s.B)), v('K0'), int(n), int(s.b))
+        : call('steinOrthant', v(need(s.B)), v(`D${s.B}`), v('K0'), int(n), int(s.R));
+    pre.push({ k: 'let', name, type: 'f64', init: value });
+    return v(name);
+  });
+  return { pre, vars };
 }
 
 /** A closed-form template at covariance entries `args`: factor · family function at s_i s_j C_ij. */
 function closedFormCall(t: Template, args: Expr[]): Expr {
   const impl = t.impl;
-  if (impl.kind === 'poly') throw new Error('not a closed form');
+  if (impl.kind !== 'closed') throw new Error('not a closed form');
   const scaled: Expr[] = [];
   let a = 0;
   for (let i = 0; i < t.slots; i++)
@@ -328,7 +396,7 @@ function lower(e: SExpr, c: Ctx, pre: Stmt[], env: Env): Expr {
       const args: Expr[] = [];
       for (let i = 0; i < at.length; i++) for (let j = i; j < at.length; j++) args.push(idx('O', add(mul(at[i], int(c.n)), at[j])));
       const t = c.templates.get(e.name);
-      if (t && t.impl.kind !== 'poly') return closedFormCall(t, args);
+      if (t && t.impl.kind === 'closed') return closedFormCall(t, args);
       return call(c.templateAlias.get(e.name) ?? e.name, ...args);
     }
     case 'sum':

@@ -24,14 +24,18 @@ import { Coef } from '../symbolic/coef.ts';
 import { hermiteCoefficients, hermitePolynomial, quadratureCoefficients } from '../hermite/hermite.ts';
 import { usageError } from '../errors.ts';
 import { CLOSED_FAMILIES, closedFamily } from './families/index.ts';
+import { SteinEngine, indicatorTerms, type Factor, type SteinExpansion } from './stein.ts';
+import { piecewiseOf, piecewiseDerivative, type Piecewise } from '../hermite/piecewise.ts';
 
-export type BackendKind = 'wick' | `closed-${string}` | 'hermite' | 'quadrature';
+export type BackendKind = 'wick' | 'exact' | `closed-${string}` | 'hermite' | 'quadrature';
 
 /** How one template is evaluated. */
 export type TemplateImpl =
   | { kind: 'poly'; poly: Poly }
   /** factor · <family>fn(s_i s_j C_ij): a kernel of a closed-form family (gaussian/families) */
-  | { kind: 'closed'; family: string; fn: 'I2' | 'J2' | 'I3' | 'I4'; scales: number[]; factor: number };
+  | { kind: 'closed'; family: string; fn: 'I2' | 'J2' | 'I3' | 'I4'; scales: number[]; factor: number }
+  /** a polynomial in conditional covariances, densities at 0 and orthant probabilities (gaussian/stein.ts) */
+  | { kind: 'stein'; expansion: SteinExpansion };
 
 export interface Template {
   /** function name in generated code, e.g. `I4_sg`. */
@@ -67,16 +71,31 @@ export function planExpectations(model: Model, request = model.spec.expectations
   const polyTarget = t.kind === 'committee' ? t.g.family.kind === 'polynomial' : !!t.poly;
   // a closed-form family that holds both the student and the committee teacher
   const shared = t.kind === 'committee' ? CLOSED_FAMILIES.find((f) => f.scale(sigma) && f.scale(t.g)) : undefined;
+  // exact with kinks (§3.5): a continuous piecewise-polynomial student (kink at 0), and a committee
+  // teacher that is piecewise polynomial (jumps allowed) or a polynomial general target
+  const pwStudent = piecewiseOf(sigma);
+  const exactKinked =
+    !!pwStudent && pwStudent.continuous && (t.kind === 'committee' ? !!piecewiseOf(t.g) : !!t.poly) && !(polyStudent && polyTarget);
   let kind: BackendKind;
   let nodes: number | undefined;
   let order: number | undefined;
   if (request === 'auto') {
     if (polyStudent && polyTarget) kind = 'wick';
     else if (shared) kind = `closed-${shared.name}`;
+    else if (exactKinked) kind = 'exact';
     else kind = 'quadrature';
   } else if (request === 'wick') {
-    if (!(polyStudent && polyTarget)) throw usageError('wick needs a polynomial activation and a polynomial target', where);
+    if (!(polyStudent && polyTarget))
+      throw usageError(`wick needs a polynomial activation and a polynomial target${exactKinked ? ' (this model has kinks: use exact)' : ''}`, where);
     kind = 'wick';
+  } else if (request === 'exact') {
+    if (polyStudent && polyTarget) kind = 'wick';
+    else if (exactKinked) kind = 'exact';
+    else
+      throw usageError(
+        'exact needs a continuous activation that is polynomial on each side of 0 (ReLU, leaky ReLU, |z|, polynomials) and a teacher of that kind (jumps allowed: step, sign) or a polynomial target',
+        where,
+      );
   } else if (request === 'closed') {
     if (shared) kind = `closed-${shared.name}`;
     else throw usageError(`closed forms exist for committees whose student and teacher share a family (${CLOSED_FAMILIES.map((f) => f.name).join(', ')})`, where);
@@ -90,7 +109,7 @@ export function planExpectations(model: Model, request = model.spec.expectations
     nodes = Number(request.slice(11));
     if (nodes < 2 || nodes > 200) throw usageError('quadrature nodes must be between 2 and 200', where);
   }
-  const plan = kind === 'quadrature' ? quadraturePlan(model, nodes) : templatePlan(model, kind, order);
+  const plan = kind === 'quadrature' ? quadraturePlan(model, nodes) : kind === 'exact' ? exactPlan(model) : templatePlan(model, kind, order);
   plan.notes.unshift(...exponentWarnings(model));
   return plan;
 }
@@ -249,6 +268,57 @@ function templatePlan(model: Model, kind: BackendKind, order?: number): Expectat
   }
   const label = kind === 'wick' ? 'exact polynomials (Wick)' : `Hermite truncation at order ${order}, then Wick`;
   return { backend: kind, label, templates, order, notes };
+}
+
+/** Exact templates for kinked piecewise-polynomial models (THEORY §3.5). */
+function exactPlan(model: Model): ExpectationPlan {
+  const templates: Record<string, Template> = {};
+  const mse = LOSS_TERMS(model);
+  const sw = piecewiseOf(model.student) as Piecewise;
+  const dsw = piecewiseDerivative(sw);
+  const engines = new Map<number, SteinEngine>();
+  const expand = (n: number, factors: Factor[]): TemplateImpl => {
+    let e = engines.get(n);
+    if (!e) engines.set(n, (e = new SteinEngine(n)));
+    return { kind: 'stein', expansion: e.expectation(indicatorTerms(n, factors)) };
+  };
+  const target = model.target;
+  if (target.kind === 'committee') {
+    const gw = piecewiseOf(target.g) as Piecewise;
+    const pw = { s: sw, g: gw, d: dsw } as const;
+    const make = (name: string, _f: string, hs: ('s' | 'g' | 'd' | 'u')[], tex: string): Template => {
+      const n = hs.length;
+      const factors: Factor[] = hs.map((h, i) => (h === 'u' ? { kind: 'poly', poly: Poly.variable(n, i) } : { kind: 'pw', slot: i, pw: pw[h] }));
+      return { name, slots: n, tex, impl: expand(n, factors) };
+    };
+    addCommittee(templates, mse, make);
+  } else {
+    const k = model.k;
+    const gstar = target.poly as Poly;
+    const gAt = (n: number, off: number): Factor => ({ kind: 'poly', poly: gstar.embed(n, Array.from({ length: k }, (_, r) => off + r)) });
+    const s = (i: number): Factor => ({ kind: 'pw', slot: i, pw: sw });
+    const d = (i: number): Factor => ({ kind: 'pw', slot: i, pw: dsw });
+    const u = (n: number, i: number): Factor => ({ kind: 'poly', poly: Poly.variable(n, i) });
+    const mk = (name: string, n: number, factors: Factor[], tex: string): Template => ({ name, slots: n, tex, impl: expand(n, factors) });
+    const nu = `g^*(\\nu)`;
+    templates.T0 = { name: 'T0', slots: k, tex: `\\mathbb{E}[${nu}^2]`, impl: { kind: 'poly', poly: new WickEngine(k).expectation(gstar.mul(gstar)) } };
+    templates.TS = mk('TS', 1 + k, [s(0), gAt(1 + k, 1)], `\\mathbb{E}[\\sigma(u_1)\\,${nu}]`);
+    templates.T3 = mk('T3', 2 + k, [d(0), u(2 + k, 1), gAt(2 + k, 2)], `\\mathbb{E}[\\sigma'(u_1)\\,u_2\\,${nu}]`);
+    templates.T4g = mk('T4g', 2 + k, [d(0), d(1), gAt(2 + k, 2), gAt(2 + k, 2)], `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)\\,${nu}^2]`);
+    templates.J2 = mk('J2', 2, [d(0), d(1)], `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)]`);
+    templates.I2ss = mk('I2ss', 2, [s(0), s(1)], `\\mathbb{E}[\\sigma(u_1)\\sigma(u_2)]`);
+    if (mse) {
+      templates.T4s = mk('T4s', 3 + k, [d(0), d(1), s(2), gAt(3 + k, 3)], `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)\\sigma(u_3)\\,${nu}]`);
+      templates.I3s = mk('I3s', 3, [d(0), u(3, 1), s(2)], `\\mathbb{E}[\\sigma'(u_1)\\,u_2\\,\\sigma(u_3)]`);
+      templates.I4ss = mk('I4ss', 4, [d(0), d(1), s(2), s(3)], `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)\\sigma(u_3)\\sigma(u_4)]`);
+    }
+  }
+  return {
+    backend: 'exact',
+    label: 'exact: Wick–Stein reduction of the kinks to orthant probabilities',
+    templates,
+    notes: ['kinks at 0 are exact: every expectation is a polynomial in conditional covariances, densities at 0 and orthant probabilities (P₄ by Plackett, 48-point Gauss–Legendre)'],
+  };
 }
 
 type Maker = (name: string, f: 'I2' | 'J2' | 'I3' | 'I4', hs: ('s' | 'g' | 'd' | 'u')[], tex: string) => Template;

@@ -31,7 +31,8 @@ export type Expr =
 
 export type Stmt =
   | { k: 'let'; name: string; type: Scalar; init: Expr }
-  /** a local array of `size` elements, zero-initialised */
+  /** a local array of `size` elements: zero in C and Python at every call; the TypeScript printer
+   * allocates it once per module (no allocation per call), so a function writes what it reads */
   | { k: 'array'; name: string; type: Scalar; size: number }
   | { k: 'set'; name: string; op: '=' | '+=' | '-=' | '*=' | '/='; value: Expr }
   | { k: 'store'; arr: string; i: Expr; op: '=' | '+=' | '-=' | '*='; value: Expr }

@@ -62,7 +62,7 @@ export class CPrinter extends BracePrinter {
     return `${type === 'int' ? 'int' : 'double'} ${name} = ${init}`;
   }
   declareArray(name: string, type: Scalar, size: number): string {
-    return `${type === 'int' ? 'int' : 'double'} ${name}[${size}]`;
+    return `${type === 'int' ? 'int' : 'double'} ${name}[${size}] = {0}`;
   }
   loopVariable(v: string): string {
     return `int ${v}`;
