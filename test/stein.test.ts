@@ -7,7 +7,8 @@ import { gaussLegendre } from '../src/gaussian/quadrature.ts';
 import { reluFamily } from '../src/gaussian/families/relu.ts';
 import { parseKernel } from '../src/ir/parse.ts';
 import { instantiate } from '../src/ir/js.ts';
-import { mc, covariances, cli, tmp } from './helpers.ts';
+import { mc, covariances, cli, tmp, deriveYaml } from './helpers.ts';
+import { stateOf } from '../src/numeric/trajectory.ts';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../src/random/rng.ts';
@@ -231,5 +232,52 @@ describe('one giant step of a ReLU student from M = 0 (THEORY §4.3) through the
     const { M, Q } = await step(file, init, 2);
     expect(Math.abs(M[0][0] - 0.5)).toBeGreaterThan(1e-2);
     expect(Math.abs(Q[0][1] - 0.625)).toBeGreaterThan(1e-2);
+  });
+});
+
+describe('kinked models by quadrature: an accuracy estimate that sees the kink', () => {
+  const spec = (body: string, expectations = 'auto') => `name: probe\n${body}\nexpectations: "${expectations}"\n`;
+  const moments = (d: ReturnType<typeof deriveYaml>) => {
+    const { p, k } = d.model;
+    const s = 1 / Math.sqrt(Math.max(p, k));
+    const M = Array.from({ length: p }, (_, j) => Array.from({ length: k }, (_, r) => s * (j === r ? 0.5 : 0.2)));
+    const Q = Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => (j === l ? 1 : 0.3)));
+    const out = new Float64Array(d.layout.mom.size);
+    d.compiled.moments(stateOf({ M, Q, a: d.model.a0 }, d.layout), d.layout.defaultParams, out);
+    return out;
+  };
+  const relErr = (a: Float64Array, b: Float64Array) => Math.max(...[...a].map((v, i) => Math.abs(v - b[i]))) / Math.max(...[...a].map(Math.abs));
+  const reported = (notes: string[]) => Number(/accuracy:? (\S+) relative/.exec(notes.join('\n'))?.[1]);
+
+  it('an even default rule, and an estimate within a factor 3 of the true error (ReLU p = 2 on ν1ν2, exact known)', () => {
+    const body = 'student: {width: 2, activation: "relu(z)"}\nteacher: {width: 2, target: "nu1*nu2"}\nloss: mse';
+    const exact = deriveYaml(spec(body));
+    expect(exact.plan.backend).toBe('exact');
+    for (const N of [12, 20]) {
+      const q = deriveYaml(spec(body, `quadrature:${N}`));
+      const truth = relErr(moments(exact), moments(q));
+      const est = reported(q.plan.notes);
+      expect(truth, `N = ${N}`).toBeGreaterThan(1e-7);
+      expect(est / truth, `N = ${N}: estimate ${est} vs true ${truth}`).toBeGreaterThan(1 / 3);
+      expect(est / truth, `N = ${N}: estimate ${est} vs true ${truth}`).toBeLessThan(3);
+      expect(q.plan.notes.join('\n')).toMatch(/warning: quadrature accuracy .* is above 1e-6: raise the nodes/);
+    }
+  });
+
+  it('an odd rule (a node on the kink) is called out, and its bias is what the estimate reports', () => {
+    const body = 'student: {width: 3, activation: "relu(z)"}\nteacher: {width: 1, target: "(nu1 + nu1^2 - 1)/sqrt(3)"}\nloss: correlation\ndynamics: projected';
+    const q = deriveYaml(spec(body, 'quadrature:21'));
+    const notes = q.plan.notes.join('\n');
+    expect(notes).toMatch(/21 nodes per field is odd: a node sits on the kink/);
+    const truth = relErr(moments(deriveYaml(spec(body))), moments(q));
+    expect(truth).toBeGreaterThan(1e-3);
+    expect(reported(q.plan.notes) / truth).toBeGreaterThan(1 / 3);
+  });
+
+  it('ReLU on an erf teacher (no exact evaluator) goes to an even rule and warns with the surrogate’s error', () => {
+    const d = deriveYaml(spec('student: {width: 2, activation: "relu(z)"}\nteacher: {width: 1, target: committee, activation: "erf(z)"}\nloss: mse'));
+    expect(d.plan.backend).toBe('quadrature');
+    expect((d.plan.nodes as number) % 2).toBe(0);
+    expect(d.plan.notes.join('\n')).toMatch(/warning: quadrature accuracy \S+ relative \(the moments of \d+ nodes per field differ by \S+ from the exact evaluator on a surrogate/);
   });
 });

@@ -70,6 +70,27 @@ teacher: {width: 2, target: committee, activation: "erf(z/sqrt(2))"}`);
     expect(ag.pass, JSON.stringify(ag.entries.filter((e) => !e.pass))).toBe(true);
   });
 
+  it('a ReLU student p = 3 on the staircase ν1 + ν1ν2 and on He2(ν1)/√2 + ν2 (exact kinked evaluator), at d = 1000 and 4000; a ReLU scaled by 1.1 in the ODE is rejected', async () => {
+    const warm3: Overlaps = {
+      Q: [[1, 0.1, 0.05], [0.1, 1, 0.1], [0.05, 0.1, 1]],
+      M: [[0.4, 0.1], [0.1, 0.3], [0.2, -0.1]],
+      P: I2,
+      a: [1, 1, 1],
+    };
+    const yaml = (target: string, act = 'relu(z)') => `name: relu3\nstudent: {width: 3, activation: "${act}"}\nteacher: {width: 2, target: "${target}"}\nloss: mse\n`;
+    for (const target of ['nu1 + nu1*nu2', '(nu1^2 - 1)/sqrt(2) + nu2']) {
+      const der = deriveYaml(yaml(target));
+      expect(der.plan.backend).toBe('exact');
+      for (const d of [1000, 4000]) {
+        const { ag } = await theoryVsSimulation(der, warm3, { d, nb: 1, etaBar: 1, tau: 6, seeds: 32, engine: 'reduced' });
+        expect(ag.pass, `${target} d=${d}: ${JSON.stringify(ag.entries.filter((e) => !e.pass))}`).toBe(true);
+      }
+    }
+    const wrong = deriveYaml(yaml('nu1 + nu1*nu2', '1.1*relu(z)'));
+    const { ag } = await theoryVsSimulation(deriveYaml(yaml('nu1 + nu1*nu2')), warm3, { d: 1000, nb: 1, etaBar: 1, tau: 6, seeds: 32, engine: 'reduced', odeDerivation: wrong });
+    expect(ag.pass).toBe(false);
+  });
+
   it('the reduced simulator at d = 10⁵ against the ODE', async () => {
     const { ag } = await theoryVsSimulation('derivations/saad-solla-erf.yaml', warm, { d: 100000, nb: 100, etaBar: 1, tau: 5, seeds: 16, engine: 'reduced' });
     expect(ag.pass, JSON.stringify(ag.entries.filter((e) => !e.pass))).toBe(true);

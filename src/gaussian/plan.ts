@@ -25,7 +25,7 @@ import { hermiteCoefficients, hermitePolynomial, quadratureCoefficients } from '
 import { usageError } from '../errors.ts';
 import { CLOSED_FAMILIES, closedFamily } from './families/index.ts';
 import { SteinEngine, indicatorTerms, type Factor, type SteinExpansion } from './stein.ts';
-import { piecewiseOf, piecewiseDerivative, type Piecewise } from '../hermite/piecewise.ts';
+import { piecewiseOf, piecewiseDerivative, isKinked, type Piecewise } from '../hermite/piecewise.ts';
 
 export type BackendKind = 'wick' | 'exact' | `closed-${string}` | 'hermite' | 'quadrature';
 
@@ -158,9 +158,18 @@ export function defaultQuadratureNodes(fields: number): number {
 /** Tensor nodes per evaluation that `auto` accepts (each right-hand side visits them all). */
 export const QUADRATURE_BUDGET = 2e5;
 
+/** Whether the student or the committee teacher has a kink (or jump) at 0. */
+export function modelHasKink(model: Model): boolean {
+  return isKinked(model.student) || (model.target.kind === 'committee' && isKinked(model.target.g));
+}
+
 function quadraturePlan(model: Model, nodes?: number): ExpectationPlan {
   const n = model.p + model.k;
-  const N = nodes ?? defaultQuadratureNodes(n);
+  const kinked = modelHasKink(model);
+  // an odd rule has a node at 0 in every field, on the kink, where θ(0) drops a slab of weight: with
+  // kinks the default rule is even
+  let N = nodes ?? defaultQuadratureNodes(n);
+  if (nodes === undefined && kinked && N % 2 === 1) N -= 1;
   // the tensor rule runs over all p + k fields at once: refuse at once what would run for hours
   if (nodes === undefined && N ** n > QUADRATURE_BUDGET)
     throw usageError(
@@ -172,7 +181,10 @@ function quadraturePlan(model: Model, nodes?: number): ExpectationPlan {
     label: `tensor Gauss–Hermite quadrature, ${N} nodes per field (${n} fields)`,
     templates: {},
     nodes: N,
-    notes: ['quadrature is exact for polynomials of degree ≤ 2N−1 in each field, geometric for smooth activations, slow for kinks'],
+    notes: [
+      'quadrature is exact for polynomials of degree ≤ 2N−1 in each field, geometric for smooth activations, slow for kinks',
+      ...(kinked && N % 2 === 1 ? [`warning: ${N} nodes per field is odd: a node sits on the kink at 0 in every field, which biases the expectations — use an even N`] : []),
+    ],
   };
 }
 
