@@ -100,6 +100,29 @@ for (const [label, d] of [
   report(`RHS evaluations/s, ${label}`, `${gen.toExponential(2)} generated, ${mj.toExponential(2)} mathjs: ${(gen / mj).toFixed(0)}×`, '≥ 100×');
 }
 
+// ---- kinked student on a polynomial target: exact evaluator against tensor quadrature ----
+{
+  // ReLU p = 3 on the two-direction staircase ν1 + ν1ν2 (MSE: four kinked fields in I4ss): the exact
+  // Stein evaluator against the tensor rule `auto` chose before it (11 nodes per field, 5 fields) and
+  // the even rule it chooses now when it must use quadrature (10 nodes)
+  const yaml = (e: string) => `name: relu3-staircase\nstudent: {width: 3, activation: "relu(z)"}\nteacher: {width: 2, target: "nu1 + nu1*nu2"}\nloss: mse\nexpectations: "${e}"\n`;
+  const [exact, tExact] = time(() => deriveSpec(parseSpec(yaml('exact'))));
+  const [q11, tQ11] = time(() => deriveSpec(parseSpec(yaml('quadrature:11'))));
+  const init = defaultOverlaps(exact.model, 1, 0.3);
+  const y = stateOf(init, exact.layout);
+  const rE = rhsRate(exact.compiled, y, exact.layout.defaultParams, 1.5);
+  const rQ = rhsRate(q11.compiled, y, q11.layout.defaultParams, 1.5);
+  const mom = (d: typeof exact) => {
+    const out = new Float64Array(d.layout.mom.size);
+    d.compiled.moments(y, d.layout.defaultParams, out);
+    return out;
+  };
+  const [mE, mQ] = [mom(exact), mom(q11)];
+  const err = Math.max(...[...mE].map((v, i) => Math.abs(v - mQ[i]))) / Math.max(...[...mE].map(Math.abs));
+  report('derive ReLU p=3 on ν1 + ν1ν2 (MSE)', `${tExact.toFixed(0)} ms exact, ${tQ11.toFixed(0)} ms quadrature:11`, '≤ quadrature');
+  report('RHS evaluations/s, ReLU p=3 on ν1 + ν1ν2 (MSE)', `${rE.toExponential(2)} exact, ${rQ.toExponential(2)} quadrature:11: ${(rE / rQ).toFixed(0)}×; quadrature's relative error ${err.toExponential(1)}`, '≥ 1×');
+}
+
 // ---- integrate the classic Saad–Solla committee ----
 {
   const d = deriveFile('derivations/saad-solla-erf-classic.yaml');

@@ -20,6 +20,8 @@ export type { GeneratedModel } from './codegen/compile.ts';
 
 // Hermite stage
 export { activation, type Activation } from './hermite/activation.ts';
+export { piecewiseOf, piecewiseDerivative, type Piecewise } from './hermite/piecewise.ts';
+export { SteinEngine, evaluateStein, indicatorTerms, type SteinExpansion, type Factor, type IndicatorTerm } from './gaussian/stein.ts';
 export { hermite, leapIndex, hermiteCoefficients, pairExponent, multivariateHermite, lowestDegreePerDirection, type HermiteReport, type MultiHermiteTerm, type LeapIndex } from './hermite/hermite.ts';
 
 // numerics: ODE, finite-step map, states

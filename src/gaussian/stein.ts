@@ -21,7 +21,10 @@
  * the span of the fields conditioned on) has φ = 0, is uncorrelated with the regular fields, and is
  * correlated with the other degenerate ones by the ε-derivative D of the conditional covariance,
  * propagated alongside C^B. For a collinear pair the two orderings then add up to the merged
- * expectation (θ(u)² = θ(u), θ(u)θ(−u) = 0).
+ * expectation (θ(u)² = θ(u), θ(u)θ(−u) = 0). Near a singular C the terms are ill-conditioned (a
+ * conditional variance δ carries round-off 1e-16/δ relative) while their sum is Lipschitz, so three or
+ * four kinked fields that are nearly linearly dependent are first given a ridge of 1e-9 of their
+ * variances, shared by collinear fields so that pairs stay exact (steinRegularize).
  */
 import { Coef } from '../symbolic/coef.ts';
 import { Poly } from '../symbolic/poly.ts';
