@@ -7,7 +7,8 @@ import { gaussLegendre } from '../src/gaussian/quadrature.ts';
 import { reluFamily } from '../src/gaussian/families/relu.ts';
 import { parseKernel } from '../src/ir/parse.ts';
 import { instantiate } from '../src/ir/js.ts';
-import { mc, covariances, cli, tmp, deriveYaml } from './helpers.ts';
+import { mc, covariances, cli, tmp, deriveYaml, randomOverlaps, omegaFrom } from './helpers.ts';
+import { monteCarloMoments, unpackMoments, type Moments } from '../src/gaussian/reference.ts';
 import { stateOf } from '../src/numeric/trajectory.ts';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -280,4 +281,50 @@ describe('kinked models by quadrature: an accuracy estimate that sees the kink',
     expect((d.plan.nodes as number) % 2).toBe(0);
     expect(d.plan.notes.join('\n')).toMatch(/warning: quadrature accuracy \S+ relative \(the moments of \d+ nodes per field differ by \S+ from the exact evaluator on a surrogate/);
   });
+});
+
+describe('exact kinked moments of whole models against Monte Carlo of their definitions (THEORY §2.2)', () => {
+  const models = [
+    'student: {width: 3, activation: "relu(z)"}\nteacher: {width: 2, target: "nu1 + nu1*nu2"}\nloss: mse\nnoise: 0.1',
+    'student: {width: 4, activation: "max(z, 0.2*z)", second_layer: {train: true, init: [1, -0.5, 0.8, 1.2]}}\nteacher: {width: 3, target: "nu1*nu2 + He3(nu3)/6"}\nloss: mse',
+    'student: {width: 5, activation: "abs(z) - 0.3*z"}\nteacher: {width: 1, target: "(nu1^2 - 1)/sqrt(2)"}\nloss: correlation',
+    'student: {width: 3, activation: "z*relu(z) - 0.5*z"}\nteacher: {width: 2, target: committee, activation: "sign(z)"}\nloss: mse',
+  ];
+  const zMax = (d: ReturnType<typeof deriveYaml>, model: ReturnType<typeof deriveYaml>['model'], seed: number) => {
+    const { p, k } = d.model;
+    const { M, Q, P } = randomOverlaps(p, k, seed, 0.5);
+    const params = [...d.layout.defaultParams];
+    const out = new Float64Array(d.layout.mom.size);
+    d.compiled.moments(stateOf({ M, Q, P, a: d.model.a0 }, d.layout), params, out);
+    const got = unpackMoments(out, p, k, d.layout.mom);
+    const ref = monteCarloMoments(model, omegaFrom(M, Q, P), d.model.a0, params[d.layout.delta], 300_000, seed);
+    const flat = (m: Moments) => [...m.A.flat(), ...m.B.flat(), ...m.V.flat(), ...m.S, m.risk];
+    const [g, r, se] = [flat(got), flat(ref), flat(ref.se)];
+    return Math.max(...g.map((x, j) => Math.abs(x - r[j]) / Math.max(se[j], 1e-12)));
+  };
+  it('the comparison has power: moments derived for 1.05·ReLU are rejected against Monte Carlo of ReLU', () => {
+    const right = deriveYaml(`name: r\n${models[0]}\n`);
+    const wrong = deriveYaml(`name: w\n${models[0].replace('relu(z)', '1.05*relu(z)')}\n`);
+    expect(zMax(right, right.model, 40)).toBeLessThan(5);
+    expect(zMax(wrong, right.model, 40)).toBeGreaterThan(10);
+  });
+  for (const [i, body] of models.entries()) {
+    it(`model ${i + 1}: ${body.split('\n').slice(0, 2).join(', ')}`, () => {
+      const d = deriveYaml(`name: m${i}\n${body}\n`);
+      expect(d.plan.backend).toBe('exact');
+      const { p, k } = d.model;
+      const { M, Q, P } = randomOverlaps(p, k, 40 + i, 0.5);
+      const a = d.model.a0;
+      const params = [...d.layout.defaultParams];
+      const y = stateOf({ M, Q, P, a }, d.layout);
+      const out = new Float64Array(d.layout.mom.size);
+      d.compiled.moments(y, params, out);
+      const got = unpackMoments(out, p, k, d.layout.mom);
+      const ref = monteCarloMoments(d.model, omegaFrom(M, Q, P), a, params[d.layout.delta], 300_000, 17 + i);
+      const flat = (m: Moments) => [...m.A.flat(), ...m.B.flat(), ...m.V.flat(), ...m.S, m.risk];
+      const [g, r, se] = [flat(got), flat(ref), flat(ref.se)];
+      const z = g.map((x, j) => (se[j] > 0 ? Math.abs(x - r[j]) / se[j] : Math.abs(x - r[j]) / 1e-12));
+      expect(Math.max(...z), `worst entry ${z.indexOf(Math.max(...z))}: ${g[z.indexOf(Math.max(...z))]} vs ${r[z.indexOf(Math.max(...z))]}`).toBeLessThan(5);
+    });
+  }
 });
