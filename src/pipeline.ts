@@ -152,9 +152,10 @@ function quadratureAccuracyNotes(model: Model, plan: ExpectationPlan, fineModule
     return { err, rel: err / scale };
   };
   const cost = `cost ${N}^${p + k} nodes per evaluation before pruning`;
+  const slow = modelHasKink(model) ? '; with kinks the error falls slowly, about as 1/N²' : '';
   const verdict = (rel: number, what: string) =>
     rel > QUADRATURE_WARN
-      ? `warning: quadrature accuracy ${rel.toExponential(1)} relative (${what}) is above ${QUADRATURE_WARN.toExponential(0)}: raise the nodes with expectations: quadrature:N (${cost}; with kinks the error falls slowly, about as 1/N²)`
+      ? `warning: quadrature accuracy ${rel.toExponential(1)} relative (${what}) is above ${QUADRATURE_WARN.toExponential(0)}: raise the nodes with expectations: quadrature:N (${cost}${slow})`
       : `quadrature accuracy: ${rel.toExponential(1)} relative (${what}); ${cost} — pass quadrature:N for more`;
   if (modelHasKink(model)) {
     const surrogate = kinkSurrogate(model);

@@ -7,7 +7,6 @@ import { Rng } from '../src/random/rng.ts';
 import { parseSpec } from '../src/spec/load.ts';
 import { deriveSpec } from '../src/pipeline.ts';
 import { symmetricSqrt } from '../src/linalg.ts';
-import { gaussHermite } from '../src/gaussian/quadrature.ts';
 
 /**
  * A random valid state: teacher rows e_1..e_k, student rows W = [M | R] in k + p dimensions, so that
@@ -94,23 +93,7 @@ export function maxAbsDiff(a: number[][], b: number[][]): number {
   return m;
 }
 
-/** E[f(u)], u ~ N(0, C), by tensor Gauss–Hermite with `nodes` points per coordinate. */
-export function tensorExpectation(C: number[][], f: (u: number[]) => number, nodes: number): number {
-  const n = C.length;
-  const L = symmetricSqrt(C);
-  const gh = gaussHermite(nodes);
-  const idx = new Array(n).fill(0);
-  let s = 0;
-  for (;;) {
-    let w = 1;
-    for (let i = 0; i < n; i++) w *= gh.w[idx[i]];
-    if (w > 1e-300) s += w * f(L.map((row) => row.reduce((acc, l, m) => acc + l * gh.x[idx[m]], 0)));
-    let i = 0;
-    while (i < n && ++idx[i] === nodes) idx[i++] = 0;
-    if (i === n) break;
-  }
-  return s;
-}
+export { tensorExpectation } from '../src/gaussian/reference.ts';
 
 /** Seeded Monte Carlo: mean and standard error. */
 export function mc(C: number[][], f: (u: number[]) => number, samples: number, seed: number): { mean: number; se: number } {

@@ -295,7 +295,7 @@ describe('exact kinked moments of whole models against Monte Carlo of their defi
     const { M, Q, P } = randomOverlaps(p, k, seed, 0.5);
     const params = [...d.layout.defaultParams];
     const out = new Float64Array(d.layout.mom.size);
-    d.compiled.moments(stateOf({ M, Q, P, a: d.model.a0 }, d.layout), params, out);
+    d.compiled.moments(stateOf({ M, Q, a: d.model.a0 }, d.layout), params, out);
     const got = unpackMoments(out, p, k, d.layout.mom);
     const ref = monteCarloMoments(model, omegaFrom(M, Q, P), d.model.a0, params[d.layout.delta], 300_000, seed);
     const flat = (m: Moments) => [...m.A.flat(), ...m.B.flat(), ...m.V.flat(), ...m.S, m.risk];
@@ -316,7 +316,7 @@ describe('exact kinked moments of whole models against Monte Carlo of their defi
       const { M, Q, P } = randomOverlaps(p, k, 40 + i, 0.5);
       const a = d.model.a0;
       const params = [...d.layout.defaultParams];
-      const y = stateOf({ M, Q, P, a }, d.layout);
+      const y = stateOf({ M, Q, a }, d.layout);
       const out = new Float64Array(d.layout.mom.size);
       d.compiled.moments(y, params, out);
       const got = unpackMoments(out, p, k, d.layout.mom);

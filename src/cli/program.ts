@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import type { IntegrateOpts } from './commands.ts';
 import type { SimOpts } from './simulate.ts';
 import type { GdgfOpts } from './gdgf.ts';
+import type { GiantOpts } from './giant.ts';
 import { DEFAULT_M0 } from '../numeric/defaults.ts';
 import { DEFAULT_CHECK } from '../compare/defaults.ts';
 
@@ -215,6 +216,32 @@ function registerStudyCommands(program: Command): void {
 }
 
 function registerGdgf(program: Command): void {
+  program
+    .command('giant')
+    .description('a few giant (large-batch, projected) steps of the first layer from M = 0, Q = I: closed form, finite-step map and simulation per step, with the readout fitted after each step (THEORY §4.3)')
+    .argument('<file>', 'derivation file (second layer not trained; dynamics are taken as projected)')
+    .option('--alpha <list>', 'samples per step n = α d^κ, comma-separated α', '0.5,2,8')
+    .option('--steps <T>', 'steps', '3')
+    .option('--gamma <g>', 'step size: giant (the limit η → ∞) or a positive number', 'giant')
+    .option('--kappa <list>', 'exponents κ of n = α d^κ, comma-separated, in (0, 3] (default 1)')
+    .option('--batch <expr>', 'samples per step as an expression in d (e.g. "4*d"), instead of --alpha/--kappa')
+    .option('--d <list>', 'input dimensions, comma-separated', '10000')
+    .option('--seeds <n>', 'simulated seeds per case', '8')
+    .option('--engine <e>', 'simulator: reduced (exact in law, cost independent of d) or full', 'reduced')
+    .option('--no-sim', 'closed form and map only')
+    .option('--ridge <λ>', 'ridge of the fitted readout, a* = p(K + p²λI)⁺s', '0')
+    .option('--init <file>', 'start from these overlaps (JSON {"Q","M","P","a"}) instead of M = 0, Q = I')
+    .option('--set <name=value>', 'a_j, Delta, P_r_t', collect)
+    .option('--workers <n>', 'worker threads for the simulation (results do not depend on it)', '2')
+    .option('--quiet', 'no progress bar')
+    .option('--json', 'print the report as JSON')
+    .option('--out <dir>', 'write report.html, m.svg, risk.svg and giant.json')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ hermode giant derivations/relu-giant-step.yaml --alpha 0.5,2,8 --steps 1 --d 10000 --out out/giant\n  $ hermode giant derivations/relu-staircase.yaml --batch "4*d" --steps 3 --d 4000\n  $ hermode giant derivations/relu-he2.yaml --alpha 1 --kappa 1,1.5,2 --steps 1 --d 100,400 --no-sim',
+    )
+    .action(async (file: string, o: GiantOpts) => (await import('./giant.ts')).giantCommand(file, o));
+
   program
     .command('gdgf')
     .description('gradient descent against gradient flow on a parameter-dynamics derivation: sharpness, rates, implicit regularisation')

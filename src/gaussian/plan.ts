@@ -21,7 +21,7 @@ import type { Activation } from '../hermite/activation.ts';
 import { WickEngine } from './wick.ts';
 import { Poly } from '../symbolic/poly.ts';
 import { Coef } from '../symbolic/coef.ts';
-import { hermiteCoefficients, hermitePolynomial, quadratureCoefficients } from '../hermite/hermite.ts';
+import { hermiteCoefficients, hermitePolynomial, quadratureCoefficients, multivariateHermite, leapIndex } from '../hermite/hermite.ts';
 import { usageError } from '../errors.ts';
 import { CLOSED_FAMILIES, closedFamily } from './families/index.ts';
 import { SteinEngine, indicatorTerms, type Factor, type SteinExpansion } from './stein.ts';
@@ -134,7 +134,7 @@ export function exponentWarnings(model: Model): string[] {
     const f = t.f;
     tc = quadratureCoefficients((x) => f(x), order, 20);
     tAcc = 1e-12;
-  } else return [];
+  } else return t.poly ? multiIndexNotes(t.poly, model.k, sig.coefficients[2], Math.max(1e-10, 10 * sig.accuracy)) : [];
   const tol = (acc: number) => Math.max(1e-10, 10 * acc);
   const ell = tc.findIndex((c, k) => k >= 1 && Math.abs(c) > tol(tAcc));
   let pair = -1;
@@ -148,6 +148,23 @@ export function exponentWarnings(model: Model): string[] {
   if (pair > ell)
     return [`warning: the pair exponent ${pair} exceeds the target's information exponent ${ell}: c_${ell}(σ) = 0, so the student misses the target's leading Hermite component`];
   return [];
+}
+
+/**
+ * A polynomial multi-index target (THEORY §4.3): its leap index with an ordering that attains it, and a
+ * warning when the student's c_2(σ) = 0 blocks a staircase — a direction with no first Hermite
+ * coefficient reached through a degree-2 term with a direction that has one.
+ */
+function multiIndexNotes(poly: Poly, k: number, c2: number, tol: number): string[] {
+  const terms = multivariateHermite(poly);
+  const leap = leapIndex(terms, k);
+  const name = (alpha: number[]) => alpha.map((a, r) => (a === 0 ? '' : a === 1 ? `ν${r + 1}` : `He${a}(ν${r + 1})`)).join('');
+  const out = [`target leap index ${leap.leap} (THEORY §4.3), attained by the order ${leap.order.map((i) => name(terms[i].alpha)).join(' → ')}`];
+  const first = Array.from({ length: k }, (_, r) => terms.some((x) => x.coefficient !== 0 && x.alpha.every((a, s) => a === (s === r ? 1 : 0))));
+  const staircase = terms.some((x) => x.coefficient !== 0 && x.alpha.reduce((a, b) => a + b, 0) === 2 && x.alpha.some((a, r) => a === 1 && !first[r]) && x.alpha.some((a, r) => a === 1 && first[r]));
+  if (staircase && Math.abs(c2) <= tol)
+    out.push('warning: c_2(σ) = 0 blocks the staircase: a direction reached through a degree-2 term (e.g. ν1ν2) gets the drift 2c_2(σ)m from the learned one, which vanishes — use an activation with c_2 ≠ 0 (ReLU)');
+  return out;
 }
 
 /** Default nodes per field for tensor quadrature: about 2·10⁵ nodes before pruning. */

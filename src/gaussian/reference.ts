@@ -136,3 +136,21 @@ export function unpackMoments(out: Float64Array, p: number, k: number, layout: {
   m.risk = out[layout.risk];
   return m;
 }
+
+/** E[f(u)], u ~ N(0, C), by tensor Gauss–Hermite with `nodes` points per coordinate. */
+export function tensorExpectation(C: number[][], f: (u: number[]) => number, nodes: number): number {
+  const n = C.length;
+  const L = symmetricSqrt(C);
+  const gh = gaussHermite(nodes);
+  const idx = new Array(n).fill(0);
+  let s = 0;
+  for (;;) {
+    let w = 1;
+    for (let i = 0; i < n; i++) w *= gh.w[idx[i]];
+    if (w > 1e-300) s += w * f(L.map((row) => row.reduce((acc, l, m) => acc + l * gh.x[idx[m]], 0)));
+    let i = 0;
+    while (i < n && ++idx[i] === nodes) idx[i++] = 0;
+    if (i === n) break;
+  }
+  return s;
+}

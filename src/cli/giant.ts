@@ -1,0 +1,156 @@
+/** `hermode giant`: a few giant (large-batch) steps of the first layer, THEORY §4.3. */
+import { join } from 'node:path';
+import { loadSpecFile } from '../spec/load.ts';
+import { deriveSpec } from '../pipeline.ts';
+import { runGiant, type GiantReport } from '../studies/giant.ts';
+import { readOverlapsFile, parseAssignments, resolveParams, numberValue, integerValue, teacherOverlaps } from '../numeric/setup.ts';
+import { evaluateExpression } from '../symbolic/expr.ts';
+import { writeFileAtomic, copyTree } from '../io/files.ts';
+import { usageError } from '../errors.ts';
+import { progressReporter } from './progress.ts';
+import { num, table } from '../report/format.ts';
+
+const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+
+export interface GiantOpts {
+  alpha: string;
+  steps: string;
+  gamma: string;
+  batch?: string;
+  kappa?: string;
+  d: string;
+  seeds: string;
+  engine: string;
+  sim: boolean;
+  ridge: string;
+  init?: string;
+  set?: string[];
+  workers: string;
+  json?: boolean;
+  out?: string;
+  quiet?: boolean;
+}
+
+const list = (text: string, field: string) => text.split(',').map((s) => numberValue(s.trim(), field));
+
+export async function giantCommand(file: string, o: GiantOpts): Promise<void> {
+  // options first: nothing is derived or written when one is wrong
+  const alphas = list(o.alpha, '--alpha');
+  const bad = alphas.find((a) => !(a > 0));
+  if (bad !== undefined) throw usageError('α must be > 0 (n = α d^κ samples per step)', { field: '--alpha', value: o.alpha });
+  if (o.batch !== undefined && o.kappa !== undefined) throw usageError('give --batch or --kappa, not both', { field: '--batch', value: o.batch });
+  const kappas = o.kappa !== undefined ? list(o.kappa, '--kappa') : [1];
+  if (kappas.some((x) => !(x > 0 && x <= 3))) throw usageError('κ must be in (0, 3] (n = α d^κ)', { field: '--kappa', value: o.kappa });
+  const ds = o.d.split(',').map((s) => {
+    const d = numberValue(s.trim(), '--d');
+    if (!Number.isInteger(d) || d < 2) throw usageError('must be integers ≥ 2', { field: '--d', value: o.d });
+    return d;
+  });
+  const steps = integerValue(o.steps, '--steps', 1);
+  let gamma: number | 'giant';
+  if (o.gamma === 'giant') gamma = 'giant';
+  else {
+    const g = Number(o.gamma);
+    if (!(o.gamma.trim() !== '' && Number.isFinite(g) && g > 0)) throw usageError('expected giant or a positive number', { field: '--gamma', value: o.gamma });
+    gamma = g;
+  }
+  if (o.engine !== 'full' && o.engine !== 'reduced') throw usageError('expected full or reduced', { field: '--engine', value: o.engine });
+  const seeds = integerValue(o.seeds, '--seeds', 1);
+  const ridge = numberValue(o.ridge, '--ridge');
+  if (!(ridge >= 0)) throw usageError('must be ≥ 0', { field: '--ridge', value: o.ridge });
+  const workers = integerValue(o.workers, '--workers', 1);
+  let batch: ((d: number) => number) | undefined;
+  if (o.batch !== undefined) {
+    const text = o.batch;
+    batch = (d: number) => {
+      const n = Math.round(evaluateExpression(text, { d }, '--batch'));
+      if (!(n >= 1)) throw usageError(`evaluates to ${n} at d = ${d}: expected at least one sample`, { field: '--batch', value: text });
+      return n;
+    };
+    ds.forEach(batch);
+  }
+
+  const spec = loadSpecFile(file);
+  if (spec.student.second_layer.train)
+    throw usageError('giant steps act on the first layer: the second layer must not be trained (it is fitted after the steps)', { file, field: 'student.second_layer.train' });
+  const der = deriveSpec({ ...spec, dynamics: 'projected' });
+  const sets = parseAssignments(o.set);
+  if (sets.gamma !== undefined || sets.eta_bar !== undefined) throw usageError('the step size is --gamma here', { field: '--set', value: sets.gamma ?? sets.eta_bar });
+  const init = o.init ? readOverlapsFile(o.init, der.model) : null;
+  const params = resolveParams(der.model, der.layout, sets, init?.P);
+  const P = teacherOverlaps(params, der.layout);
+  const { p, k } = der.model;
+  const start = init ?? {
+    M: Array.from({ length: p }, () => new Array(k).fill(0)),
+    Q: Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => (j === l ? 1 : 0))),
+    P,
+    a: der.model.a0.slice(),
+  };
+  start.a.forEach((v, j) => (params[der.layout.aParam + j] = v));
+  const progress = progressReporter('giant', 'cases', !!o.quiet);
+  const report = await runGiant(der, {
+    alphas,
+    kappas,
+    batch,
+    ds,
+    steps,
+    gamma,
+    seeds,
+    engine: o.engine,
+    simulate: o.sim,
+    ridge,
+    params,
+    start,
+    initSource: o.init ? `file ${o.init}` : 'M = 0, Q = I',
+    workers,
+    onProgress: (done, total) => progress(done, total),
+  });
+  progress.stop();
+  if (spec.dynamics !== 'projected') report.warnings.unshift(`the file says dynamics: ${spec.dynamics}; giant steps use projected updates (each neuron renormalised after the step)`);
+  if (o.out) {
+    const { giantPlots, giantReportHtml } = await import('../report/giantReport.ts');
+    const { katexDistDir } = await import('../report/html.ts');
+    const plots = await giantPlots(report);
+    copyTree(katexDistDir(), join(o.out, 'katex'));
+    for (const pl of plots) writeFileAtomic(join(o.out, pl.name), pl.svg);
+    writeFileAtomic(join(o.out, 'giant.json'), JSON.stringify(report) + '\n');
+    writeFileAtomic(join(o.out, 'report.html'), giantReportHtml(report, plots));
+  }
+  if (o.json) return void out(JSON.stringify(report));
+  printGiant(report);
+  if (o.out) out(`wrote ${join(o.out, 'report.html')}, m.svg, risk.svg, giant.json`);
+}
+
+export function printGiant(r: GiantReport): void {
+  const c = r.constants;
+  out(
+    `${r.name}: giant steps, p = ${r.p}, k = ${r.k}, ${r.loss} loss, projected; expectations: ${r.expectations}; time unit: steps (n fresh samples each); γ = ${r.meta.gamma}`,
+  );
+  out(`c_1(σ) = ${num(c.c1)}, c_2(σ) = ${num(c.c2)}, E[σ′²] = ${num(c.dsigma2)}, β = (${c.beta.map((b) => num(b)).join(', ')}), E[y] = ${num(c.meanY)}, E[y²] = ${num(c.meanY2)}`);
+  if (r.closedFormNote) out(`closed form: not shown — ${r.closedFormNote}`);
+  out(`random features (step 0, readout fitted${r.meta.ridge ? `, ridge ${r.meta.ridge}` : ''}): risk ${num(r.randomFeaturesRisk)}`);
+  for (const w of r.warnings) out(`warning: ${w}`);
+  const f = (x: number) => (Number.isFinite(x) ? num(x, 5) : '—');
+  for (const cs of r.cases) {
+    out('');
+    out(`d = ${cs.d}, n = ${cs.n} per step (α = ${num(cs.alpha, 4)}${cs.kappa !== 1 ? `, κ = ${cs.kappa}` : ''})${cs.sim ? `; simulation: ${cs.sim.seeds} seeds, ${r.meta.engine} engine` : ''}`);
+    const head = ['step'];
+    for (let q = 0; q < r.k; q++) head.push(`m${q + 1} closed`, `m${q + 1} map`, ...(cs.sim ? [`m${q + 1} sim ± SEM`] : []), `spread`);
+    head.push('Q_jl map', ...(cs.sim ? ['Q_jl sim'] : []), 'risk readout map', ...(cs.sim ? ['risk readout sim'] : []));
+    const rows = cs.steps.map((t, i) => {
+      const row: (string | number)[] = [t];
+      for (let q = 0; q < r.k; q++) {
+        row.push(t === 1 && cs.closed ? f(cs.closed.m[q]) : '', f(cs.map.m[i][q]));
+        if (cs.sim) row.push(`${f(cs.sim.m[i][q])} ± ${num(cs.sim.sem.m[i][q], 2)}`);
+        row.push(f(cs.sim ? cs.sim.mSpread[i][q] : cs.map.mSpread[i][q]));
+      }
+      row.push(f(cs.map.qOff[i]));
+      if (cs.sim) row.push(f(cs.sim.qOff[i]));
+      row.push(f(cs.map.readoutRisk[i]));
+      if (cs.sim) row.push(`${f(cs.sim.readoutRisk[i])} ± ${num(cs.sim.sem.readoutRisk[i], 2)}`);
+      return row;
+    });
+    out(table(head, rows));
+    if (cs.closed) out(`closed form, step 1: Q_jl = ${f(cs.closed.qOff)}`);
+  }
+}
