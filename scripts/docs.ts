@@ -4,6 +4,7 @@
  * vega-lite, and written atomically; the numbers behind it go to docs/<name>.json.
  */
 import type { TopLevelSpec } from 'vega-lite';
+import { readFileSync } from 'node:fs';
 import {
   derive as deriveFile,
   deriveWith,
@@ -25,6 +26,11 @@ import {
   runGdgf,
   defaultInit,
   gdgfPlots,
+  runGiant,
+  giantPlots,
+  parseSpec,
+  deriveSpec,
+  type GiantReport,
 } from '../src/index.ts';
 
 const one = [[1]];
@@ -176,6 +182,69 @@ const figures: Record<string, () => Promise<void>> = {
         { transform: [{ filter: "datum.kind === 'simulation'" }], mark: { type: 'point', filled: true }, encoding: { x: { field: 'tau', type: 'quantitative' }, y: { field: 'value', type: 'quantitative' }, color: { field: 'series', type: 'nominal' } } },
       ],
     } as TopLevelSpec, rows);
+  },
+
+  /** arXiv 2305.18270 (THEORY §4.3): one giant step, the readout, the staircase and a hard direction. */
+  async giant() {
+    const giant = async (yaml: string, o: { alphas?: number[]; kappas?: number[]; batch?: (d: number) => number; ds: number[]; steps: number; seeds: number; typical?: boolean }): Promise<GiantReport> => {
+      const spec = parseSpec(yaml);
+      const der = deriveSpec({ ...spec, dynamics: 'projected' });
+      const { p, k } = der.model;
+      const params = [...der.layout.defaultParams];
+      const P = Array.from({ length: k }, (_, r) => Array.from({ length: k }, (_, t) => (r === t ? 1 : 0)));
+      return runGiant(der, {
+        alphas: o.alphas ?? [1], kappas: o.kappas ?? [1], batch: o.batch, ds: o.ds, steps: o.steps, gamma: 'giant', seeds: o.seeds, engine: 'reduced', simulate: true, ridge: 0, params, workers: 2,
+        start: (d) => ({ M: Array.from({ length: p }, () => new Array(k).fill(o.typical ? 1 / Math.sqrt(d) : 0)), Q: Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => (j === l ? 1 : 0))), P, a: der.model.a0.slice() }),
+        initSource: o.typical ? 'M_jr = d^-1/2, Q = I' : 'M = 0, Q = I',
+      });
+    };
+    const read = (f: string) => readFileSync(f, 'utf8');
+    // 1 and 4: one giant step and the readout, ReLU p = 3 on (He1 + He2)/√3, α = 0.5, 2, 8
+    const step = await giant(read('derivations/relu-giant-step.yaml'), { alphas: [0.5, 2, 8], ds: [10000], steps: 3, seeds: 8 });
+    const [m, risk] = await giantPlots(step);
+    writeFileAtomic('docs/giant-step.svg', m.svg);
+    writeFileAtomic('docs/giant-readout.svg', risk.svg);
+    writeFileAtomic('docs/giant-step.json', JSON.stringify(step) + '\n');
+    console.log('wrote docs/giant-step.svg, docs/giant-readout.svg');
+    // 3: the staircase ν1 + ν1ν2 with n = 4d: ReLU against tanh
+    const rows: Record<string, unknown>[] = [];
+    const stair: Record<string, GiantReport> = {};
+    for (const act of ['relu(z)', 'tanh(z)']) {
+      const r = await giant(`name: staircase\nstudent: {width: 2, activation: "${act}"}\nteacher: {width: 2, target: "nu1 + nu1*nu2"}\nloss: correlation\n`, { batch: (d) => 4 * d, ds: [4000], steps: 3, seeds: 8 });
+      stair[act] = r;
+      const c = r.cases[0];
+      const sim = c.sim as NonNullable<typeof c.sim>;
+      for (const q of [0, 1])
+        c.steps.forEach((t, i) => {
+          rows.push({ step: t, value: c.map.m[i][q], series: `${act.replace('(z)', '')} m${q + 1}`, kind: 'map' });
+          rows.push({ step: t, value: sim.m[i][q], lo: sim.m[i][q] - 2 * sim.sem.m[i][q], hi: sim.m[i][q] + 2 * sim.sem.m[i][q], series: `${act.replace('(z)', '')} m${q + 1}`, kind: 'simulation' });
+        });
+    }
+    const color = { field: 'series', type: 'nominal', title: '', legend: { labelLimit: 0 } } as const;
+    await save('giant-staircase', {
+      width: 520, height: 300, title: 'staircase ν1 + ν1ν2, n = 4d per step (d = 4000, p = 2): map (lines), simulation ± 2 SEM', data: { values: rows },
+      layer: [
+        { transform: [{ filter: "datum.kind === 'map'" }], mark: 'line', encoding: { x: { field: 'step', type: 'quantitative', title: 'step', axis: { tickMinStep: 1 } }, y: { field: 'value', type: 'quantitative', title: 'm_r' }, color } },
+        { transform: [{ filter: "datum.kind === 'simulation'" }], mark: 'rule', encoding: { x: { field: 'step', type: 'quantitative' }, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } },
+        { transform: [{ filter: "datum.kind === 'simulation'" }], mark: { type: 'point', filled: true }, encoding: { x: { field: 'step', type: 'quantitative' }, y: { field: 'value', type: 'quantitative' }, color } },
+      ],
+    } as TopLevelSpec, stair);
+    // 2: a hard direction (He2) from the typical start: one step with n = d^κ
+    const hard = await giant('name: hard\nstudent: {width: 4, activation: "relu(z)"}\nteacher: {width: 1, target: "(nu1^2 - 1)/sqrt(2)"}\nloss: correlation\n', { alphas: [1], kappas: [1, 1.25, 1.5, 1.75, 2], ds: [100, 400, 1600], steps: 1, seeds: 16, typical: true });
+    const hrows: Record<string, unknown>[] = [];
+    for (const c of hard.cases) {
+      const sim = c.sim as NonNullable<typeof c.sim>;
+      const rms = Math.hypot(sim.m[1][0], sim.mSpread[1][0]);
+      hrows.push({ kappa: c.kappa, value: c.map.m[1][0], series: `d = ${c.d}`, kind: 'map' });
+      hrows.push({ kappa: c.kappa, value: rms, series: `d = ${c.d}`, kind: 'simulation' });
+    }
+    await save('giant-hard', {
+      width: 520, height: 300, title: 'He2 direction after one step with n = d^κ from m0 = d^-1/2: map (lines), simulation rms over neurons (points)', data: { values: hrows },
+      layer: [
+        { transform: [{ filter: "datum.kind === 'map'" }], mark: 'line', encoding: { x: { field: 'kappa', type: 'quantitative', title: 'κ (n = d^κ)' }, y: { field: 'value', type: 'quantitative', title: '|m| after one step' }, color } },
+        { transform: [{ filter: "datum.kind === 'simulation'" }], mark: { type: 'point', filled: true, size: 60 }, encoding: { x: { field: 'kappa', type: 'quantitative' }, y: { field: 'value', type: 'quantitative' }, color } },
+      ],
+    } as TopLevelSpec, hard);
   },
 
   /** arXiv 2501.09137: final sharpness against η, flow and descent. */

@@ -37,6 +37,7 @@ export { compare, agreement, seriesOf, checkDescription, DEFAULT_CHECK, type Che
 // studies
 export { escapeCriterion, escapeFunction, typicalStart, criticalEtaBar, odeEscape, mapEscape, simEscape, type EscapeCriterion, type EscapeResult, type EscapeSetup } from './studies/escape.ts';
 export { fitPowerLaw } from './studies/fit.ts';
+export { runGiant, readoutRisk, GIANT_GAMMA, type GiantRequest, type GiantReport, type GiantCase, type GiantSeries } from './studies/giant.ts';
 export { runSweep, type SweepSettings, type SweepPoint, type SweepFit } from './studies/sweep.ts';
 export { deriveParamSpec, type ParamDerivation } from './paramdyn/derive.ts';
 export { runGdgf, defaultInit, type GdgfRequest, type GdgfReport } from './paramdyn/gdgf.ts';
@@ -44,6 +45,11 @@ export { runGdgf, defaultInit, type GdgfRequest, type GdgfReport } from './param
 // output: atomic writes; SVG rendering loads vega only when called
 export { writeFileAtomic, writeFilesAtomic } from './io/files.ts';
 /** Renders a vega-lite spec to SVG in Node (no browser). */
+/** The plots of `hermode giant` (m.svg, risk.svg). */
+export async function giantPlots(report: import('./studies/giant.ts').GiantReport): Promise<{ name: string; svg: string }[]> {
+  return (await import('./report/giantReport.ts')).giantPlots(report);
+}
+
 export async function renderSvg(spec: import('vega-lite').TopLevelSpec): Promise<string> {
   return (await import('./report/plots.ts')).renderSvg(spec);
 }

@@ -24,6 +24,7 @@ export interface GiantOpts {
   sim: boolean;
   ridge: string;
   init?: string;
+  start: string;
   set?: string[];
   workers: string;
   json?: boolean;
@@ -80,13 +81,16 @@ export async function giantCommand(file: string, o: GiantOpts): Promise<void> {
   const params = resolveParams(der.model, der.layout, sets, init?.P);
   const P = teacherOverlaps(params, der.layout);
   const { p, k } = der.model;
-  const start = init ?? {
-    M: Array.from({ length: p }, () => new Array(k).fill(0)),
-    Q: Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => (j === l ? 1 : 0))),
-    P,
-    a: der.model.a0.slice(),
-  };
-  start.a.forEach((v, j) => (params[der.layout.aParam + j] = v));
+  if (o.start !== 'zero' && o.start !== 'typical') throw usageError('expected zero (M = 0) or typical (M_jr = d^-1/2)', { field: '--start', value: o.start });
+  if (init && o.start !== 'zero') throw usageError('give --init or --start, not both', { field: '--start', value: o.start });
+  const start = (d: number) =>
+    init ?? {
+      M: Array.from({ length: p }, () => new Array(k).fill(o.start === 'typical' ? 1 / Math.sqrt(d) : 0)),
+      Q: Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => (j === l ? 1 : 0))),
+      P,
+      a: der.model.a0.slice(),
+    };
+  start(ds[0]).a.forEach((v, j) => (params[der.layout.aParam + j] = v));
   const progress = progressReporter('giant', 'cases', !!o.quiet);
   const report = await runGiant(der, {
     alphas,
@@ -101,7 +105,7 @@ export async function giantCommand(file: string, o: GiantOpts): Promise<void> {
     ridge,
     params,
     start,
-    initSource: o.init ? `file ${o.init}` : 'M = 0, Q = I',
+    initSource: o.init ? `file ${o.init}` : o.start === 'typical' ? 'M_jr = d^-1/2, Q = I (the typical random start)' : 'M = 0, Q = I',
     workers,
     onProgress: (done, total) => progress(done, total),
   });

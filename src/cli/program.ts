@@ -230,7 +230,8 @@ function registerGdgf(program: Command): void {
     .option('--engine <e>', 'simulator: reduced (exact in law, cost independent of d) or full', 'reduced')
     .option('--no-sim', 'closed form and map only')
     .option('--ridge <λ>', 'ridge of the fitted readout, a* = p(K + p²λI)⁺s', '0')
-    .option('--init <file>', 'start from these overlaps (JSON {"Q","M","P","a"}) instead of M = 0, Q = I')
+    .option('--start <s>', 'zero (M = 0, Q = I) or typical (M_jr = d^-1/2, the random start’s typical overlap: what a hard direction needs)', 'zero')
+    .option('--init <file>', 'start from these overlaps (JSON {"Q","M","P","a"}) instead')
     .option('--set <name=value>', 'a_j, Delta, P_r_t', collect)
     .option('--workers <n>', 'worker threads for the simulation (results do not depend on it)', '2')
     .option('--quiet', 'no progress bar')
@@ -238,7 +239,7 @@ function registerGdgf(program: Command): void {
     .option('--out <dir>', 'write report.html, m.svg, risk.svg and giant.json')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ hermode giant derivations/relu-giant-step.yaml --alpha 0.5,2,8 --steps 1 --d 10000 --out out/giant\n  $ hermode giant derivations/relu-staircase.yaml --batch "4*d" --steps 3 --d 4000\n  $ hermode giant derivations/relu-he2.yaml --alpha 1 --kappa 1,1.5,2 --steps 1 --d 100,400 --no-sim',
+      '\nExamples:\n  $ hermode giant derivations/relu-giant-step.yaml --alpha 0.5,2,8 --steps 1 --d 10000 --out out/giant\n  $ hermode giant derivations/relu-staircase.yaml --batch "4*d" --steps 3 --d 4000\n  $ hermode giant derivations/relu-he2.yaml --start typical --alpha 1 --kappa 1,1.5,2 --steps 1 --d 100,400',
     )
     .action(async (file: string, o: GiantOpts) => (await import('./giant.ts')).giantCommand(file, o));
 

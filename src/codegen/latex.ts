@@ -74,7 +74,7 @@ export function equationsDocument(eqs: Equations): TexDocument {
           (family
             ? ` ${family.description}`
             : plan.backend === 'exact'
-              ? ' Exact for kinks at 0 (Stein reduction): C^(B) is the covariance given u_B = 0, φ^(B)_b = 1/√(2π C^(B)_bb) the density of u_b at 0, and P^(B)_R = P(u_i > 0, i ∈ R | u_B = 0) the orthant probability — ¼ + arcsin ρ/2π for two fields, ⅛ + Σ arcsin ρ/4π for three, Plackett’s integral for four.'
+              ? ' Exact for kinks at 0 (Stein reduction): C^B is the covariance given u_B = 0, φ^B_b = 1/√(2π C^B_bb) the density of u_b at 0, and P^B_R = P(u_i > 0 for i ∈ R, given u_B = 0) the orthant probability — ¼ + arcsin ρ/2π for two fields, ⅛ + (the sum of the three arcsin ρ)/4π for three, Plackett’s integral for four.'
               : ' Exact polynomials in the covariance entries (Wick/Isserlis).'),
       ),
     );
@@ -268,6 +268,9 @@ const UNICODE_TEX: [string, string][] = [
   ['½', '\\tfrac12'],
   ['×', '\\times '],
   ['∞', '\\infty '],
+  ['∈', '\\in '],
+  ['¼', '\\tfrac14'],
+  ['⅛', '\\tfrac18'],
   ['ℝ', '\\mathbb{R}'],
   ['₀', '_0'],
   ['₁', '_1'],
@@ -296,6 +299,8 @@ function proseWord(s: string): string {
     .replace(/([#$%&_{}])/g, '\\$1')
     .replace(/~/g, '\\ensuremath{\\sim}')
     .replace(/—/g, '---')
+    .replace(/’/g, "'")
+    .replace(/§/g, 'Sec. ')
     .replace(/–/g, '--');
   for (const [u, tex] of UNICODE_TEX) out = out.split(u).join(`\\ensuremath{${tex}}`);
   return out;

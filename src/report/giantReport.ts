@@ -53,7 +53,8 @@ export async function giantPlots(r: GiantReport): Promise<{ name: string; svg: s
       height: 300,
       title: 'population risk with the readout fitted after each step',
       layer: [
-        { data: { values: [...rRows, ...rf] }, mark: { type: 'line' }, encoding: { x, y: { field: 'risk', type: 'quantitative', title: 'risk after readout' }, color, strokeDash: { field: 'series', type: 'nominal', legend: null, scale: { domain: ['random features (step 0)'], range: [[6, 3]] } } } },
+        { data: { values: rRows }, mark: { type: 'line' }, encoding: { x, y: { field: 'risk', type: 'quantitative', title: 'risk after readout' }, color } },
+        { data: { values: rf }, mark: { type: 'line', strokeDash: [6, 3] }, encoding: { x, y: { field: 'risk', type: 'quantitative' }, color } },
         { data: { values: rSim }, mark: { type: 'point', filled: true, size: 50 }, encoding: { x: { field: 'step', type: 'quantitative' }, y: { field: 'risk', type: 'quantitative' }, color } },
       ],
     } as TopLevelSpec),

@@ -40,7 +40,8 @@ export interface GiantRequest {
   ridge: number;
   /** resolved parameter vector of the derivation (a_j, Δ, P) */
   params: number[];
-  start: Overlaps;
+  /** the start at each d (M = 0, Q = I; the typical random start M_jr = d^{-1/2}; or a file) */
+  start: (d: number) => Overlaps;
   initSource: string;
   workers?: number;
   onProgress?: (done: number, total: number) => void;
@@ -215,7 +216,11 @@ export async function runGiant(der: Derivation, req: GiantRequest): Promise<Gian
   const c2 = h.coefficients[2];
   const dsigma2 = h.derivativeSquare;
   const beta2 = tc.beta.reduce((a, b) => a + b * b, 0);
-  const atOrigin = req.start.M.every((row) => row.every((v) => v === 0)) && req.start.Q.every((row, j) => row.every((v, l) => v === (j === l ? 1 : 0)));
+  const start0 = req.start(req.ds[0]);
+  const atOrigin = req.ds.every((d) => {
+    const s = req.start(d);
+    return s.M.every((row) => row.every((v) => v === 0)) && s.Q.every((row, j) => row.every((v, l) => v === (j === l ? 1 : 0)));
+  });
   let closedFormNote: string | null = null;
   if (!atOrigin) closedFormNote = 'the closed form is for the start M = 0, Q = I';
   else if (model.loss !== 'correlation') closedFormNote = 'the closed form is for e = y: correlation loss (with MSE the initial f is not 0)';
@@ -234,12 +239,12 @@ export async function runGiant(der: Derivation, req: GiantRequest): Promise<Gian
   if (Math.abs(c1) <= 1e-12) warnings.push('c_1(σ) = 0: no first-step alignment (m1 = 0 in the giant limit)');
 
   const gamma = req.gamma === 'giant' ? GIANT_GAMMA : req.gamma;
-  const P = req.start.P;
+  const P = start0.P;
   const cases: GiantCase[] = [];
   const grid = req.batch ? req.ds.map((d) => ({ d, kappa: 1, alpha: (req.batch as (d: number) => number)(d) / d })) : req.ds.flatMap((d) => req.kappas.flatMap((kappa) => req.alphas.map((alpha) => ({ d, kappa, alpha }))));
   const total = grid.length;
   let done = 0;
-  const rf = readoutRisk(der, req.start, req.params, req.ridge);
+  const rf = readoutRisk(der, { ...start0, M: start0.M.map((row) => row.map(() => 0)) }, req.params, req.ridge);
   for (const { d, kappa, alpha } of grid) {
         const n = Math.max(1, Math.round(alpha * d ** kappa));
         const aEff = n / d;
@@ -250,7 +255,8 @@ export async function runGiant(der: Derivation, req: GiantRequest): Promise<Gian
           const den = c1 * c1 * beta2 + (dsigma2 * tc.meanY2) / aEff;
           closed = { m: tc.beta.map((b) => (c1 * b) / Math.sqrt(den)), qOff: (c1 * c1 * beta2 + (c1 * c1 * tc.meanY2) / aEff) / den };
         }
-        const map = runMap(der, { gamma, d, nb: n, steps: req.steps, params, P, start: req.start, initSource: req.initSource });
+        const start = req.start(d);
+        const map = runMap(der, { gamma, d, nb: n, steps: req.steps, params, P, start, initSource: req.initSource });
         if (map.status !== 'completed') throw usageError(`the map ${map.status === 'blow-up' ? 'blew up' : 'stopped'} at α = ${alpha}: ${map.message ?? ''}`, { field: '--gamma', value: req.gamma });
         const mapSeries = seriesOf(der, map.M, map.Q, params, P, req.ridge);
         let sim: GiantCase['sim'] = null;
@@ -267,7 +273,7 @@ export async function runGiant(der: Derivation, req: GiantRequest): Promise<Gian
             teacher: 'orthonormal',
             gamma,
             params,
-            init: req.start,
+            init: start,
             initSource: req.initSource,
           });
           const per = r.seeds.map((s) => seriesOf(der, s.M, s.Q, params, P, req.ridge));
