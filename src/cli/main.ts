@@ -36,6 +36,13 @@ function optionSpelling(cmd: Command, field: string | undefined): string | undef
   return opt?.long ?? field;
 }
 
+/** A nested command (a cluster task, a gather) that already reported its failure: exit with its code. */
+export class NestedExit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
 /** Runs the CLI on `argv` (node-style: [node, script, ...args]) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram(packageVersion());
@@ -48,6 +55,7 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return 0;
   } catch (err) {
+    if (err instanceof NestedExit) return err.code;
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
       return 2;

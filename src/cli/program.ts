@@ -3,7 +3,7 @@
  * action imports its implementation when it runs, so `hermode --help` or `hermode hermite` loads
  * neither the simulators nor the plotting and KaTeX stacks.
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import type { IntegrateOpts } from './commands.ts';
 import type { SimOpts } from './simulate.ts';
@@ -20,7 +20,7 @@ export function buildProgram(version: string): Command {
   const program = new Command();
   program
     .name('hermode')
-    .description('Overlap ODEs for two-layer networks trained by online SGD on Gaussian inputs: derive equations and code (TypeScript, LaTeX, Python, C), integrate, iterate the finite-step map, simulate, compare, sweep.')
+    .description('Overlap ODEs for two-layer networks trained by online SGD on Gaussian inputs: derive equations and code (TypeScript, LaTeX, Python, C), integrate, iterate the finite-step map, simulate, compare, sweep (locally or on Slurm: gather, status), giant steps.')
     .version(version)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
@@ -108,12 +108,25 @@ function registerCommands(program: Command): void {
     .action(async (o: { outDir: string }) => (await import('./commands.ts')).exampleCommand(o));
 }
 
+
+/** --slurm and the sbatch settings (sweep, simulate). */
+function addSlurmOptions(cmd: Command, unit: string): Command {
+  return cmd
+    .option('--slurm', `submit to a Slurm cluster as a job array (one ${unit} per task) into the run directory --out, with a gather job after it`)
+    .option('--partition <p>', 'Slurm partition')
+    .option('--time <t>', 'Slurm time limit per task (HH:MM:SS)')
+    .option('--cpus-per-task <c>', 'CPUs per task (also the worker threads of a task)')
+    .option('--mem <m>', 'memory per task (e.g. 4G)')
+    .option('--array-max <n>', 'at most this many tasks at once (--array=…%n)', '100')
+    .option('--dry-run', 'write the run directory and print the sbatch commands without submitting');
+}
+
 function addSimOptions(cmd: Command): Command {
   return cmd
     .option('--d <d>', 'input dimension', '1000')
     .option('--nb <n>', 'mini-batch size n_b', '1')
     .option('--set <name=value>', 'gamma or eta_bar (γ = η̄ n_b/d; expressions in d, nb, p, k allowed), kappa, Delta, a_j, P_r_t; repeatable', collect)
-    .option('--seeds <n>', 'number of seeds (seed, seed+1, …)', '8')
+    .option('--seeds <n>', 'number of seeds (seed, seed+1, …), or a range A-B', '8')
     .option('--seed <s>', 'first seed', '1')
     .option('--workers <n>', 'worker threads (results do not depend on it)', String(Math.min(2, availableParallelism())))
     .option('--points <n>', 'recorded points', '61')
@@ -125,11 +138,14 @@ function addSimOptions(cmd: Command): Command {
 }
 
 function registerSimulationCommands(program: Command): void {
-  addSimOptions(
-    program
-      .command('simulate')
-      .description('online SGD at finite d: overlaps and risk per seed, their mean and standard error')
-      .argument('<file>', 'derivation file'),
+  addSlurmOptions(
+    addSimOptions(
+      program
+        .command('simulate')
+        .description('online SGD at finite d: overlaps and risk per seed, their mean and standard error')
+        .argument('<file>', 'derivation file'),
+    ),
+    'chunk of seeds',
   )
     .option('--steps <n>', 'SGD steps (or --tau)')
     .option('--tau <T>', 'final τ = γ·steps (instead of --steps)')
@@ -138,10 +154,13 @@ function registerSimulationCommands(program: Command): void {
     .option('--entry <e>', 'escape entry: max (default) or M_j_r')
     .option('--json', 'print the result as JSON')
     .option('--csv', 'print the seed mean as CSV')
-    .option('--out <file>', 'also write the result (JSON, or CSV of the mean when the name ends in .csv)')
+    .option('--out <file>', 'also write the result (JSON, or CSV of the mean when the name ends in .csv); with --slurm, the run directory')
+    .option('--chunk <n>', 'seeds per Slurm task', '8')
+    .addOption(new Option('--seed-results <dir>', 'write each seed’s raw result here (a cluster task)').hideHelp())
+    .addOption(new Option('--from-seed-results <dir>', 'read the seeds’ raw results instead of running them (gather)').hideHelp())
     .addHelpText(
       'after',
-      '\nExamples:\n  $ hermode simulate derivations/saad-solla-erf.yaml --d 1000 --nb 1 --set gamma=0.001 --steps 60000 --seeds 8\n  $ hermode simulate derivations/he3-single-index.yaml --engine reduced --d 1000000 --set eta_bar=0.01 --tau 50 --json',
+      '\nExamples:\n  $ hermode simulate derivations/saad-solla-erf.yaml --d 1000 --nb 1 --set gamma=0.001 --steps 60000 --seeds 8\n  $ hermode simulate derivations/saad-solla-erf.yaml --d 1000 --set eta_bar=1 --tau 20 --seeds 1-1000 --slurm --out runs/sim --time 00:20:00\n  $ hermode simulate derivations/he3-single-index.yaml --engine reduced --d 1000000 --set eta_bar=0.01 --tau 50 --json',
     )
     .action(async (file: string, o: SimOpts & { steps?: string; tau?: string; saveInit?: string; json?: boolean; csv?: boolean; out?: string; threshold?: string; entry?: string }) => (await import('./simulate.ts')).simulateCommand(file, o));
 
@@ -188,7 +207,7 @@ function registerStudyCommands(program: Command): void {
     .addHelpText('after', '\nExamples:\n  $ hermode map derivations/he3-single-index.yaml --d 256 --nb 65536 --set gamma=2 --steps 20\n  $ hermode map derivations/saad-solla-erf.yaml --d 1000 --nb 2000 --set gamma=0.5 --steps 50 --json')
     .action(async (file: string, o: Record<string, any>) => (await import('./studies.ts')).mapCommand(file, o));
 
-  program
+  const sweep = program
     .command('sweep')
     .description('escape steps and samples over a grid of d, n_b(d) and loss (ODE, map or simulation), with fitted exponents, plots and a report; resumable')
     .argument('<file>', 'derivation file')
@@ -205,7 +224,8 @@ function registerStudyCommands(program: Command): void {
     .option('--engine <e>', 'simulator: full, reduced or auto (reduced when d·p > 20000)', 'auto')
     .option('--init <file>', 'start every point from these overlaps (warm start); default: random start (simulation), Q = I, M_jr = d^-1/2 (ODE, map)')
     .option('--workers <n>', 'worker threads for simulations', String(Math.min(2, availableParallelism())))
-    .option('--out <dir>', 'write points/, sweep.csv, sweep.json, steps.svg, samples.svg, report.html (points there are reused)')
+    .option('--out <dir>', 'write points/, sweep.csv, sweep.json, steps.svg, samples.svg, report.html (points there are reused); with --slurm, the run directory')
+    .addOption(new Option('--point <i>', 'compute only point i into --out/points (a cluster task)').hideHelp())
     .option('--json', 'print points and fits as JSON')
     .option('--quiet', 'no progress bar')
     .addHelpText(
@@ -213,6 +233,26 @@ function registerStudyCommands(program: Command): void {
       '\nExamples:\n  $ hermode sweep derivations/he3-single-index.yaml --d 256,1024,4096 --nb 1 --set eta_bar="0.5*crit" --threshold 0.5 --out out/sweep\n  $ hermode sweep derivations/he3-time-complexity.yaml --d 256 --nb "d^1.25,d^1.5,d^2" --loss mse,correlation --method map,sim --set gamma="0.032*p*nb*d^-1.5" --threshold 0.9 --out out/tc',
     )
     .action(async (file: string, o: Record<string, any>) => (await import('./studies.ts')).sweepCommand(file, o));
+  addSlurmOptions(sweep, 'point');
+
+  program
+    .command('gather')
+    .description('the result of a Slurm run directory: what the local command prints and writes, from the tasks’ results')
+    .argument('<dir>', 'run directory (--out of sweep/simulate --slurm)')
+    .option('--json', 'print the result as JSON')
+    .action(async (dir: string, o: { json?: boolean }) => (await import('./cluster.ts')).gatherCommand(dir, o));
+  program
+    .command('status')
+    .description('tasks of a Slurm run directory: completed, running, pending, failed (with their logs)')
+    .argument('<dir>', 'run directory')
+    .option('--json', 'print the task states as JSON')
+    .action(async (dir: string, o: { json?: boolean }) => (await import('./cluster.ts')).statusCommand(dir, o));
+  program
+    .command('task', { hidden: true })
+    .description('run one task of a Slurm run directory (what the job array executes)')
+    .argument('<dir>', 'run directory')
+    .argument('<index>', 'task index')
+    .action(async (dir: string, index: string) => (await import('./cluster.ts')).taskCommand(dir, index));
 }
 
 function registerGdgf(program: Command): void {

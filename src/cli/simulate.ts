@@ -1,5 +1,9 @@
 /** `hermode simulate` and `hermode compare`: Monte-Carlo SGD and its agreement with the ODE. */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import type { SeedResult } from '../simulate/kernel.ts';
+import { slurmOptions, printSubmission } from './cluster.ts';
+import { submitRun } from '../cluster/slurm.ts';
 import { progressReporter } from './progress.ts';
 import { deriveFile, type Derivation } from '../pipeline.ts';
 import { simulate, learningRate, aggregate, kernelConfig, meanInitial, type SimulationResult } from '../simulate/simulate.ts';
@@ -31,6 +35,10 @@ export interface SimOpts {
   teacher: string;
   init?: string;
   quiet?: boolean;
+  /** a cluster task: write each seed's raw result here */
+  seedResults?: string;
+  /** gather: read the seeds' raw results from here instead of running them */
+  fromSeedResults?: string;
 }
 
 
@@ -59,8 +67,11 @@ function prepare(file: string, o: SimOpts): Prepared {
   const params = resolveParams(d.model, d.layout, sets, init?.P);
   params[d.layout.etaBar] = (gamma * D) / nb;
   if (init && !d.layout.trained) init.a.forEach((v, j) => (params[d.layout.aParam + j] = v));
-  const n = integerValue(o.seeds, '--seeds', 1);
-  const s0 = integerValue(o.seed, '--seed', 0);
+  // --seeds N (from --seed) or --seeds A-B
+  const range = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(o.seeds);
+  if (range && Number(range[2]) < Number(range[1])) throw usageError('a seed range A-B needs A ≤ B', { field: '--seeds', value: o.seeds });
+  const n = range ? Number(range[2]) - Number(range[1]) + 1 : integerValue(o.seeds, '--seeds', 1);
+  const s0 = range ? Number(range[1]) : integerValue(o.seed, '--seed', 0);
   const workers = numberValue(o.workers, '--workers');
   if (!['full', 'reduced'].includes(o.engine)) throw usageError('full | reduced', { field: '--engine', value: o.engine });
   if (!['orthonormal', 'random'].includes(o.teacher)) throw usageError('orthonormal | random', { field: '--teacher', value: o.teacher });
@@ -68,6 +79,19 @@ function prepare(file: string, o: SimOpts): Prepared {
   return { d, D, nb, gamma, params, init, initSource, seeds: Array.from({ length: n }, (_, i) => s0 + i), workers };
 }
 
+
+/** A cluster task's seeds: one file per seed, written atomically. */
+function writeSeedResults(dir: string, runs: SeedResult[]): void {
+  for (const r of runs) writeFileAtomic(join(dir, `seed-${r.seed}.json`), JSON.stringify(r) + '\n');
+}
+
+function readSeedResults(dir: string, seeds: number[]): SeedResult[] {
+  return seeds.map((sd) => {
+    const f = join(dir, `seed-${sd}.json`);
+    if (!existsSync(f)) throw usageError(`has no result for seed ${sd}`, { field: '--from-seed-results', value: dir });
+    return JSON.parse(readFileSync(f, 'utf8')) as SeedResult;
+  });
+}
 
 async function runSim(pr: Prepared, o: SimOpts & { threshold?: string; entry?: string }, steps: number): Promise<SimulationResult> {
   const escape = o.threshold !== undefined ? escapeCriterion(numberValue(o.threshold, '--threshold'), o.entry, pr.d.model.p, pr.d.model.k) : undefined;
@@ -89,6 +113,8 @@ async function runSim(pr: Prepared, o: SimOpts & { threshold?: string; entry?: s
       initSource: pr.initSource,
       onProgress: bar,
       escape,
+      seedResults: o.fromSeedResults ? readSeedResults(o.fromSeedResults, pr.seeds) : undefined,
+      onSeedResults: o.seedResults ? (runs) => writeSeedResults(o.seedResults as string, runs) : undefined,
     });
     requireCompleted(sim, 'the simulation', { file: pr.d.model.spec.file });
     return sim;
@@ -109,10 +135,11 @@ function stepsOf(pr: Prepared, o: { steps?: string; tau?: string }): number {
 }
 
 
-export async function simulateCommand(file: string, o: SimOpts & { steps?: string; tau?: string; saveInit?: string; json?: boolean; csv?: boolean; out?: string; threshold?: string; entry?: string }): Promise<void> {
+export async function simulateCommand(file: string, o: SimOpts & { steps?: string; tau?: string; saveInit?: string; json?: boolean; csv?: boolean; out?: string; threshold?: string; entry?: string; slurm?: boolean; chunk?: string } & Record<string, any>): Promise<void> {
   if (o.json && o.csv) throw usageError('give --json or --csv, not both', { field: '--csv' });
   const pr = prepare(file, o);
   const steps = stepsOf(pr, o);
+  if (o.slurm) return simulateOnSlurm(file, o, pr);
   const sim = await runSim(pr, o, steps);
   const result = { ...sim, mean: sim.mean, sem: sim.sem };
   const files: { path: string; content: string }[] = [];
@@ -200,8 +227,11 @@ export async function compareCommand(file: string, o: SimOpts & { tau: string; s
 /** Initial overlaps a simulation would start from (step 0 only), for integrate --init-from-sim. */
 export async function simulationStart(d: Derivation, o: { d: string; seeds: string; seed: string; teacher: string; engine: string }): Promise<Overlaps> {
   const D = integerValue(o.d, '--d', 1);
-  const n = integerValue(o.seeds, '--seeds', 1);
-  const s0 = integerValue(o.seed, '--seed', 0);
+  // --seeds N (from --seed) or --seeds A-B
+  const range = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(o.seeds);
+  if (range && Number(range[2]) < Number(range[1])) throw usageError('a seed range A-B needs A ≤ B', { field: '--seeds', value: o.seeds });
+  const n = range ? Number(range[2]) - Number(range[1]) + 1 : integerValue(o.seeds, '--seeds', 1);
+  const s0 = range ? Number(range[1]) : integerValue(o.seed, '--seed', 0);
   const runs = await runSeeds(
     kernelConfig(d, { d: D, nb: 1, gamma: 0, params: [...d.layout.defaultParams], steps: 0, record: [0], teacher: o.teacher as 'orthonormal' | 'random', init: null }),
     Array.from({ length: n }, (_, i) => s0 + i),
@@ -211,4 +241,48 @@ export async function simulationStart(d: Derivation, o: { d: string; seeds: stri
   const trajs: Trajectory[] = runs.map((r) => ({ tau: [0], M: r.M, Q: r.Q, a: r.a, risk: [0], status: 'completed', meta: { P: r.P } }));
   const { mean } = aggregate(trajs);
   return { M: mean.M[0], Q: mean.Q[0], P: runs[0].P, a: mean.a[0] };
+}
+
+/**
+ * The simulation as a Slurm job array: chunks of seeds per task (--chunk, default 8), each seed's raw
+ * result in DIR/seeds; the gather job runs the same command over those results into DIR/simulation.json.
+ */
+function simulateOnSlurm(file: string, o: Record<string, any>, pr: Prepared): void {
+  if (!o.out) throw usageError('a cluster run needs its run directory: --out DIR', { field: '--slurm' });
+  if (o.saveInit || o.csv) throw usageError('not with --slurm: gather the run, then use its simulation.json', { field: o.saveInit ? '--save-init' : '--csv' });
+  const so = slurmOptions(o);
+  const chunk = integerValue(o.chunk ?? '8', '--chunk', 1);
+  const dir = resolve(o.out);
+  const base = [
+    'simulate',
+    resolve(file),
+    '--d', String(o.d),
+    '--nb', String(o.nb),
+    ...((o.set as string[] | undefined) ?? []).flatMap((x) => ['--set', x]),
+    ...(o.steps !== undefined ? ['--steps', String(o.steps)] : ['--tau', String(o.tau)]),
+    '--points', String(o.points),
+    ...(o.logGrid ? ['--log-grid'] : []),
+    '--engine', String(o.engine),
+    '--teacher', String(o.teacher),
+    ...(o.init ? ['--init', resolve(o.init)] : []),
+    ...(o.threshold !== undefined ? ['--threshold', String(o.threshold)] : []),
+    ...(o.entry ? ['--entry', String(o.entry)] : []),
+    '--quiet',
+  ];
+  const seeds = pr.seeds;
+  const tasks = [];
+  for (let i = 0; i * chunk < seeds.length; i++) {
+    const part = seeds.slice(i * chunk, (i + 1) * chunk);
+    const a = part[0];
+    const b = part[part.length - 1];
+    tasks.push({ index: i, label: `seeds ${a}-${b}`, results: part.map((sd) => join('seeds', `seed-${sd}.json`)), argv: [...base, '--workers', o.cpusPerTask ?? '1', '--seeds', `${a}-${b}`, '--seed-results', join(dir, 'seeds')] });
+  }
+  const plan = {
+    kind: 'simulate' as const,
+    name: pr.d.model.name,
+    cwd: process.cwd(),
+    tasks,
+    gather: [...base, '--seeds', `${seeds[0]}-${seeds[seeds.length - 1]}`, '--from-seed-results', join(dir, 'seeds'), '--out', join(dir, 'simulation.json')],
+  };
+  printSubmission(o.out, tasks.length, submitRun(o.out, plan, so), so.dryRun);
 }

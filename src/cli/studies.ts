@@ -1,5 +1,5 @@
 /** `hermode map` and `hermode sweep`. */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { progressReporter } from './progress.ts';
 import { deriveFile, odeModule } from '../pipeline.ts';
@@ -8,7 +8,9 @@ import { runMap } from '../numeric/run.ts';
 import { trajectoryCsv } from '../numeric/trajectory.ts';
 import { readOverlapsFile, parseAssignments, resolveParams, numberValue, integerValue, teacherOverlaps } from '../numeric/setup.ts';
 import { learningRate } from '../simulate/simulate.ts';
-import { runSweep, sweepCsv, settingsHash, type SweepSettings, type Method } from '../studies/sweep.ts';
+import { runSweep, sweepCsv, settingsHash, sweepGrid, type SweepSettings, type Method } from '../studies/sweep.ts';
+import { slurmOptions, printSubmission } from './cluster.ts';
+import { submitRun } from '../cluster/slurm.ts';
 import { typicalStart, escapeCriterion, escapeFunction } from '../studies/escape.ts';
 import { writeFileAtomic, copyTree } from '../io/files.ts';
 import { usageError } from '../errors.ts';
@@ -89,6 +91,17 @@ export async function sweepCommand(file: string, o: Record<string, any>): Promis
     init: o.init ? readOverlapsFile(o.init, der0.model) : null,
   };
   const hash = settingsHash(spec, settings);
+  if (o.slurm) return void sweepOnSlurm(file, o, spec.name, sweepGrid(spec, settings));
+  if (o.point !== undefined) {
+    // one task of a cluster run: compute one point into --out/points
+    if (!o.out) throw usageError('a single point is written into --out', { field: '--point' });
+    const i = integerValue(o.point, '--point', 0);
+    const n = sweepGrid(spec, settings).length;
+    if (i >= n) throw usageError(`the sweep has ${n} points (0..${n - 1})`, { field: '--point', value: o.point });
+    const { points } = await runSweep(spec, settings, o.out, numberValue(o.workers, '--workers'), undefined, i);
+    const pt = points[0];
+    return void out(`point ${i} (d = ${pt.d}, n_b = ${pt.nb}, ${pt.loss}, ${pt.method}): ${pt.steps === null ? 'no escape' : `${num(pt.steps, 6)} steps`}`);
+  }
   if (o.out) {
     const f = join(o.out, 'settings.json');
     if (existsSync(f)) {
@@ -130,4 +143,37 @@ export async function sweepCommand(file: string, o: Record<string, any>): Promis
     );
   if (fits.length) out(table(['fit', 'group', 'loss', 'method', 'exponent (95% CI)', 'points'], fits.map((x) => [x.kind, x.group, x.loss, x.method, `${f(x.fit.slope)} ± ${f(x.fit.slopeCI95)}`, x.fit.n]), ['l', 'l', 'l', 'l', 'l', 'r']));
   if (o.out) out(`wrote ${join(o.out, 'report.html')}, sweep.csv, sweep.json, steps.svg, samples.svg`);
+}
+
+/** The sweep as a Slurm job array: one point per task, gathered by the local command. */
+function sweepOnSlurm(file: string, o: Record<string, any>, name: string, grid: ReturnType<typeof sweepGrid>): void {
+  if (!o.out) throw usageError('a cluster run needs its run directory: --out DIR', { field: '--slurm' });
+  const so = slurmOptions(o);
+  const base = [
+    'sweep',
+    resolve(file),
+    '--d', String(o.d),
+    '--nb', String(o.nb),
+    '--loss', String(o.loss),
+    '--method', String(o.method),
+    ...((o.set as string[] | undefined) ?? []).flatMap((x) => ['--set', x]),
+    '--seeds', String(o.seeds),
+    '--seed', String(o.seed),
+    '--threshold', String(o.threshold),
+    ...(o.entry ? ['--entry', String(o.entry)] : []),
+    '--max-steps', String(o.maxSteps),
+    '--engine', String(o.engine),
+    ...(o.init ? ['--init', resolve(o.init)] : []),
+    '--out', resolve(o.out),
+    '--quiet',
+  ];
+  const workers = o.cpusPerTask ?? '1';
+  const plan = {
+    kind: 'sweep' as const,
+    name,
+    cwd: process.cwd(),
+    tasks: grid.map((g, i) => ({ index: i, label: g.key, results: [join('points', `${g.key}.json`)], argv: [...base, '--workers', workers, '--point', String(i)] })),
+    gather: base,
+  };
+  printSubmission(o.out, plan.tasks.length, submitRun(o.out, plan, so), so.dryRun);
 }

@@ -36,12 +36,16 @@ export interface SimulateRequest {
   init?: Overlaps | null;
   initSource?: string;
   onProgress?: (done: number, total: number) => void;
+  /** the seeds' raw results, computed elsewhere (a cluster run's tasks): used instead of running them */
+  seedResults?: SeedResult[];
+  /** receives the seeds' raw results (a cluster task writes them) */
+  onSeedResults?: (runs: SeedResult[]) => void;
   /** per-seed escape detection (the run continues to the end) */
   escape?: { threshold: number; entry: [number, number] | null };
 }
 
 /** A request with every default filled in. */
-type FullRequest = Required<Omit<SimulateRequest, 'onProgress' | 'escape'>> & Pick<SimulateRequest, 'onProgress' | 'escape'>;
+type FullRequest = Required<Omit<SimulateRequest, 'onProgress' | 'escape' | 'seedResults' | 'onSeedResults'>> & Pick<SimulateRequest, 'onProgress' | 'escape' | 'seedResults' | 'onSeedResults'>;
 
 export interface SimulationResult {
   /** 'completed', or 'blow-up' when a seed's weights became non-finite (the shared vocabulary of integrate and map) */
@@ -150,7 +154,16 @@ export async function simulate(der: Derivation, request: SimulateRequest): Promi
   const record = stepGrid(req.steps, req.points, req.logGrid);
   const cfg = kernelConfig(der, { ...req, record, escape: req.escape ? { ...req.escape, stop: false } : undefined });
   const t0 = performance.now();
-  const runs = await runSeeds(cfg, req.seeds, req.engine, req.workers, req.onProgress);
+  let runs: SeedResult[];
+  if (req.seedResults) {
+    const bySeed = new Map(req.seedResults.map((r) => [r.seed, r]));
+    runs = req.seeds.map((sd) => {
+      const r = bySeed.get(sd);
+      if (!r) throw usageError(`no result for seed ${sd}`, { field: 'seeds', value: sd });
+      return r;
+    });
+  } else runs = await runSeeds(cfg, req.seeds, req.engine, req.workers, req.onProgress);
+  req.onSeedResults?.(runs);
   const wallMs = performance.now() - t0;
   const bad = runs.find((r) => r.diverged);
   const outcome: Pick<SimulationResult, 'status' | 'message'> = bad

@@ -65,21 +65,38 @@ export interface SweepProgress {
   (done: number, total: number, point: SweepPoint, cached: boolean): void;
 }
 
-export async function runSweep(spec: Spec, s: SweepSettings, outDir: string | null, workers: number, progress?: SweepProgress): Promise<{ points: SweepPoint[]; fits: SweepFit[] }> {
+/** The points of a sweep in order, with the key of each point's file (points/<key>.json). */
+export function sweepGrid(spec: Spec, s: SweepSettings): { d: number; nbLabel: string; nb: number; loss: 'mse' | 'correlation'; method: Method; key: string }[] {
+  const p = spec.student.width;
+  const k = spec.teacher.width;
+  const grid: ReturnType<typeof sweepGrid> = [];
+  for (const d of s.ds)
+    for (const nbLabel of s.nbs) {
+      const nb = Math.max(1, Math.round(evaluateExpression(nbLabel, { d, p, k }, 'nb')));
+      for (const loss of s.losses) for (const method of s.methods) grid.push({ d, nbLabel, nb, loss, method, key: `d${d}-nb${nb}-${loss}-${method}` });
+    }
+  return grid;
+}
+
+/**
+ * Runs the sweep's points (all, or only the one at index `only`: a task of a cluster run), reusing
+ * the points already in outDir/points.
+ */
+export async function runSweep(spec: Spec, s: SweepSettings, outDir: string | null, workers: number, progress?: SweepProgress, only?: number): Promise<{ points: SweepPoint[]; fits: SweepFit[] }> {
   const ders = new Map<string, Derivation>();
   for (const loss of s.losses) {
     if (loss === 'correlation' && spec.student.second_layer.train)
       throw usageError('the correlation loss cannot train the second layer: set train: false to sweep it', { file: spec.file, field: '--loss' });
     ders.set(loss, deriveWith(spec, { loss }));
   }
-  const grid: { d: number; nbLabel: string; loss: 'mse' | 'correlation'; method: Method }[] = [];
-  for (const d of s.ds) for (const nbLabel of s.nbs) for (const loss of s.losses) for (const method of s.methods) grid.push({ d, nbLabel, loss, method });
+  const all = sweepGrid(spec, s);
+  const grid = only === undefined ? all : [all[only]];
   const points: SweepPoint[] = [];
   let done = 0;
   for (const g of grid) {
     const der = ders.get(g.loss) as Derivation;
-    const nb = Math.max(1, Math.round(evaluateExpression(g.nbLabel, { d: g.d, p: der.model.p, k: der.model.k }, 'nb')));
-    const key = `d${g.d}-nb${nb}-${g.loss}-${g.method}`;
+    const nb = g.nb;
+    const key = g.key;
     const file = outDir ? join(outDir, 'points', `${key}.json`) : null;
     if (file && existsSync(file)) {
       const pt = JSON.parse(readFileSync(file, 'utf8')) as SweepPoint;
