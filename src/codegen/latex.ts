@@ -8,6 +8,7 @@ import type { ExpectationPlan, Template } from '../gaussian/plan.ts';
 import { covNames } from '../gaussian/wick.ts';
 import type { SteinSymbol } from '../gaussian/stein.ts';
 import { polyToTex } from './polyprint.ts';
+import { overlapSystem, groupedTex } from './overlapTex.ts';
 import { closedFamily } from '../gaussian/families/index.ts';
 import { fmt17 } from '../symbolic/coef.ts';
 import { headerLines } from './module.ts';
@@ -59,6 +60,13 @@ export function equationsDocument(eqs: Equations): TexDocument {
   );
   blocks.push(h('Overlap equations'));
   for (const e of eqs.rhs) blocks.push(eq(equationTex(e)));
+  const explicit = overlapSystem(eqs);
+  if (explicit) {
+    blocks.push(h('The same equations in the overlaps'));
+    blocks.push(txt(`Every expectation is an exact polynomial, so the right-hand side is written out at p = ${p}, k = ${k}, with ${explicit.assumptions.join('; ')}.`));
+    for (const x of explicit.equations) blocks.push(eq(`${x.lhs} = ${breakLong(groupedTex(explicit, x.poly).join(' '))}`));
+  } else if (eqs.moments.kind === 'templates')
+    blocks.push(txt('The expectations below are not polynomials in the overlaps; they stay as functions of the covariance of 2 to 4 fields (plus the k teacher fields for a general target), read from Ω.'));
   if (eqs.moments.kind === 'quadrature') blocks.push(...definitionsByExpectation(mse));
   else {
     for (const e of eqs.moments.equations) if (e.lhs !== 'S' || model.trainSecondLayer) blocks.push(eq(equationTex(e)));
