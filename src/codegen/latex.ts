@@ -64,7 +64,7 @@ export function equationsDocument(eqs: Equations): TexDocument {
   if (explicit) {
     blocks.push(h('The same equations in the overlaps'));
     blocks.push(txt(`Every expectation is an exact polynomial, so the right-hand side is written out at p = ${p}, k = ${k}, with ${explicit.assumptions.join('; ')}.`));
-    for (const x of explicit.equations) blocks.push(eq(`${x.lhs} = ${breakLong(groupedTex(explicit, x.poly).join(' '))}`));
+    for (const x of explicit.equations) blocks.push(eq(`${x.lhs} = ${breakLong(groupedTex(explicit, x.poly).join(' '), `${x.lhs} = `)}`));
   } else if (eqs.moments.kind === 'templates')
     blocks.push(txt('The expectations below are not polynomials in the overlaps; they stay as functions of the covariance of 2 to 4 fields (plus the k teacher fields for a general target), read from Ω.'));
   if (eqs.moments.kind === 'quadrature') blocks.push(...definitionsByExpectation(mse));
@@ -115,7 +115,7 @@ const ixTex = (i: Ix): string => (typeof i === 'number' ? String(i + 1) : i.repl
 /** One equation of the value as LaTeX: left-hand side, right-hand side printed from the same tree. */
 export function equationTex(e: Equation): string {
   const ix = e.domain.map((d) => ixTex(d.ix));
-  return `${LHS_TEX[e.lhs](ix)} = ${breakLong(sexprTex(e.rhs))}`;
+  return `${LHS_TEX[e.lhs](ix)} = ${breakLong(sexprTex(e.rhs), `${LHS_TEX[e.lhs](ix)} = `)}`;
 }
 
 const PAR_TEX: Record<string, string> = { eta_bar: '\\bar\\eta', Delta: '\\Delta', kappa: '\\kappa' };
@@ -196,11 +196,11 @@ function templateTex(t: Template): string {
   if (impl.kind === 'poly') {
     const vars = covNames(t.slots, 'C_{').map((v) => v.replace(/^C_\{(\d)(\d)$/, 'C_{$1$2}'));
     const body = polyToTex(impl.poly, vars);
-    return `${name} = ${def} = ${breakLong(body)}`;
+    return `${name} = ${def} = ${breakLong(body, `${name} = ${def} = `)}`;
   }
   if (impl.kind === 'stein') {
     const body = polyToTex(impl.expansion.poly, impl.expansion.symbols.map(steinSymbolTex));
-    return `${name} = ${def} = ${breakLong(body)}`;
+    return `${name} = ${def} = ${breakLong(body, `${name} = ${def} = `)}`;
   }
   const factor = impl.factor === 1 ? '' : `${fmt17(impl.factor)}\\,`;
   const scaled = impl.scales.some((s) => s !== 1) ? `\\big|_{C_{ij}\\to s_i s_j C_{ij},\\ s=(${impl.scales.map(fmt17).join(',')})}` : '';
@@ -218,13 +218,126 @@ function steinSymbolTex(s: SteinSymbol): string {
 }
 
 /** Splits a long sum into lines of an aligned block so it stays readable. */
-function breakLong(body: string): string {
-  const terms = body.split(/ (?=[+-] )/);
-  if (terms.length <= 6) return body;
+function breakLong(body: string, lead = ''): string {
+  const terms = splitTopLevel(body);
+  // the lines of an aligned block all start after the left-hand side (`lead`)
+  const room = Math.max(200, LINE_WIDTH_PT - texWidth(lead));
+  if (terms.length <= 1 || texWidth(body) <= room) return body;
   const lines: string[] = [];
-  for (let i = 0; i < terms.length; i += 5) lines.push(terms.slice(i, i + 5).join(' '));
+  let cur = '';
+  for (const t of terms) {
+    const next = cur ? `${cur} ${t}` : t;
+    if (cur && texWidth(next) > room) {
+      lines.push(cur);
+      cur = t;
+    } else cur = next;
+  }
+  if (cur) lines.push(cur);
+  if (lines.length === 1) return body;
   // no [t] placement: KaTeX does not know it and prints it literally
   return `\\begin{aligned}&${lines.join('\\\\&')}\\end{aligned}`;
+}
+
+/** Text width with 2 cm margins (A4 and letter) is ~480 pt; lines are packed to a little less. */
+const LINE_WIDTH_PT = 430;
+
+/** Splits a sum at its top-level + and − (outside braces, brackets and parentheses). */
+function splitTopLevel(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    // \big( … \big) may span lines of an aligned block; other brackets may not
+    const sized = (c === '(' || c === ')') && s.slice(Math.max(0, i - 4), i) === '\\big';
+    if (sized) continue;
+    if (c === '{' || c === '(' || c === '[') depth++;
+    else if (c === '}' || c === ')' || c === ']') depth--;
+    else if (depth === 0 && c === ' ' && (s[i + 1] === '+' || s[i + 1] === '-') && s[i + 2] === ' ' && i > start) {
+      out.push(s.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(s.slice(start));
+  return out.filter((x) => x.trim() !== '');
+}
+
+/**
+ * A conservative estimate of the typeset width of math in points (10 pt Computer Modern): glyphs
+ * 5.8 pt, binary operators with their spacing 12 pt, scripts at 70 %, a fraction as wide as its wider
+ * part; used to break long sums before they run into the margin.
+ */
+export function texWidth(s: string): number {
+  let i = 0;
+  const group = (): string => {
+    // s[i] === '{'
+    let depth = 0;
+    const from = i;
+    for (; i < s.length; i++) {
+      if (s[i] === '{') depth++;
+      else if (s[i] === '}' && --depth === 0) {
+        i++;
+        return s.slice(from + 1, i - 1);
+      }
+    }
+    return s.slice(from + 1);
+  };
+  const arg = (): number => {
+    while (s[i] === ' ') i++;
+    if (s[i] === '{') return texWidth(group());
+    if (s[i] === '\\') {
+      const m = /^\\[A-Za-z]+/.exec(s.slice(i));
+      i += m ? m[0].length : 2;
+      return 5.8;
+    }
+    i++;
+    return 5.8;
+  };
+  let w = 0;
+  while (i < s.length) {
+    const c = s[i];
+    if (c === '\\') {
+      const m = /^\\([A-Za-z]+|.)/.exec(s.slice(i)) as RegExpExecArray;
+      const name = m[1];
+      i += m[0].length;
+      if (name === 'frac' || name === 'tfrac' || name === 'dfrac') {
+        const a = arg();
+        const b = arg();
+        w += (name === 'tfrac' ? 0.7 : 1) * Math.max(a, b) + 2;
+      } else if (name === 'mathrm' || name === 'operatorname' || name === 'text' || name === 'mathbb') w += arg();
+      else if (['left', 'right', 'big', 'Big', 'bigg', 'Bigg', 'begin', 'end'].includes(name)) {
+        if (name === 'begin' || name === 'end') arg();
+        else w += 4;
+      } else if (name === ',' || name === ';') w += 2.5;
+      else if (name === 'quad') w += 10;
+      else if (name === 'qquad') w += 20;
+      else if (name === '\\') w += 0;
+      else if (['sum', 'prod', 'int'].includes(name)) w += 11;
+      else if (['cdot', 'times', 'le', 'ge', 'neq', 'to', 'in'].includes(name)) w += 12;
+      else if (['bar', 'hat', 'tilde', 'dot'].includes(name)) {
+        /* an accent over the next glyph */
+      } else w += 6;
+    } else if (c === '_' || c === '^') {
+      i++;
+      w += 0.7 * arg();
+    } else if (c === '{') w += texWidth(group());
+    else if (c === '}' || c === '&') i++;
+    else if (c === ' ') i++;
+    else if (c === '+' || c === '-' || c === '=' || c === '<' || c === '>') {
+      w += 12;
+      i++;
+    } else if (c === ',' || c === ';' || c === '.') {
+      w += 3;
+      i++;
+    } else if (c === '(' || c === ')' || c === '[' || c === ']' || c === '|') {
+      w += 4;
+      i++;
+    } else {
+      w += 5.8;
+      i++;
+    }
+  }
+  return w;
 }
 
 /**

@@ -32,8 +32,9 @@ const TEX = [
   String.raw`J_2(C) = \frac{2}{\pi}\,\frac{1}{\sqrt{(1+C_{11})(1+C_{22})-C_{12}^2}}`,
   String.raw`I_3(C) = \frac{2}{\pi}\,\frac{C_{23}(1+C_{11})-C_{12}C_{13}}{(1+C_{11})\sqrt{\Lambda_3}},\quad \Lambda_3=(1+C_{11})(1+C_{33})-C_{13}^2`,
   String.raw`I_4(C) = \frac{4}{\pi^2\sqrt{\Lambda_4}}\arcsin\frac{\Lambda_0}{\sqrt{\Lambda_1\Lambda_2}}`,
-  String.raw`\Lambda_4=(1+C_{11})(1+C_{22})-C_{12}^2,\quad \Lambda_0=\Lambda_4C_{34}-C_{23}C_{24}(1+C_{11})-C_{13}C_{14}(1+C_{22})+C_{12}C_{13}C_{24}+C_{12}C_{14}C_{23}`,
-  String.raw`\Lambda_1=\Lambda_4(1+C_{33})-C_{23}^2(1+C_{11})-C_{13}^2(1+C_{22})+2C_{12}C_{13}C_{23},\quad \Lambda_2=\Lambda_4(1+C_{44})-C_{24}^2(1+C_{11})-C_{14}^2(1+C_{22})+2C_{12}C_{14}C_{24}`,
+  String.raw`\Lambda_4=(1+C_{11})(1+C_{22})-C_{12}^2,\qquad \Lambda_0=\Lambda_4C_{34}-C_{23}C_{24}(1+C_{11})-C_{13}C_{14}(1+C_{22})+C_{12}C_{13}C_{24}+C_{12}C_{14}C_{23}`,
+  String.raw`\Lambda_1=\Lambda_4(1+C_{33})-C_{23}^2(1+C_{11})-C_{13}^2(1+C_{22})+2C_{12}C_{13}C_{23}`,
+  String.raw`\Lambda_2=\Lambda_4(1+C_{44})-C_{24}^2(1+C_{11})-C_{14}^2(1+C_{22})+2C_{12}C_{14}C_{24}`,
 ];
 
 
