@@ -7,7 +7,7 @@ import type { Spec } from './spec/load.ts';
 import { loadSpecFile, loadAnySpecFile } from './spec/load.ts';
 import { deriveParamSpec } from './paramdyn/derive.ts';
 import { buildModel, modelCore, type Model, type ModelCore } from './spec/model.ts';
-import { planExpectations, modelHasKink, type ExpectationPlan } from './gaussian/plan.ts';
+import { planExpectations, modelHasKink, templateQuadraturePlan, type ExpectationPlan } from './gaussian/plan.ts';
 import { activation, type Activation } from './hermite/activation.ts';
 import { piecewiseOf } from './hermite/piecewise.ts';
 import { hermiteCoefficients } from './hermite/hermite.ts';
@@ -48,7 +48,7 @@ export function deriveSpec(spec: Spec, expectations?: string, outDir = 'generate
   const module = equationsModule(equations, outDir);
   const compiled = compileModule(module);
   // the code does not contain the notes, so the accuracy note can use the module just built
-  if (plan.backend === 'quadrature') plan.notes.push(...quadratureAccuracyNotes(model, plan, compiled, equations.layout));
+  if (plan.backend === 'quadrature' || plan.backend === 'quadrature-templates') plan.notes.push(...quadratureAccuracyNotes(model, plan, compiled, equations.layout));
   const doc = equationsDocument(equations);
   const tex = documentToTex(doc, model, plan, outDir);
   const { '.ts': ts } = printModule(module, model.name, ['ts']);
@@ -135,7 +135,9 @@ export const QUADRATURE_WARN = 1e-6;
  * Above QUADRATURE_WARN relative the note is a warning that says how to raise the budget.
  */
 function quadratureAccuracyNotes(model: Model, plan: ExpectationPlan, fineModule: GeneratedModel, layout: Layout): string[] {
+  const perTemplate = plan.backend === 'quadrature-templates';
   const N = plan.nodes as number;
+  const budget = plan.budget as number;
   const { p, k } = model;
   const s = 1 / Math.sqrt(Math.max(p, k));
   const M = Array.from({ length: p }, (_, j) => Array.from({ length: k }, (_, r) => s * (j === r ? 0.5 : 0.2)));
@@ -151,27 +153,55 @@ function quadratureAccuracyNotes(model: Model, plan: ExpectationPlan, fineModule
     const scale = Math.max(...[...a].map(Math.abs), 1e-300);
     return { err, rel: err / scale };
   };
-  const cost = `cost ${N}^${p + k} nodes per evaluation before pruning`;
+  const cost = perTemplate ? `up to ${budget.toExponential(0)} nodes per template evaluation` : `cost ${N}^${p + k} nodes per evaluation before pruning`;
+  const raise = perTemplate ? 'the templates use their own rules (see the label); for more, the whole-field rule quadrature:N' : 'raise the nodes with expectations: quadrature:N';
   const slow = modelHasKink(model) ? '; with kinks the error falls slowly, about as 1/N²' : '';
   const verdict = (rel: number, what: string) =>
     rel > QUADRATURE_WARN
-      ? `warning: quadrature accuracy ${rel.toExponential(1)} relative (${what}) is above ${QUADRATURE_WARN.toExponential(0)}: raise the nodes with expectations: quadrature:N (${cost}${slow})`
+      ? `warning: quadrature accuracy ${rel.toExponential(1)} relative (${what}) is above ${QUADRATURE_WARN.toExponential(0)}: ${raise} (${cost}${slow})`
       : `quadrature accuracy: ${rel.toExponential(1)} relative (${what}); ${cost} — pass quadrature:N for more`;
   if (modelHasKink(model)) {
     const surrogate = kinkSurrogate(model);
     if (surrogate) {
       const exact = moments(moduleOf(surrogate, planExpectations(surrogate, 'exact')));
-      const quad = moments(moduleOf(surrogate, planExpectations(surrogate, `quadrature:${N}`)));
+      const quad = moments(moduleOf(surrogate, perTemplate ? sameRules(plan, templateQuadraturePlan(surrogate, budget) as ExpectationPlan) : planExpectations(surrogate, `quadrature:${N}`)));
       const { err, rel } = compare(exact, quad);
-      return [verdict(rel, `the moments of ${N} nodes per field differ by ${err.toExponential(1)} from the exact evaluator on a surrogate with the same kinks and Hermite-order-6 smooth parts, at a generic state`)];
+      return [verdict(rel, `the moments of ${perTemplate ? 'the per-template rules' : `${N} nodes per field`} differ by ${err.toExponential(1)} from the exact evaluator on a surrogate with the same kinks and Hermite-order-6 smooth parts, at a generic state`)];
+    }
+    if (perTemplate) {
+      const { err, rel } = compare(moments(fineModule), moments(moduleOf(model, coarser(plan))));
+      return [verdict(rel, `the moments change by ${err.toExponential(1)} from rules with two nodes fewer per field to these, at a generic state`)];
     }
     const other = moments(moduleOf(model, { ...plan, nodes: N - 1 }));
     const { err, rel } = compare(moments(fineModule), other);
     return [verdict(rel, `the moments change by ${err.toExponential(1)} from ${N - 1} to ${N} nodes per field (rules of both parities: an odd one has a node on the kink) at a generic state`)];
   }
+  if (perTemplate) {
+    const { err, rel } = compare(moments(fineModule), moments(moduleOf(model, coarser(plan))));
+    return [verdict(rel, `the moments change by ${err.toExponential(1)} from rules with two nodes fewer per field to these, at a generic state`)];
+  }
   const coarse = Math.max(4, N - 6);
   const { err, rel } = compare(moments(fineModule), moments(moduleOf(model, { ...plan, nodes: coarse })));
   return [verdict(rel, `the moments change by ${err.toExponential(1)} from ${coarse} to ${N} nodes per field at a generic state`)];
+}
+
+/** A per-template quadrature plan with two nodes fewer per field in every template (parity kept). */
+function coarser(plan: ExpectationPlan): ExpectationPlan {
+  const templates = Object.fromEntries(
+    Object.entries(plan.templates).map(([name, t]) => [name, t.impl.kind === 'quad' ? { ...t, impl: { ...t.impl, nodes: Math.max(4, t.impl.nodes - 2) } } : t]),
+  );
+  return { ...plan, templates };
+}
+
+/** `other` (a plan of the same templates) with the node counts of `plan`. */
+function sameRules(plan: ExpectationPlan, other: ExpectationPlan): ExpectationPlan {
+  const templates = Object.fromEntries(
+    Object.entries(other.templates).map(([name, t]) => {
+      const mine = plan.templates[name]?.impl;
+      return [name, t.impl.kind === 'quad' && mine?.kind === 'quad' ? { ...t, impl: { ...t.impl, nodes: mine.nodes } } : t];
+    }),
+  );
+  return { ...other, templates };
 }
 
 /**

@@ -54,6 +54,7 @@ const unseen = [
   'name: multi\nstudent: {width: 2, activation: "z + z^3/6 - z^2/3"}\nteacher: {width: 3, target: "nu1*nu2 - nu3 + He3(nu1)/6"}\nloss: correlation\ndynamics: spherical\nnoise: 0.05',
   'name: leaky-staircase\nstudent: {width: 3, activation: "max(z, 0.1*z)"}\nteacher: {width: 2, target: "nu1 + nu1*nu2"}\nloss: mse\ndynamics: plain\nnoise: 0.1',
   'name: abs-on-sign\nstudent: {width: 2, activation: "abs(z) + 0.5*z"}\nteacher: {width: 2, target: committee, activation: "sign(z)"}\nloss: mse',
+  'name: quad-templates\nstudent: {width: 2, activation: "tanh(z)"}\nteacher: {width: 2, target: "nu1*nu2 + nu1"}\nloss: correlation\nexpectations: quadrature-templates',
   'name: relu-weighted\nstudent: {width: 2, activation: "2*relu(z)", second_layer: {train: true, init: [1, 1]}}\nteacher: {width: 2, target: committee, activation: "relu(z)", weights: [1, 0.5]}\nnoise: 0.2',
 ].map((text) => {
   const f = join(unseenDir, `${/name: ([\w-]+)/.exec(text)?.[1]}.yaml`);

@@ -198,6 +198,7 @@ function templateTex(t: Template): string {
     const body = polyToTex(impl.poly, vars);
     return `${name} = ${def} = ${breakLong(body, `${name} = ${def} = `)}`;
   }
+  if (impl.kind === 'quad') return `${name} = ${def}\\quad\\text{(Gauss--Hermite, ${impl.nodes} nodes in each of its ${t.slots} fields)}`;
   if (impl.kind === 'stein') {
     const body = polyToTex(impl.expansion.poly, impl.expansion.symbols.map(steinSymbolTex));
     return `${name} = ${def} = ${breakLong(body, `${name} = ${def} = `)}`;

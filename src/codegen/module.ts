@@ -6,7 +6,7 @@
  * scratch is fixed-size local arrays.
  */
 import type { Model } from '../spec/model.ts';
-import type { ExpectationPlan, Template } from '../gaussian/plan.ts';
+import type { ExpectationPlan, Template, QuadFactor } from '../gaussian/plan.ts';
 import type { Layout } from '../ode/layout.ts';
 import { qIndex, pIndex } from '../ode/layout.ts';
 import type { Equation, Equations, SExpr, Ix, Lhs, Field } from '../ode/equations.ts';
@@ -78,6 +78,7 @@ export function equationsModule(eq: Equations, outDir = 'generated'): Module {
       fns.push(...parseKernel(fam.source));
       for (const c of fam.constants?.() ?? []) consts.set(c.name, c);
     }
+    if (eq.templates.some((t) => t.impl.kind === 'quad')) fns.push(...quadTemplateSupport(model, eq.templates, consts));
     if (eq.templates.some((t) => t.impl.kind === 'stein')) {
       fns.push(...parseKernel(STEIN_SOURCE));
       for (const c of steinConstants()) consts.set(c.name, c);
@@ -87,6 +88,10 @@ export function equationsModule(eq: Equations, outDir = 'generated'): Module {
     const seen = new Map<string, string>();
     for (const t of eq.templates) {
       if (t.impl.kind === 'closed') continue;
+      if (t.impl.kind === 'quad') {
+        fns.push(quadTemplateFunction(t, model));
+        continue;
+      }
       const poly = t.impl.kind === 'poly' ? t.impl.poly : t.impl.expansion.poly;
       const symbols = t.impl.kind === 'stein' ? JSON.stringify(t.impl.expansion.symbols) : '';
       const key = `${t.slots}:${symbols}:${JSON.stringify(poly.terms().map((x) => [x.exps, x.c.toNumber()]))}`;
@@ -224,8 +229,94 @@ function omegaFunction(L: Layout, p: number, k: number): Fn {
   };
 }
 
+/**
+ * What quadrature templates call: σ, σ′, g (committee) or g*(ν) at U[off..off+k) (general target), a
+ * symmetric square root per template size, and the Gauss–Hermite tables per node count.
+ */
+function quadTemplateSupport(model: Model, templates: Template[], consts: Map<string, Const>): Fn[] {
+  const x = v('x');
+  const fns: Fn[] = [
+    { name: 'sigma', params: [{ name: 'x', type: 'f64' }], ret: 'f64', body: [{ k: 'return', value: model.student.expr.toIr({ z: x }) }], doc: `σ(x) = ${model.student.expr.text}` },
+    { name: 'dsigma', params: [{ name: 'x', type: 'f64' }], ret: 'f64', body: [{ k: 'return', value: model.student.dexpr.toIr({ z: x }) }], doc: 'σ′(x)' },
+  ];
+  const t = model.target;
+  if (t.kind === 'committee') fns.push({ name: 'gfun', params: [{ name: 'x', type: 'f64' }], ret: 'f64', body: [{ k: 'return', value: t.g.expr.toIr({ z: x }) }], doc: `g(x) = ${t.g.expr.text}` });
+  else {
+    const off = v('off');
+    const value = t.expr.toIr(Object.fromEntries(Array.from({ length: model.k }, (_, r) => [`nu${r + 1}`, { k: 'idx', arr: 'U', i: add(off, int(r)) } as Expr])));
+    fns.push({ name: 'targetAt', params: [{ name: 'U', type: 'f64[]' }, { name: 'off', type: 'int' }], ret: 'f64', body: [{ k: 'return', value }], doc: 'g*(ν) at ν = U[off..off+k)' });
+  }
+  const sizes = new Set<number>();
+  for (const tm of templates) {
+    if (tm.impl.kind !== 'quad') continue;
+    sizes.add(tm.slots);
+    const N = tm.impl.nodes;
+    if (!consts.has(`GH${N}_X`)) {
+      const gh = gaussHermite(N);
+      consts.set(`GH${N}_X`, { name: `GH${N}_X`, type: 'f64', values: [...gh.x], doc: `Gauss–Hermite nodes for N(0, 1), ${N} points` });
+      consts.set(`GH${N}_LOGW`, { name: `GH${N}_LOGW`, type: 'f64', values: Array.from(gh.w, (w) => Math.log(w)), doc: `log-weights of the ${N}-point rule` });
+    }
+  }
+  for (const n of [...sizes].sort()) fns.push(...parseKernel(symSqrtSource(n, `symSqrt${n}`)));
+  return fns;
+}
+
+/** A template by tensor Gauss–Hermite over its own fields: u = L g, L L^T = C (symmetric square root). */
+function quadTemplateFunction(t: Template, model: Model): Fn {
+  if (t.impl.kind !== 'quad') throw new Error('not a quadrature template');
+  const n = t.slots;
+  const N = t.impl.nodes;
+  const args = covNames(n);
+  const fill: string[] = [];
+  let a = 0;
+  for (let i = 0; i < n; i++)
+    for (let j = i; j < n; j++) {
+      fill.push(`  C[${i * n + j}] = ${args[a]};`);
+      if (i !== j) fill.push(`  C[${j * n + i}] = ${args[a]};`);
+      a++;
+    }
+  const factor = (f: QuadFactor) =>
+    f.kind === 'target' ? `targetAt(U, ${f.from})` : f.kind === 'u' ? `U[${f.slot}]` : `${f.kind === 's' ? 'sigma' : f.kind === 'd' ? 'dsigma' : 'gfun'}(U[${f.slot}])`;
+  const product = t.impl.factors.map(factor).join(' * ');
+  // nodes whose weight is below 1e-20 of the largest are skipped
+  const logw = Array.from(gaussHermite(N).w, (w) => Math.log(w));
+  const cut = n * Math.max(...logw) + Math.log(1e-20);
+  const src = `
+function ${t.name}(${args.map((x) => `${x}: f64`).join(', ')}): f64 {
+  let C: f64[${n * n}];
+${fill.join('\n')}
+  let L: f64[${n * n}];
+  symSqrt${n}(C, L);
+  let U: f64[${n}];
+  let I: int[${n}];
+  for (let i = 0; i < ${n}; i++) I[i] = 0;
+  let acc = 0.0;
+  for (let node = 0; node < ${N ** n}; node++) {
+    let lw = 0.0;
+    for (let i = 0; i < ${n}; i++) lw += GH${N}_LOGW[I[i]];
+    if (lw > ${cut}) {
+      for (let i = 0; i < ${n}; i++) {
+        let u = 0.0;
+        for (let m = 0; m < ${n}; m++) u += L[i * ${n} + m] * GH${N}_X[I[m]];
+        U[i] = u;
+      }
+      acc += exp(lw) * ${product};
+    }
+    for (let m = 0; m < ${n}; m++) {
+      I[m] += 1;
+      if (I[m] < ${N}) break;
+      I[m] = 0;
+    }
+  }
+  return acc;
+}`;
+  void model;
+  const [fn] = parseKernel(src);
+  return { ...fn, doc: `${plainTex(t.tex)}, by ${N}^${n}-node Gauss–Hermite over its fields.` };
+}
+
 function templateFunction(t: Template): Fn {
-  if (t.impl.kind === 'closed') throw new Error('closed forms are called in place');
+  if (t.impl.kind === 'closed' || t.impl.kind === 'quad') throw new Error('closed forms are called in place');
   const args = covNames(t.slots);
   const params = args.map((name) => ({ name, type: 'f64' as const }));
   if (t.impl.kind === 'stein') {
@@ -626,9 +717,9 @@ export function moments(y: f64[], params: f64[], out: f64[]): void {
 }
 
 /** L = V diag(√max(λ, 0)) for a symmetric n×n A = V diag(λ) Vᵀ (cyclic Jacobi), so that L Lᵀ = A. */
-function symSqrtSource(n: number): string {
+function symSqrtSource(n: number, name = 'symSqrt'): string {
   return `
-function symSqrt(A: f64[], outL: f64[]): void {
+function ${name}(A: f64[], outL: f64[]): void {
   let JW: f64[${n * n}];
   let JV: f64[${n * n}];
   for (let i = 0; i < ${n * n}; i++) {

@@ -27,7 +27,7 @@ import { CLOSED_FAMILIES, closedFamily } from './families/index.ts';
 import { SteinEngine, indicatorTerms, type Factor, type SteinExpansion } from './stein.ts';
 import { piecewiseOf, piecewiseDerivative, isKinked, type Piecewise } from '../hermite/piecewise.ts';
 
-export type BackendKind = 'wick' | 'exact' | `closed-${string}` | 'hermite' | 'quadrature';
+export type BackendKind = 'wick' | 'exact' | `closed-${string}` | 'hermite' | 'quadrature' | 'quadrature-templates';
 
 /** How one template is evaluated. */
 export type TemplateImpl =
@@ -35,7 +35,12 @@ export type TemplateImpl =
   /** factor · <family>fn(s_i s_j C_ij): a kernel of a closed-form family (gaussian/families) */
   | { kind: 'closed'; family: string; fn: 'I2' | 'J2' | 'I3' | 'I4'; scales: number[]; factor: number }
   /** a polynomial in conditional covariances, densities at 0 and orthant probabilities (gaussian/stein.ts) */
-  | { kind: 'stein'; expansion: SteinExpansion };
+  | { kind: 'stein'; expansion: SteinExpansion }
+  /** tensor Gauss–Hermite over this template's own slots, `nodes` per slot */
+  | { kind: 'quad'; factors: QuadFactor[]; nodes: number };
+
+/** A factor of a quadrature template: σ, σ′, g or the bare field at a slot, or g*(ν) on k slots from `from`. */
+export type QuadFactor = { kind: 's' | 'd' | 'g' | 'u'; slot: number } | { kind: 'target'; from: number };
 
 export interface Template {
   /** function name in generated code, e.g. `I4_sg`. */
@@ -55,6 +60,8 @@ export interface ExpectationPlan {
   templates: Record<string, Template>;
   /** quadrature nodes per field. */
   nodes?: number;
+  /** quadrature-templates: tensor nodes per template evaluation */
+  budget?: number;
   /** Hermite truncation order. */
   order?: number;
   notes: string[];
@@ -104,12 +111,29 @@ export function planExpectations(model: Model, request = model.spec.expectations
     order = Number(request.slice(8));
     if (order < 1 || order > 6) throw usageError('Hermite order must be between 1 and 6 (the Wick expansion of the truncated model grows as K⁴)', where);
     if (t.kind === 'general' && !t.poly) throw usageError('hermite:K needs a polynomial general target (use quadrature)', where);
+  } else if (request === 'quadrature-templates') {
+    const q = templateQuadraturePlan(model, TEMPLATE_BUDGET);
+    if (!q) throw usageError(`per-template quadrature would give some template fewer than 6 nodes per field within ${RHS_BUDGET.toExponential(0)} nodes per right-hand side`, where);
+    q.notes.unshift(...exponentWarnings(model));
+    return q;
   } else {
     kind = 'quadrature';
     nodes = Number(request.slice(11));
     if (nodes < 2 || nodes > 200) throw usageError('quadrature nodes must be between 2 and 200', where);
   }
-  const plan = kind === 'quadrature' ? quadraturePlan(model, nodes) : kind === 'exact' ? exactPlan(model) : templatePlan(model, kind, order);
+  // wide models: the tensor rule over all p + k fields grows as N^(p+k); every template involves at most
+  // four fields (plus the k teacher fields of a general target), so evaluate each over its own
+  // it is chosen when it costs less per right-hand side than the rule over all fields
+  const perTemplate = kind === 'quadrature' && nodes === undefined ? templateQuadraturePlan(model, TEMPLATE_BUDGET) : undefined;
+  const fullCost = defaultQuadratureNodes(model.p + model.k) ** (model.p + model.k);
+  const plan =
+    perTemplate && (perTemplate.nodes as number) < fullCost
+      ? perTemplate
+      : kind === 'quadrature'
+        ? quadraturePlan(model, nodes)
+        : kind === 'exact'
+          ? exactPlan(model)
+          : templatePlan(model, kind, order);
   plan.notes.unshift(...exponentWarnings(model));
   return plan;
 }
@@ -174,6 +198,87 @@ export function defaultQuadratureNodes(fields: number): number {
 
 /** Tensor nodes per evaluation that `auto` accepts (each right-hand side visits them all). */
 export const QUADRATURE_BUDGET = 2e5;
+
+/** Tensor nodes per template evaluation under quadrature-templates. */
+export const TEMPLATE_BUDGET = 2e4;
+
+/** Tensor nodes per evaluation of the whole right-hand side that quadrature-templates may spend. */
+export const RHS_BUDGET = 5e6;
+
+/**
+ * How many times one evaluation of the moments calls each template (as src/ode/equations.ts sums
+ * them: symmetric pairs once), for p students and k teachers.
+ */
+export function templateCalls(model: Model): Record<string, number> {
+  const { p, k } = model;
+  const mse = LOSS_TERMS(model);
+  const P2 = (p * (p + 1)) / 2;
+  const K2 = (k * (k + 1)) / 2;
+  const m = mse ? 1 : 0;
+  if (model.target.kind === 'committee')
+    return { I3g: p * k * k + p * p * k, I3s: m * (p * k * p + p * p * p), I4gg: P2 * K2, I4sg: m * P2 * p * k, I4ss: m * P2 * P2, J2: P2, I2sg: p * k + p * k, I2ss: m * p * p + P2, I2gg: K2 };
+  return { T3: p * k + p * p, I3s: m * (p * k * p + p * p * p), T4g: P2, T4s: m * P2 * p, I4ss: m * P2 * P2, J2: P2, TS: p + p, I2ss: m * p * p + P2, T0: 1 };
+}
+
+/** Nodes per field for a template over n fields with `per` nodes per evaluation (even with kinks: no node on one). */
+export function templateNodes(n: number, per: number, kinked: boolean): number {
+  let N = Math.min(80, Math.floor(Math.pow(per, 1 / n) + 1e-9));
+  if (kinked && N % 2 === 1) N -= 1;
+  return N;
+}
+
+/**
+ * Every template by tensor Gauss–Hermite over its own fields (THEORY §3.4, per template): each gets
+ * at most `budget` nodes per evaluation and an equal share of RHS_BUDGET over its calls. Undefined
+ * when some template would get fewer than 6 nodes per field (too costly to be worth it).
+ */
+export function templateQuadraturePlan(model: Model, budget: number): ExpectationPlan | undefined {
+  const templates: Record<string, Template> = {};
+  const mse = LOSS_TERMS(model);
+  const kinked = modelHasKink(model);
+  const calls = templateCalls(model);
+  const used = Object.values(calls).filter((c) => c > 0).length;
+  let feasible = true;
+  let cost = 0;
+  const mk = (name: string, n: number, factors: QuadFactor[], tex: string): Template => {
+    const c = Math.max(1, calls[name] ?? 1);
+    const N = templateNodes(n, Math.min(budget, RHS_BUDGET / used / c), kinked);
+    if (N < 6) feasible = false;
+    cost += (calls[name] ?? 0) * N ** n;
+    return { name, slots: n, tex, impl: { kind: 'quad', factors, nodes: N } };
+  };
+  const t = model.target;
+  if (t.kind === 'committee') {
+    const make = (name: string, _f: string, hs: ('s' | 'g' | 'd' | 'u')[], tex: string): Template => mk(name, hs.length, hs.map((h, i) => ({ kind: h, slot: i })), tex);
+    addCommittee(templates, mse, make);
+  } else {
+    const k = model.k;
+    const nu = `g^*(\\nu)`;
+    const f = (kind: 's' | 'd' | 'u', slot: number): QuadFactor => ({ kind, slot });
+    const g = (from: number): QuadFactor => ({ kind: 'target', from });
+    templates.T0 = mk('T0', k, [g(0), g(0)], `\\mathbb{E}[${nu}^2]`);
+    templates.TS = mk('TS', 1 + k, [f('s', 0), g(1)], `\\mathbb{E}[\\sigma(u_1)\\,${nu}]`);
+    templates.T3 = mk('T3', 2 + k, [f('d', 0), f('u', 1), g(2)], `\\mathbb{E}[\\sigma'(u_1)\\,u_2\\,${nu}]`);
+    templates.T4g = mk('T4g', 2 + k, [f('d', 0), f('d', 1), g(2), g(2)], `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)\\,${nu}^2]`);
+    templates.J2 = mk('J2', 2, [f('d', 0), f('d', 1)], `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)]`);
+    templates.I2ss = mk('I2ss', 2, [f('s', 0), f('s', 1)], `\\mathbb{E}[\\sigma(u_1)\\sigma(u_2)]`);
+    if (mse) {
+      templates.T4s = mk('T4s', 3 + k, [f('d', 0), f('d', 1), f('s', 2), g(3)], `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)\\sigma(u_3)\\,${nu}]`);
+      templates.I3s = mk('I3s', 3, [f('d', 0), f('u', 1), f('s', 2)], `\\mathbb{E}[\\sigma'(u_1)\\,u_2\\,\\sigma(u_3)]`);
+      templates.I4ss = mk('I4ss', 4, [f('d', 0), f('d', 1), f('s', 2), f('s', 3)], `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)\\sigma(u_3)\\sigma(u_4)]`);
+    }
+  }
+  if (!feasible) return undefined;
+  const desc = [...new Set(Object.values(templates).map((t) => `${(t.impl as { nodes: number }).nodes}^${t.slots}`))].join(', ');
+  return {
+    backend: 'quadrature-templates',
+    label: `Gauss–Hermite quadrature per template over its own fields (${desc} nodes; ${cost.toExponential(1)} per right-hand side)`,
+    templates,
+    budget,
+    nodes: cost,
+    notes: ['each expectation is a tensor Gauss–Hermite rule over its own 2–4 fields (plus the teacher fields of a general target): the cost grows polynomially in p'],
+  };
+}
 
 /** Whether the student or the committee teacher has a kink (or jump) at 0. */
 export function modelHasKink(model: Model): boolean {
