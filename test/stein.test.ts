@@ -142,7 +142,7 @@ describe('exact kinked expectations (Stein reduction to orthant probabilities)',
           [[df, null, f, null], [1, 3, 3]],
         ] as [(Fn1 | null)[], number[]][]) {
           const got = stein(C, fs, lin);
-          const m = mc(C, integrand(fs, lin), 200_000, 91 + i);
+          const m = mc(C, integrand(fs, lin), 80_000, 91 + i);
           expect(Math.abs(got - m.mean), `${name} case ${i}: ${got} vs ${m.mean} ± ${m.se}`).toBeLessThan(4.5 * m.se + planeTolerance * Math.max(1, Math.abs(m.mean)));
         }
       }
