@@ -11,7 +11,7 @@ const char *const relu_committee_param_names[7] = {"eta_bar", "Delta", "P_1_1", 
 const double relu_committee_default_params[7] = {1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 1.0};
 
 /* Gauss–Legendre nodes on [0, 1] (48) */
-static const double RELU_GL_S[48] = {
+static const double STEIN_GL_S[48] = {
     0.0006144963737869658, 0.003234913866824618, 0.007937708138586574, 0.014704203726876364,
     0.0235061484197846, 0.034306654646722834, 0.047060431642215184, 0.06171398986287607,
     0.07820586918780326, 0.09646689798527869, 0.11642048374212982, 0.13798293453809268,
@@ -26,7 +26,7 @@ static const double RELU_GL_S[48] = {
     0.9852957962731237, 0.9920622918614135, 0.9967650861331754, 0.999385503626213
 };
 /* Gauss–Legendre weights on [0, 1] */
-static const double RELU_GL_W[48] = {
+static const double STEIN_GL_W[48] = {
     0.0015766730261527013, 0.003663776950638104, 0.005738617289617295, 0.007789657861471928,
     0.009808080228677785, 0.011785380419662171, 0.013713254854178441, 0.01558361391639905,
     0.017388611282385225, 0.01912067553291536, 0.020772541471732388, 0.022337280428347147,
@@ -53,6 +53,7 @@ static void reluCondition(const double *C, int j, double *out);
 static double reluCorr(const double *C, int i, int j);
 static double reluOrthant(const double *C, int S);
 static double reluOrthant4(const double *C);
+static double steinPlackett(const double *R);
 static double riskAt(const double *y, const double *params, const double *O);
 static void momentsAt(const double *y, const double *params, const double *O, double *out);
 
@@ -229,9 +230,14 @@ static double reluOrthant4(const double *C)
             R[i * 4 + j] = i == j ? 1.0 : reluCorr(C, i, j);
         }
     }
+    return steinPlackett(R);
+}
+
+static double steinPlackett(const double *R)
+{
     double total = 0.0;
     for (int q = 0; q < 48; q++) {
-        double s = RELU_GL_S[q];
+        double s = STEIN_GL_S[q];
         double t = 1.0 - s * s;
         double deriv = 0.0;
         for (int i = 0; i < 4; i++) {
@@ -266,7 +272,7 @@ static double reluOrthant4(const double *C)
                 deriv += rij / (6.283185307179586 * sqrt(den)) * (0.25 + asin(rc) / 6.283185307179586);
             }
         }
-        total += RELU_GL_W[q] * 2.0 * s * deriv;
+        total += STEIN_GL_W[q] * 2.0 * s * deriv;
     }
     return 0.0625 + total;
 }

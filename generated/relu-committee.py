@@ -38,7 +38,7 @@ MOMENT_LAYOUT = {
 
 
 # Gauss–Legendre nodes on [0, 1] (48)
-_RELU_GL_S = (
+_STEIN_GL_S = (
     0.0006144963737869658, 0.003234913866824618, 0.007937708138586574, 0.014704203726876364,
     0.0235061484197846, 0.034306654646722834, 0.047060431642215184, 0.06171398986287607,
     0.07820586918780326, 0.09646689798527869, 0.11642048374212982, 0.13798293453809268,
@@ -53,7 +53,7 @@ _RELU_GL_S = (
     0.9852957962731237, 0.9920622918614135, 0.9967650861331754, 0.999385503626213,
 )
 # Gauss–Legendre weights on [0, 1]
-_RELU_GL_W = (
+_STEIN_GL_W = (
     0.0015766730261527013, 0.003663776950638104, 0.005738617289617295, 0.007789657861471928,
     0.009808080228677785, 0.011785380419662171, 0.013713254854178441, 0.01558361391639905,
     0.017388611282385225, 0.01912067553291536, 0.020772541471732388, 0.022337280428347147,
@@ -210,9 +210,13 @@ def _reluOrthant4(C):
     for i in range(4):
         for j in range(4):
             R[i * 4 + j] = 1.0 if i == j else _reluCorr(C, i, j)
+    return _steinPlackett(R)
+
+
+def _steinPlackett(R):
     total = 0.0
     for q in range(48):
-        s = _RELU_GL_S[q]
+        s = _STEIN_GL_S[q]
         t = 1.0 - s * s
         deriv = 0.0
         for i in range(4):
@@ -241,7 +245,7 @@ def _reluOrthant4(C):
                 rc = ckl / math.sqrt(ckk * cll) if ckk > 1e-300 and cll > 1e-300 else 0.0
                 rc = 1.0 if rc > 1.0 else -1.0 if rc < -1.0 else rc
                 deriv += rij / (6.283185307179586 * math.sqrt(den)) * (0.25 + math.asin(rc) / 6.283185307179586)
-        total += _RELU_GL_W[q] * 2.0 * s * deriv
+        total += _STEIN_GL_W[q] * 2.0 * s * deriv
     return 0.0625 + total
 
 

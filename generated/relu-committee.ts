@@ -30,7 +30,7 @@ export const paramNames: readonly string[] = ["eta_bar","Delta","P_1_1","P_1_2",
 export const defaultParams: readonly number[] = [1, 0, 1, 0, 1, 1, 1];
 
 /** Gauss–Legendre nodes on [0, 1] (48) */
-const RELU_GL_S = [
+const STEIN_GL_S = [
   0.0006144963737869658, 0.003234913866824618, 0.007937708138586574, 0.014704203726876364,
   0.0235061484197846, 0.034306654646722834, 0.047060431642215184, 0.06171398986287607,
   0.07820586918780326, 0.09646689798527869, 0.11642048374212982, 0.13798293453809268,
@@ -45,7 +45,7 @@ const RELU_GL_S = [
   0.9852957962731237, 0.9920622918614135, 0.9967650861331754, 0.999385503626213,
 ];
 /** Gauss–Legendre weights on [0, 1] */
-const RELU_GL_W = [
+const STEIN_GL_W = [
   0.0015766730261527013, 0.003663776950638104, 0.005738617289617295, 0.007789657861471928,
   0.009808080228677785, 0.011785380419662171, 0.013713254854178441, 0.01558361391639905,
   0.017388611282385225, 0.01912067553291536, 0.020772541471732388, 0.022337280428347147,
@@ -235,9 +235,13 @@ function reluOrthant4(C: ArrayLike<number>): number {
       R[i * 4 + j] = i === j ? 1 : reluCorr(C, i, j);
     }
   }
+  return steinPlackett(R);
+}
+
+function steinPlackett(R: ArrayLike<number>): number {
   let total = 0;
   for (let q = 0; q < 48; q++) {
-    const s = RELU_GL_S[q];
+    const s = STEIN_GL_S[q];
     const t = 1 - s * s;
     let deriv = 0;
     for (let i = 0; i < 4; i++) {
@@ -272,7 +276,7 @@ function reluOrthant4(C: ArrayLike<number>): number {
         deriv += rij / (6.283185307179586 * Math.sqrt(den)) * (0.25 + Math.asin(rc) / 6.283185307179586);
       }
     }
-    total += RELU_GL_W[q] * 2 * s * deriv;
+    total += STEIN_GL_W[q] * 2 * s * deriv;
   }
   return 0.0625 + total;
 }

@@ -3,18 +3,17 @@
  *   E[Π_S θ u_a u_b] = C_ab P_S(C) + Σ_{j∈S, j≠b} C_aj φ_j Σ_{i∈S∖j} C^{(j)}_{bi} φ^{(j)}_i P_{S∖{i,j}}(C^{(j,i)}),
  * with conditional covariances C^{(j)} given u_j = 0, φ_j = 1/√(2π C_jj) and orthant probabilities
  * P_S: elementary up to |S| = 3, and P_4 by Plackett's identity integrated from the identity along
- * R_t = I + t(R − I) with t = 1 − s² and 48-point Gauss–Legendre in s. Coincident fields (correlation
+ * R_t = I + t(R − I) with t = 1 − s² and 48-point Gauss–Legendre in s (the kernel the exact kinked
+ * evaluator uses too, gaussian/stein.ts). Coincident fields (correlation
  * ±1, e.g. j = l or x = λ_j) are merged before the Stein steps: θ(u)² = θ(u), and θ(u)θ(−u) = 0.
  * Scaled members s·ReLU(z) are positively homogeneous: the scale is a factor.
  */
-import { gaussLegendre } from '../quadrature.ts';
-import type { Const } from '../../ir/ir.ts';
+import { PLACKETT_SOURCE, steinConstants } from '../stein.ts';
 import type { ClosedFamily } from './family.ts';
 
 /**
  * The ReLU closed forms, kernel source. θ = step; fields that coincide (correlation ±1) are merged
- * before the Stein steps; P₄ uses the 48-point Gauss–Legendre rule RELU_GL_S/RELU_GL_W on s ∈ [0, 1]
- * (constants of the module, see reluConstants).
+ * before the Stein steps; P₄ is steinPlackett with the 48-point Gauss–Legendre rule STEIN_GL_S/W.
  */
 const SOURCE = `
 function reluI2(c11: f64, c12: f64, c22: f64): f64 {
@@ -110,63 +109,15 @@ function reluOrthant(C: f64[], S: int): f64 {
   if (m == 3) return 0.125 + (asin(reluCorr(C, idx[0], idx[1])) + asin(reluCorr(C, idx[0], idx[2])) + asin(reluCorr(C, idx[1], idx[2]))) / 12.566370614359172;
   return reluOrthant4(C);
 }
-// P_4 by Plackett: ∂P/∂ρ_ij = φ₂(0,0;ρ_ij) P(u_k > 0, u_l > 0 | u_i = u_j = 0), integrated along
-// R_t = I + t(R − I), t = 1 − s², with 48-point Gauss–Legendre in s
+// P_4 of a 4×4 covariance by Plackett's integral (steinPlackett, shared with the exact kinked evaluator)
 function reluOrthant4(C: f64[]): f64 {
   let R: f64[16];
   for (let i = 0; i < 4; i++) {
     for (let j = 0; j < 4; j++) R[i * 4 + j] = i == j ? 1.0 : reluCorr(C, i, j);
   }
-  let total = 0.0;
-  for (let q = 0; q < 48; q++) {
-    let s = RELU_GL_S[q];
-    let t = 1.0 - s * s;
-    let deriv = 0.0;
-    for (let i = 0; i < 4; i++) {
-      for (let j = i + 1; j < 4; j++) {
-        let rij = R[i * 4 + j];
-        if (rij == 0.0) continue;
-        let k: int = -1;
-        let l: int = -1;
-        for (let x = 0; x < 4; x++) {
-          if (x != i && x != j) {
-            if (k < 0) {
-              k = x;
-            } else {
-              l = x;
-            }
-          }
-        }
-        let r = t * rij;
-        let den = 1.0 - r * r;
-        // conditional covariance of (u_k, u_l) given u_i = u_j = 0 under R_t
-        let rki = t * R[k * 4 + i];
-        let rkj = t * R[k * 4 + j];
-        let rli = t * R[l * 4 + i];
-        let rlj = t * R[l * 4 + j];
-        let rkl = t * R[k * 4 + l];
-        let ckk = 1.0 - (rki * rki - 2.0 * r * rki * rkj + rkj * rkj) / den;
-        let cll = 1.0 - (rli * rli - 2.0 * r * rli * rlj + rlj * rlj) / den;
-        let ckl = rkl - (rki * rli - r * (rki * rlj + rkj * rli) + rkj * rlj) / den;
-        let rc = ckk > 1e-300 && cll > 1e-300 ? ckl / sqrt(ckk * cll) : 0.0;
-        rc = rc > 1.0 ? 1.0 : rc < -1.0 ? -1.0 : rc;
-        deriv += rij / (6.2831853071795862 * sqrt(den)) * (0.25 + asin(rc) / 6.2831853071795862);
-      }
-    }
-    total += RELU_GL_W[q] * 2.0 * s * deriv;
-  }
-  return 0.0625 + total;
+  return steinPlackett(R);
 }
-`;
-
-/** The Gauss–Legendre nodes and weights on s ∈ [0, 1] that P₄ integrates with (48 points). */
-function constants(): Const[] {
-  const gl = gaussLegendre(48);
-  return [
-    { name: 'RELU_GL_S', type: 'f64', values: Array.from(gl.x, (x) => 0.5 * (x + 1)), doc: 'Gauss–Legendre nodes on [0, 1] (48)' },
-    { name: 'RELU_GL_W', type: 'f64', values: Array.from(gl.w, (w) => 0.5 * w), doc: 'Gauss–Legendre weights on [0, 1]' },
-  ];
-}
+${PLACKETT_SOURCE}`;
 
 const TEX = [
   String.raw`\mathbb{E}[\mathrm{ReLU}(u_1)\mathrm{ReLU}(u_2)] = \frac{\sqrt{C_{11}C_{22}-C_{12}^2}+C_{12}\,(\pi-\arccos\rho_{12})}{2\pi}`,
@@ -181,7 +132,7 @@ export const reluFamily: ClosedFamily = {
   scale: (act) => (act.family.kind === 'relu' ? { A: act.family.s, s: 1 } : undefined),
   scaling: 'homogeneous',
   source: SOURCE,
-  constants,
+  constants: steinConstants,
   tex: TEX,
   description: 'Closed forms for ReLU with θ = ReLU′ the step function; four distinct fields need the orthant probability P₄ (Plackett).',
 };
