@@ -122,14 +122,17 @@ export function queueStates(dir: string): Map<number, string> {
   const out = new Map<number, string>();
   const ids = jobs.map((j) => j.arrayJob).filter((x): x is string => !!x);
   if (!ids.length) return out;
-  const r = spawnSync('squeue', ['-h', '-r', '-t', 'all', '-j', ids.join(','), '-o', '%i %T'], { encoding: 'utf8' });
+  // job ids restart when a cluster restarts: a recorded id counts only while it still runs this
+  // directory's task.sbatch (%o, the command)
+  const script = join(resolve(dir), 'task.sbatch');
+  const r = spawnSync('squeue', ['-h', '-r', '-t', 'all', '-j', ids.join(','), '-o', '%i %T %o'], { encoding: 'utf8' });
   if (r.status !== 0) return out;
   // later submissions override earlier ones for the same index
   const order = new Map(ids.map((id, i) => [id, i]));
   const seen = new Map<number, number>();
   for (const line of r.stdout.split('\n')) {
-    const m = /^(\d+)_(\d+)\s+(\S+)/.exec(line.trim());
-    if (!m) continue;
+    const m = /^(\d+)_(\d+)\s+(\S+)\s+(.*)$/.exec(line.trim());
+    if (!m || m[4].trim() !== script) continue;
     const idx = Number(m[2]);
     const rank = order.get(m[1]) ?? -1;
     if ((seen.get(idx) ?? -2) <= rank) {
