@@ -75,6 +75,13 @@ describe('the equations written out in the overlaps', () => {
     expect((at(1e-6, 1) - at(1e-6, 0)) / 1e-6).toBeCloseTo(-48, 4);
   });
 
+  it('a wide polynomial model is not written out (it would be unreadable, and its expansion grows as p⁴), and says so', () => {
+    const d = deriveFile('derivations/he3-time-complexity.yaml');
+    expect(d.model.p).toBe(4);
+    expect(overlapSystem(d.equations)).toBeUndefined();
+    expect(d.tex).toMatch(/would be too long to read/);
+  });
+
   it('models whose expectations are not polynomials keep them as integrals, and say so', () => {
     const d = deriveFile('derivations/saad-solla-erf.yaml');
     expect(overlapSystem(d.equations)).toBeUndefined();

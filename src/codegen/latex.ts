@@ -65,7 +65,9 @@ export function equationsDocument(eqs: Equations): TexDocument {
     blocks.push(h('The same equations in the overlaps'));
     blocks.push(txt(`Every expectation is an exact polynomial, so the right-hand side is written out at p = ${p}, k = ${k}, with ${explicit.assumptions.join('; ')}.`));
     for (const x of explicit.equations) blocks.push(eq(`${x.lhs} = ${breakLong(groupedTex(explicit, x.poly).join(' '), `${x.lhs} = `)}`));
-  } else if (eqs.moments.kind === 'templates')
+  } else if (eqs.moments.kind === 'templates' && eqs.templates.every((t) => t.impl.kind === 'poly'))
+    blocks.push(txt('Every expectation below is an exact polynomial in the covariance entries; written out in the overlaps at this p and k the right-hand side would be too long to read, so it is left as the sums above.'));
+  else if (eqs.moments.kind === 'templates')
     blocks.push(txt('The expectations below are not polynomials in the overlaps; they stay as functions of the covariance of 2 to 4 fields (plus the k teacher fields for a general target), read from Ω.'));
   if (eqs.moments.kind === 'quadrature') blocks.push(...definitionsByExpectation(mse));
   else {

@@ -12,6 +12,7 @@ import { polyToTex } from './polyprint.ts';
 import { Coef } from '../symbolic/coef.ts';
 import { covIndex } from '../gaussian/wick.ts';
 import { pIndex, qIndex } from '../ode/layout.ts';
+import { templateCalls } from '../gaussian/plan.ts';
 
 export interface OverlapEquation {
   /** LaTeX of the left-hand side, e.g. \frac{dM_{11}}{d\tau} */
@@ -33,9 +34,17 @@ export interface OverlapSystem {
   assumptions: string[];
 }
 
-/** The explicit system, or undefined when some expectation is not a polynomial. */
+/** Template terms (calls × terms per template) above which the system is not written out. */
+export const EXPLICIT_LIMIT = 2000;
+
+/** The explicit system, or undefined when some expectation is not a polynomial or it would be too long. */
 export function overlapSystem(eq: Equations): OverlapSystem | undefined {
   if (eq.moments.kind !== 'templates' || eq.templates.some((t) => t.impl.kind !== 'poly')) return undefined;
+  // written out only while it is short enough to read (and to compute: the expansion grows as the
+  // template calls, ~p⁴, times the terms of each template)
+  const calls = templateCalls(eq.model);
+  const size = eq.templates.reduce((acc, t) => acc + (calls[t.name] ?? 0) * (t.impl.kind === 'poly' ? t.impl.poly.size : 0), 0);
+  if (size > EXPLICIT_LIMIT) return undefined;
   const { model, layout: L } = eq;
   const { p, k } = model;
   const normalised = model.dynamics !== 'plain';
