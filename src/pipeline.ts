@@ -160,29 +160,22 @@ function quadratureAccuracyNotes(model: Model, plan: ExpectationPlan, fineModule
     rel > QUADRATURE_WARN
       ? `warning: quadrature accuracy ${rel.toExponential(1)} relative (${what}) is above ${QUADRATURE_WARN.toExponential(0)}: ${raise} (${cost}${slow})`
       : `quadrature accuracy: ${rel.toExponential(1)} relative (${what}); ${cost} — pass quadrature:N for more`;
-  if (modelHasKink(model)) {
-    const surrogate = kinkSurrogate(model);
-    if (surrogate) {
-      const exact = moments(moduleOf(surrogate, planExpectations(surrogate, 'exact')));
-      const quad = moments(moduleOf(surrogate, perTemplate ? sameRules(plan, templateQuadraturePlan(surrogate, budget) as ExpectationPlan) : planExpectations(surrogate, `quadrature:${N}`)));
-      const { err, rel } = compare(exact, quad);
-      return [verdict(rel, `the moments of ${perTemplate ? 'the per-template rules' : `${N} nodes per field`} differ by ${err.toExponential(1)} from the exact evaluator on a surrogate with the same kinks and Hermite-order-6 smooth parts, at a generic state`)];
-    }
-    if (perTemplate) {
-      const { err, rel } = compare(moments(fineModule), moments(moduleOf(model, coarser(plan))));
-      return [verdict(rel, `the moments change by ${err.toExponential(1)} from rules with two nodes fewer per field to these, at a generic state`)];
-    }
-    const other = moments(moduleOf(model, { ...plan, nodes: N - 1 }));
-    const { err, rel } = compare(moments(fineModule), other);
-    return [verdict(rel, `the moments change by ${err.toExponential(1)} from ${N - 1} to ${N} nodes per field (rules of both parities: an odd one has a node on the kink) at a generic state`)];
+  const kinked = modelHasKink(model);
+  const surrogate = kinked ? kinkSurrogate(model) : undefined;
+  if (surrogate) {
+    // the same sizes give the surrogate the same per-template rules
+    const rules = perTemplate ? (templateQuadraturePlan(surrogate, budget) as ExpectationPlan) : planExpectations(surrogate, `quadrature:${N}`);
+    const { err, rel } = compare(moments(moduleOf(surrogate, planExpectations(surrogate, 'exact'))), moments(moduleOf(surrogate, rules)));
+    return [verdict(rel, `the moments of ${perTemplate ? 'the per-template rules' : `${N} nodes per field`} differ by ${err.toExponential(1)} from the exact evaluator on a surrogate with the same kinks and Hermite-order-6 smooth parts, at a generic state`)];
   }
-  if (perTemplate) {
-    const { err, rel } = compare(moments(fineModule), moments(moduleOf(model, coarser(plan))));
-    return [verdict(rel, `the moments change by ${err.toExponential(1)} from rules with two nodes fewer per field to these, at a generic state`)];
-  }
-  const coarse = Math.max(4, N - 6);
-  const { err, rel } = compare(moments(fineModule), moments(moduleOf(model, { ...plan, nodes: coarse })));
-  return [verdict(rel, `the moments change by ${err.toExponential(1)} from ${coarse} to ${N} nodes per field at a generic state`)];
+  // otherwise against coarser rules: two nodes fewer per template, the other parity with a kink (an odd
+  // rule has a node on it), six nodes fewer for a smooth model
+  const coarseNodes = kinked ? N - 1 : Math.max(4, N - 6);
+  const [coarsePlan, how] = perTemplate
+    ? [coarser(plan), 'from rules with two nodes fewer per field to these']
+    : [{ ...plan, nodes: coarseNodes }, `from ${coarseNodes} to ${N} nodes per field${kinked ? ' (rules of both parities: an odd one has a node on the kink)' : ''}`];
+  const { err, rel } = compare(moments(fineModule), moments(moduleOf(model, coarsePlan)));
+  return [verdict(rel, `the moments change by ${err.toExponential(1)} ${how} at a generic state`)];
 }
 
 /** A per-template quadrature plan with two nodes fewer per field in every template (parity kept). */
@@ -191,17 +184,6 @@ function coarser(plan: ExpectationPlan): ExpectationPlan {
     Object.entries(plan.templates).map(([name, t]) => [name, t.impl.kind === 'quad' ? { ...t, impl: { ...t.impl, nodes: Math.max(4, t.impl.nodes - 2) } } : t]),
   );
   return { ...plan, templates };
-}
-
-/** `other` (a plan of the same templates) with the node counts of `plan`. */
-function sameRules(plan: ExpectationPlan, other: ExpectationPlan): ExpectationPlan {
-  const templates = Object.fromEntries(
-    Object.entries(other.templates).map(([name, t]) => {
-      const mine = plan.templates[name]?.impl;
-      return [name, t.impl.kind === 'quad' && mine?.kind === 'quad' ? { ...t, impl: { ...t.impl, nodes: mine.nodes } } : t];
-    }),
-  );
-  return { ...other, templates };
 }
 
 /**

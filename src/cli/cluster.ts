@@ -23,15 +23,20 @@ export function printSubmission(dir: string, n: number, s: Submission, dryRun: b
   out(`follow it with: hermode status ${dir}; results: hermode gather ${dir}`);
 }
 
+/** Runs hermode on `args` in this process; a failure (already reported) becomes this command's exit code. */
+async function runNested(args: string[]): Promise<void> {
+  const { main, NestedExit } = await import('./main.ts');
+  const code = await main(['node', 'hermode', ...args]);
+  if (code !== 0) throw new NestedExit(code);
+}
+
 /** `hermode task DIR I`: runs task I of a run directory (what the job array executes). */
 export async function taskCommand(dir: string, index: string): Promise<void> {
   const plan = readPlan(dir);
   const i = Number(index);
   const t = plan.tasks.find((x) => x.index === i);
   if (!t) throw usageError(`no task ${index} in this run (0..${plan.tasks.length - 1})`, { field: 'INDEX', value: index });
-  const { main, NestedExit } = await import('./main.ts');
-  const code = await main(['node', 'hermode', ...t.argv]);
-  if (code !== 0) throw new NestedExit(code);
+  await runNested(t.argv);
 }
 
 /** `hermode gather DIR`: the local command over the task results (same table, files and numbers). */
@@ -41,9 +46,7 @@ export async function gatherCommand(dir: string, o: { json?: boolean }): Promise
   const missing = st.filter((x) => x.state !== 'completed');
   if (missing.length)
     throw usageError(`${missing.length} of ${st.length} tasks have no result yet (${missing.slice(0, 5).map((x) => `${x.index}: ${x.state}`).join(', ')}${missing.length > 5 ? ', …' : ''}); see hermode status ${dir}`, { field: 'DIR', value: dir });
-  const { main, NestedExit } = await import('./main.ts');
-  const code = await main(['node', 'hermode', ...plan.gather, ...(o.json ? ['--json'] : [])]);
-  if (code !== 0) throw new NestedExit(code);
+  await runNested([...plan.gather, ...(o.json ? ['--json'] : [])]);
 }
 
 /** `hermode status DIR`: completed, running, pending and failed tasks, with the log of each failure. */

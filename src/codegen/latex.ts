@@ -270,7 +270,7 @@ function splitTopLevel(s: string): string[] {
  * 5.8 pt, binary operators with their spacing 12 pt, scripts at 70 %, a fraction as wide as its wider
  * part; used to break long sums before they run into the margin.
  */
-export function texWidth(s: string): number {
+function texWidth(s: string): number {
   let i = 0;
   const group = (): string => {
     // s[i] === '{'

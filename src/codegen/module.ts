@@ -6,7 +6,7 @@
  * scratch is fixed-size local arrays.
  */
 import type { Model } from '../spec/model.ts';
-import type { ExpectationPlan, Template, QuadFactor } from '../gaussian/plan.ts';
+import type { ExpectationPlan, Template, SlotFactor } from '../gaussian/plan.ts';
 import type { Layout } from '../ode/layout.ts';
 import { qIndex, pIndex } from '../ode/layout.ts';
 import type { Equation, Equations, SExpr, Ix, Lhs, Field } from '../ode/equations.ts';
@@ -89,7 +89,7 @@ export function equationsModule(eq: Equations, outDir = 'generated'): Module {
     for (const t of eq.templates) {
       if (t.impl.kind === 'closed') continue;
       if (t.impl.kind === 'quad') {
-        fns.push(quadTemplateFunction(t, model));
+        fns.push(quadTemplateFunction(t));
         continue;
       }
       const poly = t.impl.kind === 'poly' ? t.impl.poly : t.impl.expansion.poly;
@@ -229,18 +229,23 @@ function omegaFunction(L: Layout, p: number, k: number): Fn {
   };
 }
 
+/** σ and σ′ as functions of the module (what quadrature evaluates at its nodes). */
+function studentFunctions(model: Model): Fn[] {
+  const x = v('x');
+  return [
+    { name: 'sigma', params: [{ name: 'x', type: 'f64' }], ret: 'f64', body: [{ k: 'return', value: model.student.expr.toIr({ z: x }) }], doc: `σ(x) = ${model.student.expr.text}` },
+    { name: 'dsigma', params: [{ name: 'x', type: 'f64' }], ret: 'f64', body: [{ k: 'return', value: model.student.dexpr.toIr({ z: x }) }], doc: 'σ′(x)' },
+  ];
+}
+
 /**
  * What quadrature templates call: σ, σ′, g (committee) or g*(ν) at U[off..off+k) (general target), a
  * symmetric square root per template size, and the Gauss–Hermite tables per node count.
  */
 function quadTemplateSupport(model: Model, templates: Template[], consts: Map<string, Const>): Fn[] {
-  const x = v('x');
-  const fns: Fn[] = [
-    { name: 'sigma', params: [{ name: 'x', type: 'f64' }], ret: 'f64', body: [{ k: 'return', value: model.student.expr.toIr({ z: x }) }], doc: `σ(x) = ${model.student.expr.text}` },
-    { name: 'dsigma', params: [{ name: 'x', type: 'f64' }], ret: 'f64', body: [{ k: 'return', value: model.student.dexpr.toIr({ z: x }) }], doc: 'σ′(x)' },
-  ];
+  const fns = studentFunctions(model);
   const t = model.target;
-  if (t.kind === 'committee') fns.push({ name: 'gfun', params: [{ name: 'x', type: 'f64' }], ret: 'f64', body: [{ k: 'return', value: t.g.expr.toIr({ z: x }) }], doc: `g(x) = ${t.g.expr.text}` });
+  if (t.kind === 'committee') fns.push({ name: 'gfun', params: [{ name: 'x', type: 'f64' }], ret: 'f64', body: [{ k: 'return', value: t.g.expr.toIr({ z: v('x') }) }], doc: `g(x) = ${t.g.expr.text}` });
   else {
     const off = v('off');
     const value = t.expr.toIr(Object.fromEntries(Array.from({ length: model.k }, (_, r) => [`nu${r + 1}`, { k: 'idx', arr: 'U', i: add(off, int(r)) } as Expr])));
@@ -262,7 +267,7 @@ function quadTemplateSupport(model: Model, templates: Template[], consts: Map<st
 }
 
 /** A template by tensor Gauss–Hermite over its own fields: u = L g, L L^T = C (symmetric square root). */
-function quadTemplateFunction(t: Template, model: Model): Fn {
+function quadTemplateFunction(t: Template): Fn {
   if (t.impl.kind !== 'quad') throw new Error('not a quadrature template');
   const n = t.slots;
   const N = t.impl.nodes;
@@ -275,7 +280,7 @@ function quadTemplateFunction(t: Template, model: Model): Fn {
       if (i !== j) fill.push(`  C[${j * n + i}] = ${args[a]};`);
       a++;
     }
-  const factor = (f: QuadFactor) =>
+  const factor = (f: SlotFactor) =>
     f.kind === 'target' ? `targetAt(U, ${f.from})` : f.kind === 'u' ? `U[${f.slot}]` : `${f.kind === 's' ? 'sigma' : f.kind === 'd' ? 'dsigma' : 'gfun'}(U[${f.slot}])`;
   const product = t.impl.factors.map(factor).join(' * ');
   // nodes whose weight is below 1e-20 of the largest are skipped
@@ -310,7 +315,6 @@ ${fill.join('\n')}
   }
   return acc;
 }`;
-  void model;
   const [fn] = parseKernel(src);
   return { ...fn, doc: `${plainTex(t.tex)}, by ${N}^${n}-node Gauss–Hermite over its fields.` };
 }
@@ -337,7 +341,7 @@ function steinSymbols(exp: SteinExpansion, args: string[]): { pre: Stmt[]; vars:
   const n = exp.n;
   const pre: Stmt[] = [{ k: 'array', name: 'C', type: 'f64', size: n * n }];
   let a = 0;
-  const degenerate = exp.symbols.some((s) => s.kind === 'P' || s.B !== 0);
+  const needsD = exp.symbols.some((s) => s.kind === 'P' || s.B !== 0);
   for (let i = 0; i < n; i++)
     for (let j = i; j < n; j++) {
       pre.push({ k: 'store', arr: 'C', i: int(i * n + j), op: '=', value: v(args[a]) });
@@ -346,7 +350,7 @@ function steinSymbols(exp: SteinExpansion, args: string[]): { pre: Stmt[]; vars:
     }
   // K0: C, regularised where three or more kinked fields are nearly linearly dependent
   pre.push({ k: 'array', name: 'K0', type: 'f64', size: n * n }, { k: 'do', e: call('steinRegularize', v('C'), int(n), int(exp.kinked), v('K0')) });
-  if (degenerate) {
+  if (needsD) {
     // D = dC/dε along C + εI: the direction in which singular covariances are approached
     // (the TypeScript printer allocates local arrays once per module, so D0 is written whole)
     pre.push(
@@ -641,10 +645,8 @@ function quadratureFunctions(model: Model, L: Layout, N: number, consts: Map<str
   let target: Expr;
   if (t.kind === 'committee') target = t.weights.map((w, r) => mul(rat(1, k), mul(num(w), t.g.expr.toIr({ z: idx('QU', p + r) })))).reduce((a, b) => add(a, b));
   else target = t.expr.toIr(Object.fromEntries(Array.from({ length: k }, (_, r) => [`nu${r + 1}`, idx('QU', p + r)])));
-  const x = v('x');
   const fns: Fn[] = [
-    { name: 'sigma', params: [{ name: 'x', type: 'f64' }], ret: 'f64', body: [{ k: 'return', value: model.student.expr.toIr({ z: x }) }], doc: `σ(x) = ${model.student.expr.text}` },
-    { name: 'dsigma', params: [{ name: 'x', type: 'f64' }], ret: 'f64', body: [{ k: 'return', value: model.student.dexpr.toIr({ z: x }) }], doc: 'σ′(x)' },
+    ...studentFunctions(model),
     { name: 'target', params: [{ name: 'QU', type: 'f64[]' }], ret: 'f64', body: [{ k: 'return', value: target }], doc: 'the noiseless label g*(ν) at the fields QU = (λ, ν)' },
   ];
   fns.push(...parseKernel(symSqrtSource(n)));

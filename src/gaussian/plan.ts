@@ -37,10 +37,10 @@ export type TemplateImpl =
   /** a polynomial in conditional covariances, densities at 0 and orthant probabilities (gaussian/stein.ts) */
   | { kind: 'stein'; expansion: SteinExpansion }
   /** tensor Gauss–Hermite over this template's own slots, `nodes` per slot */
-  | { kind: 'quad'; factors: QuadFactor[]; nodes: number };
+  | { kind: 'quad'; factors: SlotFactor[]; nodes: number };
 
-/** A factor of a quadrature template: σ, σ′, g or the bare field at a slot, or g*(ν) on k slots from `from`. */
-export type QuadFactor = { kind: 's' | 'd' | 'g' | 'u'; slot: number } | { kind: 'target'; from: number };
+/** A factor of a template's integrand: σ, σ′, g or the bare field at a slot, or g*(ν) on the k slots from `from`. */
+export type SlotFactor = { kind: 's' | 'd' | 'g' | 'u'; slot: number } | { kind: 'target'; from: number };
 
 export interface Template {
   /** function name in generated code, e.g. `I4_sg`. */
@@ -221,7 +221,7 @@ export function templateCalls(model: Model): Record<string, number> {
 }
 
 /** Nodes per field for a template over n fields with `per` nodes per evaluation (even with kinks: no node on one). */
-export function templateNodes(n: number, per: number, kinked: boolean): number {
+function templateNodes(n: number, per: number, kinked: boolean): number {
   let N = Math.min(80, Math.floor(Math.pow(per, 1 / n) + 1e-9));
   if (kinked && N % 2 === 1) N -= 1;
   return N;
@@ -240,7 +240,7 @@ export function templateQuadraturePlan(model: Model, budget: number): Expectatio
   const used = Object.values(calls).filter((c) => c > 0).length;
   let feasible = true;
   let cost = 0;
-  const mk = (name: string, n: number, factors: QuadFactor[], tex: string): Template => {
+  const mk = (name: string, n: number, factors: SlotFactor[], tex: string): Template => {
     const c = Math.max(1, calls[name] ?? 1);
     const N = templateNodes(n, Math.min(budget, RHS_BUDGET / used / c), kinked);
     if (N < 6) feasible = false;
@@ -252,21 +252,7 @@ export function templateQuadraturePlan(model: Model, budget: number): Expectatio
     const make = (name: string, _f: string, hs: ('s' | 'g' | 'd' | 'u')[], tex: string): Template => mk(name, hs.length, hs.map((h, i) => ({ kind: h, slot: i })), tex);
     addCommittee(templates, mse, make);
   } else {
-    const k = model.k;
-    const nu = `g^*(\\nu)`;
-    const f = (kind: 's' | 'd' | 'u', slot: number): QuadFactor => ({ kind, slot });
-    const g = (from: number): QuadFactor => ({ kind: 'target', from });
-    templates.T0 = mk('T0', k, [g(0), g(0)], `\\mathbb{E}[${nu}^2]`);
-    templates.TS = mk('TS', 1 + k, [f('s', 0), g(1)], `\\mathbb{E}[\\sigma(u_1)\\,${nu}]`);
-    templates.T3 = mk('T3', 2 + k, [f('d', 0), f('u', 1), g(2)], `\\mathbb{E}[\\sigma'(u_1)\\,u_2\\,${nu}]`);
-    templates.T4g = mk('T4g', 2 + k, [f('d', 0), f('d', 1), g(2), g(2)], `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)\\,${nu}^2]`);
-    templates.J2 = mk('J2', 2, [f('d', 0), f('d', 1)], `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)]`);
-    templates.I2ss = mk('I2ss', 2, [f('s', 0), f('s', 1)], `\\mathbb{E}[\\sigma(u_1)\\sigma(u_2)]`);
-    if (mse) {
-      templates.T4s = mk('T4s', 3 + k, [f('d', 0), f('d', 1), f('s', 2), g(3)], `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)\\sigma(u_3)\\,${nu}]`);
-      templates.I3s = mk('I3s', 3, [f('d', 0), f('u', 1), f('s', 2)], `\\mathbb{E}[\\sigma'(u_1)\\,u_2\\,\\sigma(u_3)]`);
-      templates.I4ss = mk('I4ss', 4, [f('d', 0), f('d', 1), f('s', 2), f('s', 3)], `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)\\sigma(u_3)\\sigma(u_4)]`);
-    }
+    addGeneral(templates, mse, model.k, mk);
   }
   if (!feasible) return undefined;
   const desc = [...new Set(Object.values(templates).map((t) => `${(t.impl as { nodes: number }).nodes}^${t.slots}`))].join(', ');
@@ -384,21 +370,14 @@ function templatePlan(model: Model, kind: BackendKind, order?: number): Expectat
   } else {
     const k = model.k;
     const gstar = target.poly as Poly;
-    const gAt = (n: number, off: number) => gstar.embed(n, Array.from({ length: k }, (_, r) => off + r));
-    const mk = (name: string, n: number, F: Poly, tex: string): Template => ({ name, slots: n, tex, impl: { kind: 'poly', poly: expect(n, F) } });
-    const nu = `g^*(\\nu)`;
-    templates.T0 = mk('T0', k, gAt(k, 0).mul(gAt(k, 0)), `\\mathbb{E}[${nu}^2]`);
-    templates.TS = mk('TS', 1 + k, at(sp, 1 + k, 0).mul(gAt(1 + k, 1)), `\\mathbb{E}[\\sigma(u_1)\\,${nu}]`);
-    templates.T3 = mk('T3', 2 + k, at(dsp, 2 + k, 0).mul(lin(2 + k, 1)).mul(gAt(2 + k, 2)), `\\mathbb{E}[\\sigma'(u_1)\\,u_2\\,${nu}]`);
-    const g2 = gAt(2 + k, 2);
-    templates.T4g = mk('T4g', 2 + k, at(dsp, 2 + k, 0).mul(at(dsp, 2 + k, 1)).mul(g2.mul(g2)), `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)\\,${nu}^2]`);
-    templates.J2 = mk('J2', 2, at(dsp, 2, 0).mul(at(dsp, 2, 1)), `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)]`);
-    templates.I2ss = mk('I2ss', 2, at(sp, 2, 0).mul(at(sp, 2, 1)), `\\mathbb{E}[\\sigma(u_1)\\sigma(u_2)]`);
-    if (mse) {
-      templates.T4s = mk('T4s', 3 + k, at(dsp, 3 + k, 0).mul(at(dsp, 3 + k, 1)).mul(at(sp, 3 + k, 2)).mul(gAt(3 + k, 3)), `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)\\sigma(u_3)\\,${nu}]`);
-      templates.I3s = mk('I3s', 3, at(dsp, 3, 0).mul(lin(3, 1)).mul(at(sp, 3, 2)), `\\mathbb{E}[\\sigma'(u_1)\\,u_2\\,\\sigma(u_3)]`);
-      templates.I4ss = mk('I4ss', 4, at(dsp, 4, 0).mul(at(dsp, 4, 1)).mul(at(sp, 4, 2)).mul(at(sp, 4, 3)), `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)\\sigma(u_3)\\sigma(u_4)]`);
-    }
+    const factor = (n: number, f: SlotFactor): Poly =>
+      f.kind === 'target' ? gstar.embed(n, Array.from({ length: k }, (_, r) => f.from + r)) : f.kind === 'u' ? lin(n, f.slot) : at(f.kind === 's' ? sp : dsp, n, f.slot);
+    addGeneral(templates, mse, k, (name, n, factors, tex) => ({
+      name,
+      slots: n,
+      tex,
+      impl: { kind: 'poly', poly: expect(n, factors.reduce((F, f) => F.mul(factor(n, f)), Poly.constant(n, Coef.one))) },
+    }));
   }
   const label = kind === 'wick' ? 'exact polynomials (Wick)' : `Hermite truncation at order ${order}, then Wick`;
   return { backend: kind, label, templates, order, notes };
@@ -429,23 +408,21 @@ function exactPlan(model: Model): ExpectationPlan {
   } else {
     const k = model.k;
     const gstar = target.poly as Poly;
-    const gAt = (n: number, off: number): Factor => ({ kind: 'poly', poly: gstar.embed(n, Array.from({ length: k }, (_, r) => off + r)) });
-    const s = (i: number): Factor => ({ kind: 'pw', slot: i, pw: sw });
-    const d = (i: number): Factor => ({ kind: 'pw', slot: i, pw: dsw });
-    const u = (n: number, i: number): Factor => ({ kind: 'poly', poly: Poly.variable(n, i) });
-    const mk = (name: string, n: number, factors: Factor[], tex: string): Template => ({ name, slots: n, tex, impl: expand(n, factors) });
-    const nu = `g^*(\\nu)`;
-    templates.T0 = { name: 'T0', slots: k, tex: `\\mathbb{E}[${nu}^2]`, impl: { kind: 'poly', poly: new WickEngine(k).expectation(gstar.mul(gstar)) } };
-    templates.TS = mk('TS', 1 + k, [s(0), gAt(1 + k, 1)], `\\mathbb{E}[\\sigma(u_1)\\,${nu}]`);
-    templates.T3 = mk('T3', 2 + k, [d(0), u(2 + k, 1), gAt(2 + k, 2)], `\\mathbb{E}[\\sigma'(u_1)\\,u_2\\,${nu}]`);
-    templates.T4g = mk('T4g', 2 + k, [d(0), d(1), gAt(2 + k, 2), gAt(2 + k, 2)], `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)\\,${nu}^2]`);
-    templates.J2 = mk('J2', 2, [d(0), d(1)], `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)]`);
-    templates.I2ss = mk('I2ss', 2, [s(0), s(1)], `\\mathbb{E}[\\sigma(u_1)\\sigma(u_2)]`);
-    if (mse) {
-      templates.T4s = mk('T4s', 3 + k, [d(0), d(1), s(2), gAt(3 + k, 3)], `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)\\sigma(u_3)\\,${nu}]`);
-      templates.I3s = mk('I3s', 3, [d(0), u(3, 1), s(2)], `\\mathbb{E}[\\sigma'(u_1)\\,u_2\\,\\sigma(u_3)]`);
-      templates.I4ss = mk('I4ss', 4, [d(0), d(1), s(2), s(3)], `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)\\sigma(u_3)\\sigma(u_4)]`);
-    }
+    const factor = (n: number, f: SlotFactor): Factor =>
+      f.kind === 'target'
+        ? { kind: 'poly', poly: gstar.embed(n, Array.from({ length: k }, (_, r) => f.from + r)) }
+        : f.kind === 'u'
+          ? { kind: 'poly', poly: Poly.variable(n, f.slot) }
+          : { kind: 'pw', slot: f.slot, pw: f.kind === 's' ? sw : dsw };
+    addGeneral(templates, mse, k, (name, n, factors, tex) => {
+      // a template without σ or σ′ (E[g*²]) has no kink: Wick alone
+      const kinkless = factors.every((f) => f.kind === 'target' || f.kind === 'u');
+      const F = factors.map((f) => factor(n, f));
+      const impl: TemplateImpl = kinkless
+        ? { kind: 'poly', poly: new WickEngine(n).expectation(F.reduce((acc, f) => acc.mul((f as { poly: Poly }).poly), Poly.constant(n, Coef.one))) }
+        : expand(n, F);
+      return { name, slots: n, tex, impl };
+    });
   }
   return {
     backend: 'exact',
@@ -456,6 +433,27 @@ function exactPlan(model: Model): ExpectationPlan {
 }
 
 type Maker = (name: string, f: 'I2' | 'J2' | 'I3' | 'I4', hs: ('s' | 'g' | 'd' | 'u')[], tex: string) => Template;
+
+/**
+ * The templates of a general target g*(ν) on k teacher fields (MSE adds the student–student terms),
+ * each as its slot count and the factors of its integrand; `make` turns them into a backend's template.
+ */
+function addGeneral(out: Record<string, Template>, mse: boolean, k: number, make: (name: string, n: number, factors: SlotFactor[], tex: string) => Template): void {
+  const nu = `g^*(\\nu)`;
+  const f = (kind: 's' | 'd' | 'u', slot: number): SlotFactor => ({ kind, slot });
+  const g = (from: number): SlotFactor => ({ kind: 'target', from });
+  out.T0 = make('T0', k, [g(0), g(0)], `\\mathbb{E}[${nu}^2]`);
+  out.TS = make('TS', 1 + k, [f('s', 0), g(1)], `\\mathbb{E}[\\sigma(u_1)\\,${nu}]`);
+  out.T3 = make('T3', 2 + k, [f('d', 0), f('u', 1), g(2)], `\\mathbb{E}[\\sigma'(u_1)\\,u_2\\,${nu}]`);
+  out.T4g = make('T4g', 2 + k, [f('d', 0), f('d', 1), g(2), g(2)], `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)\\,${nu}^2]`);
+  out.J2 = make('J2', 2, [f('d', 0), f('d', 1)], `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)]`);
+  out.I2ss = make('I2ss', 2, [f('s', 0), f('s', 1)], `\\mathbb{E}[\\sigma(u_1)\\sigma(u_2)]`);
+  if (mse) {
+    out.T4s = make('T4s', 3 + k, [f('d', 0), f('d', 1), f('s', 2), g(3)], `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)\\sigma(u_3)\\,${nu}]`);
+    out.I3s = make('I3s', 3, [f('d', 0), f('u', 1), f('s', 2)], `\\mathbb{E}[\\sigma'(u_1)\\,u_2\\,\\sigma(u_3)]`);
+    out.I4ss = make('I4ss', 4, [f('d', 0), f('d', 1), f('s', 2), f('s', 3)], `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)\\sigma(u_3)\\sigma(u_4)]`);
+  }
+}
 
 /** The committee templates a model needs (MSE adds the student–student terms). */
 function addCommittee(out: Record<string, Template>, mse: boolean, make: Maker): void {

@@ -214,7 +214,7 @@ function symbolKey(s: SteinSymbol): string {
  * evaluating an expansion in process (tests, the reference evaluator). Generated code computes the
  * same values with the `stein*` kernel source.
  */
-export function steinSymbolValues(exp: SteinExpansion, C: ArrayLike<number>): number[] {
+function steinSymbolValues(exp: SteinExpansion, C: ArrayLike<number>): number[] {
   const n = exp.n;
   const K = steinKernels();
   const identity = new Float64Array(n * n);

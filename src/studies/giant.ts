@@ -12,7 +12,7 @@
  */
 import type { Derivation } from '../pipeline.ts';
 import type { Overlaps } from '../numeric/trajectory.ts';
-import { stateOf } from '../numeric/trajectory.ts';
+import { stateOf, omegaOf } from '../numeric/trajectory.ts';
 import { runMap } from '../numeric/run.ts';
 import { simulate, type SimulationResult } from '../simulate/simulate.ts';
 import { hermiteCoefficients, multivariateHermite, lowestDegreePerDirection } from '../hermite/hermite.ts';
@@ -162,14 +162,10 @@ function readoutRiskByLowDimQuadrature(der: Derivation, ov: Overlaps, params: nu
       const C = [[ov.Q[j][j], ov.Q[j][l]], [ov.Q[l][j], ov.Q[l][l]]];
       K[j][l] = K[l][j] = j === l ? tensorExpectation([[ov.Q[j][j]]], (u) => sigma(u[0]) ** 2, 80) : tensorExpectation(C, (u) => sigma(u[0]) * sigma(u[1]), nodesFor(2));
     }
+  const omega = omegaOf(ov.M, ov.Q, ov.P);
   const s = Array.from({ length: p }, (_, j) => {
     const idx = [j, ...Array.from({ length: k }, (_, r) => p + r)];
-    const Om = [
-      [ov.Q, ov.M],
-      [ov.M[0].map((_, r) => ov.M.map((row) => row[r])), ov.P],
-    ];
-    const entry = (a: number, b: number) => (a < p ? (b < p ? Om[0][0][a][b] : Om[0][1][a][b - p]) : b < p ? Om[1][0][a - p][b] : Om[1][1][a - p][b - p]);
-    const C = idx.map((a) => idx.map((b) => entry(a, b)));
+    const C = idx.map((a) => idx.map((b) => omega[a][b]));
     return tensorExpectation(C, (u) => sigma(u[0]) * y(u.slice(1)), nodesFor(1 + k));
   });
   const meanY2 = tensorExpectation(ov.P, (u) => y(u) ** 2, nodesFor(k));
@@ -202,6 +198,19 @@ function seriesOf(der: Derivation, Ms: number[][][], Qs: number[][][], params: n
     out.readoutRisk.push(readoutRisk(der, { M, Q, P, a: new Array(p).fill(0) }, params, ridge));
   }
   return out;
+}
+
+/** Mean over seeds of every entry of the per-seed series, and its standard error. */
+function overSeeds(per: GiantSeries[]): GiantSeries & { sem: GiantSeries; seeds: number } {
+  const S = per.length;
+  const stat = (vals: number[]): [number, number] => {
+    const m = vals.reduce((a, b) => a + b, 0) / S;
+    return [m, S > 1 ? Math.sqrt(vals.reduce((a, v) => a + (v - m) ** 2, 0) / (S - 1) / S) : NaN];
+  };
+  const mat = (get: (x: GiantSeries) => number[][], w: 0 | 1) => get(per[0]).map((row, t) => row.map((_, r) => stat(per.map((x) => get(x)[t][r]))[w]));
+  const vec = (get: (x: GiantSeries) => number[], w: 0 | 1) => get(per[0]).map((_, t) => stat(per.map((x) => get(x)[t]))[w]);
+  const series = (w: 0 | 1): GiantSeries => ({ m: mat((x) => x.m, w), mSpread: mat((x) => x.mSpread, w), qOff: vec((x) => x.qOff, w), readoutRisk: vec((x) => x.readoutRisk, w) });
+  return { ...series(0), sem: series(1), seeds: S };
 }
 
 export async function runGiant(der: Derivation, req: GiantRequest): Promise<GiantReport> {
@@ -276,23 +285,7 @@ export async function runGiant(der: Derivation, req: GiantRequest): Promise<Gian
             init: start,
             initSource: req.initSource,
           });
-          const per = r.seeds.map((s) => seriesOf(der, s.M, s.Q, params, P, req.ridge));
-          const S = per.length;
-          const meanOf = (f: (x: GiantSeries) => number[][]) => f(per[0]).map((row, t) => row.map((_, r) => per.reduce((a, x) => a + f(x)[t][r], 0) / S));
-          const semOf = (f: (x: GiantSeries) => number[][]) => {
-            const mu = meanOf(f);
-            return mu.map((row, t) => row.map((m, r) => (S > 1 ? Math.sqrt(per.reduce((a, x) => a + (f(x)[t][r] - m) ** 2, 0) / (S - 1) / S) : NaN)));
-          };
-          const wrap = (f: (x: GiantSeries) => number[]) => (x: GiantSeries) => f(x).map((v) => [v]);
-          const col = (a: number[][]) => a.map((v) => v[0]);
-          sim = {
-            m: meanOf((x) => x.m),
-            mSpread: meanOf((x) => x.mSpread),
-            qOff: col(meanOf(wrap((x) => x.qOff))),
-            readoutRisk: col(meanOf(wrap((x) => x.readoutRisk))),
-            sem: { m: semOf((x) => x.m), mSpread: semOf((x) => x.mSpread), qOff: col(semOf(wrap((x) => x.qOff))), readoutRisk: col(semOf(wrap((x) => x.readoutRisk))) },
-            seeds: S,
-          };
+          sim = overSeeds(r.seeds.map((s) => seriesOf(der, s.M, s.Q, params, P, req.ridge)));
         }
         cases.push({ d, kappa, alpha, n, gamma, steps: map.steps as number[], closed, map: mapSeries, sim });
         req.onProgress?.(++done, total);
