@@ -4,7 +4,9 @@
  * committee and a general target, and chosen by `auto` where it is cheaper than the rule over all fields.
  */
 import { describe, it, expect } from 'vitest';
-import { deriveYaml, randomOverlaps, omegaFrom } from './helpers.ts';
+import { deriveYaml, randomOverlaps, omegaFrom, tmp, spawnCli } from './helpers.ts';
+import { writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { quadratureMoments, unpackMoments, type Moments } from '../src/gaussian/reference.ts';
 import { stateOf } from '../src/numeric/trajectory.ts';
 
@@ -40,11 +42,19 @@ describe('quadrature per template', () => {
     });
   }
 
-  it('auto takes it for a wide student with correlation loss (p = 10), and refuses what no rule affords, at once', () => {
+  it('auto takes it for a wide student with correlation loss (p = 10), and refuses what no rule affords, at once', async () => {
     const wide = deriveYaml('name: w\nstudent: {width: 10, activation: "tanh(z)"}\nteacher: {width: 1, target: committee, activation: "erf(z)"}\nloss: correlation\n');
     expect(wide.plan.backend).toBe('quadrature-templates');
     expect(wide.plan.label).toMatch(/per template over its own fields/);
     expect(wide.plan.notes.join('\n')).toMatch(/quadrature accuracy/);
     expect(() => deriveYaml('name: w\nstudent: {width: 10, activation: "tanh(z)"}\nteacher: {width: 1, target: committee, activation: "erf(z)"}\nloss: mse\n')).toThrow(/tensor quadrature over p \+ k = 11 fields/);
+    // asked for explicitly where it cannot be afforded: one line, exit 2, nothing written
+    const dir = tmp('hermode-qt-');
+    writeFileSync(join(dir, 'w.yaml'), 'name: w\nstudent: {width: 10, activation: "tanh(z)"}\nteacher: {width: 1, target: committee, activation: "erf(z)"}\nloss: mse\nexpectations: quadrature-templates\n');
+    const r = spawnCli(['derive', join(dir, 'w.yaml'), '--out-dir', join(dir, 'gen')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/expectations = "quadrature-templates": per-template quadrature would give some template fewer than 6 nodes per field/);
+    expect(existsSync(join(dir, 'gen'))).toBe(false);
   });
 });

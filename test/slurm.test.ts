@@ -70,6 +70,30 @@ describe('Slurm run directories', () => {
     expect(other.stderr).toMatch(/holds a different run/);
   });
 
+  it('bad input: a directory without a plan, a task index out of range, gathering an unfinished run, a bad --time: one line, exit 2, nothing written', async () => {
+    const none = join(tmp('hermode-slurm-bad-'), 'nothing');
+    for (const args of [['status', none], ['gather', none], ['task', none, '0']]) {
+      const r = await cli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/is not a hermode run directory \(no plan\.json\)/);
+    }
+    expect(existsSync(none)).toBe(false);
+    const dir = join(tmp('hermode-slurm-bad-'), 'run');
+    expect((await cli([...sweepArgs(dir), '--slurm', '--dry-run'])).code).toBe(0);
+    const t = await cli(['task', dir, '99']);
+    expect(t.code).toBe(2);
+    expect(t.stderr).toMatch(/INDEX = "99": no task 99 in this run \(0\.\.7\)/);
+    const g = await cli(['gather', dir]);
+    expect(g.code).toBe(2);
+    expect(g.stderr).toMatch(/8 of 8 tasks have no result yet/);
+    const other = join(tmp('hermode-slurm-bad-'), 'run');
+    const bad = await cli([...sweepArgs(other), '--slurm', '--dry-run', '--time', 'soon']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--time = "soon": expected/);
+    expect(existsSync(other)).toBe(false);
+  });
+
   it('without sbatch on PATH --slurm fails with one line, exit 2, nothing written', () => {
     const dir = join(tmp('hermode-slurm-none-'), 'run');
     const r = spawnSync(process.execPath, ['bin/hermode.js', ...sweepArgs(dir), '--slurm'], { encoding: 'utf8', env: { ...process.env, PATH: '/nonexistent' } });
