@@ -17,6 +17,9 @@ import { simulationStart } from './simulate.ts';
 import { escapeFunction, escapeCriterion } from '../studies/escape.ts';
 import { requireCompleted } from './outcome.ts';
 import { progressReporter } from './progress.ts';
+import { rulesOf, ruleRate, startBatch } from './rules.ts';
+import { isConstant } from '../rules/spec.ts';
+import { constantClock } from '../rules/clock.ts';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
 
@@ -197,6 +200,9 @@ export interface IntegrateOpts {
   seeds?: string;
   teacher?: string;
   engine?: string;
+  lrRule?: string;
+  batchRule?: string;
+  batchSchedule?: string;
 }
 
 export async function integrateFromOptions(file: string, o: IntegrateOpts): Promise<{ d: OdeModule; traj: Trajectory }> {
@@ -208,6 +214,11 @@ export async function integrateFromOptions(file: string, o: IntegrateOpts): Prom
   const seed = integerValue(o.seed, '--seed', 0);
   const D = integerValue(o.d ?? '1000', '--d', 1);
   const nb = o.nb !== undefined ? integerValue(o.nb, '--nb', 1) : undefined;
+  const rules = rulesOf(o, sets, d.model.spec);
+  const ruled = !isConstant(rules);
+  if (ruled && rules.batch.kind === 'constant' && nb === undefined) throw usageError('a learning-rate rule with a constant batch needs --nb', { field: '--nb' });
+  if (ruled && o.alpha !== undefined) throw usageError('under a rule α = samples/d is integrated, not a time to stop at: give --tau', { field: '--alpha' });
+  const gamma = ruled ? ruleRate(rules, sets, { d: D, nb: nb ?? startBatch(rules, 1), p: d.model.p, k: d.model.k }) : undefined;
   const init = o.init
     ? readOverlapsFile(o.init, d.model)
     : o.initFromSim
@@ -240,9 +251,10 @@ export async function integrateFromOptions(file: string, o: IntegrateOpts): Prom
     sets,
     rtol: numberValue(o.rtol, '--rtol'),
     atol: numberValue(o.atol, '--atol'),
+    ...(ruled ? { rules, d: D, gamma: Number.isFinite(gamma) ? gamma : undefined, nb } : {}),
   });
   progress.stop();
-  if (nb !== undefined) countSteps(traj, D, nb);
+  if (nb !== undefined && !ruled) countSteps(traj, D, nb);
   return { d, traj };
 }
 
@@ -261,7 +273,8 @@ export async function integrateCommand(file: string, o: IntegrateOpts): Promise<
   if (!o.json && !o.csv && o.threshold !== undefined) {
     const ev = traj.events?.[0];
     const m = traj.meta as Record<string, any>;
-    if (ev) out(`escape (|M| ≥ ${o.threshold}) at τ = ${num(ev.tau, 8)}${m.gamma ? `, steps = ${num(ev.tau / m.gamma, 8)}, samples = ${num((ev.tau / m.gamma) * m.nb, 8)}` : ''}${m.params.eta_bar > 0 ? `, α = samples/d = ${num(ev.tau / m.params.eta_bar, 8)}` : ''}`);
+    const clock = m.gamma && !m.rules ? constantClock(m.gamma, m.nb) : undefined;
+    if (ev) out(`escape (|M| ≥ ${o.threshold}) at τ = ${num(ev.tau, 8)}${clock ? `, steps = ${num(clock.stepsAt(ev.tau), 8)}, samples = ${num(clock.samplesAt(clock.stepsAt(ev.tau)), 8)}` : ''}${m.params.eta_bar > 0 && !m.rules ? `, α = samples/d = ${num(ev.tau / m.params.eta_bar, 8)}` : ''}`);
     else out(`no escape (|M| ≥ ${o.threshold}) by τ = ${num(traj.tau[traj.tau.length - 1])}`);
   }
 }
@@ -269,7 +282,7 @@ export async function integrateCommand(file: string, o: IntegrateOpts): Promise<
 export function printTrajectory(traj: Trajectory): void {
   const m = traj.meta as any;
   out(`${m.name}: ${m.expectations}; ${m.dynamics} SGD, ${m.loss} loss, p = ${m.p}, k = ${m.k}`);
-  out(`convention: canonical (file: ${m.fileConvention}); time τ = γ·steps, α = samples/d = τ/η̄; params ${Object.entries(m.params).map(([k, v]) => `${k}=${num(v as number)}`).join(' ')}`);
+  out(`convention: canonical (file: ${m.fileConvention}); time τ = ${m.rules ? 'Σ γ_t over steps' : 'γ·steps, α = samples/d = τ/η̄'}; params ${Object.entries(m.params).filter(([k]) => !(m.rules && k === 'eta_bar')).map(([k, v]) => `${k}=${num(v as number)}`).join(' ')}`);
   const p = m.p as number;
   const k = m.k as number;
   const cols: { name: string; get: (i: number) => number }[] = [];
@@ -279,8 +292,10 @@ export function printTrajectory(traj: Trajectory): void {
   // the second layer, when trained, stays visible however many overlap columns there are
   const aCols = cols.filter((c) => c.name.startsWith('a'));
   const shown = [...cols.filter((c) => !c.name.startsWith('a')).slice(0, Math.max(4, 10 - aCols.length)), ...aCols];
-  const rows = sampleRows(traj.tau.length, 16).map((i) => [traj.tau[i], ...(traj.alpha ? [traj.alpha[i]] : []), traj.risk[i], ...shown.map((c) => c.get(i))]);
-  out(table(['τ', ...(traj.alpha ? ['α'] : []), 'risk ε', ...shown.map((c) => c.name)], rows));
+  const clockCols: [string, number[]][] = m.rules && traj.steps ? [['steps', traj.steps], ['samples', traj.samples as number[]], ['γ', traj.gamma as number[]], ['n_b', traj.nb as number[]]] : [];
+  const rows = sampleRows(traj.tau.length, 16).map((i) => [traj.tau[i], ...clockCols.map((c) => c[1][i]), ...(traj.alpha && !m.rules ? [traj.alpha[i]] : []), traj.risk[i], ...shown.slice(0, m.rules ? 6 : shown.length).map((c) => c.get(i))]);
+  out(table(['τ', ...clockCols.map((c) => c[0]), ...(traj.alpha && !m.rules ? ['α'] : []), 'risk ε', ...shown.slice(0, m.rules ? 6 : shown.length).map((c) => c.name)], rows));
+  if (m.rules) out(`rules: ${m.rules}; d = ${m.d}; steps and samples integrated beside the overlaps (d steps/dτ = 1/γ_t, d samples/dτ = n_b/γ_t)`);
   if (cols.length > shown.length) out(`(${cols.length - shown.length} more columns: use --json or --csv)`);
   const it = m.integrator;
   out(`odex: ${it.accepted} steps (${it.rejected} rejected), ${it.evaluations} RHS evaluations, ${it.wallMs.toFixed(1)} ms, rtol ${it.rtol}`);

@@ -61,8 +61,8 @@ function registerCommands(program: Command): void {
     .addHelpText('after', '\nExamples:\n  $ hermode latex derivations/relu-committee.yaml > relu.tex\n  $ hermode latex derivations/relu-committee.yaml --html out/relu.html')
     .action(async (file: string, o: { html?: string; fragment?: boolean }) => (await import('./commands.ts')).latexCommand(file, o));
 
-  program
-    .command('integrate')
+  addRuleOptions(program
+    .command('integrate'))
     .description('integrate the overlap ODEs (odex, dense output) and print the trajectory')
     .argument('<file>', 'derivation file')
     .option('--set <name=value>', 'parameter (eta_bar, kappa, Delta, a_j, P_r_t; Saad–Solla files also eta, eta_v); repeatable', collect)
@@ -94,6 +94,7 @@ function registerCommands(program: Command): void {
       'after',
       '\nExamples:\n  $ hermode integrate derivations/saad-solla-erf.yaml --set eta_bar=1 --tau 60\n  $ hermode integrate derivations/he3-single-index.yaml --set eta_bar=0.01 --tau 200 --log-grid --json\n\nDefault start: Q = I, M_jr ~ N(0, m0²) from --seed, P = I, a from the derivation.',
     )
+    .addHelpText('after', '\nRules: with --lr-rule or --batch-rule, η̄(τ) = γ_t d/n_b(τ) is evaluated from the state and steps and samples are integrated beside the overlaps (--d required):\n  $ hermode integrate derivations/erf-rules.yaml --lr-rule lars --set gamma0=0.05 --d 1000 --nb 10 --tau 5\n  $ hermode integrate derivations/erf-rules.yaml --batch-rule adadamp --set gamma=0.02,nb0=4,nmax=4000 --d 500 --tau 40')
     .action(async (file: string, o: IntegrateOpts) => (await import('./commands.ts')).integrateCommand(file, o));
 
 
@@ -109,6 +110,14 @@ function registerCommands(program: Command): void {
 }
 
 
+/** Learning-rate and batch-size rules (integrate, map, simulate, compare). */
+function addRuleOptions(cmd: Command): Command {
+  return cmd
+    .option('--lr-rule <r>', 'learning-rate rule: constant | lars | cblr | mclr (parameters by --set gamma0=…, trust=…; THEORY §4.6)')
+    .option('--batch-rule <r>', 'batch-size rule: constant | adadamp | schedule (--set nb0=…,nmax=…,eps_star=…,dwell=…,n_est=…; THEORY §4.5)')
+    .option('--batch-schedule <expr>', 'n_b as an expression in tau or steps (and d, p, k), e.g. "4*2^floor(steps/200)"; implies --batch-rule schedule');
+}
+
 /** --slurm and the sbatch settings (sweep, simulate). */
 function addSlurmOptions(cmd: Command, unit: string): Command {
   return cmd
@@ -122,7 +131,7 @@ function addSlurmOptions(cmd: Command, unit: string): Command {
 }
 
 function addSimOptions(cmd: Command): Command {
-  return cmd
+  return addRuleOptions(cmd)
     .option('--d <d>', 'input dimension', '1000')
     .option('--nb <n>', 'mini-batch size n_b', '1')
     .option('--set <name=value>', 'gamma or eta_bar (γ = η̄ n_b/d; expressions in d, nb, p, k allowed), kappa, Delta, a_j, P_r_t; repeatable', collect)
@@ -189,8 +198,8 @@ function registerSimulationCommands(program: Command): void {
 }
 
 function registerStudyCommands(program: Command): void {
-  program
-    .command('map')
+  addRuleOptions(program
+    .command('map'))
     .description('iterate the finite-step overlap map (mean dynamics at finite γ, with the squared mean gradient G): the right tool when n_b ≳ d/η̄')
     .argument('<file>', 'derivation file')
     .option('--d <d>', 'input dimension', '1000')

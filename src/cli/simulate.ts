@@ -16,6 +16,8 @@ import { compare, checkDescription } from '../compare/compare.ts';
 import { writeFileAtomic, copyTree } from '../io/files.ts';
 import { usageError, failure } from '../errors.ts';
 import { requireCompleted } from './outcome.ts';
+import { rulesOf, ruleRate, startBatch } from './rules.ts';
+import { isConstant, type Rules } from '../rules/spec.ts';
 import { num, table, sampleRows } from '../report/format.ts';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
@@ -39,10 +41,14 @@ export interface SimOpts {
   seedResults?: string;
   /** gather: read the seeds' raw results from here instead of running them */
   fromSeedResults?: string;
+  lrRule?: string;
+  batchRule?: string;
+  batchSchedule?: string;
 }
 
 
 interface Prepared {
+  rules: Rules;
   d: Derivation;
   D: number;
   nb: number;
@@ -62,10 +68,11 @@ function prepare(file: string, o: SimOpts): Prepared {
   if (!Number.isInteger(nb) || nb < 1) throw usageError('must be a positive integer', { field: '--nb', value: o.nb });
   const sets = parseAssignments(o.set);
   const scope = { d: D, nb, p: d.model.p, k: d.model.k };
-  const gamma = learningRate(sets, scope);
+  const rules = rulesOf(o, sets, d.model.spec);
+  const gamma = ruleRate(rules, sets, scope);
   const init = o.init ? readOverlapsFile(o.init, d.model) : null;
   const params = resolveParams(d.model, d.layout, sets, init?.P);
-  params[d.layout.etaBar] = (gamma * D) / nb;
+  params[d.layout.etaBar] = Number.isFinite(gamma) ? (gamma * D) / startBatch(rules, nb) : 0;
   if (init && !d.layout.trained) init.a.forEach((v, j) => (params[d.layout.aParam + j] = v));
   // --seeds N (from --seed) or --seeds A-B
   const range = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(o.seeds);
@@ -76,7 +83,7 @@ function prepare(file: string, o: SimOpts): Prepared {
   if (!['full', 'reduced'].includes(o.engine)) throw usageError('full | reduced', { field: '--engine', value: o.engine });
   if (!['orthonormal', 'random'].includes(o.teacher)) throw usageError('orthonormal | random', { field: '--teacher', value: o.teacher });
   const initSource = o.init ? `file ${o.init}` : 'random: w_j = g_j/√d (Q ≈ I, M ~ d^-1/2)';
-  return { d, D, nb, gamma, params, init, initSource, seeds: Array.from({ length: n }, (_, i) => s0 + i), workers };
+  return { rules, d, D, nb, gamma, params, init, initSource, seeds: Array.from({ length: n }, (_, i) => s0 + i), workers };
 }
 
 
@@ -113,6 +120,7 @@ async function runSim(pr: Prepared, o: SimOpts & { threshold?: string; entry?: s
       initSource: pr.initSource,
       onProgress: bar,
       escape,
+      rules: pr.rules,
       seedResults: o.fromSeedResults ? readSeedResults(o.fromSeedResults, pr.seeds) : undefined,
       onSeedResults: o.seedResults ? (runs) => writeSeedResults(o.seedResults as string, runs) : undefined,
     });
@@ -125,6 +133,7 @@ async function runSim(pr: Prepared, o: SimOpts & { threshold?: string; entry?: s
 
 function stepsOf(pr: Prepared, o: { steps?: string; tau?: string }): number {
   if (o.steps !== undefined) return integerValue(o.steps, '--steps', 1);
+  if (!isConstant(pr.rules)) throw usageError('under a rule each seed reaches its own τ: give the number of steps, --steps', { field: '--tau', value: o.tau });
   if (o.tau !== undefined) {
     if (!(pr.gamma > 0)) throw usageError('--tau needs γ > 0', { field: '--tau' });
     const tau = numberValue(o.tau, '--tau');
@@ -155,8 +164,9 @@ export async function simulateCommand(file: string, o: SimOpts & { steps?: strin
     return;
   }
   const m = sim.meta as any;
-  out(`${m.name}: ${m.engine} simulator, d = ${m.d}, n_b = ${m.nb}, γ = ${num(m.gamma)}, η̄ = γd/n_b = ${num(m.eta_bar)}, ${m.seeds.length} seeds, ${m.dynamics} SGD, ${m.loss} loss`);
-  out(`convention: canonical; τ = γ·steps, samples = n_b·steps; mean ± standard error over seeds; risk from the overlaps (${pr.d.plan.label})`);
+  const ruled = !isConstant(pr.rules);
+  out(`${m.name}: ${m.engine} simulator, d = ${m.d}, ${ruled ? m.rules : `n_b = ${m.nb}, γ = ${num(m.gamma)}, η̄ = γd/n_b = ${num(m.eta_bar)}`}, ${m.seeds.length} seeds, ${m.dynamics} SGD, ${m.loss} loss`);
+  out(`convention: canonical; ${ruled ? 'τ = Σ γ_t and samples = Σ n_b per seed (their mean), γ and n_b of the step taken from the row' : 'τ = γ·steps, samples = n_b·steps'}; mean ± standard error over seeds; risk from the overlaps (${pr.d.plan.label})`);
   const p = pr.d.model.p;
   const k = pr.d.model.k;
   const cols: { name: string; v: (i: number) => string }[] = [];
@@ -164,8 +174,9 @@ export async function simulateCommand(file: string, o: SimOpts & { steps?: strin
   cols.push({ name: 'risk', v: (i) => pm(sim.mean.risk[i], sim.sem.risk[i]) });
   for (let j = 0; j < p; j++) for (let r = 0; r < k; r++) cols.push({ name: `M${j + 1}${r + 1}`, v: (i) => pm(sim.mean.M[i][j][r], sim.sem.M[i][j][r]) });
   for (let j = 0; j < p; j++) for (let l = j; l < p; l++) cols.push({ name: `Q${j + 1}${l + 1}`, v: (i) => pm(sim.mean.Q[i][j][l], sim.sem.Q[i][j][l]) });
-  const shown = cols.slice(0, 8);
-  out(table(['steps', 'τ', 'samples', ...shown.map((c) => c.name)], sampleRows(sim.steps.length, 14).map((i) => [sim.steps[i], sim.tau[i], sim.samples[i], ...shown.map((c) => c.v(i))])));
+  const shown = cols.slice(0, ruled ? 6 : 8);
+  const rate = ruled ? ['γ', 'n_b'] : [];
+  out(table(['steps', 'τ', 'samples', ...rate, ...shown.map((c) => c.name)], sampleRows(sim.steps.length, 14).map((i) => [sim.steps[i], sim.tau[i], sim.samples[i], ...(ruled ? [pm((sim.mean.gamma as number[])[i], (sim.sem.gamma as number[])[i]), pm((sim.mean.nb as number[])[i], (sim.sem.nb as number[])[i])] : []), ...shown.map((c) => c.v(i))])));
   if (cols.length > shown.length) out(`(${cols.length - shown.length} more columns: use --json or --csv)`);
   if (m.escape) {
     const e = m.escape;
@@ -186,7 +197,7 @@ export async function compareCommand(file: string, o: SimOpts & { tau: string; s
   if (!(check.c1 >= 0)) throw usageError('must be ≥ 0', { field: '--c1', value: o.c1 });
   if (!(check.c2 >= 0)) throw usageError('must be ≥ 0', { field: '--c2', value: o.c2 });
   const sim = await runSim(pr, o, steps);
-  const warn = largeStepWarning(pr.gamma, pr.nb, pr.D);
+  const warn = isConstant(pr.rules) ? largeStepWarning(pr.gamma, pr.nb, pr.D) : null;
   if (warn) process.stderr.write(`hermode: warning: ${warn}\n`);
   const { ode, series, agreement: ag } = compare(pr.d, sim, { odeSets: parseAssignments(o.odeSet, '--ode-set'), check });
   if (o.out) {
@@ -194,10 +205,14 @@ export async function compareCommand(file: string, o: SimOpts & { tau: string; s
     const { compareReportHtml } = await import('../report/compareReport.ts');
     const { katexDistDir } = await import('../report/html.ts');
     const plots: { title: string; svg: string; file: string }[] = [];
+    const ruled = !isConstant(pr.rules);
     for (const fam of ['M', 'Q', 'a', 'risk'] as const) {
       if (!series.some((s) => s.family === fam)) continue;
-      plots.push({ title: fam, svg: await familyPlot(series, sim.tau, fam), file: `${fam}.svg` });
+      plots.push({ title: fam, svg: await familyPlot(series, ruled ? sim.steps : sim.tau, fam, ruled ? 'SGD steps' : undefined), file: `${fam}.svg` });
     }
+    if (ruled)
+      for (const entry of ['samples', 'gamma', 'nb'])
+        if (series.some((s) => s.entry === entry)) plots.push({ title: entry, svg: await familyPlot(series.filter((s) => s.entry === entry), sim.steps, 'clock', 'SGD steps'), file: `${entry}.svg` });
     const html = compareReportHtml(pr.d, ag, { ...sim.meta, odeParams: ode.meta.params }, plots);
     const json = JSON.stringify({ ode, simulation: { mean: sim.mean, sem: sim.sem, seeds: sim.seeds, meta: sim.meta }, agreement: ag }) + '\n';
     copyTree(katexDistDir(), join(o.out, 'katex'));
@@ -208,7 +223,7 @@ export async function compareCommand(file: string, o: SimOpts & { tau: string; s
   if (o.json) out(JSON.stringify(ag));
   else {
     const m = sim.meta as any;
-    out(`${m.name}: ODE (${pr.d.plan.label}) against ${m.seeds.length} seeds of the ${m.engine} simulator, d = ${m.d}, n_b = ${m.nb}, γ = ${num(m.gamma)}, η̄ = ${num(m.eta_bar)}, τ ≤ ${num(sim.tau[sim.tau.length - 1])}`);
+    out(`${m.name}: ODE (${pr.d.plan.label}) against ${m.seeds.length} seeds of the ${m.engine} simulator, d = ${m.d}, ${isConstant(pr.rules) ? `n_b = ${m.nb}, γ = ${num(m.gamma)}, η̄ = ${num(m.eta_bar)}, τ ≤ ${num(sim.tau[sim.tau.length - 1])}` : `${m.rules}; ${sim.steps[sim.steps.length - 1]} steps, compared at equal step counts`}`);
     out(`ODE from the simulations' mean initial overlaps; ODE parameters ${Object.entries(ode.meta.params as Record<string, number>).map(([k, v]) => `${k}=${num(v)}`).join(' ')}`);
     out(`check: ${checkDescription(ag)}`);
     out(
@@ -264,6 +279,9 @@ function simulateOnSlurm(file: string, o: Record<string, any>, pr: Prepared): vo
     ...(o.logGrid ? ['--log-grid'] : []),
     '--engine', String(o.engine),
     '--teacher', String(o.teacher),
+    ...(o.lrRule ? ['--lr-rule', String(o.lrRule)] : []),
+    ...(o.batchRule ? ['--batch-rule', String(o.batchRule)] : []),
+    ...(o.batchSchedule !== undefined ? ['--batch-schedule', String(o.batchSchedule)] : []),
     ...(o.init ? ['--init', resolve(o.init)] : []),
     ...(o.threshold !== undefined ? ['--threshold', String(o.threshold)] : []),
     ...(o.entry ? ['--entry', String(o.entry)] : []),

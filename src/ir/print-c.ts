@@ -10,7 +10,7 @@ import { BracePrinter, fmt17, type KnownFunction, type PrecTable } from './print
 const m1 = (name: string): KnownFunction => ({ arity: 1, print: (a) => `${name}(${a[0]})` });
 
 export const C_KNOWN: Record<string, KnownFunction> = Object.fromEntries([
-  ...['sqrt', 'exp', 'log', 'log1p', 'expm1', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'tanh', 'asinh', 'atanh', 'erf', 'erfc', 'cbrt', 'floor'].map((n) => [n, m1(n)]),
+  ...['sqrt', 'exp', 'log', 'log1p', 'expm1', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'tanh', 'asinh', 'atanh', 'erf', 'erfc', 'cbrt', 'floor', 'ceil'].map((n) => [n, m1(n)]),
   ['abs', m1('fabs')],
   ['sign', { arity: 1, print: (a: string[]) => `((${a[0]}) > 0 ? 1.0 : (${a[0]}) < 0 ? -1.0 : 0.0)` }],
   ['atan2', { arity: 2, print: (a: string[]) => `atan2(${a[0]}, ${a[1]})` }],

@@ -10,7 +10,7 @@ import { Printer, fmt17, type KnownFunction, type PrecTable } from './print.ts';
 const m1 = (name: string): KnownFunction => ({ arity: 1, print: (a) => `math.${name}(${a[0]})` });
 
 export const PY_KNOWN: Record<string, KnownFunction> = Object.fromEntries([
-  ...['sqrt', 'exp', 'log', 'log1p', 'expm1', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'tanh', 'asinh', 'atanh', 'erf', 'erfc', 'floor'].map((n) => [n, m1(n)]),
+  ...['sqrt', 'exp', 'log', 'log1p', 'expm1', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'tanh', 'asinh', 'atanh', 'erf', 'erfc', 'floor', 'ceil'].map((n) => [n, m1(n)]),
   ['abs', m1('fabs')],
   ['cbrt', { arity: 1, print: (a: string[]) => `math.copysign(abs(${a[0]}) ** (1.0 / 3.0), ${a[0]})` }],
   ['sign', { arity: 1, print: (a: string[]) => `(0.0 if ${a[0]} == 0 else math.copysign(1.0, ${a[0]}))` }],

@@ -10,7 +10,7 @@ import { BracePrinter, fmt17, type KnownFunction, type PrecTable } from './print
 const m1 = (name: string): KnownFunction => ({ arity: 1, print: (a) => `Math.${name}(${a[0]})` });
 
 export const TS_KNOWN: Record<string, KnownFunction> = Object.fromEntries([
-  ...['sqrt', 'exp', 'log', 'log1p', 'expm1', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'tanh', 'asinh', 'atanh', 'cbrt', 'floor', 'sign'].map((n) => [n, m1(n)]),
+  ...['sqrt', 'exp', 'log', 'log1p', 'expm1', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'tanh', 'asinh', 'atanh', 'cbrt', 'floor', 'ceil', 'sign'].map((n) => [n, m1(n)]),
   ['abs', m1('abs')],
   ['atan2', { arity: 2, print: (a: string[]) => `Math.atan2(${a[0]}, ${a[1]})` }],
   ['pow', { arity: 2, print: (a: string[]) => `Math.pow(${a[0]}, ${a[1]})` }],

@@ -31,6 +31,11 @@ export interface IntegrateOptions {
   /** P (k×k) and fixed a, for the positive-semi-definiteness check of Ω */
   P: number[][];
   aFixed: number[];
+  /**
+   * a right-hand side over an extended state (the overlaps first, then e.g. steps and samples under a
+   * state-dependent rule); only the first `L.stateNames.length` entries are checked for blow-up and Ω ⪰ 0
+   */
+  rhs?: (t: number, y: number[], dydt: Float64Array) => void;
 }
 
 export interface Solution {
@@ -44,6 +49,7 @@ export interface Solution {
 
 export function integrateOde(gm: GeneratedModel, L: Layout, y0: number[], params: number[], opts: IntegrateOptions): Solution {
   const n = y0.length;
+  const nChecked = L.stateNames.length;
   const grid = opts.grid;
   const tEnd = grid[grid.length - 1];
   const solver = new Solver(n);
@@ -53,10 +59,15 @@ export function integrateOde(gm: GeneratedModel, L: Layout, y0: number[], params
   solver.maxSteps = opts.maxSteps ?? 200000;
   const blowUp = opts.blowUp ?? 1e6;
   const dy = new Float64Array(n);
-  const f = (t: number, y: number[]) => {
-    gm.rhs(t, y, params, dy);
-    return dy;
-  };
+  const f = opts.rhs
+    ? (t: number, y: number[]) => {
+        (opts.rhs as NonNullable<IntegrateOptions['rhs']>)(t, y, dy);
+        return dy;
+      }
+    : (t: number, y: number[]) => {
+        gm.rhs(t, y, params, dy);
+        return dy;
+      };
   const out: Solution = { tau: [], y: [], status: 'completed', events: [], stats: { steps: 0, accepted: 0, rejected: 0, evaluations: 0, wallMs: 0 } };
   let gi = 0;
   const evPrev = (opts.events ?? []).map((e) => e.g(y0));
@@ -64,6 +75,12 @@ export function integrateOde(gm: GeneratedModel, L: Layout, y0: number[], params
   const t0 = performance.now();
   const check = (t: number, y: ArrayLike<number>): boolean => {
     for (let i = 0; i < n; i++) {
+      if (Number.isNaN(y[i])) {
+        out.status = 'nan';
+        out.message = `the state became NaN at τ = ${fmtT(t)}`;
+        return false;
+      }
+      if (i >= nChecked) continue;
       if (Number.isNaN(y[i])) {
         out.status = 'nan';
         out.message = `the state became NaN at τ = ${fmtT(t)}`;

@@ -15,6 +15,7 @@ import type { Layout } from '../ode/layout.ts';
 import { qIndex } from '../ode/layout.ts';
 import { overlapsOf, omegaOf } from './trajectory.ts';
 import { pseudoInverse } from '../linalg.ts';
+import { StepClock } from '../rules/clock.ts';
 
 export interface MapOptions {
   gamma: number;
@@ -28,10 +29,17 @@ export interface MapOptions {
   dynamics: 'plain' | 'spherical' | 'projected';
   /** stop at the first step where g(y) ≥ 0 */
   escape?: (y: number[]) => number;
+  /** a learning-rate / batch-size rule: γ_t and n_b of step t (1-based) from the state before it (default: the constant gamma, nb) */
+  rate?: (t: number, tau: number, steps: number, y: number[]) => { gamma: number; nb: number };
 }
 
 export interface MapResult {
   steps: number[];
+  /** τ, samples, and the γ and n_b the rule gives at each recorded state (those of the step taken from it) */
+  tau: number[];
+  samples: number[];
+  gamma: number[];
+  nb: number[];
   y: number[][];
   status: 'completed' | 'event' | 'blow-up';
   escapeStep?: number;
@@ -44,18 +52,27 @@ export function iterateMap(gm: GeneratedModel, L: Layout, y0: number[], params: 
   const mom = new Float64Array(L.mom.size);
   const { A: oA, B: oB, V: oV, S: oS } = L.mom;
   let y = y0.slice();
-  const out: MapResult = { steps: [], y: [], status: 'completed' };
+  const out: MapResult = { steps: [], tau: [], samples: [], gamma: [], nb: [], y: [], status: 'completed' };
   const record = o.record ? new Set(o.record) : null;
+  const clock = new StepClock();
+  const rate = o.rate ?? (() => ({ gamma: o.gamma, nb: o.nb }));
+  let next = rate(1, 0, 0, y);
+  const push = (t: number) => {
+    out.steps.push(t);
+    out.tau.push(clock.tau);
+    out.samples.push(clock.samples);
+    out.gamma.push(next.gamma);
+    out.nb.push(next.nb);
+    out.y.push(y.slice());
+  };
   const keep = (t: number) => {
-    if (!record || record.has(t)) {
-      out.steps.push(t);
-      out.y.push(y.slice());
-    }
+    if (!record || record.has(t)) push(t);
   };
   keep(0);
-  const g = o.gamma;
   const kappa = L.trained ? params[L.kappa] : 0;
   for (let t = 1; t <= o.steps; t++) {
+    const g = next.gamma;
+    const nbT = next.nb;
     gm.moments(y, params, mom);
     const ov = overlapsOf(y, L, o.aFixed);
     const a = ov.a;
@@ -67,7 +84,7 @@ export function iterateMap(gm: GeneratedModel, L: Layout, y0: number[], params: 
     const v = Array.from({ length: p }, (_, j) => [...Array.from({ length: p }, (_, l) => B(j, l)), ...Array.from({ length: k }, (_, r) => A(j, r))]);
     const G = (j: number, l: number) => v[j].reduce((s, x, i) => s + x * pinv[i].reduce((u, z, c) => u + z * v[l][c], 0), 0);
     const c = a.map((aj) => (g * aj) / p);
-    const noise = (j: number, l: number) => c[j] * c[l] * ((o.d / o.nb) * V(j, l) + (1 - 1 / o.nb) * G(j, l));
+    const noise = (j: number, l: number) => c[j] * c[l] * ((o.d / nbT) * V(j, l) + (1 - 1 / nbT) * G(j, l));
     const M = ov.M.map((row) => row.slice());
     const Q = ov.Q.map((row) => row.slice());
     if (o.dynamics === 'spherical') {
@@ -93,11 +110,15 @@ export function iterateMap(gm: GeneratedModel, L: Layout, y0: number[], params: 
         for (let l = 0; l < p; l++) Q[j][l] /= n[j] * n[l];
       }
     }
-    const next = y.slice();
-    for (let j = 0; j < p; j++) for (let q = 0; q < k; q++) next[L.M + j * k + q] = M[j][q];
-    for (let j = 0; j < p; j++) for (let l = j; l < p; l++) next[L.Q + qIndex(p, j, l)] = Q[j][l];
-    if (L.trained) for (let j = 0; j < p; j++) next[L.a + j] = a[j] + (kappa * g * mom[oS + j]) / p;
-    y = next;
+    const nextY = y.slice();
+    for (let j = 0; j < p; j++) for (let q = 0; q < k; q++) nextY[L.M + j * k + q] = M[j][q];
+    for (let j = 0; j < p; j++) for (let l = j; l < p; l++) nextY[L.Q + qIndex(p, j, l)] = Q[j][l];
+    if (L.trained) for (let j = 0; j < p; j++) nextY[L.a + j] = a[j] + (kappa * g * mom[oS + j]) / p;
+    y = nextY;
+    clock.advance(g, nbT);
+    const finite = y.every((x) => Number.isFinite(x) && Math.abs(x) < 1e8);
+    // the rate and batch the rule gives at the new state: those of the step taken from it
+    if (finite) next = rate(t + 1, clock.tau, clock.steps, y);
     if (!y.every((x) => Number.isFinite(x) && Math.abs(x) < 1e8)) {
       out.status = 'blow-up';
       out.message = `the overlaps blew up at step ${t}`;
@@ -107,10 +128,7 @@ export function iterateMap(gm: GeneratedModel, L: Layout, y0: number[], params: 
     if (o.escape && o.escape(y) >= 0) {
       out.status = 'event';
       out.escapeStep = t;
-      if (!record || !record.has(t)) {
-        out.steps.push(t);
-        out.y.push(y.slice());
-      } else keep(t);
+      push(t);
       return out;
     }
     keep(t);

@@ -9,6 +9,9 @@ import { overlapsOf, stateOf, type Trajectory, type Overlaps } from './trajector
 import { resolveParams, teacherOverlaps, defaultOverlaps, DEFAULT_M0 } from './setup.ts';
 import { usageError } from '../errors.ts';
 import { largeStepWarning } from './regime.ts';
+import { isConstant, describeRules, type Rules } from '../rules/spec.ts';
+import { OverlapRules, RuleStepper, type RuleContext } from '../rules/overlap.ts';
+import { clockRates, constantClock, constantColumns } from '../rules/clock.ts';
 
 export interface IntegrateRequest {
   /** final τ (ignored when `grid` is given) */
@@ -32,6 +35,20 @@ export interface IntegrateRequest {
   maxSteps?: number;
   /** called after every accepted step with the time reached */
   onProgress?: (tau: number, tauEnd: number) => void;
+  /**
+   * learning-rate and batch-size rules (THEORY §4.5–§4.7): η̄(τ) = γ_t d/n_b(τ) from the current state,
+   * with steps and samples integrated beside the overlaps; needs `d`, and `gamma` / `nb` for a
+   * constant rate / batch
+   */
+  rules?: Rules;
+  d?: number;
+  gamma?: number;
+  nb?: number;
+  /**
+   * under a rule: integrate in SGD steps instead of τ (the same ODE, dy/d(steps) = γ_t dy/dτ, with τ
+   * and samples riding along), saving at these step counts — how a simulation under a rule is compared
+   */
+  stepsGrid?: number[];
 }
 
 /**
@@ -66,8 +83,38 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
   const P = teacherOverlaps(params, L);
   if (!L.trained) req.init.a.forEach((v, j) => (params[L.aParam + j] = v));
   const y0 = stateOf(req.init, L);
-  const grid = req.grid ?? timeGrid(req.tauEnd, req.points, req.logGrid);
-  const sol = integrateOde(d.compiled, L, y0, params, {
+  const ruled = !isConstant(req.rules);
+  const inSteps = ruled && req.stepsGrid !== undefined;
+  const grid = inSteps ? (req.stepsGrid as number[]) : (req.grid ?? timeGrid(req.tauEnd, req.points, req.logGrid));
+  let rules: OverlapRules | undefined;
+  let rhs: ((t: number, y: number[], dydt: Float64Array) => void) | undefined;
+  const n = y0.length;
+  if (ruled) {
+    if (req.d === undefined) throw usageError('a learning-rate or batch-size rule needs the dimension d', { field: '--d' });
+    rules = new OverlapRules(req.rules as Rules, ruleContext(d, L, params, P, req.init.a, req.d, req.gamma, req.nb));
+    rules.start(y0);
+    const pr = params.slice();
+    const ev = rules;
+    // η̄(τ) = γ_t d/n_b from the state; steps and samples ride along (THEORY §2.3 bookkeeping)
+    rhs = inSteps
+      ? (s, z, dz) => {
+          // independent variable: steps; z[n] = τ, z[n + 1] = samples
+          const r = ev.at(z[n], s, z);
+          pr[L.etaBar] = r.etaBar;
+          d.compiled.rhs(z[n], z, pr, dz);
+          for (let i = 0; i < n; i++) dz[i] *= r.gamma;
+          dz[n] = r.gamma;
+          dz[n + 1] = r.nb;
+        }
+      : (t, z, dz) => {
+          const r = ev.at(t, z[n], z);
+          pr[L.etaBar] = r.etaBar;
+          d.compiled.rhs(t, z, pr, dz);
+          [dz[n], dz[n + 1]] = clockRates(r.gamma, r.nb);
+        };
+  }
+  const sol = integrateOde(d.compiled, L, ruled ? [...y0, 0, 0] : y0, params, {
+    rhs,
     grid,
     rtol: req.rtol,
     atol: req.atol,
@@ -79,7 +126,8 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
   });
   const etaBar = params[L.etaBar];
   const traj: Trajectory = {
-    tau: sol.tau,
+    tau: inSteps ? sol.y.map((z) => z[n]) : sol.tau,
+    ...(rules ? (inSteps ? ruleColumnsInSteps(rules, sol.tau, sol.y, n) : ruleColumns(rules, sol.tau, sol.y, n)) : {}),
     M: [],
     Q: [],
     a: [],
@@ -89,7 +137,8 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
     events: sol.events.map((e) => ({ name: e.name, tau: e.tau })),
     meta: {},
   };
-  if (etaBar > 0) traj.alpha = sol.tau.map((t) => t / etaBar);
+  if (rules) traj.alpha = (traj.samples as number[]).map((s) => s / (req.d as number));
+  else if (etaBar > 0) traj.alpha = sol.tau.map((t) => t / etaBar);
   for (const y of sol.y) {
     const o = overlapsOf(y, L, req.init.a);
     traj.M.push(o.M);
@@ -97,6 +146,8 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
     traj.a.push(o.a);
     traj.risk.push(d.compiled.risk(y, params));
   }
+  if (rules && traj.gamma && traj.nb && traj.steps)
+    for (const w of largeStepWarningsOf(traj.gamma, traj.nb, req.d as number)) traj.meta.warnings = [...((traj.meta.warnings as string[] | undefined) ?? []), w];
   // ε ≥ 0: values within the integration error below zero are that error and are reported as 0;
   // anything further below is kept, and named in a warning
   const scale = Math.max(1, ...sol.y.flatMap((y) => y.map(Math.abs)));
@@ -111,23 +162,25 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
     convention: 'canonical',
     fileConvention: d.model.convention,
     timeUnit: 'tau = gamma * steps',
-    alphaUnit: 'alpha = samples / d = tau / eta_bar',
+    alphaUnit: rules ? 'alpha = samples / d' : 'alpha = samples / d = tau / eta_bar',
     kind: 'ode',
+    ...(rules ? { rules: describeRules(rules.rules), ruleSpec: rules.rules, d: req.d, ...(rules.rules.batch.kind === 'adadamp' ? { eps0: rules.startRisk, epsStar: rules.epsStar } : {}) } : {}),
     backend: d.plan.backend,
     expectations: d.plan.label,
     loss: d.model.loss,
     dynamics: d.model.dynamics,
     p: d.model.p,
     k: d.model.k,
-    params: Object.fromEntries(L.paramNames.map((n, i) => [n, params[i]])),
+    params: Object.fromEntries(L.paramNames.map((n, i) => [n, params[i]] as const).filter(([n]) => !(rules && n === 'eta_bar'))),
     init: req.initSource,
     P,
     integrator: { method: 'odex (Gragg–Bulirsch–Stoer), dense output', rtol: req.rtol, atol: req.atol, ...sol.stats },
     risk: `population risk (MSE, includes Δ/2); values in [−${riskTol.toExponential(1)}, 0) are integration error and reported as 0`,
     status: sol.status,
-    ...(negative >= 0 || growth
+    ...(negative >= 0 || growth || traj.meta.warnings
       ? {
           warnings: [
+            ...((traj.meta.warnings as string[] | undefined) ?? []),
             ...(negative >= 0 ? [`the risk is ${traj.risk[negative].toExponential(3)} < 0 at τ = ${traj.tau[negative]}, beyond the integration error ${riskTol.toExponential(1)}: the expectations are not accurate enough here`] : []),
             ...(growth ? [growth] : []),
           ],
@@ -149,17 +202,29 @@ export interface MapRequest {
   initSource: string;
   /** stop at the first step where escape(y) ≥ 0 */
   escape?: (y: number[]) => number;
+  /** learning-rate and batch-size rules, evaluated before every step (`gamma`: the constant rate, MCLR's first step; `nb`: the constant batch) */
+  rules?: Rules;
 }
 
 /**
  * The finite-step map iterated from `start` (THEORY §2.3), as a trajectory with one entry per step:
- * τ = γ·steps, samples = n_b·steps, the population risk at each step, and the escape step if any.
+ * τ, steps, samples, γ and n_b from the clock (constant, or from the rules before every step), the
+ * population risk at each step, and the escape step if any.
  */
 export function runMap(der: OdeModule, req: MapRequest): Trajectory {
   const { gamma, d, nb, steps, params, P, start } = req;
   const L = der.layout;
-  const r = iterateMap(der.compiled, L, stateOf(start, L), params, { gamma, d, nb, steps, P, aFixed: start.a, dynamics: der.model.dynamics, escape: req.escape });
-  const traj: Trajectory = { tau: r.steps.map((t) => t * gamma), steps: r.steps, samples: r.steps.map((t) => t * nb), M: [], Q: [], a: [], risk: [], status: r.status, message: r.message, meta: {} };
+  const y0 = stateOf(start, L);
+  let rate: ((t: number, tau: number, steps: number, y: number[]) => { gamma: number; nb: number }) | undefined;
+  let rules: OverlapRules | undefined;
+  if (!isConstant(req.rules)) {
+    rules = new OverlapRules(req.rules as Rules, ruleContext(der, L, params, P, start.a, d, gamma > 0 ? gamma : undefined, nb));
+    rules.start(y0);
+    const stepper = new RuleStepper(rules);
+    rate = (t, tau, s, y) => stepper.next(t, tau, s, y);
+  }
+  const r = iterateMap(der.compiled, L, y0, params, { gamma, d, nb, steps, P, aFixed: start.a, dynamics: der.model.dynamics, escape: req.escape, rate });
+  const traj: Trajectory = { tau: r.tau, steps: r.steps, samples: r.samples, gamma: r.gamma, nb: r.nb, M: [], Q: [], a: [], risk: [], status: r.status, message: r.message, meta: {} };
   const pr = params.slice();
   for (const y of r.y) {
     const ov = overlapsOf(y, L, start.a);
@@ -169,16 +234,14 @@ export function runMap(der: OdeModule, req: MapRequest): Trajectory {
     if (!L.trained) ov.a.forEach((v, j) => (pr[L.aParam + j] = v));
     traj.risk.push(der.compiled.risk(y, pr));
   }
-  if (r.escapeStep !== undefined) traj.events = [{ name: 'escape', tau: r.escapeStep * gamma }];
+  if (r.escapeStep !== undefined) traj.events = [{ name: 'escape', tau: r.tau[r.steps.indexOf(r.escapeStep)] }];
   traj.meta = {
     name: der.model.name,
     kind: 'finite-step map',
     convention: 'canonical',
-    timeUnit: 'steps (τ = γ·steps)',
+    timeUnit: 'steps (τ = Σ γ_t)',
     d,
-    nb,
-    gamma,
-    eta_bar: (gamma * d) / nb,
+    ...(rules ? { rules: describeRules(rules.rules), ruleSpec: rules.rules, ...(rules.rules.batch.kind === 'adadamp' ? { eps0: rules.startRisk, epsStar: rules.epsStar } : {}) } : { nb, gamma, eta_bar: (gamma * d) / nb }),
     dynamics: der.model.dynamics,
     loss: der.model.loss,
     expectations: der.plan.label,
@@ -190,18 +253,44 @@ export function runMap(der: OdeModule, req: MapRequest): Trajectory {
 }
 
 /**
- * Adds steps = τ/γ and samples = n_b·steps to an ODE trajectory at dimension d and batch n_b
- * (γ = η̄ n_b/d), records d, n_b and γ in its meta, and returns the warning when γ is not small.
+ * Adds the clock's columns (steps = τ/γ, samples = n_b·steps, γ, n_b) to an ODE trajectory at
+ * dimension d and batch n_b (γ = η̄ n_b/d), records d, n_b and γ in its meta, and returns the warning
+ * when γ is not small. A trajectory integrated under a rule has its columns already.
  */
 export function countSteps(traj: Trajectory, d: number, nb: number): string | undefined {
+  if (traj.meta.rules) return undefined;
   const eta = (traj.meta.params as Record<string, number>).eta_bar;
-  const gamma = (eta * nb) / d;
-  traj.steps = traj.tau.map((t) => t / gamma);
-  traj.samples = traj.steps.map((s) => s * nb);
-  traj.meta = { ...traj.meta, d, nb, gamma };
-  const w = largeStepWarning(gamma, nb, d);
+  const clock = constantClock((eta * nb) / d, nb);
+  Object.assign(traj, constantColumns(traj.tau, clock));
+  traj.meta = { ...traj.meta, d, nb, gamma: clock.gamma };
+  const w = largeStepWarning(clock.gamma, nb, d);
   if (w) traj.meta = { ...traj.meta, warnings: [...((traj.meta.warnings as string[] | undefined) ?? []), w] };
   return w ?? undefined;
+}
+
+/** What the rules read from a derivation and a run. */
+export function ruleContext(der: OdeModule, L: OdeModule['layout'], params: number[], P: number[][], aFixed: number[], d: number, gamma?: number, nb?: number): RuleContext {
+  return { gm: der.compiled, L, d, P, aFixed, params: params.slice(), loss: der.model.loss, gamma, nb };
+}
+
+/** steps, samples (integrated beside the overlaps), γ and n_b at the saved states of a ruled ODE. */
+function ruleColumns(rules: OverlapRules, tau: number[], ys: number[][], n: number): Pick<Trajectory, 'steps' | 'samples' | 'gamma' | 'nb'> {
+  const at = ys.map((z, i) => rules.at(tau[i], z[n], z));
+  return { steps: ys.map((z) => z[n]), samples: ys.map((z) => z[n + 1]), gamma: at.map((r) => r.gamma), nb: at.map((r) => r.nb) };
+}
+
+/** The same columns when the independent variable was steps (z[n] = τ, z[n + 1] = samples). */
+function ruleColumnsInSteps(rules: OverlapRules, steps: number[], ys: number[][], n: number): Pick<Trajectory, 'steps' | 'samples' | 'gamma' | 'nb'> {
+  const at = ys.map((z, i) => rules.at(z[n], steps[i], z));
+  return { steps: steps.slice(), samples: ys.map((z) => z[n + 1]), gamma: at.map((r) => r.gamma), nb: at.map((r) => r.nb) };
+}
+
+/** The large-step warning at the largest γ a rule reached (once). */
+function largeStepWarningsOf(gamma: number[], nb: number[], d: number): string[] {
+  let worst = 0;
+  for (let i = 1; i < gamma.length; i++) if (gamma[i] / Math.min(1, d / nb[i]) > gamma[worst] / Math.min(1, d / nb[worst])) worst = i;
+  const w = gamma.length ? largeStepWarning(gamma[worst], nb[worst], d) : null;
+  return w ? [w] : [];
 }
 
 /**

@@ -28,7 +28,8 @@ export function integerValue(text: string, field: string, min: number): number {
 /** Parses `name=value` assignments into a map (value kept as text). */
 export function parseAssignments(list: string[] | undefined, option = '--set'): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const item of list ?? []) {
+  // `--set a=1,b=2` is two assignments (a comma starts a new one only where `name=` follows)
+  for (const item of (list ?? []).flatMap((x) => x.split(/,(?=\s*[A-Za-z_][A-Za-z0-9_]*\s*=)/))) {
     const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+)$/.exec(item);
     if (!m) throw usageError(`expected name=value, got ${JSON.stringify(item)}`, { field: option });
     out[m[1]] = m[2].trim();

@@ -19,6 +19,7 @@ const TITLES: Record<Series['family'], string> = {
   Q: 'student overlaps Q_jl',
   a: 'second layer a_j',
   risk: 'population risk ε',
+  clock: 'clock: τ, samples, γ_t, n_b',
 };
 
 /** One SVG for a family of entries: ODE lines, simulation means as points with ±SEM bands. */

@@ -14,6 +14,7 @@ import { usageError } from '../errors.ts';
 import { Rng } from '../random/rng.ts';
 import { escapeChecker } from './escape-check.ts';
 import { choleskyPsd } from '../linalg.ts';
+import { RuleRuntime, medianInPlace, type KernelRules, type RuleProbe } from './rule-step.ts';
 
 export interface KernelConfig {
   p: number;
@@ -44,6 +45,8 @@ export interface KernelConfig {
    * the largest over all entries) reaches the threshold; with `stop` the seed ends there.
    */
   escape?: { threshold: number; entry: [number, number] | null; stop: boolean };
+  /** learning-rate and batch-size rules computed from the simulation each step (default: constant γ, n_b) */
+  rules?: KernelRules;
 }
 
 export interface SeedResult {
@@ -58,7 +61,19 @@ export interface SeedResult {
   divergedAt?: number;
   /** first step at which the escape criterion held (undefined: not within the run) */
   escapeStep?: number;
+  /** at each recorded step: τ = Σ γ_t, samples = Σ n_b, and the γ, n_b of the step taken from there (the last row: of the step that led to it) */
+  tau: number[];
+  samples: number[];
+  gamma: number[];
+  nb: number[];
 }
+
+/** Constant rules: the configuration's γ and n_b every step. */
+export const CONSTANT_KERNEL_RULES: KernelRules = {
+  lr: { kind: 'constant', gamma0: NaN, trust: 1 },
+  batch: { kind: 'constant', nb0: NaN, nmax: NaN, epsStar: 0, dwell: 1, nEst: 0 },
+  fdStep: 1e-4,
+};
 
 const compiled = new Map<string, unknown>();
 
@@ -107,6 +122,8 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
   const mse = cfg.loss === 'mse';
   const sqrtDelta = Math.sqrt(cfg.Delta);
   const gammaA = cfg.trainA ? cfg.kappa * gamma : 0;
+  /** the second layer moves (at κ·γ_t) */
+  const trainA = cfg.trainA && cfg.kappa !== 0;
 
   // ---- weights ----
   let W: Float64Array;
@@ -131,16 +148,26 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
   }
   const LPf = Float64Array.from(LP.flat());
 
+  // ---- rules ----
+  const rules = cfg.rules ?? CONSTANT_KERNEL_RULES;
+  const ruled = rules.lr.kind !== 'constant' || rules.batch.kind !== 'constant';
+  const rt = new RuleRuntime(rules, gamma, nb);
+  const riskOf = RuleRuntime.riskFunction(rules);
+
   // ---- buffers (allocated once) ----
-  const chunk = Math.min(nb, Math.max(1, Math.floor(65536 / d)), 256);
+  const chunk = Math.min(ruled && rules.batch.kind !== 'constant' ? Infinity : nb, Math.max(1, Math.floor(65536 / d)), 256);
   const Z = new Float64Array(chunk * d);
   const lam = new Float64Array(p);
   const sig = new Float64Array(p);
   const nu = new Float64Array(k);
   const C = new Float64Array(chunk * p);
-  const dW = new Float64Array(nb > 1 || normalised ? p * d : 0);
+  const dW = new Float64Array(nb > 1 || normalised || ruled ? p * d : 0);
   const da = new Float64Array(p);
-  const res: SeedResult = { seed, M: [], Q: [], a: [], P, diverged: false };
+  const sj = new Float64Array(rules.lr.kind === 'cblr' ? p : 0);
+  const Wprev = new Float64Array(rules.lr.kind === 'mclr' ? p * d : 0);
+  const Dprev = new Float64Array(rules.lr.kind === 'mclr' ? p * d : 0);
+  const ratio = new Float64Array(rules.lr.kind === 'mclr' ? p * d : 0);
+  const res: SeedResult = { seed, M: [], Q: [], a: [], P, diverged: false, tau: [], samples: [], gamma: [], nb: [] };
   const record = cfg.record;
   let ri = 0;
 
@@ -162,6 +189,10 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
     res.M.push(M);
     res.Q.push(Q);
     res.a.push(Array.from(a));
+    res.tau.push(rt.tau);
+    res.samples.push(rt.samples);
+    res.gamma.push(rt.lastGamma);
+    res.nb.push(rt.lastNb);
     return Number.isFinite(Q.reduce((s, r, j) => s + r[j], 0));
   };
 
@@ -195,9 +226,90 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
         nu[r] = s;
       }
   };
-  const fast = nb === 1 && !normalised;
-  const cA = 1 / (p * nb);
+  const fast = nb === 1 && !normalised && !ruled;
+  const cA0 = 1 / p;
   let lastProgress = 0;
+
+  /** one labelled input at Z[zo..]: fills λ, ν and returns y */
+  const label = (zo: number) => {
+    teacherFields(zo);
+    for (let j = 0; j < p; j++) lam[j] = dot(W, j * d, Z, zo, d);
+    return target(nu) + (sqrtDelta > 0 ? sqrtDelta * rng.normal() : 0);
+  };
+  const probe: RuleProbe = {
+    norms: () => {
+      let w2 = 0;
+      let g2 = 0;
+      for (let i = 0; i < p * d; i++) {
+        w2 += W[i] * W[i];
+        g2 += dW[i] * dW[i];
+      }
+      return { w2, g2 };
+    },
+    curvature: (nbT) => {
+      // u = g/‖g‖; κ = mean over fresh samples of [h(W + δu) − h(W − δu)]/(2δ), h = uᵀ∇ℓ
+      const g = Math.sqrt(probe.norms().g2);
+      if (!(g > 0)) return NaN;
+      const delta = rules.fdStep;
+      let acc = 0;
+      for (let done = 0; done < nbT; ) {
+        const m = Math.min(chunk, nbT - done);
+        rng.fillNormal(Z, m * d);
+        for (let mu = 0; mu < m; mu++) {
+          const zo = mu * d;
+          const y = label(zo);
+          for (let j = 0; j < p; j++) sj[j] = dot(dW, j * d, Z, zo, d) / g;
+          let hd = 0;
+          for (const sgn of [1, -1]) {
+            let f = 0;
+            if (mse) for (let j = 0; j < p; j++) f += a[j] * sigma(lam[j] + sgn * delta * sj[j]);
+            const e = mse ? y - f / p : y;
+            let h = 0;
+            for (let j = 0; j < p; j++) h -= e * a[j] * cA0 * dsigma(lam[j] + sgn * delta * sj[j]) * sj[j];
+            hd += sgn * h;
+          }
+          acc += hd / (2 * delta);
+        }
+        done += m;
+      }
+      return acc / nbT;
+    },
+    secant: () => {
+      let n = 0;
+      for (let i = 0; i < p * d; i++) {
+        const dth = W[i] - Wprev[i];
+        ratio[n++] = dth !== 0 ? Math.abs(dW[i] - Dprev[i]) / Math.abs(dth) : Infinity;
+      }
+      return medianInPlace(ratio, n);
+    },
+    loss: (nEst) => {
+      if (nEst === 0) {
+        const M = Array.from({ length: p }, (_, j) => Array.from({ length: k }, (_, r) => (Wt ? dot(W, j * d, Wt, r * d, d) : mTeacher(j, r))));
+        const Q = Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => dot(W, j * d, W, l * d, d)));
+        return (riskOf as NonNullable<typeof riskOf>)(M, Q, a, P);
+      }
+      let acc = 0;
+      for (let done = 0; done < nEst; ) {
+        const m = Math.min(chunk, nEst - done);
+        rng.fillNormal(Z, m * d);
+        for (let mu = 0; mu < m; mu++) {
+          const y = label(mu * d);
+          let f = 0;
+          for (let j = 0; j < p; j++) f += a[j] * sigma(lam[j]);
+          acc += 0.5 * (y - f / p) ** 2;
+        }
+        done += m;
+      }
+      return acc / nEst;
+    },
+  };
+  /** M_jr for the coordinate teacher */
+  const mTeacher = (j: number, r: number) => {
+    let s = 0;
+    for (let t = 0; t <= r; t++) s += W[j * d + t] * LPf[r * k + t];
+    return s;
+  };
+
   for (let step = 1; step <= cfg.steps; step++) {
     if (fast) {
       // one sample: fields in one pass, then the p row updates in one pass
@@ -227,18 +339,22 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
       const e = mse ? y - f : y;
       for (let j = 0; j < p; j++) {
         const cj = (gamma * a[j] * dsigma(lam[j]) * e) / p;
-        if (gammaA) da[j] = gammaA * cA * sig[j] * e;
+        if (gammaA) da[j] = gammaA * cA0 * sig[j] * e;
         if (cj !== 0) {
           const off = j * d;
           for (let i = 0; i < d; i++) W[off + i] += cj * Z[i];
         }
       }
       if (gammaA) for (let j = 0; j < p; j++) a[j] += da[j];
+      rt.advance(gamma, 1);
     } else {
+      // the batch of this step, its descent direction D = −∇L̂ (per unit rate), then the rate
+      const { nb: nbT, decay } = ruled ? rt.batch(step, probe) : { nb, decay: 1 };
+      const cA = cA0 / nbT;
       dW.fill(0);
       da.fill(0);
-      for (let done = 0; done < nb; ) {
-        const m = Math.min(chunk, nb - done);
+      for (let done = 0; done < nbT; ) {
+        const m = Math.min(chunk, nbT - done);
         rng.fillNormal(Z, m * d);
         for (let mu = 0; mu < m; mu++) {
           const zo = mu * d;
@@ -246,7 +362,7 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
           for (let j = 0; j < p; j++) lam[j] = dot(W, j * d, Z, zo, d);
           const y = target(nu) + (sqrtDelta > 0 ? sqrtDelta * rng.normal() : 0);
           let f = 0;
-          if (mse || gammaA)
+          if (mse || trainA)
             for (let j = 0; j < p; j++) {
               sig[j] = sigma(lam[j]);
               f += a[j] * sig[j];
@@ -254,8 +370,8 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
           f /= p;
           const e = mse ? y - f : y;
           for (let j = 0; j < p; j++) {
-            C[mu * p + j] = gamma * a[j] * dsigma(lam[j]) * e * cA;
-            if (gammaA) da[j] += gammaA * cA * sig[j] * e;
+            C[mu * p + j] = a[j] * dsigma(lam[j]) * e * cA;
+            if (trainA) da[j] += cA * sig[j] * e;
           }
         }
         for (let j = 0; j < p; j++) {
@@ -269,17 +385,27 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
         }
         done += m;
       }
+      const g = ruled ? rt.rate(step, nbT, decay, probe) : gamma;
+      if (rules.lr.kind === 'mclr') {
+        Wprev.set(W);
+        Dprev.set(dW);
+      }
       for (let j = 0; j < p; j++) {
         const off = j * d;
         if (cfg.dynamics === 'spherical') {
           // tangent step: remove the radial part of Δw_j
           const r = dot(W, off, dW, off, d) / dot(W, off, W, off, d);
-          for (let i = 0; i < d; i++) dW[off + i] -= r * W[off + i];
-        }
-        for (let i = 0; i < d; i++) W[off + i] += dW[off + i];
+          for (let i = 0; i < d; i++) W[off + i] += g * (dW[off + i] - r * W[off + i]);
+        } else for (let i = 0; i < d; i++) W[off + i] += g * dW[off + i];
       }
       if (normalised) normaliseRows(W, p, d);
-      if (gammaA) for (let j = 0; j < p; j++) a[j] += da[j];
+      if (trainA) for (let j = 0; j < p; j++) a[j] += cfg.kappa * g * da[j];
+      rt.advance(g, nbT);
+    }
+    // a recorded row carries the rate and batch of the step taken from it (as the ODE's and the map's)
+    if (ri > 0 && record[ri - 1] === step - 1 && res.gamma.length === ri) {
+      res.gamma[ri - 1] = rt.lastGamma;
+      res.nb[ri - 1] = rt.lastNb;
     }
     if (esc && res.escapeStep === undefined && escaped()) {
       res.escapeStep = step;
@@ -301,6 +427,9 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
       lastProgress = step;
     }
   }
+  // the last row's batch is the one the rule gives at the final state (its γ stays the last step's)
+  const last = res.M.length - 1;
+  if (ruled && !res.diverged && last >= 0 && record[last] === cfg.steps && rules.batch.kind !== 'constant') res.nb[last] = rt.batch(cfg.steps + 1, probe).nb;
   onProgress?.(cfg.steps);
   return res;
 }

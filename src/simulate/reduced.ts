@@ -16,7 +16,8 @@ import { usageError } from '../errors.ts';
 import { Rng } from '../random/rng.ts';
 import { escapeChecker } from './escape-check.ts';
 import { choleskyPsd as cholesky } from '../linalg.ts';
-import { compileFn, weightsWithOverlaps, type KernelConfig, type SeedResult } from './kernel.ts';
+import { compileFn, weightsWithOverlaps, CONSTANT_KERNEL_RULES, type KernelConfig, type SeedResult } from './kernel.ts';
+import { RuleRuntime, type RuleProbe } from './rule-step.ts';
 
 /** Bartlett factor A (lower triangular, n×n) of Wishart_n(m, I): H = S A Aᵀ Sᵀ. */
 function bartlett(rng: Rng, n: number, m: number, A: Float64Array): void {
@@ -38,8 +39,13 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
   const normalised = cfg.dynamics !== 'plain';
   const mse = cfg.loss === 'mse';
   const sqrtDelta = Math.sqrt(cfg.Delta);
-  const gammaA = cfg.trainA ? cfg.kappa * gamma : 0;
+  const trainA = cfg.trainA && cfg.kappa !== 0;
   const mPerp = d - k - p;
+  const rules = cfg.rules ?? CONSTANT_KERNEL_RULES;
+  const ruled = rules.lr.kind !== 'constant' || rules.batch.kind !== 'constant';
+  if (rules.lr.kind === 'mclr') throw usageError('MCLR reads individual coordinates of the weights, which the reduced simulator does not have (it is not rotation invariant): use --engine full', { field: '--engine', value: 'reduced' });
+  const rt = new RuleRuntime(rules, gamma, nb);
+  const riskOf = RuleRuntime.riskFunction(rules);
 
   // ---- state: W (p × n) in coordinates; teacher [L_P | 0] ----
   let P = cfg.P;
@@ -80,8 +86,9 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
   const S = Array.from({ length: p }, () => new Array(p).fill(0));
   const big = new Float64Array(p * (k + 2 * p)); // W before re-basis: [teacher | old | new]
   const nb2 = k + 2 * p;
-  const res: SeedResult = { seed, M: [], Q: [], a: [], P, diverged: false };
-  const cA = 1 / (p * nb);
+  const res: SeedResult = { seed, M: [], Q: [], a: [], P, diverged: false, tau: [], samples: [], gamma: [], nb: [] };
+  const xs = new Float64Array(nb2); // a fresh input in [teacher | old | new] coordinates (CBLR)
+  const sj = new Float64Array(p);
 
   const observe = () => {
     const M = Array.from({ length: p }, (_, j) =>
@@ -101,6 +108,10 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
     res.M.push(M);
     res.Q.push(Q);
     res.a.push(Array.from(a));
+    res.tau.push(rt.tau);
+    res.samples.push(rt.samples);
+    res.gamma.push(rt.lastGamma);
+    res.nb.push(rt.lastNb);
     return Number.isFinite(Q.reduce((s, r, j) => s + r[j], 0));
   };
 
@@ -118,11 +129,98 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
     ri = 1;
   }
   let lastProgress = 0;
+  /** the overlaps of the current weights */
+  const overlaps = () => ({
+    M: Array.from({ length: p }, (_, j) => Array.from({ length: k }, (_, r) => {
+      let s = 0;
+      for (let t = 0; t <= r; t++) s += W[j * n + t] * LPf[r * k + t];
+      return s;
+    })),
+    Q: Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += W[j * n + i] * W[l * n + i];
+      return s;
+    })),
+  });
+  /** λ, ν and the label of the input whose span coordinates are x[0..n) */
+  const label = (xv: Float64Array) => {
+    for (let r = 0; r < k; r++) {
+      let s = 0;
+      for (let t = 0; t <= r; t++) s += LPf[r * k + t] * xv[t];
+      nu[r] = s;
+    }
+    for (let j = 0; j < p; j++) {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += W[j * n + i] * xv[i];
+      lam[j] = s;
+    }
+    return target(nu) + (sqrtDelta > 0 ? sqrtDelta * rng.normal() : 0);
+  };
+  // the orthogonal part of the unit-rate direction, R = S A (p × p), once per step
+  const R = new Float64Array(p * p);
+  const probe: RuleProbe = {
+    norms: () => {
+      let w2 = 0;
+      let g2 = 0;
+      for (let i = 0; i < p * n; i++) {
+        w2 += W[i] * W[i];
+        g2 += dIn[i] * dIn[i];
+      }
+      for (let i = 0; i < p * p; i++) g2 += R[i] * R[i];
+      return { w2, g2 };
+    },
+    curvature: (nbT) => {
+      // fresh inputs are i.i.d. N(0, 1) in the k + 2p coordinates spanned by the teacher, W and the new directions
+      const g = Math.sqrt(probe.norms().g2);
+      if (!(g > 0)) return NaN;
+      const delta = rules.fdStep;
+      let acc = 0;
+      for (let mu = 0; mu < nbT; mu++) {
+        rng.fillNormal(xs, nb2);
+        const y = label(xs);
+        for (let j = 0; j < p; j++) {
+          let s = 0;
+          for (let i = 0; i < n; i++) s += dIn[j * n + i] * xs[i];
+          for (let l = 0; l < p; l++) s += R[j * p + l] * xs[n + l];
+          sj[j] = s / g;
+        }
+        let hd = 0;
+        for (const sgn of [1, -1]) {
+          let f = 0;
+          if (mse) for (let j = 0; j < p; j++) f += a[j] * sigma(lam[j] + sgn * delta * sj[j]);
+          const e = mse ? y - f / p : y;
+          let h = 0;
+          for (let j = 0; j < p; j++) h -= (e * a[j] * dsigma(lam[j] + sgn * delta * sj[j]) * sj[j]) / p;
+          hd += sgn * h;
+        }
+        acc += hd / (2 * delta);
+      }
+      return acc / nbT;
+    },
+    secant: () => NaN,
+    loss: (nEst) => {
+      if (nEst === 0) {
+        const o = overlaps();
+        return (riskOf as NonNullable<typeof riskOf>)(o.M, o.Q, a, P);
+      }
+      let acc = 0;
+      for (let mu = 0; mu < nEst; mu++) {
+        rng.fillNormal(x, n);
+        const y = label(x);
+        let f = 0;
+        for (let j = 0; j < p; j++) f += a[j] * sigma(lam[j]);
+        acc += 0.5 * (y - f / p) ** 2;
+      }
+      return acc / nEst;
+    },
+  };
   for (let step = 1; step <= cfg.steps; step++) {
+    const { nb: nbT, decay } = ruled ? rt.batch(step, probe) : { nb, decay: 1 };
+    const cA = 1 / (p * nbT);
     dIn.fill(0);
     CtC.fill(0);
     da.fill(0);
-    for (let mu = 0; mu < nb; mu++) {
+    for (let mu = 0; mu < nbT; mu++) {
       rng.fillNormal(x, n);
       for (let r = 0; r < k; r++) {
         let s = 0;
@@ -134,14 +232,14 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
         let s = 0;
         for (let i = 0; i < n; i++) s += W[j * n + i] * x[i];
         lam[j] = s;
-        if (mse || gammaA) f += a[j] * sigma(s);
+        if (mse || trainA) f += a[j] * sigma(s);
       }
       f /= p;
       const y = target(nu) + (sqrtDelta > 0 ? sqrtDelta * rng.normal() : 0);
       const e = mse ? y - f : y;
       for (let j = 0; j < p; j++) {
-        c[j] = gamma * a[j] * dsigma(lam[j]) * e * cA;
-        if (gammaA) da[j] += gammaA * cA * sigma(lam[j]) * e;
+        c[j] = a[j] * dsigma(lam[j]) * e * cA;
+        if (trainA) da[j] += cA * sigma(lam[j]) * e;
       }
       for (let j = 0; j < p; j++) {
         const cj = c[j];
@@ -150,10 +248,18 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
         for (let l = 0; l < p; l++) CtC[j * p + l] += cj * c[l];
       }
     }
-    // orthogonal part: R = S A with S Sᵀ = cᵀc, A Bartlett of Wishart_p(d − k − p, I)
+    // orthogonal part: R = S A with S Sᵀ = cᵀc, A Bartlett of Wishart_p(d − k − p, I) (per unit rate)
     for (let j = 0; j < p; j++) for (let l = 0; l < p; l++) S[j][l] = CtC[j * p + l];
     const Sl = cholesky(S);
     bartlett(rng, p, mPerp, A);
+    for (let j = 0; j < p; j++)
+      for (let l = 0; l < p; l++) {
+        let s = 0;
+        for (let m = 0; m < p; m++) s += Sl[j][m] * A[m * p + l];
+        R[j * p + l] = s;
+      }
+    const g = ruled ? rt.rate(step, nbT, decay, probe) : gamma;
+    for (let i = 0; i < p * n; i++) dIn[i] *= g;
     // spherical: tangent projection of the in-span part (the new directions are ⊥ w_j already)
     if (cfg.dynamics === 'spherical')
       for (let j = 0; j < p; j++) {
@@ -167,13 +273,8 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
         for (let i = 0; i < n; i++) dIn[j * n + i] -= r * W[j * n + i];
       }
     for (let j = 0; j < p; j++) for (let i = 0; i < n; i++) big[j * nb2 + i] = W[j * n + i] + dIn[j * n + i];
-    // R = S A (p × p): row j of the new-coordinate block
-    for (let j = 0; j < p; j++)
-      for (let l = 0; l < p; l++) {
-        let s = 0;
-        for (let m = 0; m < p; m++) s += Sl[j][m] * A[m * p + l];
-        big[j * nb2 + n + l] = s;
-      }
+    // R = S A (p × p), scaled by the rate: row j of the new-coordinate block
+    for (let j = 0; j < p; j++) for (let l = 0; l < p; l++) big[j * nb2 + n + l] = g * R[j * p + l];
     // re-basis the non-teacher block (2p columns) to p coordinates: Cholesky of its Gram matrix
     const G = Array.from({ length: p }, (_, j) =>
       Array.from({ length: p }, (_, l) => {
@@ -188,7 +289,13 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
       for (let l = 0; l < p; l++) W[j * n + k + l] = Lg[j][l];
     }
     if (normalised) normaliseRows(W, p, n);
-    if (gammaA) for (let j = 0; j < p; j++) a[j] += da[j];
+    if (trainA) for (let j = 0; j < p; j++) a[j] += cfg.kappa * g * da[j];
+    rt.advance(g, nbT);
+    // a recorded row carries the rate and batch of the step taken from it (as the ODE's and the map's)
+    if (ri > 0 && record[ri - 1] === step - 1 && res.gamma.length === ri) {
+      res.gamma[ri - 1] = g;
+      res.nb[ri - 1] = nbT;
+    }
     if (esc && res.escapeStep === undefined && escaped()) {
       res.escapeStep = step;
       if (esc.stop) {
@@ -212,6 +319,9 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
       lastProgress = step;
     }
   }
+  // the last row's batch is the one the rule gives at the final state (its γ stays the last step's)
+  const last = res.M.length - 1;
+  if (ruled && !res.diverged && last >= 0 && record[last] === cfg.steps && rules.batch.kind !== 'constant') res.nb[last] = rt.batch(cfg.steps + 1, probe).nb;
   onProgress?.(cfg.steps);
   return res;
 }

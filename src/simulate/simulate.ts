@@ -14,6 +14,15 @@ import type { KernelConfig, SeedResult } from './kernel.ts';
 import { teacherOverlaps } from '../numeric/setup.ts';
 import { evaluateExpression } from '../symbolic/expr.ts';
 import { usageError } from '../errors.ts';
+import { isConstant, describeRules, SCHEDULE_VARS, type Rules } from '../rules/spec.ts';
+import type { KernelRules } from './rule-step.ts';
+import { constantClock, type ConstantClock } from '../rules/clock.ts';
+import { OverlapRules } from '../rules/overlap.ts';
+import { TsPrinter } from '../ir/print-ts.ts';
+import { qIndex } from '../ode/layout.ts';
+import { Expr } from '../symbolic/expr.ts';
+import { functionSource } from '../ir/js.ts';
+import { idx, num } from '../ir/ir.ts';
 
 export interface SimulateRequest {
   d: number;
@@ -42,10 +51,12 @@ export interface SimulateRequest {
   onSeedResults?: (runs: SeedResult[]) => void;
   /** per-seed escape detection (the run continues to the end) */
   escape?: { threshold: number; entry: [number, number] | null };
+  /** learning-rate and batch-size rules, computed from each seed's own mini-batches (`gamma`, `nb`: the constant rate and batch, MCLR's first step) */
+  rules?: Rules;
 }
 
 /** A request with every default filled in. */
-type FullRequest = Required<Omit<SimulateRequest, 'onProgress' | 'escape' | 'seedResults' | 'onSeedResults'>> & Pick<SimulateRequest, 'onProgress' | 'escape' | 'seedResults' | 'onSeedResults'>;
+type FullRequest = Required<Omit<SimulateRequest, 'onProgress' | 'escape' | 'seedResults' | 'onSeedResults' | 'rules'>> & Pick<SimulateRequest, 'onProgress' | 'escape' | 'seedResults' | 'onSeedResults' | 'rules'>;
 
 export interface SimulationResult {
   /** 'completed', or 'blow-up' when a seed's weights became non-finite (the shared vocabulary of integrate and map) */
@@ -56,7 +67,7 @@ export interface SimulationResult {
   samples: number[];
   seeds: Trajectory[];
   mean: Trajectory;
-  sem: { M: number[][][]; Q: number[][][]; a: number[][]; risk: number[] };
+  sem: { M: number[][][]; Q: number[][][]; a: number[][]; risk: number[]; tau?: number[]; samples?: number[]; gamma?: number[]; nb?: number[] };
   meta: Record<string, unknown>;
 }
 
@@ -107,6 +118,7 @@ export interface KernelRequest {
   /** exact start, or null for the random start */
   init: Overlaps | null;
   escape?: KernelConfig['escape'];
+  rules?: Rules;
 }
 
 /** The simulation kernel's configuration for a derivation: one place for what comes from the model. */
@@ -130,8 +142,38 @@ export function kernelConfig(der: Derivation, r: KernelRequest): KernelConfig {
     init: r.init ? { M: r.init.M, Q: r.init.Q, a: r.init.a } : null,
     a0: r.init ? r.init.a : L.trained ? model.a0 : r.params.slice(L.aParam, L.aParam + model.p),
     ...(r.escape ? { escape: r.escape } : {}),
+    ...(!isConstant(r.rules) ? { rules: kernelRules(der, r.rules as Rules, r.params, r.d) } : {}),
     ...kernelSources(model),
   };
+}
+
+/**
+ * The rules as the kernels read them: plain numbers, the schedule and (for AdaDamp on the exact loss)
+ * the derivation's generated risk as JavaScript sources, so worker threads compile them.
+ */
+export function kernelRules(der: Derivation, rules: Rules, params: number[], d: number): KernelRules {
+  const L = der.layout;
+  const { p, k } = der.model;
+  const b = rules.batch;
+  let scheduleSrc: string | undefined;
+  if (b.kind === 'schedule') {
+    const e = Expr.parse(b.schedule as string, SCHEDULE_VARS, { field: '--batch-schedule', value: b.schedule });
+    // tau, steps from x = [τ, steps]; d, p, k are numbers of this run
+    scheduleSrc = functionSource({ name: 'x', type: 'f64[]' }, e.toIr({ tau: idx('x', 0), steps: idx('x', 1), d: num(d), p: num(p), k: num(k) }));
+  }
+  let riskSrc: string | undefined;
+  if (b.kind === 'adadamp' && b.nEst === 0) {
+    const mod = new TsPrinter(false).module(der.module);
+    const fill = [
+      ...Array.from({ length: p }, (_, j) => Array.from({ length: k }, (_, r) => `y[${L.M + j * k + r}] = M[${j}][${r}];`)).flat(),
+      ...Array.from({ length: p }, (_, j) => Array.from({ length: p - j }, (_, i) => `y[${L.Q + qIndex(p, j, j + i)}] = Q[${j}][${j + i}];`)).flat(),
+      ...(L.trained ? Array.from({ length: p }, (_, j) => `y[${L.a + j}] = a[${j}];`) : Array.from({ length: p }, (_, j) => `pr[${L.aParam + j}] = a[${j}];`)),
+      ...Array.from({ length: k }, (_, r) => Array.from({ length: k - r }, (_, i) => `pr[${L.P + pIndex(k, r, r + i)}] = P[${r}][${r + i}];`)).flat(),
+    ];
+    riskSrc = `(function () { const mod = (function () {\n${mod}})(); const base = ${JSON.stringify(params)}; return function (M, Q, a, P) { const y = new Array(${L.stateNames.length}).fill(0); const pr = base.slice(); ${fill.join(' ')} return mod.risk(y, pr); }; })()`;
+  }
+  const epsStar = b.epsStar ?? params[L.delta] / 2;
+  return { lr: { ...rules.lr }, batch: { kind: b.kind, nb0: b.nb0, nmax: b.nmax, epsStar, dwell: b.dwell, nEst: b.nEst }, scheduleSrc, riskSrc, fdStep: 1e-4 };
 }
 
 export async function simulate(der: Derivation, request: SimulateRequest): Promise<SimulationResult> {
@@ -152,6 +194,8 @@ export async function simulate(der: Derivation, request: SimulateRequest): Promi
   if (!Number.isInteger(req.nb) || req.nb < 1) throw usageError('must be an integer ≥ 1', { field: 'nb', value: req.nb });
   if (req.init && req.teacher === 'random') throw usageError('a random teacher draws its own P; it cannot be combined with given initial overlaps', { field: 'teacher' });
   const record = stepGrid(req.steps, req.points, req.logGrid);
+  const ruled = !isConstant(req.rules);
+  if (ruled) checkRulesAtStart(der, req);
   const cfg = kernelConfig(der, { ...req, record, escape: req.escape ? { ...req.escape, stop: false } : undefined });
   const t0 = performance.now();
   let runs: SeedResult[];
@@ -169,15 +213,16 @@ export async function simulate(der: Derivation, request: SimulateRequest): Promi
   const outcome: Pick<SimulationResult, 'status' | 'message'> = bad
     ? { status: 'blow-up', message: `the weights became non-finite at step ${bad.divergedAt} of seed ${bad.seed} (γ = ${req.gamma})` }
     : { status: 'completed' };
-  const etaBar = (req.gamma * req.d) / req.nb;
-  const tau = record.map((s) => s * req.gamma);
-  const samples = record.map((s) => s * req.nb);
+  const etaBar = ruled ? NaN : (req.gamma * req.d) / req.nb;
+  // τ and samples per recorded step: the seeds' own clocks (identical across seeds for constant rules), averaged
+  const tau = record.map((_, i) => runs.reduce((acc, r) => acc + (r.tau[i] ?? NaN), 0) / runs.length);
+  const samples = record.map((_, i) => runs.reduce((acc, r) => acc + (r.samples[i] ?? NaN), 0) / runs.length);
   // a diverged seed has no trajectory to average: the result then carries only its status
-  const seeds = bad ? [] : runs.map((r) => seedTrajectory(der, r, req, tau, record, samples, etaBar));
+  const seeds = bad ? [] : runs.map((r) => seedTrajectory(der, r, req, record, etaBar));
   const { mean, sem } = bad
     ? { mean: { tau: [], M: [], Q: [], a: [], risk: [], status: outcome.status, meta: {} } as Trajectory, sem: { M: [], Q: [], a: [], risk: [] } }
     : aggregate(seeds);
-  const escape = req.escape ? escapeSummary(runs.map((r) => r.escapeStep), req.gamma, req.nb, req.steps) : undefined;
+  const escape = req.escape ? escapeSummary(runs.map((r) => r.escapeStep), constantClock(req.gamma, req.nb), req.steps) : undefined;
   const meta = {
     ...(escape ? { escape: { criterion: req.escape, ...escape } } : {}),
     name: model.name,
@@ -185,11 +230,9 @@ export async function simulate(der: Derivation, request: SimulateRequest): Promi
     kind: 'simulation',
     engine: req.engine,
     convention: 'canonical',
-    timeUnit: 'tau = gamma * steps',
+    timeUnit: ruled ? 'steps (τ = Σ γ_t, samples = Σ n_b per seed; the mean over seeds)' : 'tau = gamma * steps',
     d: req.d,
-    nb: req.nb,
-    gamma: req.gamma,
-    eta_bar: etaBar,
+    ...(ruled ? { rules: describeRules(req.rules as Rules), ruleSpec: req.rules, nb: req.nb, ...(req.gamma > 0 ? { gamma: req.gamma } : {}) } : { nb: req.nb, gamma: req.gamma, eta_bar: etaBar }),
     seeds: req.seeds,
     workers: req.workers,
     teacher: req.init ? 'from --init (W* = [chol(P) | 0])' : req.teacher,
@@ -198,7 +241,7 @@ export async function simulate(der: Derivation, request: SimulateRequest): Promi
     dynamics: model.dynamics,
     p: model.p,
     k: model.k,
-    params: Object.fromEntries(L.paramNames.map((n, i) => [n, n === 'eta_bar' ? etaBar : req.params[i]])),
+    params: Object.fromEntries(L.paramNames.filter((n) => !(ruled && n === 'eta_bar')).map((n) => [n, n === 'eta_bar' ? etaBar : req.params[L.paramNames.indexOf(n)]])),
     riskFrom: `overlaps, with the derivation's expectations (${der.plan.label})`,
     wallMs,
   };
@@ -207,16 +250,17 @@ export async function simulate(der: Derivation, request: SimulateRequest): Promi
   return { ...outcome, steps: record, tau, samples, seeds, mean, sem, meta };
 }
 
-function seedTrajectory(der: Derivation, r: SeedResult, req: FullRequest, tau: number[], steps: number[], samples: number[], etaBar: number): Trajectory {
+function seedTrajectory(der: Derivation, r: SeedResult, req: FullRequest, steps: number[], etaBar: number): Trajectory {
   const L = der.layout;
   const params = req.params.slice();
-  params[L.etaBar] = etaBar;
+  params[L.etaBar] = Number.isFinite(etaBar) ? etaBar : 0;
   for (let a = 0; a < der.model.k; a++) for (let b = a; b < der.model.k; b++) params[L.P + pIndex(der.model.k, a, b)] = r.P[a][b];
   const risk = r.M.map((M, i) => {
     if (!L.trained) r.a[i].forEach((v, j) => (params[L.aParam + j] = v));
     return der.compiled.risk(stateOf({ M, Q: r.Q[i], a: r.a[i] }, L), params);
   });
-  return { tau, steps, samples, alpha: etaBar > 0 ? tau.map((t) => t / etaBar) : undefined, M: r.M, Q: r.Q, a: r.a, risk, status: 'completed', meta: { seed: r.seed, P: r.P } };
+  const n = r.M.length;
+  return { tau: r.tau.slice(0, n), steps: steps.slice(0, n), samples: r.samples.slice(0, n), gamma: r.gamma.slice(0, n), nb: r.nb.slice(0, n), alpha: r.samples.slice(0, n).map((x) => x / req.d), M: r.M, Q: r.Q, a: r.a, risk, status: 'completed', meta: { seed: r.seed, P: r.P } };
 }
 
 /** Mean and standard error of the mean over seeds, entry by entry. */
@@ -239,11 +283,14 @@ export function aggregate(seeds: Trajectory[]): { mean: Trajectory; sem: Simulat
     sel(first)[i].map((row, j) => row.map((_, l) => stat((t) => sel(t)[i][j][l])[which]));
   const vec = (sel: (t: Trajectory) => number[][], i: number, which: 0 | 1) => sel(first)[i].map((_, j) => stat((t) => sel(t)[i][j])[which]);
   const idx = Array.from({ length: T }, (_, i) => i);
+  const col = (sel: (t: Trajectory) => number[] | undefined) => (sel(first) ? idx.map((i) => stat((t) => (sel(t) as number[])[i])[0]) : undefined);
   const mean: Trajectory = {
-    tau: first.tau,
+    tau: col((t) => t.tau) as number[],
     steps: first.steps,
-    samples: first.samples,
-    alpha: first.alpha,
+    samples: col((t) => t.samples),
+    gamma: col((t) => t.gamma),
+    nb: col((t) => t.nb),
+    alpha: col((t) => t.alpha),
     M: idx.map((i) => mat((t) => t.M, i, 0)),
     Q: idx.map((i) => mat((t) => t.Q, i, 0)),
     a: idx.map((i) => vec((t) => t.a, i, 0)),
@@ -252,6 +299,7 @@ export function aggregate(seeds: Trajectory[]): { mean: Trajectory; sem: Simulat
     meta: {},
   };
   const sem = {
+    ...(first.gamma ? { tau: idx.map((i) => stat((t) => t.tau[i])[1]), samples: idx.map((i) => stat((t) => (t.samples as number[])[i])[1]), gamma: idx.map((i) => stat((t) => (t.gamma as number[])[i])[1]), nb: idx.map((i) => stat((t) => (t.nb as number[])[i])[1]) } : {}),
     M: idx.map((i) => mat((t) => t.M, i, 1)),
     Q: idx.map((i) => mat((t) => t.Q, i, 1)),
     a: idx.map((i) => vec((t) => t.a, i, 1)),
@@ -261,7 +309,7 @@ export function aggregate(seeds: Trajectory[]): { mean: Trajectory; sem: Simulat
 }
 
 /** Escape steps over seeds: median and quartiles (non-escaped seeds count as beyond the horizon), fraction escaped. */
-export function escapeSummary(steps: (number | undefined)[], gamma: number, nb: number, horizon: number) {
+export function escapeSummary(steps: (number | undefined)[], clock: ConstantClock, horizon: number) {
   const all = steps.map((s) => s ?? Infinity).sort((a, b) => a - b);
   const q = (f: number) => {
     const pos = (all.length - 1) * f;
@@ -276,8 +324,8 @@ export function escapeSummary(steps: (number | undefined)[], gamma: number, nb: 
     medianSteps: med,
     q1Steps: q(0.25),
     q3Steps: q(0.75),
-    medianTau: med !== null ? med * gamma : null,
-    medianSamples: med !== null ? med * nb : null,
+    medianTau: med !== null ? clock.tauAt(med) : null,
+    medianSamples: med !== null ? clock.samplesAt(med) : null,
     escapedFraction: steps.filter((s) => s !== undefined).length / steps.length,
     horizonSteps: horizon,
   };
@@ -286,4 +334,30 @@ export function escapeSummary(steps: (number | undefined)[], gamma: number, nb: 
 /** Mean initial overlaps of a simulation (step 0 of every seed). */
 export function meanInitial(sim: SimulationResult): Overlaps {
   return { M: sim.mean.M[0], Q: sim.mean.Q[0], P: ((sim.seeds[0].meta as any).P as number[][]).map((r) => r.slice()), a: sim.mean.a[0] };
+}
+
+/**
+ * What can be checked before any seed runs (exit 2, nothing written): the rules' parameters against
+ * the start — AdaDamp's ε* below the starting risk (of the given overlaps, or of the random start's
+ * mean M = 0, Q = I), MCLR only on the full engine, a schedule positive at the start and, when it
+ * depends on steps alone, over the whole run.
+ */
+function checkRulesAtStart(der: Derivation, req: FullRequest): void {
+  const rules = req.rules as Rules;
+  const { model, layout: L } = der;
+  if (rules.lr.kind === 'mclr' && req.engine === 'reduced') throw usageError('MCLR reads individual coordinates of the weights, which the reduced simulator does not have (it is not rotation invariant): use --engine full', { field: '--engine', value: 'reduced' });
+  const start: Overlaps = req.init ?? {
+    M: Array.from({ length: model.p }, () => new Array(model.k).fill(0)),
+    Q: Array.from({ length: model.p }, (_, j) => Array.from({ length: model.p }, (_, l) => (j === l ? 1 : 0))),
+    P: teacherOverlaps(req.params, L),
+    a: L.trained ? model.a0 : req.params.slice(L.aParam, L.aParam + model.p),
+  };
+  const params = req.params.slice();
+  if (!L.trained) start.a.forEach((v, j) => (params[L.aParam + j] = v));
+  const ev = new OverlapRules(rules, { gm: der.compiled, L, d: req.d, P: start.P, aFixed: start.a, params, loss: model.loss, gamma: req.gamma > 0 ? req.gamma : undefined, nb: req.nb });
+  ev.start(stateOf(start, L));
+  if (rules.batch.kind === 'schedule') {
+    ev.batchAt(0, 0, stateOf(start, L));
+    if (!/\btau\b/.test(rules.batch.schedule as string)) for (let t = 0; t < req.steps; t++) ev.batchAt(0, t, stateOf(start, L));
+  }
 }

@@ -14,6 +14,30 @@ export const secondLayerSchema = z
   })
   .strict();
 
+const lrRuleSchema = z
+  .object({
+    rule: z.enum(['constant', 'lars', 'cblr', 'mclr']),
+    gamma0: z.number().positive().optional(),
+    trust: z.number().positive().optional(),
+  })
+  .strict();
+
+const batchRuleSchema = z
+  .object({
+    rule: z.enum(['constant', 'adadamp', 'schedule']),
+    nb0: positiveInt.optional(),
+    nmax: positiveInt.optional(),
+    eps_star: z.number().min(0).optional(),
+    dwell: positiveInt.optional(),
+    n_est: z.number().int().min(0).optional(),
+    /** schedule: n_b as an expression in tau or steps */
+    nb: z.string().min(1).optional(),
+  })
+  .strict();
+
+/** learning-rate and batch-size rules for the runs of this derivation (the command line overrides them) */
+export const rulesSchema = z.object({ lr: lrRuleSchema.optional(), batch: batchRuleSchema.optional() }).strict();
+
 export const specSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, 'letters, digits, ".", "_" or "-"'),
@@ -41,6 +65,7 @@ export const specSchema = z
       .string()
       .regex(/^(auto|closed|wick|exact|hermite:\d+|quadrature:\d+|quadrature-templates)$/, 'auto | closed | wick | exact | hermite:ORDER | quadrature:NODES | quadrature-templates')
       .default('auto'),
+    rules: rulesSchema.optional(),
   })
   .strict();
 

@@ -4,6 +4,7 @@
  * (first step) and per seed in the simulators (median, quartiles, fraction escaped within the
  * horizon). Times are reported as τ, steps = τ/γ and samples = n_b·steps.
  */
+import { constantClock } from '../rules/clock.ts';
 import { usageError } from '../errors.ts';
 import type { Derivation, OdeModule } from '../pipeline.ts';
 import type { Overlaps } from '../numeric/trajectory.ts';
@@ -90,7 +91,8 @@ export interface EscapeSetup {
 
 export function odeEscape(s: EscapeSetup): EscapeResult {
   const L = s.der.layout;
-  const tauEnd = s.horizonSteps * s.gamma;
+  const clock = constantClock(s.gamma, s.nb);
+  const tauEnd = clock.tauAt(s.horizonSteps);
   const sol = integrateOde(s.der.compiled, L, stateOf(s.start, L), s.params, {
     grid: [0, tauEnd],
     rtol: 1e-9,
@@ -101,8 +103,8 @@ export function odeEscape(s: EscapeSetup): EscapeResult {
     maxSteps: 2e6,
   });
   const tau = sol.events.length ? sol.events[0].tau : null;
-  const steps = tau !== null ? tau / s.gamma : null;
-  return { method: 'ode', steps, stepsQ1: steps, stepsQ3: steps, samples: steps !== null ? steps * s.nb : null, tau, escapedFraction: tau !== null ? 1 : 0, horizonSteps: s.horizonSteps, runs: 1 };
+  const steps = tau !== null ? clock.stepsAt(tau) : null;
+  return { method: 'ode', steps, stepsQ1: steps, stepsQ3: steps, samples: steps !== null ? clock.samplesAt(steps) : null, tau, escapedFraction: tau !== null ? 1 : 0, horizonSteps: s.horizonSteps, runs: 1 };
 }
 
 export function mapEscape(s: EscapeSetup): EscapeResult {
@@ -119,7 +121,8 @@ export function mapEscape(s: EscapeSetup): EscapeResult {
     escape: escapeFunction(s.der, s.criterion),
   });
   const steps = r.escapeStep ?? null;
-  return { method: 'map', steps, stepsQ1: steps, stepsQ3: steps, samples: steps !== null ? steps * s.nb : null, tau: steps !== null ? steps * s.gamma : null, escapedFraction: steps !== null ? 1 : 0, horizonSteps: s.horizonSteps, runs: 1 };
+  const at = steps !== null ? r.steps.indexOf(steps) : -1;
+  return { method: 'map', steps, stepsQ1: steps, stepsQ3: steps, samples: at >= 0 ? r.samples[at] : null, tau: at >= 0 ? r.tau[at] : null, escapedFraction: steps !== null ? 1 : 0, horizonSteps: s.horizonSteps, runs: 1 };
 }
 
 export async function simEscape(s: EscapeSetup, seeds: number[], engine: Engine, workers: number, init: Overlaps | null): Promise<EscapeResult> {
@@ -129,7 +132,7 @@ export async function simEscape(s: EscapeSetup, seeds: number[], engine: Engine,
   });
   if (!init) cfg.P = s.start.P;
   const runs = await runSeeds(cfg, seeds, engine, workers);
-  const e = escapeSummary(runs.map((r) => r.escapeStep), s.gamma, s.nb, s.horizonSteps);
+  const e = escapeSummary(runs.map((r) => r.escapeStep), constantClock(s.gamma, s.nb), s.horizonSteps);
   return {
     method: 'sim',
     steps: e.medianSteps,

@@ -36,6 +36,8 @@ export const FUNCTIONS: Record<string, FunctionRule> = {
   sigmoid: { arity: 1, ir: callOf('sigmoid'), derivative: 'sigmoid(u)*(1-sigmoid(u))', tex: op('sigmoid') },
   softplus: { arity: 1, ir: callOf('softplus'), derivative: 'sigmoid(u)', tex: op('softplus') },
   sign: { arity: 1, ir: callOf('sign'), derivative: '0', tex: op('sign') },
+  floor: { arity: 1, ir: callOf('floor'), derivative: '0', tex: (a) => `\\left\\lfloor ${a[0]}\\right\\rfloor` },
+  ceil: { arity: 1, ir: callOf('ceil'), derivative: '0', tex: (a) => `\\left\\lceil ${a[0]}\\right\\rceil` },
   abs: { arity: 1, ir: callOf('abs'), derivative: 'sign(u)', tex: (a) => `\\left|${a[0]}\\right|` },
   max: { arity: 2, ir: callOf('max'), derivative: ['step(u-v)', 'step(v-u)'], tex: (a) => `\\max\\left(${a.join(',')}\\right)` },
   min: { arity: 2, ir: callOf('min'), derivative: ['step(v-u)', 'step(u-v)'], tex: (a) => `\\min\\left(${a.join(',')}\\right)` },

@@ -1,0 +1,277 @@
+/**
+ * The rules at the level of the overlaps (THEORY §4.5–§4.7): γ_t and n_b(t) as functions of the
+ * current state (τ, steps, Q, M, a), for the ODE (η̄(τ) = γ_t d/n_b(τ)) and the finite-step map.
+ *
+ * From the moments A, B, V (generated `moments`) and the squared mean gradient G = v_jᵀ Ω⁺ v_l:
+ *   E⟨g_j, g_l⟩ = N_jl = c_j c_l [(d/n_b) V_jl + (1 − 1/n_b) G_jl],  c_j = a_j/p       (§4.7)
+ *   LARS  γ_t = γ0·trust·√(tr Q)/√(Σ_j N_jj)                                             (§4.6)
+ *   CBLR  κ_W = [Σ_jl c_j c_l J_jl N_jl − Σ_j c_j E[σ″_j e] N_jj] / Σ_j N_jj,  γ_t = γ0/κ_W
+ *         (J_jl = E[σ′_jσ′_l]; the Gauss–Newton term is absent under correlation loss), the
+ *         curvature of the population loss along a gradient dominated by its noise part
+ *   MCLR  (map only) γ_t = γ0 γ_{t−1}/m_t, m_t the median of |Δg_i|/|g_{t−1,i}| over the parameters
+ *         when the coordinates of consecutive mini-batch gradients are Gaussian with the variances
+ *         above: √2 when noise dominates (README, "Learning-rate rules")
+ *   AdaDamp n_b = ⌈n_b0 (ε0 − ε*)/(ε − ε*)⌉ ≤ n_max, γ_t × n_max/n_b beyond the cap      (§4.5)
+ *
+ * J comes without new generated code: V is affine in the label-noise variance Δ with slope J, so
+ * J = V(Δ = 1) − V(Δ = 0) at the same state. E[σ″_j e] follows from Stein's lemma:
+ * E[∇_u(σ′_j e)] = Ω⁺ v_j, whose j-th entry is E[σ″_j e] + E[σ′_j ∂e/∂λ_j] = E[σ″_j e] − c_j J_jj (MSE).
+ */
+import type { GeneratedModel } from '../codegen/compile.ts';
+import type { Layout } from '../ode/layout.ts';
+import { overlapsOf, omegaOf } from '../numeric/trajectory.ts';
+import { pseudoInverse } from '../linalg.ts';
+import { usageError, failure } from '../errors.ts';
+import { scheduleFunction, type Rules } from './spec.ts';
+
+export interface RuleContext {
+  gm: GeneratedModel;
+  L: Layout;
+  d: number;
+  P: number[][];
+  /** the second layer when it is not trained */
+  aFixed: number[];
+  /** the model's parameter vector (Delta, kappa, P, fixed a; eta_bar is overwritten) */
+  params: number[];
+  loss: 'mse' | 'correlation';
+  /** the constant learning rate (constant rule; MCLR's first step) */
+  gamma?: number;
+  /** the constant batch size (constant batch rule) */
+  nb?: number;
+}
+
+/** The moments of one state and what the rules derive from them. */
+export interface GradientStats {
+  A: number[][];
+  B: number[][];
+  V: number[][];
+  S: number[];
+  G: number[][];
+  c: number[];
+  trQ: number;
+  risk: number;
+  /** Ω⁺ v_j (row j): E[∇_u(σ′_j e)] by Stein's lemma */
+  Pv: number[][];
+}
+
+/** Rates at one state. */
+export interface RateAt {
+  gamma: number;
+  nb: number;
+  etaBar: number;
+  /** AdaDamp: the batch the rule asked for (above n_max the rate is decayed instead) */
+  nbRequested?: number;
+  /** E‖g_W‖² at this n_b (LARS, CBLR) */
+  gradNorm2?: number;
+  /** CBLR's curvature κ_W */
+  curvature?: number;
+}
+
+/** Moments, G = v_jᵀ Ω⁺ v_l and tr Q at a state. */
+export function gradientStats(ctx: RuleContext, y: ArrayLike<number>, params = ctx.params): GradientStats {
+  const { L, gm } = ctx;
+  const { p, k } = L;
+  const mom = new Float64Array(L.mom.size);
+  gm.moments(y, params, mom);
+  const ov = overlapsOf(y, L, ctx.aFixed);
+  const A = Array.from({ length: p }, (_, j) => Array.from({ length: k }, (_, r) => mom[L.mom.A + j * k + r]));
+  const B = Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => mom[L.mom.B + j * p + l]));
+  const V = Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => mom[L.mom.V + j * p + l]));
+  const S = Array.from({ length: p }, (_, j) => mom[L.mom.S + j]);
+  const pinv = pseudoInverse(omegaOf(ov.M, ov.Q, ctx.P));
+  const v = Array.from({ length: p }, (_, j) => [...B[j], ...A[j]]);
+  const Pv = v.map((vj) => pinv.map((row) => row.reduce((s, x, i) => s + x * vj[i], 0)));
+  const G = Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => v[j].reduce((s, x, i) => s + x * Pv[l][i], 0)));
+  const c = ov.a.map((a) => a / p);
+  return { A, B, V, S, G, c, trQ: ov.Q.reduce((s, r, j) => s + r[j], 0), risk: mom[L.mom.risk], Pv };
+}
+
+/** N_jl = E⟨g_j, g_l⟩ of the mini-batch gradient of W at batch n_b and dimension d (THEORY §4.7). */
+export function gradientGram(s: GradientStats, d: number, nb: number): number[][] {
+  return s.V.map((row, j) => row.map((vjl, l) => s.c[j] * s.c[l] * ((d / nb) * vjl + (1 - 1 / nb) * s.G[j][l])));
+}
+
+/** E‖g_W‖² = Σ_j N_jj. */
+export function gradientNorm2(s: GradientStats, d: number, nb: number): number {
+  return s.V.reduce((acc, row, j) => acc + s.c[j] * s.c[j] * ((d / nb) * row[j] + (1 - 1 / nb) * s.G[j][j]), 0);
+}
+
+/** J_jl = E[σ′(λ_j)σ′(λ_l)] = ∂V_jl/∂Δ (V is affine in Δ). */
+export function derivativeGram(ctx: RuleContext, y: ArrayLike<number>): number[][] {
+  const { L } = ctx;
+  const p = L.p;
+  const at = (delta: number) => {
+    const pr = ctx.params.slice();
+    pr[L.delta] = delta;
+    const mom = new Float64Array(L.mom.size);
+    ctx.gm.moments(y, pr, mom);
+    return mom;
+  };
+  const one = at(1);
+  const zero = at(0);
+  return Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => one[L.mom.V + j * p + l] - zero[L.mom.V + j * p + l]));
+}
+
+/** CBLR's curvature κ_W of the population loss along the mini-batch gradient (THEORY §4.6, README). */
+export function cblrCurvature(ctx: RuleContext, y: ArrayLike<number>, s: GradientStats, nb: number): number {
+  const J = derivativeGram(ctx, y);
+  const N = gradientGram(s, ctx.d, nb);
+  const Pv = s.Pv;
+  const p = s.c.length;
+  const mse = ctx.loss === 'mse';
+  let num = 0;
+  let den = 0;
+  for (let j = 0; j < p; j++) {
+    den += N[j][j];
+    // E[σ″_j e] = (Ω⁺v_j)_j − E[σ′_j ∂e/∂λ_j],  ∂e/∂λ_j = −c_j σ′_j under MSE
+    const h = Pv[j][j] + (mse ? s.c[j] * J[j][j] : 0);
+    num -= s.c[j] * h * N[j][j];
+    if (mse) for (let l = 0; l < p; l++) num += s.c[j] * s.c[l] * J[j][l] * N[j][l];
+  }
+  return num / den;
+}
+
+/**
+ * MCLR's median secant ratio m: the median over parameters of |g_t,i − g_{t−1,i}|/|g_{t−1,i}| when,
+ * in row j, the coordinates are g_{t−1} = μ + s_prev ξ, g_t = μ + s_now ξ′ (ξ, ξ′ independent
+ * standard normals, μ ~ N(0, m2) across coordinates): the ratio is a Cauchy variable of location
+ * −s_prev²/(s_prev² + m2) and scale √((s_now² + s_prev²)(s_prev² + m2) − s_prev⁴)/(s_prev² + m2);
+ * the median pools the rows. Pure noise with equal scales gives √2.
+ */
+export function mclrMedian(rows: { sPrev2: number; sNow2: number; m2: number }[]): number {
+  const cauchy = rows.map(({ sPrev2, sNow2, m2 }) => {
+    const vy = sPrev2 + m2;
+    return { loc: -sPrev2 / vy, scale: Math.sqrt(Math.max((sNow2 + sPrev2) * vy - sPrev2 * sPrev2, 0)) / vy };
+  });
+  const F = (m: number) => cauchy.reduce((acc, { loc, scale }) => acc + (Math.atan((m - loc) / scale) + Math.atan((m + loc) / scale)) / Math.PI, 0) / cauchy.length;
+  let lo = 0;
+  let hi = 1;
+  while (F(hi) < 0.5) hi *= 2;
+  for (let it = 0; it < 200 && hi - lo > 1e-15 * hi; it++) {
+    const mid = 0.5 * (lo + hi);
+    if (F(mid) < 0.5) lo = mid;
+    else hi = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+/**
+ * The rules evaluated on overlaps. `at(τ, steps, y)` gives γ_t, n_b and η̄ = γ_t d/n_b at a state;
+ * `start(y0)` fixes AdaDamp's ε0 and checks ε* against it.
+ */
+export class OverlapRules {
+  readonly rules: Rules;
+  readonly ctx: RuleContext;
+  private eps0 = NaN;
+  readonly epsStar: number;
+  private readonly schedule?: (tau: number, steps: number) => number;
+
+  constructor(rules: Rules, ctx: RuleContext) {
+    this.rules = rules;
+    this.ctx = ctx;
+    this.epsStar = rules.batch.epsStar ?? ctx.params[ctx.L.delta] / 2;
+    if (rules.batch.kind === 'schedule') this.schedule = scheduleFunction(rules.batch.schedule as string, { d: ctx.d, p: ctx.L.p, k: ctx.L.k });
+    if (rules.lr.kind === 'constant' && !(ctx.gamma !== undefined && ctx.gamma > 0)) throw usageError('a constant learning rate needs gamma=… or eta_bar=…', { field: '--set gamma' });
+    if (rules.batch.kind === 'constant' && !(ctx.nb !== undefined && ctx.nb >= 1)) throw usageError('a constant batch size needs --nb', { field: '--nb' });
+  }
+
+  /** AdaDamp's starting risk ε0 (the risk at y0); ε* must lie below it. */
+  start(y0: ArrayLike<number>): void {
+    const pr = this.ctx.params.slice();
+    this.eps0 = this.ctx.gm.risk(y0, pr);
+    if (this.rules.batch.kind === 'adadamp' && !(this.epsStar < this.eps0))
+      throw usageError(`must lie below the starting risk ε0 = ${Number(this.eps0.toPrecision(6))}${this.rules.batch.epsStar === undefined ? ' (the default ε* is Δ/2)' : ''}`, {
+        field: this.rules.batch.epsStar === undefined ? '--set Delta' : '--set eps_star',
+        value: this.rules.batch.epsStar ?? this.ctx.params[this.ctx.L.delta],
+      });
+  }
+
+  get startRisk(): number {
+    return this.eps0;
+  }
+
+  /** n_b and the rate decay at a state (AdaDamp recomputes from the risk; `risk` when already known). */
+  batchAt(tau: number, steps: number, y: ArrayLike<number>, risk?: number): { nb: number; decay: number; requested?: number } {
+    const b = this.rules.batch;
+    if (b.kind === 'constant') return { nb: this.ctx.nb as number, decay: 1 };
+    if (b.kind === 'schedule') return { nb: (this.schedule as (t: number, s: number) => number)(tau, steps), decay: 1 };
+    const eps = risk ?? this.ctx.gm.risk(y, this.ctx.params);
+    return adadampBatch(b.nb0, b.nmax, this.eps0, this.epsStar, eps);
+  }
+
+  /** γ_t, n_b and η̄ at (τ, steps, y); `batch`: a batch decided before (AdaDamp's dwell) instead of recomputing it. */
+  at(tau: number, steps: number, y: ArrayLike<number>, batch?: { nb: number; decay: number; requested?: number }): RateAt {
+    const lr = this.rules.lr;
+    const needStats = lr.kind === 'lars' || lr.kind === 'cblr';
+    const stats = needStats ? gradientStats(this.ctx, y) : undefined;
+    const { nb, decay, requested } = batch ?? this.batchAt(tau, steps, y, stats?.risk);
+    let gamma: number;
+    const out: Partial<RateAt> = {};
+    if (lr.kind === 'constant') gamma = this.ctx.gamma as number;
+    else if (lr.kind === 'mclr') throw usageError('MCLR has no ODE limit: its rate changes by an O(1) factor every step (γ_t = γ0 γ_{t−1}/m_t); use `hermode map` or `simulate`', { field: '--lr-rule', value: 'mclr' });
+    else {
+      const s = stats as GradientStats;
+      const g2 = gradientNorm2(s, this.ctx.d, nb);
+      out.gradNorm2 = g2;
+      if (lr.kind === 'lars') gamma = (lr.gamma0 * lr.trust * Math.sqrt(s.trQ)) / Math.sqrt(g2);
+      else {
+        const kappa = cblrCurvature(this.ctx, y, s, nb);
+        out.curvature = kappa;
+        if (!(kappa > 0)) throw failure(`CBLR: the curvature along the gradient is ${kappa.toExponential(3)} ≤ 0 at τ = ${Number(tau.toPrecision(6))}; the rule γ0/κ is undefined there`);
+        gamma = lr.gamma0 / kappa;
+      }
+    }
+    gamma *= decay;
+    if (!(gamma > 0) || !Number.isFinite(gamma)) throw failure(`the ${lr.kind} learning rate is ${gamma} at τ = ${Number(tau.toPrecision(6))}`);
+    return { gamma, nb, etaBar: (gamma * this.ctx.d) / nb, ...(requested !== undefined ? { nbRequested: requested } : {}), ...out };
+  }
+}
+
+/** AdaDamp (THEORY §4.5): n_b = ⌈n_b0 (ε0 − ε*)/(ε − ε*)⌉ capped at n_max, the rate decayed by n_max/n_b above the cap. */
+export function adadampBatch(nb0: number, nmax: number, eps0: number, epsStar: number, eps: number): { nb: number; decay: number; requested: number } {
+  const gap = Math.max(eps - epsStar, 1e-12 * (eps0 - epsStar));
+  const requested = Math.max(1, Math.ceil((nb0 * (eps0 - epsStar)) / gap - 1e-9));
+  return requested > nmax ? { nb: nmax, decay: nmax / requested, requested } : { nb: requested, decay: 1, requested };
+}
+
+/**
+ * The rules step by step, for the finite-step map: AdaDamp recomputes n_b every `dwell` steps and
+ * holds it in between; MCLR carries γ_{t−1} and the previous gradient's per-coordinate noise variance
+ * s²_{t−1,j} = c_j² V_jj/n_b (its mean part c_j²(1 − 1/n_b) G_jj/d spread over the d coordinates), and
+ * takes its first step at the given γ.
+ */
+export class RuleStepper {
+  private readonly ev: OverlapRules;
+  private held?: { nb: number; decay: number; requested?: number };
+  private prev?: { gamma: number; sNow2: number[] };
+
+  constructor(ev: OverlapRules) {
+    this.ev = ev;
+  }
+
+  /** γ and n_b of step t (1-based) taken from state y at time τ after `steps` steps. */
+  next(t: number, tau: number, steps: number, y: ArrayLike<number>): RateAt {
+    const { rules, ctx } = this.ev;
+    if (rules.batch.kind === 'adadamp' && (this.held === undefined || (t - 1) % rules.batch.dwell === 0)) this.held = this.ev.batchAt(tau, steps, y);
+    const batch = rules.batch.kind === 'adadamp' ? this.held : undefined;
+    if (rules.lr.kind !== 'mclr') return this.ev.at(tau, steps, y, batch);
+    const { nb, decay, requested } = batch ?? this.ev.batchAt(tau, steps, y);
+    const s = gradientStats(ctx, y);
+    const sNow2 = s.c.map((c, j) => (c * c * s.V[j][j]) / nb);
+    // the mean gradient lies in the span of W and W* — in a simulation's basis O(p + k) of the d
+    // coordinates — so the median over the p·d parameters sees the noise alone (m2 = 0)
+    const m2 = s.c.map(() => 0);
+    let gamma: number;
+    if (!this.prev) {
+      if (!(ctx.gamma !== undefined && ctx.gamma > 0)) throw usageError('MCLR takes its first step at gamma=…', { field: '--set gamma' });
+      gamma = ctx.gamma;
+    } else {
+      const prev = this.prev;
+      const m = mclrMedian(sNow2.map((sn, j) => ({ sPrev2: prev.sNow2[j], sNow2: sn, m2: m2[j] })));
+      gamma = (rules.lr.gamma0 * prev.gamma) / m;
+    }
+    gamma *= decay;
+    this.prev = { gamma, sNow2 };
+    return { gamma, nb, etaBar: (gamma * ctx.d) / nb, ...(requested !== undefined ? { nbRequested: requested } : {}) };
+  }
+}
