@@ -9,6 +9,7 @@ import type { IntegrateOpts } from './commands.ts';
 import type { SimOpts } from './simulate.ts';
 import type { GdgfOpts } from './gdgf.ts';
 import type { GiantOpts } from './giant.ts';
+import type { DiagnoseOpts } from './diagnose.ts';
 import { DEFAULT_M0 } from '../numeric/defaults.ts';
 import { DEFAULT_CHECK } from '../compare/defaults.ts';
 
@@ -20,7 +21,7 @@ export function buildProgram(version: string): Command {
   const program = new Command();
   program
     .name('hermode')
-    .description('Overlap ODEs for two-layer networks trained by online SGD on Gaussian inputs: derive equations and code (TypeScript, LaTeX, Python, C), integrate, iterate the finite-step map, simulate, compare, sweep (locally or on Slurm: gather, status), giant steps.')
+    .description('Overlap ODEs for two-layer networks trained by online SGD on Gaussian inputs: derive equations and code (TypeScript, LaTeX, Python, C), integrate, iterate the finite-step map, simulate, compare (also under learning-rate and batch-size rules), diagnose large batches, sweep (locally or on Slurm: gather, status), giant steps.')
     .version(version)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
@@ -243,6 +244,26 @@ function registerStudyCommands(program: Command): void {
     )
     .action(async (file: string, o: Record<string, any>) => (await import('./studies.ts')).sweepCommand(file, o));
   addSlurmOptions(sweep, 'point');
+
+  program
+    .command('diagnose')
+    .description('large-batch diagnostics at one state against n_b: gradient norm, step lengths, loss change per update and the gradient noise scale — theory from the moments beside simulated single steps (THEORY §4.7)')
+    .argument('<file>', 'derivation file')
+    .option('--d <d>', 'input dimension', '1000')
+    .option('--nb <list>', 'batch sizes, comma-separated', '1,10,100,1000')
+    .option('--set <name=value>', 'gamma (the step whose lengths and loss change are reported; or eta_bar at the first n_b), Delta, kappa, a_j, P_r_t', collect)
+    .option('--tau <T>', 'the state: the ODE at τ = T from the default start (with --eta-bar)')
+    .option('--eta-bar <x>', 'η̄ of the ODE run to --tau', '1')
+    .option('--init <file>', 'the state: these overlaps (JSON {"Q","M","P","a"})')
+    .option('--seeds <n>', 'simulated single steps per n_b (0: theory only)', '200')
+    .option('--seed <s>', 'first seed', '1')
+    .option('--engine <e>', 'full or reduced (exact in law, cost independent of d)', 'reduced')
+    .option('--workers <n>', 'worker threads (results do not depend on it)', String(Math.min(2, availableParallelism())))
+    .option('--json', 'print the result as JSON')
+    .option('--out <dir>', 'write report.html, grad.svg, step.svg, loss.svg and diagnose.json')
+    .option('--quiet', 'no progress bar')
+    .addHelpText('after', '\nExamples:\n  $ hermode diagnose derivations/saad-solla-erf.yaml --d 1000 --nb 1,10,100,1000,10000 --set gamma=0.05 --tau 20 --out out/diagnose\n  $ hermode diagnose derivations/erf-adaptive.yaml --init warm.json --set gamma=0.01 --seeds 0 --json')
+    .action(async (file: string, o: DiagnoseOpts) => (await import('./diagnose.ts')).diagnoseCommand(file, o));
 
   program
     .command('gather')

@@ -47,6 +47,8 @@ export interface KernelConfig {
   escape?: { threshold: number; entry: [number, number] | null; stop: boolean };
   /** learning-rate and batch-size rules computed from the simulation each step (default: constant γ, n_b) */
   rules?: KernelRules;
+  /** record ‖g_W‖² and ‖g_a‖² of the mini-batch gradient of the step taken from each recorded row (diagnostics) */
+  measureGradient?: boolean;
 }
 
 export interface SeedResult {
@@ -66,6 +68,9 @@ export interface SeedResult {
   samples: number[];
   gamma: number[];
   nb: number[];
+  /** with `measureGradient`: ‖g_W‖², ‖g_a‖² of the step taken from each recorded row (NaN at the last) */
+  g2?: number[];
+  ga2?: number[];
 }
 
 /** Constant rules: the configuration's γ and n_b every step. */
@@ -193,6 +198,8 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
     res.samples.push(rt.samples);
     res.gamma.push(rt.lastGamma);
     res.nb.push(rt.lastNb);
+    res.g2?.push(NaN);
+    res.ga2?.push(NaN);
     return Number.isFinite(Q.reduce((s, r, j) => s + r[j], 0));
   };
 
@@ -226,7 +233,11 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
         nu[r] = s;
       }
   };
-  const fast = nb === 1 && !normalised && !ruled;
+  const fast = nb === 1 && !normalised && !ruled && !cfg.measureGradient;
+  if (cfg.measureGradient) {
+    res.g2 = [];
+    res.ga2 = [];
+  }
   const cA0 = 1 / p;
   let lastProgress = 0;
 
@@ -386,6 +397,10 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
         done += m;
       }
       const g = ruled ? rt.rate(step, nbT, decay, probe) : gamma;
+      if (res.g2 && res.ga2 && ri > 0 && record[ri - 1] === step - 1) {
+        res.g2[ri - 1] = probe.norms().g2;
+        res.ga2[ri - 1] = da.reduce((acc, x) => acc + x * x, 0);
+      }
       if (rules.lr.kind === 'mclr') {
         Wprev.set(W);
         Dprev.set(dW);

@@ -87,6 +87,10 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
   const big = new Float64Array(p * (k + 2 * p)); // W before re-basis: [teacher | old | new]
   const nb2 = k + 2 * p;
   const res: SeedResult = { seed, M: [], Q: [], a: [], P, diverged: false, tau: [], samples: [], gamma: [], nb: [] };
+  if (cfg.measureGradient) {
+    res.g2 = [];
+    res.ga2 = [];
+  }
   const xs = new Float64Array(nb2); // a fresh input in [teacher | old | new] coordinates (CBLR)
   const sj = new Float64Array(p);
 
@@ -112,6 +116,8 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
     res.samples.push(rt.samples);
     res.gamma.push(rt.lastGamma);
     res.nb.push(rt.lastNb);
+    res.g2?.push(NaN);
+    res.ga2?.push(NaN);
     return Number.isFinite(Q.reduce((s, r, j) => s + r[j], 0));
   };
 
@@ -259,6 +265,10 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
         R[j * p + l] = s;
       }
     const g = ruled ? rt.rate(step, nbT, decay, probe) : gamma;
+    if (res.g2 && res.ga2 && ri > 0 && record[ri - 1] === step - 1) {
+      res.g2[ri - 1] = probe.norms().g2;
+      res.ga2[ri - 1] = da.reduce((acc, x) => acc + x * x, 0);
+    }
     for (let i = 0; i < p * n; i++) dIn[i] *= g;
     // spherical: tangent projection of the in-span part (the new directions are ⊥ w_j already)
     if (cfg.dynamics === 'spherical')
