@@ -18,6 +18,7 @@ import { escapeFunction, escapeCriterion } from '../studies/escape.ts';
 import { requireCompleted } from './outcome.ts';
 import { progressReporter } from './progress.ts';
 import { rulesOf, ruleRate, startBatch } from './rules.ts';
+import { learningRate } from '../simulate/simulate.ts';
 import { isConstant } from '../rules/spec.ts';
 import { constantClock } from '../rules/clock.ts';
 
@@ -219,6 +220,11 @@ export async function integrateFromOptions(file: string, o: IntegrateOpts): Prom
   if (ruled && rules.batch.kind === 'constant' && nb === undefined) throw usageError('a learning-rate rule with a constant batch needs --nb', { field: '--nb' });
   if (ruled && o.alpha !== undefined) throw usageError('under a rule α = samples/d is integrated, not a time to stop at: give --tau', { field: '--alpha' });
   const gamma = ruled ? ruleRate(rules, sets, { d: D, nb: nb ?? startBatch(rules, 1), p: d.model.p, k: d.model.k }) : undefined;
+  // a constant rate given as γ: η̄ = γd/n_b
+  if (!ruled && sets.gamma !== undefined) {
+    if (nb === undefined) throw usageError('a rate given as gamma needs --nb (and --d) for η̄ = γd/n_b; or set eta_bar', { field: '--set gamma', value: sets.gamma });
+    sets.eta_bar = String(learningRate(sets, { d: D, nb, p: d.model.p, k: d.model.k }) * (D / nb));
+  }
   const init = o.init
     ? readOverlapsFile(o.init, d.model)
     : o.initFromSim
@@ -291,10 +297,10 @@ export function printTrajectory(traj: Trajectory): void {
   if (m.params.kappa !== undefined) for (let j = 0; j < p; j++) cols.push({ name: `a${j + 1}`, get: (i) => traj.a[i][j] });
   // the second layer, when trained, stays visible however many overlap columns there are
   const aCols = cols.filter((c) => c.name.startsWith('a'));
-  const shown = [...cols.filter((c) => !c.name.startsWith('a')).slice(0, Math.max(4, 10 - aCols.length)), ...aCols];
-  const clockCols: [string, number[]][] = m.rules && traj.steps ? [['steps', traj.steps], ['samples', traj.samples as number[]], ['γ', traj.gamma as number[]], ['n_b', traj.nb as number[]]] : [];
-  const rows = sampleRows(traj.tau.length, 16).map((i) => [traj.tau[i], ...clockCols.map((c) => c[1][i]), ...(traj.alpha && !m.rules ? [traj.alpha[i]] : []), traj.risk[i], ...shown.slice(0, m.rules ? 6 : shown.length).map((c) => c.get(i))]);
-  out(table(['τ', ...clockCols.map((c) => c[0]), ...(traj.alpha && !m.rules ? ['α'] : []), 'risk ε', ...shown.slice(0, m.rules ? 6 : shown.length).map((c) => c.name)], rows));
+  const clockCols: [string, number[]][] = traj.steps ? [['steps', traj.steps], ['samples', traj.samples as number[]], ...(m.rules ? ([['γ', traj.gamma as number[]], ['n_b', traj.nb as number[]]] as [string, number[]][]) : [])] : [];
+  const shown = [...cols.filter((c) => !c.name.startsWith('a')).slice(0, Math.max(4, 10 - aCols.length - clockCols.length)), ...aCols];
+  const rows = sampleRows(traj.tau.length, 16).map((i) => [traj.tau[i], ...clockCols.map((c) => c[1][i]), ...(traj.alpha && !m.rules ? [traj.alpha[i]] : []), traj.risk[i], ...shown.map((c) => c.get(i))]);
+  out(table(['τ', ...clockCols.map((c) => c[0]), ...(traj.alpha && !m.rules ? ['α'] : []), 'risk ε', ...shown.map((c) => c.name)], rows));
   if (m.rules) out(`rules: ${m.rules}; d = ${m.d}; steps and samples integrated beside the overlaps (d steps/dτ = 1/γ_t, d samples/dτ = n_b/γ_t)`);
   if (cols.length > shown.length) out(`(${cols.length - shown.length} more columns: use --json or --csv)`);
   const it = m.integrator;

@@ -81,11 +81,11 @@ function printDiagnose(r: DiagnoseResult): void {
   const pm = (x?: { mean: number; sem: number }) => (x ? `${num(x.mean, 4)}±${num(x.sem, 2)}` : '—');
   out(
     table(
-      ['n_b', 'η̄ = γd/n_b', '‖g_W‖ theory', '‖g_W‖ sim', '‖ΔW‖/‖W‖ theory', '‖ΔW‖/‖W‖ sim', 'E[Δε] theory', '(noise part)', 'Δε sim'],
-      r.points.map((p) => [p.nb, p.etaBar, p.theory.gradW, pm(p.sim?.gradW), p.theory.relStepW, pm(p.sim?.relStepW), p.theory.lossChange, p.theory.lossNoise, pm(p.sim?.lossChange)]),
+      ['n_b', 'η̄ = γd/n_b', '‖g_W‖ theory', '‖g_W‖ sim', '‖ΔW‖/‖W‖ theory', '‖ΔW‖/‖W‖ sim', 'E[Δε] theory', '(noise part)', 'Δε sim', 'κ LARS', 'κ CBLR'],
+      r.points.map((p) => [p.nb, p.etaBar, p.theory.gradW, pm(p.sim?.gradW), p.theory.relStepW, pm(p.sim?.relStepW), p.theory.lossChange, p.theory.lossNoise, pm(p.sim?.lossChange), p.theory.larsCurvature, p.theory.cblrCurvature]),
     ),
   );
-  out(`theory: THEORY §4.7 (‖g_W‖ = √E‖g_W‖²; E[Δε] = γ dε/dτ to first order in γ); simulation: ${m.simulation}`);
+  out(`theory: THEORY §4.7 (‖g_W‖ = √E‖g_W‖²; E[Δε] = γ dε/dτ to first order in γ); κ LARS = ‖g_W‖/‖W‖ (LARS's rate is γ0 over it), κ CBLR = curvature of the loss along the gradient (§4.6); simulation: ${m.simulation}`);
   if (m.secondLayer) out(`note: ${m.secondLayer}`);
 }
 

@@ -134,7 +134,8 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
     risk: [],
     status: sol.status,
     message: sol.message,
-    events: sol.events.map((e) => ({ name: e.name, tau: e.tau })),
+    // under a rule an event also carries the clock there: steps, samples and the batch in force
+    events: sol.events.map((e) => (rules ? { name: e.name, tau: inSteps ? e.y[n] : e.tau, steps: inSteps ? e.tau : e.y[n], samples: e.y[n + 1], nb: rules.at(inSteps ? e.y[n] : e.tau, inSteps ? e.tau : e.y[n], e.y).nb } : { name: e.name, tau: e.tau })),
     meta: {},
   };
   if (rules) traj.alpha = (traj.samples as number[]).map((s) => s / (req.d as number));

@@ -24,7 +24,7 @@ export interface Trajectory {
   risk: number[];
   status: Status;
   message?: string;
-  events?: { name: string; tau: number }[];
+  events?: { name: string; tau: number; steps?: number; samples?: number; nb?: number }[];
   meta: Record<string, unknown>;
 }
 

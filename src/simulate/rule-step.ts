@@ -7,7 +7,8 @@
  *   LARS   γ_t = γ0·trust·‖W‖_F/‖g_W‖_F of the mini-batch gradient
  *   CBLR   γ_t = γ0/κ, κ = uᵀ(∇L′(W + δu) − ∇L′(W − δu))/(2δ), u = g/‖g‖, L′ the loss of n_b fresh
  *          samples (an independent batch: the curvature of the population loss along the gradient;
- *          on the gradient's own batch it would be O(d/n_b)); κ ≤ 0 keeps the previous rate
+ *          on the gradient's own batch it would be O(d/n_b)); κ ≤ 0 keeps the previous rate (at the
+ *          first step: the given γ, else γ0)
  *   MCLR   γ_t = γ0/κ, κ the median over the parameters of |g_t,i − g_{t−1,i}|/|W_t,i − W_{t−1,i}|;
  *          the first step at the given γ
  *   AdaDamp n_b = ⌈n_b0 (ε0 − ε*)/(ε − ε*)⌉ ≤ n_max (rate × n_max/n_b beyond), ε the exact risk of the
@@ -101,10 +102,10 @@ export class RuleRuntime {
     if (lr.kind === 'constant') g = this.gamma;
     else if (lr.kind === 'lars') {
       const { w2, g2 } = probe.norms();
-      g = g2 > 0 ? (lr.gamma0 * lr.trust * Math.sqrt(w2)) / Math.sqrt(g2) : this.lastGamma;
+      g = g2 > 0 ? (lr.gamma0 * lr.trust * Math.sqrt(w2)) / Math.sqrt(g2) : step === 1 ? (this.gamma > 0 ? this.gamma : lr.gamma0) : this.lastGamma;
     } else if (lr.kind === 'cblr') {
       const kappa = probe.curvature(nb);
-      g = kappa > 0 && Number.isFinite(kappa) ? lr.gamma0 / kappa : this.lastGamma;
+      g = kappa > 0 && Number.isFinite(kappa) ? lr.gamma0 / kappa : step === 1 ? (this.gamma > 0 ? this.gamma : lr.gamma0) : this.lastGamma;
     } else {
       const kappa = step === 1 ? NaN : probe.secant();
       g = step === 1 ? this.gamma : kappa > 0 && Number.isFinite(kappa) ? lr.gamma0 / kappa : this.lastGamma;

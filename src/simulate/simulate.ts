@@ -211,7 +211,7 @@ export async function simulate(der: Derivation, request: SimulateRequest): Promi
   const wallMs = performance.now() - t0;
   const bad = runs.find((r) => r.diverged);
   const outcome: Pick<SimulationResult, 'status' | 'message'> = bad
-    ? { status: 'blow-up', message: `the weights became non-finite at step ${bad.divergedAt} of seed ${bad.seed} (γ = ${req.gamma})` }
+    ? { status: 'blow-up', message: `the weights became non-finite at step ${bad.divergedAt} of seed ${bad.seed} (${ruled ? describeRules(req.rules as Rules) : `γ = ${req.gamma}`})` }
     : { status: 'completed' };
   const etaBar = ruled ? NaN : (req.gamma * req.d) / req.nb;
   // τ and samples per recorded step: the seeds' own clocks (identical across seeds for constant rules), averaged

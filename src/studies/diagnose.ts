@@ -7,6 +7,8 @@
  *              η̄ Σ_jl (∂ε/∂Q_jl) c_j c_l V_jl, which raises the loss and falls like 1/n_b
  *   n_b*     = d Σ_j c_j² V_jj / Σ_j c_j² G_jj, the gradient noise scale where noise and signal
  *              parts of E‖g_W‖² are equal (the norm saturates above it)
+ *   κ_LARS   = ‖g_W‖/‖W‖ against CBLR's κ_W: LARS is CBLR when the gradient is the curvature times the
+ *              weights (‖W*‖ ≪ ‖W‖, n_b ≫ n_b*); the two part by √(1 + n_b* / n_b) and more (THEORY §4.6)
  *
  * beside the same quantities measured in simulation: `reps` independent single steps from weights with
  * exactly these overlaps, each on a fresh batch (mean ± SEM over the steps). ∂ε/∂y is taken by central
@@ -15,7 +17,7 @@
 import type { Derivation } from '../pipeline.ts';
 import type { Overlaps } from '../numeric/trajectory.ts';
 import { stateOf, overlapsOf } from '../numeric/trajectory.ts';
-import { gradientStats, gradientNorm2, type RuleContext } from '../rules/overlap.ts';
+import { gradientStats, gradientNorm2, cblrCurvature, type RuleContext } from '../rules/overlap.ts';
 import { kernelConfig } from '../simulate/simulate.ts';
 import { runSeeds, type Engine } from '../simulate/pool.ts';
 import { usageError } from '../errors.ts';
@@ -46,7 +48,18 @@ export interface MeanSem {
 export interface DiagnosePoint {
   nb: number;
   etaBar: number;
-  theory: { grad2W: number; gradW: number; stepW: number; relStepW: number; lossChange: number; lossDrift: number; lossNoise: number };
+  theory: {
+    grad2W: number;
+    gradW: number;
+    stepW: number;
+    relStepW: number;
+    lossChange: number;
+    lossDrift: number;
+    lossNoise: number;
+    /** LARS's implied curvature ‖g_W‖/‖W‖ (its rate is γ0 over it) and CBLR's κ_W along the gradient (THEORY §4.6) */
+    larsCurvature: number;
+    cblrCurvature: number;
+  };
   sim?: { grad2W: MeanSem; gradW: MeanSem; stepW: MeanSem; relStepW: MeanSem; lossChange: MeanSem; grad2A?: MeanSem; reps: number };
 }
 
@@ -101,6 +114,10 @@ export async function diagnose(der: Derivation, req: DiagnoseRequest): Promise<D
   const { d, gamma } = req;
   if (!(gamma > 0)) throw usageError('the diagnostics need the step size: gamma=… > 0', { field: '--set gamma' });
   for (const nb of req.nbs) if (!Number.isInteger(nb) || nb < 1) throw usageError('batch sizes must be integers ≥ 1', { field: '--nb', value: nb });
+  if (model.dynamics !== 'plain')
+    req.start.Q.forEach((row, j) => {
+      if (Math.abs(row[j] - 1) > 1e-6) throw usageError(`${model.dynamics} SGD keeps the student on the sphere: Q_${j + 1}${j + 1} must be 1`, { field: 'Q', value: row[j] });
+    });
   const params = req.params.slice();
   if (!L.trained) req.start.a.forEach((v, j) => (params[L.aParam + j] = v));
   const y = stateOf(req.start, L);
@@ -116,7 +133,17 @@ export async function diagnose(der: Derivation, req: DiagnoseRequest): Promise<D
     return {
       nb,
       etaBar,
-      theory: { grad2W: g2, gradW: Math.sqrt(g2), stepW: gamma * Math.sqrt(g2), relStepW: (gamma * Math.sqrt(g2)) / wNorm, lossChange: gamma * (lr.drift + lr.noise), lossDrift: gamma * lr.drift, lossNoise: gamma * lr.noise },
+      theory: {
+        grad2W: g2,
+        gradW: Math.sqrt(g2),
+        stepW: gamma * Math.sqrt(g2),
+        relStepW: (gamma * Math.sqrt(g2)) / wNorm,
+        lossChange: gamma * (lr.drift + lr.noise),
+        lossDrift: gamma * lr.drift,
+        lossNoise: gamma * lr.noise,
+        larsCurvature: Math.sqrt(g2) / wNorm,
+        cblrCurvature: cblrCurvature(ctx, y, s, nb),
+      },
     };
   });
   if (req.reps > 0) {
