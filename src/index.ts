@@ -37,6 +37,11 @@ export { compare, agreement, seriesOf, checkDescription, DEFAULT_CHECK, type Che
 // studies
 export { escapeCriterion, escapeFunction, typicalStart, criticalEtaBar, odeEscape, mapEscape, simEscape, type EscapeCriterion, type EscapeResult, type EscapeSetup } from './studies/escape.ts';
 export { fitPowerLaw } from './studies/fit.ts';
+export { resolveRules, describeRules, isConstant, CONSTANT_RULES, LR_RULES, BATCH_RULES, type Rules, type LrRule, type BatchRule } from './rules/spec.ts';
+export { OverlapRules, RuleStepper, gradientStats, gradientNorm2, gradientGram, derivativeGram, cblrCurvature, mclrMedian, adadampBatch, type RuleContext, type RateAt, type GradientStats } from './rules/overlap.ts';
+export { constantClock, StepClock, clockRates } from './rules/clock.ts';
+export { diagnose, type DiagnoseRequest, type DiagnoseResult, type DiagnosePoint } from './studies/diagnose.ts';
+export { adaptiveTable, adaptiveCases, type AdaptiveRequest, type AdaptiveRow } from './studies/adaptive.ts';
 export { runGiant, readoutRisk, GIANT_GAMMA, type GiantRequest, type GiantReport, type GiantCase, type GiantSeries } from './studies/giant.ts';
 export { runSweep, type SweepSettings, type SweepPoint, type SweepFit } from './studies/sweep.ts';
 export { deriveParamSpec, type ParamDerivation } from './paramdyn/derive.ts';
@@ -54,6 +59,10 @@ export async function renderSvg(spec: import('vega-lite').TopLevelSpec): Promise
   return (await import('./report/plots.ts')).renderSvg(spec);
 }
 /** The SVG plots of a gdgf report (sharpness, loss, plane). */
+export async function diagnosePlots(r: import('./studies/diagnose.ts').DiagnoseResult): Promise<{ name: string; svg: string }[]> {
+  return (await import('./report/diagnoseReport.ts')).diagnosePlots(r);
+}
+
 export async function gdgfPlots(report: import('./paramdyn/gdgf.ts').GdgfReport): Promise<{ name: string; svg: string }[]> {
   return (await import('./report/gdgfReport.ts')).gdgfPlots(report);
 }
