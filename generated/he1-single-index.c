@@ -109,15 +109,11 @@ void he1_single_index_moments(const double *y, const double *params, double *out
     out[4] = riskAt(y, params, O);
 }
 
-/* dy/dτ (THEORY §2.3, spherical SGD, mse loss). */
-void he1_single_index_rhs(double t, const double *y, const double *params, double *dydt)
+/* dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples. */
+void he1_single_index_rhsFromMoments(double t, const double *y, const double *params, const double *MOM, double *dydt)
 {
     (void)t;
     double etaBar = params[0];
-    double O[4] = {0};
-    omega(y, params, O);
-    double MOM[5] = {0};
-    momentsAt(y, params, O, MOM);
     double R[1] = {0};
     R[0] = params[3] * MOM[1] + (1.0 / 2.0) * etaBar * params[3] * params[3] * MOM[2];
     dydt[0] = params[3] * MOM[0] - R[0] * y[0];
@@ -125,4 +121,14 @@ void he1_single_index_rhs(double t, const double *y, const double *params, doubl
         + params[3] * MOM[1]
         + etaBar * params[3] * params[3] * MOM[2]
         - (R[0] + R[0]) * y[1];
+}
+
+/* dy/dτ (THEORY §2.3, spherical SGD, mse loss). */
+void he1_single_index_rhs(double t, const double *y, const double *params, double *dydt)
+{
+    double O[4] = {0};
+    omega(y, params, O);
+    double MOM[5] = {0};
+    momentsAt(y, params, O, MOM);
+    he1_single_index_rhsFromMoments(t, y, params, MOM, dydt);
 }

@@ -25,6 +25,8 @@ extern const double he2_single_index_default_params[4];
 double he2_single_index_risk(const double *y, const double *params);
 /* A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 1, V = 2, S = 3, ε = 4. */
 void he2_single_index_moments(const double *y, const double *params, double *out);
+/* dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples. */
+void he2_single_index_rhsFromMoments(double t, const double *y, const double *params, const double *MOM, double *dydt);
 /* dy/dτ (THEORY §2.3, spherical SGD, mse loss). */
 void he2_single_index_rhs(double t, const double *y, const double *params, double *dydt);
 

@@ -32,9 +32,9 @@ export const defaultParams: readonly number[] = [1, 0, 1, 1];
 // scratch, allocated once
 const risk_O = new Float64Array(4);
 const moments_O = new Float64Array(4);
+const rhsFromMoments_R = new Float64Array(1);
 const rhs_O = new Float64Array(4);
 const rhs_MOM = new Float64Array(5);
-const rhs_R = new Float64Array(1);
 
 /** Ω = [[Q, M], [Mᵀ, P]] (2×2, row-major), the covariance of the local fields (λ_1..λ_p, ν_1..ν_k). */
 function omega(y: ArrayLike<number>, params: ArrayLike<number>, O: Float64Array | number[]): void {
@@ -98,18 +98,23 @@ export function moments(y: ArrayLike<number>, params: ArrayLike<number>, out: Fl
   out[4] = riskAt(y, params, O);
 }
 
-/** dy/dτ (THEORY §2.3, spherical SGD, mse loss). */
-export function rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, dydt: Float64Array | number[]): void {
+/** dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples. */
+export function rhsFromMoments(t: number, y: ArrayLike<number>, params: ArrayLike<number>, MOM: ArrayLike<number>, dydt: Float64Array | number[]): void {
   const etaBar = params[0];
-  const O = rhs_O;
-  omega(y, params, O);
-  const MOM = rhs_MOM;
-  momentsAt(y, params, O, MOM);
-  const R = rhs_R;
+  const R = rhsFromMoments_R;
   R[0] = params[3] * MOM[1] + (1 / 2) * etaBar * params[3] * params[3] * MOM[2];
   dydt[0] = params[3] * MOM[0] - R[0] * y[0];
   dydt[1] = params[3] * MOM[1]
     + params[3] * MOM[1]
     + etaBar * params[3] * params[3] * MOM[2]
     - (R[0] + R[0]) * y[1];
+}
+
+/** dy/dτ (THEORY §2.3, spherical SGD, mse loss). */
+export function rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, dydt: Float64Array | number[]): void {
+  const O = rhs_O;
+  omega(y, params, O);
+  const MOM = rhs_MOM;
+  momentsAt(y, params, O, MOM);
+  rhsFromMoments(t, y, params, MOM, dydt);
 }

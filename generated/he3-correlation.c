@@ -169,15 +169,11 @@ void he3_correlation_moments(const double *y, const double *params, double *out)
     out[12] = riskAt(y, params, O);
 }
 
-/* dy/dτ (THEORY §2.3, spherical SGD, correlation loss). */
-void he3_correlation_rhs(double t, const double *y, const double *params, double *dydt)
+/* dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples. */
+void he3_correlation_rhsFromMoments(double t, const double *y, const double *params, const double *MOM, double *dydt)
 {
     (void)t;
     double etaBar = params[0];
-    double O[9] = {0};
-    omega(y, params, O);
-    double MOM[13] = {0};
-    momentsAt(y, params, O, MOM);
     double R[2] = {0};
     for (int j = 0; j < 2; j++) {
         R[j] = (1.0 / 2.0) * params[3 + j] * MOM[2 + j * 2 + j]
@@ -194,4 +190,14 @@ void he3_correlation_rhs(double t, const double *y, const double *params, double
                 - (R[j] + R[l]) * y[2 + QIDX[j * 2 + l]];
         }
     }
+}
+
+/* dy/dτ (THEORY §2.3, spherical SGD, correlation loss). */
+void he3_correlation_rhs(double t, const double *y, const double *params, double *dydt)
+{
+    double O[9] = {0};
+    omega(y, params, O);
+    double MOM[13] = {0};
+    momentsAt(y, params, O, MOM);
+    he3_correlation_rhsFromMoments(t, y, params, MOM, dydt);
 }

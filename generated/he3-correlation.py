@@ -173,13 +173,9 @@ def moments(y, params):
     return out
 
 
-def _rhs(t, y, params, dydt):
-    """dy/dτ (THEORY §2.3, spherical SGD, correlation loss)."""
+def _rhsFromMoments(t, y, params, MOM, dydt):
+    """dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples."""
     etaBar = params[0]
-    O = [0.0] * 9
-    _omega(y, params, O)
-    MOM = [0.0] * 13
-    _momentsAt(y, params, O, MOM)
     R = [0.0] * 2
     for j in range(2):
         R[j] = (1 / 2) * params[3 + j] * MOM[2 + j * 2 + j] \
@@ -192,6 +188,22 @@ def _rhs(t, y, params, dydt):
                 + (1 / 2) * params[3 + l] * MOM[2 + l * 2 + j] \
                 + (1 / 4) * etaBar * params[3 + j] * params[3 + l] * MOM[6 + j * 2 + l] \
                 - (R[j] + R[l]) * y[2 + _QIDX[j * 2 + l]]
+
+
+def rhsFromMoments(t, y, params, MOM):
+    """dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples. Returns a list."""
+    dydt = [0.0] * 5
+    _rhsFromMoments(t, y, params, MOM, dydt)
+    return dydt
+
+
+def _rhs(t, y, params, dydt):
+    """dy/dτ (THEORY §2.3, spherical SGD, correlation loss)."""
+    O = [0.0] * 9
+    _omega(y, params, O)
+    MOM = [0.0] * 13
+    _momentsAt(y, params, O, MOM)
+    _rhsFromMoments(t, y, params, MOM, dydt)
 
 
 def rhs(t, y, params):

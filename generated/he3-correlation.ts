@@ -35,9 +35,9 @@ const QIDX = [0, 1, 1, 2];
 // scratch, allocated once
 const risk_O = new Float64Array(9);
 const moments_O = new Float64Array(9);
+const rhsFromMoments_R = new Float64Array(2);
 const rhs_O = new Float64Array(9);
 const rhs_MOM = new Float64Array(13);
-const rhs_R = new Float64Array(2);
 
 /** Ω = [[Q, M], [Mᵀ, P]] (3×3, row-major), the covariance of the local fields (λ_1..λ_p, ν_1..ν_k). */
 function omega(y: ArrayLike<number>, params: ArrayLike<number>, O: Float64Array | number[]): void {
@@ -171,14 +171,10 @@ export function moments(y: ArrayLike<number>, params: ArrayLike<number>, out: Fl
   out[12] = riskAt(y, params, O);
 }
 
-/** dy/dτ (THEORY §2.3, spherical SGD, correlation loss). */
-export function rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, dydt: Float64Array | number[]): void {
+/** dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples. */
+export function rhsFromMoments(t: number, y: ArrayLike<number>, params: ArrayLike<number>, MOM: ArrayLike<number>, dydt: Float64Array | number[]): void {
   const etaBar = params[0];
-  const O = rhs_O;
-  omega(y, params, O);
-  const MOM = rhs_MOM;
-  momentsAt(y, params, O, MOM);
-  const R = rhs_R;
+  const R = rhsFromMoments_R;
   for (let j = 0; j < 2; j++) {
     R[j] = (1 / 2) * params[3 + j] * MOM[2 + j * 2 + j]
       + (1 / 8) * etaBar * params[3 + j] * params[3 + j] * MOM[6 + j * 2 + j];
@@ -194,4 +190,13 @@ export function rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, 
         - (R[j] + R[l]) * y[2 + QIDX[j * 2 + l]];
     }
   }
+}
+
+/** dy/dτ (THEORY §2.3, spherical SGD, correlation loss). */
+export function rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, dydt: Float64Array | number[]): void {
+  const O = rhs_O;
+  omega(y, params, O);
+  const MOM = rhs_MOM;
+  momentsAt(y, params, O, MOM);
+  rhsFromMoments(t, y, params, MOM, dydt);
 }

@@ -142,13 +142,9 @@ def moments(y, params):
     return out
 
 
-def _rhs(t, y, params, dydt):
-    """dy/dτ (THEORY §2.3, spherical SGD, mse loss)."""
+def _rhsFromMoments(t, y, params, MOM, dydt):
+    """dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples."""
     etaBar = params[0]
-    O = [0.0] * 4
-    _omega(y, params, O)
-    MOM = [0.0] * 5
-    _momentsAt(y, params, O, MOM)
     R = [0.0] * 1
     R[0] = params[3] * MOM[1] + (1 / 2) * etaBar * params[3] * params[3] * MOM[2]
     dydt[0] = params[3] * MOM[0] - R[0] * y[0]
@@ -156,6 +152,22 @@ def _rhs(t, y, params, dydt):
         + params[3] * MOM[1] \
         + etaBar * params[3] * params[3] * MOM[2] \
         - (R[0] + R[0]) * y[1]
+
+
+def rhsFromMoments(t, y, params, MOM):
+    """dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples. Returns a list."""
+    dydt = [0.0] * 2
+    _rhsFromMoments(t, y, params, MOM, dydt)
+    return dydt
+
+
+def _rhs(t, y, params, dydt):
+    """dy/dτ (THEORY §2.3, spherical SGD, mse loss)."""
+    O = [0.0] * 4
+    _omega(y, params, O)
+    MOM = [0.0] * 5
+    _momentsAt(y, params, O, MOM)
+    _rhsFromMoments(t, y, params, MOM, dydt)
 
 
 def rhs(t, y, params):

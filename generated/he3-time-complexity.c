@@ -248,15 +248,11 @@ void he3_time_complexity_moments(const double *y, const double *params, double *
     out[40] = riskAt(y, params, O);
 }
 
-/* dy/dτ (THEORY §2.3, projected SGD, mse loss). */
-void he3_time_complexity_rhs(double t, const double *y, const double *params, double *dydt)
+/* dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples. */
+void he3_time_complexity_rhsFromMoments(double t, const double *y, const double *params, const double *MOM, double *dydt)
 {
     (void)t;
     double etaBar = params[0];
-    double O[25] = {0};
-    omega(y, params, O);
-    double MOM[41] = {0};
-    momentsAt(y, params, O, MOM);
     double R[4] = {0};
     for (int j = 0; j < 4; j++) {
         R[j] = (1.0 / 4.0) * params[3 + j] * MOM[4 + j * 4 + j]
@@ -273,4 +269,14 @@ void he3_time_complexity_rhs(double t, const double *y, const double *params, do
                 - (R[j] + R[l]) * y[4 + QIDX[j * 4 + l]];
         }
     }
+}
+
+/* dy/dτ (THEORY §2.3, projected SGD, mse loss). */
+void he3_time_complexity_rhs(double t, const double *y, const double *params, double *dydt)
+{
+    double O[25] = {0};
+    omega(y, params, O);
+    double MOM[41] = {0};
+    momentsAt(y, params, O, MOM);
+    he3_time_complexity_rhsFromMoments(t, y, params, MOM, dydt);
 }

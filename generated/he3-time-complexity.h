@@ -25,6 +25,8 @@ extern const double he3_time_complexity_default_params[7];
 double he3_time_complexity_risk(const double *y, const double *params);
 /* A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 20, S = 36, ε = 40. */
 void he3_time_complexity_moments(const double *y, const double *params, double *out);
+/* dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples. */
+void he3_time_complexity_rhsFromMoments(double t, const double *y, const double *params, const double *MOM, double *dydt);
 /* dy/dτ (THEORY §2.3, projected SGD, mse loss). */
 void he3_time_complexity_rhs(double t, const double *y, const double *params, double *dydt);
 

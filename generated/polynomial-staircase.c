@@ -300,16 +300,12 @@ void polynomial_staircase_moments(const double *y, const double *params, double 
     out[14] = riskAt(y, params, O);
 }
 
-/* dy/dτ (THEORY §2.3, plain SGD, mse loss, trained second layer). */
-void polynomial_staircase_rhs(double t, const double *y, const double *params, double *dydt)
+/* dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples. */
+void polynomial_staircase_rhsFromMoments(double t, const double *y, const double *params, const double *MOM, double *dydt)
 {
     (void)t;
     double etaBar = params[0];
     double kappa = params[1];
-    double O[16] = {0};
-    omega(y, params, O);
-    double MOM[15] = {0};
-    momentsAt(y, params, O, MOM);
     for (int j = 0; j < 2; j++) {
         for (int r = 0; r < 2; r++) {
             dydt[j * 2 + r] = (1.0 / 2.0) * y[7 + j] * MOM[j * 2 + r];
@@ -325,4 +321,14 @@ void polynomial_staircase_rhs(double t, const double *y, const double *params, d
     for (int j = 0; j < 2; j++) {
         dydt[7 + j] = (1.0 / 2.0) * kappa * MOM[12 + j];
     }
+}
+
+/* dy/dτ (THEORY §2.3, plain SGD, mse loss, trained second layer). */
+void polynomial_staircase_rhs(double t, const double *y, const double *params, double *dydt)
+{
+    double O[16] = {0};
+    omega(y, params, O);
+    double MOM[15] = {0};
+    momentsAt(y, params, O, MOM);
+    polynomial_staircase_rhsFromMoments(t, y, params, MOM, dydt);
 }

@@ -274,14 +274,10 @@ def moments(y, params):
     return out
 
 
-def _rhs(t, y, params, dydt):
-    """dy/dτ (THEORY §2.3, plain SGD, mse loss, trained second layer)."""
+def _rhsFromMoments(t, y, params, MOM, dydt):
+    """dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples."""
     etaBar = params[0]
     kappa = params[1]
-    O = [0.0] * 16
-    _omega(y, params, O)
-    MOM = [0.0] * 15
-    _momentsAt(y, params, O, MOM)
     for j in range(2):
         for r in range(2):
             dydt[j * 2 + r] = (1 / 2) * y[7 + j] * MOM[j * 2 + r]
@@ -292,6 +288,22 @@ def _rhs(t, y, params, dydt):
                 + (1 / 4) * etaBar * y[7 + j] * y[7 + l] * MOM[8 + j * 2 + l]
     for j in range(2):
         dydt[7 + j] = (1 / 2) * kappa * MOM[12 + j]
+
+
+def rhsFromMoments(t, y, params, MOM):
+    """dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples. Returns a list."""
+    dydt = [0.0] * 9
+    _rhsFromMoments(t, y, params, MOM, dydt)
+    return dydt
+
+
+def _rhs(t, y, params, dydt):
+    """dy/dτ (THEORY §2.3, plain SGD, mse loss, trained second layer)."""
+    O = [0.0] * 16
+    _omega(y, params, O)
+    MOM = [0.0] * 15
+    _momentsAt(y, params, O, MOM)
+    _rhsFromMoments(t, y, params, MOM, dydt)
 
 
 def rhs(t, y, params):

@@ -274,14 +274,10 @@ export function moments(y: ArrayLike<number>, params: ArrayLike<number>, out: Fl
   out[14] = riskAt(y, params, O);
 }
 
-/** dy/dτ (THEORY §2.3, plain SGD, mse loss, trained second layer). */
-export function rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, dydt: Float64Array | number[]): void {
+/** dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples. */
+export function rhsFromMoments(t: number, y: ArrayLike<number>, params: ArrayLike<number>, MOM: ArrayLike<number>, dydt: Float64Array | number[]): void {
   const etaBar = params[0];
   const kappa = params[1];
-  const O = rhs_O;
-  omega(y, params, O);
-  const MOM = rhs_MOM;
-  momentsAt(y, params, O, MOM);
   for (let j = 0; j < 2; j++) {
     for (let r = 0; r < 2; r++) {
       dydt[j * 2 + r] = (1 / 2) * y[7 + j] * MOM[j * 2 + r];
@@ -297,4 +293,13 @@ export function rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, 
   for (let j = 0; j < 2; j++) {
     dydt[7 + j] = (1 / 2) * kappa * MOM[12 + j];
   }
+}
+
+/** dy/dτ (THEORY §2.3, plain SGD, mse loss, trained second layer). */
+export function rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, dydt: Float64Array | number[]): void {
+  const O = rhs_O;
+  omega(y, params, O);
+  const MOM = rhs_MOM;
+  momentsAt(y, params, O, MOM);
+  rhsFromMoments(t, y, params, MOM, dydt);
 }

@@ -504,15 +504,11 @@ void relu_giant_step_moments(const double *y, const double *params, double *out)
     out[24] = riskAt(y, params, O);
 }
 
-/* dy/dτ (THEORY §2.3, projected SGD, correlation loss). */
-void relu_giant_step_rhs(double t, const double *y, const double *params, double *dydt)
+/* dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples. */
+void relu_giant_step_rhsFromMoments(double t, const double *y, const double *params, const double *MOM, double *dydt)
 {
     (void)t;
     double etaBar = params[0];
-    double O[16] = {0};
-    omega(y, params, O);
-    double MOM[25] = {0};
-    momentsAt(y, params, O, MOM);
     double R[3] = {0};
     for (int j = 0; j < 3; j++) {
         R[j] = (1.0 / 3.0) * params[3 + j] * MOM[3 + j * 3 + j]
@@ -529,4 +525,14 @@ void relu_giant_step_rhs(double t, const double *y, const double *params, double
                 - (R[j] + R[l]) * y[3 + QIDX[j * 3 + l]];
         }
     }
+}
+
+/* dy/dτ (THEORY §2.3, projected SGD, correlation loss). */
+void relu_giant_step_rhs(double t, const double *y, const double *params, double *dydt)
+{
+    double O[16] = {0};
+    omega(y, params, O);
+    double MOM[25] = {0};
+    momentsAt(y, params, O, MOM);
+    relu_giant_step_rhsFromMoments(t, y, params, MOM, dydt);
 }

@@ -445,13 +445,9 @@ def moments(y, params):
     return out
 
 
-def _rhs(t, y, params, dydt):
-    """dy/dτ (THEORY §2.3, projected SGD, correlation loss)."""
+def _rhsFromMoments(t, y, params, MOM, dydt):
+    """dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples."""
     etaBar = params[0]
-    O = [0.0] * 16
-    _omega(y, params, O)
-    MOM = [0.0] * 25
-    _momentsAt(y, params, O, MOM)
     R = [0.0] * 3
     for j in range(3):
         R[j] = (1 / 3) * params[3 + j] * MOM[3 + j * 3 + j] \
@@ -464,6 +460,22 @@ def _rhs(t, y, params, dydt):
                 + (1 / 3) * params[3 + l] * MOM[3 + l * 3 + j] \
                 + (1 / 9) * etaBar * params[3 + j] * params[3 + l] * MOM[12 + j * 3 + l] \
                 - (R[j] + R[l]) * y[3 + _QIDX[j * 3 + l]]
+
+
+def rhsFromMoments(t, y, params, MOM):
+    """dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples. Returns a list."""
+    dydt = [0.0] * 9
+    _rhsFromMoments(t, y, params, MOM, dydt)
+    return dydt
+
+
+def _rhs(t, y, params, dydt):
+    """dy/dτ (THEORY §2.3, projected SGD, correlation loss)."""
+    O = [0.0] * 16
+    _omega(y, params, O)
+    MOM = [0.0] * 25
+    _momentsAt(y, params, O, MOM)
+    _rhsFromMoments(t, y, params, MOM, dydt)
 
 
 def rhs(t, y, params):

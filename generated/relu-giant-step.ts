@@ -103,9 +103,9 @@ const I2ss_K1 = new Float64Array(4);
 const I2ss_D1 = new Float64Array(4);
 const risk_O = new Float64Array(16);
 const moments_O = new Float64Array(16);
+const rhsFromMoments_R = new Float64Array(3);
 const rhs_O = new Float64Array(16);
 const rhs_MOM = new Float64Array(25);
-const rhs_R = new Float64Array(3);
 
 /** Ω = [[Q, M], [Mᵀ, P]] (4×4, row-major), the covariance of the local fields (λ_1..λ_p, ν_1..ν_k). */
 function omega(y: ArrayLike<number>, params: ArrayLike<number>, O: Float64Array | number[]): void {
@@ -527,14 +527,10 @@ export function moments(y: ArrayLike<number>, params: ArrayLike<number>, out: Fl
   out[24] = riskAt(y, params, O);
 }
 
-/** dy/dτ (THEORY §2.3, projected SGD, correlation loss). */
-export function rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, dydt: Float64Array | number[]): void {
+/** dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples. */
+export function rhsFromMoments(t: number, y: ArrayLike<number>, params: ArrayLike<number>, MOM: ArrayLike<number>, dydt: Float64Array | number[]): void {
   const etaBar = params[0];
-  const O = rhs_O;
-  omega(y, params, O);
-  const MOM = rhs_MOM;
-  momentsAt(y, params, O, MOM);
-  const R = rhs_R;
+  const R = rhsFromMoments_R;
   for (let j = 0; j < 3; j++) {
     R[j] = (1 / 3) * params[3 + j] * MOM[3 + j * 3 + j]
       + (1 / 18) * etaBar * params[3 + j] * params[3 + j] * MOM[12 + j * 3 + j];
@@ -550,4 +546,13 @@ export function rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, 
         - (R[j] + R[l]) * y[3 + QIDX[j * 3 + l]];
     }
   }
+}
+
+/** dy/dτ (THEORY §2.3, projected SGD, correlation loss). */
+export function rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, dydt: Float64Array | number[]): void {
+  const O = rhs_O;
+  omega(y, params, O);
+  const MOM = rhs_MOM;
+  momentsAt(y, params, O, MOM);
+  rhsFromMoments(t, y, params, MOM, dydt);
 }

@@ -510,15 +510,11 @@ void relu_he2_moments(const double *y, const double *params, double *out)
     out[40] = riskAt(y, params, O);
 }
 
-/* dy/dτ (THEORY §2.3, projected SGD, correlation loss). */
-void relu_he2_rhs(double t, const double *y, const double *params, double *dydt)
+/* dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples. */
+void relu_he2_rhsFromMoments(double t, const double *y, const double *params, const double *MOM, double *dydt)
 {
     (void)t;
     double etaBar = params[0];
-    double O[25] = {0};
-    omega(y, params, O);
-    double MOM[41] = {0};
-    momentsAt(y, params, O, MOM);
     double R[4] = {0};
     for (int j = 0; j < 4; j++) {
         R[j] = (1.0 / 4.0) * params[3 + j] * MOM[4 + j * 4 + j]
@@ -535,4 +531,14 @@ void relu_he2_rhs(double t, const double *y, const double *params, double *dydt)
                 - (R[j] + R[l]) * y[4 + QIDX[j * 4 + l]];
         }
     }
+}
+
+/* dy/dτ (THEORY §2.3, projected SGD, correlation loss). */
+void relu_he2_rhs(double t, const double *y, const double *params, double *dydt)
+{
+    double O[25] = {0};
+    omega(y, params, O);
+    double MOM[41] = {0};
+    momentsAt(y, params, O, MOM);
+    relu_he2_rhsFromMoments(t, y, params, MOM, dydt);
 }

@@ -451,13 +451,9 @@ def moments(y, params):
     return out
 
 
-def _rhs(t, y, params, dydt):
-    """dy/dτ (THEORY §2.3, projected SGD, correlation loss)."""
+def _rhsFromMoments(t, y, params, MOM, dydt):
+    """dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples."""
     etaBar = params[0]
-    O = [0.0] * 25
-    _omega(y, params, O)
-    MOM = [0.0] * 41
-    _momentsAt(y, params, O, MOM)
     R = [0.0] * 4
     for j in range(4):
         R[j] = (1 / 4) * params[3 + j] * MOM[4 + j * 4 + j] \
@@ -470,6 +466,22 @@ def _rhs(t, y, params, dydt):
                 + (1 / 4) * params[3 + l] * MOM[4 + l * 4 + j] \
                 + (1 / 16) * etaBar * params[3 + j] * params[3 + l] * MOM[20 + j * 4 + l] \
                 - (R[j] + R[l]) * y[4 + _QIDX[j * 4 + l]]
+
+
+def rhsFromMoments(t, y, params, MOM):
+    """dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples. Returns a list."""
+    dydt = [0.0] * 14
+    _rhsFromMoments(t, y, params, MOM, dydt)
+    return dydt
+
+
+def _rhs(t, y, params, dydt):
+    """dy/dτ (THEORY §2.3, projected SGD, correlation loss)."""
+    O = [0.0] * 25
+    _omega(y, params, O)
+    MOM = [0.0] * 41
+    _momentsAt(y, params, O, MOM)
+    _rhsFromMoments(t, y, params, MOM, dydt)
 
 
 def rhs(t, y, params):

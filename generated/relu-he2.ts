@@ -104,9 +104,9 @@ const I2ss_K1 = new Float64Array(4);
 const I2ss_D1 = new Float64Array(4);
 const risk_O = new Float64Array(25);
 const moments_O = new Float64Array(25);
+const rhsFromMoments_R = new Float64Array(4);
 const rhs_O = new Float64Array(25);
 const rhs_MOM = new Float64Array(41);
-const rhs_R = new Float64Array(4);
 
 /** Ω = [[Q, M], [Mᵀ, P]] (5×5, row-major), the covariance of the local fields (λ_1..λ_p, ν_1..ν_k). */
 function omega(y: ArrayLike<number>, params: ArrayLike<number>, O: Float64Array | number[]): void {
@@ -533,14 +533,10 @@ export function moments(y: ArrayLike<number>, params: ArrayLike<number>, out: Fl
   out[40] = riskAt(y, params, O);
 }
 
-/** dy/dτ (THEORY §2.3, projected SGD, correlation loss). */
-export function rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, dydt: Float64Array | number[]): void {
+/** dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples. */
+export function rhsFromMoments(t: number, y: ArrayLike<number>, params: ArrayLike<number>, MOM: ArrayLike<number>, dydt: Float64Array | number[]): void {
   const etaBar = params[0];
-  const O = rhs_O;
-  omega(y, params, O);
-  const MOM = rhs_MOM;
-  momentsAt(y, params, O, MOM);
-  const R = rhs_R;
+  const R = rhsFromMoments_R;
   for (let j = 0; j < 4; j++) {
     R[j] = (1 / 4) * params[3 + j] * MOM[4 + j * 4 + j]
       + (1 / 32) * etaBar * params[3 + j] * params[3 + j] * MOM[20 + j * 4 + j];
@@ -556,4 +552,13 @@ export function rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, 
         - (R[j] + R[l]) * y[4 + QIDX[j * 4 + l]];
     }
   }
+}
+
+/** dy/dτ (THEORY §2.3, projected SGD, correlation loss). */
+export function rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, dydt: Float64Array | number[]): void {
+  const O = rhs_O;
+  omega(y, params, O);
+  const MOM = rhs_MOM;
+  momentsAt(y, params, O, MOM);
+  rhsFromMoments(t, y, params, MOM, dydt);
 }

@@ -576,15 +576,11 @@ void relu_staircase_moments(const double *y, const double *params, double *out)
     out[44] = riskAt(y, params, O);
 }
 
-/* dy/dτ (THEORY §2.3, projected SGD, correlation loss). */
-void relu_staircase_rhs(double t, const double *y, const double *params, double *dydt)
+/* dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples. */
+void relu_staircase_rhsFromMoments(double t, const double *y, const double *params, const double *MOM, double *dydt)
 {
     (void)t;
     double etaBar = params[0];
-    double O[36] = {0};
-    omega(y, params, O);
-    double MOM[45] = {0};
-    momentsAt(y, params, O, MOM);
     double R[4] = {0};
     for (int j = 0; j < 4; j++) {
         R[j] = (1.0 / 4.0) * params[5 + j] * MOM[8 + j * 4 + j]
@@ -603,4 +599,14 @@ void relu_staircase_rhs(double t, const double *y, const double *params, double 
                 - (R[j] + R[l]) * y[8 + QIDX[j * 4 + l]];
         }
     }
+}
+
+/* dy/dτ (THEORY §2.3, projected SGD, correlation loss). */
+void relu_staircase_rhs(double t, const double *y, const double *params, double *dydt)
+{
+    double O[36] = {0};
+    omega(y, params, O);
+    double MOM[45] = {0};
+    momentsAt(y, params, O, MOM);
+    relu_staircase_rhsFromMoments(t, y, params, MOM, dydt);
 }

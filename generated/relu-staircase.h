@@ -25,6 +25,8 @@ extern const double relu_staircase_default_params[9];
 double relu_staircase_risk(const double *y, const double *params);
 /* A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 8, V = 24, S = 40, ε = 44. */
 void relu_staircase_moments(const double *y, const double *params, double *out);
+/* dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples. */
+void relu_staircase_rhsFromMoments(double t, const double *y, const double *params, const double *MOM, double *dydt);
 /* dy/dτ (THEORY §2.3, projected SGD, correlation loss). */
 void relu_staircase_rhs(double t, const double *y, const double *params, double *dydt);
 

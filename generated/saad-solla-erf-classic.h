@@ -25,6 +25,8 @@ extern const double saad_solla_erf_classic_default_params[7];
 double saad_solla_erf_classic_risk(const double *y, const double *params);
 /* A (p×k), B (p×p), V (p×p), S (p) and ε at (y, params), written to out at offsets A = 0, B = 4, V = 8, S = 12, ε = 14. */
 void saad_solla_erf_classic_moments(const double *y, const double *params, double *out);
+/* dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples. */
+void saad_solla_erf_classic_rhsFromMoments(double t, const double *y, const double *params, const double *MOM, double *dydt);
 /* dy/dτ (THEORY §2.3, plain SGD, mse loss). */
 void saad_solla_erf_classic_rhs(double t, const double *y, const double *params, double *dydt);
 

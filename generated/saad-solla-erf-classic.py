@@ -240,13 +240,9 @@ def moments(y, params):
     return out
 
 
-def _rhs(t, y, params, dydt):
-    """dy/dτ (THEORY §2.3, plain SGD, mse loss)."""
+def _rhsFromMoments(t, y, params, MOM, dydt):
+    """dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples."""
     etaBar = params[0]
-    O = [0.0] * 16
-    _omega(y, params, O)
-    MOM = [0.0] * 15
-    _momentsAt(y, params, O, MOM)
     for j in range(2):
         for r in range(2):
             dydt[j * 2 + r] = (1 / 2) * params[5 + j] * MOM[j * 2 + r]
@@ -255,6 +251,22 @@ def _rhs(t, y, params, dydt):
             dydt[4 + _QIDX[j * 2 + l]] = (1 / 2) * params[5 + j] * MOM[4 + j * 2 + l] \
                 + (1 / 2) * params[5 + l] * MOM[4 + l * 2 + j] \
                 + (1 / 4) * etaBar * params[5 + j] * params[5 + l] * MOM[8 + j * 2 + l]
+
+
+def rhsFromMoments(t, y, params, MOM):
+    """dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples. Returns a list."""
+    dydt = [0.0] * 7
+    _rhsFromMoments(t, y, params, MOM, dydt)
+    return dydt
+
+
+def _rhs(t, y, params, dydt):
+    """dy/dτ (THEORY §2.3, plain SGD, mse loss)."""
+    O = [0.0] * 16
+    _omega(y, params, O)
+    MOM = [0.0] * 15
+    _momentsAt(y, params, O, MOM)
+    _rhsFromMoments(t, y, params, MOM, dydt)
 
 
 def rhs(t, y, params):

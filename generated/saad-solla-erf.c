@@ -250,15 +250,12 @@ void saad_solla_erf_moments(const double *y, const double *params, double *out)
     out[14] = riskAt(y, params, O);
 }
 
-/* dy/dτ (THEORY §2.3, plain SGD, mse loss). */
-void saad_solla_erf_rhs(double t, const double *y, const double *params, double *dydt)
+/* dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples. */
+void saad_solla_erf_rhsFromMoments(double t, const double *y, const double *params, const double *MOM, double *dydt)
 {
     (void)t;
+    (void)y;
     double etaBar = params[0];
-    double O[16] = {0};
-    omega(y, params, O);
-    double MOM[15] = {0};
-    momentsAt(y, params, O, MOM);
     for (int j = 0; j < 2; j++) {
         for (int r = 0; r < 2; r++) {
             dydt[j * 2 + r] = (1.0 / 2.0) * params[5 + j] * MOM[j * 2 + r];
@@ -271,4 +268,14 @@ void saad_solla_erf_rhs(double t, const double *y, const double *params, double 
                 + (1.0 / 4.0) * etaBar * params[5 + j] * params[5 + l] * MOM[8 + j * 2 + l];
         }
     }
+}
+
+/* dy/dτ (THEORY §2.3, plain SGD, mse loss). */
+void saad_solla_erf_rhs(double t, const double *y, const double *params, double *dydt)
+{
+    double O[16] = {0};
+    omega(y, params, O);
+    double MOM[15] = {0};
+    momentsAt(y, params, O, MOM);
+    saad_solla_erf_rhsFromMoments(t, y, params, MOM, dydt);
 }

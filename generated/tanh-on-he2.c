@@ -248,14 +248,12 @@ double tanh_on_he2_risk(const double *y, const double *params)
     return MOM[12];
 }
 
-/* dy/dτ (THEORY §2.3, plain SGD, mse loss, trained second layer). */
-void tanh_on_he2_rhs(double t, const double *y, const double *params, double *dydt)
+/* dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples. */
+void tanh_on_he2_rhsFromMoments(double t, const double *y, const double *params, const double *MOM, double *dydt)
 {
     (void)t;
     double etaBar = params[0];
     double kappa = params[1];
-    double MOM[13] = {0};
-    tanh_on_he2_moments(y, params, MOM);
     for (int j = 0; j < 2; j++) {
         dydt[j] = (1.0 / 2.0) * y[5 + j] * MOM[j];
     }
@@ -269,4 +267,12 @@ void tanh_on_he2_rhs(double t, const double *y, const double *params, double *dy
     for (int j = 0; j < 2; j++) {
         dydt[5 + j] = (1.0 / 2.0) * kappa * MOM[10 + j];
     }
+}
+
+/* dy/dτ (THEORY §2.3, plain SGD, mse loss, trained second layer). */
+void tanh_on_he2_rhs(double t, const double *y, const double *params, double *dydt)
+{
+    double MOM[13] = {0};
+    tanh_on_he2_moments(y, params, MOM);
+    tanh_on_he2_rhsFromMoments(t, y, params, MOM, dydt);
 }

@@ -25,6 +25,8 @@ extern const double tanh_on_he2_default_params[4];
 void tanh_on_he2_moments(const double *y, const double *params, double *out);
 /* Population risk ε (MSE, including Δ/2). */
 double tanh_on_he2_risk(const double *y, const double *params);
+/* dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples. */
+void tanh_on_he2_rhsFromMoments(double t, const double *y, const double *params, const double *MOM, double *dydt);
 /* dy/dτ (THEORY §2.3, plain SGD, mse loss, trained second layer). */
 void tanh_on_he2_rhs(double t, const double *y, const double *params, double *dydt);
 

@@ -236,12 +236,10 @@ def risk(y, params):
     return MOM[12]
 
 
-def _rhs(t, y, params, dydt):
-    """dy/dτ (THEORY §2.3, plain SGD, mse loss, trained second layer)."""
+def _rhsFromMoments(t, y, params, MOM, dydt):
+    """dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples."""
     etaBar = params[0]
     kappa = params[1]
-    MOM = [0.0] * 13
-    _moments(y, params, MOM)
     for j in range(2):
         dydt[j] = (1 / 2) * y[5 + j] * MOM[j]
     for j in range(2):
@@ -251,6 +249,20 @@ def _rhs(t, y, params, dydt):
                 + (1 / 4) * etaBar * y[5 + j] * y[5 + l] * MOM[6 + j * 2 + l]
     for j in range(2):
         dydt[5 + j] = (1 / 2) * kappa * MOM[10 + j]
+
+
+def rhsFromMoments(t, y, params, MOM):
+    """dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples. Returns a list."""
+    dydt = [0.0] * 7
+    _rhsFromMoments(t, y, params, MOM, dydt)
+    return dydt
+
+
+def _rhs(t, y, params, dydt):
+    """dy/dτ (THEORY §2.3, plain SGD, mse loss, trained second layer)."""
+    MOM = [0.0] * 13
+    _moments(y, params, MOM)
+    _rhsFromMoments(t, y, params, MOM, dydt)
 
 
 def rhs(t, y, params):

@@ -265,12 +265,10 @@ export function risk(y: ArrayLike<number>, params: ArrayLike<number>): number {
   return MOM[12];
 }
 
-/** dy/dτ (THEORY §2.3, plain SGD, mse loss, trained second layer). */
-export function rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, dydt: Float64Array | number[]): void {
+/** dy/dτ from moments A, B, V, S given in MOM (layout of `moments`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples. */
+export function rhsFromMoments(t: number, y: ArrayLike<number>, params: ArrayLike<number>, MOM: ArrayLike<number>, dydt: Float64Array | number[]): void {
   const etaBar = params[0];
   const kappa = params[1];
-  const MOM = rhs_MOM;
-  moments(y, params, MOM);
   for (let j = 0; j < 2; j++) {
     dydt[j] = (1 / 2) * y[5 + j] * MOM[j];
   }
@@ -284,4 +282,11 @@ export function rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, 
   for (let j = 0; j < 2; j++) {
     dydt[5 + j] = (1 / 2) * kappa * MOM[10 + j];
   }
+}
+
+/** dy/dτ (THEORY §2.3, plain SGD, mse loss, trained second layer). */
+export function rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, dydt: Float64Array | number[]): void {
+  const MOM = rhs_MOM;
+  moments(y, params, MOM);
+  rhsFromMoments(t, y, params, MOM, dydt);
 }

@@ -16,7 +16,8 @@ import { resolveRules, type Rules } from '../src/rules/spec.ts';
 import { adaptiveTable } from '../src/studies/adaptive.ts';
 import { diagnose } from '../src/studies/diagnose.ts';
 import { Rng } from '../src/random/rng.ts';
-import { cli, tmp } from './helpers.ts';
+import { cli, tmp, deriveYaml } from './helpers.ts';
+import { keptMoments, keptCount, discardMoments, discardAccuracy } from '../src/gaussian/discard.ts';
 
 const erf = deriveFile('derivations/saad-solla-erf.yaml');
 const noisy = deriveFile('derivations/erf-adaptive.yaml');
@@ -205,6 +206,57 @@ describe('theory against simulation under rules', () => {
     const run = (workers: number) => simulate(erf, { d: 200, nb: 5, steps: 50, points: 3, seeds: [1, 2, 3], gamma: NaN, params: [...erf.layout.defaultParams], init: warm, engine: 'full', workers, rules: lars });
     const [a, b] = [await run(1), await run(2)];
     expect(JSON.stringify(a.seeds.map((s) => [s.M, s.tau, s.gamma]))).toBe(JSON.stringify(b.seeds.map((s) => [s.M, s.tau, s.gamma])));
+  });
+});
+
+describe('discarding small-loss samples (THEORY §4.7)', () => {
+  const single = deriveYaml(`name: erf-single-noisy
+student: {width: 1, activation: erf(z/sqrt(2)), second_layer: {train: false, init: [1]}}
+teacher: {width: 1, target: committee, activation: erf(z/sqrt(2))}
+noise: 0.05
+`);
+  const w1: Overlaps = { M: [[0.3]], Q: [[1]], P: [[1]], a: [1] };
+
+  it('the kept moments, the kept count and the weighted quadrature against Monte Carlo, exact sums and the generated moments', () => {
+    const rng = new Rng(3, 1);
+    for (const [D, sd, t] of [
+      [0.3, 0.5, 0.4],
+      [-1, 0.2, 0.5],
+    ]) {
+      const N = 400000;
+      const m = [0, 0, 0];
+      for (let i = 0; i < N; i++) {
+        const e = D + sd * rng.normal();
+        if (Math.abs(e) > t) [m[0], m[1], m[2]] = [m[0] + 1, m[1] + e, m[2] + e * e];
+      }
+      keptMoments(D, sd, t).forEach((v, i) => expect(Math.abs(v - m[i] / N)).toBeLessThan(5e-3));
+    }
+    // E[1{K>0}/K] for K ~ Bin(10, 0.78) by the definition
+    const binom = (n: number, k: number): number => (k === 0 ? 1 : (binom(n, k - 1) * (n - k + 1)) / k);
+    const direct = Array.from({ length: 10 }, (_, i) => i + 1).reduce((acc, k) => acc + (binom(10, k) * 0.78 ** k * 0.22 ** (10 - k)) / k, 0);
+    expect(Math.abs(keptCount(10, 0.78).invKept - direct)).toBeLessThan(1e-14);
+    // q = 0 keeps everything: the generated moments (closed forms) back
+    const L = single.layout;
+    const mom = new Float64Array(L.mom.size);
+    single.compiled.moments(stateOf(w1, L), L.defaultParams, mom);
+    const r = discardMoments(single.model, L, [[1, 0.3], [0.3, 1]], [1], 0.05, 0, 60);
+    for (let i = 0; i < L.mom.risk; i++) expect(Math.abs(r.mom[i] - mom[i])).toBeLessThan(1e-12);
+    // at a wide field (Q = 7.77) 60 nodes are coarse: the stated accuracy sees at least half the true error
+    const wide = [[7.77, 2.45], [2.45, 1]];
+    const coarse = discardMoments(single.model, L, wide, [1], 0.05, 0, 60).mom[L.mom.V];
+    single.compiled.moments(stateOf({ M: [[2.45]], Q: [[7.77]], P: [[1]], a: [1] }, L), L.defaultParams, mom);
+    const fine = mom[L.mom.V];
+    expect(Math.abs(coarse / fine - 1)).toBeGreaterThan(0.01);
+    expect(discardAccuracy(single.model, L, wide, [1], 0.05, 0, 60)).toBeGreaterThan(0.5 * Math.abs(coarse / fine - 1));
+  });
+
+  it('the ODE with discarded samples matches simulation; an ODE with the wrong threshold is rejected', async () => {
+    const sim = await simulate(single, { d: 1000, nb: 10, steps: 3000, points: 9, seeds: Array.from({ length: 32 }, (_, i) => 1 + i), gamma: 0.01, params: [...single.layout.defaultParams], init: w1, engine: 'reduced', workers: 2, discard: 0.02 });
+    const ok = compare(single, sim);
+    expect(ok.agreement.pass, JSON.stringify(ok.agreement.entries)).toBe(true);
+    expect((ok.ode.meta.discard as { accuracy: number }).accuracy).toBeLessThan(1e-3);
+    const wrong = compare(single, { ...sim, meta: { ...sim.meta, discard: { q: 0.04 } } });
+    expect(wrong.agreement.pass).toBe(false);
   });
 });
 

@@ -204,11 +204,13 @@ export interface IntegrateOpts {
   lrRule?: string;
   batchRule?: string;
   batchSchedule?: string;
+  discard?: string;
+  discardNodes?: string;
 }
 
 export async function integrateFromOptions(file: string, o: IntegrateOpts): Promise<{ d: OdeModule; traj: Trajectory }> {
-  // a current generated/X.ts is used as it is; a simulated start needs the full derivation
-  const d: OdeModule = o.initFromSim ? deriveFile(file, o.expectations) : odeModule(file, o.expectations);
+  // a current generated/X.ts is used as it is; a simulated start or weighted samples need the full derivation
+  const d: OdeModule = o.initFromSim || o.discard !== undefined ? deriveFile(file, o.expectations) : odeModule(file, o.expectations);
   if (o.init && o.initFromSim) throw usageError('give --init or --init-from-sim, not both', { field: '--init-from-sim' });
   const sets = parseAssignments(o.set);
   if (o.tau !== undefined && o.alpha !== undefined) throw usageError('give --tau or --alpha, not both', { field: '--alpha' });
@@ -258,6 +260,8 @@ export async function integrateFromOptions(file: string, o: IntegrateOpts): Prom
     rtol: numberValue(o.rtol, '--rtol'),
     atol: numberValue(o.atol, '--atol'),
     ...(ruled ? { rules, d: D, gamma: Number.isFinite(gamma) ? gamma : undefined, nb } : {}),
+    ...(o.discard !== undefined ? { discard: { q: numberValue(o.discard, '--discard'), ...(o.discardNodes !== undefined ? { nodes: integerValue(o.discardNodes, '--discard-nodes', 2) } : {}) } } : {}),
+    ...(o.discard !== undefined && !ruled && nb !== undefined ? { nb } : {}),
   });
   progress.stop();
   if (nb !== undefined && !ruled) countSteps(traj, D, nb);
@@ -303,6 +307,7 @@ export function printTrajectory(traj: Trajectory): void {
   out(table(['τ', ...clockCols.map((c) => c[0]), ...(traj.alpha && !m.rules ? ['α'] : []), 'risk ε', ...shown.map((c) => c.name)], rows));
   if (m.rules) out(`rules: ${m.rules}; d = ${m.d}; steps and samples integrated beside the overlaps (d steps/dτ = 1/γ_t, d samples/dτ = n_b/γ_t)`);
   if (cols.length > shown.length) out(`(${cols.length - shown.length} more columns: use --json or --csv)`);
+  if (m.discard) out(`discarding samples with ½e² ≤ ${m.discard.q}: ${num(100 * m.discard.keptAtStart, 4)} % kept at the start; ${m.discard.method}: ${m.discard.accuracy.toExponential(1)}`);
   const it = m.integrator;
   out(`odex: ${it.accepted} steps (${it.rejected} rejected), ${it.evaluations} RHS evaluations, ${it.wallMs.toFixed(1)} ms, rtol ${it.rtol}`);
 }

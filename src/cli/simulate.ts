@@ -44,6 +44,8 @@ export interface SimOpts {
   lrRule?: string;
   batchRule?: string;
   batchSchedule?: string;
+  discard?: string;
+  discardNodes?: string;
 }
 
 
@@ -121,6 +123,7 @@ async function runSim(pr: Prepared, o: SimOpts & { threshold?: string; entry?: s
       onProgress: bar,
       escape,
       rules: pr.rules,
+      ...(o.discard !== undefined ? { discard: numberValue(o.discard, '--discard') } : {}),
       seedResults: o.fromSeedResults ? readSeedResults(o.fromSeedResults, pr.seeds) : undefined,
       onSeedResults: o.seedResults ? (runs) => writeSeedResults(o.seedResults as string, runs) : undefined,
     });
@@ -199,7 +202,7 @@ export async function compareCommand(file: string, o: SimOpts & { tau: string; s
   const sim = await runSim(pr, o, steps);
   const warn = isConstant(pr.rules) ? largeStepWarning(pr.gamma, pr.nb, pr.D) : null;
   if (warn) process.stderr.write(`hermode: warning: ${warn}\n`);
-  const { ode, series, agreement: ag } = compare(pr.d, sim, { odeSets: parseAssignments(o.odeSet, '--ode-set'), check });
+  const { ode, series, agreement: ag } = compare(pr.d, sim, { odeSets: parseAssignments(o.odeSet, '--ode-set'), check, ...(o.discardNodes !== undefined ? { discardNodes: integerValue(o.discardNodes, '--discard-nodes', 2) } : {}) });
   if (o.out) {
     const { familyPlot } = await import('../report/plots.ts');
     const { compareReportHtml } = await import('../report/compareReport.ts');
@@ -280,6 +283,7 @@ function simulateOnSlurm(file: string, o: Record<string, any>, pr: Prepared): vo
     '--engine', String(o.engine),
     '--teacher', String(o.teacher),
     ...(o.lrRule ? ['--lr-rule', String(o.lrRule)] : []),
+    ...(o.discard !== undefined ? ['--discard', String(o.discard)] : []),
     ...(o.batchRule ? ['--batch-rule', String(o.batchRule)] : []),
     ...(o.batchSchedule !== undefined ? ['--batch-schedule', String(o.batchSchedule)] : []),
     ...(o.init ? ['--init', resolve(o.init)] : []),

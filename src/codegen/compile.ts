@@ -27,6 +27,8 @@ export interface GeneratedModel {
   momentLayout: { A: number; B: number; V: number; S: number; risk: number; size: number };
   moments(y: ArrayLike<number>, params: ArrayLike<number>, out: Float64Array): void;
   rhs(t: number, y: ArrayLike<number>, params: ArrayLike<number>, dydt: Float64Array | number[]): void;
+  /** dy/dτ from moments given in the layout of `moments` */
+  rhsFromMoments(t: number, y: ArrayLike<number>, params: ArrayLike<number>, mom: ArrayLike<number>, dydt: Float64Array | number[]): void;
   risk(y: ArrayLike<number>, params: ArrayLike<number>): number;
 }
 
@@ -47,8 +49,8 @@ export function moduleFromGenerated(ts: string): GeneratedModel | undefined {
     .replace(/: (?:ArrayLike<number>|Float64Array \| number\[\]|number)(?=[,)])/g, '')
     .replace(/\): (?:number|void) \{$/gm, ') {');
   try {
-    const m = new Function(`${js}\nreturn { meta, momentLayout, stateNames, paramNames, defaultParams, moments, rhs, risk };`)() as GeneratedModel;
-    return typeof m.rhs === 'function' && typeof m.moments === 'function' && typeof m.risk === 'function' ? m : undefined;
+    const m = new Function(`${js}\nreturn { meta, momentLayout, stateNames, paramNames, defaultParams, moments, rhs, rhsFromMoments, risk };`)() as GeneratedModel;
+    return typeof m.rhs === 'function' && typeof m.rhsFromMoments === 'function' && typeof m.moments === 'function' && typeof m.risk === 'function' ? m : undefined;
   } catch {
     return undefined;
   }

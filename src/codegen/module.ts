@@ -140,8 +140,20 @@ export function equationsModule(eq: Equations, outDir = 'generated'): Module {
     });
   }
 
-  // rhs
+  // the right-hand side from given moments (rhsFromMoments), and rhs = moments at (y, params), then it
   const rc = ctx('MOM');
+  const fromMoments: Stmt[] = [];
+  if (eq.rhs.some((e) => e.lhs === 'r')) fromMoments.push({ k: 'array', name: 'R', type: 'f64', size: p });
+  for (const e of eq.rhs) fromMoments.push(...lowerEquation(e, rc));
+  const rhsFromMoments: Fn = {
+    name: 'rhsFromMoments',
+    params: [{ name: 't', type: 'f64' }, { name: 'y', type: 'f64[]' }, { name: 'params', type: 'f64[]' }, { name: 'MOM', type: 'f64[]' }, { name: 'dydt', type: 'f64[]', out: true }],
+    ret: 'void',
+    body: [...paramLets(rc), ...fromMoments],
+    exported: true,
+    outSize: L.stateNames.length,
+    doc: `dy/dτ from moments A, B, V, S given in MOM (layout of \`moments\`): for moments computed elsewhere — a learning-rate rule that needs them too, or weighted samples.`,
+  };
   const body: Stmt[] =
     eq.moments.kind === 'templates'
       ? [
@@ -151,13 +163,13 @@ export function equationsModule(eq: Equations, outDir = 'generated'): Module {
           { k: 'do', e: call('momentsAt', v('y'), v('params'), v('O'), v('MOM')) },
         ]
       : [{ k: 'array', name: 'MOM', type: 'f64', size: L.mom.size }, { k: 'do', e: call('moments', v('y'), v('params'), v('MOM')) }];
-  if (eq.rhs.some((e) => e.lhs === 'r')) body.push({ k: 'array', name: 'R', type: 'f64', size: p });
-  for (const e of eq.rhs) body.push(...lowerEquation(e, rc));
+  body.push({ k: 'do', e: call('rhsFromMoments', v('t'), v('y'), v('params'), v('MOM'), v('dydt')) });
+  fns.push(rhsFromMoments);
   fns.push({
     name: 'rhs',
     params: [{ name: 't', type: 'f64' }, { name: 'y', type: 'f64[]' }, { name: 'params', type: 'f64[]' }, { name: 'dydt', type: 'f64[]', out: true }],
     ret: 'void',
-    body: [...paramLets(rc), ...body],
+    body,
     exported: true,
     outSize: L.stateNames.length,
     doc: `dy/dτ (THEORY §2.3, ${model.dynamics} SGD, ${model.loss} loss${L.trained ? ', trained second layer' : ''}).`,

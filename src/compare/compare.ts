@@ -128,6 +128,8 @@ export interface CompareOptions {
   odeSets?: Record<string, string | number>;
   /** the check's level and bias constants (default DEFAULT_CHECK) */
   check?: Partial<CheckSettings>;
+  /** with discarded samples: Gauss–Hermite nodes per field of the ODE's weighted moments */
+  discardNodes?: number;
 }
 
 export interface Comparison {
@@ -149,7 +151,14 @@ export function compare(der: Derivation, sim: SimulationResult, o: CompareOption
   // under a rule each seed has its own τ: the ODE is integrated in steps and compared at the recorded steps
   const ode = rules
     ? runIntegration(der, { tauEnd: 1, init: meanInitial(sim), initSource: 'mean initial overlaps of the simulations', sets, rules, d: sim.meta.d as number, gamma: sim.meta.gamma as number | undefined, nb: sim.meta.nb as number, stepsGrid: sim.steps })
-    : runIntegration(der, { tauEnd: sim.tau[sim.tau.length - 1], init: meanInitial(sim), initSource: 'mean initial overlaps of the simulations', sets, grid: sim.tau });
+    : runIntegration(der, {
+        tauEnd: sim.tau[sim.tau.length - 1],
+        init: meanInitial(sim),
+        initSource: 'mean initial overlaps of the simulations',
+        sets,
+        grid: sim.tau,
+        ...(sim.meta.discard ? { discard: { q: (sim.meta.discard as { q: number }).q, ...(o.discardNodes ? { nodes: o.discardNodes } : {}) }, nb: sim.meta.nb as number } : {}),
+      });
   if (ode.status !== 'completed') throw failure(`the ODE stopped: ${ode.message}`);
   const series = seriesOf(ode, sim, der.layout.trained);
   if (rules) series.push(...clockSeries(ode, sim));

@@ -5,10 +5,13 @@
 import type { OdeModule } from '../pipeline.ts';
 import { integrateOde, psdTolerance, type EventSpec } from './integrate.ts';
 import { iterateMap } from './map.ts';
-import { overlapsOf, stateOf, type Trajectory, type Overlaps } from './trajectory.ts';
+import { overlapsOf, stateOf, omegaOf, type Trajectory, type Overlaps } from './trajectory.ts';
 import { resolveParams, teacherOverlaps, defaultOverlaps, DEFAULT_M0 } from './setup.ts';
 import { usageError } from '../errors.ts';
 import { largeStepWarning } from './regime.ts';
+import { discardMoments, discardAccuracy, keptCount } from '../gaussian/discard.ts';
+import type { Derivation } from '../pipeline.ts';
+import type { Model } from '../spec/model.ts';
 import { isConstant, describeRules, type Rules } from '../rules/spec.ts';
 import { OverlapRules, RuleStepper, type RuleContext } from '../rules/overlap.ts';
 import { clockRates, constantClock, constantColumns } from '../rules/clock.ts';
@@ -49,6 +52,13 @@ export interface IntegrateRequest {
    * and samples riding along), saving at these step counts — how a simulation under a rule is compared
    */
   stepsGrid?: number[];
+  /**
+   * discard small-loss samples (THEORY §4.7): only samples with ½e² > q enter the gradient; the moments
+   * come from a tensor Gauss–Hermite quadrature with `nodes` points per field (default: the largest even
+   * count with nodes^(p+k) ≤ 3·10⁴, at most 100), whose accuracy at every saved state is stated in the
+   * meta (and warned about above 10⁻³)
+   */
+  discard?: { q: number; nodes?: number };
 }
 
 /**
@@ -101,7 +111,8 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
           // independent variable: steps; z[n] = τ, z[n + 1] = samples
           const r = ev.at(z[n], s, z);
           pr[L.etaBar] = r.etaBar;
-          d.compiled.rhs(z[n], z, pr, dz);
+          if (r.mom) d.compiled.rhsFromMoments(z[n], z, pr, r.mom, dz);
+          else d.compiled.rhs(z[n], z, pr, dz);
           for (let i = 0; i < n; i++) dz[i] *= r.gamma;
           dz[n] = r.gamma;
           dz[n + 1] = r.nb;
@@ -109,9 +120,54 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
       : (t, z, dz) => {
           const r = ev.at(t, z[n], z);
           pr[L.etaBar] = r.etaBar;
-          d.compiled.rhs(t, z, pr, dz);
+          if (r.mom) d.compiled.rhsFromMoments(t, z, pr, r.mom, dz);
+          else d.compiled.rhs(t, z, pr, dz);
           [dz[n], dz[n + 1]] = clockRates(r.gamma, r.nb);
         };
+  }
+  let discardInfo: Record<string, unknown> | undefined;
+  let discardAccuracyAt: ((y: ArrayLike<number>) => number) | undefined;
+  if (req.discard) {
+    if (ruled) throw usageError('discarding small-loss samples runs with a constant rate and batch only', { field: '--discard' });
+    const { q } = req.discard;
+    if (!(q >= 0) || !Number.isFinite(q)) throw usageError('must be a finite number ≥ 0', { field: '--discard', value: q });
+    const nf = L.p + L.k; // fields of the quadrature
+    const nodes = req.discard.nodes ?? Math.min(100, 2 * Math.floor(Math.pow(3e4, 1 / nf) / 2));
+    if (!Number.isInteger(nodes) || nodes < 2 || nodes > 200) throw usageError('must be an integer between 2 and 200', { field: '--discard-nodes', value: nodes });
+    const model = (d as Derivation).model as Model;
+    if (!('student' in model)) throw usageError('discarding samples needs the full derivation (not only its generated module)', { field: '--discard' });
+    const pr = params.slice();
+    const eta = params[L.etaBar];
+    const aFixed = req.init.a;
+    const moms = (y: ArrayLike<number>) => {
+      const o = overlapsOf(y, L, aFixed);
+      return discardMoments(model, L, omegaOf(o.M, o.Q, P), o.a, params[L.delta], q, nodes);
+    };
+    const nb = req.nb;
+    rhs = (t, y, dy) => {
+      const { mom, kept } = moms(y);
+      if (!(kept > 0)) return void dy.fill(0);
+      // drift × P(K > 0); variance prefactor d·E[1{K > 0}/K] (→ d/(n_b P) = η̄/(γP) for large n_b), K ~ Bin(n_b, P)
+      if (nb === undefined) pr[L.etaBar] = eta / kept;
+      else {
+        const { updates, invKept } = keptCount(nb, kept);
+        for (let i = 0; i < L.mom.risk; i++) mom[i] *= updates;
+        // the variance term is linear in the moments' V: undo the drift factor there, apply n_b·E[1/K]
+        pr[L.etaBar] = (eta * nb * invKept) / updates;
+      }
+      d.compiled.rhsFromMoments(t, y, pr, mom, dy);
+    };
+    discardInfo = {
+      q,
+      nodes,
+      nb: nb ?? 'large (1/n_kept = 1/(n_b P))',
+      keptAtStart: moms(y0).kept,
+      method: `tensor Gauss–Hermite, ${nodes} nodes per field, label noise integrated in closed form; accuracy: largest difference, relative to its block, to the ${nodes + 5}-node rule (other parity) over the saved states`,
+    };
+    discardAccuracyAt = (y) => {
+      const o = overlapsOf(y, L, aFixed);
+      return discardAccuracy(model, L, omegaOf(o.M, o.Q, P), o.a, params[L.delta], q, nodes);
+    };
   }
   const sol = integrateOde(d.compiled, L, ruled ? [...y0, 0, 0] : y0, params, {
     rhs,
@@ -149,6 +205,11 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
   }
   if (rules && traj.gamma && traj.nb && traj.steps)
     for (const w of largeStepWarningsOf(traj.gamma, traj.nb, req.d as number)) traj.meta.warnings = [...((traj.meta.warnings as string[] | undefined) ?? []), w];
+  if (discardInfo && discardAccuracyAt) {
+    const acc = Math.max(...sol.y.map((y) => (discardAccuracyAt as (y: ArrayLike<number>) => number)(y)));
+    discardInfo.accuracy = acc;
+    if (acc > 1e-3) discardInfo.warning = `the weighted moments are accurate to about ${acc.toExponential(1)} along the run (${discardInfo.nodes} nodes per field${params[L.delta] > 0 ? '' : '; without label noise the indicator is a jump in the fields'}); raise --discard-nodes`;
+  }
   // ε ≥ 0: values within the integration error below zero are that error and are reported as 0;
   // anything further below is kept, and named in a warning
   const scale = Math.max(1, ...sol.y.flatMap((y) => y.map(Math.abs)));
@@ -165,6 +226,7 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
     timeUnit: 'tau = gamma * steps',
     alphaUnit: rules ? 'alpha = samples / d' : 'alpha = samples / d = tau / eta_bar',
     kind: 'ode',
+    ...(discardInfo ? { discard: discardInfo } : {}),
     ...(rules ? { rules: describeRules(rules.rules), ruleSpec: rules.rules, d: req.d, ...(rules.rules.batch.kind === 'adadamp' ? { eps0: rules.startRisk, epsStar: rules.epsStar } : {}) } : {}),
     backend: d.plan.backend,
     expectations: d.plan.label,
@@ -178,10 +240,11 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
     integrator: { method: 'odex (Gragg–Bulirsch–Stoer), dense output', rtol: req.rtol, atol: req.atol, ...sol.stats },
     risk: `population risk (MSE, includes Δ/2); values in [−${riskTol.toExponential(1)}, 0) are integration error and reported as 0`,
     status: sol.status,
-    ...(negative >= 0 || growth || traj.meta.warnings
+    ...(negative >= 0 || growth || traj.meta.warnings || discardInfo?.warning
       ? {
           warnings: [
             ...((traj.meta.warnings as string[] | undefined) ?? []),
+            ...(discardInfo?.warning ? [discardInfo.warning as string] : []),
             ...(negative >= 0 ? [`the risk is ${traj.risk[negative].toExponential(3)} < 0 at τ = ${traj.tau[negative]}, beyond the integration error ${riskTol.toExponential(1)}: the expectations are not accurate enough here`] : []),
             ...(growth ? [growth] : []),
           ],

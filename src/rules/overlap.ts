@@ -52,6 +52,8 @@ export interface GradientStats {
   risk: number;
   /** Ω⁺ v_j (row j): E[∇_u(σ′_j e)] by Stein's lemma */
   Pv: number[][];
+  /** the generated moments vector (A, B, V, S, ε) */
+  mom: Float64Array;
 }
 
 /** Rates at one state. */
@@ -65,6 +67,8 @@ export interface RateAt {
   gradNorm2?: number;
   /** CBLR's curvature κ_W */
   curvature?: number;
+  /** the moments at this state when the rule computed them (so the right-hand side need not) */
+  mom?: Float64Array;
 }
 
 /** Moments, G = v_jᵀ Ω⁺ v_l and tr Q at a state. */
@@ -83,7 +87,7 @@ export function gradientStats(ctx: RuleContext, y: ArrayLike<number>, params = c
   const Pv = v.map((vj) => pinv.map((row) => row.reduce((s, x, i) => s + x * vj[i], 0)));
   const G = Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => v[j].reduce((s, x, i) => s + x * Pv[l][i], 0)));
   const c = ov.a.map((a) => a / p);
-  return { A, B, V, S, G, c, trQ: ov.Q.reduce((s, r, j) => s + r[j], 0), risk: mom[L.mom.risk], Pv };
+  return { A, B, V, S, G, c, trQ: ov.Q.reduce((s, r, j) => s + r[j], 0), risk: mom[L.mom.risk], Pv, mom };
 }
 
 /** N_jl = E⟨g_j, g_l⟩ of the mini-batch gradient of W at batch n_b and dimension d (THEORY §4.7). */
@@ -223,7 +227,7 @@ export class OverlapRules {
     }
     gamma *= decay;
     if (!(gamma > 0) || !Number.isFinite(gamma)) throw failure(`the ${lr.kind} learning rate is ${gamma} at τ = ${Number(tau.toPrecision(6))}`);
-    return { gamma, nb, etaBar: (gamma * this.ctx.d) / nb, ...(requested !== undefined ? { nbRequested: requested } : {}), ...out };
+    return { gamma, nb, etaBar: (gamma * this.ctx.d) / nb, ...(requested !== undefined ? { nbRequested: requested } : {}), ...(stats ? { mom: stats.mom } : {}), ...out };
   }
 }
 

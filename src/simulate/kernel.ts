@@ -49,6 +49,8 @@ export interface KernelConfig {
   rules?: KernelRules;
   /** record ‖g_W‖² and ‖g_a‖² of the mini-batch gradient of the step taken from each recorded row (diagnostics) */
   measureGradient?: boolean;
+  /** discard small-loss samples: only samples with ½e² > discard enter the gradient, averaged over those kept (THEORY §4.7) */
+  discard?: number;
 }
 
 export interface SeedResult {
@@ -233,7 +235,8 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
         nu[r] = s;
       }
   };
-  const fast = nb === 1 && !normalised && !ruled && !cfg.measureGradient;
+  const fast = nb === 1 && !normalised && !ruled && !cfg.measureGradient && cfg.discard === undefined;
+  const discard = cfg.discard ?? -1;
   if (cfg.measureGradient) {
     res.g2 = [];
     res.ga2 = [];
@@ -364,6 +367,7 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
       const cA = cA0 / nbT;
       dW.fill(0);
       da.fill(0);
+      let kept = 0;
       for (let done = 0; done < nbT; ) {
         const m = Math.min(chunk, nbT - done);
         rng.fillNormal(Z, m * d);
@@ -380,6 +384,11 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
             }
           f /= p;
           const e = mse ? y - f : y;
+          if (0.5 * e * e <= discard) {
+            for (let j = 0; j < p; j++) C[mu * p + j] = 0;
+            continue;
+          }
+          kept++;
           for (let j = 0; j < p; j++) {
             C[mu * p + j] = a[j] * dsigma(lam[j]) * e * cA;
             if (trainA) da[j] += cA * sig[j] * e;
@@ -395,6 +404,12 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
           }
         }
         done += m;
+      }
+      if (discard >= 0 && kept < nbT) {
+        // the average over the kept samples (no update when none is kept)
+        const scale = kept > 0 ? nbT / kept : 0;
+        for (let i = 0; i < p * d; i++) dW[i] *= scale;
+        for (let j = 0; j < p; j++) da[j] *= scale;
       }
       const g = ruled ? rt.rate(step, nbT, decay, probe) : gamma;
       if (res.g2 && res.ga2 && ri > 0 && record[ri - 1] === step - 1) {

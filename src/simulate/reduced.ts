@@ -41,6 +41,7 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
   const sqrtDelta = Math.sqrt(cfg.Delta);
   const trainA = cfg.trainA && cfg.kappa !== 0;
   const mPerp = d - k - p;
+  const discard = cfg.discard ?? -1;
   const rules = cfg.rules ?? CONSTANT_KERNEL_RULES;
   const ruled = rules.lr.kind !== 'constant' || rules.batch.kind !== 'constant';
   if (rules.lr.kind === 'mclr') throw usageError('MCLR reads individual coordinates of the weights, which the reduced simulator does not have (it is not rotation invariant): use --engine full', { field: '--engine', value: 'reduced' });
@@ -226,6 +227,7 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
     dIn.fill(0);
     CtC.fill(0);
     da.fill(0);
+    let kept = 0;
     for (let mu = 0; mu < nbT; mu++) {
       rng.fillNormal(x, n);
       for (let r = 0; r < k; r++) {
@@ -243,6 +245,8 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
       f /= p;
       const y = target(nu) + (sqrtDelta > 0 ? sqrtDelta * rng.normal() : 0);
       const e = mse ? y - f : y;
+      if (0.5 * e * e <= discard) continue;
+      kept++;
       for (let j = 0; j < p; j++) {
         c[j] = a[j] * dsigma(lam[j]) * e * cA;
         if (trainA) da[j] += cA * sigma(lam[j]) * e;
@@ -253,6 +257,13 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
         for (let i = 0; i < n; i++) dIn[j * n + i] += cj * x[i];
         for (let l = 0; l < p; l++) CtC[j * p + l] += cj * c[l];
       }
+    }
+    if (discard >= 0 && kept < nbT) {
+      // the average over the kept samples (no update when none is kept)
+      const scale = kept > 0 ? nbT / kept : 0;
+      for (let i = 0; i < p * n; i++) dIn[i] *= scale;
+      for (let i = 0; i < p * p; i++) CtC[i] *= scale * scale;
+      for (let j = 0; j < p; j++) da[j] *= scale;
     }
     // orthogonal part: R = S A with S Sᵀ = cᵀc, A Bartlett of Wishart_p(d − k − p, I) (per unit rate)
     for (let j = 0; j < p; j++) for (let l = 0; l < p; l++) S[j][l] = CtC[j * p + l];

@@ -53,10 +53,12 @@ export interface SimulateRequest {
   escape?: { threshold: number; entry: [number, number] | null };
   /** learning-rate and batch-size rules, computed from each seed's own mini-batches (`gamma`, `nb`: the constant rate and batch, MCLR's first step) */
   rules?: Rules;
+  /** discard small-loss samples: only those with ½e² > q enter the gradient (THEORY §4.7) */
+  discard?: number;
 }
 
 /** A request with every default filled in. */
-type FullRequest = Required<Omit<SimulateRequest, 'onProgress' | 'escape' | 'seedResults' | 'onSeedResults' | 'rules'>> & Pick<SimulateRequest, 'onProgress' | 'escape' | 'seedResults' | 'onSeedResults' | 'rules'>;
+type FullRequest = Required<Omit<SimulateRequest, 'onProgress' | 'escape' | 'seedResults' | 'onSeedResults' | 'rules' | 'discard'>> & Pick<SimulateRequest, 'onProgress' | 'escape' | 'seedResults' | 'onSeedResults' | 'rules' | 'discard'>;
 
 export interface SimulationResult {
   /** 'completed', or 'blow-up' when a seed's weights became non-finite (the shared vocabulary of integrate and map) */
@@ -197,6 +199,10 @@ export async function simulate(der: Derivation, request: SimulateRequest): Promi
   const ruled = !isConstant(req.rules);
   if (ruled) checkRulesAtStart(der, req);
   const cfg = kernelConfig(der, { ...req, record, escape: req.escape ? { ...req.escape, stop: false } : undefined });
+  if (req.discard !== undefined) {
+    if (!(req.discard >= 0) || !Number.isFinite(req.discard)) throw usageError('must be a finite number ≥ 0', { field: '--discard', value: req.discard });
+    cfg.discard = req.discard;
+  }
   const t0 = performance.now();
   let runs: SeedResult[];
   if (req.seedResults) {
@@ -243,6 +249,7 @@ export async function simulate(der: Derivation, request: SimulateRequest): Promi
     k: model.k,
     params: Object.fromEntries(L.paramNames.filter((n) => !(ruled && n === 'eta_bar')).map((n) => [n, n === 'eta_bar' ? etaBar : req.params[L.paramNames.indexOf(n)]])),
     riskFrom: `overlaps, with the derivation's expectations (${der.plan.label})`,
+    ...(req.discard !== undefined ? { discard: { q: req.discard, rule: 'samples with ½e² ≤ q are left out of the gradient, which averages over those kept' } } : {}),
     wallMs,
   };
   mean.meta = { ...meta, statistic: 'mean over seeds' };
