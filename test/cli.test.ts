@@ -159,9 +159,13 @@ describe('bad input: one line naming the culprit, exit code 2, nothing written',
     const a = (await cli(['integrate', 'derivations/saad-solla-erf.yaml', '--init', init]));
     expect(a.code).toBe(2);
     expect(a.stderr).toMatch(/init\.json: Q = \[\[1\]\]: expected a 2×2 array/);
-    const b = (await cli(['integrate', 'derivations/saad-solla-erf.yaml', '--set', 'gamma=1']));
+    const b = (await cli(['integrate', 'derivations/saad-solla-erf.yaml', '--set', 'zeta=1']));
     expect(b.code).toBe(2);
-    expect(b.stderr).toMatch(/--set gamma: unknown parameter \(known: eta_bar, Delta/);
+    expect(b.stderr).toMatch(/--set zeta: unknown parameter \(known: eta_bar, Delta/);
+    // a rate given as γ needs the batch (and d) to become η̄ = γd/n_b
+    const b2 = (await cli(['integrate', 'derivations/saad-solla-erf.yaml', '--set', 'gamma=1']));
+    expect(b2.code).toBe(2);
+    expect(b2.stderr).toMatch(/--set gamma = "1": a rate given as gamma needs --nb/);
     const c = (await cli(['integrate', 'derivations/saad-solla-erf.yaml', '--tau', 'soon']));
     expect(c.code).toBe(2);
     expect(c.stderr).toMatch(/--tau = "soon": expected a finite number/);
