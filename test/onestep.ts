@@ -6,7 +6,8 @@ import { symmetricSqrt } from '../src/linalg.ts';
 import { stateOf } from '../src/numeric/trajectory.ts';
 import { omegaFrom } from './helpers.ts';
 
-function inverse(A: number[][]): number[][] {
+/** A⁻¹ by Gauss–Jordan with partial pivoting (independent of the library's linear algebra). */
+export function inverse(A: number[][]): number[][] {
   const n = A.length;
   const M = A.map((r, i) => [...r, ...Array.from({ length: n }, (_, j) => (i === j ? 1 : 0))]);
   for (let c = 0; c < n; c++) {

@@ -17,6 +17,7 @@ import { adaptiveTable } from '../src/studies/adaptive.ts';
 import { diagnose } from '../src/studies/diagnose.ts';
 import { Rng } from '../src/random/rng.ts';
 import { cli, tmp, deriveYaml } from './helpers.ts';
+import { inverse } from './onestep.ts';
 import { keptMoments, keptCount, discardMoments, discardAccuracy } from '../src/gaussian/discard.ts';
 
 const erf = deriveFile('derivations/saad-solla-erf.yaml');
@@ -25,25 +26,6 @@ const warm: Overlaps = { M: [[0.5, 0.1], [0.05, 0.45]], Q: [[1, 0.1], [0.1, 1]],
 const warm2: Overlaps = { M: [[0.3, 0.05], [0.02, 0.25]], Q: [[1, 0.05], [0.05, 1]], P: [[1, 0], [0, 1]], a: [1, 1] };
 const rulesOf = (o: { lrRule?: string; batchRule?: string; batchSchedule?: string }, sets: Record<string, string>): Rules => resolveRules(o, sets);
 const ctxOf = (der: typeof erf, d: number, extra: Partial<RuleContext> = {}): RuleContext => ({ gm: der.compiled, L: der.layout, d, P: warm.P, aFixed: warm.a, params: [...der.layout.defaultParams], loss: der.model.loss, ...extra });
-
-/** Ω⁻¹ by Gauss–Jordan (independent of the library's pseudo-inverse). */
-function inverse(A: number[][]): number[][] {
-  const n = A.length;
-  const M = A.map((r, i) => [...r, ...Array.from({ length: n }, (_, j) => (i === j ? 1 : 0))]);
-  for (let c = 0; c < n; c++) {
-    let piv = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(M[r][c]) > Math.abs(M[piv][c])) piv = r;
-    [M[c], M[piv]] = [M[piv], M[c]];
-    const x = M[c][c];
-    for (let j = 0; j < 2 * n; j++) M[c][j] /= x;
-    for (let r = 0; r < n; r++)
-      if (r !== c) {
-        const f = M[r][c];
-        for (let j = 0; j < 2 * n; j++) M[r][j] -= f * M[c][j];
-      }
-  }
-  return M.map((r) => r.slice(n));
-}
 
 /** LARS's γ at a state from the generated moments, G from an explicit Ω⁻¹ (THEORY §4.6). */
 function larsIndependent(o: Overlaps, d: number, nb: number, gamma0: number): number {

@@ -95,7 +95,7 @@ function registerCommands(program: Command): void {
       'after',
       '\nExamples:\n  $ hermode integrate derivations/saad-solla-erf.yaml --set eta_bar=1 --tau 60\n  $ hermode integrate derivations/he3-single-index.yaml --set eta_bar=0.01 --tau 200 --log-grid --json\n\nDefault start: Q = I, M_jr ~ N(0, m0²) from --seed, P = I, a from the derivation.',
     )
-    .addHelpText('after', '\nRules: with --lr-rule or --batch-rule, η̄(τ) = γ_t d/n_b(τ) is evaluated from the state and steps and samples are integrated beside the overlaps (--d required):\n  $ hermode integrate derivations/erf-rules.yaml --lr-rule lars --set gamma0=0.05 --d 1000 --nb 10 --tau 5\n  $ hermode integrate derivations/erf-rules.yaml --batch-rule adadamp --set gamma=0.02,nb0=4,nmax=4000 --d 500 --tau 40')
+    .addHelpText('after', '\nRules: with --lr-rule or --batch-rule, η̄(τ) = γ_t d/n_b(τ) is evaluated from the state and steps and samples are integrated beside the overlaps (--d required):\n  $ hermode integrate derivations/saad-solla-erf.yaml --lr-rule lars --set gamma0=0.01 --d 1000 --nb 10 --tau 50\n  $ hermode integrate derivations/erf-adaptive.yaml --batch-rule adadamp --set gamma=0.02,nb0=4,nmax=4000 --d 500 --tau 40')
     .action(async (file: string, o: IntegrateOpts) => (await import('./commands.ts')).integrateCommand(file, o));
 
 

@@ -14,7 +14,7 @@ import { usageError } from '../errors.ts';
 import { Rng } from '../random/rng.ts';
 import { escapeChecker } from './escape-check.ts';
 import { choleskyPsd } from '../linalg.ts';
-import { RuleRuntime, medianInPlace, type KernelRules, type RuleProbe } from './rule-step.ts';
+import { RuleRuntime, medianInPlace, curvatureSample, type KernelRules, type RuleProbe } from './rule-step.ts';
 
 export interface KernelConfig {
   p: number;
@@ -273,16 +273,7 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
           const zo = mu * d;
           const y = label(zo);
           for (let j = 0; j < p; j++) sj[j] = dot(dW, j * d, Z, zo, d) / g;
-          let hd = 0;
-          for (const sgn of [1, -1]) {
-            let f = 0;
-            if (mse) for (let j = 0; j < p; j++) f += a[j] * sigma(lam[j] + sgn * delta * sj[j]);
-            const e = mse ? y - f / p : y;
-            let h = 0;
-            for (let j = 0; j < p; j++) h -= e * a[j] * cA0 * dsigma(lam[j] + sgn * delta * sj[j]) * sj[j];
-            hd += sgn * h;
-          }
-          acc += hd / (2 * delta);
+          acc += curvatureSample(lam, sj, y, a, mse, sigma, dsigma, delta);
         }
         done += m;
       }

@@ -17,7 +17,7 @@ import { Rng } from '../random/rng.ts';
 import { escapeChecker } from './escape-check.ts';
 import { choleskyPsd as cholesky } from '../linalg.ts';
 import { compileFn, weightsWithOverlaps, CONSTANT_KERNEL_RULES, type KernelConfig, type SeedResult } from './kernel.ts';
-import { RuleRuntime, type RuleProbe } from './rule-step.ts';
+import { RuleRuntime, curvatureSample, type RuleProbe } from './rule-step.ts';
 
 /** Bartlett factor A (lower triangular, n×n) of Wishart_n(m, I): H = S A Aᵀ Sᵀ. */
 function bartlett(rng: Rng, n: number, m: number, A: Float64Array): void {
@@ -191,16 +191,7 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
           for (let l = 0; l < p; l++) s += R[j * p + l] * xs[n + l];
           sj[j] = s / g;
         }
-        let hd = 0;
-        for (const sgn of [1, -1]) {
-          let f = 0;
-          if (mse) for (let j = 0; j < p; j++) f += a[j] * sigma(lam[j] + sgn * delta * sj[j]);
-          const e = mse ? y - f / p : y;
-          let h = 0;
-          for (let j = 0; j < p; j++) h -= (e * a[j] * dsigma(lam[j] + sgn * delta * sj[j]) * sj[j]) / p;
-          hd += sgn * h;
-        }
-        acc += hd / (2 * delta);
+        acc += curvatureSample(lam, sj, y, a, mse, sigma, dsigma, delta);
       }
       return acc / nbT;
     },

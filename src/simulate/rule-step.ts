@@ -127,3 +127,30 @@ export function medianInPlace(v: Float64Array, n: number): number {
   const a = v.subarray(0, n).sort();
   return n % 2 ? a[(n - 1) / 2] : 0.5 * (a[n / 2 - 1] + a[n / 2]);
 }
+
+/**
+ * One fresh sample's contribution to CBLR's curvature: [h(W + δu) − h(W − δu)]/(2δ) with
+ * h = uᵀ∇ℓ = −e Σ_j (a_j/p) σ′(λ_j) s_j, given the sample's fields λ, label y and s_j = u_j·z.
+ */
+export function curvatureSample(
+  lam: Float64Array,
+  s: Float64Array,
+  y: number,
+  a: ArrayLike<number>,
+  mse: boolean,
+  sigma: (x: number) => number,
+  dsigma: (x: number) => number,
+  delta: number,
+): number {
+  const p = lam.length;
+  let hd = 0;
+  for (const sgn of [1, -1]) {
+    let f = 0;
+    if (mse) for (let j = 0; j < p; j++) f += a[j] * sigma(lam[j] + sgn * delta * s[j]);
+    const e = mse ? y - f / p : y;
+    let h = 0;
+    for (let j = 0; j < p; j++) h -= (e * a[j] * dsigma(lam[j] + sgn * delta * s[j]) * s[j]) / p;
+    hd += sgn * h;
+  }
+  return hd / (2 * delta);
+}
