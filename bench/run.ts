@@ -170,6 +170,52 @@ for (const [label, d] of [
   }
 }
 
+// ---- learning-rate rules: the ODE's right-hand side under LARS, the simulators' overhead ----
+{
+  const { OverlapRules } = await import('../src/rules/overlap.ts');
+  const { resolveRules } = await import('../src/rules/spec.ts');
+  const { runSeed } = await import('../src/simulate/kernel.ts');
+  const { kernelConfig } = await import('../src/simulate/simulate.ts');
+  const d = deriveFile('derivations/saad-solla-erf.yaml');
+  const L = d.layout;
+  const init = { M: [[0.5, 0.1], [0.05, 0.45]], Q: [[1, 0.1], [0.1, 1]], P: [[1, 0], [0, 1]], a: [1, 1] };
+  const y = stateOf(init, L);
+  const ev = new OverlapRules(resolveRules({ lrRule: 'lars' }, { gamma0: '0.01' }), { gm: d.compiled, L, d: 1000, P: init.P, aFixed: init.a, params: [...L.defaultParams], loss: 'mse', nb: 10 });
+  const pr = [...L.defaultParams];
+  const dy = new Float64Array(y.length);
+  const rate = (f: () => void) => {
+    let n = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < 1500) {
+      for (let i = 0; i < 100; i++) f();
+      n += 100;
+    }
+    return n / ((performance.now() - t0) / 1000);
+  };
+  const plain = rate(() => d.compiled.rhs(0, y, pr, dy));
+  const once = rate(() => {
+    const r = ev.at(0, 0, y);
+    pr[L.etaBar] = r.etaBar;
+    d.compiled.rhsFromMoments(0, y, pr, r.mom as Float64Array, dy);
+  });
+  const twice = rate(() => {
+    const r = ev.at(0, 0, y);
+    pr[L.etaBar] = r.etaBar;
+    d.compiled.rhs(0, y, pr, dy);
+  });
+  report('RHS evaluations/s under LARS, erf p=k=2: moments once (rhsFromMoments) / twice / no rule', `${once.toExponential(2)} / ${twice.toExponential(2)} / ${plain.toExponential(2)}`, 'once > twice');
+  // simulators: the same run under a constant rate, LARS and CBLR (n_b = 10, d = 1000, 5000 steps; rates of the same order)
+  const params = [...L.defaultParams];
+  const base = { d: 1000, nb: 10, params, steps: 5000, record: [0, 5000], teacher: 'orthonormal' as const, init };
+  const cConst = kernelConfig(d, { ...base, gamma: 0.01 });
+  const cLars = kernelConfig(d, { ...base, gamma: NaN, rules: resolveRules({ lrRule: 'lars' }, { gamma0: '0.01' }) });
+  const cCblr = kernelConfig(d, { ...base, gamma: NaN, rules: resolveRules({ lrRule: 'cblr' }, { gamma0: '0.001' }) });
+  const [, tConst] = median(() => runSeed(cConst, 1), 3, 1);
+  const [, tLars] = median(() => runSeed(cLars, 1), 3, 1);
+  const [, tCblr] = median(() => runSeed(cCblr, 1), 3, 1);
+  report('full simulator n_b = 10, d = 1000: LARS / CBLR time over constant γ', `${(tLars / tConst).toFixed(2)} / ${(tCblr / tConst).toFixed(2)} (${((tConst / 5000) * 1e3).toFixed(0)} µs/step constant)`, 'LARS ≈ 1, CBLR ≈ 2 (a second batch)');
+}
+
 // ---- simulators ----
 {
   const { Rng } = await import('../src/random/rng.ts');

@@ -83,3 +83,40 @@ export function choleskyPsd(C: number[][], zeroPivot = 1e-300): number[][] {
     }
   return L;
 }
+
+/**
+ * C⁺ b for each right-hand side b of a symmetric positive semi-definite C: by Cholesky when C is
+ * well conditioned (every pivot² above 10⁻¹⁰ of the largest diagonal entry), else by the
+ * pseudo-inverse — the same numbers either way, the first without an eigendecomposition.
+ */
+export function solvePsd(C: number[][], bs: number[][]): number[][] {
+  const n = C.length;
+  const top = Math.max(...C.map((r, i) => Math.abs(r[i])), 0);
+  const L = Array.from({ length: n }, () => new Array(n).fill(0));
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j <= i; j++) {
+      let s = C[i][j];
+      for (let m = 0; m < j; m++) s -= L[i][m] * L[j][m];
+      if (i === j) {
+        if (!(s > 1e-10 * top)) {
+          const P = pseudoInverse(C);
+          return bs.map((b) => P.map((row) => row.reduce((acc, x, c) => acc + x * b[c], 0)));
+        }
+        L[i][i] = Math.sqrt(s);
+      } else L[i][j] = s / L[j][j];
+    }
+  return bs.map((b) => {
+    const z = new Array(n).fill(0);
+    for (let i = 0; i < n; i++) {
+      let s = b[i];
+      for (let m = 0; m < i; m++) s -= L[i][m] * z[m];
+      z[i] = s / L[i][i];
+    }
+    for (let i = n - 1; i >= 0; i--) {
+      let s = z[i];
+      for (let m = i + 1; m < n; m++) s -= L[m][i] * z[m];
+      z[i] = s / L[i][i];
+    }
+    return z;
+  });
+}

@@ -18,7 +18,7 @@ import { escapeFunction, escapeCriterion } from '../studies/escape.ts';
 import { requireCompleted } from './outcome.ts';
 import { progressReporter } from './progress.ts';
 import { rulesOf, ruleRate, startBatch } from './rules.ts';
-import { learningRate } from '../simulate/simulate.ts';
+import { learningRate } from '../numeric/rate.ts';
 import { isConstant } from '../rules/spec.ts';
 import { constantClock } from '../rules/clock.ts';
 

@@ -4,7 +4,7 @@ import { deriveFile } from '../pipeline.ts';
 import { readOverlapsFile, parseAssignments, resolveParams, numberValue, integerValue, defaultOverlaps, teacherOverlaps } from '../numeric/setup.ts';
 import { runIntegration } from '../numeric/run.ts';
 import { diagnose, type DiagnoseResult } from '../studies/diagnose.ts';
-import { learningRate } from '../simulate/simulate.ts';
+import { learningRate } from '../numeric/rate.ts';
 import { usageError, failure } from '../errors.ts';
 import { writeFileAtomic, copyTree } from '../io/files.ts';
 import { num, table } from '../report/format.ts';

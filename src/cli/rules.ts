@@ -1,7 +1,7 @@
 /** The rule options shared by integrate, map, simulate, compare and sweep. */
 import { resolveRules, type Rules } from '../rules/spec.ts';
 import type { Spec } from '../spec/load.ts';
-import { learningRate } from '../simulate/simulate.ts';
+import { learningRate } from '../numeric/rate.ts';
 import { usageError } from '../errors.ts';
 
 export interface RuleOpts {

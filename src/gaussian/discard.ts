@@ -23,8 +23,9 @@ import { compileExpr } from '../ir/js.ts';
 const SQRT2 = Math.SQRT2;
 const INV_SQRT2PI = 1 / Math.sqrt(2 * Math.PI);
 
-/** erfc in double precision: the generated code's own (series below 2, continued fraction beyond). */
-const erfc = compileExpr({ k: 'call', fn: 'erfc', args: [{ k: 'var', name: 'x' }] }, ['x']);
+/** erfc in double precision: the generated code's own (series below 2, continued fraction beyond), compiled on first use. */
+let erfcImpl: ((x: number) => number) | undefined;
+const erfc = (x: number): number => (erfcImpl ??= compileExpr({ k: 'call', fn: 'erfc', args: [{ k: 'var', name: 'x' }] }, ['x']))(x);
 const Phi = (x: number) => 0.5 * erfc(-x / SQRT2);
 const phi = (x: number) => INV_SQRT2PI * Math.exp(-0.5 * x * x);
 

@@ -20,7 +20,7 @@
 import type { GeneratedModel } from '../codegen/compile.ts';
 import type { Layout } from '../ode/layout.ts';
 import { overlapsOf, omegaOf } from '../numeric/trajectory.ts';
-import { pseudoInverse } from '../linalg.ts';
+import { solvePsd } from '../linalg.ts';
 import { usageError, failure } from '../errors.ts';
 import { scheduleFunction, type Rules } from './spec.ts';
 
@@ -82,9 +82,8 @@ export function gradientStats(ctx: RuleContext, y: ArrayLike<number>, params = c
   const B = Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => mom[L.mom.B + j * p + l]));
   const V = Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => mom[L.mom.V + j * p + l]));
   const S = Array.from({ length: p }, (_, j) => mom[L.mom.S + j]);
-  const pinv = pseudoInverse(omegaOf(ov.M, ov.Q, ctx.P));
   const v = Array.from({ length: p }, (_, j) => [...B[j], ...A[j]]);
-  const Pv = v.map((vj) => pinv.map((row) => row.reduce((s, x, i) => s + x * vj[i], 0)));
+  const Pv = solvePsd(omegaOf(ov.M, ov.Q, ctx.P), v);
   const G = Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => v[j].reduce((s, x, i) => s + x * Pv[l][i], 0)));
   const c = ov.a.map((a) => a / p);
   return { A, B, V, S, G, c, trQ: ov.Q.reduce((s, r, j) => s + r[j], 0), risk: mom[L.mom.risk], Pv, mom };
