@@ -178,6 +178,20 @@ describe('theory against simulation under rules', () => {
     expect(ada.samples).toBeLessThan(0.01 * gd.samples);
   });
 
+  it('a sweep under LARS: escape steps fall like n_b^(−1/2) (γ_t ∝ √(n_b/d)) in the ODE, the map and simulation', async () => {
+    const r = await cli(['sweep', 'derivations/saad-solla-erf.yaml', '--d', '500,2000', '--nb', '5,20', '--method', 'ode,map,sim', '--lr-rule', 'lars', '--set', 'gamma0=0.01', '--seeds', '8', '--threshold', '0.3', '--max-steps', '200000', '--engine', 'reduced', '--quiet', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const { fits, points } = JSON.parse(r.stdout) as { fits: { kind: string; method: string; fit: { slope: number } }[]; points: { method: string; steps: number; samples: number; nb: number; gamma: number | null }[] };
+    for (const f of fits.filter((x) => x.kind === 'steps-vs-nb')) expect(Math.abs(f.fit.slope + 0.5), `${f.method}: ${f.fit.slope}`).toBeLessThan(f.method === 'sim' ? 0.1 : 0.03);
+    for (const p of points) {
+      expect(p.gamma).toBeNull();
+      expect(p.samples).toBeCloseTo(p.steps * p.nb, 6);
+    }
+    // a batch-size rule is not swept; a rate with LARS is refused
+    expect((await cli(['sweep', 'derivations/erf-adaptive.yaml', '--d', '500', '--set', 'gamma=0.01', '--quiet'])).stderr).toMatch(/rules\.batch = "adadamp": the sweep’s axis is the batch size/);
+    expect((await cli(['sweep', 'derivations/saad-solla-erf.yaml', '--d', '500', '--lr-rule', 'lars', '--set', 'gamma0=0.01,gamma=0.1', '--quiet'])).code).toBe(2);
+  });
+
   it('the map under MCLR refuses nothing and the ODE refuses MCLR; the simulators reproduce their runs for any number of workers', async () => {
     const mclr = rulesOf({ lrRule: 'mclr' }, { gamma0: '1.4142135623730951' });
     const m = runMap(erf, { gamma: 0.01, d: 1000, nb: 100, steps: 5, params: [...erf.layout.defaultParams], P: warm.P, start: warm, initSource: 'warm', rules: mclr });

@@ -9,6 +9,7 @@ import { trajectoryCsv } from '../numeric/trajectory.ts';
 import { readOverlapsFile, parseAssignments, resolveParams, numberValue, integerValue, teacherOverlaps } from '../numeric/setup.ts';
 import { learningRate } from '../numeric/rate.ts';
 import { rulesOf, ruleRate, startBatch } from './rules.ts';
+import { describeRules } from '../rules/spec.ts';
 import { runSweep, sweepCsv, settingsHash, sweepGrid, type SweepSettings, type Method } from '../studies/sweep.ts';
 import { slurmOptions, printSubmission } from './cluster.ts';
 import { submitRun } from '../cluster/slurm.ts';
@@ -74,11 +75,15 @@ export async function sweepCommand(file: string, o: Record<string, any>): Promis
   for (const m of methods) if (!['ode', 'map', 'sim'].includes(m)) throw usageError('ode | map | sim', { field: '--method', value: m });
   if (!['full', 'reduced', 'auto'].includes(o.engine)) throw usageError('full | reduced | auto', { field: '--engine', value: o.engine });
   const sets = parseAssignments(o.set);
-  let rate: SweepSettings['rate'];
+  const rules = rulesOf({ lrRule: o.lrRule }, sets, spec);
+  if (rules.batch.kind !== 'constant') throw usageError('the sweep’s axis is the batch size: a batch-size rule is not swept (simulate or compare it)', { field: 'rules.batch', value: rules.batch.kind });
+  const ruleSetsRate = rules.lr.kind === 'lars' || rules.lr.kind === 'cblr';
+  let rate: SweepSettings['rate'] = null;
   if (sets.gamma !== undefined && sets.eta_bar !== undefined) throw usageError('give gamma or eta_bar, not both', { field: '--set' });
+  if (ruleSetsRate && (sets.gamma !== undefined || sets.eta_bar !== undefined)) throw usageError(`the ${rules.lr.kind} rule sets the learning rate itself: give its base rate gamma0=… instead`, { field: sets.gamma !== undefined ? '--set gamma' : '--set eta_bar' });
   if (sets.gamma !== undefined) rate = { kind: 'gamma', text: sets.gamma };
   else if (sets.eta_bar !== undefined) rate = { kind: 'eta_bar', text: sets.eta_bar };
-  else throw usageError('give the learning rate: --set gamma=… or --set eta_bar=… (expressions in d, nb, p, k, crit)', { field: '--set' });
+  else if (!ruleSetsRate) throw usageError('give the learning rate: --set gamma=… or --set eta_bar=… (expressions in d, nb, p, k, crit)', { field: '--set' });
   delete sets.gamma;
   delete sets.eta_bar;
   const der0 = deriveFile(file);
@@ -91,6 +96,7 @@ export async function sweepCommand(file: string, o: Record<string, any>): Promis
     seed: integerValue(o.seed, '--seed', 0),
     criterion: escapeCriterion(numberValue(o.threshold, '--threshold'), o.entry, spec.student.width, spec.teacher.width),
     rate,
+    ...(rules.lr.kind !== 'constant' ? { rules } : {}),
     horizon: String(o.maxSteps),
     engine: o.engine,
     sets,
@@ -125,7 +131,8 @@ export async function sweepCommand(file: string, o: Record<string, any>): Promis
   progress.stop();
   const wallS = (Date.now() - t0) / 1000;
   const crit = settings.criterion.entry ? `|M_${settings.criterion.entry[0] + 1}${settings.criterion.entry[1] + 1}| ≥ ${settings.criterion.threshold}` : `max |M_jr| ≥ ${settings.criterion.threshold}`;
-  const meta = { name: spec.name, file, rate: `${rate.kind} = ${rate.text}`, criterion: crit, seeds: settings.seeds, horizon: settings.horizon, wallSeconds: wallS, cachedPoints: cached };
+  const rateText = settings.rules ? describeRules(settings.rules) + (rate ? `, first step ${rate.kind} = ${rate.text}` : '') : `${rate?.kind} = ${rate?.text}`;
+  const meta = { name: spec.name, file, rate: rateText, criterion: crit, seeds: settings.seeds, horizon: settings.horizon, wallSeconds: wallS, cachedPoints: cached };
   if (o.out) {
     const { sweepPlots, sweepReportHtml } = await import('../report/sweepReport.ts');
     const { katexDistDir } = await import('../report/html.ts');
@@ -137,7 +144,7 @@ export async function sweepCommand(file: string, o: Record<string, any>): Promis
     writeFileAtomic(join(o.out, 'report.html'), sweepReportHtml(spec.name, meta, points, fits, plots));
   }
   if (o.json) return void out(JSON.stringify({ meta, points, fits }));
-  out(`${spec.name}: escape (${crit}); ${rate.kind} = ${rate.text}; steps = τ/γ, samples = n_b·steps; ${points.length} points in ${wallS.toFixed(1)} s${cached ? ` (${cached} from ${o.out})` : ''}`);
+  out(`${spec.name}: escape (${crit}); ${rateText}; ${settings.rules ? 'steps, samples and τ from each run’s clock' : 'steps = τ/γ, samples = n_b·steps'}; ${points.length} points in ${wallS.toFixed(1)} s${cached ? ` (${cached} from ${o.out})` : ''}`);
   const f = (x: number | null) => (x === null || !Number.isFinite(x) ? '—' : num(x, 4));
   // quartiles are a property of simulated seeds; the ODE and the map have one escape time
   const quartiles = (p: (typeof points)[number]) => (p.method === 'sim' ? `${f(p.stepsQ1)}–${f(p.stepsQ3)}` : '');
@@ -163,6 +170,7 @@ function sweepOnSlurm(file: string, o: Record<string, any>, name: string, grid: 
     '--loss', String(o.loss),
     '--method', String(o.method),
     ...((o.set as string[] | undefined) ?? []).flatMap((x) => ['--set', x]),
+    ...(o.lrRule ? ['--lr-rule', String(o.lrRule)] : []),
     '--seeds', String(o.seeds),
     '--seed', String(o.seed),
     '--threshold', String(o.threshold),

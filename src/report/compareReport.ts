@@ -16,9 +16,9 @@ export function compareReportHtml(d: Derivation, agreement: Agreement, meta: Rec
   const verdict = `<p class="${agreement.pass ? 'pass' : 'fail'}">${agreement.pass ? 'Theory and simulation agree' : `Theory and simulation disagree in ${failing} entr${failing === 1 ? 'y' : 'ies'}`}: the check is ${escapeHtml(checkDescription(agreement))}.</p>`;
   const body = `
 <h1>hermode compare: ${escapeHtml(d.model.name)}</h1>
-<p class="meta">d = ${m.d}, n_b = ${m.nb}, γ = ${num(m.gamma)}, η̄ = γd/n_b = ${num(m.eta_bar)}, ${m.seeds.length} seeds, ${m.engine} simulator; teacher: ${escapeHtml(String(m.teacher))};
+<p class="meta">d = ${m.d}, ${m.rules ? escapeHtml(String(m.rules)) : `n_b = ${m.nb}, γ = ${num(m.gamma)}, η̄ = γd/n_b = ${num(m.eta_bar)}`}, ${m.seeds.length} seeds, ${m.engine} simulator; teacher: ${escapeHtml(String(m.teacher))};
 start: ${escapeHtml(String(m.init))}. ODE from the simulations' mean initial overlaps (${escapeHtml(d.plan.label)}).
-Convention: canonical; time τ = γ·steps, samples = n_b·steps.</p>
+Convention: canonical; ${m.rules ? 'under the rules each step advances τ by γ_t and draws n_b(t) samples: the ODE is integrated in steps and compared at equal step counts, the clock (τ, samples, γ, n_b) with it; the plots are against steps' : 'time τ = γ·steps, samples = n_b·steps'}.${m.discard ? ` Samples with ½e² ≤ ${m.discard.q} are discarded.` : ''}</p>
 ${verdict}
 <table><tr><th class="name">entry</th><th>max |ODE − mean|</th><th>max SEM</th><th>max z</th><th>worst (|ODE − mean| − b)/SEM</th><th>check</th></tr>
 ${rows}

@@ -65,6 +65,8 @@ export interface SeedResult {
   divergedAt?: number;
   /** first step at which the escape criterion held (undefined: not within the run) */
   escapeStep?: number;
+  /** τ and samples at the escape step (the seed's own clock) */
+  escapeClock?: { tau: number; samples: number };
   /** at each recorded step: τ = Σ γ_t, samples = Σ n_b, and the γ, n_b of the step taken from there (the last row: of the step that led to it) */
   tau: number[];
   samples: number[];
@@ -430,6 +432,7 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
     }
     if (esc && res.escapeStep === undefined && escaped()) {
       res.escapeStep = step;
+      res.escapeClock = { tau: rt.tau, samples: rt.samples };
       if (esc.stop) {
         observeFinal();
         break;

@@ -310,6 +310,7 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
     }
     if (esc && res.escapeStep === undefined && escaped()) {
       res.escapeStep = step;
+      res.escapeClock = { tau: rt.tau, samples: rt.samples };
       if (esc.stop) {
         while (ri < record.length) {
           observe();

@@ -295,23 +295,25 @@ export function aggregate(seeds: Trajectory[]): { mean: Trajectory; sem: Simulat
 }
 
 /** Escape steps over seeds: median and quartiles (non-escaped seeds count as beyond the horizon), fraction escaped. */
-export function escapeSummary(steps: (number | undefined)[], clock: ConstantClock, horizon: number) {
-  const all = steps.map((s) => s ?? Infinity).sort((a, b) => a - b);
-  const q = (f: number) => {
+export function escapeSummary(steps: (number | undefined)[], clock: ConstantClock | ({ tau: number; samples: number } | undefined)[], horizon: number) {
+  const quantile = (xs: (number | undefined)[], f: number) => {
+    const all = xs.map((s) => s ?? Infinity).sort((a, b) => a - b);
     const pos = (all.length - 1) * f;
     const lo = all[Math.floor(pos)];
     const hi = all[Math.ceil(pos)];
     const v = lo + (hi - lo) * (pos - Math.floor(pos));
     return Number.isFinite(v) ? v : null;
   };
-  const med = q(0.5);
+  const med = quantile(steps, 0.5);
+  // under a rule each seed has its own clock: medians of its τ and samples at escape
+  const perSeed = Array.isArray(clock);
   return {
     perSeed: steps.map((s) => s ?? null),
     medianSteps: med,
-    q1Steps: q(0.25),
-    q3Steps: q(0.75),
-    medianTau: med !== null ? clock.tauAt(med) : null,
-    medianSamples: med !== null ? clock.samplesAt(med) : null,
+    q1Steps: quantile(steps, 0.25),
+    q3Steps: quantile(steps, 0.75),
+    medianTau: perSeed ? quantile(clock.map((c) => c?.tau), 0.5) : med !== null ? clock.tauAt(med) : null,
+    medianSamples: perSeed ? quantile(clock.map((c) => c?.samples), 0.5) : med !== null ? clock.samplesAt(med) : null,
     escapedFraction: steps.filter((s) => s !== undefined).length / steps.length,
     horizonSteps: horizon,
   };

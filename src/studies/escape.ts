@@ -5,6 +5,9 @@
  * horizon). Times are reported as τ, steps = τ/γ and samples = n_b·steps.
  */
 import { constantClock } from '../rules/clock.ts';
+import { isConstant, type Rules } from '../rules/spec.ts';
+import { OverlapRules, RuleStepper } from '../rules/overlap.ts';
+import { runIntegration } from '../numeric/run.ts';
 import { usageError } from '../errors.ts';
 import type { Derivation, OdeModule } from '../pipeline.ts';
 import type { Overlaps } from '../numeric/trajectory.ts';
@@ -87,10 +90,19 @@ export interface EscapeSetup {
   start: Overlaps;
   criterion: EscapeCriterion;
   horizonSteps: number;
+  /** a learning-rate rule (γ_t from the state; `gamma` is then MCLR's first step or unused) */
+  rules?: Rules;
 }
 
 export function odeEscape(s: EscapeSetup): EscapeResult {
   const L = s.der.layout;
+  if (s.rules && !isConstant(s.rules)) {
+    // under a rule: integrate in steps up to the horizon; the escape event carries the clock
+    const sets = Object.fromEntries(L.paramNames.filter((n) => n !== 'eta_bar' && !n.startsWith('P_')).map((n) => [n, s.params[L.paramNames.indexOf(n)]]));
+    const traj = runIntegration(s.der, { tauEnd: 1, init: s.start, sets, rules: s.rules, d: s.d, nb: s.nb, gamma: s.gamma > 0 ? s.gamma : undefined, stepsGrid: [0, s.horizonSteps], events: [{ name: 'escape', g: escapeFunction(s.der, s.criterion), terminal: true }], rtol: 1e-9, atol: 1e-12, maxSteps: 2e6 });
+    const ev = traj.status === 'event' ? traj.events?.[0] : undefined;
+    return { method: 'ode', steps: ev?.steps ?? null, stepsQ1: ev?.steps ?? null, stepsQ3: ev?.steps ?? null, samples: ev?.samples ?? null, tau: ev?.tau ?? null, escapedFraction: ev ? 1 : 0, horizonSteps: s.horizonSteps, runs: 1 };
+  }
   const clock = constantClock(s.gamma, s.nb);
   const tauEnd = clock.tauAt(s.horizonSteps);
   const sol = integrateOde(s.der.compiled, L, stateOf(s.start, L), s.params, {
@@ -109,6 +121,13 @@ export function odeEscape(s: EscapeSetup): EscapeResult {
 
 export function mapEscape(s: EscapeSetup): EscapeResult {
   const L = s.der.layout;
+  let rate: ((t: number, tau: number, steps: number, y: number[]) => { gamma: number; nb: number }) | undefined;
+  if (s.rules && !isConstant(s.rules)) {
+    const ev = new OverlapRules(s.rules, { gm: s.der.compiled, L, d: s.d, P: s.start.P, aFixed: s.start.a, params: s.params.slice(), loss: s.der.model.loss, gamma: s.gamma > 0 ? s.gamma : undefined, nb: s.nb });
+    ev.start(stateOf(s.start, L));
+    const stepper = new RuleStepper(ev);
+    rate = (t, tau, st, y) => stepper.next(t, tau, st, y);
+  }
   const r = iterateMap(s.der.compiled, L, stateOf(s.start, L), s.params, {
     gamma: s.gamma,
     d: s.d,
@@ -119,6 +138,7 @@ export function mapEscape(s: EscapeSetup): EscapeResult {
     aFixed: s.start.a,
     dynamics: s.der.model.dynamics,
     escape: escapeFunction(s.der, s.criterion),
+    rate,
   });
   const steps = r.escapeStep ?? null;
   const at = steps !== null ? r.steps.indexOf(steps) : -1;
@@ -129,10 +149,11 @@ export async function simEscape(s: EscapeSetup, seeds: number[], engine: Engine,
   const cfg = kernelConfig(s.der, {
     d: s.d, nb: s.nb, gamma: s.gamma, params: s.params, steps: s.horizonSteps, record: [0], teacher: 'orthonormal', init,
     escape: { threshold: s.criterion.threshold, entry: s.criterion.entry, stop: true },
+    rules: s.rules,
   });
   if (!init) cfg.P = s.start.P;
   const runs = await runSeeds(cfg, seeds, engine, workers);
-  const e = escapeSummary(runs.map((r) => r.escapeStep), constantClock(s.gamma, s.nb), s.horizonSteps);
+  const e = escapeSummary(runs.map((r) => r.escapeStep), s.rules && !isConstant(s.rules) ? runs.map((r) => r.escapeClock) : constantClock(s.gamma, s.nb), s.horizonSteps);
   return {
     method: 'sim',
     steps: e.medianSteps,

@@ -19,6 +19,7 @@ import { identity } from '../linalg.ts';
 import { odeEscape, mapEscape, simEscape, typicalStart, criticalEtaBar, type EscapeCriterion, type EscapeResult } from './escape.ts';
 import { fitPowerLaw, type LineFit } from './fit.ts';
 import type { Engine } from '../simulate/pool.ts';
+import type { Rules } from '../rules/spec.ts';
 
 export type Method = 'ode' | 'map' | 'sim';
 
@@ -30,8 +31,10 @@ export interface SweepSettings {
   seeds: number;
   seed: number;
   criterion: EscapeCriterion;
-  /** γ or η̄ as an expression in d, nb, p, k and crit (the critical η̄ at the start) */
-  rate: { kind: 'gamma' | 'eta_bar'; text: string };
+  /** γ or η̄ as an expression in d, nb, p, k and crit (the critical η̄ at the start); null when a learning-rate rule sets γ_t */
+  rate: { kind: 'gamma' | 'eta_bar'; text: string } | null;
+  /** a learning-rate rule (the batch size is the sweep's axis) */
+  rules?: Rules;
   horizon: string;
   engine: 'full' | 'reduced' | 'auto';
   sets: Record<string, string>;
@@ -43,8 +46,9 @@ export interface SweepPoint extends EscapeResult {
   nbLabel: string;
   nb: number;
   loss: string;
-  gamma: number;
-  etaBar: number;
+  /** the constant rate (null under a learning-rate rule) */
+  gamma: number | null;
+  etaBar: number | null;
   etaBarCrit: number | null;
   engine?: string;
 }
@@ -110,13 +114,16 @@ export async function runSweep(spec: Spec, s: SweepSettings, outDir: string | nu
     if (!der.layout.trained) start.a.forEach((v, j) => (params[der.layout.aParam + j] = v));
     const crit = criticalEtaBar(der, stateOf(start, der.layout), params, s.criterion);
     const scope = { d: g.d, nb, p: der.model.p, k: der.model.k, crit: crit ?? NaN };
-    const rate = evaluateExpression(s.rate.text, scope, `--set ${s.rate.kind}`);
-    if (!(rate > 0)) throw usageError(`must be > 0 (got ${rate} at d = ${g.d}, nb = ${nb}${crit === null ? '; crit is undefined for this model and start' : ''})`, { field: `--set ${s.rate.kind}`, value: s.rate.text });
-    const gamma = s.rate.kind === 'gamma' ? rate : (rate * nb) / g.d;
+    let gamma = NaN;
+    if (s.rate) {
+      const rate = evaluateExpression(s.rate.text, scope, `--set ${s.rate.kind}`);
+      if (!(rate > 0)) throw usageError(`must be > 0 (got ${rate} at d = ${g.d}, nb = ${nb}${crit === null ? '; crit is undefined for this model and start' : ''})`, { field: `--set ${s.rate.kind}`, value: s.rate.text });
+      gamma = s.rate.kind === 'gamma' ? rate : (rate * nb) / g.d;
+    }
     const etaBar = (gamma * g.d) / nb;
-    params[der.layout.etaBar] = etaBar;
+    params[der.layout.etaBar] = Number.isFinite(etaBar) ? etaBar : 0;
     const horizonSteps = Math.max(1, Math.round(evaluateExpression(s.horizon, { d: g.d, nb, p: der.model.p, k: der.model.k }, 'maxSteps')));
-    const setup = { der, d: g.d, nb, gamma, params, start, criterion: s.criterion, horizonSteps };
+    const setup = { der, d: g.d, nb, gamma, params, start, criterion: s.criterion, horizonSteps, rules: s.rules };
     let res: EscapeResult;
     let engine: string | undefined;
     if (g.method === 'ode') res = odeEscape(setup);
@@ -126,7 +133,7 @@ export async function runSweep(spec: Spec, s: SweepSettings, outDir: string | nu
       engine = eng;
       res = await simEscape(setup, Array.from({ length: s.seeds }, (_, i) => s.seed + i), eng, workers, s.init);
     }
-    const pt: SweepPoint = { ...res, d: g.d, nbLabel: g.nbLabel, nb, loss: g.loss, gamma, etaBar, etaBarCrit: crit, ...(engine ? { engine } : {}) };
+    const pt: SweepPoint = { ...res, d: g.d, nbLabel: g.nbLabel, nb, loss: g.loss, gamma: Number.isFinite(gamma) ? gamma : null, etaBar: Number.isFinite(etaBar) ? etaBar : null, etaBarCrit: crit, ...(engine ? { engine } : {}) };
     if (file) writeFileAtomic(file, JSON.stringify(pt) + '\n');
     points.push(pt);
     progress?.(++done, grid.length, pt, false);
