@@ -67,6 +67,9 @@ describe('rates at the level of the overlaps', () => {
     expect(Math.abs(at('lars', 10000, 100) / at('lars', 1000, 10) - 1)).toBeLessThan(0.01);
     expect(Math.abs(at('lars', 100000, 10) / at('lars', 1000, 10) - 0.1)).toBeLessThan(0.002);
     expect(Math.abs(at('cblr', 100000, 10) / at('cblr', 1000, 10) - 1)).toBeLessThan(0.002);
+    // gamma_max caps the rate (CBLR's is 0.375 here)
+    const capped = new OverlapRules(rulesOf({ lrRule: 'cblr' }, { gamma0: '0.05', gamma_max: '0.2' }), ctxOf(erf, 1000, { nb: 10 })).at(0, 0, y).gamma;
+    expect(capped).toBe(0.2);
   });
 
   it('LARS is CBLR where the gradient is the curvature times the weights; they part by √(1 + n_b*/n_b) (linear student, THEORY §4.6)', () => {
@@ -202,6 +205,18 @@ describe('theory against simulation under rules', () => {
     const run = (workers: number) => simulate(erf, { d: 200, nb: 5, steps: 50, points: 3, seeds: [1, 2, 3], gamma: NaN, params: [...erf.layout.defaultParams], init: warm, engine: 'full', workers, rules: lars });
     const [a, b] = [await run(1), await run(2)];
     expect(JSON.stringify(a.seeds.map((s) => [s.M, s.tau, s.gamma]))).toBe(JSON.stringify(b.seeds.map((s) => [s.M, s.tau, s.gamma])));
+  });
+
+  it('under LARS and CBLR the reduced simulator has the full one’s law (means of M, τ and γ within the standard error)', async () => {
+    for (const lr of ['lars', 'cblr']) {
+      const rules = rulesOf({ lrRule: lr }, { gamma0: lr === 'lars' ? '0.05' : '0.01', ...(lr === 'cblr' ? { gamma_max: '0.5' } : {}) });
+      const run = (engine: 'full' | 'reduced') => simulate(erf, { d: 300, nb: 32, steps: 60, points: 2, seeds: Array.from({ length: 96 }, (_, i) => 1 + i), gamma: NaN, params: [...erf.layout.defaultParams], init: warm, engine, workers: 2, rules });
+      const [f, r] = [await run('full'), await run('reduced')];
+      const z = (m1: number, s1: number, m2: number, s2: number) => Math.abs(m1 - m2) / Math.hypot(s1, s2);
+      expect(z(f.mean.M[1][0][0], f.sem.M[1][0][0], r.mean.M[1][0][0], r.sem.M[1][0][0]), `${lr} M_11`).toBeLessThan(4);
+      expect(z(f.mean.tau[1], f.sem.tau![1], r.mean.tau[1], r.sem.tau![1]), `${lr} τ`).toBeLessThan(4);
+      expect(z(f.mean.gamma![1], f.sem.gamma![1], r.mean.gamma![1], r.sem.gamma![1]), `${lr} γ`).toBeLessThan(4);
+    }
   });
 });
 

@@ -224,6 +224,7 @@ export class OverlapRules {
         gamma = lr.gamma0 / kappa;
       }
     }
+    if (lr.gammaMax !== undefined) gamma = Math.min(gamma, lr.gammaMax);
     gamma *= decay;
     if (!(gamma > 0) || !Number.isFinite(gamma)) throw failure(`the ${lr.kind} learning rate is ${gamma} at τ = ${Number(tau.toPrecision(6))}`);
     return { gamma, nb, etaBar: (gamma * this.ctx.d) / nb, ...(requested !== undefined ? { nbRequested: requested } : {}), ...(stats ? { mom: stats.mom } : {}), ...out };
@@ -272,6 +273,7 @@ export class RuleStepper {
       const prev = this.prev;
       const m = mclrMedian(sNow2.map((sn, j) => ({ sPrev2: prev.sNow2[j], sNow2: sn, m2: m2[j] })));
       gamma = (rules.lr.gamma0 * prev.gamma) / m;
+      if (rules.lr.gammaMax !== undefined) gamma = Math.min(gamma, rules.lr.gammaMax);
     }
     gamma *= decay;
     this.prev = { gamma, sNow2 };

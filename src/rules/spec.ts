@@ -25,6 +25,8 @@ export interface LrRule {
   gamma0: number;
   /** LARS trust coefficient (multiplies γ0) */
   trust: number;
+  /** an upper bound on γ_t (optional; a curvature estimate near zero otherwise gives an unbounded rate) */
+  gammaMax?: number;
 }
 
 export interface BatchRule {
@@ -45,7 +47,7 @@ export interface Rules {
 }
 
 /** Parameter names the rules take by `--set` (removed from the model's parameters). */
-export const RULE_PARAMS = ['gamma0', 'trust', 'nb0', 'nmax', 'eps_star', 'dwell', 'n_est'] as const;
+export const RULE_PARAMS = ['gamma0', 'trust', 'gamma_max', 'nb0', 'nmax', 'eps_star', 'dwell', 'n_est'] as const;
 
 export const CONSTANT_RULES: Rules = { lr: { kind: 'constant', gamma0: NaN, trust: 1 }, batch: { kind: 'constant', nb0: NaN, nmax: NaN, dwell: 1, nEst: 0 } };
 
@@ -55,7 +57,7 @@ export function isConstant(r: Rules | undefined): boolean {
 
 /** The `rules:` block of a derivation file (validated by the schema; names as in the file). */
 export interface RulesBlock {
-  lr?: { rule: LrKind; gamma0?: number; trust?: number };
+  lr?: { rule: LrKind; gamma0?: number; trust?: number; gamma_max?: number };
   batch?: { rule: BatchKind; nb0?: number; nmax?: number; eps_star?: number; dwell?: number; n_est?: number; nb?: string };
 }
 
@@ -107,9 +109,10 @@ export function resolveRules(o: RuleOptions, sets: Record<string, string>, block
     for (const n of names) if (taken[n] !== undefined) throw usageError(`is a parameter of another rule; the ${kind} rule does not take it`, { field: `--set ${n}`, value: taken[n] });
   };
   const lr: LrRule = { kind: lrKind as LrKind, gamma0: NaN, trust: 1 };
-  if (lrKind === 'constant') unused(['gamma0', 'trust'], 'constant learning-rate');
+  if (lrKind === 'constant') unused(['gamma0', 'trust', 'gamma_max'], 'constant learning-rate');
   else {
     lr.gamma0 = param('gamma0', 'positive');
+    if (taken.gamma_max !== undefined || fromFile('gamma_max') !== undefined) lr.gammaMax = param('gamma_max', 'positive');
     lr.trust = lrKind === 'lars' ? param('trust', 'positive', 1) : 1;
     if (lrKind !== 'lars') unused(['trust'], `${lrKind}`);
   }
@@ -156,6 +159,7 @@ export function describeRules(r: Rules): string {
         : r.lr.kind === 'cblr'
           ? `CBLR γ_t = ${r.lr.gamma0}/κ_W (curvature along the gradient)`
           : `MCLR γ_t = ${r.lr.gamma0}/κ (median secant curvature)`;
+  const cap = r.lr.gammaMax !== undefined ? ` ≤ ${r.lr.gammaMax}` : '';
   const b = r.batch;
   const nb =
     b.kind === 'constant'
@@ -163,5 +167,5 @@ export function describeRules(r: Rules): string {
       : b.kind === 'adadamp'
         ? `AdaDamp n_b = ⌈${b.nb0}(ε0 − ε*)/(ε − ε*)⌉ ≤ ${b.nmax}, ε* = ${b.epsStar ?? 'Δ/2'}${b.dwell > 1 ? `, dwell ${b.dwell}` : ''}${b.nEst ? `, ε from ${b.nEst} fresh samples` : ''}`
         : `n_b = ⌈${b.schedule}⌉`;
-  return `${lr}; ${nb}`;
+  return `${lr}${cap}; ${nb}`;
 }

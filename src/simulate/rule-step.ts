@@ -17,7 +17,7 @@
  */
 
 export interface KernelRules {
-  lr: { kind: 'constant' | 'lars' | 'cblr' | 'mclr'; gamma0: number; trust: number };
+  lr: { kind: 'constant' | 'lars' | 'cblr' | 'mclr'; gamma0: number; trust: number; gammaMax?: number };
   batch: { kind: 'constant' | 'adadamp' | 'schedule'; nb0: number; nmax: number; epsStar: number; dwell: number; nEst: number };
   /** source of x ↦ raw n_b for x = [τ, steps] (schedule) */
   scheduleSrc?: string;
@@ -110,6 +110,7 @@ export class RuleRuntime {
       const kappa = step === 1 ? NaN : probe.secant();
       g = step === 1 ? this.gamma : kappa > 0 && Number.isFinite(kappa) ? lr.gamma0 / kappa : this.lastGamma;
     }
+    if (lr.gammaMax !== undefined && lr.kind !== 'constant') g = Math.min(g, lr.gammaMax);
     return g * decay;
   }
 

@@ -19,6 +19,7 @@ const lrRuleSchema = z
     rule: z.enum(['constant', 'lars', 'cblr', 'mclr']),
     gamma0: z.number().positive().optional(),
     trust: z.number().positive().optional(),
+    gamma_max: z.number().positive().optional(),
   })
   .strict();
 
