@@ -288,6 +288,24 @@ describe('diagnose', () => {
     expect(Math.abs(wrong.points[0].theory.grad2W - s10.mean) / s10.sem).toBeGreaterThan(6);
   });
 
+  it('the second layer’s gradient norm (trained a) against simulation; without its 1/n_b noise term it is rejected', async () => {
+    const tanh = deriveYaml(`name: erf-trained
+student: {width: 2, activation: erf(z/sqrt(2)), second_layer: {train: true, init: [1, 1]}}
+teacher: {width: 1, target: committee, activation: erf(z/sqrt(2))}
+noise: 0.05
+`);
+    const start: Overlaps = { M: [[0.3], [0.2]], Q: [[1, 0.1], [0.1, 1]], P: [[1]], a: [1.1, 0.9] };
+    const r = await diagnose(tanh, { d: 1000, nbs: [10, 100, 1000], gamma: 0.05, params: [...tanh.layout.defaultParams], start, stateSource: 'test', reps: 300, seed: 1, engine: 'reduced', workers: 2 });
+    for (const p of r.points) {
+      const sim = p.sim!.grad2A!;
+      expect(Math.abs((p.theory.grad2A as number) - sim.mean) / sim.sem, `‖g_a‖² at n_b = ${p.nb}`).toBeLessThan(4);
+    }
+    // the signal part alone (n_b → ∞: nearly the n_b = 1000 value) is rejected at n_b = 10 by the same 4-SEM test
+    const p10 = r.points[0];
+    const signalOnly = r.points[2].theory.grad2A as number;
+    expect(Math.abs(signalOnly - p10.sim!.grad2A!.mean) / p10.sim!.grad2A!.sem).toBeGreaterThan(4);
+  });
+
   it('writes a report with three plots and the JSON; refuses a spherical state off the sphere', async () => {
     const dir = tmp();
     const out = join(dir, 'diag');

@@ -85,6 +85,8 @@ function printDiagnose(r: DiagnoseResult): void {
       r.points.map((p) => [p.nb, p.etaBar, p.theory.gradW, pm(p.sim?.gradW), p.theory.relStepW, pm(p.sim?.relStepW), p.theory.lossChange, p.theory.lossNoise, pm(p.sim?.lossChange), p.theory.larsCurvature, p.theory.cblrCurvature]),
     ),
   );
+  if (r.points.some((p) => p.theory.grad2A !== undefined))
+    out(table(['n_b', '‖g_a‖ theory', '‖g_a‖ sim'], r.points.map((p) => [p.nb, Math.sqrt(p.theory.grad2A as number), p.sim?.grad2A ? `${num(Math.sqrt(p.sim.grad2A.mean), 4)}±${num(p.sim.grad2A.sem / (2 * Math.sqrt(p.sim.grad2A.mean)), 2)}` : '—'])));
   out(`theory: THEORY §4.7 (‖g_W‖ = √E‖g_W‖²; E[Δε] = γ dε/dτ to first order in γ); κ LARS = ‖g_W‖/‖W‖ (LARS's rate is γ0 over it), κ CBLR = curvature of the loss along the gradient (§4.6); simulation: ${m.simulation}`);
   if (m.secondLayer) out(`note: ${m.secondLayer}`);
 }

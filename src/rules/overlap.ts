@@ -116,8 +116,7 @@ export function derivativeGram(ctx: RuleContext, y: ArrayLike<number>): number[]
 }
 
 /** CBLR's curvature κ_W of the population loss along the mini-batch gradient (THEORY §4.6, README). */
-export function cblrCurvature(ctx: RuleContext, y: ArrayLike<number>, s: GradientStats, nb: number): number {
-  const J = derivativeGram(ctx, y);
+export function cblrCurvature(ctx: RuleContext, y: ArrayLike<number>, s: GradientStats, nb: number, J = derivativeGram(ctx, y)): number {
   const N = gradientGram(s, ctx.d, nb);
   const Pv = s.Pv;
   const p = s.c.length;

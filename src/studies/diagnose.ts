@@ -16,8 +16,9 @@
  */
 import type { Derivation } from '../pipeline.ts';
 import type { Overlaps } from '../numeric/trajectory.ts';
-import { stateOf, overlapsOf } from '../numeric/trajectory.ts';
-import { gradientStats, gradientNorm2, cblrCurvature, type RuleContext } from '../rules/overlap.ts';
+import { stateOf, overlapsOf, omegaOf } from '../numeric/trajectory.ts';
+import { tensorExpectation } from '../gaussian/reference.ts';
+import { gradientStats, gradientNorm2, cblrCurvature, derivativeGram, type RuleContext } from '../rules/overlap.ts';
 import { kernelConfig } from '../simulate/simulate.ts';
 import { runSeeds, type Engine } from '../simulate/pool.ts';
 import { usageError } from '../errors.ts';
@@ -59,6 +60,8 @@ export interface DiagnosePoint {
     /** LARS's implied curvature ‖g_W‖/‖W‖ (its rate is γ0 over it) and CBLR's κ_W along the gradient (THEORY §4.6) */
     larsCurvature: number;
     cblrCurvature: number;
+    /** trained second layer: E‖g_a‖² = Σ_j [(1/n_b) E[σ_j² e²] + (1 − 1/n_b) S_j²]/p² */
+    grad2A?: number;
   };
   sim?: { grad2W: MeanSem; gradW: MeanSem; stepW: MeanSem; relStepW: MeanSem; lossChange: MeanSem; grad2A?: MeanSem; reps: number };
 }
@@ -85,24 +88,25 @@ const meanSem = (xs: number[]): MeanSem => {
   return { mean: m, sem: Math.sqrt(v / n) };
 };
 
-/** dε/dτ at η̄, split into the drift (η̄ = 0) and the noise part. */
-function lossRate(der: Derivation, y: number[], params: number[], etaBar: number): { drift: number; noise: number } {
-  const L = der.layout;
-  const n = y.length;
-  const grad = new Array(n).fill(0);
+/** ∂ε/∂y by central differences of the generated risk (step 1e-6). */
+function riskGradient(der: Derivation, y: number[], params: number[]): number[] {
   const h = 1e-6;
-  for (let i = 0; i < n; i++) {
+  return y.map((_, i) => {
     const yp = y.slice();
     const ym = y.slice();
     yp[i] += h;
     ym[i] -= h;
-    grad[i] = (der.compiled.risk(yp, params) - der.compiled.risk(ym, params)) / (2 * h);
-  }
+    return (der.compiled.risk(yp, params) - der.compiled.risk(ym, params)) / (2 * h);
+  });
+}
+
+/** dε/dτ = ∇ε·dy/dτ at η̄ from the moments, split into the drift (η̄ = 0) and the noise part. */
+function lossRate(der: Derivation, y: number[], params: number[], mom: Float64Array, grad: number[], etaBar: number): { drift: number; noise: number } {
   const rate = (eta: number) => {
     const pr = params.slice();
-    pr[L.etaBar] = eta;
-    const dy = new Float64Array(n);
-    der.compiled.rhs(0, y, pr, dy);
+    pr[der.layout.etaBar] = eta;
+    const dy = new Float64Array(y.length);
+    der.compiled.rhsFromMoments(0, y, pr, mom, dy);
     return dy.reduce((acc, v, i) => acc + v * grad[i], 0);
   };
   const drift = rate(0);
@@ -126,10 +130,15 @@ export async function diagnose(der: Derivation, req: DiagnoseRequest): Promise<D
   const signal = s.c.reduce((acc, c, j) => acc + c * c * s.G[j][j], 0);
   const noise = s.c.reduce((acc, c, j) => acc + c * c * s.V[j][j], 0);
   const wNorm = Math.sqrt(s.trQ);
+  // the second layer's per-sample noise E[σ_j² e²] (not among the generated moments): tensor
+  // Gauss–Hermite over the fields, its accuracy from a rule of the other parity
+  const aNoise = L.trained ? secondLayerNoise(der, req.start, params) : undefined;
+  const grad = riskGradient(der, y, params);
+  const J = derivativeGram(ctx, y);
   const points: DiagnosePoint[] = req.nbs.map((nb) => {
     const etaBar = (gamma * d) / nb;
     const g2 = gradientNorm2(s, d, nb);
-    const lr = lossRate(der, y, params, etaBar);
+    const lr = lossRate(der, y, params, s.mom, grad, etaBar);
     return {
       nb,
       etaBar,
@@ -142,7 +151,8 @@ export async function diagnose(der: Derivation, req: DiagnoseRequest): Promise<D
         lossDrift: gamma * lr.drift,
         lossNoise: gamma * lr.noise,
         larsCurvature: Math.sqrt(g2) / wNorm,
-        cblrCurvature: cblrCurvature(ctx, y, s, nb),
+        cblrCurvature: cblrCurvature(ctx, y, s, nb, J),
+        ...(aNoise ? { grad2A: s.S.reduce((acc, Sj, j) => acc + (aNoise.values[j] / nb + (1 - 1 / nb) * Sj * Sj) / (model.p * model.p), 0) } : {}),
       },
     };
   });
@@ -195,9 +205,36 @@ export async function diagnose(der: Derivation, req: DiagnoseRequest): Promise<D
       state: req.stateSource,
       params: Object.fromEntries(L.paramNames.filter((n) => n !== 'eta_bar').map((n) => [n, params[L.paramNames.indexOf(n)]])),
       simulation: req.reps > 0 ? `${req.reps} single steps per n_b from weights with exactly these overlaps (${req.engine} engine, seeds ${req.seed}–${req.seed + req.reps - 1}); mean ± SEM` : 'none',
-      ...(L.trained ? { secondLayer: 'the second layer’s gradient norm is measured only: its noise term E[σ²e²]/(n_b p²) is not among the generated moments' } : {}),
+      ...(aNoise ? { secondLayer: `E‖g_a‖² = Σ_j [(1/n_b)E[σ_j²e²] + (1 − 1/n_b)S_j²]/p², E[σ_j²e²] by tensor Gauss–Hermite (${aNoise.nodes} nodes per field, accurate to ${aNoise.accuracy.toExponential(1)} against ${aNoise.nodes + 5})` } : {}),
       lossChange: 'E[Δε] = γ dε/dτ at η̄ = γd/n_b, to first order in γ; the simulation measures ε after − ε before (population risk of the overlaps)',
       stepLength: '‖ΔW‖ = γ‖g_W‖ (before any projection onto the sphere)',
     },
   };
+}
+
+/** E[σ(λ_j)² e²] for each j at a state (e² includes the label noise Δ), by tensor Gauss–Hermite over the fields. */
+function secondLayerNoise(der: Derivation, start: Overlaps, params: number[]): { values: number[]; nodes: number; accuracy: number } {
+  const { model, layout: L } = der;
+  const { p, k } = model;
+  const C = omegaOf(start.M, start.Q, start.P);
+  const Delta = params[L.delta];
+  const nodes = Math.min(80, 2 * Math.floor(Math.pow(2e5, 1 / (p + k)) / 2));
+  const tg = model.target;
+  const at = (n: number) =>
+    Array.from({ length: p }, (_, j) =>
+      tensorExpectation(
+        C,
+        (u) => {
+          const nu = u.slice(p);
+          const g = tg.kind === 'committee' ? tg.weights.reduce((acc, w, r) => acc + (w * tg.g.f(nu[r])) / k, 0) : tg.f(...nu);
+          const f = model.loss === 'mse' ? start.a.reduce((acc, a, l) => acc + (a * model.student.f(u[l])) / p, 0) : 0;
+          return model.student.f(u[j]) ** 2 * ((g - f) ** 2 + Delta);
+        },
+        n,
+      ),
+    );
+  const values = at(nodes);
+  const other = at(nodes + 5);
+  const scale = Math.max(...other.map(Math.abs), 1e-300);
+  return { values, nodes, accuracy: Math.max(...values.map((v, j) => Math.abs(v - other[j]))) / scale };
 }
