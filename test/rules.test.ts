@@ -181,6 +181,22 @@ describe('theory against simulation under rules', () => {
     expect(ada.samples).toBeLessThan(0.01 * gd.samples);
   });
 
+  it('MCLR: the simulated per-step log-multiplier of γ has the map’s mean at d = 10³ and 4·10³ (n_b = 100); γ0 × 1.1 in the map is rejected', async () => {
+    const rules = rulesOf({ lrRule: 'mclr' }, { gamma0: String(Math.SQRT2) });
+    const steps = 20;
+    for (const d of [1000, 4000]) {
+      const m = runMap(erf, { gamma: 0.01, d, nb: 100, steps, params: [...erf.layout.defaultParams], P: warm.P, start: warm, initSource: 'warm', rules });
+      const mapLog = Math.log(m.gamma![steps] / m.gamma![1]) / (steps - 1);
+      const sim = await simulate(erf, { d, nb: 100, steps, points: steps + 1, seeds: Array.from({ length: 8 }, (_, i) => i + 1), gamma: 0.01, params: [...erf.layout.defaultParams], init: warm, engine: 'full', workers: 2, rules });
+      const logs = sim.seeds.flatMap((t) => t.gamma!.slice(1, steps).map((g, i) => Math.log(t.gamma![i + 2] / g)));
+      const mean = logs.reduce((a, b) => a + b, 0) / logs.length;
+      const sem = Math.sqrt(logs.reduce((a, b) => a + (b - mean) ** 2, 0) / (logs.length - 1) / logs.length);
+      expect(Math.abs(mean - mapLog) / sem, `d = ${d}`).toBeLessThan(4);
+      // a map whose γ0 is 10 % larger multiplies γ by 1.1 more every step
+      expect(Math.abs(mean - (mapLog + Math.log(1.1))) / sem).toBeGreaterThan(6);
+    }
+  });
+
   it('a sweep under LARS: escape steps fall like n_b^(−1/2) (γ_t ∝ √(n_b/d)) in the ODE, the map and simulation', async () => {
     const r = await cli(['sweep', 'derivations/saad-solla-erf.yaml', '--d', '500,2000', '--nb', '5,20', '--method', 'ode,map,sim', '--lr-rule', 'lars', '--set', 'gamma0=0.01', '--seeds', '8', '--threshold', '0.3', '--max-steps', '200000', '--engine', 'reduced', '--quiet', '--json']);
     expect(r.code, r.stderr).toBe(0);
