@@ -4,7 +4,7 @@
  *
  *   npm run build && node --import tsx examples/library.ts
  */
-import { derive, integrate, finiteStepMap, simulate, compare, hermite, defaultOverlaps, HermodeError } from 'hermode';
+import { derive, integrate, finiteStepMap, simulate, compare, hermite, defaultOverlaps, resolveRules, diagnose, HermodeError } from 'hermode';
 
 const erf = hermite('erf(z/sqrt(2))', 5);
 console.log(`c_1(erf(z/√2)) = ${erf.coefficients[1].toFixed(6)}, information exponent ${erf.informationExponent}`);
@@ -28,6 +28,15 @@ console.log(`map: risk after ${map.steps?.at(-1)} steps = ${map.risk.at(-1)?.toF
 const sim = await simulate(d, { d: 500, nb: 1, gamma: 1 / 500, steps: 2500, seeds: [1, 2, 3, 4], engine: 'reduced', points: 6 });
 const cmp = compare(d, sim);
 console.log(`compare: ${cmp.agreement.entries.map((e) => `${e.entry} z≤${e.maxZ.toFixed(1)}`).join(', ')}`);
+
+// a learning-rate rule: LARS inside the ODE, steps and samples integrated beside the overlaps
+const lars = resolveRules({ lrRule: 'lars' }, { gamma0: '0.01' });
+const ruled = integrate(d, { tauEnd: 20, points: 3, rules: lars, d: 1000, nb: 10 });
+console.log(`LARS: γ_t ${ruled.gamma?.[0].toFixed(4)} → ${ruled.gamma?.at(-1)?.toFixed(4)}, ${ruled.steps?.at(-1)?.toFixed(0)} steps, ${ruled.samples?.at(-1)?.toFixed(0)} samples to τ = 20`);
+
+// large-batch diagnostics at the default start: gradient norm against n_b, theory only
+const diag = await diagnose(d, { d: 1000, nbs: [1, 100, 10000], gamma: 0.05, params: [...d.layout.defaultParams], start, stateSource: 'default', reps: 0, seed: 1, engine: 'reduced', workers: 1 });
+console.log(`diagnose: ‖g_W‖ = ${diag.points.map((p) => p.theory.gradW.toFixed(3)).join(', ')}; noise scale n_b* = ${diag.noiseScale.toFixed(0)}`);
 
 // bad input is a HermodeError naming the field
 try {

@@ -39,7 +39,7 @@ describe('the public API', () => {
     expect(errors.some((l) => l.startsWith('wrong.ts') && /tau/.test(l))).toBe(true);
   });
 
-  it('examples/library.ts runs: derive, integrate, map, simulate, compare, and a HermodeError for bad input', () => {
+  it('examples/library.ts runs: derive, integrate, map, simulate, compare, a rule, diagnostics, and a HermodeError for bad input', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'examples/library.ts'], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -48,6 +48,13 @@ describe('the public API', () => {
     const [, r0, r1] = /ODE: risk ([\d.]+) → ([\d.]+)/.exec(r.stdout) ?? [];
     expect(Number(r1)).toBeLessThan(Number(r0));
     expect(r.stdout).toMatch(/compare: M_11 z≤/);
+    // a rule through the library: γ_t and the clock; diagnostics: the gradient norm falls with n_b
+    const [, steps, samples] = /LARS: γ_t [\d.]+ → [\d.]+, (\d+) steps, (\d+) samples/.exec(r.stdout) ?? [];
+    expect(Number(samples)).toBeCloseTo(10 * Number(steps), -1);
+    const norms = (/diagnose: ‖g_W‖ = ([\d., ]+);/.exec(r.stdout)?.[1] ?? '').split(', ').map(Number);
+    expect(norms).toHaveLength(3);
+    expect(norms[0]).toBeGreaterThan(norms[1]);
+    expect(norms[1]).toBeGreaterThan(norms[2]);
     expect(r.stdout).toMatch(/bad input: tau = -1: must be a finite number > 0 \(exit code 2\)/);
   });
 });
