@@ -6,7 +6,7 @@ import { slurmOptions, printSubmission } from './cluster.ts';
 import { submitRun } from '../cluster/slurm.ts';
 import { progressReporter } from './progress.ts';
 import { deriveFile, type Derivation } from '../pipeline.ts';
-import { simulate, learningRate, aggregate, kernelConfig, meanInitial, type SimulationResult } from '../simulate/simulate.ts';
+import { simulate, aggregate, kernelConfig, meanInitial, type SimulationResult } from '../simulate/simulate.ts';
 import { runSeeds } from '../simulate/pool.ts';
 import { readOverlapsFile, parseAssignments, resolveParams, numberValue, integerValue } from '../numeric/setup.ts';
 import { trajectoryCsv, type Overlaps, type Trajectory } from '../numeric/trajectory.ts';

@@ -7,7 +7,6 @@ import { loadSpecFile } from '../spec/load.ts';
 import { runMap } from '../numeric/run.ts';
 import { trajectoryCsv } from '../numeric/trajectory.ts';
 import { readOverlapsFile, parseAssignments, resolveParams, numberValue, integerValue, teacherOverlaps } from '../numeric/setup.ts';
-import { learningRate } from '../numeric/rate.ts';
 import { rulesOf, ruleRate, startBatch } from './rules.ts';
 import { describeRules } from '../rules/spec.ts';
 import { runSweep, sweepCsv, settingsHash, sweepGrid, type SweepSettings, type Method } from '../studies/sweep.ts';
