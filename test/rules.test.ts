@@ -127,6 +127,16 @@ describe('theory against simulation under rules', () => {
       const N = gradientGram(s, d, 100);
       const gnOnly = [0, 1].reduce((acc, j) => acc + [0, 1].reduce((u, l) => u + s.c[j] * s.c[l] * J[j][l] * N[j][l], 0), 0) / (N[0][0] + N[1][1]);
       expect(Math.abs(m - gnOnly) / sem).toBeGreaterThan(6);
+      expect(Math.abs(cblrCurvature(ctx, y, s, 100, J, true) / gnOnly - 1)).toBeLessThan(1e-12);
+      // gauss_newton=1: THEORY §4.6's leading order, in theory and in the simulators (mean of (uᵀ∇f)² on fresh samples)
+      if (d === 1000) {
+        const gnRules = rulesOf({ lrRule: 'cblr' }, { gamma0: '0.5', gauss_newton: '1' });
+        const gn = await simulate(erf, { d, nb: 100, steps: 1, points: 2, seeds: Array.from({ length: 160 }, (_, i) => 1 + i), gamma: NaN, params: [...erf.layout.defaultParams], init: warm, engine: 'reduced', workers: 2, rules: gnRules });
+        const kg = gn.seeds.map((t) => 0.5 / (t.gamma as number[])[0]);
+        const mg = kg.reduce((a, b) => a + b, 0) / kg.length;
+        const sg = Math.sqrt(kg.reduce((a, b) => a + (b - mg) ** 2, 0) / (kg.length - 1) / kg.length);
+        expect(Math.abs(mg - gnOnly) / sg).toBeLessThan(4);
+      }
     }
   });
 

@@ -7,7 +7,8 @@
  *   LARS  γ_t = γ0·trust·√(tr Q)/√(Σ_j N_jj)                                             (§4.6)
  *   CBLR  κ_W = [Σ_jl c_j c_l J_jl N_jl − Σ_j c_j E[σ″_j e] N_jj] / Σ_j N_jj,  γ_t = γ0/κ_W
  *         (J_jl = E[σ′_jσ′_l]; the Gauss–Newton term is absent under correlation loss), the
- *         curvature of the population loss along a gradient dominated by its noise part
+ *         curvature of the population loss along a gradient dominated by its noise part;
+ *         `gauss_newton=1`: the first term only, THEORY §4.6's leading order
  *   MCLR  (map only) γ_t = γ0 γ_{t−1}/m_t, m_t the median of |Δg_i|/|g_{t−1,i}| over the parameters
  *         when the coordinates of consecutive mini-batch gradients are Gaussian with the variances
  *         above: √2 when noise dominates (README, "Learning-rate rules")
@@ -116,7 +117,7 @@ export function derivativeGram(ctx: RuleContext, y: ArrayLike<number>): number[]
 }
 
 /** CBLR's curvature κ_W of the population loss along the mini-batch gradient (THEORY §4.6, README). */
-export function cblrCurvature(ctx: RuleContext, y: ArrayLike<number>, s: GradientStats, nb: number, J = derivativeGram(ctx, y)): number {
+export function cblrCurvature(ctx: RuleContext, y: ArrayLike<number>, s: GradientStats, nb: number, J = derivativeGram(ctx, y), gaussNewtonOnly = false): number {
   const N = gradientGram(s, ctx.d, nb);
   const Pv = s.Pv;
   const p = s.c.length;
@@ -127,7 +128,7 @@ export function cblrCurvature(ctx: RuleContext, y: ArrayLike<number>, s: Gradien
     den += N[j][j];
     // E[σ″_j e] = (Ω⁺v_j)_j − E[σ′_j ∂e/∂λ_j],  ∂e/∂λ_j = −c_j σ′_j under MSE
     const h = Pv[j][j] + (mse ? s.c[j] * J[j][j] : 0);
-    num -= s.c[j] * h * N[j][j];
+    if (!gaussNewtonOnly) num -= s.c[j] * h * N[j][j];
     if (mse) for (let l = 0; l < p; l++) num += s.c[j] * s.c[l] * J[j][l] * N[j][l];
   }
   return num / den;
@@ -175,6 +176,7 @@ export class OverlapRules {
     if (rules.batch.kind === 'schedule') this.schedule = scheduleFunction(rules.batch.schedule as string, { d: ctx.d, p: ctx.L.p, k: ctx.L.k });
     if (rules.lr.kind === 'constant' && !(ctx.gamma !== undefined && ctx.gamma > 0)) throw usageError('a constant learning rate needs gamma=… or eta_bar=…', { field: '--set gamma' });
     if (rules.batch.kind === 'constant' && !(ctx.nb !== undefined && ctx.nb >= 1)) throw usageError('a constant batch size needs --nb', { field: '--nb' });
+    if (rules.lr.gaussNewton && ctx.loss !== 'mse') throw usageError('the correlation loss has no Gauss–Newton curvature (its Hessian is −y∇²f): CBLR needs gauss_newton=0', { field: '--set gauss_newton', value: 1 });
   }
 
   /** AdaDamp's starting risk ε0 (the risk at y0); ε* must lie below it. */
@@ -217,7 +219,7 @@ export class OverlapRules {
       out.gradNorm2 = g2;
       if (lr.kind === 'lars') gamma = (lr.gamma0 * lr.trust * Math.sqrt(s.trQ)) / Math.sqrt(g2);
       else {
-        const kappa = cblrCurvature(this.ctx, y, s, nb);
+        const kappa = cblrCurvature(this.ctx, y, s, nb, undefined, lr.gaussNewton);
         out.curvature = kappa;
         if (!(kappa > 0)) throw failure(`CBLR: the curvature along the gradient is ${kappa.toExponential(3)} ≤ 0 at τ = ${Number(tau.toPrecision(6))}; the rule γ0/κ is undefined there`);
         gamma = lr.gamma0 / kappa;

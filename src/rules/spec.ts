@@ -27,6 +27,8 @@ export interface LrRule {
   trust: number;
   /** an upper bound on γ_t (optional; a curvature estimate near zero otherwise gives an unbounded rate) */
   gammaMax?: number;
+  /** CBLR: the Gauss–Newton curvature only (THEORY §4.6's leading order, without −E[σ″e]) */
+  gaussNewton?: boolean;
 }
 
 export interface BatchRule {
@@ -47,7 +49,7 @@ export interface Rules {
 }
 
 /** Parameter names the rules take by `--set` (removed from the model's parameters). */
-export const RULE_PARAMS = ['gamma0', 'trust', 'gamma_max', 'nb0', 'nmax', 'eps_star', 'dwell', 'n_est'] as const;
+export const RULE_PARAMS = ['gamma0', 'trust', 'gamma_max', 'gauss_newton', 'nb0', 'nmax', 'eps_star', 'dwell', 'n_est'] as const;
 
 export const CONSTANT_RULES: Rules = { lr: { kind: 'constant', gamma0: NaN, trust: 1 }, batch: { kind: 'constant', nb0: NaN, nmax: NaN, dwell: 1, nEst: 0 } };
 
@@ -57,7 +59,7 @@ export function isConstant(r: Rules | undefined): boolean {
 
 /** The `rules:` block of a derivation file (validated by the schema; names as in the file). */
 export interface RulesBlock {
-  lr?: { rule: LrKind; gamma0?: number; trust?: number; gamma_max?: number };
+  lr?: { rule: LrKind; gamma0?: number; trust?: number; gamma_max?: number; gauss_newton?: number };
   batch?: { rule: BatchKind; nb0?: number; nmax?: number; eps_star?: number; dwell?: number; n_est?: number; nb?: string };
 }
 
@@ -109,12 +111,17 @@ export function resolveRules(o: RuleOptions, sets: Record<string, string>, block
     for (const n of names) if (taken[n] !== undefined) throw usageError(`is a parameter of another rule; the ${kind} rule does not take it`, { field: `--set ${n}`, value: taken[n] });
   };
   const lr: LrRule = { kind: lrKind as LrKind, gamma0: NaN, trust: 1 };
-  if (lrKind === 'constant') unused(['gamma0', 'trust', 'gamma_max'], 'constant learning-rate');
+  if (lrKind === 'constant') unused(['gamma0', 'trust', 'gamma_max', 'gauss_newton'], 'constant learning-rate');
   else {
     lr.gamma0 = param('gamma0', 'positive');
     if (taken.gamma_max !== undefined || fromFile('gamma_max') !== undefined) lr.gammaMax = param('gamma_max', 'positive');
     lr.trust = lrKind === 'lars' ? param('trust', 'positive', 1) : 1;
     if (lrKind !== 'lars') unused(['trust'], `${lrKind}`);
+    if (lrKind === 'cblr') {
+      const gn = param('gauss_newton', 'int0', 0);
+      if (gn > 1) throw usageError('must be 0 (the full curvature) or 1 (Gauss–Newton only)', { ...where, field: '--set gauss_newton', value: gn });
+      if (gn === 1) lr.gaussNewton = true;
+    } else unused(['gauss_newton'], `${lrKind}`);
   }
   const batch: BatchRule = { kind: batchKind as BatchKind, nb0: NaN, nmax: NaN, dwell: 1, nEst: 0 };
   if (batchKind === 'adadamp') {
@@ -157,7 +164,7 @@ export function describeRules(r: Rules): string {
       : r.lr.kind === 'lars'
         ? `LARS γ_t = ${r.lr.gamma0}${r.lr.trust !== 1 ? `·${r.lr.trust}` : ''}·‖W‖/‖g_W‖`
         : r.lr.kind === 'cblr'
-          ? `CBLR γ_t = ${r.lr.gamma0}/κ_W (curvature along the gradient)`
+          ? `CBLR γ_t = ${r.lr.gamma0}/κ_W (${r.lr.gaussNewton ? 'Gauss–Newton ' : ''}curvature along the gradient)`
           : `MCLR γ_t = ${r.lr.gamma0}/κ (median secant curvature)`;
   const cap = r.lr.gammaMax !== undefined ? ` ≤ ${r.lr.gammaMax}` : '';
   const b = r.batch;

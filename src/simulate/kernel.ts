@@ -275,7 +275,7 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
           const zo = mu * d;
           const y = label(zo);
           for (let j = 0; j < p; j++) sj[j] = dot(dW, j * d, Z, zo, d) / g;
-          acc += curvatureSample(lam, sj, y, a, mse, sigma, dsigma, delta);
+          acc += curvatureSample(lam, sj, y, a, mse, sigma, dsigma, delta, rules.lr.gaussNewton);
         }
         done += m;
       }

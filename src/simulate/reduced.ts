@@ -191,7 +191,7 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
           for (let l = 0; l < p; l++) s += R[j * p + l] * xs[n + l];
           sj[j] = s / g;
         }
-        acc += curvatureSample(lam, sj, y, a, mse, sigma, dsigma, delta);
+        acc += curvatureSample(lam, sj, y, a, mse, sigma, dsigma, delta, rules.lr.gaussNewton);
       }
       return acc / nbT;
     },

@@ -5,7 +5,8 @@
  * clock. Plain data in, no imports: it runs in worker threads beside the kernels.
  *
  *   LARS   γ_t = γ0·trust·‖W‖_F/‖g_W‖_F of the mini-batch gradient
- *   CBLR   γ_t = γ0/κ, κ = uᵀ(∇L′(W + δu) − ∇L′(W − δu))/(2δ), u = g/‖g‖, L′ the loss of n_b fresh
+ *   CBLR   γ_t = γ0/κ, κ = uᵀ(∇L′(W + δu) − ∇L′(W − δu))/(2δ) (or, Gauss–Newton only, the mean of
+ *          (uᵀ∇f)²), u = g/‖g‖, L′ the loss of n_b fresh
  *          samples (an independent batch: the curvature of the population loss along the gradient;
  *          on the gradient's own batch it would be O(d/n_b)); κ ≤ 0 keeps the previous rate (at the
  *          first step: the given γ, else γ0)
@@ -17,7 +18,7 @@
  */
 
 export interface KernelRules {
-  lr: { kind: 'constant' | 'lars' | 'cblr' | 'mclr'; gamma0: number; trust: number; gammaMax?: number };
+  lr: { kind: 'constant' | 'lars' | 'cblr' | 'mclr'; gamma0: number; trust: number; gammaMax?: number; gaussNewton?: boolean };
   batch: { kind: 'constant' | 'adadamp' | 'schedule'; nb0: number; nmax: number; epsStar: number; dwell: number; nEst: number };
   /** source of x ↦ raw n_b for x = [τ, steps] (schedule) */
   scheduleSrc?: string;
@@ -142,8 +143,15 @@ export function curvatureSample(
   sigma: (x: number) => number,
   dsigma: (x: number) => number,
   delta: number,
+  gaussNewtonOnly = false,
 ): number {
   const p = lam.length;
+  if (gaussNewtonOnly) {
+    // (uᵀ∇f)² = (Σ_j (a_j/p) σ′(λ_j) s_j)²: the loss's Hessian without the −e∇²f part
+    let g = 0;
+    for (let j = 0; j < p; j++) g += (a[j] * dsigma(lam[j]) * s[j]) / p;
+    return g * g;
+  }
   let hd = 0;
   for (const sgn of [1, -1]) {
     let f = 0;

@@ -20,6 +20,7 @@ const lrRuleSchema = z
     gamma0: z.number().positive().optional(),
     trust: z.number().positive().optional(),
     gamma_max: z.number().positive().optional(),
+    gauss_newton: z.number().int().min(0).max(1).optional(),
   })
   .strict();
 
