@@ -77,6 +77,7 @@ export async function diagnoseCommand(file: string, o: DiagnoseOpts): Promise<vo
 function printDiagnose(r: DiagnoseResult): void {
   const m = r.meta as Record<string, any>;
   out(`${r.name}: large-batch diagnostics at d = ${r.d}, γ = ${num(r.gamma)}; ${m.dynamics} SGD, ${m.loss} loss; expectations: ${m.expectations}`);
+  out(`convention: canonical (η̄ = γd/n_b); one SGD step at rate γ from the state below (τ advances by γ)`);
   out(`state: ${m.state}; risk ε = ${num(r.risk)}; gradient noise scale n_b* = d Σ c²V/Σ c²G = ${num(r.noiseScale, 4)} (signal Σ c²G = ${num(r.signal, 4)})`);
   const pm = (x?: { mean: number; sem: number }) => (x ? `${num(x.mean, 4)}±${num(x.sem, 2)}` : '—');
   out(
