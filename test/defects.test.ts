@@ -267,6 +267,18 @@ describe('no endless derivations', () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toMatch(/: expectations = "auto": tensor quadrature over p \+ k = 11 fields needs at least 6\^11 = 3\.6e\+8 nodes .* expectations: quadrature:N/);
     expect(existsSync(join(dir, 'gen'))).toBe(false);
+    // it names what to pass instead, with the accuracy that comes with it — and that advice runs: a
+    // tanh committee with p = k = 10 under MSE derives and integrates to τ = 20 in seconds
+    expect(r.stderr).toMatch(/pass expectations: hermite:6 \(the exact ODE of the student truncated at Hermite order 6, ‖σ − σ_6‖² ≈ 1\.5e-3\)/);
+    writeFileSync(join(dir, 'wide10.yaml'), 'name: wide10\nstudent: {width: 10, activation: "tanh(z)"}\nteacher: {width: 10, target: committee, activation: "tanh(z)"}\n');
+    const wide = await cli(['derive', join(dir, 'wide10.yaml'), '--out-dir', join(dir, 'gen10'), '--lang', 'ts']);
+    expect(wide.code).toBe(2);
+    expect(wide.stderr).toMatch(/pass expectations: hermite:6/);
+    const t0 = performance.now();
+    const ok = await cli(['integrate', join(dir, 'wide10.yaml'), '--expectations', 'hermite:6', '--set', 'eta_bar=1', '--tau', '20', '--points', '3', '--json', '--quiet']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).status).toBe('completed');
+    expect(performance.now() - t0).toBeLessThan(60000);
   });
 });
 

@@ -279,11 +279,18 @@ function quadraturePlan(model: Model, nodes?: number): ExpectationPlan {
   let N = nodes ?? defaultQuadratureNodes(n);
   if (nodes === undefined && kinked && N % 2 === 1) N -= 1;
   // the tensor rule runs over all p + k fields at once: refuse at once what would run for hours
-  if (nodes === undefined && N ** n > QUADRATURE_BUDGET)
+  if (nodes === undefined && N ** n > QUADRATURE_BUDGET) {
+    // what can be passed instead: per-template quadrature when affordable, and the exact ODE of the
+    // Hermite truncation with its L² error for this activation
+    const perTemplate = templateQuadraturePlan(model, TEMPLATE_BUDGET) ? 'expectations: quadrature-templates (each expectation over its own fields), ' : '';
+    const K = 6;
+    const rep = hermiteCoefficients(model.student, 30);
+    const tail = rep.coefficients.slice(K + 1).reduce((acc, c, i) => acc + c * c * factorialNum(i + K + 1), 0);
     throw usageError(
-      `tensor quadrature over p + k = ${n} fields needs at least ${N}^${n} = ${(N ** n).toExponential(1)} nodes per evaluation of the right-hand side (budget ${QUADRATURE_BUDGET.toExponential(0)}): use fewer fields (p + k ≤ 6), an activation with closed forms or a polynomial one, or accept the cost with expectations: quadrature:N (N^${n} nodes)`,
+      `tensor quadrature over p + k = ${n} fields needs at least ${N}^${n} = ${(N ** n).toExponential(1)} nodes per evaluation of the right-hand side (budget ${QUADRATURE_BUDGET.toExponential(0)}): pass ${perTemplate}expectations: hermite:${K} (the exact ODE of the student truncated at Hermite order ${K}, ‖σ − σ_${K}‖² ≈ ${tail.toExponential(1)}), use an activation with closed forms or a polynomial one, or accept the cost with expectations: quadrature:N (N^${n} nodes)`,
       { file: model.spec.file, field: 'expectations', value: model.spec.expectations },
     );
+  }
   return {
     backend: 'quadrature',
     label: `tensor Gauss–Hermite quadrature, ${N} nodes per field (${n} fields)`,
