@@ -170,6 +170,19 @@ for (const [label, d] of [
   }
 }
 
+// ---- wide smooth students: tanh p = k = 20 under MSE through hermite:6 ----
+{
+  const wide = `name: tanh-p20
+student: {width: 20, activation: "tanh(z)"}
+teacher: {width: 20, target: committee, activation: "tanh(z)"}
+loss: mse`;
+  const [dw, tw] = time(() => deriveSpec(parseSpec(wide), 'hermite:6'));
+  const init = defaultOverlaps(dw.model, 1);
+  const y = stateOf(init, dw.layout);
+  const rate = rhsRate(dw.compiled, y, dw.layout.defaultParams, 2);
+  report('tanh p = k = 20 (MSE), hermite:6: derive / RHS evaluations/s', `${(tw / 1000).toFixed(2)} s / ${rate.toExponential(2)} (integrating to τ = 20 takes ~165 evaluations)`, 'derive < 5 s');
+}
+
 // ---- learning-rate rules: the ODE's right-hand side under LARS, the simulators' overhead ----
 {
   const { OverlapRules } = await import('../src/rules/overlap.ts');

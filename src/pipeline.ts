@@ -49,6 +49,7 @@ export function deriveSpec(spec: Spec, expectations?: string, outDir = 'generate
   const compiled = compileModule(module);
   // the code does not contain the notes, so the accuracy note can use the module just built
   if (plan.backend === 'quadrature' || plan.backend === 'quadrature-templates') plan.notes.push(...quadratureAccuracyNotes(model, plan, compiled, equations.layout));
+  if (plan.backend === 'hermite') plan.notes.push(...hermiteAccuracyNotes(spec, plan));
   const doc = equationsDocument(equations);
   const tex = documentToTex(doc, model, plan, outDir);
   const { '.ts': ts } = printModule(module, model.name, ['ts']);
@@ -176,6 +177,41 @@ function quadratureAccuracyNotes(model: Model, plan: ExpectationPlan, fineModule
     : [{ ...plan, nodes: coarseNodes }, `from ${coarseNodes} to ${N} nodes per field${kinked ? ' (rules of both parities: an odd one has a node on the kink)' : ''}`];
   const { err, rel } = compare(moments(fineModule), moments(moduleOf(model, coarsePlan)));
   return [verdict(rel, `the moments change by ${err.toExponential(1)} ${how} at a generic state`)];
+}
+
+/**
+ * What hermite:K costs in accuracy against the original activations: the moments of the truncated
+ * model against a tensor quadrature of the original (21 nodes per field, ~1e-6 for smooth
+ * activations), at the generic state of `quadratureAccuracyNotes`, on the same activations and target
+ * with p, k ≤ 2 (the truncation acts on each function, so the small model measures it at the cost of
+ * one quadrature; a wide model's full-field rule is what hermite:K replaces).
+ */
+function hermiteAccuracyNotes(spec: Spec, plan: ExpectationPlan): string[] {
+  const pS = Math.min(spec.student.width, 2);
+  const kS = Math.min(spec.teacher.width, 2);
+  if (spec.teacher.target !== 'committee' && kS !== spec.teacher.width) return [];
+  const small: Spec = {
+    ...spec,
+    student: { ...spec.student, width: pS, second_layer: { ...spec.student.second_layer, ...(spec.student.second_layer.init ? { init: spec.student.second_layer.init.slice(0, pS) } : {}) } },
+    teacher: { ...spec.teacher, width: kS, ...(spec.teacher.weights ? { weights: spec.teacher.weights.slice(0, kS) } : {}) },
+  };
+  const model = buildModel(small);
+  if (model.student.family.kind === 'polynomial' && (model.target.kind !== 'committee' || model.target.g.family.kind === 'polynomial') && (model.target.kind === 'committee' || model.target.poly)) return [];
+  const layout = layoutOf(model);
+  const sc = 1 / Math.sqrt(Math.max(pS, kS));
+  const M = Array.from({ length: pS }, (_, j) => Array.from({ length: kS }, (_, r) => sc * (j === r ? 0.5 : 0.2)));
+  const Q = Array.from({ length: pS }, (_, j) => Array.from({ length: pS }, (_, l) => (j === l ? 1 : 0.3)));
+  const moments = (backend: string) => {
+    const mod = compileModule(equationsModule(overlapEquations(model, planExpectations(model, backend))));
+    const out = new Float64Array(layout.mom.size);
+    mod.moments(stateOf({ M, Q, a: model.a0 }, layout), layout.defaultParams, out);
+    return out;
+  };
+  const h = moments(plan.backend === 'hermite' ? `hermite:${plan.label.match(/order (\d+)/)?.[1] ?? 6}` : 'hermite:6');
+  const q = moments('quadrature:21');
+  const err = Math.max(...[...h].map((v, i) => Math.abs(v - q[i])));
+  const rel = err / Math.max(...[...q].map(Math.abs), 1e-300);
+  return [`hermite accuracy against the original activations: the moments differ by ${rel.toExponential(1)} relative (${err.toExponential(1)}) from a 21-node tensor quadrature of the untruncated model with p = ${pS}, k = ${kS} at a generic state`];
 }
 
 /** A per-template quadrature plan with two nodes fewer per field in every template (parity kept). */

@@ -279,6 +279,17 @@ describe('no endless derivations', () => {
     expect(ok.code, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout).status).toBe('completed');
     expect(performance.now() - t0).toBeLessThan(60000);
+    // and the truncation's cost in accuracy is stated against a quadrature of the untruncated model; it
+    // sees the truncation: order 4 is worse than order 6
+    const acc = async (K: number) => {
+      const dv = await cli(['derive', join(dir, 'wide10.yaml'), '--expectations', `hermite:${K}`, '--out-dir', join(dir, `h${K}`), '--lang', 'ts']);
+      expect(dv.code, dv.stderr).toBe(0);
+      return Number(/hermite accuracy against the original activations: the moments differ by ([\d.e+-]+) relative/.exec(dv.stdout)?.[1]);
+    };
+    const [a4, a6] = [await acc(4), await acc(6)];
+    expect(a6).toBeGreaterThan(1e-3);
+    expect(a6).toBeLessThan(1e-1);
+    expect(a4).toBeGreaterThan(1.5 * a6);
   });
 });
 
