@@ -48,6 +48,17 @@ const save = async (name: string, spec: TopLevelSpec, data: unknown) => {
   console.log(`wrote docs/${name}.svg`);
 };
 const logx = (field: string, title: string) => ({ field, type: 'quantitative' as const, title, scale: { type: 'log' as const } });
+/** ODE rows as lines, simulation rows as points with ±2 SEM rules (rows: {x, value, lo, hi, kind, series}). */
+const odeSimLayers = (xField: string, xTitle: string, yTitle: string, size = 40) => {
+  const color = { field: 'series', type: 'nominal', title: '' };
+  const x = { field: xField, type: 'quantitative', title: xTitle };
+  const sim = [{ filter: "datum.kind === 'simulation'" }];
+  return [
+    { transform: [{ filter: "datum.kind === 'ODE'" }], mark: 'line', encoding: { x, y: { field: 'value', type: 'quantitative', title: yTitle, scale: { zero: false } }, color } },
+    { transform: sim, mark: 'rule', encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } },
+    { transform: sim, mark: { type: 'point', filled: true, size }, encoding: { x, y: { field: 'value', type: 'quantitative' }, color } },
+  ];
+};
 
 const figures: Record<string, () => Promise<void>> = {
   /** Prediction 1: at fixed η̄ the trajectory against samples does not depend on n_b. */
@@ -272,17 +283,12 @@ const figures: Record<string, () => Promise<void>> = {
       const last = sim.steps.length - 1;
       gaps.push({ d, nb: d / 100, maxGapM: Math.max(...c.series.filter((x) => x.family === 'M').flatMap((x) => x.ode.map((v, i) => Math.abs(v - x.mean[i])))), tauOde: c.ode.tau[last], tauSim: sim.mean.tau[last], tauSem: (sim.sem.tau as number[])[last], agreement: c.agreement.entries.map((e) => ({ entry: e.entry, pass: e.pass, maxZ: e.maxZ })) });
     }
-    const color = { field: 'series', type: 'nominal', title: '' };
     await save('lars-steps', {
       width: 520,
       height: 300,
       title: 'LARS (γ0 = 0.01) inside the ODE (lines) against simulation ± 2 SEM (points), erf p = k = 2',
       data: { values: rows },
-      layer: [
-        { transform: [{ filter: "datum.kind === 'ODE'" }], mark: 'line', encoding: { x: { field: 'steps', type: 'quantitative', title: 'SGD steps' }, y: { field: 'value', type: 'quantitative', title: 'M_11', scale: { zero: false } }, color } },
-        { transform: [{ filter: "datum.kind === 'simulation'" }], mark: { type: 'rule' }, encoding: { x: { field: 'steps', type: 'quantitative' }, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } },
-        { transform: [{ filter: "datum.kind === 'simulation'" }], mark: { type: 'point', filled: true, size: 40 }, encoding: { x: { field: 'steps', type: 'quantitative' }, y: { field: 'value', type: 'quantitative' }, color } },
-      ],
+      layer: odeSimLayers('steps', 'SGD steps', 'M_11'),
     } as TopLevelSpec, { rows, gaps });
     // rates at the warm state against d (n_b = 10): LARS ∝ d^{-1/2}, CBLR flat
     const y = stateOf(init, der.layout);
@@ -370,17 +376,12 @@ const figures: Record<string, () => Promise<void>> = {
         rows.push({ samples: sim.samples[i], value: sim.mean.M[i][j][j], lo: sim.mean.M[i][j][j] - 2 * sim.sem.M[i][j][j], hi: sim.mean.M[i][j][j] + 2 * sim.sem.M[i][j][j], kind: 'simulation', series: `M_${j + 1}${j + 1}` });
       }),
     );
-    const color = { field: 'series', type: 'nominal', title: '' };
     await save('schedule', {
       width: 520,
       height: 280,
       title: 'batch schedule n_b = 4·2^⌊steps/250⌋ at γ = 0.02: ODE (lines) and simulation ± 2 SEM, against samples',
       data: { values: rows },
-      layer: [
-        { transform: [{ filter: "datum.kind === 'ODE'" }], mark: 'line', encoding: { x: { field: 'samples', type: 'quantitative', title: 'samples drawn' }, y: { field: 'value', type: 'quantitative', title: 'overlap', scale: { zero: false } }, color } },
-        { transform: [{ filter: "datum.kind === 'simulation'" }], mark: 'rule', encoding: { x: { field: 'samples', type: 'quantitative' }, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } },
-        { transform: [{ filter: "datum.kind === 'simulation'" }], mark: { type: 'point', filled: true, size: 35 }, encoding: { x: { field: 'samples', type: 'quantitative' }, y: { field: 'value', type: 'quantitative' }, color } },
-      ],
+      layer: odeSimLayers('samples', 'samples drawn', 'overlap', 35),
     } as TopLevelSpec, { rows, agreement: c.agreement });
   },
 
