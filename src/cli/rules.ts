@@ -25,10 +25,14 @@ export function startBatch(rules: Rules, nb: number): number {
  * rule that sets the rate itself (LARS, CBLR) refuses them and returns NaN.
  */
 export function ruleRate(rules: Rules, sets: Record<string, string>, scope: { d: number; nb: number; p: number; k: number }): number {
-  if (rules.lr.kind === 'lars' || rules.lr.kind === 'cblr') {
-    for (const name of ['gamma', 'eta_bar'])
-      if (sets[name] !== undefined) throw usageError(`the ${rules.lr.kind} rule sets the learning rate itself: give its base rate gamma0=… instead`, { field: `--set ${name}`, value: sets[name] });
-    return NaN;
-  }
+  if (rateFromRule(rules, sets)) return NaN;
   return learningRate(sets, { ...scope, nb: startBatch(rules, scope.nb) });
+}
+
+/** Whether the rule sets the rate itself (LARS, CBLR); then gamma=… or eta_bar=… is refused. */
+export function rateFromRule(rules: Rules, sets: Record<string, string>): boolean {
+  if (rules.lr.kind !== 'lars' && rules.lr.kind !== 'cblr') return false;
+  for (const name of ['gamma', 'eta_bar'])
+    if (sets[name] !== undefined) throw usageError(`the ${rules.lr.kind} rule sets the learning rate itself: give its base rate gamma0=… instead`, { field: `--set ${name}`, value: sets[name] });
+  return true;
 }

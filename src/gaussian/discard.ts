@@ -14,7 +14,7 @@
  * `discardAccuracy` compares rules of both parities (an even and an odd rule do not share a bias
  * at a jump) and the outputs state the difference.
  */
-import type { Model } from '../spec/model.ts';
+import { targetValue, type Model } from '../spec/model.ts';
 import type { Layout } from '../ode/layout.ts';
 import { gaussHermite } from './quadrature.ts';
 import { choleskyPsd } from '../linalg.ts';
@@ -87,8 +87,7 @@ export function discardMoments(model: Model, L: Layout, omega: number[][], a: nu
         f += (a[j] * sig[j]) / p;
       }
       for (let r = 0; r < k; r++) nu[r] = u[p + r];
-      const tg = model.target;
-      const g = tg.kind === 'committee' ? tg.weights.reduce((acc, wr, r) => acc + (wr * tg.g.f(nu[r])) / k, 0) : tg.f(...nu);
+      const g = targetValue(model, nu);
       const [m0, m1, m2] = keptMoments(mse ? g - f : g, s, t);
       P += w * m0;
       for (let j = 0; j < p; j++) {

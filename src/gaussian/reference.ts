@@ -5,7 +5,7 @@
  * either by tensor Gauss–Hermite quadrature over all fields or by seeded Monte Carlo (with standard
  * errors). Independent of the templates and of code generation: the tests hold both against it.
  */
-import type { Model } from '../spec/model.ts';
+import { targetValue, type Model } from '../spec/model.ts';
 import { gaussHermite } from './quadrature.ts';
 import { Rng } from '../random/rng.ts';
 import { symmetricSqrt } from '../linalg.ts';
@@ -35,11 +35,7 @@ function accumulate(model: Model, u: number[], a: number[], Delta: number, w: nu
     f += (a[j] * sig[j]) / p;
   }
   const nu = u.slice(p);
-  let y: number;
-  if (model.target.kind === 'committee') {
-    y = 0;
-    for (let r = 0; r < k; r++) y += (model.target.weights[r] * model.target.g.f(nu[r])) / k;
-  } else y = model.target.f(...nu);
+  const y = targetValue(model, nu);
   const d = y - f;
   const e = model.loss === 'mse' ? d : y;
   const add = (m: Moments, pw: number) => {

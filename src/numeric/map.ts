@@ -14,7 +14,7 @@ import type { GeneratedModel } from '../codegen/compile.ts';
 import type { Layout } from '../ode/layout.ts';
 import { qIndex } from '../ode/layout.ts';
 import { overlapsOf, omegaOf } from './trajectory.ts';
-import { pseudoInverse } from '../linalg.ts';
+import { squaredMeanGradient } from '../rules/overlap.ts';
 import { StepClock } from '../rules/clock.ts';
 
 export interface MapOptions {
@@ -80,9 +80,12 @@ export function iterateMap(gm: GeneratedModel, L: Layout, y0: number[], params: 
     const B = (j: number, l: number) => mom[oB + j * p + l];
     const V = (j: number, l: number) => mom[oV + j * p + l];
     // G = v_jᵀ Ω⁺ v_l
-    const pinv = pseudoInverse(omegaOf(ov.M, ov.Q, o.P));
-    const v = Array.from({ length: p }, (_, j) => [...Array.from({ length: p }, (_, l) => B(j, l)), ...Array.from({ length: k }, (_, r) => A(j, r))]);
-    const G = (j: number, l: number) => v[j].reduce((s, x, i) => s + x * pinv[i].reduce((u, z, c) => u + z * v[l][c], 0), 0);
+    const Gm = squaredMeanGradient(
+      Array.from({ length: p }, (_, j) => Array.from({ length: k }, (_, r) => A(j, r))),
+      Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => B(j, l))),
+      omegaOf(ov.M, ov.Q, o.P),
+    ).G;
+    const G = (j: number, l: number) => Gm[j][l];
     const c = a.map((aj) => (g * aj) / p);
     const noise = (j: number, l: number) => c[j] * c[l] * ((o.d / nbT) * V(j, l) + (1 - 1 / nbT) * G(j, l));
     const M = ov.M.map((row) => row.slice());
@@ -119,7 +122,7 @@ export function iterateMap(gm: GeneratedModel, L: Layout, y0: number[], params: 
     const finite = y.every((x) => Number.isFinite(x) && Math.abs(x) < 1e8);
     // the rate and batch the rule gives at the new state: those of the step taken from it
     if (finite) next = rate(t + 1, clock.tau, clock.steps, y);
-    if (!y.every((x) => Number.isFinite(x) && Math.abs(x) < 1e8)) {
+    if (!finite) {
       out.status = 'blow-up';
       out.message = `the overlaps blew up at step ${t}`;
       keep(t);

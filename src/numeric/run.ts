@@ -105,69 +105,32 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
     rules.start(y0);
     const pr = params.slice();
     const ev = rules;
-    // η̄(τ) = γ_t d/n_b from the state; steps and samples ride along (THEORY §2.3 bookkeeping)
+    // η̄(τ) = γ_t d/n_b from the state, with steps and samples riding along (THEORY §2.3 bookkeeping);
+    // in steps (z[n] = τ) the same right-hand side is multiplied by γ_t
+    const overlapRates = (tau: number, steps: number, z: number[], dz: Float64Array) => {
+      const r = ev.at(tau, steps, z);
+      pr[L.etaBar] = r.etaBar;
+      if (r.mom) d.compiled.rhsFromMoments(tau, z, pr, r.mom, dz);
+      else d.compiled.rhs(tau, z, pr, dz);
+      return r;
+    };
     rhs = inSteps
       ? (s, z, dz) => {
-          // independent variable: steps; z[n] = τ, z[n + 1] = samples
-          const r = ev.at(z[n], s, z);
-          pr[L.etaBar] = r.etaBar;
-          if (r.mom) d.compiled.rhsFromMoments(z[n], z, pr, r.mom, dz);
-          else d.compiled.rhs(z[n], z, pr, dz);
+          const r = overlapRates(z[n], s, z, dz);
           for (let i = 0; i < n; i++) dz[i] *= r.gamma;
           dz[n] = r.gamma;
           dz[n + 1] = r.nb;
         }
       : (t, z, dz) => {
-          const r = ev.at(t, z[n], z);
-          pr[L.etaBar] = r.etaBar;
-          if (r.mom) d.compiled.rhsFromMoments(t, z, pr, r.mom, dz);
-          else d.compiled.rhs(t, z, pr, dz);
+          const r = overlapRates(t, z[n], z, dz);
           [dz[n], dz[n + 1]] = clockRates(r.gamma, r.nb);
         };
   }
-  let discardInfo: Record<string, unknown> | undefined;
-  let discardAccuracyAt: ((y: ArrayLike<number>) => number) | undefined;
+  let discard: ReturnType<typeof discardDynamics> | undefined;
   if (req.discard) {
     if (ruled) throw usageError('discarding small-loss samples runs with a constant rate and batch only', { field: '--discard' });
-    const { q } = req.discard;
-    if (!(q >= 0) || !Number.isFinite(q)) throw usageError('must be a finite number ≥ 0', { field: '--discard', value: q });
-    const nf = L.p + L.k; // fields of the quadrature
-    const nodes = req.discard.nodes ?? Math.min(100, 2 * Math.floor(Math.pow(3e4, 1 / nf) / 2));
-    if (!Number.isInteger(nodes) || nodes < 2 || nodes > 200) throw usageError('must be an integer between 2 and 200', { field: '--discard-nodes', value: nodes });
-    const model = (d as Derivation).model as Model;
-    if (!('student' in model)) throw usageError('discarding samples needs the full derivation (not only its generated module)', { field: '--discard' });
-    const pr = params.slice();
-    const eta = params[L.etaBar];
-    const aFixed = req.init.a;
-    const moms = (y: ArrayLike<number>) => {
-      const o = overlapsOf(y, L, aFixed);
-      return discardMoments(model, L, omegaOf(o.M, o.Q, P), o.a, params[L.delta], q, nodes);
-    };
-    const nb = req.nb;
-    rhs = (t, y, dy) => {
-      const { mom, kept } = moms(y);
-      if (!(kept > 0)) return void dy.fill(0);
-      // drift × P(K > 0); variance prefactor d·E[1{K > 0}/K] (→ d/(n_b P) = η̄/(γP) for large n_b), K ~ Bin(n_b, P)
-      if (nb === undefined) pr[L.etaBar] = eta / kept;
-      else {
-        const { updates, invKept } = keptCount(nb, kept);
-        for (let i = 0; i < L.mom.risk; i++) mom[i] *= updates;
-        // the variance term is linear in the moments' V: undo the drift factor there, apply n_b·E[1/K]
-        pr[L.etaBar] = (eta * nb * invKept) / updates;
-      }
-      d.compiled.rhsFromMoments(t, y, pr, mom, dy);
-    };
-    discardInfo = {
-      q,
-      nodes,
-      nb: nb ?? 'large (1/n_kept = 1/(n_b P))',
-      keptAtStart: moms(y0).kept,
-      method: `tensor Gauss–Hermite, ${nodes} nodes per field, label noise integrated in closed form; accuracy: largest difference, relative to its block, to the ${nodes + 5}-node rule (other parity) over the saved states`,
-    };
-    discardAccuracyAt = (y) => {
-      const o = overlapsOf(y, L, aFixed);
-      return discardAccuracy(model, L, omegaOf(o.M, o.Q, P), o.a, params[L.delta], q, nodes);
-    };
+    discard = discardDynamics(d, params, P, req.init.a, y0, req.discard, req.nb);
+    rhs = discard.rhs;
   }
   const sol = integrateOde(d.compiled, L, ruled ? [...y0, 0, 0] : y0, params, {
     rhs,
@@ -181,9 +144,11 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
     onProgress: req.onProgress,
   });
   const etaBar = params[L.etaBar];
+  // τ and steps of a solution point (t its independent variable): one is t, the other rides in z
+  const clockOf = (t: number, z: number[]) => (inSteps ? { tau: z[n], steps: t } : { tau: t, steps: z[n] });
   const traj: Trajectory = {
-    tau: inSteps ? sol.y.map((z) => z[n]) : sol.tau,
-    ...(rules ? (inSteps ? ruleColumnsInSteps(rules, sol.tau, sol.y, n) : ruleColumns(rules, sol.tau, sol.y, n)) : {}),
+    tau: sol.y.map((z, i) => clockOf(sol.tau[i], z).tau),
+    ...(rules ? ruleColumns(rules, sol.y.map((z, i) => clockOf(sol.tau[i], z)), sol.y, n) : {}),
     M: [],
     Q: [],
     a: [],
@@ -191,7 +156,11 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
     status: sol.status,
     message: sol.message,
     // under a rule an event also carries the clock there: steps, samples and the batch in force
-    events: sol.events.map((e) => (rules ? { name: e.name, tau: inSteps ? e.y[n] : e.tau, steps: inSteps ? e.tau : e.y[n], samples: e.y[n + 1], nb: rules.at(inSteps ? e.y[n] : e.tau, inSteps ? e.tau : e.y[n], e.y).nb } : { name: e.name, tau: e.tau })),
+    events: sol.events.map((e) => {
+      if (!rules) return { name: e.name, tau: e.tau };
+      const c = clockOf(e.tau, e.y);
+      return { name: e.name, ...c, samples: e.y[n + 1], nb: rules.at(c.tau, c.steps, e.y).nb };
+    }),
     meta: {},
   };
   if (rules) traj.alpha = (traj.samples as number[]).map((s) => s / (req.d as number));
@@ -205,8 +174,10 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
   }
   if (rules && traj.gamma && traj.nb && traj.steps)
     for (const w of largeStepWarningsOf(traj.gamma, traj.nb, req.d as number)) traj.meta.warnings = [...((traj.meta.warnings as string[] | undefined) ?? []), w];
-  if (discardInfo && discardAccuracyAt) {
-    const acc = Math.max(...sol.y.map((y) => (discardAccuracyAt as (y: ArrayLike<number>) => number)(y)));
+  const discardInfo = discard?.info;
+  if (discard && discardInfo) {
+    const accuracyAt = discard.accuracyAt;
+    const acc = Math.max(...sol.y.map((y) => accuracyAt(y)));
     discardInfo.accuracy = acc;
     if (acc > 1e-3) discardInfo.warning = `the weighted moments are accurate to about ${acc.toExponential(1)} along the run (${discardInfo.nodes} nodes per field${params[L.delta] > 0 ? '' : '; without label noise the indicator is a jump in the fields'}); raise --discard-nodes`;
   }
@@ -338,23 +309,69 @@ export function ruleContext(der: OdeModule, L: OdeModule['layout'], params: numb
 }
 
 /** steps, samples (integrated beside the overlaps), γ and n_b at the saved states of a ruled ODE. */
-function ruleColumns(rules: OverlapRules, tau: number[], ys: number[][], n: number): Pick<Trajectory, 'steps' | 'samples' | 'gamma' | 'nb'> {
-  const at = ys.map((z, i) => rules.at(tau[i], z[n], z));
-  return { steps: ys.map((z) => z[n]), samples: ys.map((z) => z[n + 1]), gamma: at.map((r) => r.gamma), nb: at.map((r) => r.nb) };
+function ruleColumns(rules: OverlapRules, clock: { tau: number; steps: number }[], ys: number[][], n: number): Pick<Trajectory, 'steps' | 'samples' | 'gamma' | 'nb'> {
+  const at = ys.map((z, i) => rules.at(clock[i].tau, clock[i].steps, z));
+  return { steps: clock.map((c) => c.steps), samples: ys.map((z) => z[n + 1]), gamma: at.map((r) => r.gamma), nb: at.map((r) => r.nb) };
 }
 
-/** The same columns when the independent variable was steps (z[n] = τ, z[n + 1] = samples). */
-function ruleColumnsInSteps(rules: OverlapRules, steps: number[], ys: number[][], n: number): Pick<Trajectory, 'steps' | 'samples' | 'gamma' | 'nb'> {
-  const at = ys.map((z, i) => rules.at(z[n], steps[i], z));
-  return { steps: steps.slice(), samples: ys.map((z) => z[n + 1]), gamma: at.map((r) => r.gamma), nb: at.map((r) => r.nb) };
+/**
+ * Discarded small-loss samples in the ODE (THEORY §4.7, §4.8): the right-hand side from the weighted
+ * moments of a tensor Gauss–Hermite rule over the fields, with the binomial kept count, and the rule's
+ * accuracy at a state against one of the other parity.
+ */
+function discardDynamics(d: OdeModule, params: number[], P: number[][], aFixed: number[], y0: number[], o: { q: number; nodes?: number }, nb?: number) {
+  const L = d.layout;
+  const { q } = o;
+  if (!(q >= 0) || !Number.isFinite(q)) throw usageError('must be a finite number ≥ 0', { field: '--discard', value: q });
+  // fields of the quadrature: p + k
+  const nodes = o.nodes ?? Math.min(100, 2 * Math.floor(Math.pow(3e4, 1 / (L.p + L.k)) / 2));
+  if (!Number.isInteger(nodes) || nodes < 2 || nodes > 200) throw usageError('must be an integer between 2 and 200', { field: '--discard-nodes', value: nodes });
+  const model = (d as Derivation).model as Model;
+  if (!('student' in model)) throw usageError('discarding samples needs the full derivation (not only its generated module)', { field: '--discard' });
+  const pr = params.slice();
+  const eta = params[L.etaBar];
+  const omegaAt = (y: ArrayLike<number>) => {
+    const ov = overlapsOf(y, L, aFixed);
+    return { omega: omegaOf(ov.M, ov.Q, P), a: ov.a };
+  };
+  const moms = (y: ArrayLike<number>) => {
+    const { omega, a } = omegaAt(y);
+    return discardMoments(model, L, omega, a, params[L.delta], q, nodes);
+  };
+  const rhs = (t: number, y: number[], dy: Float64Array) => {
+    const { mom, kept } = moms(y);
+    if (!(kept > 0)) return void dy.fill(0);
+    // drift × P(K > 0); variance prefactor d·E[1{K > 0}/K] (→ d/(n_b P) = η̄/(γP) for large n_b), K ~ Bin(n_b, P)
+    if (nb === undefined) pr[L.etaBar] = eta / kept;
+    else {
+      const { updates, invKept } = keptCount(nb, kept);
+      for (let i = 0; i < L.mom.risk; i++) mom[i] *= updates;
+      // the variance term is linear in the moments' V: undo the drift factor there, apply n_b·E[1/K]
+      pr[L.etaBar] = (eta * nb * invKept) / updates;
+    }
+    d.compiled.rhsFromMoments(t, y, pr, mom, dy);
+  };
+  const accuracyAt = (y: ArrayLike<number>) => {
+    const { omega, a } = omegaAt(y);
+    return discardAccuracy(model, L, omega, a, params[L.delta], q, nodes);
+  };
+  const info: Record<string, unknown> = {
+    q,
+    nodes,
+    nb: nb ?? 'large (1/n_kept = 1/(n_b P))',
+    keptAtStart: moms(y0).kept,
+    method: `tensor Gauss–Hermite, ${nodes} nodes per field, label noise integrated in closed form; accuracy: largest difference, relative to its block, to the ${nodes + 5}-node rule (other parity) over the saved states`,
+  };
+  return { rhs, accuracyAt, info };
 }
 
-/** The large-step warning at the largest γ a rule reached (once). */
+/** The large-step warning at the first saved time where a rule's γ_t or n_b makes the step not small (once). */
 function largeStepWarningsOf(gamma: number[], nb: number[], d: number): string[] {
-  let worst = 0;
-  for (let i = 1; i < gamma.length; i++) if (gamma[i] / Math.min(1, d / nb[i]) > gamma[worst] / Math.min(1, d / nb[worst])) worst = i;
-  const w = gamma.length ? largeStepWarning(gamma[worst], nb[worst], d) : null;
-  return w ? [w] : [];
+  for (let i = 0; i < gamma.length; i++) {
+    const w = largeStepWarning(gamma[i], nb[i], d);
+    if (w) return [w];
+  }
+  return [];
 }
 
 /**

@@ -70,6 +70,11 @@ export function resolveParams(model: Model, L: Layout, sets: Record<string, stri
   return params;
 }
 
+/** A parameter vector as `--set` assignments by name, without η̄ and P (which come from the rate and the start). */
+export function paramSets(L: Layout, params: number[]): Record<string, number> {
+  return Object.fromEntries(L.paramNames.map((n, i) => [n, params[i]] as const).filter(([n]) => n !== 'eta_bar' && !n.startsWith('P_')));
+}
+
 /** Teacher overlaps P from the parameter vector. */
 export function teacherOverlaps(params: number[], L: Layout): number[][] {
   return Array.from({ length: L.k }, (_, r) => Array.from({ length: L.k }, (_, t) => params[L.P + pIndex(L.k, Math.min(r, t), Math.max(r, t))]));

@@ -24,6 +24,9 @@ import { overlapsOf, omegaOf } from '../numeric/trajectory.ts';
 import { solvePsd } from '../linalg.ts';
 import { usageError, failure } from '../errors.ts';
 import { scheduleFunction, type Rules } from './spec.ts';
+import { adadampBatch } from '../simulate/rule-step.ts';
+
+export { adadampBatch };
 
 export interface RuleContext {
   gm: GeneratedModel;
@@ -83,11 +86,16 @@ export function gradientStats(ctx: RuleContext, y: ArrayLike<number>, params = c
   const B = Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => mom[L.mom.B + j * p + l]));
   const V = Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => mom[L.mom.V + j * p + l]));
   const S = Array.from({ length: p }, (_, j) => mom[L.mom.S + j]);
-  const v = Array.from({ length: p }, (_, j) => [...B[j], ...A[j]]);
-  const Pv = solvePsd(omegaOf(ov.M, ov.Q, ctx.P), v);
-  const G = Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => v[j].reduce((s, x, i) => s + x * Pv[l][i], 0)));
+  const { G, Pv } = squaredMeanGradient(A, B, omegaOf(ov.M, ov.Q, ctx.P));
   const c = ov.a.map((a) => a / p);
   return { A, B, V, S, G, c, trQ: ov.Q.reduce((s, r, j) => s + r[j], 0), risk: mom[L.mom.risk], Pv, mom };
+}
+
+/** The squared mean gradient G_jl = v_jᵀ Ω⁺ v_l, v_j = (B_j·, A_j·) (THEORY §2.2), and Ω⁺ v_j. */
+export function squaredMeanGradient(A: number[][], B: number[][], omega: number[][]): { G: number[][]; Pv: number[][] } {
+  const v = B.map((row, j) => [...row, ...A[j]]);
+  const Pv = solvePsd(omega, v);
+  return { G: v.map((vj) => Pv.map((pvl) => vj.reduce((s, x, i) => s + x * pvl[i], 0))), Pv };
 }
 
 /** N_jl = E⟨g_j, g_l⟩ of the mini-batch gradient of W at batch n_b and dimension d (THEORY §4.7). */
@@ -232,12 +240,6 @@ export class OverlapRules {
   }
 }
 
-/** AdaDamp (THEORY §4.5): n_b = ⌈n_b0 (ε0 − ε*)/(ε − ε*)⌉ capped at n_max, the rate decayed by n_max/n_b above the cap. */
-export function adadampBatch(nb0: number, nmax: number, eps0: number, epsStar: number, eps: number): { nb: number; decay: number; requested: number } {
-  const gap = Math.max(eps - epsStar, 1e-12 * (eps0 - epsStar));
-  const requested = Math.max(1, Math.ceil((nb0 * (eps0 - epsStar)) / gap - 1e-9));
-  return requested > nmax ? { nb: nmax, decay: nmax / requested, requested } : { nb: requested, decay: 1, requested };
-}
 
 /**
  * The rules step by step, for the finite-step map: AdaDamp recomputes n_b every `dwell` steps and

@@ -14,7 +14,7 @@ import { usageError } from '../errors.ts';
 import { Rng } from '../random/rng.ts';
 import { escapeChecker } from './escape-check.ts';
 import { choleskyPsd } from '../linalg.ts';
-import { RuleRuntime, medianInPlace, curvatureSample, type KernelRules, type RuleProbe } from './rule-step.ts';
+import { RuleRuntime, medianInPlace, curvatureSample, compileFn, type KernelRules, type RuleProbe } from './rule-step.ts';
 
 export interface KernelConfig {
   p: number;
@@ -84,14 +84,7 @@ export const CONSTANT_KERNEL_RULES: KernelRules = {
   fdStep: 1e-4,
 };
 
-const compiled = new Map<string, unknown>();
-
-/** Compiles a function source once per thread. */
-export function compileFn<T>(src: string): T {
-  let f = compiled.get(src);
-  if (!f) compiled.set(src, (f = new Function(`return (${src});`)()));
-  return f as T;
-}
+export { compileFn };
 
 /**
  * Student and teacher weights with exactly the given overlaps: W* = [L_P | 0], W = [X | R | 0] with
@@ -176,25 +169,30 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
   const Wprev = new Float64Array(rules.lr.kind === 'mclr' ? p * d : 0);
   const Dprev = new Float64Array(rules.lr.kind === 'mclr' ? p * d : 0);
   const ratio = new Float64Array(rules.lr.kind === 'mclr' ? p * d : 0);
-  const res: SeedResult = { seed, M: [], Q: [], a: [], P, diverged: false, tau: [], samples: [], gamma: [], nb: [] };
+  const res: SeedResult = { seed, M: [], Q: [], a: [], P, diverged: false, tau: [], samples: [], gamma: [], nb: [], ...(cfg.measureGradient ? { g2: [], ga2: [] } : {}) };
   const record = cfg.record;
   let ri = 0;
 
-  const observe = () => {
-    const M = Array.from({ length: p }, (_, j) =>
-      Array.from({ length: k }, (_, r) => {
-        if (Wt) return dot(W, j * d, Wt, r * d, d);
-        let s = 0;
-        for (let t = 0; t <= r; t++) s += W[j * d + t] * LPf[r * k + t];
-        return s;
-      }),
-    );
-    const Q = Array.from({ length: p }, (_, j) => new Array(p).fill(0));
+  /** M_jr at the current weights (O(k) for the coordinate teacher) */
+  const mAt = (j: number, r: number) => {
+    if (Wt) return dot(W, j * d, Wt, r * d, d);
+    let s = 0;
+    for (let t = 0; t <= r; t++) s += W[j * d + t] * LPf[r * k + t];
+    return s;
+  };
+  /** M and Q of the current weights */
+  const overlaps = () => {
+    const M = Array.from({ length: p }, (_, j) => Array.from({ length: k }, (_, r) => mAt(j, r)));
+    const Q = Array.from({ length: p }, () => new Array(p).fill(0));
     for (let j = 0; j < p; j++)
       for (let l = j; l < p; l++) {
         const v = dot(W, j * d, W, l * d, d);
         Q[j][l] = Q[l][j] = v;
       }
+    return { M, Q };
+  };
+  const observe = () => {
+    const { M, Q } = overlaps();
     res.M.push(M);
     res.Q.push(Q);
     res.a.push(Array.from(a));
@@ -208,14 +206,7 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
   };
 
   const esc = cfg.escape;
-  /** |M_jr| at the current weights (cheap for the coordinate teacher: O(k) per entry) */
-  const mEntry = (j: number, r: number) => {
-    if (Wt) return Math.abs(dot(W, j * d, Wt, r * d, d));
-    let s = 0;
-    for (let t = 0; t <= r; t++) s += W[j * d + t] * LPf[r * k + t];
-    return Math.abs(s);
-  };
-  const escaped = escapeChecker(p, k, esc, mEntry);
+  const escaped = escapeChecker(p, k, esc, (j, r) => Math.abs(mAt(j, r)));
   /** a seed stopped at its escape still reports every recording step, holding its last state */
   const observeFinal = () => {
     while (ri < record.length) {
@@ -239,10 +230,6 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
   };
   const fast = nb === 1 && !normalised && !ruled && !cfg.measureGradient && cfg.discard === undefined;
   const discard = cfg.discard ?? -1;
-  if (cfg.measureGradient) {
-    res.g2 = [];
-    res.ga2 = [];
-  }
   const cA0 = 1 / p;
   let lastProgress = 0;
 
@@ -291,8 +278,7 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
     },
     loss: (nEst) => {
       if (nEst === 0) {
-        const M = Array.from({ length: p }, (_, j) => Array.from({ length: k }, (_, r) => (Wt ? dot(W, j * d, Wt, r * d, d) : mTeacher(j, r))));
-        const Q = Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => dot(W, j * d, W, l * d, d)));
+        const { M, Q } = overlaps();
         return (riskOf as NonNullable<typeof riskOf>)(M, Q, a, P);
       }
       let acc = 0;
@@ -310,13 +296,6 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
       return acc / nEst;
     },
   };
-  /** M_jr for the coordinate teacher */
-  const mTeacher = (j: number, r: number) => {
-    let s = 0;
-    for (let t = 0; t <= r; t++) s += W[j * d + t] * LPf[r * k + t];
-    return s;
-  };
-
   for (let step = 1; step <= cfg.steps; step++) {
     if (fast) {
       // one sample: fields in one pass, then the p row updates in one pass
@@ -365,10 +344,7 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
         const m = Math.min(chunk, nbT - done);
         rng.fillNormal(Z, m * d);
         for (let mu = 0; mu < m; mu++) {
-          const zo = mu * d;
-          teacherFields(zo);
-          for (let j = 0; j < p; j++) lam[j] = dot(W, j * d, Z, zo, d);
-          const y = target(nu) + (sqrtDelta > 0 ? sqrtDelta * rng.normal() : 0);
+          const y = label(mu * d);
           let f = 0;
           if (mse || trainA)
             for (let j = 0; j < p; j++) {

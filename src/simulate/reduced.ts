@@ -87,29 +87,29 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
   const S = Array.from({ length: p }, () => new Array(p).fill(0));
   const big = new Float64Array(p * (k + 2 * p)); // W before re-basis: [teacher | old | new]
   const nb2 = k + 2 * p;
-  const res: SeedResult = { seed, M: [], Q: [], a: [], P, diverged: false, tau: [], samples: [], gamma: [], nb: [] };
-  if (cfg.measureGradient) {
-    res.g2 = [];
-    res.ga2 = [];
-  }
+  const res: SeedResult = { seed, M: [], Q: [], a: [], P, diverged: false, tau: [], samples: [], gamma: [], nb: [], ...(cfg.measureGradient ? { g2: [], ga2: [] } : {}) };
   const xs = new Float64Array(nb2); // a fresh input in [teacher | old | new] coordinates (CBLR)
   const sj = new Float64Array(p);
 
-  const observe = () => {
-    const M = Array.from({ length: p }, (_, j) =>
-      Array.from({ length: k }, (_, r) => {
-        let s = 0;
-        for (let t = 0; t <= r; t++) s += W[j * n + t] * LPf[r * k + t];
-        return s;
-      }),
-    );
-    const Q = Array.from({ length: p }, (_, j) =>
+  /** M_jr of the current weights */
+  const mAt = (j: number, r: number) => {
+    let s = 0;
+    for (let t = 0; t <= r; t++) s += W[j * n + t] * LPf[r * k + t];
+    return s;
+  };
+  /** M and Q of the current weights */
+  const overlaps = () => ({
+    M: Array.from({ length: p }, (_, j) => Array.from({ length: k }, (_, r) => mAt(j, r))),
+    Q: Array.from({ length: p }, (_, j) =>
       Array.from({ length: p }, (_, l) => {
         let s = 0;
         for (let i = 0; i < n; i++) s += W[j * n + i] * W[l * n + i];
         return s;
       }),
-    );
+    ),
+  });
+  const observe = () => {
+    const { M, Q } = overlaps();
     res.M.push(M);
     res.Q.push(Q);
     res.a.push(Array.from(a));
@@ -125,30 +125,12 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
   const record = cfg.record;
   let ri = 0;
   const esc = cfg.escape;
-  const mEntry = (j: number, r: number) => {
-    let s = 0;
-    for (let t = 0; t <= r; t++) s += W[j * n + t] * LPf[r * k + t];
-    return Math.abs(s);
-  };
-  const escaped = escapeChecker(p, k, esc, mEntry);
+  const escaped = escapeChecker(p, k, esc, (j, r) => Math.abs(mAt(j, r)));
   if (record[0] === 0) {
     observe();
     ri = 1;
   }
   let lastProgress = 0;
-  /** the overlaps of the current weights */
-  const overlaps = () => ({
-    M: Array.from({ length: p }, (_, j) => Array.from({ length: k }, (_, r) => {
-      let s = 0;
-      for (let t = 0; t <= r; t++) s += W[j * n + t] * LPf[r * k + t];
-      return s;
-    })),
-    Q: Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => {
-      let s = 0;
-      for (let i = 0; i < n; i++) s += W[j * n + i] * W[l * n + i];
-      return s;
-    })),
-  });
   /** λ, ν and the label of the input whose span coordinates are x[0..n) */
   const label = (xv: Float64Array) => {
     for (let r = 0; r < k; r++) {
@@ -221,20 +203,10 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
     let kept = 0;
     for (let mu = 0; mu < nbT; mu++) {
       rng.fillNormal(x, n);
-      for (let r = 0; r < k; r++) {
-        let s = 0;
-        for (let t = 0; t <= r; t++) s += LPf[r * k + t] * x[t];
-        nu[r] = s;
-      }
+      const y = label(x);
       let f = 0;
-      for (let j = 0; j < p; j++) {
-        let s = 0;
-        for (let i = 0; i < n; i++) s += W[j * n + i] * x[i];
-        lam[j] = s;
-        if (mse || trainA) f += a[j] * sigma(s);
-      }
+      if (mse || trainA) for (let j = 0; j < p; j++) f += a[j] * sigma(lam[j]);
       f /= p;
-      const y = target(nu) + (sqrtDelta > 0 ? sqrtDelta * rng.normal() : 0);
       const e = mse ? y - f : y;
       if (0.5 * e * e <= discard) continue;
       kept++;

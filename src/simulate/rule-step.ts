@@ -41,10 +41,19 @@ export interface RuleProbe {
 }
 
 const fnCache = new Map<string, unknown>();
-function compiled<T>(src: string): T {
+
+/** Compiles a function source once per thread (activations, targets, schedules, the generated risk). */
+export function compileFn<T>(src: string): T {
   let f = fnCache.get(src);
   if (!f) fnCache.set(src, (f = new Function(`return (${src});`)()));
   return f as T;
+}
+
+/** AdaDamp (THEORY §4.5): n_b = ⌈n_b0 (ε0 − ε*)/(ε − ε*)⌉ capped at n_max, the rate decayed by n_max/n_b above the cap. */
+export function adadampBatch(nb0: number, nmax: number, eps0: number, epsStar: number, eps: number): { nb: number; decay: number; requested: number } {
+  const gap = Math.max(eps - epsStar, 1e-12 * (eps0 - epsStar));
+  const requested = Math.max(1, Math.ceil((nb0 * (eps0 - epsStar)) / gap - 1e-9));
+  return requested > nmax ? { nb: nmax, decay: nmax / requested, requested } : { nb: requested, decay: 1, requested };
 }
 
 /** The per-seed state of the rules: the clock, AdaDamp's ε0 and held batch, the last rate. */
@@ -57,7 +66,7 @@ export class RuleRuntime {
   lastGamma: number;
   lastNb: number;
   private eps0 = NaN;
-  private held = { nb: 0, decay: 1 };
+  private held: { nb: number; decay: number } = { nb: 0, decay: 1 };
   private readonly schedule?: (x: Float64Array) => number;
   private readonly sx = new Float64Array(2);
 
@@ -67,12 +76,12 @@ export class RuleRuntime {
     this.nb = nb;
     this.lastGamma = gamma;
     this.lastNb = nb;
-    if (r.scheduleSrc) this.schedule = compiled<(x: Float64Array) => number>(r.scheduleSrc);
+    if (r.scheduleSrc) this.schedule = compileFn<(x: Float64Array) => number>(r.scheduleSrc);
   }
 
   /** The risk function of the overlaps (exact AdaDamp). */
   static riskFunction(r: KernelRules): ((M: number[][], Q: number[][], a: ArrayLike<number>, P: number[][]) => number) | undefined {
-    return r.riskSrc ? compiled(r.riskSrc) : undefined;
+    return r.riskSrc ? compileFn(r.riskSrc) : undefined;
   }
 
   /** n_b of step `step` (1-based) and the rate decay AdaDamp imposes above n_max. */
@@ -89,9 +98,7 @@ export class RuleRuntime {
     if (step === 1 || (step - 1) % b.dwell === 0) {
       const eps = probe.loss(b.nEst);
       if (step === 1) this.eps0 = eps;
-      const gap = Math.max(eps - b.epsStar, 1e-12 * (this.eps0 - b.epsStar));
-      const req = Math.max(1, Math.ceil((b.nb0 * (this.eps0 - b.epsStar)) / gap - 1e-9));
-      this.held = req > b.nmax ? { nb: b.nmax, decay: b.nmax / req } : { nb: req, decay: 1 };
+      this.held = adadampBatch(b.nb0, b.nmax, this.eps0, b.epsStar, eps);
     }
     return this.held;
   }

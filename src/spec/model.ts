@@ -53,6 +53,15 @@ export function modelCore(spec: Spec): ModelCore {
   };
 }
 
+/** The noiseless label g*(ν): (1/k) Σ_r w_r g(ν_r) for a committee, the target's expression otherwise. */
+export function targetValue(model: Model, nu: number[]): number {
+  const t = model.target;
+  if (t.kind !== 'committee') return t.f(...nu);
+  let y = 0;
+  for (let r = 0; r < model.k; r++) y += (t.weights[r] * t.g.f(nu[r])) / model.k;
+  return y;
+}
+
 export function targetVariables(k: number): string[] {
   return Array.from({ length: k }, (_, r) => `nu${r + 1}`);
 }

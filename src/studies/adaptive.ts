@@ -4,6 +4,7 @@
  * the ODE (the first τ at which ε falls to ε* + target, located on the dense output) and from
  * simulation (the first recorded step at which the seed mean does).
  */
+import { paramSets } from '../numeric/setup.ts';
 import type { Derivation } from '../pipeline.ts';
 import type { Overlaps } from '../numeric/trajectory.ts';
 
@@ -57,7 +58,7 @@ export async function adaptiveTable(der: Derivation, req: AdaptiveRequest): Prom
   const level = epsStar + req.target;
   const rows: AdaptiveRow[] = [];
   for (const c of adaptiveCases(req.nb0, req.nmax)) {
-    const sets = Object.fromEntries(L.paramNames.filter((n) => n !== 'eta_bar' && !n.startsWith('P_')).map((n) => [n, req.params[L.paramNames.indexOf(n)]]));
+    const sets = paramSets(L, req.params);
     const below = (y: ArrayLike<number>) => {
       const pr = req.params.slice();
       return level - der.compiled.risk(y, pr);

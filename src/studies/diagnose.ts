@@ -16,6 +16,7 @@
  */
 import type { Derivation } from '../pipeline.ts';
 import type { Overlaps } from '../numeric/trajectory.ts';
+import { targetValue } from '../spec/model.ts';
 import { stateOf, overlapsOf, omegaOf } from '../numeric/trajectory.ts';
 import { tensorExpectation } from '../gaussian/reference.ts';
 import { gradientStats, gradientNorm2, cblrCurvature, derivativeGram, type RuleContext } from '../rules/overlap.ts';
@@ -219,14 +220,12 @@ function secondLayerNoise(der: Derivation, start: Overlaps, params: number[]): {
   const C = omegaOf(start.M, start.Q, start.P);
   const Delta = params[L.delta];
   const nodes = Math.min(80, 2 * Math.floor(Math.pow(2e5, 1 / (p + k)) / 2));
-  const tg = model.target;
   const at = (n: number) =>
     Array.from({ length: p }, (_, j) =>
       tensorExpectation(
         C,
         (u) => {
-          const nu = u.slice(p);
-          const g = tg.kind === 'committee' ? tg.weights.reduce((acc, w, r) => acc + (w * tg.g.f(nu[r])) / k, 0) : tg.f(...nu);
+          const g = targetValue(model, u.slice(p));
           const f = model.loss === 'mse' ? start.a.reduce((acc, a, l) => acc + (a * model.student.f(u[l])) / p, 0) : 0;
           return model.student.f(u[j]) ** 2 * ((g - f) ** 2 + Delta);
         },

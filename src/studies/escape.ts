@@ -4,6 +4,7 @@
  * (first step) and per seed in the simulators (median, quartiles, fraction escaped within the
  * horizon). Times are reported as τ, steps = τ/γ and samples = n_b·steps.
  */
+import { paramSets } from '../numeric/setup.ts';
 import { constantClock } from '../rules/clock.ts';
 import { isConstant, type Rules } from '../rules/spec.ts';
 import { OverlapRules, RuleStepper } from '../rules/overlap.ts';
@@ -98,7 +99,7 @@ export function odeEscape(s: EscapeSetup): EscapeResult {
   const L = s.der.layout;
   if (s.rules && !isConstant(s.rules)) {
     // under a rule: integrate in steps up to the horizon; the escape event carries the clock
-    const sets = Object.fromEntries(L.paramNames.filter((n) => n !== 'eta_bar' && !n.startsWith('P_')).map((n) => [n, s.params[L.paramNames.indexOf(n)]]));
+    const sets = paramSets(L, s.params);
     const traj = runIntegration(s.der, { tauEnd: 1, init: s.start, sets, rules: s.rules, d: s.d, nb: s.nb, gamma: s.gamma > 0 ? s.gamma : undefined, stepsGrid: [0, s.horizonSteps], events: [{ name: 'escape', g: escapeFunction(s.der, s.criterion), terminal: true }], rtol: 1e-9, atol: 1e-12, maxSteps: 2e6 });
     const ev = traj.status === 'event' ? traj.events?.[0] : undefined;
     return { method: 'ode', steps: ev?.steps ?? null, stepsQ1: ev?.steps ?? null, stepsQ3: ev?.steps ?? null, samples: ev?.samples ?? null, tau: ev?.tau ?? null, escapedFraction: ev ? 1 : 0, horizonSteps: s.horizonSteps, runs: 1 };
