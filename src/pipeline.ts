@@ -50,6 +50,7 @@ export function deriveSpec(spec: Spec, expectations?: string, outDir = 'generate
   // the code does not contain the notes, so the accuracy note can use the module just built
   if (plan.backend === 'quadrature' || plan.backend === 'quadrature-templates') plan.notes.push(...quadratureAccuracyNotes(model, plan, compiled, equations.layout));
   if (plan.backend === 'hermite') plan.notes.push(...hermiteAccuracyNotes(spec, plan));
+  if (plan.backend === 'lattice') plan.notes.push(...latticeAccuracyNotes(model, plan, compiled, equations.layout));
   const doc = equationsDocument(equations);
   const tex = documentToTex(doc, model, plan, outDir);
   const { '.ts': ts } = printModule(module, model.name, ['ts']);
@@ -177,6 +178,50 @@ function quadratureAccuracyNotes(model: Model, plan: ExpectationPlan, fineModule
     : [{ ...plan, nodes: coarseNodes }, `from ${coarseNodes} to ${N} nodes per field${kinked ? ' (rules of both parities: an odd one has a node on the kink)' : ''}`];
   const { err, rel } = compare(moments(fineModule), moments(moduleOf(model, coarsePlan)));
   return [verdict(rel, `the moments change by ${err.toExponential(1)} ${how} at a generic state`)];
+}
+
+/** Independent shifts of the lattice that measure its error at derive time. */
+export const LATTICE_SHIFTS = 6;
+
+/**
+ * The lattice backend's accuracy at the generic state of `quadratureAccuracyNotes`:
+ * - the pair integrals (A, B, S, ε and the Δ part of V): their change when the trapezoidal step
+ *   shrinks by 0.8;
+ * - the lattice part of V: the rms spread of LATTICE_SHIFTS estimates with independent random shifts
+ *   (each an unbiased estimate with the error of the one in the code), relative to the largest |V_jl|.
+ */
+function latticeAccuracyNotes(model: Model, plan: ExpectationPlan, module: GeneratedModel, layout: Layout): string[] {
+  const lat = plan.lattice as NonNullable<ExpectationPlan['lattice']>;
+  const { p, k } = model;
+  const s = 1 / Math.sqrt(Math.max(p, k));
+  const M = Array.from({ length: p }, (_, j) => Array.from({ length: k }, (_, r) => s * (j === r ? 0.5 : 0.2)));
+  const Q = Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => (j === l ? 1 : 0.3)));
+  const y = stateOf({ M, Q, a: model.a0 }, layout);
+  const moments = (mod: GeneratedModel) => {
+    const out = new Float64Array(layout.mom.size);
+    mod.moments(y, layout.defaultParams, out);
+    return out;
+  };
+  const moduleOf = (pl: ExpectationPlan) => compileModule(equationsModule(overlapEquations(model, pl)));
+  const base = moments(module);
+  const { V } = layout.mom;
+  const isV = (i: number) => i >= V && i < V + p * p;
+  const finer = moments(moduleOf({ ...plan, lattice: { ...lat, step: 0.8 * lat.step } }));
+  const idx = [...base.keys()].filter((i) => !isV(i));
+  const pairErr = Math.max(...idx.map((i) => Math.abs(base[i] - finer[i]))) / Math.max(...idx.map((i) => Math.abs(finer[i])), 1e-300);
+  const shifts = Array.from({ length: LATTICE_SHIFTS }, (_, r) => moments(moduleOf({ ...plan, lattice: { ...lat, shiftSeed: lat.shiftSeed + 1 + r } })));
+  const vIdx = [...base.keys()].filter(isV);
+  let ms = 0;
+  for (const i of vIdx) {
+    const mean = shifts.reduce((a, x) => a + x[i], 0) / shifts.length;
+    ms = Math.max(ms, shifts.reduce((a, x) => a + (x[i] - mean) ** 2, 0) / (shifts.length - 1));
+  }
+  const vScale = Math.max(...vIdx.map((i) => Math.abs(base[i])), 1e-300);
+  const vErr = Math.sqrt(ms) / vScale;
+  return [
+    `lattice accuracy at a generic state: pair integrals (A, B, S, ε) change by ${pairErr.toExponential(1)} relative when the step shrinks by 0.8; V's lattice error ≈ ${vErr.toExponential(1)} relative to max|V| (rms spread of ${LATTICE_SHIFTS} independently shifted ${lat.points}-point lattices)` +
+      (vErr > 1e-3 ? ` — pass lattice:${lat.points * 4} to about quarter it` : ''),
+  ];
 }
 
 /**

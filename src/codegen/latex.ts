@@ -70,7 +70,11 @@ export function equationsDocument(eqs: Equations): TexDocument {
   else if (eqs.moments.kind === 'templates')
     blocks.push(txt('The expectations below are not polynomials in the overlaps; they stay as functions of the covariance of 2 to 4 fields (plus the k teacher fields for a general target), read from Ω.'));
   if (eqs.moments.kind === 'quadrature') blocks.push(...definitionsByExpectation(mse));
-  else {
+  else if (eqs.moments.kind === 'lattice') {
+    blocks.push(...definitionsByExpectation(mse));
+    blocks.push(txt('With e = Σ_m c_m h_m(x_m) over the fields x = (λ, ν) (h = σ for a student, g for a teacher), Stein’s lemma reduces the drift to integrals over pairs of fields, which the code evaluates by the trapezoidal rule; the four-field part of V remains an integral over all fields, evaluated on a shifted lattice:'));
+    blocks.push(eq(`\mathbb{E}[\sigma'(x_j)\,x_i\,e] = \Omega_{ij}\sum_m c_m\,\mathbb{E}[\sigma''(x_j)\,h_m(x_m)] + \sum_m c_m\,\Omega_{im}\,\mathbb{E}[\sigma'(x_j)\,h_m'(x_m)]`));
+  } else {
     for (const e of eqs.moments.equations) if (e.lhs !== 'S' || model.trainSecondLayer) blocks.push(eq(equationTex(e)));
     blocks.push(eq(equationTex(eqs.moments.risk)));
   }

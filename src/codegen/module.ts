@@ -18,6 +18,7 @@ import { STEIN_SOURCE, steinConstants, type SteinExpansion } from '../gaussian/s
 import { polyToStatements } from './polyprint.ts';
 import { closedFamily } from '../gaussian/families/index.ts';
 import { gaussHermite } from '../gaussian/quadrature.ts';
+import { latticeRule, TRAPEZOID_HALF_WIDTH } from '../gaussian/lattice.ts';
 
 export function regenerateCommand(model: Model, outDir = 'generated'): string {
   return `npx hermode derive ${model.spec.file}${outDir === 'generated' ? '' : ` --out-dir ${outDir}`}`;
@@ -128,9 +129,18 @@ export function equationsModule(eq: Equations, outDir = 'generated'): Module {
       ),
     );
   } else {
-    const q = quadratureFunctions(model, L, eq.moments.nodes, consts);
+    const q = eq.moments.kind === 'quadrature' ? quadratureFunctions(model, L, eq.moments.nodes, consts) : latticeFunctions(model, L, plan, consts);
     fns.push(...q);
-    fns.push({
+    if (eq.moments.kind === 'lattice')
+      fns.push({
+        name: 'risk',
+        params: [{ name: 'y', type: 'f64[]' }, { name: 'params', type: 'f64[]' }],
+        ret: 'f64',
+        body: [{ k: 'array', name: 'MOM', type: 'f64', size: L.mom.size }, { k: 'do', e: call('momentsWith', v('y'), v('params'), v('MOM'), int(0)) }, { k: 'return', value: idx('MOM', L.mom.risk) }],
+        exported: true,
+        doc: 'Population risk ε (MSE, including Δ/2), from the pair integrals alone.',
+      });
+    else fns.push({
       name: 'risk',
       params: [{ name: 'y', type: 'f64[]' }, { name: 'params', type: 'f64[]' }],
       ret: 'f64',
@@ -784,3 +794,200 @@ function ${name}(A: f64[], outL: f64[]): void {
 }`;
 }
 
+
+// ---- pair integrals and a lattice (THEORY §3.6) ----
+
+/**
+ * The `lattice` backend for a committee: every pair E[f(x_i) h(x_m)] of the fields by the trapezoidal
+ * rule in the pair's Cholesky coordinates (x_i = a z1, x_m = b z1 + c z2; step h0/max(1, sd), nodes
+ * within TRAPEZOID_HALF_WIDTH of the origin), the drift from the pairs by Stein's lemma, and the
+ * four-field part of V by a shifted rank-1 lattice over all fields (Box–Muller, Cholesky of Ω —
+ * unique, so the right-hand side is a smooth function of the state).
+ */
+function latticeFunctions(model: Model, L: Layout, plan: ExpectationPlan, consts: Map<string, Const>): Fn[] {
+  const { p, k } = model;
+  const n = p + k;
+  const t = model.target;
+  if (t.kind !== 'committee' || !plan.lattice) throw new Error('lattice needs a committee target');
+  const { points: N, step, shiftSeed } = plan.lattice;
+  const s = n + (n % 2);
+  const rule = latticeRule(N, s, shiftSeed);
+  consts.set('LAT_Z', { name: 'LAT_Z', type: 'f64', values: rule.z, doc: `generating vector of the ${N}-point rank-1 lattice (component by component)` });
+  consts.set('LAT_SHIFT', { name: 'LAT_SHIFT', type: 'f64', values: rule.shift, doc: `random shift of the lattice (seed ${shiftSeed})` });
+  consts.set('TEACHER_W', { name: 'TEACHER_W', type: 'f64', values: t.weights, doc: 'teacher weights w_r' });
+  const x = v('x');
+  const fns: Fn[] = [
+    ...studentFunctions(model),
+    { name: 'd2sigma', params: [{ name: 'x', type: 'f64' }], ret: 'f64', body: [{ k: 'return', value: model.student.dexpr.derivative('z').toIr({ z: x }) }], doc: 'σ″(x)' },
+    { name: 'gfun', params: [{ name: 'x', type: 'f64' }], ret: 'f64', body: [{ k: 'return', value: t.g.expr.toIr({ z: x }) }], doc: `g(x) = ${t.g.expr.text}` },
+    { name: 'dgfun', params: [{ name: 'x', type: 'f64' }], ret: 'f64', body: [{ k: 'return', value: t.g.dexpr.toIr({ z: x }) }], doc: 'g′(x)' },
+  ];
+  const mse = model.loss === 'mse';
+  const aOf = L.trained ? `y[${L.a} + j]` : `params[${L.aParam} + j]`;
+  const { A, B, V, S, risk, size } = L.mom;
+  const Z = TRAPEZOID_HALF_WIDTH;
+  const src = `
+function pairs(O: f64[], outP0: f64[], outP1: f64[], outP2: f64[]): void {
+  for (let i = 0; i < ${n}; i++) {
+    for (let m = i; m < ${n}; m++) {
+      let vi = O[i * ${n} + i];
+      let vm = O[m * ${n} + m];
+      let a = sqrt(vi > 0.0 ? vi : 0.0);
+      let b = a > 0.0 ? O[i * ${n} + m] / a : 0.0;
+      let cc = vm - b * b;
+      let c = sqrt(cc > 0.0 ? cc : 0.0);
+      let sd = sqrt(vi > vm ? vi : vm);
+      let h = ${step} / (sd > 1.0 ? sd : 1.0);
+      let nz: int = floor(${Z} / h);
+      let s0 = 0.0;
+      let s1 = 0.0;
+      let s2 = 0.0;
+      let s3 = 0.0;
+      let s4 = 0.0;
+      let wsum = 0.0;
+      for (let i1 = 0; i1 < 2 * nz + 1; i1++) {
+        let z1 = (i1 - nz) * h;
+        let w1 = exp(-0.5 * z1 * z1);
+        let xi = a * z1;
+        let fi0 = i < ${p} ? sigma(xi) : gfun(xi);
+        let fi1 = i < ${p} ? dsigma(xi) : dgfun(xi);
+        let fi2 = i < ${p} ? d2sigma(xi) : 0.0;
+        let r2 = ${Z * Z} - z1 * z1;
+        let n2: int = floor(sqrt(r2 > 0.0 ? r2 : 0.0) / h);
+        if (m == i) n2 = 0;
+        for (let i2 = 0; i2 < 2 * n2 + 1; i2++) {
+          let z2 = (i2 - n2) * h;
+          let w = m == i ? w1 : w1 * exp(-0.5 * z2 * z2);
+          let xm = m == i ? xi : b * z1 + c * z2;
+          let fm0 = m < ${p} ? sigma(xm) : gfun(xm);
+          let fm1 = m < ${p} ? dsigma(xm) : dgfun(xm);
+          s0 += w * fi0 * fm0;
+          s1 += w * fi2 * fm0;
+          s2 += w * fi0 * xm * fm1;
+          s3 += w * fi1 * fm1;
+          s4 += w * fi0;
+          wsum += w;
+        }
+      }
+      // normalised by the rule's own weight sum (exact for the Gaussian to e^{-2π²/h²})
+      s0 = s0 / wsum;
+      s1 = s1 / wsum;
+      s3 = s3 / wsum;
+      // E[σ″(x_m) h(x_i)] without σ″ at the pair's nodes, by Stein's lemma:
+      // E[x_m σ′(x_m) h(x_i)] = Ω_mm E[σ″(x_m) h(x_i)] + Ω_im E[σ′(x_m) h′(x_i)]
+      s2 = vm > 1e-12 ? (s2 / wsum - O[i * ${n} + m] * s3) / vm : d2sigma(0.0) * s4 / wsum;
+      outP0[i * ${n} + m] = s0;
+      outP0[m * ${n} + i] = s0;
+      if (i < ${p}) {
+        outP1[i * ${n} + m] = s1;
+        outP2[i * ${n} + m] = s3;
+      }
+      if (m < ${p}) {
+        outP1[m * ${n} + i] = s2;
+        outP2[m * ${n} + i] = s3;
+      }
+    }
+  }
+}
+
+function latticeV(O: f64[], CE: f64[], out: f64[]): void {
+  let LC: f64[${n * n}];
+  for (let i = 0; i < ${n * n}; i++) LC[i] = 0.0;
+  for (let i = 0; i < ${n}; i++) {
+    for (let j = 0; j < i + 1; j++) {
+      let acc = O[i * ${n} + j];
+      for (let m = 0; m < j; m++) acc -= LC[i * ${n} + m] * LC[j * ${n} + m];
+      if (i == j) LC[i * ${n} + i] = acc > 1e-300 ? sqrt(acc) : 0.0;
+      else LC[i * ${n} + j] = LC[j * ${n} + j] > 0.0 ? acc / LC[j * ${n} + j] : 0.0;
+    }
+  }
+  let ZN: f64[${s}];
+  let DS: f64[${p}];
+  for (let pt = 0; pt < ${N}; pt++) {
+    for (let i = 0; i < ${s / 2}; i++) {
+      let u1 = pt * LAT_Z[2 * i] * ${1 / N} + LAT_SHIFT[2 * i];
+      u1 = u1 - floor(u1);
+      let u2 = pt * LAT_Z[2 * i + 1] * ${1 / N} + LAT_SHIFT[2 * i + 1];
+      u2 = u2 - floor(u2);
+      let rad = sqrt(-2.0 * log(u1 > 1e-300 ? u1 : 1e-300));
+      ZN[2 * i] = rad * cos(${2 * Math.PI} * u2);
+      ZN[2 * i + 1] = rad * sin(${2 * Math.PI} * u2);
+    }
+    let e = 0.0;
+    for (let i = 0; i < ${n}; i++) {
+      let xv = 0.0;
+      for (let m = 0; m < i + 1; m++) xv += LC[i * ${n} + m] * ZN[m];
+      if (i < ${p}) {
+        DS[i] = dsigma(xv);
+        if (CE[i] != 0.0) e += CE[i] * sigma(xv);
+      } else e += CE[i] * gfun(xv);
+    }
+    let e2 = e * e * ${1 / N};
+    for (let j = 0; j < ${p}; j++) {
+      let wv = DS[j] * e2;
+      for (let l = j; l < ${p}; l++) out[${V} + j * ${p} + l] += wv * DS[l];
+    }
+  }
+}
+
+function momentsWith(y: f64[], params: f64[], out: f64[], withV: int): void {
+  let O: f64[${n * n}];
+  omega(y, params, O);
+  let Delta = params[${L.delta}];
+  for (let i = 0; i < ${size}; i++) out[i] = 0.0;
+  // e = Σ_m CE_m h_m(x_m) (the error the gradient sees), d = Σ_m CD_m h_m(x_m) = y − f
+  let CE: f64[${n}];
+  let CD: f64[${n}];
+  for (let j = 0; j < ${p}; j++) {
+    CD[j] = -${aOf} * ${1 / p};
+    CE[j] = ${mse ? 'CD[j]' : '0.0'};
+  }
+  for (let r = 0; r < ${k}; r++) {
+    CD[${p} + r] = TEACHER_W[r] * ${1 / k};
+    CE[${p} + r] = CD[${p} + r];
+  }
+  let P0: f64[${n * n}];
+  let P1: f64[${p * n}];
+  let P2: f64[${p * n}];
+  pairs(O, P0, P1, P2);
+  // Stein: E[σ′(x_j) x_i e] = Ω_ij Σ_m CE_m E[σ″(x_j) h_m] + Σ_m CE_m Ω_im E[σ′(x_j) h′_m]
+  for (let j = 0; j < ${p}; j++) {
+    let s1 = 0.0;
+    let sS = 0.0;
+    for (let m = 0; m < ${n}; m++) {
+      s1 += CE[m] * P1[j * ${n} + m];
+      sS += CE[m] * P0[j * ${n} + m];
+    }
+    out[${S} + j] = sS;
+    for (let i = 0; i < ${n}; i++) {
+      let tv = O[i * ${n} + j] * s1;
+      for (let m = 0; m < ${n}; m++) tv += CE[m] * O[i * ${n} + m] * P2[j * ${n} + m];
+      if (i < ${p}) out[${B} + j * ${p} + i] = tv;
+      else out[${A} + j * ${k} + i - ${p}] = tv;
+    }
+  }
+  let dd = 0.0;
+  for (let i = 0; i < ${n}; i++) {
+    for (let m = 0; m < ${n}; m++) dd += CD[i] * CD[m] * P0[i * ${n} + m];
+  }
+  out[${risk}] = 0.5 * dd + 0.5 * Delta;
+  if (withV != 0) latticeV(O, CE, out);
+  // V = E[σ′σ′e²] + Δ E[σ′σ′]; E[σ′(x_j)σ′(x_l)] is the pair P2[j, l]
+  for (let j = 0; j < ${p}; j++) {
+    for (let l = j; l < ${p}; l++) {
+      out[${V} + j * ${p} + l] += Delta * P2[j * ${n} + l];
+      out[${V} + l * ${p} + j] = out[${V} + j * ${p} + l];
+    }
+  }
+}
+
+export function moments(y: f64[], params: f64[], out: f64[]): void {
+  momentsWith(y, params, out, 1);
+}`;
+  const kernel = parseKernel(src);
+  const mom = kernel[kernel.length - 1];
+  mom.outSize = size;
+  mom.doc = `A, B, V, S and ε: pairs of fields by the trapezoidal rule (step ${step.toPrecision(3)}/max(1, sd)), the drift by Stein's lemma, the four-field part of V by a ${N}-point shifted rank-1 lattice over the ${n} fields.`;
+  fns.push(...kernel);
+  return fns;
+}

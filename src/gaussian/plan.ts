@@ -22,12 +22,13 @@ import { WickEngine } from './wick.ts';
 import { Poly } from '../symbolic/poly.ts';
 import { Coef } from '../symbolic/coef.ts';
 import { hermiteCoefficients, hermitePolynomial, quadratureCoefficients, multivariateHermite, leapIndex } from '../hermite/hermite.ts';
-import { usageError } from '../errors.ts';
+import { usageError, type ErrorWhere } from '../errors.ts';
+import { trapezoidStep } from './lattice.ts';
 import { CLOSED_FAMILIES, closedFamily } from './families/index.ts';
 import { SteinEngine, indicatorTerms, type Factor, type SteinExpansion } from './stein.ts';
 import { piecewiseOf, piecewiseDerivative, isKinked, type Piecewise } from '../hermite/piecewise.ts';
 
-export type BackendKind = 'wick' | 'exact' | `closed-${string}` | 'hermite' | 'quadrature' | 'quadrature-templates';
+export type BackendKind = 'wick' | 'exact' | `closed-${string}` | 'hermite' | 'quadrature' | 'quadrature-templates' | 'lattice';
 
 /** How one template is evaluated. */
 export type TemplateImpl =
@@ -64,6 +65,8 @@ export interface ExpectationPlan {
   budget?: number;
   /** Hermite truncation order. */
   order?: number;
+  /** lattice: points of the rank-1 lattice, the seed of its shift, the trapezoidal step at unit variance */
+  lattice?: { points: number; shiftSeed: number; step: number };
   notes: string[];
 }
 
@@ -111,6 +114,10 @@ export function planExpectations(model: Model, request = model.spec.expectations
     order = Number(request.slice(8));
     if (order < 1 || order > 6) throw usageError('Hermite order must be between 1 and 6 (the Wick expansion of the truncated model grows as K⁴)', where);
     if (t.kind === 'general' && !t.poly) throw usageError('hermite:K needs a polynomial general target (use quadrature)', where);
+  } else if (request === 'lattice' || request.startsWith('lattice:')) {
+    const q = latticePlan(model, request === 'lattice' ? LATTICE_POINTS : Number(request.slice(8)), where);
+    q.notes.unshift(...exponentWarnings(model));
+    return q;
   } else if (request === 'quadrature-templates') {
     const q = templateQuadraturePlan(model, TEMPLATE_BUDGET);
     if (!q) throw usageError(`per-template quadrature would give some template fewer than 6 nodes per field within ${RHS_BUDGET.toExponential(0)} nodes per right-hand side`, where);
@@ -124,8 +131,14 @@ export function planExpectations(model: Model, request = model.spec.expectations
   // wide models: the tensor rule over all p + k fields grows as N^(p+k); every template involves at most
   // four fields (plus the k teacher fields of a general target), so evaluate each over its own
   // it is chosen when it costs less per right-hand side than the rule over all fields
-  const perTemplate = kind === 'quadrature' && nodes === undefined ? templateQuadraturePlan(model, TEMPLATE_BUDGET) : undefined;
   const fullCost = defaultQuadratureNodes(model.p + model.k) ** (model.p + model.k);
+  // a smooth committee beyond the whole-field budget: pair integrals and a lattice for the variance term
+  if (request === 'auto' && kind === 'quadrature' && fullCost > QUADRATURE_BUDGET && latticeApplies(model) === undefined) {
+    const q = latticePlan(model, LATTICE_POINTS, where);
+    q.notes.unshift(...exponentWarnings(model));
+    return q;
+  }
+  const perTemplate = kind === 'quadrature' && nodes === undefined ? templateQuadraturePlan(model, TEMPLATE_BUDGET) : undefined;
   const plan =
     perTemplate && (perTemplate.nodes as number) < fullCost
       ? perTemplate
@@ -266,6 +279,48 @@ export function templateQuadraturePlan(model: Model, budget: number): Expectatio
   };
 }
 
+/** Default points of the `lattice` backend's rule for the variance term. */
+export const LATTICE_POINTS = 16384;
+
+/** Why the `lattice` backend does not apply to a model (undefined when it does). */
+export function latticeApplies(model: Model): string | undefined {
+  const t = model.target;
+  if (t.kind !== 'committee') return 'lattice needs a committee target (a general target g*(ν) couples all k teacher fields in every pair)';
+  if (modelHasKink(model)) return 'lattice needs smooth activations: this model has a kink (use exact or quadrature:N)';
+  return undefined;
+}
+
+/**
+ * The `lattice` backend (THEORY §3.6): A, B, S and ε from pair integrals E[f(x_i) h(x_m)] by the
+ * trapezoidal rule (the three-field drift reduced to pairs by Stein's lemma,
+ * E[σ′(x_j) x_i h(x_m)] = Ω_ij E[σ″(x_j) h(x_m)] + Ω_im E[σ′(x_j) h′(x_m)]), and the four-field part of
+ * V, E[σ′(λ_j)σ′(λ_l)e²], by a randomly shifted rank-1 lattice with `points` points over all fields.
+ */
+export function latticePlan(model: Model, points: number, where: ErrorWhere, shiftSeed = 1): ExpectationPlan {
+  const why = latticeApplies(model);
+  if (why) throw usageError(why, where);
+  if (!Number.isInteger(points) || points < 1024 || points > 2 ** 22 || !Number.isInteger(Math.log2(points)))
+    throw usageError('lattice points must be a power of two between 1024 and 4194304 (e.g. lattice:65536)', where);
+  const t = model.target as Extract<Model['target'], { kind: 'committee' }>;
+  const d2 = model.student.dexpr.derivative('z').compile();
+  const dg = t.g.dexpr.compile();
+  const fns = [model.student.f, model.student.df, (x: number) => d2(x), t.g.f, (x: number) => dg(x)];
+  const step = trapezoidStep(fns);
+  if (step === undefined)
+    throw usageError('lattice: the trapezoidal rule does not converge for these activations down to step 0.05 (not smooth enough); use quadrature:N', where);
+  const n = model.p + model.k;
+  return {
+    backend: 'lattice',
+    label: `pair integrals by the trapezoidal rule (step ${step.toPrecision(2)}/sd), the variance term by a ${points}-point shifted lattice over the ${n} fields`,
+    templates: {},
+    nodes: points,
+    lattice: { points, shiftSeed, step },
+    notes: [
+      'A, B, S and ε are pair integrals (the drift reduced to pairs by Stein’s lemma), spectrally accurate for analytic activations; the four-field part of V, E[σ′σ′e²], is a lattice estimate — its error is stated below, and lattice:N with a larger N lowers it about as 1/N',
+    ],
+  };
+}
+
 /** Whether the student or the committee teacher has a kink (or jump) at 0. */
 export function modelHasKink(model: Model): boolean {
   return isKinked(model.student) || (model.target.kind === 'committee' && isKinked(model.target.g));
@@ -284,10 +339,11 @@ function quadraturePlan(model: Model, nodes?: number): ExpectationPlan {
     // Hermite truncation with its L² error for this activation
     const perTemplate = templateQuadraturePlan(model, TEMPLATE_BUDGET) ? 'expectations: quadrature-templates (each expectation over its own fields), ' : '';
     const K = 6;
+    const hermiteOk = model.target.kind === 'committee' || !!model.target.poly;
     const rep = hermiteCoefficients(model.student, 30);
     const tail = rep.coefficients.slice(K + 1).reduce((acc, c, i) => acc + c * c * factorialNum(i + K + 1), 0);
     throw usageError(
-      `tensor quadrature over p + k = ${n} fields needs at least ${N}^${n} = ${(N ** n).toExponential(1)} nodes per evaluation of the right-hand side (budget ${QUADRATURE_BUDGET.toExponential(0)}): pass ${perTemplate}expectations: hermite:${K} (the exact ODE of the student truncated at Hermite order ${K}, ‖σ − σ_${K}‖² ≈ ${tail.toExponential(1)}), use an activation with closed forms or a polynomial one, or accept the cost with expectations: quadrature:N (N^${n} nodes)`,
+      `tensor quadrature over p + k = ${n} fields needs at least ${N}^${n} = ${(N ** n).toExponential(1)} nodes per evaluation of the right-hand side (budget ${QUADRATURE_BUDGET.toExponential(0)}): pass ${perTemplate}${hermiteOk ? `expectations: hermite:${K} (the exact ODE of the student truncated at Hermite order ${K}, ‖σ − σ_${K}‖² ≈ ${tail.toExponential(1)}), ` : ''}use an activation with closed forms or a polynomial one${model.target.kind === 'committee' ? '' : ', write a single-index target g*(ν1) as a committee with k = 1 (smooth committees take expectations: lattice)'}, or accept the cost with expectations: quadrature:N (N^${n} nodes)`,
       { file: model.spec.file, field: 'expectations', value: model.spec.expectations },
     );
   }

@@ -52,7 +52,11 @@ export interface Equation {
 }
 
 /** How the moments are evaluated: template sums (exact backends) or one tensor quadrature. */
-export type MomentScheme = { kind: 'templates'; equations: Equation[]; risk: Equation } | { kind: 'quadrature'; nodes: number };
+export type MomentScheme =
+  | { kind: 'templates'; equations: Equation[]; risk: Equation }
+  | { kind: 'quadrature'; nodes: number }
+  /** pair integrals for A, B, S, ε and a lattice for V (plan.lattice) */
+  | { kind: 'lattice'; points: number };
 
 export interface Equations {
   model: Model;
@@ -88,7 +92,12 @@ const wk = (t: Ix): SExpr => div(el('w', t), dim('k'));
 export function overlapEquations(model: Model, plan: ExpectationPlan): Equations {
   const layout = layoutOf(model);
   const mse = model.loss === 'mse';
-  const moments: MomentScheme = plan.backend === 'quadrature' ? { kind: 'quadrature', nodes: plan.nodes as number } : templateMoments(model, mse);
+  const moments: MomentScheme =
+    plan.backend === 'quadrature'
+      ? { kind: 'quadrature', nodes: plan.nodes as number }
+      : plan.backend === 'lattice'
+        ? { kind: 'lattice', points: plan.lattice?.points as number }
+        : templateMoments(model, mse);
   return { model, plan, layout, moments, rhs: rhsEquations(model), templates: Object.values(plan.templates) };
 }
 

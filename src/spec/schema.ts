@@ -65,7 +65,7 @@ export const specSchema = z
     noise: z.number().min(0).default(0),
     expectations: z
       .string()
-      .regex(/^(auto|closed|wick|exact|hermite:\d+|quadrature:\d+|quadrature-templates)$/, 'auto | closed | wick | exact | hermite:ORDER | quadrature:NODES | quadrature-templates')
+      .regex(/^(auto|closed|wick|exact|hermite:\d+|quadrature:\d+|quadrature-templates|lattice|lattice:\d+)$/, 'auto | closed | wick | exact | hermite:ORDER | quadrature:NODES | quadrature-templates | lattice[:POINTS]')
       .default('auto'),
     rules: rulesSchema.optional(),
   })
