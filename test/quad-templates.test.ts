@@ -42,12 +42,14 @@ describe('quadrature per template', () => {
     });
   }
 
-  it('auto takes it for a wide student with correlation loss (p = 10), and refuses what no rule affords, at once', async () => {
-    const wide = deriveYaml('name: w\nstudent: {width: 10, activation: "tanh(z)"}\nteacher: {width: 1, target: committee, activation: "erf(z)"}\nloss: correlation\n');
+  it('auto takes it for a wide student on a general target with correlation loss (p = 10), and refuses what no rule affords, at once', async () => {
+    // (a wide committee with smooth activations goes to the lattice backend instead: test/lattice.test.ts)
+    const wide = deriveYaml('name: w\nstudent: {width: 10, activation: "tanh(z)"}\nteacher: {width: 1, target: "tanh(nu1)"}\nloss: correlation\n');
     expect(wide.plan.backend).toBe('quadrature-templates');
     expect(wide.plan.label).toMatch(/per template over its own fields/);
     expect(wide.plan.notes.join('\n')).toMatch(/quadrature accuracy/);
-    expect(() => deriveYaml('name: w\nstudent: {width: 10, activation: "tanh(z)"}\nteacher: {width: 1, target: committee, activation: "erf(z)"}\nloss: mse\n')).toThrow(/tensor quadrature over p \+ k = 11 fields/);
+    expect(deriveYaml('name: w\nstudent: {width: 10, activation: "tanh(z)"}\nteacher: {width: 1, target: committee, activation: "erf(z)"}\nloss: correlation\n').plan.backend).toBe('lattice');
+    expect(() => deriveYaml('name: w\nstudent: {width: 10, activation: "tanh(z)"}\nteacher: {width: 1, target: "tanh(nu1)"}\nloss: mse\n')).toThrow(/tensor quadrature over p \+ k = 11 fields/);
     // asked for explicitly where it cannot be afforded: one line, exit 2, nothing written
     const dir = tmp('hermode-qt-');
     writeFileSync(join(dir, 'w.yaml'), 'name: w\nstudent: {width: 10, activation: "tanh(z)"}\nteacher: {width: 1, target: committee, activation: "erf(z)"}\nloss: mse\nexpectations: quadrature-templates\n');
