@@ -181,6 +181,13 @@ loss: mse`;
   const y = stateOf(init, dw.layout);
   const rate = rhsRate(dw.compiled, y, dw.layout.defaultParams, 2);
   report('tanh p = k = 20 (MSE), hermite:6: derive / RHS evaluations/s', `${(tw / 1000).toFixed(2)} s / ${rate.toExponential(2)} (integrating to τ = 20 takes ~165 evaluations)`, 'derive < 5 s');
+  // the same models through the lattice backend (auto's choice): accurate drift, stated V error
+  for (const p of [10, 20]) {
+    const [dl, tl] = time(() => deriveSpec(parseSpec(wide.replace(/width: 20/g, `width: ${p}`)), 'lattice'));
+    const yl = stateOf(defaultOverlaps(dl.model, 1), dl.layout);
+    const rl = rhsRate(dl.compiled, yl, dl.layout.defaultParams, 2);
+    report(`tanh p = k = ${p} (MSE), lattice (auto): derive / RHS evaluations/s`, `${(tl / 1000).toFixed(2)} s / ${rl.toExponential(2)} (τ = 20 takes ~${p === 10 ? 211 : 165} evaluations)`, 'derive < 5 s');
+  }
 }
 
 // ---- learning-rate rules: the ODE's right-hand side under LARS, the simulators' overhead ----
