@@ -126,6 +126,28 @@ export function deriveWith(spec: Spec, over: Partial<Pick<Spec, 'loss' | 'dynami
 export const QUADRATURE_WARN = 1e-6;
 
 /**
+ * The generic state the accuracy notes measure at (Q_jj = 1, Q_jl = 0.3, M_jr = 0.5 on the diagonal and
+ * 0.2 elsewhere, scaled to keep Ω positive definite; deterministic, so the generated files stay stable).
+ */
+function genericState(model: Model, layout: Layout) {
+  const { p, k } = model;
+  const s = 1 / Math.sqrt(Math.max(p, k));
+  const M = Array.from({ length: p }, (_, j) => Array.from({ length: k }, (_, r) => s * (j === r ? 0.5 : 0.2)));
+  const Q = Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => (j === l ? 1 : 0.3)));
+  return stateOf({ M, Q, a: model.a0 }, layout);
+}
+
+/** A module's moments at the generic state, with the layout's default parameters. */
+function genericMoments(mod: GeneratedModel, model: Model, layout: Layout): Float64Array {
+  const out = new Float64Array(layout.mom.size);
+  mod.moments(genericState(model, layout), layout.defaultParams, out);
+  return out;
+}
+
+/** The in-process module of a model under a plan (what the accuracy notes compare). */
+const moduleOf = (m: Model, pl: ExpectationPlan): GeneratedModel => compileModule(equationsModule(overlapEquations(m, pl)));
+
+/**
  * The quadrature backend's accuracy, measured at a fixed generic state (Q_jj = 1, Q_jl = 0.3, M_jr =
  * 0.5 on the diagonal and 0.2 elsewhere, scaled to keep Ω positive definite; deterministic, so the
  * generated files stay stable):
@@ -141,15 +163,7 @@ function quadratureAccuracyNotes(model: Model, plan: ExpectationPlan, fineModule
   const N = plan.nodes as number;
   const budget = plan.budget as number;
   const { p, k } = model;
-  const s = 1 / Math.sqrt(Math.max(p, k));
-  const M = Array.from({ length: p }, (_, j) => Array.from({ length: k }, (_, r) => s * (j === r ? 0.5 : 0.2)));
-  const Q = Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => (j === l ? 1 : 0.3)));
-  const moments = (mod: GeneratedModel) => {
-    const out = new Float64Array(layout.mom.size);
-    mod.moments(stateOf({ M, Q, a: model.a0 }, layout), layout.defaultParams, out);
-    return out;
-  };
-  const moduleOf = (m: Model, pl: ExpectationPlan) => compileModule(equationsModule(overlapEquations(m, pl)));
+  const moments = (mod: GeneratedModel) => genericMoments(mod, model, layout);
   const compare = (a: Float64Array, b: Float64Array) => {
     const err = Math.max(...[...a].map((v, i) => Math.abs(v - b[i])));
     const scale = Math.max(...[...a].map(Math.abs), 1e-300);
@@ -192,24 +206,15 @@ export const LATTICE_SHIFTS = 6;
  */
 function latticeAccuracyNotes(model: Model, plan: ExpectationPlan, module: GeneratedModel, layout: Layout): string[] {
   const lat = plan.lattice as NonNullable<ExpectationPlan['lattice']>;
-  const { p, k } = model;
-  const s = 1 / Math.sqrt(Math.max(p, k));
-  const M = Array.from({ length: p }, (_, j) => Array.from({ length: k }, (_, r) => s * (j === r ? 0.5 : 0.2)));
-  const Q = Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => (j === l ? 1 : 0.3)));
-  const y = stateOf({ M, Q, a: model.a0 }, layout);
-  const moments = (mod: GeneratedModel) => {
-    const out = new Float64Array(layout.mom.size);
-    mod.moments(y, layout.defaultParams, out);
-    return out;
-  };
-  const moduleOf = (pl: ExpectationPlan) => compileModule(equationsModule(overlapEquations(model, pl)));
-  const base = moments(module);
+  const { p } = model;
+  const moments = (pl: ExpectationPlan) => genericMoments(moduleOf(model, pl), model, layout);
+  const base = genericMoments(module, model, layout);
   const { V } = layout.mom;
   const isV = (i: number) => i >= V && i < V + p * p;
-  const finer = moments(moduleOf({ ...plan, lattice: { ...lat, step: 0.8 * lat.step } }));
+  const finer = moments({ ...plan, lattice: { ...lat, step: 0.8 * lat.step } });
   const idx = [...base.keys()].filter((i) => !isV(i));
   const pairErr = Math.max(...idx.map((i) => Math.abs(base[i] - finer[i]))) / Math.max(...idx.map((i) => Math.abs(finer[i])), 1e-300);
-  const shifts = Array.from({ length: LATTICE_SHIFTS }, (_, r) => moments(moduleOf({ ...plan, lattice: { ...lat, shiftSeed: lat.shiftSeed + 1 + r } })));
+  const shifts = Array.from({ length: LATTICE_SHIFTS }, (_, r) => moments({ ...plan, lattice: { ...lat, shiftSeed: lat.shiftSeed + 1 + r } }));
   const vIdx = [...base.keys()].filter(isV);
   let ms = 0;
   for (const i of vIdx) {
@@ -243,15 +248,7 @@ function hermiteAccuracyNotes(spec: Spec, plan: ExpectationPlan): string[] {
   const model = buildModel(small);
   if (model.student.family.kind === 'polynomial' && (model.target.kind !== 'committee' || model.target.g.family.kind === 'polynomial') && (model.target.kind === 'committee' || model.target.poly)) return [];
   const layout = layoutOf(model);
-  const sc = 1 / Math.sqrt(Math.max(pS, kS));
-  const M = Array.from({ length: pS }, (_, j) => Array.from({ length: kS }, (_, r) => sc * (j === r ? 0.5 : 0.2)));
-  const Q = Array.from({ length: pS }, (_, j) => Array.from({ length: pS }, (_, l) => (j === l ? 1 : 0.3)));
-  const moments = (backend: string) => {
-    const mod = compileModule(equationsModule(overlapEquations(model, planExpectations(model, backend))));
-    const out = new Float64Array(layout.mom.size);
-    mod.moments(stateOf({ M, Q, a: model.a0 }, layout), layout.defaultParams, out);
-    return out;
-  };
+  const moments = (backend: string) => genericMoments(moduleOf(model, planExpectations(model, backend)), model, layout);
   const h = moments(plan.backend === 'hermite' ? `hermite:${plan.label.match(/order (\d+)/)?.[1] ?? 6}` : 'hermite:6');
   const q = moments('quadrature:21');
   const err = Math.max(...[...h].map((v, i) => Math.abs(v - q[i])));

@@ -131,20 +131,13 @@ export function equationsModule(eq: Equations, outDir = 'generated'): Module {
   } else {
     const q = eq.moments.kind === 'quadrature' ? quadratureFunctions(model, L, eq.moments.nodes, consts) : latticeFunctions(model, L, plan, consts);
     fns.push(...q);
-    if (eq.moments.kind === 'lattice')
-      fns.push({
-        name: 'risk',
-        params: [{ name: 'y', type: 'f64[]' }, { name: 'params', type: 'f64[]' }],
-        ret: 'f64',
-        body: [{ k: 'array', name: 'MOM', type: 'f64', size: L.mom.size }, { k: 'do', e: call('momentsWith', v('y'), v('params'), v('MOM'), int(0)) }, { k: 'return', value: idx('MOM', L.mom.risk) }],
-        exported: true,
-        doc: 'Population risk ε (MSE, including Δ/2), from the pair integrals alone.',
-      });
-    else fns.push({
+    // the lattice backend's risk needs only its pair integrals: momentsWith(…, withV = 0)
+    const fill: Expr = eq.moments.kind === 'lattice' ? call('momentsWith', v('y'), v('params'), v('MOM'), int(0)) : call('moments', v('y'), v('params'), v('MOM'));
+    fns.push({
       name: 'risk',
       params: [{ name: 'y', type: 'f64[]' }, { name: 'params', type: 'f64[]' }],
       ret: 'f64',
-      body: [{ k: 'array', name: 'MOM', type: 'f64', size: L.mom.size }, { k: 'do', e: call('moments', v('y'), v('params'), v('MOM')) }, { k: 'return', value: idx('MOM', L.mom.risk) }],
+      body: [{ k: 'array', name: 'MOM', type: 'f64', size: L.mom.size }, { k: 'do', e: fill }, { k: 'return', value: idx('MOM', L.mom.risk) }],
       exported: true,
       doc: 'Population risk ε (MSE, including Δ/2).',
     });

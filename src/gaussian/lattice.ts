@@ -9,21 +9,10 @@
  *   generated code divides it by the largest standard deviation of the pair;
  * - the four-field variance term E[σ′(λ_j)σ′(λ_l)e²] by one randomly shifted rank-1 lattice over all
  *   p + k fields (Box–Muller pairs of coordinates), its generating vector built component by
- *   component (`latticeVector`).
+ *   component (`latticeRule`).
  */
 
-/** xorshift-multiply generator for the lattice's own construction (seeded, platform-independent). */
-function splitmix(seed: number): () => number {
-  let s = BigInt(seed) & 0xffffffffffffffffn;
-  return () => {
-    s = (s + 0x9e3779b97f4a7c15n) & 0xffffffffffffffffn;
-    let z = s;
-    z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & 0xffffffffffffffffn;
-    z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & 0xffffffffffffffffn;
-    z = z ^ (z >> 31n);
-    return Number(z >> 11n) / 9007199254740992;
-  };
-}
+import { Rng } from '../random/rng.ts';
 
 export interface LatticeRule {
   /** number of points (a power of two) */
@@ -43,16 +32,26 @@ export interface LatticeRule {
  */
 export function latticeRule(N: number, s: number, shiftSeed = 1, candidates = 32): LatticeRule {
   if (!Number.isInteger(Math.log2(N))) throw new Error('lattice points must be a power of two');
-  const rand = splitmix(0x1a771ce + N);
+  const sh = new Rng(shiftSeed, 0x5ee7);
+  return { points: N, z: generatingVector(N, s, candidates), shift: Array.from({ length: s }, () => sh.uniform()) };
+}
+
+/** Generating vectors by (N, s, candidates): derive builds several rules that differ only in their shift. */
+const VECTORS = new Map<string, number[]>();
+
+function generatingVector(N: number, s: number, candidates: number): number[] {
+  const key = `${N}:${s}:${candidates}`;
+  const known = VECTORS.get(key);
+  if (known) return known;
+  const rand = new Rng(N, 0x1a771ce);
   const B2 = (x: number) => x * x - x + 1 / 6;
   const prod = new Float64Array(N).fill(1);
   const z: number[] = [];
-  const term = new Float64Array(N);
   for (let j = 0; j < s; j++) {
     const gamma = 2 * Math.PI * Math.PI * Math.pow(j + 1, -1.5);
     let best = 1;
     let bestErr = Infinity;
-    const tries = j === 0 ? [1] : Array.from({ length: Math.min(candidates, N / 2) }, () => 2 * Math.floor(rand() * (N / 2)) + 1);
+    const tries = j === 0 ? [1] : Array.from({ length: Math.min(candidates, N / 2) }, () => 2 * Math.floor(rand.uniform() * (N / 2)) + 1);
     for (const c of tries) {
       let e = 0;
       for (let i = 0; i < N; i++) e += prod[i] * (1 + gamma * B2(((i * c) % N) / N));
@@ -62,13 +61,10 @@ export function latticeRule(N: number, s: number, shiftSeed = 1, candidates = 32
       }
     }
     z.push(best);
-    for (let i = 0; i < N; i++) {
-      term[i] = 1 + gamma * B2(((i * best) % N) / N);
-      prod[i] *= term[i];
-    }
+    for (let i = 0; i < N; i++) prod[i] *= 1 + gamma * B2(((i * best) % N) / N);
   }
-  const sh = splitmix(0x5ee7 + 7919 * shiftSeed);
-  return { points: N, z, shift: Array.from({ length: s }, () => sh()) };
+  VECTORS.set(key, z);
+  return z;
 }
 
 /** Points of `rule` mapped to standard normals by Box–Muller, as the generated code computes them. */

@@ -313,7 +313,6 @@ export function latticePlan(model: Model, points: number, where: ErrorWhere, shi
     backend: 'lattice',
     label: `pair integrals by the trapezoidal rule (step ${step.toPrecision(2)}/sd), the variance term by a ${points}-point shifted lattice over the ${n} fields`,
     templates: {},
-    nodes: points,
     lattice: { points, shiftSeed, step },
     notes: [
       'A, B, S and ε are pair integrals (the drift reduced to pairs by Stein’s lemma), spectrally accurate for analytic activations; the four-field part of V, E[σ′σ′e²], is a lattice estimate — its error is stated below; lattice:N with more points lowers it (for p = k = 10, 4× the points about halve it)',

@@ -55,8 +55,8 @@ export interface Equation {
 export type MomentScheme =
   | { kind: 'templates'; equations: Equation[]; risk: Equation }
   | { kind: 'quadrature'; nodes: number }
-  /** pair integrals for A, B, S, ε and a lattice for V (plan.lattice) */
-  | { kind: 'lattice'; points: number };
+  /** pair integrals for A, B, S, ε and a lattice for V (the rule in plan.lattice) */
+  | { kind: 'lattice' };
 
 export interface Equations {
   model: Model;
@@ -96,7 +96,7 @@ export function overlapEquations(model: Model, plan: ExpectationPlan): Equations
     plan.backend === 'quadrature'
       ? { kind: 'quadrature', nodes: plan.nodes as number }
       : plan.backend === 'lattice'
-        ? { kind: 'lattice', points: plan.lattice?.points as number }
+        ? { kind: 'lattice' }
         : templateMoments(model, mse);
   return { model, plan, layout, moments, rhs: rhsEquations(model), templates: Object.values(plan.templates) };
 }
