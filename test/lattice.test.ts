@@ -5,7 +5,9 @@
  * of the size it reports — and auto's choice for wide smooth committees.
  */
 import { describe, it, expect } from 'vitest';
-import { deriveYaml, randomOverlaps, omegaFrom } from './helpers.ts';
+import { deriveYaml, randomOverlaps, omegaFrom, tmp, spawnCli } from './helpers.ts';
+import { writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { quadratureMoments, unpackMoments, type Moments } from '../src/gaussian/reference.ts';
 import { stateOf } from '../src/numeric/trajectory.ts';
 import { latticeRule, latticeNormals, trapezoidStep } from '../src/gaussian/lattice.ts';
@@ -83,6 +85,15 @@ describe('lattice backend', () => {
     expect(() => deriveYaml(`name: w\n${spec}expectations: lattice:1000\n`)).toThrow(/power of two between 1024/);
     expect(() => deriveYaml(`name: w\n${body(2, 2, 'relu(z)', 'tanh(z)')}expectations: lattice\n`)).toThrow(/smooth activations: this model has a kink/);
     expect(() => deriveYaml('name: w\nstudent: {width: 2, activation: "tanh(z)"}\nteacher: {width: 1, target: "He2(nu1)"}\nexpectations: lattice\n')).toThrow(/committee target/);
+    // on the command line: one line, exit 2, nothing written
+    const dir = tmp('hermode-lattice-');
+    writeFileSync(join(dir, 'w.yaml'), `name: w\n${spec}`);
+    for (const bad of ['lattice:1000', 'lattice:x']) {
+      const r = spawnCli(['derive', join(dir, 'w.yaml'), '--expectations', bad, '--out-dir', join(dir, 'gen')]);
+      expect(r.code, bad).toBe(2);
+      expect(r.stderr.trim().split('\n'), bad).toHaveLength(1);
+      expect(existsSync(join(dir, 'gen')), bad).toBe(false);
+    }
   });
 
   it('the lattice: Box–Muller normals have the first two moments of N(0, 1) to the rule’s accuracy; the trapezoidal step is found for tanh and refused for |z|', () => {

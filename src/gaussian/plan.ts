@@ -75,6 +75,11 @@ const LOSS_TERMS = (m: Model) => m.loss === 'mse';
 /** Chooses and builds the backend named by the spec (or the best one for `auto`). */
 export function planExpectations(model: Model, request = model.spec.expectations): ExpectationPlan {
   const where = { file: model.spec.file, field: 'expectations', value: request };
+  // every plan opens its notes with the exponent warnings (THEORY §3.2)
+  const warned = (q: ExpectationPlan): ExpectationPlan => {
+    q.notes.unshift(...exponentWarnings(model));
+    return q;
+  };
   const sigma = model.student;
   const t = model.target;
   const polyStudent = sigma.family.kind === 'polynomial';
@@ -115,29 +120,23 @@ export function planExpectations(model: Model, request = model.spec.expectations
     if (order < 1 || order > 6) throw usageError('Hermite order must be between 1 and 6 (the Wick expansion of the truncated model grows as K⁴)', where);
     if (t.kind === 'general' && !t.poly) throw usageError('hermite:K needs a polynomial general target (use quadrature)', where);
   } else if (request === 'lattice' || request.startsWith('lattice:')) {
-    const q = latticePlan(model, request === 'lattice' ? LATTICE_POINTS : Number(request.slice(8)), where);
-    q.notes.unshift(...exponentWarnings(model));
-    return q;
+    return warned(latticePlan(model, request === 'lattice' ? LATTICE_POINTS : Number(request.slice(8)), where));
   } else if (request === 'quadrature-templates') {
     const q = templateQuadraturePlan(model, TEMPLATE_BUDGET);
     if (!q) throw usageError(`per-template quadrature would give some template fewer than 6 nodes per field within ${RHS_BUDGET.toExponential(0)} nodes per right-hand side`, where);
-    q.notes.unshift(...exponentWarnings(model));
-    return q;
+    return warned(q);
   } else {
     kind = 'quadrature';
     nodes = Number(request.slice(11));
     if (nodes < 2 || nodes > 200) throw usageError('quadrature nodes must be between 2 and 200', where);
   }
+  const fullCost = defaultQuadratureNodes(model.p + model.k) ** (model.p + model.k);
+  // a smooth committee beyond the whole-field budget: pair integrals and a lattice for the variance term
+  if (request === 'auto' && kind === 'quadrature' && fullCost > QUADRATURE_BUDGET && latticeApplies(model) === undefined)
+    return warned(latticePlan(model, LATTICE_POINTS, where));
   // wide models: the tensor rule over all p + k fields grows as N^(p+k); every template involves at most
   // four fields (plus the k teacher fields of a general target), so evaluate each over its own
   // it is chosen when it costs less per right-hand side than the rule over all fields
-  const fullCost = defaultQuadratureNodes(model.p + model.k) ** (model.p + model.k);
-  // a smooth committee beyond the whole-field budget: pair integrals and a lattice for the variance term
-  if (request === 'auto' && kind === 'quadrature' && fullCost > QUADRATURE_BUDGET && latticeApplies(model) === undefined) {
-    const q = latticePlan(model, LATTICE_POINTS, where);
-    q.notes.unshift(...exponentWarnings(model));
-    return q;
-  }
   const perTemplate = kind === 'quadrature' && nodes === undefined ? templateQuadraturePlan(model, TEMPLATE_BUDGET) : undefined;
   const plan =
     perTemplate && (perTemplate.nodes as number) < fullCost
@@ -147,8 +146,7 @@ export function planExpectations(model: Model, request = model.spec.expectations
         : kind === 'exact'
           ? exactPlan(model)
           : templatePlan(model, kind, order);
-  plan.notes.unshift(...exponentWarnings(model));
-  return plan;
+  return warned(plan);
 }
 
 /**
