@@ -9,6 +9,7 @@
  */
 import { derive, simulate, compare, DEFAULT_CHECK, type Overlaps } from '../src/index.ts';
 import { table } from '../src/report/format.ts';
+import { maxOf } from '../src/extrema.ts';
 
 const warm: Overlaps = { Q: [[1, 0.1], [0.1, 1]], M: [[0.4, 0.1], [0.1, 0.3]], P: [[1, 0], [0, 1]], a: [1, 1] };
 
@@ -41,7 +42,7 @@ if (process.argv.includes('--calibrate')) {
     // the bias the data resolve: the deviation beyond two standard errors, at the worst entry and time
     let bias = 0;
     for (const s of cmp.series) for (let i = 1; i < sim.tau.length; i++) bias = Math.max(bias, Math.abs(s.ode[i] - s.mean[i]) - 2 * s.sem[i]);
-    const maxSem = Math.max(...cmp.series.flatMap((s) => s.sem));
+    const maxSem = maxOf(cmp.series.map((s) => maxOf(s.sem)));
     rows.push([c.file.replace('derivations/', ''), c.d, c.nb, gamma, bias, maxSem, bias * c.d]);
     console.error(`  ${c.file} d = ${c.d} n_b = ${c.nb}: bias ${bias.toExponential(2)} (max SEM ${maxSem.toExponential(2)})`);
     if (c.nb === 1) c1 = Math.max(c1, bias * c.d);

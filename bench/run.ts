@@ -11,6 +11,7 @@ import { integrateOde, euler } from '../src/numeric/integrate.ts';
 import { defaultOverlaps } from '../src/numeric/setup.ts';
 import { stateOf } from '../src/numeric/trajectory.ts';
 import { table } from '../src/report/format.ts';
+import { maxAbsDiff, maxAbsOf, maxOf } from '../src/extrema.ts';
 
 const rows: (string | number)[][] = [];
 const report = (what: string, value: string, aim: string) => {
@@ -118,7 +119,7 @@ for (const [label, d] of [
     return out;
   };
   const [mE, mQ] = [mom(exact), mom(q11)];
-  const err = Math.max(...[...mE].map((v, i) => Math.abs(v - mQ[i]))) / Math.max(...[...mE].map(Math.abs));
+  const err = maxAbsDiff(mE, mQ) / maxAbsOf(mE);
   report('derive ReLU p=3 on ν1 + ν1ν2 (MSE)', `${tExact.toFixed(0)} ms exact, ${tQ11.toFixed(0)} ms quadrature:11`, '≤ quadrature');
   report('RHS evaluations/s, ReLU p=3 on ν1 + ν1ν2 (MSE)', `${rE.toExponential(2)} exact, ${rQ.toExponential(2)} quadrature:11: ${(rE / rQ).toFixed(0)}×; quadrature's relative error ${err.toExponential(1)}`, '≥ 1×');
 }
@@ -137,7 +138,7 @@ for (const [label, d] of [
   const grid = Array.from({ length: 201 }, (_, i) => (tauEnd * i) / 200);
   const run = (rtol: number) => integrateOde(d.compiled, d.layout, y0, params, { grid, rtol, atol: rtol * 1e-2, P: init.P, aFixed: init.a, maxSteps: 1e6 });
   const ref = run(1e-13);
-  const maxErr = (ys: number[][]) => Math.max(...ys.flatMap((y, g) => y.map((v, i) => Math.abs(v - ref.y[g][i]))));
+  const maxErr = (ys: number[][]) => maxOf(ys.map((y, g) => maxAbsDiff(y, ref.y[g])));
   const eulerOnGrid = (dAlpha: number) => {
     const out: number[][] = [y0.slice()];
     let y = y0.slice();

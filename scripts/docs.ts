@@ -39,6 +39,7 @@ import {
   diagnosePlots,
   adaptiveTable,
 } from '../src/index.ts';
+import { maxAbsDiff, maxOf } from '../src/extrema.ts';
 
 const one = [[1]];
 const seeds = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
@@ -281,7 +282,7 @@ const figures: Record<string, () => Promise<void>> = {
         rows.push({ steps: t, value: sim.mean.M[i][0][0], lo: sim.mean.M[i][0][0] - 2 * sim.sem.M[i][0][0], hi: sim.mean.M[i][0][0] + 2 * sim.sem.M[i][0][0], kind: 'simulation', series });
       });
       const last = sim.steps.length - 1;
-      gaps.push({ d, nb: d / 100, maxGapM: Math.max(...c.series.filter((x) => x.family === 'M').flatMap((x) => x.ode.map((v, i) => Math.abs(v - x.mean[i])))), tauOde: c.ode.tau[last], tauSim: sim.mean.tau[last], tauSem: (sim.sem.tau as number[])[last], agreement: c.agreement.entries.map((e) => ({ entry: e.entry, pass: e.pass, maxZ: e.maxZ })) });
+      gaps.push({ d, nb: d / 100, maxGapM: maxOf(c.series.filter((x) => x.family === 'M').map((x) => maxAbsDiff(x.ode, x.mean))), tauOde: c.ode.tau[last], tauSim: sim.mean.tau[last], tauSem: (sim.sem.tau as number[])[last], agreement: c.agreement.entries.map((e) => ({ entry: e.entry, pass: e.pass, maxZ: e.maxZ })) });
     }
     await save('lars-steps', {
       width: 520,

@@ -4,6 +4,7 @@
  * square root used by quadrature, the pseudo-inverse used by the finite-step map — and a Cholesky
  * factor tolerant of zero pivots (positive semi-definite input).
  */
+import { maxAbsOf } from './extrema.ts';
 
 /** The n×n identity. */
 export function identity(n: number): number[][] {
@@ -64,7 +65,7 @@ export function symmetricSqrt(C: number[][]): number[][] {
 /** Moore–Penrose pseudo-inverse of a symmetric positive semi-definite matrix. */
 export function pseudoInverse(C: number[][], rcond = 1e-12): number[][] {
   const { values, vectors: V } = symmetricEigen(C);
-  const top = Math.max(...values.map(Math.abs), 0);
+  const top = maxAbsOf(values);
   const inv = values.map((l) => (l > rcond * top ? 1 / l : 0));
   const n = C.length;
   return Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => V[i].reduce((s, v, m) => s + v * inv[m] * V[j][m], 0)));
@@ -91,7 +92,7 @@ export function choleskyPsd(C: number[][], zeroPivot = 1e-300): number[][] {
  */
 export function solvePsd(C: number[][], bs: number[][]): number[][] {
   const n = C.length;
-  const top = Math.max(...C.map((r, i) => Math.abs(r[i])), 0);
+  const top = maxAbsOf(C.map((r, i) => r[i]));
   const L = Array.from({ length: n }, () => new Array(n).fill(0));
   for (let i = 0; i < n; i++)
     for (let j = 0; j <= i; j++) {

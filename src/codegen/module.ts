@@ -19,6 +19,7 @@ import { polyToStatements } from './polyprint.ts';
 import { closedFamily } from '../gaussian/families/index.ts';
 import { gaussHermite } from '../gaussian/quadrature.ts';
 import { latticeRule, TRAPEZOID_HALF_WIDTH } from '../gaussian/lattice.ts';
+import { maxOf } from '../extrema.ts';
 
 export function regenerateCommand(model: Model, outDir = 'generated'): string {
   return `npx hermode derive ${model.spec.file}${outDir === 'generated' ? '' : ` --out-dir ${outDir}`}`;
@@ -300,7 +301,7 @@ function quadTemplateFunction(t: Template): Fn {
   const product = t.impl.factors.map(factor).join(' * ');
   // nodes whose weight is below 1e-20 of the largest are skipped
   const logw = Array.from(gaussHermite(N).w, (w) => Math.log(w));
-  const cut = n * Math.max(...logw) + Math.log(1e-20);
+  const cut = n * maxOf(logw) + Math.log(1e-20);
   const src = `
 function ${t.name}(${args.map((x) => `${x}: f64`).join(', ')}): f64 {
   let C: f64[${n * n}];
@@ -655,7 +656,7 @@ function quadratureFunctions(model: Model, L: Layout, N: number, consts: Map<str
   const logw = Array.from(gh.w, (w) => Math.log(w));
   consts.set('GH_X', { name: 'GH_X', type: 'f64', values: [...gh.x], doc: `Gauss–Hermite nodes for N(0, 1), ${N} points` });
   consts.set('GH_LOGW', { name: 'GH_LOGW', type: 'f64', values: logw, doc: 'log-weights of the Gauss–Hermite rule' });
-  const cut = n * Math.max(...logw) + Math.log(1e-20);
+  const cut = n * maxOf(logw) + Math.log(1e-20);
   const t = model.target;
   let target: Expr;
   if (t.kind === 'committee') target = t.weights.map((w, r) => mul(rat(1, k), mul(num(w), t.g.expr.toIr({ z: idx('QU', p + r) })))).reduce((a, b) => add(a, b));

@@ -14,6 +14,7 @@ import { activation as parseActivation, type Activation } from './activation.ts'
 import { Expr } from '../symbolic/expr.ts';
 import { math } from '../symbolic/mathjs.ts';
 import { fmt17 } from '../symbolic/coef.ts';
+import { maxAbsDiff } from '../extrema.ts';
 
 /** He_n as a polynomial in one variable. */
 export function hermitePolynomial(n: number): Poly {
@@ -110,7 +111,7 @@ export function hermiteCoefficients(act: Activation, order: number): HermiteRepo
     const fine = quadratureCoefficients(act.f, order, 24);
     const coarse = quadratureCoefficients(act.f, order, 16);
     coefficients = fine;
-    accuracy = Math.max(1e-16, ...fine.map((c, k) => Math.abs(c - coarse[k])));
+    accuracy = Math.max(1e-16, maxAbsDiff(fine, coarse));
     // a function that is odd (even) on a dense grid has exactly zero even (odd) coefficients:
     // report those as 0 rather than as quadrature round-off
     const parity = parityOf(act.f);

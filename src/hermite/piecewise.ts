@@ -12,6 +12,7 @@ import { Coef } from '../symbolic/coef.ts';
 import { Poly } from '../symbolic/poly.ts';
 import { Rational } from '../symbolic/rational.ts';
 import type { Activation } from './activation.ts';
+import { maxAbsOf } from '../extrema.ts';
 
 export interface Piecewise {
   /** p₋ on z < 0 (one variable) */
@@ -64,7 +65,7 @@ function halfLine(f: (x: number) => number, sign: 1 | -1): Poly | undefined {
   const probes = [0.013, 0.21, 0.77, 1.37, 2.23, 3.61, 4.9].map((x) => sign * x);
   const pv = probes.map(f);
   if (!pv.every(Number.isFinite)) return undefined;
-  const scale = Math.max(...pv.map(Math.abs), 1e-300);
+  const scale = maxAbsOf(pv, 1e-300);
   for (let deg = 0; deg <= MAX_DEGREE; deg++) {
     // Chebyshev-like nodes on (0.1, 3.2)
     const xs = Array.from({ length: deg + 1 }, (_, i) => sign * (1.65 - 1.55 * Math.cos((Math.PI * (i + 0.5)) / (deg + 1))));
@@ -74,7 +75,7 @@ function halfLine(f: (x: number) => number, sign: 1 | -1): Poly | undefined {
     if (probes.every((x, i) => Math.abs(val(x) - pv[i]) <= 1e-10 * scale)) {
       let p = Poly.zero(1);
       coefs.forEach((c, n) => {
-        const cc = clean(c, Math.max(...coefs.map(Math.abs)));
+        const cc = clean(c, maxAbsOf(coefs));
         if (cc) p = p.add(Poly.variable(1, 0, n).scale(cc));
       });
       return p;

@@ -15,6 +15,7 @@ import { symmetricEigenvalues, identity } from '../linalg.ts';
 import { omegaOf, type Overlaps } from './trajectory.ts';
 
 import { DEFAULT_M0 } from './defaults.ts';
+import { maxAbsOf } from '../extrema.ts';
 
 export { DEFAULT_M0 };
 
@@ -128,7 +129,7 @@ export function validateOverlaps(raw: any, model: Model, file = '<init>'): Overl
         if (Math.abs(S[i][j] - S[j][i]) > 1e-12 * (1 + Math.abs(S[i][j]))) throw usageError('is not symmetric', { file, field: name, value: S });
   const omega = omegaOf(M, Q, P);
   const ev = symmetricEigenvalues(omega);
-  const scale = Math.max(1, ...omega.map((r, i) => Math.abs(r[i])));
+  const scale = maxAbsOf(omega.map((r, i) => r[i]), 1);
   if (ev[0] < -1e-10 * scale)
     throw usageError(`Ω = [[Q, M], [Mᵀ, P]] is not positive semi-definite (smallest eigenvalue ${ev[0].toPrecision(4)})`, { file, field: 'Q, M, P' });
   return { Q, M, P, a };

@@ -4,11 +4,12 @@ import { renderSvg } from './plots.ts';
 import { page, escapeHtml, renderTex } from './html.ts';
 import { num } from './format.ts';
 import type { DiagnoseResult } from '../studies/diagnose.ts';
+import { maxOf, minOf } from '../extrema.ts';
 
 /** n_b on a log grid spanning the requested batch sizes (and the noise scale) for the theory lines. */
 function nbGrid(r: DiagnoseResult): number[] {
-  const lo = Math.min(...r.points.map((p) => p.nb));
-  const hi = Math.max(...r.points.map((p) => p.nb), Number.isFinite(r.noiseScale) ? Math.min(r.noiseScale * 3, 1e9) : 1);
+  const lo = minOf(r.points.map((p) => p.nb));
+  const hi = maxOf(r.points.map((p) => p.nb), Number.isFinite(r.noiseScale) ? Math.min(r.noiseScale * 3, 1e9) : 1);
   const n = 80;
   return Array.from({ length: n }, (_, i) => lo * Math.pow(hi / lo, i / (n - 1)));
 }

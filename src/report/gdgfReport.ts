@@ -4,6 +4,7 @@ import { renderSvg } from './plots.ts';
 import { page, escapeHtml, renderTex } from './html.ts';
 import type { GdgfReport } from '../paramdyn/gdgf.ts';
 import { num } from './format.ts';
+import { maxOf, minOf } from '../extrema.ts';
 
 const label = (eta: number | null) => (eta === null ? 'flow' : `η = ${eta}`);
 
@@ -12,8 +13,8 @@ export async function gdgfPlots(r: GdgfReport): Promise<{ name: string; svg: str
   // 1. final sharpness against η, with the flow's value and the stability bound 2/η
   const desc = r.runs.filter((x) => x.method === 'descent');
   const etas = desc.map((x) => x.eta as number);
-  const lo = Math.min(...etas) * 0.9;
-  const hi = Math.max(...etas) * 1.05;
+  const lo = minOf(etas) * 0.9;
+  const hi = maxOf(etas) * 1.05;
   const rows: Record<string, unknown>[] = [];
   for (const x of desc) {
     if (x.status === 'converged' && x.sharpness !== null) rows.push({ eta: x.eta, value: x.sharpness, series: 'descent: measured' });
@@ -26,7 +27,7 @@ export async function gdgfPlots(r: GdgfReport): Promise<{ name: string; svg: str
     if (r.lambdaGF !== null) bound.push({ eta: e, value: r.lambdaGF, series: 'flow: λ_GF' });
   }
   const series = { field: 'series', type: 'nominal', title: '', legend: { labelLimit: 0 }, scale: { domain: ['descent: measured', 'descent: product formula', 'flow: λ_GF', 'stability bound 2/η'] } };
-  const yMax = Math.max(...rows.map((x) => x.value as number), r.lambdaGF ?? 0, 2.5) * 1.15;
+  const yMax = maxOf(rows.map((x) => x.value as number), Math.max(r.lambdaGF ?? 0, 2.5)) * 1.15;
   const boundShown = bound.filter((x) => (x.value as number) <= yMax);
   out.push({
     name: 'sharpness.svg',

@@ -23,6 +23,7 @@ import { gradientStats, gradientNorm2, cblrCurvature, derivativeGram, type RuleC
 import { kernelConfig } from '../simulate/simulate.ts';
 import { runSeeds, type Engine } from '../simulate/pool.ts';
 import { usageError } from '../errors.ts';
+import { maxAbsDiff, maxAbsOf } from '../extrema.ts';
 
 export interface DiagnoseRequest {
   d: number;
@@ -234,6 +235,6 @@ function secondLayerNoise(der: Derivation, start: Overlaps, params: number[]): {
     );
   const values = at(nodes);
   const other = at(nodes + 5);
-  const scale = Math.max(...other.map(Math.abs), 1e-300);
-  return { values, nodes, accuracy: Math.max(...values.map((v, j) => Math.abs(v - other[j]))) / scale };
+  const scale = maxAbsOf(other, 1e-300);
+  return { values, nodes, accuracy: maxAbsDiff(values, other) / scale };
 }
