@@ -9,7 +9,7 @@ import { derive, integrate, finiteStepMap, simulate, compare, hermite, defaultOv
 const erf = hermite('erf(z/sqrt(2))', 5);
 console.log(`c_1(erf(z/√2)) = ${erf.coefficients[1].toFixed(6)}, information exponent ${erf.informationExponent}`);
 
-const d = derive('derivations/saad-solla-erf.yaml');
+const d = derive('saad-solla-erf'); // a derivation hermode ships, by name (or a path to your own file)
 console.log(`${d.model.name}: p = ${d.model.p}, k = ${d.model.k}, expectations ${d.plan.label}`);
 
 // ODE from the default start (Q = I, M_jr ~ N(0, 1/1000)), η̄ = 1

@@ -23,6 +23,7 @@ import { dirname, join } from 'node:path';
 import type { Module } from './ir/ir.ts';
 import type { Layout } from './ode/layout.ts';
 import { stateOf } from './numeric/trajectory.ts';
+import { maxAbsDiff, maxAbsOf, maxOf } from './extrema.ts';
 
 export interface Derivation {
   model: Model;
@@ -41,9 +42,16 @@ export interface Derivation {
 }
 
 /** `outDir` only enters the generated files' "Regenerate:" line. */
-export function deriveSpec(spec: Spec, expectations?: string, outDir = 'generated'): Derivation {
+/** Told what a derivation is about to do when the next stage can take a while (the CLI prints it). */
+export type StageListener = (what: string) => void;
+
+/** Backends whose accuracy note evaluates the moments several more times at derive time. */
+const MEASURED_BACKENDS = new Set(['quadrature', 'quadrature-templates', 'hermite', 'lattice']);
+
+export function deriveSpec(spec: Spec, expectations?: string, outDir = 'generated', onStage?: StageListener): Derivation {
   const model = buildModel(spec);
   const plan = planExpectations(model, expectations ?? spec.expectations);
+  if (MEASURED_BACKENDS.has(plan.backend)) onStage?.(`deriving ${model.name} with ${plan.label}, then measuring its accuracy`);
   const equations = overlapEquations(model, plan);
   const module = equationsModule(equations, outDir);
   const compiled = compileModule(module);
@@ -57,8 +65,8 @@ export function deriveSpec(spec: Spec, expectations?: string, outDir = 'generate
   return { model, plan, layout: equations.layout, equations, module, ts, tex, doc, compiled };
 }
 
-export function deriveFile(file: string, expectations?: string): Derivation {
-  return deriveSpec(loadSpecFile(file), expectations);
+export function deriveFile(file: string, expectations?: string, onStage?: StageListener): Derivation {
+  return deriveSpec(loadSpecFile(file), expectations, 'generated', onStage);
 }
 
 /** What integrating an ODE needs: the model's core, the layout, the backend's name and the module. */
@@ -74,10 +82,10 @@ export interface OdeModule {
  * spec (its `Spec hash` matches) — nothing is parsed or derived then — and by deriving otherwise.
  * `generated/` is looked for beside the current directory and beside the derivations folder.
  */
-export function odeModule(file: string, expectations?: string): OdeModule {
+export function odeModule(file: string, expectations?: string, onStage?: StageListener): OdeModule {
   const spec = loadSpecFile(file);
   if (expectations === undefined) {
-    for (const dir of ['generated', join(dirname(dirname(file)), 'generated')]) {
+    for (const dir of ['generated', join(dirname(dirname(spec.file)), 'generated')]) {
       const path = join(dir, `${spec.name}.ts`);
       if (!existsSync(path)) continue;
       const ts = readFileSync(path, 'utf8');
@@ -90,7 +98,7 @@ export function odeModule(file: string, expectations?: string): OdeModule {
       return { model, layout, plan: { backend: compiled.meta.backend as ExpectationPlan['backend'], label: compiled.meta.expectations }, compiled };
     }
   }
-  return deriveSpec(spec, expectations);
+  return deriveSpec(spec, expectations, 'generated', onStage);
 }
 
 /** What `derive` writes for any derivation kind, with a one-row summary. */
@@ -104,14 +112,14 @@ export interface GeneratedFiles {
   notes: string[];
 }
 
-export function deriveAnyFile(file: string, expectations?: string, langs: readonly Language[] = LANGUAGES, outDir = 'generated'): GeneratedFiles {
+export function deriveAnyFile(file: string, expectations?: string, langs: readonly Language[] = LANGUAGES, outDir = 'generated', onStage?: StageListener): GeneratedFiles {
   const any = loadAnySpecFile(file);
   if (any.kind === 'parameter-dynamics') {
     const d = deriveParamSpec(any.spec);
     const files = { ...printModule(d.module, any.spec.name, langs), ...(langs.includes('tex') ? { '.tex': d.tex } : {}) };
     return { name: any.spec.name, file, files, summary: [any.spec.name, `h=${d.h}`, '', 'parameter-space', 'GF/GD', 'gradient and Hessian (mathjs)'], notes: [] };
   }
-  const { model, plan, module, tex } = deriveSpec(any.spec, expectations, outDir);
+  const { model, plan, module, tex } = deriveSpec(any.spec, expectations, outDir, onStage);
   const files = printModule(module, model.name, langs);
   if (langs.includes('tex')) files['.tex'] = tex;
   return { name: model.name, file, files, summary: [model.name, model.p, model.k, model.loss, model.dynamics, plan.label], notes: plan.notes };
@@ -165,8 +173,8 @@ function quadratureAccuracyNotes(model: Model, plan: ExpectationPlan, fineModule
   const { p, k } = model;
   const moments = (mod: GeneratedModel) => genericMoments(mod, model, layout);
   const compare = (a: Float64Array, b: Float64Array) => {
-    const err = Math.max(...[...a].map((v, i) => Math.abs(v - b[i])));
-    const scale = Math.max(...[...a].map(Math.abs), 1e-300);
+    const err = maxAbsDiff(a, b);
+    const scale = maxAbsOf(a, 1e-300);
     return { err, rel: err / scale };
   };
   const cost = perTemplate ? `up to ${budget.toExponential(0)} nodes per template evaluation` : `cost ${N}^${p + k} nodes per evaluation before pruning`;
@@ -213,7 +221,7 @@ function latticeAccuracyNotes(model: Model, plan: ExpectationPlan, module: Gener
   const isV = (i: number) => i >= V && i < V + p * p;
   const finer = moments({ ...plan, lattice: { ...lat, step: 0.8 * lat.step } });
   const idx = [...base.keys()].filter((i) => !isV(i));
-  const pairErr = Math.max(...idx.map((i) => Math.abs(base[i] - finer[i]))) / Math.max(...idx.map((i) => Math.abs(finer[i])), 1e-300);
+  const pairErr = maxOf(idx.map((i) => Math.abs(base[i] - finer[i])), 0) / maxAbsOf(idx.map((i) => finer[i]), 1e-300);
   const shifts = Array.from({ length: LATTICE_SHIFTS }, (_, r) => moments({ ...plan, lattice: { ...lat, shiftSeed: lat.shiftSeed + 1 + r } }));
   const vIdx = [...base.keys()].filter(isV);
   let ms = 0;
@@ -221,7 +229,7 @@ function latticeAccuracyNotes(model: Model, plan: ExpectationPlan, module: Gener
     const mean = shifts.reduce((a, x) => a + x[i], 0) / shifts.length;
     ms = Math.max(ms, shifts.reduce((a, x) => a + (x[i] - mean) ** 2, 0) / (shifts.length - 1));
   }
-  const vScale = Math.max(...vIdx.map((i) => Math.abs(base[i])), 1e-300);
+  const vScale = maxAbsOf(vIdx.map((i) => base[i]), 1e-300);
   const vErr = Math.sqrt(ms) / vScale;
   return [
     `lattice accuracy at a generic state: pair integrals (A, B, S, ε) change by ${pairErr.toExponential(1)} relative when the step shrinks by 0.8; V's lattice error ≈ ${vErr.toExponential(1)} relative to max|V| (rms spread of ${LATTICE_SHIFTS} independently shifted ${lat.points}-point lattices)` +
@@ -251,8 +259,8 @@ function hermiteAccuracyNotes(spec: Spec, plan: ExpectationPlan): string[] {
   const moments = (backend: string) => genericMoments(moduleOf(model, planExpectations(model, backend)), model, layout);
   const h = moments(plan.backend === 'hermite' ? `hermite:${plan.label.match(/order (\d+)/)?.[1] ?? 6}` : 'hermite:6');
   const q = moments('quadrature:21');
-  const err = Math.max(...[...h].map((v, i) => Math.abs(v - q[i])));
-  const rel = err / Math.max(...[...q].map(Math.abs), 1e-300);
+  const err = maxAbsDiff(h, q);
+  const rel = err / maxAbsOf(q, 1e-300);
   return [`hermite accuracy against the original activations: the moments differ by ${rel.toExponential(1)} relative (${err.toExponential(1)}) from a 21-node tensor quadrature of the untruncated model with p = ${pS}, k = ${kS} at a generic state`];
 }
 

@@ -11,16 +11,17 @@ import { writeFileAtomic, writeFilesAtomic, copyTree } from '../io/files.ts';
 import { usageError, failure } from '../errors.ts';
 import { runIntegration, countSteps } from '../numeric/run.ts';
 import { defaultOverlaps, readOverlapsFile, parseAssignments, numberValue, integerValue, DEFAULT_M0 } from '../numeric/setup.ts';
-import { num, table, sampleRows } from '../report/format.ts';
+import { num, table, sampleRows, roundRows } from '../report/format.ts';
 import { trajectoryCsv, type Trajectory } from '../numeric/trajectory.ts';
 import { simulationStart } from './simulate.ts';
 import { escapeFunction, escapeCriterion } from '../studies/escape.ts';
-import { requireCompleted } from './outcome.ts';
-import { progressReporter } from './progress.ts';
+import { requireCompleted, timeLimitOf } from './outcome.ts';
+import { progressReporter, announceStage } from './progress.ts';
 import { rulesOf, ruleRate, startBatch } from './rules.ts';
 import { learningRate } from '../numeric/rate.ts';
 import { isConstant } from '../rules/spec.ts';
 import { constantClock } from '../rules/clock.ts';
+import { maxOf } from '../extrema.ts';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
 
@@ -34,7 +35,7 @@ export function hermiteCommand(text: string, o: { order: string; target?: string
   if (!Number.isInteger(order) || order < 0 || order > 30) throw usageError('must be an integer between 0 and 30', { field: '--order', value: o.order });
   const nuVars = (text.match(/\bnu(\d+)\b/g) ?? []).map((s) => Number(s.slice(2)));
   if (nuVars.length && !/\bz\b/.test(text)) {
-    const k = Math.max(...nuVars);
+    const k = maxOf(nuVars);
     const vars = Array.from({ length: k }, (_, r) => `nu${r + 1}`);
     const expr = Expr.parse(text, vars, { field: 'expression' });
     const poly = expr.toPoly();
@@ -113,7 +114,7 @@ interface Derived extends GeneratedFiles {
 
 function deriveOne(file: string, expectations: string | undefined, outDir: string, langs: readonly Language[]): Derived {
   const t0 = performance.now();
-  const g = deriveAnyFile(file, expectations, langs, outDir);
+  const g = deriveAnyFile(file, expectations, langs, outDir, announceStage);
   const paths = Object.fromEntries(Object.entries(g.files).map(([suffix, content]) => [join(outDir, `${g.name}${suffix}`), content]));
   return { ...g, paths, ms: performance.now() - t0 };
 }
@@ -182,7 +183,7 @@ export interface IntegrateOpts {
   set?: string[];
   tau?: string;
   alpha?: string;
-  points: string;
+  points?: string;
   logGrid?: boolean;
   init?: string;
   seed: string;
@@ -206,11 +207,13 @@ export interface IntegrateOpts {
   batchSchedule?: string;
   discard?: string;
   discardNodes?: string;
+  /** seconds, or false for --no-time-limit */
+  timeLimit?: string | false;
 }
 
 export async function integrateFromOptions(file: string, o: IntegrateOpts): Promise<{ d: OdeModule; traj: Trajectory }> {
   // a current generated/X.ts is used as it is; a simulated start or weighted samples need the full derivation
-  const d: OdeModule = o.initFromSim || o.discard !== undefined ? deriveFile(file, o.expectations) : odeModule(file, o.expectations);
+  const d: OdeModule = o.initFromSim || o.discard !== undefined ? deriveFile(file, o.expectations, announceStage) : odeModule(file, o.expectations, announceStage);
   if (o.init && o.initFromSim) throw usageError('give --init or --init-from-sim, not both', { field: '--init-from-sim' });
   const sets = parseAssignments(o.set);
   if (o.tau !== undefined && o.alpha !== undefined) throw usageError('give --tau or --alpha, not both', { field: '--alpha' });
@@ -247,12 +250,14 @@ export async function integrateFromOptions(file: string, o: IntegrateOpts): Prom
   } else tauEnd = numberValue(o.tau ?? '10', '--tau');
   const crit = o.threshold !== undefined ? escapeCriterion(numberValue(o.threshold, '--threshold'), o.entry, d.model.p, d.model.k) : null;
   const progress = progressReporter('integrating', 'τ', o.quiet);
+  const timeLimit = timeLimitOf(o);
   const traj = runIntegration(d, {
+    timeLimit,
     events: crit ? [{ name: 'escape', g: escapeFunction(d, crit), terminal: true }] : undefined,
     maxSteps: integerValue(o.maxSteps ?? '200000', '--max-steps', 1),
     onProgress: progress,
     tauEnd,
-    points: numberValue(o.points, '--points'),
+    ...(o.points !== undefined ? { points: numberValue(o.points, '--points') } : {}),
     logGrid: !!o.logGrid,
     init,
     initSource,
@@ -303,7 +308,7 @@ export function printTrajectory(traj: Trajectory): void {
   const aCols = cols.filter((c) => c.name.startsWith('a'));
   const clockCols: [string, number[]][] = traj.steps ? [['steps', traj.steps], ['samples', traj.samples as number[]], ...(m.rules ? ([['γ', traj.gamma as number[]], ['n_b', traj.nb as number[]]] as [string, number[]][]) : [])] : [];
   const shown = [...cols.filter((c) => !c.name.startsWith('a')).slice(0, Math.max(4, 10 - aCols.length - clockCols.length)), ...aCols];
-  const rows = sampleRows(traj.tau.length, 16).map((i) => [traj.tau[i], ...clockCols.map((c) => c[1][i]), ...(traj.alpha && !m.rules ? [traj.alpha[i]] : []), traj.risk[i], ...shown.map((c) => c.get(i))]);
+  const rows = (m.rules ? sampleRows(traj.tau.length, 16) : roundRows(traj.tau, 17)).map((i) => [traj.tau[i], ...clockCols.map((c) => c[1][i]), ...(traj.alpha && !m.rules ? [traj.alpha[i]] : []), traj.risk[i], ...shown.map((c) => c.get(i))]);
   out(table(['τ', ...clockCols.map((c) => c[0]), ...(traj.alpha && !m.rules ? ['α'] : []), 'risk ε', ...shown.map((c) => c.name)], rows));
   if (m.rules) out(`rules: ${m.rules}; d = ${m.d}; steps and samples integrated beside the overlaps (d steps/dτ = 1/γ_t, d samples/dτ = n_b/γ_t)`);
   if (cols.length > shown.length) out(`(${cols.length - shown.length} more columns: use --json or --csv)`);

@@ -8,7 +8,7 @@ import { learningRate } from '../numeric/rate.ts';
 import { usageError, failure } from '../errors.ts';
 import { writeFileAtomic, copyTree } from '../io/files.ts';
 import { num, table } from '../report/format.ts';
-import { progressReporter } from './progress.ts';
+import { progressReporter, announceStage } from './progress.ts';
 import type { Overlaps } from '../numeric/trajectory.ts';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
@@ -30,7 +30,7 @@ export interface DiagnoseOpts {
 }
 
 export async function diagnoseCommand(file: string, o: DiagnoseOpts): Promise<void> {
-  const der = deriveFile(file);
+  const der = deriveFile(file, undefined, announceStage);
   const d = integerValue(o.d, '--d', der.model.p + der.model.k);
   const nbs = String(o.nb).split(',').map((x) => integerValue(x.trim(), '--nb', 1));
   if (!nbs.length) throw usageError('give batch sizes, e.g. 1,10,100,1000', { field: '--nb', value: o.nb });

@@ -5,23 +5,13 @@
  * time; `bin.ts` is the process entry.
  */
 import { CommanderError, type Command } from 'commander';
-import { readFileSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { HermodeError } from '../errors.ts';
 import { buildProgram } from './program.ts';
+import { packageRoot } from '../package.ts';
 
 /** hermode's version, read from the package.json above this module (source tree or dist/). */
 export function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++, dir = dirname(dir)) {
-    const f = join(dir, 'package.json');
-    if (existsSync(f)) {
-      const pkg = JSON.parse(readFileSync(f, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'hermode' && pkg.version) return pkg.version;
-    }
-  }
-  return 'unknown';
+  return packageRoot()?.version ?? 'unknown';
 }
 
 /**
@@ -43,10 +33,22 @@ export class NestedExit extends Error {
   }
 }
 
+/**
+ * Commander's usage error as one line in hermode's format: `error: unknown command 'integrat'` and its
+ * `(Did you mean integrate?)` become `unknown command 'integrat' (did you mean integrate?); …--help`.
+ */
+function usageLine(err: CommanderError, argv: string[]): string {
+  const [first, ...rest] = err.message.split('\n').map((l) => l.trim()).filter(Boolean);
+  const text = first.replace(/^error:\s*/, '');
+  const hint = rest.map((l) => l.replace(/^\((.*)\)$/, '$1').replace(/^Did you mean/, 'did you mean')).join('; ');
+  const command = argv.slice(2).find((a) => !a.startsWith('-'));
+  const help = err.code === 'commander.unknownCommand' || !command ? 'hermode --help' : `hermode ${command} --help`;
+  return `${text}${hint ? ` (${hint})` : ''}; ${help} shows the usage`;
+}
+
 /** Runs the CLI on `argv` (node-style: [node, script, ...args]) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram(packageVersion());
-  program.configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+  const program = buildProgram(packageVersion(), { writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
   let active: Command = program;
   program.hook('preAction', (_program, command) => {
     active = command;
@@ -58,6 +60,7 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof NestedExit) return err.code;
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      process.stderr.write(`hermode: ${usageLine(err, argv)}\n`);
       return 2;
     }
     if (err instanceof HermodeError) {

@@ -4,12 +4,15 @@
  * thing about the same failure.
  */
 import type { Status } from '../numeric/trajectory.ts';
-import { failure, type ErrorWhere } from '../errors.ts';
+import { failure, usageError, type ErrorWhere } from '../errors.ts';
+import { numberValue } from '../numeric/setup.ts';
+import { DEFAULT_TIME_LIMIT_S } from '../limits.ts';
 
 const HINT: Partial<Record<Status, string>> = {
   'blow-up': 'the learning rate is above this model’s stability limit (the variance term outgrows the drift); lower eta_bar or gamma',
   nan: 'the expectations are not defined at this state; check the activation and the start',
   'max-steps': 'the right-hand side is stiff or rough there; loosen --rtol, raise --max-steps or shorten --tau',
+  'too-slow': 'a faster expectation backend (--expectations: closed forms, exact, lattice, quadrature-templates), fewer quadrature nodes, a smaller width or a shorter --tau makes it feasible; --time-limit S or --no-time-limit lets it run',
 };
 
 /** Throws a failure naming what stopped, where and why, unless the run completed (or stopped at its event). */
@@ -18,4 +21,12 @@ export function requireCompleted(run: { status: Status; message?: string; meta?:
   const hint = HINT[run.status];
   const params = run.meta?.params ? ` (params ${JSON.stringify(run.meta.params)})` : '';
   throw failure(`${what} stopped: ${run.message ?? run.status}${hint ? ` — ${hint}` : ''}${params}`, where);
+}
+
+/** --time-limit S / --no-time-limit as seconds (Infinity for none). */
+export function timeLimitOf(o: { timeLimit?: string | false }): number {
+  if (o.timeLimit === false) return Infinity;
+  const s = numberValue(o.timeLimit ?? String(DEFAULT_TIME_LIMIT_S), '--time-limit');
+  if (!(s > 0)) throw usageError('must be a number of seconds > 0 (or --no-time-limit)', { field: '--time-limit', value: o.timeLimit });
+  return s;
 }

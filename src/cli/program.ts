@@ -12,18 +12,23 @@ import type { GiantOpts } from './giant.ts';
 import type { DiagnoseOpts } from './diagnose.ts';
 import { DEFAULT_M0 } from '../numeric/defaults.ts';
 import { DEFAULT_CHECK } from '../compare/defaults.ts';
+import { DEFAULT_TIME_LIMIT_S } from '../limits.ts';
 
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
-/** The hermode program with every subcommand registered (not yet parsed). */
-export function buildProgram(version: string): Command {
+/**
+ * The hermode program with every subcommand registered (not yet parsed). `output` is set before the
+ * subcommands are added, so that they inherit it; commander's own error text is not printed (main
+ * turns a CommanderError into hermode's one line).
+ */
+export function buildProgram(version: string, output: { writeOut: (s: string) => void; writeErr: (s: string) => void } = { writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) }): Command {
   const program = new Command();
+  program.configureOutput({ ...output, outputError: () => undefined });
   program
     .name('hermode')
     .description('Overlap ODEs for two-layer networks trained by online SGD on Gaussian inputs: derive equations and code (TypeScript, LaTeX, Python, C), integrate, iterate the finite-step map, simulate, compare (also under learning-rate and batch-size rules), diagnose large batches, sweep (locally or on Slurm: gather, status), giant steps.')
     .version(version)
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerCommands(program);
   return program;
@@ -69,7 +74,7 @@ function registerCommands(program: Command): void {
     .option('--set <name=value>', 'parameter (eta_bar, kappa, Delta, a_j, P_r_t; Saad–Solla files also eta, eta_v); repeatable', collect)
     .option('--tau <T>', 'final time τ = γ·steps (default 10)')
     .option('--alpha <A>', 'final time as samples/d (α = τ/η̄), instead of --tau')
-    .option('--points <N>', 'grid points', '61')
+    .option('--points <N>', 'grid points (default: about 61 at round times)')
     .option('--log-grid', 'log-spaced grid (plus τ = 0)')
     .option('--init <file>', 'initial overlaps, JSON {"Q": [[..]], "M": [[..]], "P": [[..]], "a": [..]}')
     .option('--seed <S>', 'seed of the default initial M', '1')
@@ -87,6 +92,8 @@ function registerCommands(program: Command): void {
     .option('--engine <e>', 'with --init-from-sim: full | reduced', 'full')
     .option('--max-steps <n>', 'odex step budget; a run that exhausts it prints the trajectory so far and exits 1', '200000')
     .option('--quiet', 'no progress report (otherwise shown for runs longer than 2 s)')
+    .option('--time-limit <s>', 'stop (exit 1, saying why) when the integration is predicted to take longer than this many seconds', String(DEFAULT_TIME_LIMIT_S))
+    .option('--no-time-limit', 'integrate however long it takes')
     .option('--json', 'print the trajectory as JSON')
     .option('--csv', 'print the trajectory as CSV (a first # line names the convention; pandas: comment="#")')
     .option('--plain-csv', 'with --csv or a .csv --out: no # line, for readers that take a header and rows only')
@@ -141,7 +148,7 @@ function addSimOptions(cmd: Command): Command {
     .option('--seeds <n>', 'number of seeds (seed, seed+1, …), or a range A-B', '8')
     .option('--seed <s>', 'first seed', '1')
     .option('--workers <n>', 'worker threads (results do not depend on it)', String(Math.min(2, availableParallelism())))
-    .option('--points <n>', 'recorded points', '61')
+    .option('--points <n>', 'recorded points (default: about 61 at round step counts)')
     .option('--log-grid', 'log-spaced recording steps')
     .option('--engine <e>', 'full (d-dimensional) or reduced (exact in law, cost independent of d)', 'full')
     .option('--teacher <t>', 'orthonormal (P = I) or random (Gaussian rows, P ≈ I)', 'orthonormal')
@@ -189,13 +196,15 @@ function registerSimulationCommands(program: Command): void {
     .option('--c1 <c>', 'finite-d bias allowance b = c1/d + c2·γ: the 1/d constant', String(DEFAULT_CHECK.c1))
     .option('--c2 <c>', 'finite-d bias allowance: the γ constant', String(DEFAULT_CHECK.c2))
     .option('--out <dir>', 'write trajectories.json, SVG plots and report.html here')
-    .option('--check', 'exit 1 when any entry leaves q·SEM + b, q the Student-t quantile at level α (Bonferroni over times × entries), b = c1/d + c2·γ (regression-test mode)')
+    .option('--check', 'exit 1 when any entry leaves q·SEM + b, q the Student-t quantile at level α (Bonferroni over times × entries), b = c1/d + c2·γ (regression-test mode), or when no overlap moved enough for the check to see anything (inconclusive)')
+    .option('--time-limit <s>', 'stop (exit 1, saying why) when the ODE is predicted to take longer than this many seconds', String(DEFAULT_TIME_LIMIT_S))
+    .option('--no-time-limit', 'integrate the ODE however long it takes')
     .option('--json', 'print the agreement table as JSON')
     .addHelpText(
       'after',
       '\nExamples:\n  $ hermode compare derivations/saad-solla-erf.yaml --d 1000 --nb 1 --set eta_bar=1 --tau 60 --seeds 32 --out out/cmp\n  $ hermode compare derivations/relu-committee.yaml --init warm.json --check',
     )
-    .action(async (file: string, o: SimOpts & { tau: string; steps?: string; odeSet?: string[]; alpha: string; c1: string; c2: string; out?: string; check?: boolean; json?: boolean }) =>
+    .action(async (file: string, o: SimOpts & { tau: string; steps?: string; odeSet?: string[]; alpha: string; c1: string; c2: string; out?: string; check?: boolean; json?: boolean; timeLimit: string | false }) =>
       (await import('./simulate.ts')).compareCommand(file, o),
     );
 }

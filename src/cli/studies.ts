@@ -1,7 +1,7 @@
 /** `hermode map` and `hermode sweep`. */
 import { join, resolve } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
-import { progressReporter } from './progress.ts';
+import { progressReporter, announceStage } from './progress.ts';
 import { deriveFile, odeModule } from '../pipeline.ts';
 import { loadSpecFile } from '../spec/load.ts';
 import { runMap } from '../numeric/run.ts';
@@ -24,7 +24,7 @@ const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n')
 
 export async function mapCommand(file: string, o: Record<string, any>): Promise<void> {
   if (o.json && o.csv) throw usageError('give --json or --csv, not both', { field: '--csv' });
-  const der = odeModule(file);
+  const der = odeModule(file, undefined, announceStage);
   const d = numberValue(o.d, '--d');
   const nb = numberValue(o.nb, '--nb');
   if (!Number.isInteger(d) || d < 1) throw usageError('must be a positive integer', { field: '--d', value: o.d });
@@ -84,7 +84,7 @@ export async function sweepCommand(file: string, o: Record<string, any>): Promis
   else if (!ruleSetsRate) throw usageError('give the learning rate: --set gamma=… or --set eta_bar=… (expressions in d, nb, p, k, crit)', { field: '--set' });
   delete sets.gamma;
   delete sets.eta_bar;
-  const der0 = deriveFile(file);
+  const der0 = deriveFile(file, undefined, announceStage);
   const settings: SweepSettings = {
     ds,
     nbs: list(o.nb),

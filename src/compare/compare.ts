@@ -7,7 +7,12 @@
  * Bonferroni over all T·E comparisons so that the family-wise false-rejection rate is at most α, and
  * a finite-d bias allowance b that shrinks like 1/d (warm starts: the mean differs from the ODE by
  * O(1/d) and O(γ)). The standardised excess (|ODE − mean| − b)/SEM is reported per entry with where
- * it is worst.
+ * it is worst. Entries the dynamics hold fixed (Q_jj = 1 on the sphere) are left out and named.
+ *
+ * A check can only see what moved: each entry's resolution is how far it travelled from its start
+ * (the larger of the ODE's and the mean's excursion) over the largest tolerance q·SEM + b along the
+ * run. Unless some teacher overlap M_jr travels beyond its tolerance, ODE and simulation agree because
+ * nothing was learned in the window, and the verdict is `inconclusive`, not `pass`.
  */
 import type { Trajectory } from '../numeric/trajectory.ts';
 import { meanInitial, type SimulationResult } from '../simulate/simulate.ts';
@@ -17,6 +22,7 @@ import { failure } from '../errors.ts';
 import { studentTQuantileUpper } from './stats.ts';
 import { DEFAULT_CHECK, type CheckSettings } from './defaults.ts';
 import type { Rules } from '../rules/spec.ts';
+import { maxOf } from '../extrema.ts';
 
 export { DEFAULT_CHECK, type CheckSettings };
 
@@ -30,6 +36,14 @@ export interface EntryAgreement {
   worstExcess: number;
   worstTau: number;
   pass: boolean;
+  /** max_t |x(t) − x(0)| of the ODE and of the mean, whichever is larger */
+  moved: number;
+  /** the largest tolerance q·SEM + b along the run */
+  tolerance: number;
+  /** moved / tolerance: above 1 the check resolves this entry's motion */
+  resolution: number;
+  /** why the entry is not checked (held fixed by the dynamics), when it is not */
+  constrained?: string;
 }
 
 export interface Agreement {
@@ -43,7 +57,11 @@ export interface Agreement {
   /** the t quantile q and the bias allowance b */
   quantile: number;
   allowance: number;
+  /** every checked entry within q·SEM + b */
   pass: boolean;
+  /** some teacher overlap M_jr moved beyond its tolerance (else a pass shows nothing) */
+  conclusive: boolean;
+  verdict: 'pass' | 'fail' | 'inconclusive';
 }
 
 export interface Series {
@@ -52,10 +70,12 @@ export interface Series {
   ode: number[];
   mean: number[];
   sem: number[];
+  /** held fixed by the dynamics (not checked), with the reason */
+  constrained?: string;
 }
 
 /** The overlap entries of a comparison as parallel series (M_jr, Q_jl for j ≤ l, a_j when trained, risk). */
-export function seriesOf(ode: Trajectory, sim: SimulationResult, trained: boolean): Series[] {
+export function seriesOf(ode: Trajectory, sim: SimulationResult, trained: boolean, dynamics: 'plain' | 'spherical' | 'projected' = 'plain'): Series[] {
   const p = ode.Q[0].length;
   const k = ode.M[0][0].length;
   const T = ode.tau.length;
@@ -66,7 +86,14 @@ export function seriesOf(ode: Trajectory, sim: SimulationResult, trained: boolea
       out.push({ entry: `M_${j + 1}${r + 1}`, family: 'M', ode: idx.map((i) => ode.M[i][j][r]), mean: idx.map((i) => sim.mean.M[i][j][r]), sem: idx.map((i) => sim.sem.M[i][j][r]) });
   for (let j = 0; j < p; j++)
     for (let l = j; l < p; l++)
-      out.push({ entry: `Q_${j + 1}${l + 1}`, family: 'Q', ode: idx.map((i) => ode.Q[i][j][l]), mean: idx.map((i) => sim.mean.Q[i][j][l]), sem: idx.map((i) => sim.sem.Q[i][j][l]) });
+      out.push({
+        entry: `Q_${j + 1}${l + 1}`,
+        family: 'Q',
+        ode: idx.map((i) => ode.Q[i][j][l]),
+        mean: idx.map((i) => sim.mean.Q[i][j][l]),
+        sem: idx.map((i) => sim.sem.Q[i][j][l]),
+        ...(j === l && dynamics !== 'plain' ? { constrained: `‖w_j‖ = 1 under ${dynamics} dynamics` } : {}),
+      });
   if (trained)
     for (let j = 0; j < p; j++)
       out.push({ entry: `a_${j + 1}`, family: 'a', ode: idx.map((i) => ode.a[i][j]), mean: idx.map((i) => sim.mean.a[i][j]), sem: idx.map((i) => sim.sem.a[i][j]) });
@@ -88,15 +115,18 @@ function clockSeries(ode: Trajectory, sim: SimulationResult): Series[] {
 /** The check of THEORY §2.8 over every entry and every time τ > 0 (at τ = 0 both start at the mean). */
 export function agreement(series: Series[], tau: number[], run: { d: number; gamma: number; seeds: number }, settings: CheckSettings = DEFAULT_CHECK): Agreement {
   const times = tau.filter((t) => t > 0).length;
-  const comparisons = Math.max(1, times * series.length);
+  const checked = series.filter((s) => !s.constrained);
+  const comparisons = Math.max(1, times * checked.length);
   const quantile = run.seeds > 1 ? studentTQuantileUpper(settings.alpha / (2 * comparisons), run.seeds - 1) : Infinity;
   const bias = settings.c1 / run.d + settings.c2 * run.gamma;
-  const entries = series.map((s) => {
+  const entries = series.map((s): EntryAgreement => {
     let maxDiff = 0;
     let maxSem = 0;
     let maxZ = 0;
     let worstExcess = -Infinity;
     let worstTau = 0;
+    let moved = 0;
+    let tolerance = 0;
     for (let i = 0; i < tau.length; i++) {
       if (!(tau[i] > 0)) continue;
       // an integer batch size may sit one unit off where the rule's ceiling switches
@@ -105,6 +135,8 @@ export function agreement(series: Series[], tau: number[], run: { d: number; gam
       const allowance = s.family === 'clock' ? bias * Math.max(1, Math.abs(s.mean[i])) : bias;
       maxDiff = Math.max(maxDiff, diff);
       maxSem = Math.max(maxSem, s.sem[i]);
+      moved = Math.max(moved, Math.abs(s.ode[i] - s.ode[0]), Math.abs(s.mean[i] - s.mean[0]));
+      tolerance = Math.max(tolerance, quantile * s.sem[i] + allowance);
       if (s.sem[i] > 0) maxZ = Math.max(maxZ, diff / s.sem[i]);
       // a zero standard error (an entry the dynamics keep fixed) passes only within the allowance
       const excess = s.sem[i] > 0 ? (diff - allowance) / s.sem[i] : diff > allowance ? Infinity : -Infinity;
@@ -113,14 +145,27 @@ export function agreement(series: Series[], tau: number[], run: { d: number; gam
         worstTau = tau[i];
       }
     }
-    return { entry: s.entry, maxDiff, maxSem, maxZ, worstExcess, worstTau, pass: worstExcess <= quantile };
+    const resolution = tolerance > 0 ? moved / tolerance : moved > 0 ? Infinity : 0;
+    const base = { entry: s.entry, maxDiff, maxSem, maxZ, moved, tolerance, resolution };
+    if (s.constrained) return { ...base, worstExcess: NaN, worstTau: NaN, pass: true, constrained: s.constrained };
+    return { ...base, worstExcess, worstTau, pass: worstExcess <= quantile };
   });
-  return { entries, settings, d: run.d, gamma: run.gamma, seeds: run.seeds, times, quantile, allowance: bias, pass: entries.every((e) => e.pass) };
+  const pass = entries.every((e) => e.pass);
+  const conclusive = entries.some((e) => e.entry.startsWith('M_') && !e.constrained && e.resolution > 1);
+  return { entries, settings, d: run.d, gamma: run.gamma, seeds: run.seeds, times, quantile, allowance: bias, pass, conclusive, verdict: !pass ? 'fail' : conclusive ? 'pass' : 'inconclusive' };
+}
+
+/** What to do when no teacher overlap moved beyond its tolerance, for the verdict `inconclusive`. */
+export function inconclusiveAdvice(a: Agreement): string {
+  const m = a.entries.filter((e) => e.entry.startsWith('M_'));
+  const best = m.reduce((b, e) => (e.resolution > b.resolution ? e : b), m[0]);
+  return `no teacher overlap moved beyond its tolerance (largest: ${best.entry} moved ${best.moved.toPrecision(2)}, ${best.resolution.toPrecision(2)}× its tolerance ${best.tolerance.toPrecision(2)}): the ODE and the simulation agree because nothing was learned in the window — extend it (a longer --tau or --steps), start warm (--init with M away from 0) or use more seeds`;
 }
 
 /** One line saying what the check compared against: q, b and their constants. */
 export function checkDescription(a: Agreement): string {
-  return `|ODE − mean| ≤ q·SEM + b with q = t_${a.seeds - 1}(1 − α/(2·${a.times}·${a.entries.length})) = ${a.quantile.toPrecision(4)} (α = ${a.settings.alpha}, Bonferroni over ${a.times * a.entries.length} comparisons) and b = c₁/d + c₂γ = ${a.allowance.toPrecision(3)} (c₁ = ${a.settings.c1}, c₂ = ${a.settings.c2}, d = ${a.d}, γ = ${a.gamma.toPrecision(3)})`;
+  const n = a.entries.filter((e) => !e.constrained).length;
+  return `|ODE − mean| ≤ q·SEM + b with q = t_${a.seeds - 1}(1 − α/(2·${a.times}·${n})) = ${a.quantile.toPrecision(4)} (α = ${a.settings.alpha}, Bonferroni over ${a.times * n} comparisons) and b = c₁/d + c₂γ = ${a.allowance.toPrecision(3)} (c₁ = ${a.settings.c1}, c₂ = ${a.settings.c2}, d = ${a.d}, γ = ${a.gamma.toPrecision(3)})`;
 }
 
 export interface CompareOptions {
@@ -130,6 +175,9 @@ export interface CompareOptions {
   check?: Partial<CheckSettings>;
   /** with discarded samples: Gauss–Hermite nodes per field of the ODE's weighted moments */
   discardNodes?: number;
+  /** the ODE's progress (time reached of the last) and its time limit in seconds (runIntegration's) */
+  onProgress?: (t: number, tEnd: number) => void;
+  timeLimit?: number;
 }
 
 export interface Comparison {
@@ -148,10 +196,12 @@ export function compare(der: Derivation, sim: SimulationResult, o: CompareOption
   const sets: Record<string, string | number> = Object.fromEntries(Object.entries(params).filter(([n]) => !n.startsWith('P_')));
   Object.assign(sets, o.odeSets ?? {});
   const rules = sim.meta.ruleSpec as Rules | undefined;
+  const run = { onProgress: o.onProgress, ...(o.timeLimit !== undefined ? { timeLimit: o.timeLimit } : {}) };
   // under a rule each seed has its own τ: the ODE is integrated in steps and compared at the recorded steps
   const ode = rules
-    ? runIntegration(der, { tauEnd: 1, init: meanInitial(sim), initSource: 'mean initial overlaps of the simulations', sets, rules, d: sim.meta.d as number, gamma: sim.meta.gamma as number | undefined, nb: sim.meta.nb as number, stepsGrid: sim.steps })
+    ? runIntegration(der, { ...run, tauEnd: 1, init: meanInitial(sim), initSource: 'mean initial overlaps of the simulations', sets, rules, d: sim.meta.d as number, gamma: sim.meta.gamma as number | undefined, nb: sim.meta.nb as number, stepsGrid: sim.steps })
     : runIntegration(der, {
+        ...run,
         tauEnd: sim.tau[sim.tau.length - 1],
         init: meanInitial(sim),
         initSource: 'mean initial overlaps of the simulations',
@@ -159,9 +209,9 @@ export function compare(der: Derivation, sim: SimulationResult, o: CompareOption
         grid: sim.tau,
         ...(sim.meta.discard ? { discard: { q: (sim.meta.discard as { q: number }).q, ...(o.discardNodes ? { nodes: o.discardNodes } : {}) }, nb: sim.meta.nb as number } : {}),
       });
-  if (ode.status !== 'completed') throw failure(`the ODE stopped: ${ode.message}`);
-  const series = seriesOf(ode, sim, der.layout.trained);
+  if (ode.status !== 'completed') throw failure(`the ODE stopped: ${ode.message}${ode.status === 'too-slow' ? ' — a faster expectation backend, fewer nodes or a smaller width makes it feasible; --time-limit S or --no-time-limit lets it run' : ''}`);
+  const series = seriesOf(ode, sim, der.layout.trained, der.model.dynamics);
   if (rules) series.push(...clockSeries(ode, sim));
-  const run = { d: sim.meta.d as number, gamma: rules ? Math.max(...(sim.mean.gamma as number[])) : (sim.meta.gamma as number), seeds: sim.seeds.length };
-  return { ode, series, agreement: agreement(series, sim.tau, run, { ...DEFAULT_CHECK, ...o.check }) };
+  const setting = { d: sim.meta.d as number, gamma: rules ? maxOf(sim.mean.gamma as number[]) : (sim.meta.gamma as number), seeds: sim.seeds.length };
+  return { ode, series, agreement: agreement(series, sim.tau, setting, { ...DEFAULT_CHECK, ...o.check }) };
 }

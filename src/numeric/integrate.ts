@@ -2,14 +2,16 @@
  * The numeric stage: integrates a generated right-hand side with odex (Gragg–Bulirsch–Stoer) and
  * reads the solution on a requested grid from its dense output. Events (e.g. an escape time) are
  * located by bisection on the dense output between accepted steps. Failure is a value: the result
- * carries a status (`completed`, `event`, `blow-up`, `not-positive-definite`, `nan`, `max-steps`)
- * and the trajectory up to the failure.
+ * carries a status (`completed`, `event`, `blow-up`, `not-positive-definite`, `nan`, `max-steps`,
+ * `too-slow`) and the trajectory up to the failure. A run whose pace says it would take longer than
+ * its time limit stops early (`too-slow`) and says what one evaluation of the right-hand side costs.
  */
 import { Solver, Outcome } from './odex.ts';
 import type { GeneratedModel } from '../codegen/compile.ts';
 import type { Layout } from '../ode/layout.ts';
 import { symmetricEigenvalues } from '../linalg.ts';
 import { overlapsOf, omegaOf, type Status } from './trajectory.ts';
+import { maxAbsOf } from '../extrema.ts';
 
 export interface EventSpec {
   name: string;
@@ -36,7 +38,20 @@ export interface IntegrateOptions {
    * state-dependent rule); only the first `L.stateNames.length` entries are checked for blow-up and Ω ⪰ 0
    */
   rhs?: (t: number, y: number[], dydt: Float64Array) => void;
+  /**
+   * wall-clock limit in seconds (default none): the run is refused at once when 100 evaluations of the
+   * right-hand side would exceed it, and stopped with status `too-slow` as soon as its pace (after
+   * `TIME_PROBE_S` seconds) predicts a total beyond it
+   */
+  timeLimit?: number;
+  /** the clock (ms) the limit is measured with (tests replace it) */
+  now?: () => number;
 }
+
+/** Seconds of a run after which its pace is trusted to predict its total time. */
+export const TIME_PROBE_S = 5;
+/** The fewest right-hand-side evaluations any integration takes (odex's first step alone takes ~20). */
+const MIN_EVALUATIONS = 100;
 
 export interface Solution {
   tau: number[];
@@ -59,12 +74,15 @@ export function integrateOde(gm: GeneratedModel, L: Layout, y0: number[], params
   solver.maxSteps = opts.maxSteps ?? 200000;
   const blowUp = opts.blowUp ?? 1e6;
   const dy = new Float64Array(n);
+  let evaluations = 0;
   const f = opts.rhs
     ? (t: number, y: number[]) => {
+        evaluations++;
         (opts.rhs as NonNullable<IntegrateOptions['rhs']>)(t, y, dy);
         return dy;
       }
     : (t: number, y: number[]) => {
+        evaluations++;
         gm.rhs(t, y, params, dy);
         return dy;
       };
@@ -72,7 +90,25 @@ export function integrateOde(gm: GeneratedModel, L: Layout, y0: number[], params
   let gi = 0;
   const evPrev = (opts.events ?? []).map((e) => e.g(y0));
   let stop = false;
-  const t0 = performance.now();
+  const now = opts.now ?? (() => performance.now());
+  const t0 = now();
+  const limitMs = (opts.timeLimit ?? Infinity) * 1000;
+  const tooSlow = (predictedMs: number, reached: number): Solution => {
+    const elapsed = now() - t0;
+    out.status = 'too-slow';
+    out.message = `at this pace the integration to τ = ${fmtT(tEnd)} would take about ${fmtS(predictedMs / 1000)}, beyond the time limit of ${fmtS(limitMs / 1000)} (τ = ${fmtT(reached)} after ${fmtS(elapsed / 1000)}; one evaluation of the right-hand side costs ${fmtMs(elapsed / Math.max(1, evaluations))}, ${evaluations} so far)`;
+    out.stats = { steps: 0, accepted: 0, rejected: 0, evaluations, wallMs: elapsed };
+    return out;
+  };
+  if (Number.isFinite(limitMs)) {
+    // one evaluation at the start (of the plain right-hand side: a rule's own state is not touched) —
+    // a run that cannot finish even its first steps in time is refused now
+    gm.rhs(grid[0], y0.slice(0, gm.stateNames.length), params, new Float64Array(gm.stateNames.length));
+    evaluations++;
+    const perEval = now() - t0;
+    if (perEval * MIN_EVALUATIONS > limitMs) return tooSlow(perEval * MIN_EVALUATIONS, grid[0]);
+  }
+  const probeMs = Math.min(TIME_PROBE_S * 1000, limitMs / 10);
   const check = (t: number, y: ArrayLike<number>): boolean => {
     for (let i = 0; i < n; i++) {
       if (Number.isNaN(y[i])) {
@@ -81,11 +117,6 @@ export function integrateOde(gm: GeneratedModel, L: Layout, y0: number[], params
         return false;
       }
       if (i >= nChecked) continue;
-      if (Number.isNaN(y[i])) {
-        out.status = 'nan';
-        out.message = `the state became NaN at τ = ${fmtT(t)}`;
-        return false;
-      }
       if (!Number.isFinite(y[i]) || Math.abs(y[i]) > blowUp) {
         out.status = 'blow-up';
         out.message = `the overlaps blew up at τ = ${fmtT(t)} (|${L.stateNames[i]}| = ${Math.abs(y[i]).toExponential(3)} > ${blowUp.toExponential(0)})`;
@@ -95,7 +126,7 @@ export function integrateOde(gm: GeneratedModel, L: Layout, y0: number[], params
     const o = overlapsOf(y, L, opts.aFixed);
     const omega = omegaOf(o.M, o.Q, opts.P);
     const ev = symmetricEigenvalues(omega);
-    const scale = Math.max(1, ...omega.map((r, i) => Math.abs(r[i])));
+    const scale = maxAbsOf(omega.map((r, i) => r[i]), 1);
     // Ω becomes singular at perfect learning (M = Q = P), where the integrator's own error can push an
     // eigenvalue below zero: only a negative part beyond what the tolerances allow is a failure
     if (ev[0] < -psdTolerance(omega.length, scale, opts.rtol ?? 1e-9, opts.atol ?? 1e-11)) {
@@ -105,8 +136,18 @@ export function integrateOde(gm: GeneratedModel, L: Layout, y0: number[], params
     }
     return true;
   };
+  let slow = false;
   const res = solver.solve(f, grid[0], y0.slice(), tEnd, (nr, xold, x, y, dense) => {
     if (!check(x, y)) return false;
+    const elapsed = now() - t0;
+    if (elapsed > probeMs && x < tEnd) {
+      const predicted = x > grid[0] ? (elapsed * (tEnd - grid[0])) / (x - grid[0]) : Infinity;
+      if (predicted > limitMs) {
+        slow = true;
+        tooSlow(predicted, x);
+        return false;
+      }
+    }
     opts.onProgress?.(x, tEnd);
     const interp = (t: number) => Array.from({ length: n }, (_, i) => (t === x ? y[i] : (dense as (c: number, x: number) => number)(i, t)));
     // events: sign change of g from below between xold and x
@@ -140,7 +181,8 @@ export function integrateOde(gm: GeneratedModel, L: Layout, y0: number[], params
       return false;
     }
   });
-  out.stats = { steps: res.nStep, accepted: res.nAccept, rejected: res.nReject, evaluations: res.nEval, wallMs: performance.now() - t0 };
+  out.stats = { steps: res.nStep, accepted: res.nAccept, rejected: res.nReject, evaluations: res.nEval, wallMs: now() - t0 };
+  if (slow) return out;
   if (res.outcome === Outcome.MaxStepsExceeded && out.status === 'completed') {
     out.status = 'max-steps';
     out.message = `odex took more than ${solver.maxSteps} steps and stopped at τ = ${fmtT(out.tau[out.tau.length - 1] ?? grid[0])} of ${fmtT(tEnd)}`;
@@ -160,6 +202,14 @@ export function psdTolerance(n: number, scale: number, rtol: number, atol: numbe
 
 function fmtT(t: number): string {
   return Number(t.toPrecision(6)).toString();
+}
+
+function fmtS(s: number): string {
+  return s >= 86400 ? `${(s / 86400).toPrecision(2)} days` : s >= 3600 ? `${(s / 3600).toPrecision(2)} h` : s >= 100 ? `${Math.round(s / 60)} min` : `${Number(s.toPrecision(2))} s`;
+}
+
+function fmtMs(ms: number): string {
+  return ms >= 1000 ? `${Number((ms / 1000).toPrecision(2))} s` : ms >= 1 ? `${Number(ms.toPrecision(2))} ms` : `${Number((ms * 1000).toPrecision(2))} µs`;
 }
 
 /** Classic fixed-step RK4 of the same right-hand side (reference for tests and benchmarks). */

@@ -8,6 +8,10 @@ import { iterateMap } from './map.ts';
 import { overlapsOf, stateOf, omegaOf, type Trajectory, type Overlaps } from './trajectory.ts';
 import { resolveParams, teacherOverlaps, defaultOverlaps, DEFAULT_M0 } from './setup.ts';
 import { usageError } from '../errors.ts';
+import { requireMemory, trajectoryBytes, DEFAULT_TIME_LIMIT_S } from '../limits.ts';
+import { timeGrid, roundGridPoints } from './grid.ts';
+
+export { timeGrid, roundGridPoints };
 import { largeStepWarning } from './regime.ts';
 import { discardMoments, discardAccuracy, keptCount } from '../gaussian/discard.ts';
 import type { Derivation } from '../pipeline.ts';
@@ -15,11 +19,12 @@ import type { Model } from '../spec/model.ts';
 import { isConstant, describeRules, type Rules } from '../rules/spec.ts';
 import { OverlapRules, RuleStepper, type RuleContext } from '../rules/overlap.ts';
 import { clockRates, constantClock, constantColumns } from '../rules/clock.ts';
+import { maxAbsOf, maxOf } from '../extrema.ts';
 
 export interface IntegrateRequest {
   /** final τ (ignored when `grid` is given) */
   tauEnd: number;
-  /** grid points (default 61) */
+  /** grid points (default: about 61, at round times — roundGridPoints) */
   points?: number;
   logGrid?: boolean;
   /** initial overlaps (default: Q = I, M_jr ~ N(0, 1/1000) from seed 1, P = I, the derivation's a) */
@@ -38,6 +43,12 @@ export interface IntegrateRequest {
   maxSteps?: number;
   /** called after every accepted step with the time reached */
   onProgress?: (tau: number, tauEnd: number) => void;
+  /**
+   * seconds the integration may be predicted to take (default 600; Infinity for none): refused at once
+   * when 100 evaluations of the right-hand side exceed it, stopped with status `too-slow` when its pace
+   * predicts more
+   */
+  timeLimit?: number;
   /**
    * learning-rate and batch-size rules (THEORY §4.5–§4.7): η̄(τ) = γ_t d/n_b(τ) from the current state,
    * with steps and samples integrated beside the overlaps; needs `d`, and `gamma` / `nb` for a
@@ -61,26 +72,11 @@ export interface IntegrateRequest {
   discard?: { q: number; nodes?: number };
 }
 
-/**
- * The times a trajectory is saved at, validated when built (as diffrax's SaveAt): `points` ≥ 2 times
- * from 0 to `tauEnd` inclusive, evenly spaced, or 0 followed by points − 1 times log-spaced from
- * tauEnd·10⁻⁴ to tauEnd (with points = 2 that is just 0 and tauEnd).
- */
-export function timeGrid(tauEnd: number, points: number, log: boolean): number[] {
-  if (!(tauEnd > 0) || !Number.isFinite(tauEnd)) throw usageError('must be a finite number > 0', { field: 'tau', value: tauEnd });
-  if (!Number.isInteger(points) || points < 2) throw usageError('must be an integer ≥ 2', { field: 'points', value: points });
-  if (!log) return Array.from({ length: points }, (_, i) => (i === points - 1 ? tauEnd : (tauEnd * i) / (points - 1)));
-  if (points === 2) return [0, tauEnd];
-  const lo = Math.log(tauEnd * 1e-4);
-  const hi = Math.log(tauEnd);
-  return [0, ...Array.from({ length: points - 1 }, (_, i) => (i === points - 2 ? tauEnd : Math.exp(lo + ((hi - lo) * i) / (points - 2))))];
-}
-
 export function runIntegration(d: OdeModule, request: IntegrateRequest): Trajectory {
   const L = d.layout;
   const init = request.init ?? defaultOverlaps(d.model, 1);
   const req = {
-    points: 61,
+    points: roundGridPoints(request.tauEnd),
     logGrid: false,
     initSource: request.init ? 'given overlaps' : `default: Q = I, M_jr ~ N(0, ${DEFAULT_M0}²) seed 1, P = I`,
     rtol: 1e-9,
@@ -96,6 +92,7 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
   const ruled = !isConstant(req.rules);
   const inSteps = ruled && req.stepsGrid !== undefined;
   const grid = inSteps ? (req.stepsGrid as number[]) : (req.grid ?? timeGrid(req.tauEnd, req.points, req.logGrid));
+  requireMemory(trajectoryBytes(grid.length, y0.length + 4), 'points', grid.length, `a trajectory of ${grid.length} saved states of ${y0.length} numbers`);
   let rules: OverlapRules | undefined;
   let rhs: ((t: number, y: number[], dydt: Float64Array) => void) | undefined;
   const n = y0.length;
@@ -142,7 +139,9 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
     events: req.events,
     maxSteps: req.maxSteps,
     onProgress: req.onProgress,
+    timeLimit: req.timeLimit ?? DEFAULT_TIME_LIMIT_S,
   });
+  if (sol.status === 'too-slow') sol.message += ` with ${d.plan.label}`;
   const etaBar = params[L.etaBar];
   // τ and steps of a solution point (t its independent variable): one is t, the other rides in z
   const clockOf = (t: number, z: number[]) => (inSteps ? { tau: z[n], steps: t } : { tau: t, steps: z[n] });
@@ -177,13 +176,13 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
   const discardInfo = discard?.info;
   if (discard && discardInfo) {
     const accuracyAt = discard.accuracyAt;
-    const acc = Math.max(...sol.y.map((y) => accuracyAt(y)));
+    const acc = maxOf(sol.y.map((y) => accuracyAt(y)));
     discardInfo.accuracy = acc;
     if (acc > 1e-3) discardInfo.warning = `the weighted moments are accurate to about ${acc.toExponential(1)} along the run (${discardInfo.nodes} nodes per field${params[L.delta] > 0 ? '' : '; without label noise the indicator is a jump in the fields'}); raise --discard-nodes`;
   }
   // ε ≥ 0: values within the integration error below zero are that error and are reported as 0;
   // anything further below is kept, and named in a warning
-  const scale = Math.max(1, ...sol.y.flatMap((y) => y.map(Math.abs)));
+  const scale = maxOf(sol.y.map((y) => maxAbsOf(y)), 1);
   const riskTol = psdTolerance(y0.length, scale, req.rtol, req.atol);
   const negative = traj.risk.findIndex((r) => r < -riskTol);
   const growth = normGrowth(traj, params[L.etaBar]);

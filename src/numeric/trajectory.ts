@@ -6,7 +6,7 @@
 import type { Layout } from '../ode/layout.ts';
 import { qIndex } from '../ode/layout.ts';
 
-export type Status = 'completed' | 'blow-up' | 'not-positive-definite' | 'nan' | 'max-steps' | 'event';
+export type Status = 'completed' | 'blow-up' | 'not-positive-definite' | 'nan' | 'max-steps' | 'event' | 'too-slow';
 
 export interface Trajectory {
   tau: number[];

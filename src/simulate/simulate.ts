@@ -7,12 +7,14 @@
 import type { Derivation } from '../pipeline.ts';
 import type { Overlaps, Trajectory, Status } from '../numeric/trajectory.ts';
 import { stateOf } from '../numeric/trajectory.ts';
+import { roundGridPoints } from '../numeric/grid.ts';
 import { pIndex } from '../ode/layout.ts';
 import { kernelSources } from './sources.ts';
 import { runSeeds, type Engine } from './pool.ts';
 import type { KernelConfig, SeedResult } from './kernel.ts';
 import { teacherOverlaps } from '../numeric/setup.ts';
 import { usageError } from '../errors.ts';
+import { boundedCount, requireMemory, trajectoryBytes, MAX_POINTS, MAX_SEEDS, MAX_D } from '../limits.ts';
 import { isConstant, describeRules, SCHEDULE_VARS, type Rules } from '../rules/spec.ts';
 import type { KernelRules } from './rule-step.ts';
 import { constantClock, type ConstantClock } from '../rules/clock.ts';
@@ -44,6 +46,8 @@ export interface SimulateRequest {
   init?: Overlaps | null;
   initSource?: string;
   onProgress?: (done: number, total: number) => void;
+  /** progress of the risk evaluated from the overlaps at every recorded state of every seed, after the steps */
+  onRiskProgress?: (done: number, total: number) => void;
   /** the seeds' raw results, computed elsewhere (a cluster run's tasks): used instead of running them */
   seedResults?: SeedResult[];
   /** receives the seeds' raw results (a cluster task writes them) */
@@ -57,7 +61,8 @@ export interface SimulateRequest {
 }
 
 /** A request with every default filled in. */
-type FullRequest = Required<Omit<SimulateRequest, 'onProgress' | 'escape' | 'seedResults' | 'onSeedResults' | 'rules' | 'discard'>> & Pick<SimulateRequest, 'onProgress' | 'escape' | 'seedResults' | 'onSeedResults' | 'rules' | 'discard'>;
+type FullRequest = Required<Omit<SimulateRequest, 'onProgress' | 'onRiskProgress' | 'escape' | 'seedResults' | 'onSeedResults' | 'rules' | 'discard'>> &
+  Pick<SimulateRequest, 'onProgress' | 'onRiskProgress' | 'escape' | 'seedResults' | 'onSeedResults' | 'rules' | 'discard'>;
 
 export interface SimulationResult {
   /** 'completed', or 'blow-up' when a seed's weights became non-finite (the shared vocabulary of integrate and map) */
@@ -76,7 +81,7 @@ export { rateExpression, learningRate } from '../numeric/rate.ts';
 
 export function stepGrid(steps: number, points: number, log: boolean): number[] {
   if (!Number.isInteger(steps) || steps < 1) throw usageError('must be an integer ≥ 1', { field: 'steps', value: steps });
-  if (!Number.isInteger(points) || points < 2) throw usageError('must be an integer ≥ 2', { field: 'points', value: points });
+  boundedCount(points, 'points', 2, MAX_POINTS, 'saved points of one trajectory');
   const out = new Set<number>([0]);
   for (let i = 1; i < points; i++) {
     // log: steps^((i−1)/(points−2)) for i = 1..points−1, i.e. 1 … steps (points = 2: just the last step)
@@ -161,7 +166,7 @@ export async function simulate(der: Derivation, request: SimulateRequest): Promi
   const { model, layout: L } = der;
   const req: FullRequest = {
     workers: 1,
-    points: 61,
+    points: roundGridPoints(request.steps, true),
     logGrid: false,
     engine: 'full',
     teacher: 'orthonormal',
@@ -171,8 +176,10 @@ export async function simulate(der: Derivation, request: SimulateRequest): Promi
     ...request,
   };
   const minD = model.p + model.k + (req.engine === 'reduced' ? model.p : 0);
-  if (!Number.isInteger(req.d) || req.d < minD) throw usageError(`must be an integer ≥ ${minD}`, { field: 'd', value: req.d });
+  boundedCount(req.d, 'd', minD, MAX_D, 'the input dimension of a simulation');
   if (!Number.isInteger(req.nb) || req.nb < 1) throw usageError('must be an integer ≥ 1', { field: 'nb', value: req.nb });
+  boundedCount(req.seeds.length, 'seeds', 1, MAX_SEEDS, 'seeds of one run: split larger batches into seed ranges or Slurm tasks');
+  checkSimulationMemory(der, req);
   if (req.init && req.teacher === 'random') throw usageError('a random teacher draws its own P; it cannot be combined with given initial overlaps', { field: 'teacher' });
   const record = stepGrid(req.steps, req.points, req.logGrid);
   const ruled = !isConstant(req.rules);
@@ -203,7 +210,10 @@ export async function simulate(der: Derivation, request: SimulateRequest): Promi
   const tau = record.map((_, i) => runs.reduce((acc, r) => acc + (r.tau[i] ?? NaN), 0) / runs.length);
   const samples = record.map((_, i) => runs.reduce((acc, r) => acc + (r.samples[i] ?? NaN), 0) / runs.length);
   // a diverged seed has no trajectory to average: the result then carries only its status
-  const seeds = bad ? [] : runs.map((r) => seedTrajectory(der, r, req, record, etaBar));
+  const riskTotal = runs.reduce((a, r) => a + r.M.length, 0);
+  let riskDone = 0;
+  const riskProgress = () => req.onRiskProgress?.(++riskDone, riskTotal);
+  const seeds = bad ? [] : runs.map((r) => seedTrajectory(der, r, req, record, etaBar, riskProgress));
   const { mean, sem } = bad
     ? { mean: { tau: [], M: [], Q: [], a: [], risk: [], status: outcome.status, meta: {} } as Trajectory, sem: { M: [], Q: [], a: [], risk: [] } }
     : aggregate(seeds);
@@ -236,17 +246,35 @@ export async function simulate(der: Derivation, request: SimulateRequest): Promi
   return { ...outcome, steps: record, tau, samples, seeds, mean, sem, meta };
 }
 
-function seedTrajectory(der: Derivation, r: SeedResult, req: FullRequest, steps: number[], etaBar: number): Trajectory {
+function seedTrajectory(der: Derivation, r: SeedResult, req: FullRequest, steps: number[], etaBar: number, onRisk: () => void): Trajectory {
   const L = der.layout;
   const params = req.params.slice();
   params[L.etaBar] = Number.isFinite(etaBar) ? etaBar : 0;
   for (let a = 0; a < der.model.k; a++) for (let b = a; b < der.model.k; b++) params[L.P + pIndex(der.model.k, a, b)] = r.P[a][b];
   const risk = r.M.map((M, i) => {
     if (!L.trained) r.a[i].forEach((v, j) => (params[L.aParam + j] = v));
-    return der.compiled.risk(stateOf({ M, Q: r.Q[i], a: r.a[i] }, L), params);
+    const e = der.compiled.risk(stateOf({ M, Q: r.Q[i], a: r.a[i] }, L), params);
+    onRisk();
+    return e;
   });
   const n = r.M.length;
   return { tau: r.tau.slice(0, n), steps: steps.slice(0, n), samples: r.samples.slice(0, n), gamma: r.gamma.slice(0, n), nb: r.nb.slice(0, n), alpha: r.samples.slice(0, n).map((x) => x / req.d), M: r.M, Q: r.Q, a: r.a, risk, status: 'completed', meta: { seed: r.seed, P: r.P } };
+}
+
+/**
+ * What a simulation holds at once, refused before it starts when beyond this process: every seed's
+ * recorded trajectory, and for the full engine each worker's weights, teacher, update and input block
+ * (p·d, k·d, p·d and up to 65536 input coordinates, THEORY §5.1; MCLR keeps three more p·d arrays).
+ */
+function checkSimulationMemory(der: Derivation, req: FullRequest): void {
+  const { p, k } = der.model;
+  const points = Math.min(req.points, req.steps + 1);
+  const entries = p * k + (p * (p + 1)) / 2 + p + 4;
+  requireMemory(req.seeds.length * trajectoryBytes(points, entries), 'seeds', req.seeds.length, `keeping ${req.seeds.length} recorded trajectories of ${points} points`);
+  if (req.engine !== 'full') return;
+  const arrays = 2 * p + k + (req.rules?.lr.kind === 'mclr' ? 3 * p : 0);
+  const perWorker = (arrays * req.d + 65536) * 8;
+  requireMemory(Math.max(1, Math.min(req.workers, req.seeds.length)) * perWorker, 'd', req.d, `the full simulator at d = ${req.d} with p = ${p} (${arrays}·d doubles per worker)`);
 }
 
 /** Mean and standard error of the mean over seeds, entry by entry. */

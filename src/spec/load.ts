@@ -10,6 +10,7 @@ import { specSchema, type SpecFile } from './schema.ts';
 import { paramSpecSchema, type ParamSpecFile } from './paramSchema.ts';
 import type { ZodType } from 'zod';
 import { usageError } from '../errors.ts';
+import { resolveDerivationFile, shippedDerivations } from '../package.ts';
 
 export interface Spec extends SpecFile {
   /** path the spec was read from (for messages). */
@@ -29,7 +30,8 @@ function readText(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    throw usageError(`cannot read derivation file (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { file });
+    const names = /[\\/]/.test(file) ? '' : `; a bare name is one of the derivations hermode ships: ${shippedDerivations().join(', ')}`;
+    throw usageError(`cannot read derivation file (${(err as NodeJS.ErrnoException).code ?? 'error'})${names}`, { file });
   }
 }
 
@@ -45,11 +47,13 @@ function readYaml(text: string, file: string): Record<string, unknown> {
 }
 
 export function loadSpecFile(file: string): Spec {
-  return parseSpec(readText(file), file);
+  const path = resolveDerivationFile(file);
+  return parseSpec(readText(path), path);
 }
 
 /** Any derivation file: overlap models, or `kind: parameter-dynamics`. */
-export function loadAnySpecFile(file: string): AnySpec {
+export function loadAnySpecFile(given: string): AnySpec {
+  const file = resolveDerivationFile(given);
   const text = readText(file);
   const raw = readYaml(text, file);
   if (raw.kind === 'parameter-dynamics') {

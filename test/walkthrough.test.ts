@@ -1,0 +1,240 @@
+/**
+ * What a new user met walking through README with models of their own, each pinned by a test that
+ * failed before its fix: long grids that overflowed the stack, sizes no machine holds, integrations
+ * that would take days, silent stages, checks that could see nothing, usage errors in commander's
+ * format, odd saved times.
+ */
+import { describe, it, expect } from 'vitest';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cli, tmp } from './helpers.ts';
+import { maxOf, minOf, maxAbsOf, maxAbsDiff } from '../src/extrema.ts';
+import { table, roundRows } from '../src/report/format.ts';
+import { agreement, compare, type Series } from '../src/compare/compare.ts';
+import { timeGrid, roundGridPoints, runIntegration } from '../src/numeric/run.ts';
+import { stepGrid, simulate } from '../src/simulate/simulate.ts';
+import { deriveFile, deriveSpec } from '../src/pipeline.ts';
+import { parseSpec } from '../src/spec/load.ts';
+
+const HARD_TANH = `name: hardtanh-erf
+student: {width: 2, activation: "max(-1, min(1, z))"}
+teacher: {width: 2, activation: "erf(z/sqrt(2))"}
+loss: mse
+`;
+
+const SIGMOID_STAIRCASE = `name: sigmoid-staircase
+student: {width: 2, activation: "1/(1+exp(-z))"}
+teacher: {width: 2, target: "nu1*nu2"}
+loss: mse
+`;
+
+function file(dir: string, name: string, text: string): string {
+  const f = join(dir, name);
+  writeFileSync(f, text);
+  return f;
+}
+
+describe('arrays of any length', () => {
+  it('the extrema of 10⁶ entries (Math.max(...xs) overflows the stack there), NaN and empty arrays as Math.max does', () => {
+    const xs = Array.from({ length: 1_000_000 }, (_, i) => Math.sin(i));
+    expect(() => Math.max(...xs)).toThrow(RangeError);
+    let hi = -Infinity;
+    let lo = Infinity;
+    for (const x of xs) (hi = Math.max(hi, x)), (lo = Math.min(lo, x));
+    expect(maxOf(xs)).toBe(hi);
+    expect(minOf(xs)).toBe(lo);
+    expect(maxAbsOf(xs.map((x) => -x))).toBe(Math.max(hi, -lo));
+    expect(maxAbsDiff(xs, xs.map((x) => x + 1))).toBeCloseTo(1, 12);
+    expect(maxOf([], 3)).toBe(3);
+    expect(maxOf([1, NaN, 2])).toBeNaN();
+    expect(minOf([])).toBe(Infinity);
+  });
+
+  it('no spread of an array into Math.max/Math.min is left in src/', () => {
+    const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+    const hits = files('src').flatMap((f) =>
+      readFileSync(f, 'utf8')
+        .split('\n')
+        .map((l, i) => [l, i] as const)
+        .filter(([l]) => /Math\.(max|min)\([^()]*\.\.\./.test(l) && !/^\s*(\*|\/\/)/.test(l))
+        .map(([, i]) => `${f}:${i + 1}`),
+    );
+    expect(hits).toEqual([]);
+  });
+
+  it('tables, the check and round rows over 10⁶ saved times', () => {
+    const n = 1_000_000;
+    const tau = Array.from({ length: n }, (_, i) => i / 1000);
+    expect(table(['x'], [[1], [22], [333]]).split('\n')[0]).toHaveLength(3);
+    expect(() => table(['τ'], tau.map((t) => [t]))).not.toThrow();
+    const s: Series = { entry: 'M_11', family: 'M', ode: tau.map((t) => t / 1000), mean: tau.map((t) => t / 1000), sem: tau.map(() => 0.01) };
+    const a = agreement([s], tau, { d: 1000, gamma: 0.001, seeds: 16 });
+    expect(a.pass).toBe(true);
+    expect(a.times).toBe(n - 1);
+    expect(roundRows(tau, 17).map((i) => tau[i])).toEqual([0, 100, 200, 300, 400, 500, 600, 700, 800, 900, 999.999]);
+  });
+
+  it('integrate saves 2·10⁵ points (2·10⁴ crashed with "Maximum call stack size exceeded"), and the CLI 20001', async () => {
+    const d = deriveFile('derivations/saad-solla-erf.yaml');
+    const t = runIntegration(d, { tauEnd: 10, points: 200_001, sets: { eta_bar: 1 } });
+    expect(t.status).toBe('completed');
+    expect(t.tau).toHaveLength(200_001);
+    const r = await cli(['integrate', 'derivations/saad-solla-erf.yaml', '--set', 'eta_bar=1', '--tau', '10', '--points', '20001', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).tau).toHaveLength(20001);
+  });
+});
+
+describe('sizes are bounded at the edge', () => {
+  it('points, seeds and the full simulator’s memory: one line naming the size and the limit, exit 2, nothing written', async () => {
+    const dir = tmp();
+    const outFile = join(dir, 't.json');
+    const cases: [string[], RegExp][] = [
+      [['integrate', 'derivations/saad-solla-erf.yaml', '--tau', '10', '--points', '1000000000', '--out', outFile], /--points = 1000000000: at most 1,000,000 \(saved points of one trajectory\)/],
+      [['simulate', 'derivations/saad-solla-erf.yaml', '--set', 'eta_bar=1', '--steps', '10', '--seeds', '1000000', '--out', outFile], /seeds = 1000000: at most 100,000/],
+      [['simulate', 'derivations/saad-solla-erf.yaml', '--set', 'eta_bar=1', '--steps', '10', '--d', '1000000000', '--seeds', '1', '--out', outFile], /--d = 1000000000: the full simulator at d = 1000000000 with p = 2 .* needs about \d+ GB, more than this process can hold/],
+      [['simulate', 'derivations/saad-solla-erf.yaml', '--set', 'eta_bar=1', '--steps', '100000', '--points', '100000', '--seeds', '20000', '--engine', 'reduced', '--out', outFile], /seeds = 20000: keeping 20000 recorded trajectories of 100000 points needs about [\d.]+ [TG]B, more than this process can hold/],
+    ];
+    for (const [args, msg] of cases) {
+      const r = await cli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+      expect(r.stderr).toMatch(msg);
+      expect(existsSync(outFile)).toBe(false);
+    }
+    // the bound is where it says: a million points are still taken by the grid, one more is not
+    expect(timeGrid(1, 1_000_000, false)).toHaveLength(1_000_000);
+    expect(() => timeGrid(1, 1_000_001, false)).toThrow(/at most 1,000,000/);
+    expect(() => stepGrid(10, 1_000_001, false)).toThrow(/at most 1,000,000/);
+  });
+});
+
+describe('no run goes on for hours', () => {
+  it('an integration predicted to exceed its time limit stops within seconds, saying the cost per evaluation and what to change; a fast one under the same limit completes', async () => {
+    const dir = tmp();
+    const f = file(dir, 'hardtanh.yaml', HARD_TANH);
+    const t0 = Date.now();
+    const r = await cli(['integrate', f, '--set', 'eta_bar=1', '--tau', '10', '--time-limit', '3', '--out', join(dir, 't.json')]);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(r.code).toBe(1);
+    const line = r.stderr.trim().split('\n').filter((l) => !/deriving/.test(l));
+    expect(line).toHaveLength(1);
+    expect(line[0]).toMatch(/at this pace the integration to τ = 10 would take about .* beyond the time limit of 3 s .*one evaluation of the right-hand side costs [\d.]+ (ms|µs|s)/);
+    expect(line[0]).toMatch(/tensor Gauss–Hermite quadrature.*faster expectation backend.*--no-time-limit/);
+    expect(existsSync(join(dir, 't.json'))).toBe(false);
+    const fast = await cli(['integrate', 'derivations/saad-solla-erf.yaml', '--set', 'eta_bar=1', '--tau', '10', '--time-limit', '3']);
+    expect(fast.code).toBe(0);
+    // refused at once when even the first steps cannot be afforded: 100 evaluations beyond the limit
+    const once = runIntegration(deriveSpec(parseSpec(HARD_TANH, 'h.yaml'), 'quadrature:60'), { tauEnd: 10, sets: { eta_bar: 1 }, timeLimit: 0.5 });
+    expect(once.status).toBe('too-slow');
+    expect(once.tau).toHaveLength(0);
+    const bad = await cli(['integrate', 'derivations/saad-solla-erf.yaml', '--time-limit', '-1']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^hermode: --time-limit = "-1": must be a number of seconds > 0/);
+  });
+});
+
+describe('no stage is silent', () => {
+  it('derive names a numerical backend before measuring it; compare reports the ODE’s progress and the simulation the risk evaluations', async () => {
+    const dir = tmp();
+    const f = file(dir, 'sigmoid.yaml', SIGMOID_STAIRCASE);
+    const r = await cli(['derive', f, '--out-dir', join(dir, 'gen')]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^hermode: deriving sigmoid-staircase with tensor Gauss–Hermite quadrature, \d+ nodes per field \(4 fields\), then measuring its accuracy\n$/);
+    // a closed-form model has nothing slow to announce
+    expect((await cli(['derive', 'derivations/saad-solla-erf.yaml', '--out-dir', join(dir, 'gen')])).stderr).toBe('');
+    const der = deriveFile(f);
+    const risk: number[] = [];
+    const sim = await simulate(der, { d: 200, nb: 1, gamma: 1 / 200, steps: 400, seeds: [1, 2], engine: 'reduced', points: 5, onRiskProgress: (done, total) => risk.push(done / total) });
+    expect(risk).toHaveLength(10);
+    expect(risk.at(-1)).toBe(1);
+    const ode: number[] = [];
+    compare(der, sim, { onProgress: (t, tEnd) => ode.push(t / tEnd) });
+    expect(ode.length).toBeGreaterThan(1);
+    expect(ode.at(-1)).toBe(1);
+  });
+});
+
+describe('a check says what it could see', () => {
+  it('a window in which no teacher overlap moves beyond its tolerance is inconclusive (exit 1 under --check: sigmoid has c₂ = 0 and cannot start on ν1ν2); the same student on ν1 + ν1ν2 moves and passes', async () => {
+    const dir = tmp();
+    const f = file(dir, 'sigmoid.yaml', SIGMOID_STAIRCASE);
+    const base = ['compare', f, '--d', '500', '--set', 'eta_bar=1', '--tau', '5', '--seeds', '8', '--engine', 'reduced', '--points', '11', '--check'];
+    const cold = await cli(base);
+    expect(cold.code).toBe(1);
+    expect(cold.stdout).toMatch(/inconclusive: no teacher overlap moved beyond its tolerance \(largest: M_\d\d moved [\d.e-]+, [\d.e-]+× its tolerance/);
+    expect(cold.stderr).toMatch(/hermode: check inconclusive: .*extend it \(a longer --tau or --steps\), start warm/);
+    const g = file(dir, 'sigmoid2.yaml', SIGMOID_STAIRCASE.replace('"nu1*nu2"', '"nu1 + nu1*nu2"'));
+    const ok = await cli([...base.map((a) => (a === f ? g : a)), '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    const ag = JSON.parse(ok.stdout);
+    expect(ag.verdict).toBe('pass');
+    expect(Math.max(...ag.entries.filter((e: { entry: string }) => e.entry.startsWith('M_')).map((e: { resolution: number }) => e.resolution))).toBeGreaterThan(1);
+  });
+
+  it('the verdict follows the resolution of M: still → inconclusive, moved → pass, off → fail', () => {
+    const tau = [0, 1, 2, 3];
+    const run = { d: 1000, gamma: 0.001, seeds: 16 };
+    const m = (values: number[], ode = values): Series => ({ entry: 'M_11', family: 'M', ode, mean: values, sem: [0.01, 0.01, 0.01, 0.01] });
+    expect(agreement([m([0, 0.001, 0.002, 0.001])], tau, run).verdict).toBe('inconclusive');
+    expect(agreement([m([0, 0.2, 0.4, 0.6])], tau, run).verdict).toBe('pass');
+    expect(agreement([m([0, 0.2, 0.4, 0.6], [0, 0.4, 0.8, 1.2])], tau, run).verdict).toBe('fail');
+  });
+
+  it('constrained entries (Q_jj on the sphere) are left out of the check and named, not reported with a meaningless excess', async () => {
+    const dir = tmp();
+    const warm = file(dir, 'warm.json', JSON.stringify({ M: [[0.3]], Q: [[1]], P: [[1]], a: [1] }));
+    const r = await cli(['compare', 'derivations/he2-single-index.yaml', '--d', '1000', '--set', 'eta_bar=0.5', '--tau', '4', '--seeds', '8', '--engine', 'reduced', '--points', '9', '--init', warm]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Q_11 .* not checked +constrained: ‖w_j‖ = 1 under spherical dynamics/);
+    expect(r.stdout).toMatch(/Bonferroni over 16 comparisons/);
+    expect(r.stdout).not.toMatch(/-\d{3,}\.\d/);
+  });
+});
+
+describe('usage errors', () => {
+  it('an unknown command or option is one line in hermode’s format, with commander’s suggestion, exit 2', async () => {
+    for (const [args, msg] of [
+      [['integrat', 'x.yaml'], /^hermode: unknown command 'integrat' \(did you mean integrate\?\); hermode --help shows the usage\n$/],
+      [['integrate', 'derivations/saad-solla-erf.yaml', '--tua', '3'], /^hermode: unknown option '--tua' \(did you mean --tau\?\); hermode integrate --help shows the usage\n$/],
+      [['integrate'], /^hermode: missing required argument 'file'; hermode integrate --help shows the usage\n$/],
+    ] as const) {
+      const r = await cli([...args]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(msg);
+    }
+  });
+
+  it('a bare name is a shipped derivation, wherever hermode runs; an unknown one lists them', async () => {
+    const dir = tmp();
+    const r = await cli(['integrate', 'saad-solla-erf', '--set', 'eta_bar=1', '--tau', '2', '--json'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).meta.name).toBe('saad-solla-erf');
+    const bad = await cli(['integrate', 'saad-sola-erf'], dir);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^hermode: saad-sola-erf: cannot read derivation file \(ENOENT\); a bare name is one of the derivations hermode ships: .*saad-solla-erf,/);
+  });
+});
+
+describe('saved times are round', () => {
+  it('the default grid has a round spacing, the table shows round times, the simulator records round step counts', async () => {
+    expect(roundGridPoints(10)).toBe(51);
+    expect(timeGrid(10, roundGridPoints(10), false).slice(0, 4)).toEqual([0, 0.2, 0.4, 0.6]);
+    expect(roundGridPoints(800)).toBe(41);
+    expect(roundGridPoints(7)).toBe(36);
+    expect(roundGridPoints(1 / 3)).toBe(61);
+    expect(roundGridPoints(10000, true)).toBe(51);
+    expect(roundGridPoints(37, true)).toBe(38);
+    const r = await cli(['integrate', 'derivations/saad-solla-erf.yaml', '--set', 'eta_bar=1', '--tau', '10']);
+    const taus = r.stdout.split('\n').filter((l) => /^\s*[\d.]+\s+[\d.]+\s+0\.\d/.test(l)).map((l) => Number(l.trim().split(/\s+/)[0]));
+    expect(taus).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const j = JSON.parse((await cli(['integrate', 'derivations/saad-solla-erf.yaml', '--set', 'eta_bar=1', '--tau', '10', '--json'])).stdout);
+    expect(j.tau.every((t: number) => Math.abs(t * 5 - Math.round(t * 5)) < 1e-12)).toBe(true);
+    const s = JSON.parse((await cli(['simulate', 'derivations/saad-solla-erf.yaml', '--set', 'eta_bar=1', '--tau', '10', '--d', '200', '--seeds', '2', '--json'])).stdout);
+    expect(s.steps.slice(0, 3)).toEqual([0, 50, 100]);
+    expect(s.steps.every((k: number) => k % 50 === 0)).toBe(true);
+    // a grid with no round step keeps evenly spaced rows
+    expect(roundRows([0, 1, 2.5, 3.7, 10.1], 3)).toHaveLength(3);
+  });
+});
