@@ -93,6 +93,7 @@ describe('sizes are bounded at the edge', () => {
       [['integrate', 'derivations/saad-solla-erf.yaml', '--tau', '10', '--points', '1000000000', '--out', outFile], /--points = 1000000000: at most 1,000,000 \(saved points of one trajectory\)/],
       [['simulate', 'derivations/saad-solla-erf.yaml', '--set', 'eta_bar=1', '--steps', '10', '--seeds', '1000000', '--out', outFile], /seeds = 1000000: at most 100,000/],
       [['simulate', 'derivations/saad-solla-erf.yaml', '--set', 'eta_bar=1', '--steps', '10', '--d', '1000000000', '--seeds', '1', '--out', outFile], /--d = 1000000000: the full simulator at d = 1000000000 with p = 2 .* needs about \d+ GB, more than this process can hold/],
+      [['map', 'derivations/saad-solla-erf.yaml', '--set', 'gamma=0.01', '--d', '1000', '--nb', '10', '--steps', '100000000', '--out', outFile], /--steps = 100000000: the map's trajectory of 100000001 states .* needs about [\d.]+ GB, more than this process can hold/],
       [['simulate', 'derivations/saad-solla-erf.yaml', '--set', 'eta_bar=1', '--steps', '100000', '--points', '100000', '--seeds', '20000', '--engine', 'reduced', '--out', outFile], /seeds = 20000: keeping 20000 recorded trajectories of 100000 points needs about [\d.]+ [TG]B, more than this process can hold/],
     ];
     for (const [args, msg] of cases) {

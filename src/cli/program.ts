@@ -222,6 +222,7 @@ function registerStudyCommands(program: Command): void {
     .option('--threshold <x>', 'stop at escape: the first step with |M| ≥ x')
     .option('--entry <e>', 'escape entry: max (default) or M_j_r')
     .option('--points <n>', 'rows in the table (the JSON has every step)', '21')
+    .option('--quiet', 'no progress report (otherwise shown for runs longer than 2 s)')
     .option('--json', 'print the trajectory (one entry per step, step 0 included) as JSON')
     .option('--csv', 'print it as CSV')
     .option('--out <file>', 'also write the trajectory')

@@ -41,7 +41,13 @@ export async function mapCommand(file: string, o: Record<string, any>): Promise<
   const start = init ?? typicalStart(der, d, P);
   if (!der.layout.trained) start.a.forEach((v, j) => (params[der.layout.aParam + j] = v));
   const crit = o.threshold !== undefined ? escapeCriterion(numberValue(o.threshold, '--threshold'), o.entry, der.model.p, der.model.k) : null;
-  const traj = runMap(der, { gamma, d, nb, steps, params, P, start, rules, initSource: o.init ? `file ${o.init}` : 'typical random start: Q = I, M_jr = d^-1/2', escape: crit ? escapeFunction(der, crit) : undefined });
+  const bar = progressReporter('iterating the map', 'steps', o.quiet);
+  let traj: ReturnType<typeof runMap>;
+  try {
+    traj = runMap(der, { gamma, d, nb, steps, params, P, start, rules, onProgress: bar, initSource: o.init ? `file ${o.init}` : 'typical random start: Q = I, M_jr = d^-1/2', escape: crit ? escapeFunction(der, crit) : undefined });
+  } finally {
+    bar.stop();
+  }
   requireCompleted(traj, 'the finite-step map', { file });
   const escapeStep = traj.meta.escapeStep as number | undefined;
   if (o.out) writeFileAtomic(o.out, o.out.endsWith('.csv') ? trajectoryCsv(traj) : JSON.stringify(traj) + '\n');

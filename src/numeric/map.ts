@@ -31,6 +31,8 @@ export interface MapOptions {
   escape?: (y: number[]) => number;
   /** a learning-rate / batch-size rule: γ_t and n_b of step t (1-based) from the state before it (default: the constant gamma, nb) */
   rate?: (t: number, tau: number, steps: number, y: number[]) => { gamma: number; nb: number };
+  /** called after every step with the steps done and their total */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface MapResult {
@@ -71,6 +73,7 @@ export function iterateMap(gm: GeneratedModel, L: Layout, y0: number[], params: 
   keep(0);
   const kappa = L.trained ? params[L.kappa] : 0;
   for (let t = 1; t <= o.steps; t++) {
+    o.onProgress?.(t - 1, o.steps);
     const g = next.gamma;
     const nbT = next.nb;
     gm.moments(y, params, mom);

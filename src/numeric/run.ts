@@ -238,6 +238,8 @@ export interface MapRequest {
   escape?: (y: number[]) => number;
   /** learning-rate and batch-size rules, evaluated before every step (`gamma`: the constant rate, MCLR's first step; `nb`: the constant batch) */
   rules?: Rules;
+  /** called as the steps are taken (done, total) */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /**
@@ -249,6 +251,8 @@ export function runMap(der: OdeModule, req: MapRequest): Trajectory {
   const { gamma, d, nb, steps, params, P, start } = req;
   const L = der.layout;
   const y0 = stateOf(start, L);
+  // every step is kept: the trajectory must fit in memory
+  requireMemory(trajectoryBytes(steps + 1, y0.length + 6), 'steps', steps, `the map's trajectory of ${steps + 1} states of ${y0.length} numbers`);
   let rate: ((t: number, tau: number, steps: number, y: number[]) => { gamma: number; nb: number }) | undefined;
   let rules: OverlapRules | undefined;
   if (!isConstant(req.rules)) {
@@ -257,7 +261,7 @@ export function runMap(der: OdeModule, req: MapRequest): Trajectory {
     const stepper = new RuleStepper(rules);
     rate = (t, tau, s, y) => stepper.next(t, tau, s, y);
   }
-  const r = iterateMap(der.compiled, L, y0, params, { gamma, d, nb, steps, P, aFixed: start.a, dynamics: der.model.dynamics, escape: req.escape, rate });
+  const r = iterateMap(der.compiled, L, y0, params, { gamma, d, nb, steps, P, aFixed: start.a, dynamics: der.model.dynamics, escape: req.escape, rate, onProgress: req.onProgress });
   const traj: Trajectory = { tau: r.tau, steps: r.steps, samples: r.samples, gamma: r.gamma, nb: r.nb, M: [], Q: [], a: [], risk: [], status: r.status, message: r.message, meta: {} };
   const pr = params.slice();
   for (const y of r.y) {
