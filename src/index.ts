@@ -14,7 +14,7 @@
 // derivation: spec → Hermite stage → expectations → generated code and LaTeX
 export { deriveFile as derive, deriveSpec, deriveAnyFile, deriveWith, odeModule, type Derivation, type GeneratedFiles, type OdeModule } from './pipeline.ts';
 export { parseSpec, loadSpecFile, loadAnySpecFile, type Spec, type ParamSpec, type AnySpec } from './spec/load.ts';
-export type { Model, ModelCore } from './spec/model.ts';
+export type { Model, ModelCore } from './hermite/model.ts';
 export type { Layout } from './ode/layout.ts';
 export type { GeneratedModel } from './codegen/compile.ts';
 
@@ -45,7 +45,7 @@ export { adaptiveTable, adaptiveCases, type AdaptiveRequest, type AdaptiveRow } 
 export { runGiant, readoutRisk, GIANT_GAMMA, type GiantRequest, type GiantReport, type GiantCase, type GiantSeries } from './studies/giant.ts';
 export { runSweep, type SweepSettings, type SweepPoint, type SweepFit } from './studies/sweep.ts';
 export { deriveParamSpec, type ParamDerivation } from './paramdyn/derive.ts';
-export { runGdgf, defaultInit, type GdgfRequest, type GdgfReport } from './paramdyn/gdgf.ts';
+export { runGdgf, defaultInit, type GdgfRequest, type GdgfReport } from './studies/gdgf.ts';
 
 // output: atomic writes; SVG rendering loads vega only when called
 export { writeFileAtomic, writeFilesAtomic } from './io/files.ts';
@@ -63,7 +63,7 @@ export async function diagnosePlots(r: import('./studies/diagnose.ts').DiagnoseR
   return (await import('./report/diagnoseReport.ts')).diagnosePlots(r);
 }
 
-export async function gdgfPlots(report: import('./paramdyn/gdgf.ts').GdgfReport): Promise<{ name: string; svg: string }[]> {
+export async function gdgfPlots(report: import('./studies/gdgf.ts').GdgfReport): Promise<{ name: string; svg: string }[]> {
   return (await import('./report/gdgfReport.ts')).gdgfPlots(report);
 }
 

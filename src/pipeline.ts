@@ -6,7 +6,7 @@
 import type { Spec } from './spec/load.ts';
 import { loadSpecFile, loadAnySpecFile } from './spec/load.ts';
 import { deriveParamSpec } from './paramdyn/derive.ts';
-import { buildModel, modelCore, type Model, type ModelCore } from './spec/model.ts';
+import { buildModel, modelCore, type Model, type ModelCore } from './hermite/model.ts';
 import { planExpectations, modelHasKink, templateQuadraturePlan, type ExpectationPlan } from './gaussian/plan.ts';
 import { activation, type Activation } from './hermite/activation.ts';
 import { piecewiseOf } from './hermite/piecewise.ts';
@@ -22,7 +22,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Module } from './ir/ir.ts';
 import type { Layout } from './ode/layout.ts';
-import { stateOf } from './numeric/trajectory.ts';
+import { stateOf } from './ode/layout.ts';
 import { maxAbsDiff, maxAbsOf, maxOf } from './extrema.ts';
 
 export interface Derivation {

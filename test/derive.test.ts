@@ -7,7 +7,7 @@ import { quadratureMoments, monteCarloMoments, unpackMoments, type Moments } fro
 import { stateOf } from '../src/numeric/trajectory.ts';
 import { integrateOde, rk4 } from '../src/numeric/integrate.ts';
 import { defaultOverlaps } from '../src/numeric/setup.ts';
-import { gaussHermite } from '../src/gaussian/quadrature.ts';
+import { gaussHermite } from '../src/quadrature.ts';
 import { randomOverlaps, omegaFrom, deriveYaml, tmp } from './helpers.ts';
 
 const derivations = readdirSync('derivations').filter((f) => f.endsWith('.yaml'));

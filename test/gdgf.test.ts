@@ -3,7 +3,7 @@ import { writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAnySpecFile, type ParamSpec } from '../src/spec/load.ts';
 import { deriveParamSpec } from '../src/paramdyn/derive.ts';
-import { runGdgf, defaultInit } from '../src/paramdyn/gdgf.ts';
+import { runGdgf, defaultInit } from '../src/studies/gdgf.ts';
 import { cli, tmp } from './helpers.ts';
 
 function spec(over: Partial<ParamSpec> = {}): ParamSpec {

@@ -17,7 +17,7 @@ import { activation } from '../src/hermite/activation.ts';
 import { Poly } from '../src/symbolic/poly.ts';
 import { Coef } from '../src/symbolic/coef.ts';
 import { Expr } from '../src/symbolic/expr.ts';
-import { normalExpectation } from '../src/gaussian/quadrature.ts';
+import { normalExpectation } from '../src/quadrature.ts';
 import { Rng } from '../src/random/rng.ts';
 
 describe('probabilists’ Hermite polynomials', () => {

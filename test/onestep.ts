@@ -1,6 +1,6 @@
 /** THEORY §2.2: the exact one-step means of the plain update at finite d (shared by tests). */
 import type { Derivation } from '../src/pipeline.ts';
-import { gaussHermite } from '../src/gaussian/quadrature.ts';
+import { gaussHermite } from '../src/quadrature.ts';
 import { unpackMoments } from '../src/gaussian/reference.ts';
 import { symmetricSqrt } from '../src/linalg.ts';
 import { stateOf } from '../src/numeric/trajectory.ts';

@@ -3,7 +3,7 @@ import { SteinEngine, evaluateStein, indicatorTerms, type Factor } from '../src/
 import { activation } from '../src/hermite/activation.ts';
 import { piecewiseOf, piecewiseDerivative, type Piecewise } from '../src/hermite/piecewise.ts';
 import { Poly } from '../src/symbolic/poly.ts';
-import { gaussLegendre } from '../src/gaussian/quadrature.ts';
+import { gaussLegendre } from '../src/quadrature.ts';
 import { reluFamily } from '../src/gaussian/families/relu.ts';
 import { parseKernel } from '../src/ir/parse.ts';
 import { instantiate } from '../src/ir/js.ts';

@@ -8,7 +8,7 @@ import { integrateOde } from '../src/numeric/integrate.ts';
 import { iterateMap } from '../src/numeric/map.ts';
 import { stateOf, type Overlaps } from '../src/numeric/trajectory.ts';
 import { simulate } from '../src/simulate/simulate.ts';
-import { gaussHermite } from '../src/gaussian/quadrature.ts';
+import { gaussHermite } from '../src/quadrature.ts';
 import { planExpectations } from '../src/gaussian/plan.ts';
 import { deriveYaml } from './helpers.ts';
 import { studentTQuantileUpper } from '../src/compare/stats.ts';

@@ -1,7 +1,10 @@
 /** The Slurm side of the command line: options, submission report, and `task`, `gather`, `status`. */
 import { join } from 'node:path';
 import { readPlan, runStatus, type SlurmOptions, type Submission } from '../cluster/slurm.ts';
-import { usageError } from '../errors.ts';
+import { spawn } from 'node:child_process';
+import { usageError, failure } from '../errors.ts';
+import { packageRoot } from '../package.ts';
+import { NestedExit } from './outcome.ts';
 import { table } from '../report/format.ts';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
@@ -23,10 +26,21 @@ export function printSubmission(dir: string, n: number, s: Submission, dryRun: b
   out(`follow it with: hermode status ${dir}; results: hermode gather ${dir}`);
 }
 
-/** Runs hermode on `args` in this process; a failure (already reported) becomes this command's exit code. */
+/**
+ * Runs hermode on `args` as a child process of the same Node (the package's bin/hermode.js), passing
+ * its output through as it comes; a failure (already reported by the child) becomes this command's
+ * exit code. A child rather than a call back into the CLI: the command line stays a tree.
+ */
 async function runNested(args: string[]): Promise<void> {
-  const { main, NestedExit } = await import('./main.ts');
-  const code = await main(['node', 'hermode', ...args]);
+  const root = packageRoot();
+  if (!root) throw failure('cannot find hermode’s package (bin/hermode.js) to run the task');
+  const child = spawn(process.execPath, [join(root.dir, 'bin', 'hermode.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.on('data', (b: Buffer) => process.stdout.write(b.toString('utf8')));
+  child.stderr.on('data', (b: Buffer) => process.stderr.write(b.toString('utf8')));
+  const code = await new Promise<number>((done, fail) => {
+    child.on('error', fail);
+    child.on('close', (c, signal) => done(c ?? (signal ? 1 : 0)));
+  });
   if (code !== 0) throw new NestedExit(code);
 }
 

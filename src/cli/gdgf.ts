@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { loadAnySpecFile } from '../spec/load.ts';
 import { deriveParamSpec } from '../paramdyn/derive.ts';
-import { runGdgf, defaultInit } from '../paramdyn/gdgf.ts';
+import { runGdgf, defaultInit } from '../studies/gdgf.ts';
 import { writeFileAtomic, copyTree } from '../io/files.ts';
 import { usageError } from '../errors.ts';
 import { numberValue, integerValue } from '../numeric/setup.ts';

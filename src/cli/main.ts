@@ -8,6 +8,7 @@ import { CommanderError, type Command } from 'commander';
 import { HermodeError } from '../errors.ts';
 import { buildProgram } from './program.ts';
 import { packageRoot } from '../package.ts';
+import { NestedExit } from './outcome.ts';
 
 /** hermode's version, read from the package.json above this module (source tree or dist/). */
 export function packageVersion(): string {
@@ -24,13 +25,6 @@ function optionSpelling(cmd: Command, field: string | undefined): string | undef
   if (field === 'sets' || field.startsWith('sets.')) return `--set${field.slice(4).replace('.', ' ')}`;
   const opt = cmd.options.find((o) => o.attributeName() === field);
   return opt?.long ?? field;
-}
-
-/** A nested command (a cluster task, a gather) that already reported its failure: exit with its code. */
-export class NestedExit extends Error {
-  constructor(readonly code: number) {
-    super(`exit ${code}`);
-  }
 }
 
 /**

@@ -3,7 +3,7 @@
  * standalone LaTeX file (generated/X.tex) and as KaTeX-rendered HTML. Constants stay exact where the
  * expectation stage knows them (rationals, surds, 2/π in the erf closed forms).
  */
-import type { Model } from '../spec/model.ts';
+import type { Model } from '../hermite/model.ts';
 import type { ExpectationPlan, Template } from '../gaussian/plan.ts';
 import { covNames } from '../gaussian/wick.ts';
 import type { SteinSymbol } from '../gaussian/stein.ts';

@@ -5,7 +5,7 @@
  * Loops of length one are unrolled, sums over symmetric pairs visit each pair once, and the only
  * scratch is fixed-size local arrays.
  */
-import type { Model } from '../spec/model.ts';
+import type { Model } from '../hermite/model.ts';
 import type { ExpectationPlan, Template, SlotFactor } from '../gaussian/plan.ts';
 import type { Layout } from '../ode/layout.ts';
 import { qIndex, pIndex } from '../ode/layout.ts';
@@ -17,7 +17,7 @@ import { covNames } from '../gaussian/wick.ts';
 import { STEIN_SOURCE, steinConstants, type SteinExpansion } from '../gaussian/stein.ts';
 import { polyToStatements } from './polyprint.ts';
 import { closedFamily } from '../gaussian/families/index.ts';
-import { gaussHermite } from '../gaussian/quadrature.ts';
+import { gaussHermite } from '../quadrature.ts';
 import { latticeRule, TRAPEZOID_HALF_WIDTH } from '../gaussian/lattice.ts';
 import { maxOf } from '../extrema.ts';
 

@@ -14,9 +14,8 @@
  * `discardAccuracy` compares rules of both parities (an even and an odd rule do not share a bias
  * at a jump) and the outputs state the difference.
  */
-import { targetValue, type Model } from '../spec/model.ts';
-import type { Layout } from '../ode/layout.ts';
-import { gaussHermite } from './quadrature.ts';
+import { targetValue, type Model } from '../hermite/model.ts';
+import { gaussHermite } from '../quadrature.ts';
 import { choleskyPsd } from '../linalg.ts';
 import { compileExpr } from '../ir/js.ts';
 
@@ -45,6 +44,11 @@ export function keptMoments(D: number, s: number, t: number): [number, number, n
   return [m0, D * m0 + s * m1xi, D * D * m0 + 2 * D * s * m1xi + s * s * m2xi];
 }
 
+/** Where A, B, V, S and ε sit in a moment vector (the `mom` offsets of the ODE's layout). */
+interface MomentSlots {
+  mom: { A: number; B: number; V: number; S: number; risk: number; size: number };
+}
+
 export interface DiscardMoments {
   /** in the generated `moments` layout: A, B, V, S (the risk slot is NaN: the risk itself is unweighted) */
   mom: Float64Array;
@@ -53,7 +57,7 @@ export interface DiscardMoments {
 }
 
 /** The weighted moments at Ω (fields λ_1..λ_p, ν_1..ν_k) with `nodes` Gauss–Hermite points per field. */
-export function discardMoments(model: Model, L: Layout, omega: number[][], a: number[], Delta: number, q: number, nodes: number): DiscardMoments {
+export function discardMoments(model: Model, L: MomentSlots, omega: number[][], a: number[], Delta: number, q: number, nodes: number): DiscardMoments {
   const { p, k } = model;
   const n = p + k;
   const C = choleskyPsd(omega, 1e-14);
@@ -119,7 +123,7 @@ export function discardMoments(model: Model, L: Layout, omega: number[][], a: nu
  * (nodes + 5): at a jump an even and an odd rule do not share their bias, so the difference sees it;
  * so does it a narrow integrand (σ′ of a field of large variance), where both rules are coarse.
  */
-export function discardAccuracy(model: Model, L: Layout, omega: number[][], a: number[], Delta: number, q: number, nodes: number): number {
+export function discardAccuracy(model: Model, L: MomentSlots, omega: number[][], a: number[], Delta: number, q: number, nodes: number): number {
   const x = discardMoments(model, L, omega, a, Delta, q, nodes);
   const y = discardMoments(model, L, omega, a, Delta, q, nodes + 5);
   // per block (A, B, V, S), relative to the block's largest entry; and P(ω = 1)

@@ -16,7 +16,7 @@
  * much of the dynamics the first K Hermite components carry); as an approximation of the original it
  * converges slowly (the L² tail of erf decays like K^{-3/2}), so `auto` never picks it.
  */
-import type { Model } from '../spec/model.ts';
+import type { Model } from '../hermite/model.ts';
 import type { Activation } from '../hermite/activation.ts';
 import { WickEngine } from './wick.ts';
 import { Poly } from '../symbolic/poly.ts';

@@ -5,8 +5,8 @@
  * either by tensor Gauss–Hermite quadrature over all fields or by seeded Monte Carlo (with standard
  * errors). Independent of the templates and of code generation: the tests hold both against it.
  */
-import { targetValue, type Model } from '../spec/model.ts';
-import { gaussHermite } from './quadrature.ts';
+import { targetValue, type Model } from '../hermite/model.ts';
+import { gaussHermite } from '../quadrature.ts';
 import { Rng } from '../random/rng.ts';
 import { symmetricSqrt } from '../linalg.ts';
 

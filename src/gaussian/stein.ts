@@ -29,7 +29,7 @@
 import { Coef } from '../symbolic/coef.ts';
 import { Poly } from '../symbolic/poly.ts';
 import { Rational } from '../symbolic/rational.ts';
-import { gaussLegendre } from './quadrature.ts';
+import { gaussLegendre } from '../quadrature.ts';
 import { parseKernel } from '../ir/parse.ts';
 import { instantiate } from '../ir/js.ts';
 import type { Const } from '../ir/ir.ts';

@@ -7,7 +7,7 @@
  */
 import { Expr } from '../symbolic/expr.ts';
 import { compileExpr } from '../ir/js.ts';
-import { normalExpectation } from '../gaussian/quadrature.ts';
+import { normalExpectation } from '../quadrature.ts';
 import type { Poly } from '../symbolic/poly.ts';
 import { usageError, type ErrorWhere } from '../errors.ts';
 

@@ -9,7 +9,7 @@ import { Coef } from '../symbolic/coef.ts';
 import { usageError } from '../errors.ts';
 import { Poly } from '../symbolic/poly.ts';
 import { Rational, factorial } from '../symbolic/rational.ts';
-import { normalExpectation } from '../gaussian/quadrature.ts';
+import { normalExpectation } from '../quadrature.ts';
 import { activation as parseActivation, type Activation } from './activation.ts';
 import { Expr } from '../symbolic/expr.ts';
 import { math } from '../symbolic/mathjs.ts';

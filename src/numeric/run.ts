@@ -15,7 +15,7 @@ export { timeGrid, roundGridPoints };
 import { largeStepWarning } from './regime.ts';
 import { discardMoments, discardAccuracy, keptCount } from '../gaussian/discard.ts';
 import type { Derivation } from '../pipeline.ts';
-import type { Model } from '../spec/model.ts';
+import type { Model } from '../hermite/model.ts';
 import { isConstant, describeRules, type Rules } from '../rules/spec.ts';
 import { OverlapRules, RuleStepper, type RuleContext } from '../rules/overlap.ts';
 import { clockRates, constantClock, constantColumns } from '../rules/clock.ts';

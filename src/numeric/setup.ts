@@ -6,7 +6,7 @@
  * the derivation's second layer. Every input is checked: shapes, finiteness and Ω ⪰ 0.
  */
 import { readFileSync } from 'node:fs';
-import type { ModelCore as Model } from '../spec/model.ts';
+import type { ModelCore as Model } from '../hermite/model.ts';
 import type { Layout } from '../ode/layout.ts';
 import { pIndex } from '../ode/layout.ts';
 import { usageError } from '../errors.ts';

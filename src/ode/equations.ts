@@ -8,7 +8,7 @@
  * Indices are 0-based in the value (j, l, s, s2 run over the p students; r, t, u over the k
  * teachers) and printed 1-based in LaTeX.
  */
-import type { Model } from '../spec/model.ts';
+import type { Model } from '../hermite/model.ts';
 import type { ExpectationPlan, Template } from '../gaussian/plan.ts';
 import { layoutOf, type Layout } from './layout.ts';
 

@@ -7,7 +7,7 @@
  * variance), P_{rt} (r ≤ t, teacher overlaps), then a_j when the second layer is fixed.
  * Moments (output of `moments`): A (p×k), B (p×p), V (p×p), S (p), risk ε.
  */
-import type { ModelCore as Model } from '../spec/model.ts';
+import type { ModelCore as Model } from '../hermite/model.ts';
 
 export interface Layout {
   p: number;
@@ -90,4 +90,33 @@ export function qIndex(p: number, j: number, l: number): number {
 /** Index of P_rt (0-based r ≤ t) inside the P block. */
 export function pIndex(k: number, r: number, t: number): number {
   return qIndex(k, r, t);
+}
+
+/** Reads M, Q (and a, when trained) out of a state vector. */
+export function overlapsOf(y: ArrayLike<number>, L: Layout, aFixed: number[]): { M: number[][]; Q: number[][]; a: number[] } {
+  const { p, k } = L;
+  const M = Array.from({ length: p }, (_, j) => Array.from({ length: k }, (_, r) => y[L.M + j * k + r]));
+  const Q = Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => y[L.Q + qIndex(p, j, l)]));
+  const a = L.trained ? Array.from({ length: p }, (_, j) => y[L.a + j]) : aFixed.slice();
+  return { M, Q, a };
+}
+
+/** Packs overlaps into a state vector. */
+export function stateOf(o: { M: number[][]; Q: number[][]; a: number[] }, L: Layout): number[] {
+  const { p, k } = L;
+  const y = new Array(L.stateNames.length).fill(0);
+  for (let j = 0; j < p; j++) for (let r = 0; r < k; r++) y[L.M + j * k + r] = o.M[j][r];
+  for (let j = 0; j < p; j++) for (let l = j; l < p; l++) y[L.Q + qIndex(p, j, l)] = o.Q[j][l];
+  if (L.trained) for (let j = 0; j < p; j++) y[L.a + j] = o.a[j];
+  return y;
+}
+
+/** Ω = [[Q, M], [Mᵀ, P]]. */
+export function omegaOf(M: number[][], Q: number[][], P: number[][]): number[][] {
+  const p = Q.length;
+  const k = P.length;
+  const n = p + k;
+  return Array.from({ length: n }, (_, i) =>
+    Array.from({ length: n }, (_, j) => (i < p && j < p ? Q[i][j] : i < p ? M[i][j - p] : j < p ? M[j][i - p] : P[i - p][j - p])),
+  );
 }

@@ -2,7 +2,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { renderSvg } from './plots.ts';
 import { page, escapeHtml, renderTex } from './html.ts';
-import type { GdgfReport } from '../paramdyn/gdgf.ts';
+import type { GdgfReport } from '../studies/gdgf.ts';
 import { num } from './format.ts';
 import { maxOf, minOf } from '../extrema.ts';
 

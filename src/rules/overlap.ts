@@ -20,11 +20,11 @@
  */
 import type { GeneratedModel } from '../codegen/compile.ts';
 import type { Layout } from '../ode/layout.ts';
-import { overlapsOf, omegaOf } from '../numeric/trajectory.ts';
+import { overlapsOf, omegaOf } from '../ode/layout.ts';
 import { solvePsd } from '../linalg.ts';
 import { usageError, failure } from '../errors.ts';
 import { scheduleFunction, type Rules } from './spec.ts';
-import { adadampBatch } from '../simulate/rule-step.ts';
+import { adadampBatch } from './adadamp.ts';
 
 export { adadampBatch };
 

@@ -2,7 +2,8 @@
  * Learning-rate and batch-size rules inside the simulators, computed from the simulation itself each
  * step (THEORY §4.5, §4.6): the engine supplies the measurements (gradient norm, curvature along the
  * gradient, secant median, loss estimate); this module turns them into γ_t and n_b and keeps the
- * clock. Plain data in, no imports: it runs in worker threads beside the kernels.
+ * clock. Plain data in, and nothing imported but AdaDamp's formula: it runs in worker threads beside
+ * the kernels.
  *
  *   LARS   γ_t = γ0·trust·‖W‖_F/‖g_W‖_F of the mini-batch gradient
  *   CBLR   γ_t = γ0/κ, κ = uᵀ(∇L′(W + δu) − ∇L′(W − δu))/(2δ) (or, Gauss–Newton only, the mean of
@@ -16,6 +17,7 @@
  *          current overlaps or ½ mean e² over n_est fresh samples, recomputed every `dwell` steps
  *   schedule n_b = ⌈expression(τ, steps)⌉
  */
+import { adadampBatch } from '../rules/adadamp.ts';
 
 export interface KernelRules {
   lr: { kind: 'constant' | 'lars' | 'cblr' | 'mclr'; gamma0: number; trust: number; gammaMax?: number; gaussNewton?: boolean };
@@ -47,13 +49,6 @@ export function compileFn<T>(src: string): T {
   let f = fnCache.get(src);
   if (!f) fnCache.set(src, (f = new Function(`return (${src});`)()));
   return f as T;
-}
-
-/** AdaDamp (THEORY §4.5): n_b = ⌈n_b0 (ε0 − ε*)/(ε − ε*)⌉ capped at n_max, the rate decayed by n_max/n_b above the cap. */
-export function adadampBatch(nb0: number, nmax: number, eps0: number, epsStar: number, eps: number): { nb: number; decay: number; requested: number } {
-  const gap = Math.max(eps - epsStar, 1e-12 * (eps0 - epsStar));
-  const requested = Math.max(1, Math.ceil((nb0 * (eps0 - epsStar)) / gap - 1e-9));
-  return requested > nmax ? { nb: nmax, decay: nmax / requested, requested } : { nb: requested, decay: 1, requested };
 }
 
 /** The per-seed state of the rules: the clock, AdaDamp's ε0 and held batch, the last rate. */

@@ -3,7 +3,7 @@
  * the model's expressions in hermode's language-neutral code, printed by the untyped TypeScript
  * printer, so the simulator evaluates exactly what the generated files compute.
  */
-import type { Model } from '../spec/model.ts';
+import type { Model } from '../hermite/model.ts';
 import { add, idx, mul, num, v, type Expr as IrExpr } from '../ir/ir.ts';
 import { functionSource } from '../ir/js.ts';
 

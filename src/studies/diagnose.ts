@@ -16,7 +16,7 @@
  */
 import type { Derivation } from '../pipeline.ts';
 import type { Overlaps } from '../numeric/trajectory.ts';
-import { targetValue } from '../spec/model.ts';
+import { targetValue } from '../hermite/model.ts';
 import { stateOf, overlapsOf, omegaOf } from '../numeric/trajectory.ts';
 import { tensorExpectation } from '../gaussian/reference.ts';
 import { gradientStats, gradientNorm2, cblrCurvature, derivativeGram, type RuleContext } from '../rules/overlap.ts';

@@ -3,8 +3,8 @@
  * and classified, the target as a committee of one scalar function or a general function of
  * ν1..νk, second-layer and teacher weights mapped from the file's convention (§1.2).
  */
-import type { Spec } from './load.ts';
-import { activation, type Activation } from '../hermite/activation.ts';
+import type { Spec } from '../spec/load.ts';
+import { activation, type Activation } from './activation.ts';
 import { Expr } from '../symbolic/expr.ts';
 import type { Poly } from '../symbolic/poly.ts';
 import { usageError } from '../errors.ts';

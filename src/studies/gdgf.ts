@@ -11,7 +11,7 @@
 import { Solver } from '../numeric/odex.ts';
 import { symmetricEigenvalues } from '../linalg.ts';
 import { Rng } from '../random/rng.ts';
-import type { ParamDerivation } from './derive.ts';
+import type { ParamDerivation } from '../paramdyn/derive.ts';
 
 export interface GdgfRequest {
   etas: number[];

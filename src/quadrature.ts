@@ -1,5 +1,5 @@
 /**
- * One-dimensional quadrature rules (THEORY §3.4).
+ * One-dimensional quadrature rules (THEORY §3.4), shared by every stage from the Hermite coefficients on.
  * - Gauss–Hermite for the standard normal weight: Σ w_i f(x_i) ≈ E[f(x)], x ~ N(0,1); exact for
  *   polynomials of degree ≤ 2n − 1. Nodes by Newton's method on the orthonormal Hermite recurrence.
  * - Gauss–Legendre on [−1, 1], and composite Gauss–Legendre for E[f(x)] with panels split at 0, which
