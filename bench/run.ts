@@ -257,7 +257,7 @@ loss: mse`;
   const D = 1000;
   const steps = 100000;
   const cfg = {
-    p: 2, k: 2, d: D, nb: 1, gamma: 1 / D, kappa: 0, trainA: false, Delta: 0, loss: 'mse' as const, dynamics: 'plain' as const,
+    p: 2, k: 2, d: D, nb: 1, gamma: 1 / D, kappa: 0, trainA: false, Delta: 0, residualWeight: 1, dynamics: 'plain' as const,
     steps, record: [0, steps], P: [[1, 0], [0, 1]], teacher: 'orthonormal' as const, init: null, a0: [1, 1], ...kernelSources(d.model),
   };
   const [, tFull] = median(() => runSeed(cfg, 1), 3, 1);

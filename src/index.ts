@@ -15,6 +15,7 @@
 export { deriveFile as derive, deriveSpec, deriveAnyFile, deriveWith, odeModule, type Derivation, type GeneratedFiles, type OdeModule } from './pipeline.ts';
 export { parseSpec, loadSpecFile, loadAnySpecFile, type Spec, type ParamSpec, type AnySpec } from './spec/load.ts';
 export type { Model, ModelCore } from './hermite/model.ts';
+export { LOSSES, lossNamed, residualWeight, type Loss, type LossName } from './loss/index.ts';
 export type { Layout } from './ode/layout.ts';
 export type { GeneratedModel } from './codegen/compile.ts';
 

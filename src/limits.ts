@@ -13,6 +13,13 @@ export const MAX_POINTS = 1_000_000;
 export const MAX_SEEDS = 100_000;
 /** The input dimension of a simulation. */
 export const MAX_D = 1e9;
+/** Worker threads of one run. */
+export const MAX_WORKERS = 256;
+/** Bounds of the sizes typed on the command line, for integerValue. */
+export const SEEDS_BOUND = { max: MAX_SEEDS, why: 'seeds of one run: split larger batches into seed ranges or Slurm tasks' };
+export const D_BOUND = { max: MAX_D, why: 'the input dimension of a simulation' };
+export const WORKERS_BOUND = { max: MAX_WORKERS, why: 'worker threads' };
+
 /** Wall-clock seconds an integration may be predicted to take before it is stopped (--time-limit). */
 export const DEFAULT_TIME_LIMIT_S = 600;
 

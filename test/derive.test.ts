@@ -3,12 +3,12 @@ import { readdirSync, readFileSync, existsSync, mkdirSync, cpSync, writeFileSync
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { deriveFile, deriveAnyFile, odeModule, type Derivation } from '../src/pipeline.ts';
-import { quadratureMoments, monteCarloMoments, unpackMoments, type Moments } from '../src/gaussian/reference.ts';
+import { monteCarloMoments, unpackMoments } from '../src/gaussian/reference.ts';
 import { stateOf } from '../src/numeric/trajectory.ts';
 import { integrateOde, rk4 } from '../src/numeric/integrate.ts';
 import { defaultOverlaps } from '../src/numeric/setup.ts';
 import { gaussHermite } from '../src/quadrature.ts';
-import { randomOverlaps, omegaFrom, deriveYaml, tmp } from './helpers.ts';
+import { randomOverlaps, omegaFrom, deriveYaml, tmp, rhsAgainstDefinitions } from './helpers.ts';
 
 const derivations = readdirSync('derivations').filter((f) => f.endsWith('.yaml'));
 
@@ -41,23 +41,6 @@ describe('generated/ is in sync with derivations/', () => {
     }
   });
 });
-
-/** dy/dτ assembled from moments by THEORY §2.3, written out independently of the code generator. */
-function odeFromMoments(d: Derivation, m: Moments, y: number[], params: number[], a: number[]): number[] {
-  const { p, k } = d.model;
-  const L = d.layout;
-  const eta = params[L.etaBar];
-  const norm = d.model.dynamics !== 'plain';
-  const r = a.map((aj, j) => (aj / p) * m.B[j][j] + 0.5 * eta * (aj / p) ** 2 * m.V[j][j]);
-  const out = new Array(y.length).fill(0);
-  let i = 0;
-  for (let j = 0; j < p; j++) for (let t = 0; t < k; t++, i++) out[i] = (a[j] / p) * m.A[j][t] - (norm ? r[j] * y[i] : 0);
-  for (let j = 0; j < p; j++)
-    for (let l = j; l < p; l++, i++)
-      out[i] = (a[j] * m.B[j][l] + a[l] * m.B[l][j]) / p + (eta * a[j] * a[l] * m.V[j][l]) / (p * p) - (norm ? (r[j] + r[l]) * y[i] : 0);
-  if (L.trained) for (let j = 0; j < p; j++, i++) out[i] = (params[L.kappa] * m.S[j]) / p;
-  return out;
-}
 
 interface Case {
   name: string;
@@ -117,37 +100,7 @@ noise: 0.1`,
 
 describe('generated right-hand side equals the ODE of THEORY §2.3 built from the defining expectations', () => {
   for (const c of cases) {
-    it(c.name, () => {
-      const d = deriveYaml(c.yaml);
-      const { p, k } = d.model;
-      for (let s = 0; s < 3; s++) {
-        // generic valid states with field variances of order one, where the reference quadrature is accurate
-        const { M, Q, P } = randomOverlaps(p, k, 40 + s, 0.45);
-        const a = d.model.a0.map((x, j) => x * (1 + 0.2 * j) + 0.1 * s);
-        const y = stateOf({ M, Q, a }, d.layout);
-        const params = [...d.layout.defaultParams];
-        params[d.layout.etaBar] = 0.7;
-        if (d.layout.trained) params[d.layout.kappa] = 0.5;
-        else a.forEach((x, j) => (params[d.layout.aParam + j] = x));
-        const Delta = params[d.layout.delta];
-        const ref = quadratureMoments(d.model, omegaFrom(M, Q, P), a, Delta, c.nodes);
-        // the reference's own error, from a finer rule: the tolerance is c.tol plus ten times it
-        const finer = quadratureMoments(d.model, omegaFrom(M, Q, P), a, Delta, c.nodes + 6);
-        const flat = (m: Moments) => [...m.A.flat(), ...m.B.flat(), ...m.V.flat(), ...m.S, m.risk];
-        const refErr = Math.max(...flat(ref).map((v, i) => Math.abs(v - flat(finer)[i])));
-        expect(refErr, 'the reference quadrature must itself be accurate').toBeLessThan(1e-5);
-        const tol = c.tol + 10 * refErr;
-        const out = new Float64Array(d.layout.mom.size);
-        d.compiled.moments(y, params, out);
-        const gen = unpackMoments(out, p, k, d.layout.mom);
-        const scale = 1 + Math.abs(ref.risk);
-        expect(Math.abs(gen.risk - finer.risk), 'risk').toBeLessThan(tol * scale);
-        const dy = new Float64Array(y.length);
-        d.compiled.rhs(0, y, params, dy);
-        const want = odeFromMoments(d, finer, y, params, a);
-        want.forEach((w, i) => expect(Math.abs(dy[i] - w), `${d.layout.stateNames[i]} (reference error ${refErr.toExponential(1)})`).toBeLessThan(tol * (1 + Math.abs(w))));
-      }
-    });
+    it(c.name, () => rhsAgainstDefinitions(deriveYaml(c.yaml), c.nodes, c.tol));
   }
 
   it('ReLU committee moments agree with Monte Carlo (z-scores)', () => {

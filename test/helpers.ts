@@ -7,6 +7,10 @@ import { Rng } from '../src/random/rng.ts';
 import { parseSpec } from '../src/spec/load.ts';
 import { deriveSpec } from '../src/pipeline.ts';
 import { symmetricSqrt } from '../src/linalg.ts';
+import { expect } from 'vitest';
+import type { Derivation } from '../src/pipeline.ts';
+import { quadratureMoments, unpackMoments, type Moments } from '../src/gaussian/reference.ts';
+import { stateOf } from '../src/ode/layout.ts';
 
 /**
  * A random valid state: teacher rows e_1..e_k, student rows W = [M | R] in k + p dimensions, so that
@@ -129,4 +133,58 @@ export function covariances(n: number, scale = 0.8): number[][][] {
   const H = Array.from({ length: n }, () => [rng.normal(), rng.normal()]);
   out.push(H.map((a) => H.map((b) => a[0] * b[0] + a[1] * b[1])));
   return out;
+}
+
+/** dy/dτ assembled from moments by THEORY §2.3, written out independently of the code generator. */
+export function odeFromMoments(d: Derivation, m: Moments, y: number[], params: number[], a: number[]): number[] {
+  const { p, k } = d.model;
+  const L = d.layout;
+  const eta = params[L.etaBar];
+  const norm = d.model.dynamics !== 'plain';
+  const r = a.map((aj, j) => (aj / p) * m.B[j][j] + 0.5 * eta * (aj / p) ** 2 * m.V[j][j]);
+  const out = new Array(y.length).fill(0);
+  let i = 0;
+  for (let j = 0; j < p; j++) for (let t = 0; t < k; t++, i++) out[i] = (a[j] / p) * m.A[j][t] - (norm ? r[j] * y[i] : 0);
+  for (let j = 0; j < p; j++)
+    for (let l = j; l < p; l++, i++)
+      out[i] = (a[j] * m.B[j][l] + a[l] * m.B[l][j]) / p + (eta * a[j] * a[l] * m.V[j][l]) / (p * p) - (norm ? (r[j] + r[l]) * y[i] : 0);
+  if (L.trained) for (let j = 0; j < p; j++, i++) out[i] = (params[L.kappa] * m.S[j]) / p;
+  return out;
+}
+
+/**
+ * The generated moments and right-hand side of `d` at three generic valid states against the ODE of
+ * THEORY §2.3 built from the defining expectations (quadratureMoments with `nodes` per field, its own
+ * error measured by a finer rule): within `tol` plus ten times that error.
+ */
+export function rhsAgainstDefinitions(d: Derivation, nodes: number, tolerance: number): void {
+  const c = { nodes, tol: tolerance };
+  const { p, k } = d.model;
+  for (let s = 0; s < 3; s++) {
+    // generic valid states with field variances of order one, where the reference quadrature is accurate
+    const { M, Q, P } = randomOverlaps(p, k, 40 + s, 0.45);
+    const a = d.model.a0.map((x, j) => x * (1 + 0.2 * j) + 0.1 * s);
+    const y = stateOf({ M, Q, a }, d.layout);
+    const params = [...d.layout.defaultParams];
+    params[d.layout.etaBar] = 0.7;
+    if (d.layout.trained) params[d.layout.kappa] = 0.5;
+    else a.forEach((x, j) => (params[d.layout.aParam + j] = x));
+    const Delta = params[d.layout.delta];
+    const ref = quadratureMoments(d.model, omegaFrom(M, Q, P), a, Delta, c.nodes);
+    // the reference's own error, from a finer rule: the tolerance is c.tol plus ten times it
+    const finer = quadratureMoments(d.model, omegaFrom(M, Q, P), a, Delta, c.nodes + 6);
+    const flat = (m: Moments) => [...m.A.flat(), ...m.B.flat(), ...m.V.flat(), ...m.S, m.risk];
+    const refErr = Math.max(...flat(ref).map((v, i) => Math.abs(v - flat(finer)[i])));
+    expect(refErr, 'the reference quadrature must itself be accurate').toBeLessThan(1e-5);
+    const tol = c.tol + 10 * refErr;
+    const out = new Float64Array(d.layout.mom.size);
+    d.compiled.moments(y, params, out);
+    const gen = unpackMoments(out, p, k, d.layout.mom);
+    const scale = 1 + Math.abs(ref.risk);
+    expect(Math.abs(gen.risk - finer.risk), 'risk').toBeLessThan(tol * scale);
+    const dy = new Float64Array(y.length);
+    d.compiled.rhs(0, y, params, dy);
+    const want = odeFromMoments(d, finer, y, params, a);
+    want.forEach((w, i) => expect(Math.abs(dy[i] - w), `${d.layout.stateNames[i]} (reference error ${refErr.toExponential(1)})`).toBeLessThan(tol * (1 + Math.abs(w))));
+  }
 }

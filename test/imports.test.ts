@@ -10,6 +10,7 @@ import { dirname, join, normalize, relative } from 'node:path';
 const STAGES: Record<string, number> = {
   errors: 0, extrema: 0, limits: 0, linalg: 0, quadrature: 0, package: 0, random: 0, symbolic: 0, ir: 0, io: 0,
   spec: 1,
+  loss: 1,
   hermite: 2,
   gaussian: 3,
   ode: 4,

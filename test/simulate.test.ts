@@ -3,6 +3,7 @@ import { deriveFile } from '../src/pipeline.ts';
 import { runSeeds } from '../src/simulate/pool.ts';
 import { kernelSources } from '../src/simulate/sources.ts';
 import type { KernelConfig, SeedResult } from '../src/simulate/kernel.ts';
+import { residualWeight } from '../src/loss/index.ts';
 import { weightsWithOverlaps } from '../src/simulate/kernel.ts';
 import { Rng, zigguratEdges } from '../src/random/rng.ts';
 import { compileExpr } from '../src/ir/js.ts';
@@ -14,7 +15,7 @@ const I2 = [[1, 0], [0, 1]];
 
 function config(der: ReturnType<typeof deriveFile>, over: Partial<KernelConfig>): KernelConfig {
   return {
-    p: der.model.p, k: der.model.k, d: 100, nb: 1, gamma: 0.01, kappa: 0, trainA: false, Delta: 0, loss: der.model.loss, dynamics: der.model.dynamics,
+    p: der.model.p, k: der.model.k, d: 100, nb: 1, gamma: 0.01, kappa: 0, trainA: false, Delta: 0, residualWeight: residualWeight(der.model), dynamics: der.model.dynamics,
     steps: 1, record: [0, 1], P: I2, teacher: 'orthonormal', init: null, a0: der.model.a0, ...kernelSources(der.model), ...over,
   };
 }

@@ -10,6 +10,7 @@ import { writeFileAtomic, copyTree } from '../io/files.ts';
 import { num, table } from '../report/format.ts';
 import { progressReporter, announceStage } from './progress.ts';
 import type { Overlaps } from '../numeric/trajectory.ts';
+import { SEEDS_BOUND, D_BOUND, WORKERS_BOUND } from '../limits.ts';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
 
@@ -31,14 +32,14 @@ export interface DiagnoseOpts {
 
 export async function diagnoseCommand(file: string, o: DiagnoseOpts): Promise<void> {
   const der = deriveFile(file, undefined, announceStage);
-  const d = integerValue(o.d, '--d', der.model.p + der.model.k);
+  const d = integerValue(o.d, '--d', der.model.p + der.model.k, D_BOUND);
   const nbs = String(o.nb).split(',').map((x) => integerValue(x.trim(), '--nb', 1));
   if (!nbs.length) throw usageError('give batch sizes, e.g. 1,10,100,1000', { field: '--nb', value: o.nb });
   if (o.tau !== undefined && o.init) throw usageError('give --tau or --init, not both', { field: '--tau' });
   if (!['full', 'reduced'].includes(o.engine)) throw usageError('full | reduced', { field: '--engine', value: o.engine });
   const sets = parseAssignments(o.set);
   const gamma = learningRate(sets, { d, nb: nbs[0], p: der.model.p, k: der.model.k });
-  const reps = integerValue(o.seeds, '--seeds', 0);
+  const reps = integerValue(o.seeds, '--seeds', 0, SEEDS_BOUND);
   let start: Overlaps;
   let stateSource: string;
   if (o.init) {

@@ -9,6 +9,7 @@ import { writeFileAtomic, copyTree } from '../io/files.ts';
 import { usageError } from '../errors.ts';
 import { progressReporter } from './progress.ts';
 import { num, table } from '../report/format.ts';
+import { SEEDS_BOUND, D_BOUND, WORKERS_BOUND } from '../limits.ts';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
 
@@ -43,7 +44,7 @@ export async function giantCommand(file: string, o: GiantOpts): Promise<void> {
   const kappas = o.kappa !== undefined ? list(o.kappa, '--kappa') : [1];
   if (kappas.some((x) => !(x > 0 && x <= 3))) throw usageError('κ must be in (0, 3] (n = α d^κ)', { field: '--kappa', value: o.kappa });
   const ds = o.d.split(',').map((s) => {
-    const d = numberValue(s.trim(), '--d');
+    const d = integerValue(s.trim(), '--d', 1, D_BOUND);
     if (!Number.isInteger(d) || d < 2) throw usageError('must be integers ≥ 2', { field: '--d', value: o.d });
     return d;
   });
@@ -56,10 +57,10 @@ export async function giantCommand(file: string, o: GiantOpts): Promise<void> {
     gamma = g;
   }
   if (o.engine !== 'full' && o.engine !== 'reduced') throw usageError('expected full or reduced', { field: '--engine', value: o.engine });
-  const seeds = integerValue(o.seeds, '--seeds', 1);
+  const seeds = integerValue(o.seeds, '--seeds', 1, SEEDS_BOUND);
   const ridge = numberValue(o.ridge, '--ridge');
   if (!(ridge >= 0)) throw usageError('must be ≥ 0', { field: '--ridge', value: o.ridge });
-  const workers = integerValue(o.workers, '--workers', 1);
+  const workers = integerValue(o.workers, '--workers', 1, WORKERS_BOUND);
   let batch: ((d: number) => number) | undefined;
   if (o.batch !== undefined) {
     const text = o.batch;

@@ -13,6 +13,7 @@ import type { DiagnoseOpts } from './diagnose.ts';
 import { DEFAULT_M0 } from '../numeric/defaults.ts';
 import { DEFAULT_CHECK } from '../compare/defaults.ts';
 import { DEFAULT_TIME_LIMIT_S } from '../limits.ts';
+import { LOSS_NAMES } from '../loss/index.ts';
 
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -235,7 +236,7 @@ function registerStudyCommands(program: Command): void {
     .argument('<file>', 'derivation file')
     .requiredOption('--d <list>', 'dimensions, e.g. 256,1024,4096')
     .option('--nb <list>', 'batch sizes as expressions in d, e.g. "1,d^0.5,d,d^1.5"', '1')
-    .option('--loss <list>', 'mse,correlation', 'mse')
+    .option('--loss <list>', `comma-separated: ${LOSS_NAMES.join(', ')}`, 'mse')
     .option('--method <list>', 'ode,map,sim', 'ode')
     .option('--set <name=value>', 'gamma or eta_bar as an expression in d, nb, p, k and crit (η̄_crit at the start), e.g. eta_bar="0.5*crit"; kappa, Delta, …; gamma0, trust with --lr-rule', collect)
     .option('--lr-rule <r>', 'learning-rate rule: constant | lars | cblr | mclr (THEORY §4.6; its parameters by --set)')

@@ -19,6 +19,7 @@ import { requireCompleted, timeLimitOf } from './outcome.ts';
 import { rulesOf, ruleRate, startBatch } from './rules.ts';
 import { isConstant, type Rules } from '../rules/spec.ts';
 import { num, table, sampleRows, roundRows } from '../report/format.ts';
+import { SEEDS_BOUND, D_BOUND, WORKERS_BOUND } from '../limits.ts';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
 
@@ -79,9 +80,9 @@ function prepare(file: string, o: SimOpts): Prepared {
   // --seeds N (from --seed) or --seeds A-B
   const range = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(o.seeds);
   if (range && Number(range[2]) < Number(range[1])) throw usageError('a seed range A-B needs A ≤ B', { field: '--seeds', value: o.seeds });
-  const n = range ? Number(range[2]) - Number(range[1]) + 1 : integerValue(o.seeds, '--seeds', 1);
+  const n = range ? Number(range[2]) - Number(range[1]) + 1 : integerValue(o.seeds, '--seeds', 1, SEEDS_BOUND);
   const s0 = range ? Number(range[1]) : integerValue(o.seed, '--seed', 0);
-  const workers = numberValue(o.workers, '--workers');
+  const workers = integerValue(o.workers, '--workers', 1, WORKERS_BOUND);
   if (!['full', 'reduced'].includes(o.engine)) throw usageError('full | reduced', { field: '--engine', value: o.engine });
   if (!['orthonormal', 'random'].includes(o.teacher)) throw usageError('orthonormal | random', { field: '--teacher', value: o.teacher });
   const initSource = o.init ? `file ${o.init}` : 'random: w_j = g_j/√d (Q ≈ I, M ~ d^-1/2)';
@@ -262,7 +263,7 @@ export async function compareCommand(file: string, o: SimOpts & { tau: string; s
 
 /** Initial overlaps a simulation would start from (step 0 only), for integrate --init-from-sim. */
 export async function simulationStart(d: Derivation, o: { d: string; seeds: string; seed: string; teacher: string; engine: string }): Promise<Overlaps> {
-  const D = integerValue(o.d, '--d', 1);
+  const D = integerValue(o.d, '--d', 1, D_BOUND);
   // --seeds N (from --seed) or --seeds A-B
   const range = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(o.seeds);
   if (range && Number(range[2]) < Number(range[1])) throw usageError('a seed range A-B needs A ≤ B', { field: '--seeds', value: o.seeds });

@@ -17,6 +17,8 @@ import { writeFileAtomic, copyTree } from '../io/files.ts';
 import { usageError } from '../errors.ts';
 import { requireCompleted } from './outcome.ts';
 import { num, table, sampleRows } from '../report/format.ts';
+import { LOSS_NAMES, type LossName } from '../loss/index.ts';
+import { SEEDS_BOUND, D_BOUND, WORKERS_BOUND } from '../limits.ts';
 
 const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
 
@@ -25,7 +27,7 @@ const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n')
 export async function mapCommand(file: string, o: Record<string, any>): Promise<void> {
   if (o.json && o.csv) throw usageError('give --json or --csv, not both', { field: '--csv' });
   const der = odeModule(file, undefined, announceStage);
-  const d = numberValue(o.d, '--d');
+  const d = integerValue(o.d, '--d', 1, D_BOUND);
   const nb = numberValue(o.nb, '--nb');
   if (!Number.isInteger(d) || d < 1) throw usageError('must be a positive integer', { field: '--d', value: o.d });
   if (!Number.isInteger(nb) || nb < 1) throw usageError('must be a positive integer', { field: '--nb', value: o.nb });
@@ -71,11 +73,11 @@ export async function mapCommand(file: string, o: Record<string, any>): Promise<
 
 export async function sweepCommand(file: string, o: Record<string, any>): Promise<void> {
   const spec = loadSpecFile(file);
-  const ds = String(o.d).split(',').map((x) => numberValue(x.trim(), '--d'));
+  const ds = String(o.d).split(',').map((x) => integerValue(x.trim(), '--d', 1, D_BOUND));
   if (ds.some((d) => !Number.isInteger(d) || d < spec.student.width + spec.teacher.width)) throw usageError('dimensions must be integers ≥ p + k', { field: '--d', value: o.d });
   const list = (x: string) => String(x).split(',').map((s) => s.trim()).filter(Boolean);
-  const losses = list(o.loss) as ('mse' | 'correlation')[];
-  for (const l of losses) if (l !== 'mse' && l !== 'correlation') throw usageError('mse | correlation', { field: '--loss', value: l });
+  const losses = list(o.loss) as LossName[];
+  for (const l of losses) if (!(LOSS_NAMES as string[]).includes(l)) throw usageError(LOSS_NAMES.join(' | '), { field: '--loss', value: l });
   const methods = list(o.method) as Method[];
   for (const m of methods) if (!['ode', 'map', 'sim'].includes(m)) throw usageError('ode | map | sim', { field: '--method', value: m });
   if (!['full', 'reduced', 'auto'].includes(o.engine)) throw usageError('full | reduced | auto', { field: '--engine', value: o.engine });
@@ -96,7 +98,7 @@ export async function sweepCommand(file: string, o: Record<string, any>): Promis
     nbs: list(o.nb),
     losses,
     methods,
-    seeds: integerValue(o.seeds, '--seeds', 1),
+    seeds: integerValue(o.seeds, '--seeds', 1, SEEDS_BOUND),
     seed: integerValue(o.seed, '--seed', 0),
     criterion: escapeCriterion(numberValue(o.threshold, '--threshold'), o.entry, spec.student.width, spec.teacher.width),
     rate,
@@ -114,7 +116,7 @@ export async function sweepCommand(file: string, o: Record<string, any>): Promis
     const i = integerValue(o.point, '--point', 0);
     const n = sweepGrid(spec, settings).length;
     if (i >= n) throw usageError(`the sweep has ${n} points (0..${n - 1})`, { field: '--point', value: o.point });
-    const { points } = await runSweep(spec, settings, o.out, numberValue(o.workers, '--workers'), undefined, i);
+    const { points } = await runSweep(spec, settings, o.out, integerValue(o.workers, '--workers', 1, WORKERS_BOUND), undefined, i);
     const pt = points[0];
     return void out(`point ${i} (d = ${pt.d}, n_b = ${pt.nb}, ${pt.loss}, ${pt.method}): ${pt.steps === null ? 'no escape' : `${num(pt.steps, 6)} steps`}`);
   }
@@ -128,7 +130,7 @@ export async function sweepCommand(file: string, o: Record<string, any>): Promis
   const progress = progressReporter('sweeping', 'points', o.quiet);
   let cached = 0;
   const t0 = Date.now();
-  const { points, fits } = await runSweep(spec, settings, o.out ?? null, numberValue(o.workers, '--workers'), (done, total, pt, wasCached) => {
+  const { points, fits } = await runSweep(spec, settings, o.out ?? null, integerValue(o.workers, '--workers', 1, WORKERS_BOUND), (done, total, pt, wasCached) => {
     if (wasCached) cached++;
     progress(done, total, `d=${pt.d} nb=${pt.nb} ${pt.loss} ${pt.method}: ${pt.steps === null ? 'no escape' : `${num(pt.steps, 4)} steps`}`);
   });

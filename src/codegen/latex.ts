@@ -13,6 +13,7 @@ import { closedFamily } from '../gaussian/families/index.ts';
 import { fmt17 } from '../symbolic/coef.ts';
 import { headerLines } from './module.ts';
 import type { Equations, Equation, SExpr, Ix, Lhs } from '../ode/equations.ts';
+import { lossNamed, residualTex, type Loss } from '../loss/index.ts';
 
 export type Block = { kind: 'text'; text: string } | { kind: 'heading'; text: string } | { kind: 'equation'; tex: string };
 
@@ -28,14 +29,14 @@ const h = (text: string): Block => ({ kind: 'heading', text });
 export function equationsDocument(eqs: Equations): TexDocument {
   const { model, plan } = eqs;
   const { p, k } = model;
-  const mse = model.loss === 'mse';
+  const loss = lossNamed(model.loss);
   const blocks: Block[] = [];
   const sigma = model.student.expr.toTex();
   blocks.push(h('Model'));
   blocks.push(
     txt(
       `Two-layer student with p = ${p} hidden units trained by online ${model.dynamics} SGD on Gaussian inputs z ~ N(0, I_d), ` +
-        `${mse ? 'mean-squared error' : 'correlation'} loss, label-noise variance Δ. Canonical convention: λ_j = w_j·z, ν_r = w*_r·z, ` +
+        `${loss.title} loss, label-noise variance Δ. Canonical convention: λ_j = w_j·z, ν_r = w*_r·z, ` +
         `η̄ = γd/n_b, τ = γ·steps, samples = τd/η̄.`,
     ),
   );
@@ -69,9 +70,9 @@ export function equationsDocument(eqs: Equations): TexDocument {
     blocks.push(txt('Every expectation below is an exact polynomial in the covariance entries; written out in the overlaps at this p and k the right-hand side would be too long to read, so it is left as the sums above.'));
   else if (eqs.moments.kind === 'templates')
     blocks.push(txt('The expectations below are not polynomials in the overlaps; they stay as functions of the covariance of 2 to 4 fields (plus the k teacher fields for a general target), read from Ω.'));
-  if (eqs.moments.kind === 'quadrature') blocks.push(...definitionsByExpectation(mse));
+  if (eqs.moments.kind === 'quadrature') blocks.push(...definitionsByExpectation(loss));
   else if (eqs.moments.kind === 'lattice') {
-    blocks.push(...definitionsByExpectation(mse));
+    blocks.push(...definitionsByExpectation(loss));
     blocks.push(txt('With e = Σ_m c_m h_m(x_m) over the fields x = (λ, ν) (h = σ for a student, g for a teacher), Stein’s lemma reduces the drift to integrals over pairs of fields, which the code evaluates by the trapezoidal rule; the four-field part of V remains an integral over all fields, evaluated on a shifted lattice:'));
     blocks.push(eq(`\mathbb{E}[\sigma'(x_j)\,x_i\,e] = \Omega_{ij}\sum_m c_m\,\mathbb{E}[\sigma''(x_j)\,h_m(x_m)] + \sum_m c_m\,\Omega_{im}\,\mathbb{E}[\sigma'(x_j)\,h_m'(x_m)]`));
   } else {
@@ -176,8 +177,8 @@ function factorTex(e: SExpr): string {
   return e.k === 'add' ? `\\Big(${sexprTex(e)}\\Big)` : sexprTex(e);
 }
 
-function definitionsByExpectation(mse: boolean): Block[] {
-  const e = mse ? '(y - f)' : 'y';
+function definitionsByExpectation(loss: Loss): Block[] {
+  const e = residualTex(loss);
   return [
     eq(`A_{jr} = \\mathbb{E}[\\sigma'(\\lambda_j)\\,\\nu_r\\,${e}],\\quad B_{jl} = \\mathbb{E}[\\sigma'(\\lambda_j)\\,\\lambda_l\\,${e}],\\quad V_{jl} = \\mathbb{E}[\\sigma'(\\lambda_j)\\sigma'(\\lambda_l)\\,${e}^2] + \\Delta\\,\\mathbb{E}[\\sigma'(\\lambda_j)\\sigma'(\\lambda_l)]`),
     eq(`S_j = \\mathbb{E}[\\sigma(\\lambda_j)\\,${e}],\\qquad \\varepsilon = \\tfrac12\\,\\mathbb{E}[(y-f)^2] + \\tfrac{\\Delta}{2}`),

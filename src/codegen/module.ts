@@ -20,6 +20,7 @@ import { closedFamily } from '../gaussian/families/index.ts';
 import { gaussHermite } from '../quadrature.ts';
 import { latticeRule, TRAPEZOID_HALF_WIDTH } from '../gaussian/lattice.ts';
 import { maxOf } from '../extrema.ts';
+import { residualWeight } from '../loss/index.ts';
 
 export function regenerateCommand(model: Model, outDir = 'generated'): string {
   return `npx hermode derive ${model.spec.file}${outDir === 'generated' ? '' : ` --out-dir ${outDir}`}`;
@@ -666,7 +667,7 @@ function quadratureFunctions(model: Model, L: Layout, N: number, consts: Map<str
     { name: 'target', params: [{ name: 'QU', type: 'f64[]' }], ret: 'f64', body: [{ k: 'return', value: target }], doc: 'the noiseless label g*(ν) at the fields QU = (λ, ν)' },
   ];
   fns.push(...parseKernel(symSqrtSource(n)));
-  const mse = model.loss === 'mse';
+  const rw = residualWeight(model);
   const aOf = L.trained ? `y[${L.a} + j]` : `params[${L.aParam} + j]`;
   const { A, B, V, S, risk, size } = L.mom;
   const src = `
@@ -704,7 +705,7 @@ export function moments(y: f64[], params: f64[], out: f64[]): void {
       f = f * ${1 / p};
       let yv = target(QU);
       let d = yv - f;
-      let e = ${mse ? 'd' : 'yv'};
+      let e = ${rw === 1 ? 'd' : rw === 0 ? 'yv' : `yv - ${f64Literal(rw)} * f`};
       eps += w * 0.5 * d * d;
       for (let j = 0; j < ${p}; j++) {
         let we = w * DSIG[j] * e;
@@ -816,7 +817,7 @@ function latticeFunctions(model: Model, L: Layout, plan: ExpectationPlan, consts
     { name: 'gfun', params: [{ name: 'x', type: 'f64' }], ret: 'f64', body: [{ k: 'return', value: t.g.expr.toIr({ z: x }) }], doc: `g(x) = ${t.g.expr.text}` },
     { name: 'dgfun', params: [{ name: 'x', type: 'f64' }], ret: 'f64', body: [{ k: 'return', value: t.g.dexpr.toIr({ z: x }) }], doc: 'g′(x)' },
   ];
-  const mse = model.loss === 'mse';
+  const rw = residualWeight(model);
   const aOf = L.trained ? `y[${L.a} + j]` : `params[${L.aParam} + j]`;
   const { A, B, V, S, risk, size } = L.mom;
   const Z = TRAPEZOID_HALF_WIDTH;
@@ -934,7 +935,7 @@ function momentsWith(y: f64[], params: f64[], out: f64[], withV: int): void {
   let CD: f64[${n}];
   for (let j = 0; j < ${p}; j++) {
     CD[j] = -${aOf} * ${1 / p};
-    CE[j] = ${mse ? 'CD[j]' : '0.0'};
+    CE[j] = ${rw === 1 ? 'CD[j]' : rw === 0 ? '0.0' : `${f64Literal(rw)} * CD[j]`};
   }
   for (let r = 0; r < ${k}; r++) {
     CD[${p} + r] = TEACHER_W[r] * ${1 / k};
@@ -984,4 +985,9 @@ export function moments(y: f64[], params: f64[], out: f64[]): void {
   mom.doc = `A, B, V, S and ε: pairs of fields by the trapezoidal rule (step ${step.toPrecision(3)}/max(1, sd)), the drift by Stein's lemma, the four-field part of V by a ${N}-point shifted rank-1 lattice over the ${n} fields.`;
   fns.push(...kernel);
   return fns;
+}
+
+/** A double as a literal of the kernel language (an integral value keeps its decimal point). */
+function f64Literal(x: number): string {
+  return Number.isInteger(x) ? x.toFixed(1) : String(x);
 }

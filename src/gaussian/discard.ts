@@ -18,6 +18,7 @@ import { targetValue, type Model } from '../hermite/model.ts';
 import { gaussHermite } from '../quadrature.ts';
 import { choleskyPsd } from '../linalg.ts';
 import { compileExpr } from '../ir/js.ts';
+import { residualWeight } from '../loss/index.ts';
 
 const SQRT2 = Math.SQRT2;
 const INV_SQRT2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -64,7 +65,7 @@ export function discardMoments(model: Model, L: MomentSlots, omega: number[][], 
   const gh = gaussHermite(nodes);
   const t = Math.sqrt(2 * q);
   const s = Math.sqrt(Delta);
-  const mse = model.loss === 'mse';
+  const rw = residualWeight(model);
   const A = new Float64Array(p * k);
   const B = new Float64Array(p * p);
   const V = new Float64Array(p * p);
@@ -92,7 +93,7 @@ export function discardMoments(model: Model, L: MomentSlots, omega: number[][], 
       }
       for (let r = 0; r < k; r++) nu[r] = u[p + r];
       const g = targetValue(model, nu);
-      const [m0, m1, m2] = keptMoments(mse ? g - f : g, s, t);
+      const [m0, m1, m2] = keptMoments(g - rw * f, s, t);
       P += w * m0;
       for (let j = 0; j < p; j++) {
         for (let r = 0; r < k; r++) A[j * k + r] += w * dsig[j] * nu[r] * m1;

@@ -27,6 +27,7 @@ import { trapezoidStep } from './lattice.ts';
 import { CLOSED_FAMILIES, closedFamily } from './families/index.ts';
 import { SteinEngine, indicatorTerms, type Factor, type SteinExpansion } from './stein.ts';
 import { piecewiseOf, piecewiseDerivative, isKinked, type Piecewise } from '../hermite/piecewise.ts';
+import { residualWeight } from '../loss/index.ts';
 
 export type BackendKind = 'wick' | 'exact' | `closed-${string}` | 'hermite' | 'quadrature' | 'quadrature-templates' | 'lattice';
 
@@ -70,7 +71,8 @@ export interface ExpectationPlan {
   notes: string[];
 }
 
-const LOSS_TERMS = (m: Model) => m.loss === 'mse';
+/** The student's output enters the residual e = y − w·f (w ≠ 0): the student–student templates are needed. */
+const needsStudentTerms = (m: Model) => residualWeight(m) !== 0;
 
 /** Chooses and builds the backend named by the spec (or the best one for `auto`). */
 export function planExpectations(model: Model, request = model.spec.expectations): ExpectationPlan {
@@ -222,10 +224,10 @@ export const RHS_BUDGET = 5e6;
  */
 export function templateCalls(model: Model): Record<string, number> {
   const { p, k } = model;
-  const mse = LOSS_TERMS(model);
+  const studentTerms = needsStudentTerms(model);
   const P2 = (p * (p + 1)) / 2;
   const K2 = (k * (k + 1)) / 2;
-  const m = mse ? 1 : 0;
+  const m = studentTerms ? 1 : 0;
   if (model.target.kind === 'committee')
     return { I3g: p * k * k + p * p * k, I3s: m * (p * k * p + p * p * p), I4gg: P2 * K2, I4sg: m * P2 * p * k, I4ss: m * P2 * P2, J2: P2, I2sg: p * k + p * k, I2ss: m * p * p + P2, I2gg: K2 };
   return { T3: p * k + p * p, I3s: m * (p * k * p + p * p * p), T4g: P2, T4s: m * P2 * p, I4ss: m * P2 * P2, J2: P2, TS: p + p, I2ss: m * p * p + P2, T0: 1 };
@@ -245,7 +247,7 @@ function templateNodes(n: number, per: number, kinked: boolean): number {
  */
 export function templateQuadraturePlan(model: Model, budget: number): ExpectationPlan | undefined {
   const templates: Record<string, Template> = {};
-  const mse = LOSS_TERMS(model);
+  const studentTerms = needsStudentTerms(model);
   const kinked = modelHasKink(model);
   const calls = templateCalls(model);
   const used = Object.values(calls).filter((c) => c > 0).length;
@@ -261,9 +263,9 @@ export function templateQuadraturePlan(model: Model, budget: number): Expectatio
   const t = model.target;
   if (t.kind === 'committee') {
     const make = (name: string, _f: string, hs: ('s' | 'g' | 'd' | 'u')[], tex: string): Template => mk(name, hs.length, hs.map((h, i) => ({ kind: h, slot: i })), tex);
-    addCommittee(templates, mse, make);
+    addCommittee(templates, studentTerms, make);
   } else {
-    addGeneral(templates, mse, model.k, mk);
+    addGeneral(templates, studentTerms, model.k, mk);
   }
   if (!feasible) return undefined;
   const desc = [...new Set(Object.values(templates).map((t) => `${(t.impl as { nodes: number }).nodes}^${t.slots}`))].join(', ');
@@ -371,7 +373,7 @@ function templatePlan(model: Model, kind: BackendKind, order?: number): Expectat
   const target = model.target;
   const templates: Record<string, Template> = {};
   const notes: string[] = [];
-  const mse = LOSS_TERMS(model);
+  const studentTerms = needsStudentTerms(model);
 
   if (kind.startsWith('closed-')) {
     const g = (target as Extract<typeof target, { kind: 'committee' }>).g;
@@ -394,7 +396,7 @@ function templatePlan(model: Model, kind: BackendKind, order?: number): Expectat
       }
       return { name, slots: hs.length, tex, impl: { kind: 'closed', family: fam.name, fn: f, scales, factor } };
     };
-    addCommittee(templates, mse, make);
+    addCommittee(templates, studentTerms, make);
     return { backend: kind, label: `closed forms (${fam.name})`, templates, notes };
   }
 
@@ -426,13 +428,13 @@ function templatePlan(model: Model, kind: BackendKind, order?: number): Expectat
       hs.forEach((h, i) => (F = F.mul(h === 'u' ? lin(n, i) : at(poly[h], n, i))));
       return { name, slots: n, tex, impl: { kind: 'poly', poly: expect(n, F) } };
     };
-    addCommittee(templates, mse, make);
+    addCommittee(templates, studentTerms, make);
   } else {
     const k = model.k;
     const gstar = target.poly as Poly;
     const factor = (n: number, f: SlotFactor): Poly =>
       f.kind === 'target' ? gstar.embed(n, Array.from({ length: k }, (_, r) => f.from + r)) : f.kind === 'u' ? lin(n, f.slot) : at(f.kind === 's' ? sp : dsp, n, f.slot);
-    addGeneral(templates, mse, k, (name, n, factors, tex) => ({
+    addGeneral(templates, studentTerms, k, (name, n, factors, tex) => ({
       name,
       slots: n,
       tex,
@@ -446,7 +448,7 @@ function templatePlan(model: Model, kind: BackendKind, order?: number): Expectat
 /** Exact templates for kinked piecewise-polynomial models (THEORY §3.5). */
 function exactPlan(model: Model): ExpectationPlan {
   const templates: Record<string, Template> = {};
-  const mse = LOSS_TERMS(model);
+  const studentTerms = needsStudentTerms(model);
   const sw = piecewiseOf(model.student) as Piecewise;
   const dsw = piecewiseDerivative(sw);
   const engines = new Map<number, SteinEngine>();
@@ -464,7 +466,7 @@ function exactPlan(model: Model): ExpectationPlan {
       const factors: Factor[] = hs.map((h, i) => (h === 'u' ? { kind: 'poly', poly: Poly.variable(n, i) } : { kind: 'pw', slot: i, pw: pw[h] }));
       return { name, slots: n, tex, impl: expand(n, factors) };
     };
-    addCommittee(templates, mse, make);
+    addCommittee(templates, studentTerms, make);
   } else {
     const k = model.k;
     const gstar = target.poly as Poly;
@@ -474,7 +476,7 @@ function exactPlan(model: Model): ExpectationPlan {
         : f.kind === 'u'
           ? { kind: 'poly', poly: Poly.variable(n, f.slot) }
           : { kind: 'pw', slot: f.slot, pw: f.kind === 's' ? sw : dsw };
-    addGeneral(templates, mse, k, (name, n, factors, tex) => {
+    addGeneral(templates, studentTerms, k, (name, n, factors, tex) => {
       // a template without σ or σ′ (E[g*²]) has no kink: Wick alone
       const kinkless = factors.every((f) => f.kind === 'target' || f.kind === 'u');
       const F = factors.map((f) => factor(n, f));
@@ -498,7 +500,7 @@ type Maker = (name: string, f: 'I2' | 'J2' | 'I3' | 'I4', hs: ('s' | 'g' | 'd' |
  * The templates of a general target g*(ν) on k teacher fields (MSE adds the student–student terms),
  * each as its slot count and the factors of its integrand; `make` turns them into a backend's template.
  */
-function addGeneral(out: Record<string, Template>, mse: boolean, k: number, make: (name: string, n: number, factors: SlotFactor[], tex: string) => Template): void {
+function addGeneral(out: Record<string, Template>, studentTerms: boolean, k: number, make: (name: string, n: number, factors: SlotFactor[], tex: string) => Template): void {
   const nu = `g^*(\\nu)`;
   const f = (kind: 's' | 'd' | 'u', slot: number): SlotFactor => ({ kind, slot });
   const g = (from: number): SlotFactor => ({ kind: 'target', from });
@@ -508,7 +510,7 @@ function addGeneral(out: Record<string, Template>, mse: boolean, k: number, make
   out.T4g = make('T4g', 2 + k, [f('d', 0), f('d', 1), g(2), g(2)], `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)\\,${nu}^2]`);
   out.J2 = make('J2', 2, [f('d', 0), f('d', 1)], `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)]`);
   out.I2ss = make('I2ss', 2, [f('s', 0), f('s', 1)], `\\mathbb{E}[\\sigma(u_1)\\sigma(u_2)]`);
-  if (mse) {
+  if (studentTerms) {
     out.T4s = make('T4s', 3 + k, [f('d', 0), f('d', 1), f('s', 2), g(3)], `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)\\sigma(u_3)\\,${nu}]`);
     out.I3s = make('I3s', 3, [f('d', 0), f('u', 1), f('s', 2)], `\\mathbb{E}[\\sigma'(u_1)\\,u_2\\,\\sigma(u_3)]`);
     out.I4ss = make('I4ss', 4, [f('d', 0), f('d', 1), f('s', 2), f('s', 3)], `\\mathbb{E}[\\sigma'(u_1)\\sigma'(u_2)\\sigma(u_3)\\sigma(u_4)]`);
@@ -516,7 +518,7 @@ function addGeneral(out: Record<string, Template>, mse: boolean, k: number, make
 }
 
 /** The committee templates a model needs (MSE adds the student–student terms). */
-function addCommittee(out: Record<string, Template>, mse: boolean, make: Maker): void {
+function addCommittee(out: Record<string, Template>, studentTerms: boolean, make: Maker): void {
   const F = { s: '\\sigma', g: 'g' } as const;
   const I2 = (a: 's' | 'g', b: 's' | 'g') => make(`I2${a}${b}`, 'I2', [a, b], `\\mathbb{E}[${F[a]}(u_1)\\,${F[b]}(u_2)]`);
   const I3 = (h: 's' | 'g') => make(`I3${h}`, 'I3', ['d', 'u', h], `\\mathbb{E}[\\sigma'(u_1)\\,u_2\\,${F[h]}(u_3)]`);
@@ -528,7 +530,7 @@ function addCommittee(out: Record<string, Template>, mse: boolean, make: Maker):
   out.J2 = make('J2', 'J2', ['d', 'd'], `\\mathbb{E}[\\sigma'(u_1)\\,\\sigma'(u_2)]`);
   out.I3g = I3('g');
   out.I4gg = I4('g', 'g');
-  if (mse) {
+  if (studentTerms) {
     out.I3s = I3('s');
     out.I4sg = I4('s', 'g');
     out.I4ss = I4('s', 's');

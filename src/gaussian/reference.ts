@@ -9,6 +9,7 @@ import { targetValue, type Model } from '../hermite/model.ts';
 import { gaussHermite } from '../quadrature.ts';
 import { Rng } from '../random/rng.ts';
 import { symmetricSqrt } from '../linalg.ts';
+import { residualWeight } from '../loss/index.ts';
 
 export interface Moments {
   A: number[][];
@@ -37,7 +38,7 @@ function accumulate(model: Model, u: number[], a: number[], Delta: number, w: nu
   const nu = u.slice(p);
   const y = targetValue(model, nu);
   const d = y - f;
-  const e = model.loss === 'mse' ? d : y;
+  const e = y - residualWeight(model) * f;
   const add = (m: Moments, pw: number) => {
     for (let j = 0; j < p; j++) {
       for (let r = 0; r < k; r++) m.A[j][r] += w * (dsig[j] * nu[r] * e) ** pw;

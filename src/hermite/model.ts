@@ -8,6 +8,7 @@ import { activation, type Activation } from './activation.ts';
 import { Expr } from '../symbolic/expr.ts';
 import type { Poly } from '../symbolic/poly.ts';
 import { usageError } from '../errors.ts';
+import type { LossName } from '../loss/index.ts';
 
 export type Target =
   | { kind: 'committee'; g: Activation; /** y = (1/k) Σ_r w_r g(ν_r) */ weights: number[] }
@@ -19,7 +20,7 @@ export interface ModelCore {
   name: string;
   p: number;
   k: number;
-  loss: 'mse' | 'correlation';
+  loss: LossName;
   dynamics: 'plain' | 'spherical' | 'projected';
   convention: 'canonical' | 'saad-solla';
   noise: number;

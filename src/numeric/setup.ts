@@ -20,9 +20,11 @@ import { maxAbsOf } from '../extrema.ts';
 export { DEFAULT_M0 };
 
 /** An integer ≥ `min` given as text (seeds, counts, dimensions); a usage error names the field otherwise. */
-export function integerValue(text: string, field: string, min: number): number {
+/** An integer typed by the user, at least `min` and — for a size — at most `max` (the bound says why). */
+export function integerValue(text: string, field: string, min: number, max?: { max: number; why: string }): number {
   const v = numberValue(text, field);
   if (!Number.isInteger(v) || v < min) throw usageError(`must be an integer ≥ ${min}`, { field, value: text });
+  if (max && v > max.max) throw usageError(`at most ${max.max.toLocaleString('en-US')} (${max.why})`, { field, value: text });
   return v;
 }
 

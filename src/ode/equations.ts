@@ -11,6 +11,7 @@
 import type { Model } from '../hermite/model.ts';
 import type { ExpectationPlan, Template } from '../gaussian/plan.ts';
 import { layoutOf, type Layout } from './layout.ts';
+import { residualWeight } from '../loss/index.ts';
 
 export type Ix = string | number;
 export type Range = 'p' | 'k';
@@ -91,19 +92,23 @@ const wk = (t: Ix): SExpr => div(el('w', t), dim('k'));
 /** The equations of a model under an expectation plan (the `calculate` step). */
 export function overlapEquations(model: Model, plan: ExpectationPlan): Equations {
   const layout = layoutOf(model);
-  const mse = model.loss === 'mse';
   const moments: MomentScheme =
     plan.backend === 'quadrature'
       ? { kind: 'quadrature', nodes: plan.nodes as number }
       : plan.backend === 'lattice'
         ? { kind: 'lattice' }
-        : templateMoments(model, mse);
+        : templateMoments(model, residualWeight(model));
   return { model, plan, layout, moments, rhs: rhsEquations(model), templates: Object.values(plan.templates) };
 }
 
-function templateMoments(model: Model, mse: boolean): MomentScheme {
+/**
+ * The moments from the templates, with the residual e = y − w·f of the model's loss (src/loss): the
+ * student's terms enter with w in the drift and S, with w (cross) and w² (student–student) in V, and
+ * not at all when w = 0.
+ */
+function templateMoments(model: Model, w: number): MomentScheme {
   const committee = model.target.kind === 'committee';
-  const stud = (body: SExpr[]) => (mse ? body : []);
+  const stud = (body: SExpr[], power: 1 | 2 = 1) => (w === 0 ? [] : w === 1 ? body : body.map((e) => mul(n(w ** power), e)));
   const eqs: Equation[] = [];
   const jr = [{ ix: 'j', over: 'p' as const }, { ix: 'r', over: 'k' as const }];
   const jl = [{ ix: 'j', over: 'p' as const }, { ix: 'l', over: 'p' as const }];
@@ -118,18 +123,14 @@ function templateMoments(model: Model, mse: boolean): MomentScheme {
   const V = committee
     ? add(
         sum(['t', 'u'], 'k', mul(wk('t'), wk('u'), T('I4gg', lam('j'), lam('l'), nu('t'), nu('u'))), true),
-        ...stud([
-          neg(mul(n(2), sum('s', 'p', sum('t', 'k', mul(ap('s'), wk('t'), T('I4sg', lam('j'), lam('l'), lam('s'), nu('t'))))))),
-          sum(['s', 's2'], 'p', mul(ap('s'), ap('s2'), T('I4ss', lam('j'), lam('l'), lam('s'), lam('s2'))), true),
-        ]),
+        ...stud([neg(mul(n(2), sum('s', 'p', sum('t', 'k', mul(ap('s'), wk('t'), T('I4sg', lam('j'), lam('l'), lam('s'), nu('t')))))))]),
+        ...stud([sum(['s', 's2'], 'p', mul(ap('s'), ap('s2'), T('I4ss', lam('j'), lam('l'), lam('s'), lam('s2'))), true)], 2),
         mul(par('Delta'), T('J2', lam('j'), lam('l'))),
       )
     : add(
         Tnu('T4g', lam('j'), lam('l')),
-        ...stud([
-          neg(mul(n(2), sum('s', 'p', mul(ap('s'), Tnu('T4s', lam('j'), lam('l'), lam('s')))))),
-          sum(['s', 's2'], 'p', mul(ap('s'), ap('s2'), T('I4ss', lam('j'), lam('l'), lam('s'), lam('s2'))), true),
-        ]),
+        ...stud([neg(mul(n(2), sum('s', 'p', mul(ap('s'), Tnu('T4s', lam('j'), lam('l'), lam('s'))))))]),
+        ...stud([sum(['s', 's2'], 'p', mul(ap('s'), ap('s2'), T('I4ss', lam('j'), lam('l'), lam('s'), lam('s2'))), true)], 2),
         mul(par('Delta'), T('J2', lam('j'), lam('l'))),
       );
   eqs.push({ lhs: 'V', domain: jlUpper, rhs: V, symmetric: true });

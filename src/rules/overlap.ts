@@ -25,6 +25,7 @@ import { solvePsd } from '../linalg.ts';
 import { usageError, failure } from '../errors.ts';
 import { scheduleFunction, type Rules } from './spec.ts';
 import { adadampBatch } from './adadamp.ts';
+import { residualWeight, lossNamed, type LossName } from '../loss/index.ts';
 
 export { adadampBatch };
 
@@ -37,7 +38,8 @@ export interface RuleContext {
   aFixed: number[];
   /** the model's parameter vector (Delta, kappa, P, fixed a; eta_bar is overwritten) */
   params: number[];
-  loss: 'mse' | 'correlation';
+  /** the loss (src/loss): its residual weight w enters the curvature */
+  loss: LossName;
   /** the constant learning rate (constant rule; MCLR's first step) */
   gamma?: number;
   /** the constant batch size (constant batch rule) */
@@ -129,15 +131,16 @@ export function cblrCurvature(ctx: RuleContext, y: ArrayLike<number>, s: Gradien
   const N = gradientGram(s, ctx.d, nb);
   const Pv = s.Pv;
   const p = s.c.length;
-  const mse = ctx.loss === 'mse';
+  // e = y − w f (src/loss): ∂e/∂λ_j = −w c_j σ′_j, and the Gauss–Newton part of the Hessian carries w
+  const w = residualWeight(ctx);
   let num = 0;
   let den = 0;
   for (let j = 0; j < p; j++) {
     den += N[j][j];
-    // E[σ″_j e] = (Ω⁺v_j)_j − E[σ′_j ∂e/∂λ_j],  ∂e/∂λ_j = −c_j σ′_j under MSE
-    const h = Pv[j][j] + (mse ? s.c[j] * J[j][j] : 0);
+    // E[σ″_j e] = (Ω⁺v_j)_j − E[σ′_j ∂e/∂λ_j],  ∂e/∂λ_j = −w c_j σ′_j
+    const h = Pv[j][j] + w * s.c[j] * J[j][j];
     if (!gaussNewtonOnly) num -= s.c[j] * h * N[j][j];
-    if (mse) for (let l = 0; l < p; l++) num += s.c[j] * s.c[l] * J[j][l] * N[j][l];
+    if (w !== 0) for (let l = 0; l < p; l++) num += w * s.c[j] * s.c[l] * J[j][l] * N[j][l];
   }
   return num / den;
 }
@@ -184,7 +187,7 @@ export class OverlapRules {
     if (rules.batch.kind === 'schedule') this.schedule = scheduleFunction(rules.batch.schedule as string, { d: ctx.d, p: ctx.L.p, k: ctx.L.k });
     if (rules.lr.kind === 'constant' && !(ctx.gamma !== undefined && ctx.gamma > 0)) throw usageError('a constant learning rate needs gamma=… or eta_bar=…', { field: '--set gamma' });
     if (rules.batch.kind === 'constant' && !(ctx.nb !== undefined && ctx.nb >= 1)) throw usageError('a constant batch size needs --nb', { field: '--nb' });
-    if (rules.lr.gaussNewton && ctx.loss !== 'mse') throw usageError('the correlation loss has no Gauss–Newton curvature (its Hessian is −y∇²f): CBLR needs gauss_newton=0', { field: '--set gauss_newton', value: 1 });
+    if (rules.lr.gaussNewton && residualWeight(ctx) === 0) throw usageError(`the ${lossNamed(ctx.loss).title} loss has no Gauss–Newton curvature (its Hessian is −y∇²f): CBLR needs gauss_newton=0`, { field: '--set gauss_newton', value: 1 });
   }
 
   /** AdaDamp's starting risk ε0 (the risk at y0); ε* must lie below it. */

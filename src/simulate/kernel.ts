@@ -26,7 +26,8 @@ export interface KernelConfig {
   kappa: number;
   trainA: boolean;
   Delta: number;
-  loss: 'mse' | 'correlation';
+  /** w in the residual e = y − w·f of the loss (src/loss: 1 for MSE, 0 for the correlation loss) */
+  residualWeight: number;
   dynamics: 'plain' | 'spherical' | 'projected';
   /** total steps and the (sorted, unique) steps at which to record overlaps; step 0 is the start */
   steps: number;
@@ -121,7 +122,8 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
   const target = compileFn<(nu: Float64Array) => number>(cfg.targetSrc);
   const rng = new Rng(seed, 1);
   const normalised = cfg.dynamics !== 'plain';
-  const mse = cfg.loss === 'mse';
+  const rw = cfg.residualWeight;
+  const fits = rw !== 0;
   const sqrtDelta = Math.sqrt(cfg.Delta);
   const gammaA = cfg.trainA ? cfg.kappa * gamma : 0;
   /** the second layer moves (at κ·γ_t) */
@@ -262,7 +264,7 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
           const zo = mu * d;
           const y = label(zo);
           for (let j = 0; j < p; j++) sj[j] = dot(dW, j * d, Z, zo, d) / g;
-          acc += curvatureSample(lam, sj, y, a, mse, sigma, dsigma, delta, rules.lr.gaussNewton);
+          acc += curvatureSample(lam, sj, y, a, rw, sigma, dsigma, delta, rules.lr.gaussNewton);
         }
         done += m;
       }
@@ -316,13 +318,13 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
       } else for (let j = 0; j < p; j++) lam[j] = dot(W, j * d, Z, 0, d);
       const y = target(nu) + (sqrtDelta > 0 ? sqrtDelta * rng.normal() : 0);
       let f = 0;
-      if (mse || gammaA)
+      if (fits || gammaA)
         for (let j = 0; j < p; j++) {
           sig[j] = sigma(lam[j]);
           f += a[j] * sig[j];
         }
       f /= p;
-      const e = mse ? y - f : y;
+      const e = y - rw * f;
       for (let j = 0; j < p; j++) {
         const cj = (gamma * a[j] * dsigma(lam[j]) * e) / p;
         if (gammaA) da[j] = gammaA * cA0 * sig[j] * e;
@@ -346,13 +348,13 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
         for (let mu = 0; mu < m; mu++) {
           const y = label(mu * d);
           let f = 0;
-          if (mse || trainA)
+          if (fits || trainA)
             for (let j = 0; j < p; j++) {
               sig[j] = sigma(lam[j]);
               f += a[j] * sig[j];
             }
           f /= p;
-          const e = mse ? y - f : y;
+          const e = y - rw * f;
           if (0.5 * e * e <= discard) {
             for (let j = 0; j < p; j++) C[mu * p + j] = 0;
             continue;

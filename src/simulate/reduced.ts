@@ -37,7 +37,8 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
   const rng = new Rng(seed, 2);
   const n = k + p; // coordinates of the span
   const normalised = cfg.dynamics !== 'plain';
-  const mse = cfg.loss === 'mse';
+  const rw = cfg.residualWeight;
+  const fits = rw !== 0;
   const sqrtDelta = Math.sqrt(cfg.Delta);
   const trainA = cfg.trainA && cfg.kappa !== 0;
   const mPerp = d - k - p;
@@ -173,7 +174,7 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
           for (let l = 0; l < p; l++) s += R[j * p + l] * xs[n + l];
           sj[j] = s / g;
         }
-        acc += curvatureSample(lam, sj, y, a, mse, sigma, dsigma, delta, rules.lr.gaussNewton);
+        acc += curvatureSample(lam, sj, y, a, rw, sigma, dsigma, delta, rules.lr.gaussNewton);
       }
       return acc / nbT;
     },
@@ -205,9 +206,9 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
       rng.fillNormal(x, n);
       const y = label(x);
       let f = 0;
-      if (mse || trainA) for (let j = 0; j < p; j++) f += a[j] * sigma(lam[j]);
+      if (fits || trainA) for (let j = 0; j < p; j++) f += a[j] * sigma(lam[j]);
       f /= p;
-      const e = mse ? y - f : y;
+      const e = y - rw * f;
       if (0.5 * e * e <= discard) continue;
       kept++;
       for (let j = 0; j < p; j++) {

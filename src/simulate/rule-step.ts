@@ -141,7 +141,7 @@ export function curvatureSample(
   s: Float64Array,
   y: number,
   a: ArrayLike<number>,
-  mse: boolean,
+  w: number,
   sigma: (x: number) => number,
   dsigma: (x: number) => number,
   delta: number,
@@ -157,8 +157,8 @@ export function curvatureSample(
   let hd = 0;
   for (const sgn of [1, -1]) {
     let f = 0;
-    if (mse) for (let j = 0; j < p; j++) f += a[j] * sigma(lam[j] + sgn * delta * s[j]);
-    const e = mse ? y - f / p : y;
+    if (w !== 0) for (let j = 0; j < p; j++) f += a[j] * sigma(lam[j] + sgn * delta * s[j]);
+    const e = y - (w * f) / p;
     let h = 0;
     for (let j = 0; j < p; j++) h -= (e * a[j] * dsigma(lam[j] + sgn * delta * s[j]) * s[j]) / p;
     hd += sgn * h;

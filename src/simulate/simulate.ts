@@ -24,6 +24,7 @@ import { qIndex } from '../ode/layout.ts';
 import { Expr } from '../symbolic/expr.ts';
 import { functionSource } from '../ir/js.ts';
 import { idx, num } from '../ir/ir.ts';
+import { residualWeight } from '../loss/index.ts';
 
 export interface SimulateRequest {
   d: number;
@@ -119,7 +120,7 @@ export function kernelConfig(der: Derivation, r: KernelRequest): KernelConfig {
     kappa: L.trained ? r.params[L.kappa] : 0,
     trainA: L.trained,
     Delta: r.params[L.delta],
-    loss: model.loss,
+    residualWeight: residualWeight(model),
     dynamics: model.dynamics,
     steps: r.steps,
     record: r.record,

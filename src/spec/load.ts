@@ -11,6 +11,7 @@ import { paramSpecSchema, type ParamSpecFile } from './paramSchema.ts';
 import type { ZodType } from 'zod';
 import { usageError } from '../errors.ts';
 import { resolveDerivationFile, shippedDerivations } from '../package.ts';
+import { lossNamed } from '../loss/index.ts';
 
 export interface Spec extends SpecFile {
   /** path the spec was read from (for messages). */
@@ -116,10 +117,6 @@ function checkSemantics(spec: SpecFile, file: string): void {
     });
   if (!committee && w)
     throw usageError('teacher.weights is only used with target: committee', { file, field: 'teacher.weights', value: w });
-  if (spec.loss === 'correlation' && spec.student.second_layer.train)
-    throw usageError('the correlation loss is unbounded in the second layer: it cannot be trained (set train: false)', {
-      file,
-      field: 'student.second_layer.train',
-      value: true,
-    });
+  const refusal = lossNamed(spec.loss).refuses({ trainSecondLayer: spec.student.second_layer.train });
+  if (refusal) throw usageError(refusal.message, { file, field: refusal.field, value: refusal.value });
 }

@@ -3,6 +3,7 @@
  * normalised `Spec` is what every later stage reads.
  */
 import { z } from 'zod';
+import { LOSS_NAMES } from '../loss/index.ts';
 
 const expression = z.string().min(1);
 const positiveInt = z.number().int().min(1);
@@ -60,7 +61,7 @@ export const specSchema = z
         weights: z.array(z.number()).optional(),
       })
       .strict(),
-    loss: z.enum(['mse', 'correlation']).default('mse'),
+    loss: z.enum(LOSS_NAMES).default('mse'),
     dynamics: z.enum(['plain', 'spherical', 'projected']).default('plain'),
     noise: z.number().min(0).default(0),
     expectations: z

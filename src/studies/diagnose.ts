@@ -24,6 +24,7 @@ import { kernelConfig } from '../simulate/simulate.ts';
 import { runSeeds, type Engine } from '../simulate/pool.ts';
 import { usageError } from '../errors.ts';
 import { maxAbsDiff, maxAbsOf } from '../extrema.ts';
+import { residualWeight } from '../loss/index.ts';
 
 export interface DiagnoseRequest {
   d: number;
@@ -220,6 +221,7 @@ function secondLayerNoise(der: Derivation, start: Overlaps, params: number[]): {
   const { p, k } = model;
   const C = omegaOf(start.M, start.Q, start.P);
   const Delta = params[L.delta];
+  const rw = residualWeight(model);
   const nodes = Math.min(80, 2 * Math.floor(Math.pow(2e5, 1 / (p + k)) / 2));
   const at = (n: number) =>
     Array.from({ length: p }, (_, j) =>
@@ -227,7 +229,7 @@ function secondLayerNoise(der: Derivation, start: Overlaps, params: number[]): {
         C,
         (u) => {
           const g = targetValue(model, u.slice(p));
-          const f = model.loss === 'mse' ? start.a.reduce((acc, a, l) => acc + (a * model.student.f(u[l])) / p, 0) : 0;
+          const f = rw * start.a.reduce((acc, a, l) => acc + (a * model.student.f(u[l])) / p, 0);
           return model.student.f(u[j]) ** 2 * ((g - f) ** 2 + Delta);
         },
         n,

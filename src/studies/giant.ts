@@ -19,6 +19,7 @@ import { hermiteCoefficients, multivariateHermite, lowestDegreePerDirection } fr
 import { pseudoInverse } from '../linalg.ts';
 import { tensorExpectation } from '../gaussian/reference.ts';
 import { usageError } from '../errors.ts';
+import { residualWeight } from '../loss/index.ts';
 
 /** γ standing for the giant limit η → ∞: the update dwarfs ‖w0‖ = 1 by nine orders. */
 export const GIANT_GAMMA = 1e9;
@@ -232,7 +233,7 @@ export async function runGiant(der: Derivation, req: GiantRequest): Promise<Gian
   });
   let closedFormNote: string | null = null;
   if (!atOrigin) closedFormNote = 'the closed form is for the start M = 0, Q = I';
-  else if (model.loss !== 'correlation') closedFormNote = 'the closed form is for e = y: correlation loss (with MSE the initial f is not 0)';
+  else if (residualWeight(model) !== 0) closedFormNote = 'the closed form is for e = y: correlation loss (with MSE the initial f is not 0)';
   else if (Math.abs(tc.meanY) > 1e-12) closedFormNote = `the closed form needs E[y] = 0 (here ${tc.meanY})`;
   // the derivation's own warnings (pair exponent, quadrature accuracy) come first
   const warnings: string[] = der.plan.notes.filter((x) => x.startsWith('warning: ')).map((x) => x.slice('warning: '.length));

@@ -20,13 +20,14 @@ import { odeEscape, mapEscape, simEscape, typicalStart, criticalEtaBar, type Esc
 import { fitPowerLaw, type LineFit } from './fit.ts';
 import type { Engine } from '../simulate/pool.ts';
 import type { Rules } from '../rules/spec.ts';
+import { lossNamed, type LossName } from '../loss/index.ts';
 
 export type Method = 'ode' | 'map' | 'sim';
 
 export interface SweepSettings {
   ds: number[];
   nbs: string[];
-  losses: ('mse' | 'correlation')[];
+  losses: LossName[];
   methods: Method[];
   seeds: number;
   seed: number;
@@ -70,7 +71,7 @@ export interface SweepProgress {
 }
 
 /** The points of a sweep in order, with the key of each point's file (points/<key>.json). */
-export function sweepGrid(spec: Spec, s: SweepSettings): { d: number; nbLabel: string; nb: number; loss: 'mse' | 'correlation'; method: Method; key: string }[] {
+export function sweepGrid(spec: Spec, s: SweepSettings): { d: number; nbLabel: string; nb: number; loss: LossName; method: Method; key: string }[] {
   const p = spec.student.width;
   const k = spec.teacher.width;
   const grid: ReturnType<typeof sweepGrid> = [];
@@ -89,8 +90,8 @@ export function sweepGrid(spec: Spec, s: SweepSettings): { d: number; nbLabel: s
 export async function runSweep(spec: Spec, s: SweepSettings, outDir: string | null, workers: number, progress?: SweepProgress, only?: number): Promise<{ points: SweepPoint[]; fits: SweepFit[] }> {
   const ders = new Map<string, Derivation>();
   for (const loss of s.losses) {
-    if (loss === 'correlation' && spec.student.second_layer.train)
-      throw usageError('the correlation loss cannot train the second layer: set train: false to sweep it', { file: spec.file, field: '--loss' });
+    const refusal = lossNamed(loss).refuses({ trainSecondLayer: spec.student.second_layer.train });
+    if (refusal) throw usageError(`${refusal.message} (sweeping ${loss})`, { file: spec.file, field: '--loss', value: loss });
     ders.set(loss, deriveWith(spec, { loss }));
   }
   const all = sweepGrid(spec, s);
