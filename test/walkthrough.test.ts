@@ -15,6 +15,9 @@ import { timeGrid, roundGridPoints, runIntegration } from '../src/numeric/run.ts
 import { stepGrid, simulate } from '../src/simulate/simulate.ts';
 import { deriveFile, deriveSpec } from '../src/pipeline.ts';
 import { parseSpec } from '../src/spec/load.ts';
+import { integrateOde } from '../src/numeric/integrate.ts';
+import { defaultOverlaps } from '../src/numeric/setup.ts';
+import { stateOf } from '../src/ode/layout.ts';
 
 const HARD_TANH = `name: hardtanh-erf
 student: {width: 2, activation: "max(-1, min(1, z))"}
@@ -144,6 +147,38 @@ describe('no run goes on for hours', () => {
     const bad = await cli(['integrate', 'derivations/saad-solla-erf.yaml', '--time-limit', '-1']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^hermode: --time-limit = "-1": must be a number of seconds > 0/);
+  });
+});
+
+describe('the time limit on a clock the test controls', () => {
+  it('a run predicted past its limit stops at the first accepted step after the probe; the same run under a wide limit completes; the prediction is the pace extrapolated', () => {
+    const d = deriveFile('derivations/saad-solla-erf.yaml');
+    const params = [...d.layout.defaultParams];
+    params[d.layout.etaBar] = 1;
+    const y0 = stateOf(defaultOverlaps(d.model, 1), d.layout);
+    const run = (limit: number, firstEvalMs = 1) => {
+      let reads = 0;
+      let ms = 0;
+      // the clock: the first evaluation takes firstEvalMs, every accepted step after it one second
+      const now = () => (ms += reads++ === 1 ? firstEvalMs : reads === 1 ? 0 : 1000);
+      return integrateOde(d.compiled, d.layout, y0, params, { grid: [0, 400, 800], P: [[1, 0], [0, 1]], aFixed: [1, 1], timeLimit: limit, now });
+    };
+    const slow = run(60);
+    expect(slow.status).toBe('too-slow');
+    expect(slow.stats.accepted).toBeGreaterThan(0);
+    expect(slow.message).toMatch(/^at this pace the integration to τ = 800 would take about .* beyond the time limit of 60 s \(τ = [\d.e-]+ after [\d.]+ s; one evaluation of the right-hand side costs/);
+    // the prediction is elapsed × 800/τ reached, from the numbers the message gives
+    const [, reached, after] = /\(τ = ([\d.e-]+) after ([\d.]+) s/.exec(slow.message as string) as RegExpExecArray;
+    expect(Number(after)).toBeGreaterThan(5);
+    expect((Number(after) * 800) / Number(reached)).toBeGreaterThan(60);
+    const fine = run(1e6);
+    expect(fine.status).toBe('completed');
+    expect(fine.tau).toEqual([0, 400, 800]);
+    // a first evaluation dearer than a hundredth of the limit is refused before any step
+    const refused = run(60, 1000);
+    expect(refused.status).toBe('too-slow');
+    expect(refused.stats.accepted).toBe(0);
+    expect(refused.message, refused.message).toMatch(/would take about 100 s, beyond the time limit of 60 s \(τ = 0 after \d s/);
   });
 });
 

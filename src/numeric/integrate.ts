@@ -205,7 +205,8 @@ function fmtT(t: number): string {
 }
 
 function fmtS(s: number): string {
-  return s >= 86400 ? `${(s / 86400).toPrecision(2)} days` : s >= 3600 ? `${(s / 3600).toPrecision(2)} h` : s >= 100 ? `${Math.round(s / 60)} min` : `${Number(s.toPrecision(2))} s`;
+  const two = (x: number) => Number(x.toPrecision(2));
+  return s >= 172800 ? `${two(s / 86400)} days` : s >= 7200 ? `${two(s / 3600)} h` : s >= 120 ? `${two(s / 60)} min` : `${two(s)} s`;
 }
 
 function fmtMs(ms: number): string {
