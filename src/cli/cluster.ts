@@ -4,10 +4,9 @@ import { readPlan, runStatus, type SlurmOptions, type Submission } from '../clus
 import { spawn } from 'node:child_process';
 import { usageError, failure } from '../errors.ts';
 import { packageRoot } from '../package.ts';
-import { NestedExit } from './outcome.ts';
+import { NestedExit } from './exit.ts';
 import { table } from '../report/format.ts';
-
-const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+import { out } from './print.ts';
 
 /** --partition, --time, --cpus-per-task, --mem, --array-max, --dry-run */
 export function slurmOptions(o: Record<string, any>): SlurmOptions {

@@ -8,11 +8,10 @@ import { learningRate } from '../numeric/rate.ts';
 import { usageError, failure } from '../errors.ts';
 import { writeFileAtomic, copyTree } from '../io/files.ts';
 import { num, table } from '../report/format.ts';
-import { progressReporter, announceStage } from './progress.ts';
+import { progressReporter } from './progress.ts';
 import type { Overlaps } from '../numeric/trajectory.ts';
 import { SEEDS_BOUND, D_BOUND, WORKERS_BOUND } from '../limits.ts';
-
-const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+import { out, announceStage } from './print.ts';
 
 export interface DiagnoseOpts {
   d: string;
@@ -65,7 +64,7 @@ export async function diagnoseCommand(file: string, o: DiagnoseOpts): Promise<vo
   const bar = progressReporter('simulating', 'batch sizes', o.quiet);
   let r: DiagnoseResult;
   try {
-    r = await diagnose(der, { d, nbs, gamma, params, start, stateSource, reps, seed: integerValue(o.seed, '--seed', 0), engine: o.engine as 'full' | 'reduced', workers: integerValue(o.workers, '--workers', 1), onProgress: bar });
+    r = await diagnose(der, { d, nbs, gamma, params, start, stateSource, reps, seed: integerValue(o.seed, '--seed', 0), engine: o.engine as 'full' | 'reduced', workers: integerValue(o.workers, '--workers', 1, WORKERS_BOUND), onProgress: bar });
   } finally {
     bar.stop();
   }

@@ -8,8 +8,7 @@ import { writeFileAtomic, copyTree } from '../io/files.ts';
 import { usageError } from '../errors.ts';
 import { numberValue, integerValue } from '../numeric/setup.ts';
 import { num, table } from '../report/format.ts';
-
-const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+import { out } from './print.ts';
 
 export interface GdgfOpts {
   h?: string;

@@ -10,8 +10,7 @@ import { usageError } from '../errors.ts';
 import { progressReporter } from './progress.ts';
 import { num, table } from '../report/format.ts';
 import { SEEDS_BOUND, D_BOUND, WORKERS_BOUND } from '../limits.ts';
-
-const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+import { out } from './print.ts';
 
 export interface GiantOpts {
   alpha: string;

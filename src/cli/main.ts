@@ -8,7 +8,7 @@ import { CommanderError, type Command } from 'commander';
 import { HermodeError } from '../errors.ts';
 import { buildProgram } from './program.ts';
 import { packageRoot } from '../package.ts';
-import { NestedExit } from './outcome.ts';
+import { NestedExit } from './exit.ts';
 
 /** hermode's version, read from the package.json above this module (source tree or dist/). */
 export function packageVersion(): string {

@@ -30,10 +30,3 @@ export function timeLimitOf(o: { timeLimit?: string | false }): number {
   if (!(s > 0)) throw usageError('must be a number of seconds > 0 (or --no-time-limit)', { field: '--time-limit', value: o.timeLimit });
   return s;
 }
-
-/** A nested command (a cluster task, a gather) that already reported its failure: exit with its code. */
-export class NestedExit extends Error {
-  constructor(readonly code: number) {
-    super(`exit ${code}`);
-  }
-}

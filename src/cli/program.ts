@@ -5,7 +5,7 @@
  */
 import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
-import type { IntegrateOpts } from './commands.ts';
+import type { IntegrateOpts } from './integrate.ts';
 import type { SimOpts } from './simulate.ts';
 import type { GdgfOpts } from './gdgf.ts';
 import type { GiantOpts } from './giant.ts';
@@ -46,7 +46,7 @@ function registerCommands(program: Command): void {
     .option('--leap', 'for a polynomial target in nu1..nuk: its leap index and an ordering of the terms that attains it')
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nExamples:\n  $ hermode hermite "erf(z/sqrt(2))" --order 7\n  $ hermode hermite "relu(z)" --target "He3(z)/sqrt(6)"\n  $ hermode hermite "nu1 + nu1*nu2" --json\n  $ hermode hermite "nu1 + nu1*He2(nu2)" --leap')
-    .action(async (expr: string, o: { order: string; target?: string; json?: boolean; variance: string; leap?: boolean }) => (await import('./commands.ts')).hermiteCommand(expr, o));
+    .action(async (expr: string, o: { order: string; target?: string; json?: boolean; variance: string; leap?: boolean }) => (await import('./hermite.ts')).hermiteCommand(expr, o));
 
   program
     .command('derive')
@@ -57,7 +57,7 @@ function registerCommands(program: Command): void {
     .option('--lang <list>', 'output languages, comma-separated: ts, tex, py, c (default: all four)')
     .option('--check', 'write nothing; exit 1 if the files in --out-dir are missing or differ from a fresh derivation')
     .addHelpText('after', '\nExamples:\n  $ hermode derive derivations/saad-solla-erf.yaml\n  $ hermode derive derivations/relu-committee.yaml --lang py,c --out-dir mycode\n  $ hermode derive derivations/*.yaml --check')
-    .action(async (files: string[], o: { outDir: string; expectations?: string; check?: boolean; lang?: string }) => (await import('./commands.ts')).deriveCommand(files, o));
+    .action(async (files: string[], o: { outDir: string; expectations?: string; check?: boolean; lang?: string }) => (await import('./derive.ts')).deriveCommand(files, o));
 
   program
     .command('latex')
@@ -66,7 +66,7 @@ function registerCommands(program: Command): void {
     .option('--html <file>', 'write an HTML page (KaTeX CSS and fonts are copied beside it, so it renders offline)')
     .option('--fragment', 'an includable snippet (no preamble, \\paragraph headings) to \\input into a paper')
     .addHelpText('after', '\nExamples:\n  $ hermode latex derivations/relu-committee.yaml > relu.tex\n  $ hermode latex derivations/relu-committee.yaml --html out/relu.html')
-    .action(async (file: string, o: { html?: string; fragment?: boolean }) => (await import('./commands.ts')).latexCommand(file, o));
+    .action(async (file: string, o: { html?: string; fragment?: boolean }) => (await import('./derive.ts')).latexCommand(file, o));
 
   addRuleOptions(program
     .command('integrate'))
@@ -104,7 +104,7 @@ function registerCommands(program: Command): void {
       '\nExamples:\n  $ hermode integrate derivations/saad-solla-erf.yaml --set eta_bar=1 --tau 60\n  $ hermode integrate derivations/he3-single-index.yaml --set eta_bar=0.01 --tau 200 --log-grid --json\n\nDefault start: Q = I, M_jr ~ N(0, m0²) from --seed, P = I, a from the derivation.',
     )
     .addHelpText('after', '\nRules: with --lr-rule or --batch-rule, η̄(τ) = γ_t d/n_b(τ) is evaluated from the state and steps and samples are integrated beside the overlaps (--d required):\n  $ hermode integrate derivations/saad-solla-erf.yaml --lr-rule lars --set gamma0=0.01 --d 1000 --nb 10 --tau 50\n  $ hermode integrate derivations/erf-adaptive.yaml --batch-rule adadamp --set gamma=0.02,nb0=4,nmax=4000 --d 500 --tau 40')
-    .action(async (file: string, o: IntegrateOpts) => (await import('./commands.ts')).integrateCommand(file, o));
+    .action(async (file: string, o: IntegrateOpts) => (await import('./integrate.ts')).integrateCommand(file, o));
 
 
   registerSimulationCommands(program);
@@ -115,7 +115,7 @@ function registerCommands(program: Command): void {
     .command('example')
     .description('the flagship example: derive the Saad–Solla erf committee, integrate it, print a table, write the LaTeX and an HTML page')
     .option('--out-dir <dir>', 'where to write the HTML page', 'out/example')
-    .action(async (o: { outDir: string }) => (await import('./commands.ts')).exampleCommand(o));
+    .action(async (o: { outDir: string }) => (await import('./example.ts')).exampleCommand(o));
 }
 
 
@@ -206,7 +206,7 @@ function registerSimulationCommands(program: Command): void {
       '\nExamples:\n  $ hermode compare derivations/saad-solla-erf.yaml --d 1000 --nb 1 --set eta_bar=1 --tau 60 --seeds 32 --out out/cmp\n  $ hermode compare derivations/relu-committee.yaml --init warm.json --check',
     )
     .action(async (file: string, o: SimOpts & { tau: string; steps?: string; odeSet?: string[]; alpha: string; c1: string; c2: string; out?: string; check?: boolean; json?: boolean; timeLimit: string | false }) =>
-      (await import('./simulate.ts')).compareCommand(file, o),
+      (await import('./compare.ts')).compareCommand(file, o),
     );
 }
 
@@ -228,7 +228,7 @@ function registerStudyCommands(program: Command): void {
     .option('--csv', 'print it as CSV')
     .option('--out <file>', 'also write the trajectory')
     .addHelpText('after', '\nExamples:\n  $ hermode map derivations/he3-single-index.yaml --d 256 --nb 65536 --set gamma=2 --steps 20\n  $ hermode map derivations/saad-solla-erf.yaml --d 1000 --nb 2000 --set gamma=0.5 --steps 50 --json')
-    .action(async (file: string, o: Record<string, any>) => (await import('./studies.ts')).mapCommand(file, o));
+    .action(async (file: string, o: Record<string, any>) => (await import('./map.ts')).mapCommand(file, o));
 
   const sweep = program
     .command('sweep')
@@ -256,7 +256,7 @@ function registerStudyCommands(program: Command): void {
       'after',
       '\nExamples:\n  $ hermode sweep derivations/he3-single-index.yaml --d 256,1024,4096 --nb 1 --set eta_bar="0.5*crit" --threshold 0.5 --out out/sweep\n  $ hermode sweep derivations/he3-time-complexity.yaml --d 256 --nb "d^1.25,d^1.5,d^2" --loss mse,correlation --method map,sim --set gamma="0.032*p*nb*d^-1.5" --threshold 0.9 --out out/tc',
     )
-    .action(async (file: string, o: Record<string, any>) => (await import('./studies.ts')).sweepCommand(file, o));
+    .action(async (file: string, o: Record<string, any>) => (await import('./sweep.ts')).sweepCommand(file, o));
   addSlurmOptions(sweep, 'point');
 
   program

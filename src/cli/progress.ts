@@ -35,6 +35,3 @@ export function progressReporter(what: string, unit: string, quiet = false, now:
   f.stop = () => bar?.stop();
   return f;
 }
-
-/** Says on stderr what a stage is about to do (a derivation's backend before its expensive part). */
-export const announceStage = (what: string): void => void process.stderr.write(`hermode: ${what}\n`);

@@ -1,27 +1,24 @@
-/** `hermode simulate` and `hermode compare`: Monte-Carlo SGD and its agreement with the ODE. */
+/** `hermode simulate`: Monte-Carlo SGD at finite d (full or reduced engine), locally or as a Slurm job array; what `compare` and `integrate --init-from-sim` share of it. */
 import { join, resolve } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import type { SeedResult } from '../simulate/kernel.ts';
 import { slurmOptions, printSubmission } from './cluster.ts';
 import { submitRun } from '../cluster/slurm.ts';
-import { progressReporter, announceStage } from './progress.ts';
+import { progressReporter } from './progress.ts';
 import { deriveFile, type Derivation } from '../pipeline.ts';
 import { simulate, aggregate, kernelConfig, meanInitial, type SimulationResult } from '../simulate/simulate.ts';
 import { runSeeds } from '../simulate/pool.ts';
 import { readOverlapsFile, parseAssignments, resolveParams, numberValue, integerValue } from '../numeric/setup.ts';
 import { trajectoryCsv, type Overlaps, type Trajectory } from '../numeric/trajectory.ts';
-import { largeStepWarning } from '../numeric/regime.ts';
 import { escapeCriterion } from '../studies/escape.ts';
-import { compare, checkDescription, inconclusiveAdvice } from '../compare/compare.ts';
-import { writeFileAtomic, copyTree } from '../io/files.ts';
-import { usageError, failure } from '../errors.ts';
-import { requireCompleted, timeLimitOf } from './outcome.ts';
+import { writeFileAtomic } from '../io/files.ts';
+import { usageError } from '../errors.ts';
+import { requireCompleted } from './outcome.ts';
 import { rulesOf, ruleRate, startBatch } from './rules.ts';
 import { isConstant, type Rules } from '../rules/spec.ts';
 import { num, table, sampleRows, roundRows } from '../report/format.ts';
 import { SEEDS_BOUND, D_BOUND, WORKERS_BOUND } from '../limits.ts';
-
-const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+import { out, announceStage } from './print.ts';
 
 export interface SimOpts {
   d: string;
@@ -50,7 +47,7 @@ export interface SimOpts {
 }
 
 
-interface Prepared {
+export interface Prepared {
   rules: Rules;
   d: Derivation;
   D: number;
@@ -63,7 +60,7 @@ interface Prepared {
   workers: number;
 }
 
-function prepare(file: string, o: SimOpts): Prepared {
+export function prepare(file: string, o: SimOpts): Prepared {
   const d = deriveFile(file, undefined, announceStage);
   const D = numberValue(o.d, '--d');
   const nb = numberValue(o.nb, '--nb');
@@ -103,7 +100,7 @@ function readSeedResults(dir: string, seeds: number[]): SeedResult[] {
   });
 }
 
-async function runSim(pr: Prepared, o: SimOpts & { threshold?: string; entry?: string }, steps: number): Promise<SimulationResult> {
+export async function runSim(pr: Prepared, o: SimOpts & { threshold?: string; entry?: string }, steps: number): Promise<SimulationResult> {
   const escape = o.threshold !== undefined ? escapeCriterion(numberValue(o.threshold, '--threshold'), o.entry, pr.d.model.p, pr.d.model.k) : undefined;
   const bar = progressReporter('simulating', 'steps', o.quiet);
   const riskBar = progressReporter('the risk at the recorded states', 'states', o.quiet);
@@ -138,7 +135,7 @@ async function runSim(pr: Prepared, o: SimOpts & { threshold?: string; entry?: s
   }
 }
 
-function stepsOf(pr: Prepared, o: { steps?: string; tau?: string }): number {
+export function stepsOf(pr: Prepared, o: { steps?: string; tau?: string }): number {
   if (o.steps !== undefined) return integerValue(o.steps, '--steps', 1);
   if (!isConstant(pr.rules)) throw usageError('under a rule each seed reaches its own τ: give the number of steps, --steps', { field: '--tau', value: o.tau });
   if (o.tau !== undefined) {
@@ -194,71 +191,6 @@ export async function simulateCommand(file: string, o: SimOpts & { steps?: strin
     );
   }
   out(`wall time ${(m.wallMs / 1000).toFixed(2)} s on ${pr.workers} worker(s)${files.length ? `; wrote ${files.map((f) => f.path).join(', ')}` : ''}`);
-}
-
-export async function compareCommand(file: string, o: SimOpts & { tau: string; steps?: string; odeSet?: string[]; alpha: string; c1: string; c2: string; out?: string; check?: boolean; json?: boolean; timeLimit?: string | false }): Promise<void> {
-  const pr = prepare(file, o);
-  const steps = stepsOf(pr, o.steps !== undefined ? { steps: o.steps } : { tau: o.tau });
-  const check = { alpha: numberValue(o.alpha, '--alpha'), c1: numberValue(o.c1, '--c1'), c2: numberValue(o.c2, '--c2') };
-  if (!(check.alpha > 0 && check.alpha < 1)) throw usageError('must be between 0 and 1', { field: '--alpha', value: o.alpha });
-  if (!(check.c1 >= 0)) throw usageError('must be ≥ 0', { field: '--c1', value: o.c1 });
-  if (!(check.c2 >= 0)) throw usageError('must be ≥ 0', { field: '--c2', value: o.c2 });
-  const timeLimit = timeLimitOf(o);
-  const sim = await runSim(pr, o, steps);
-  const warn = isConstant(pr.rules) ? largeStepWarning(pr.gamma, pr.nb, pr.D) : null;
-  if (warn) process.stderr.write(`hermode: warning: ${warn}\n`);
-  const bar = progressReporter('integrating the ODE', isConstant(pr.rules) ? 'τ' : 'steps', o.quiet);
-  let comparison: ReturnType<typeof compare>;
-  try {
-    comparison = compare(pr.d, sim, { odeSets: parseAssignments(o.odeSet, '--ode-set'), check, onProgress: bar, timeLimit, ...(o.discardNodes !== undefined ? { discardNodes: integerValue(o.discardNodes, '--discard-nodes', 2) } : {}) });
-  } finally {
-    bar.stop();
-  }
-  const { ode, series, agreement: ag } = comparison;
-  if (o.out) {
-    const { familyPlot } = await import('../report/plots.ts');
-    const { compareReportHtml } = await import('../report/compareReport.ts');
-    const { katexDistDir } = await import('../report/html.ts');
-    const plots: { title: string; svg: string; file: string }[] = [];
-    const ruled = !isConstant(pr.rules);
-    for (const fam of ['M', 'Q', 'a', 'risk'] as const) {
-      if (!series.some((s) => s.family === fam)) continue;
-      plots.push({ title: fam, svg: await familyPlot(series, ruled ? sim.steps : sim.tau, fam, ruled ? 'SGD steps' : undefined), file: `${fam}.svg` });
-    }
-    if (ruled)
-      for (const entry of ['samples', 'gamma', 'nb'])
-        if (series.some((s) => s.entry === entry)) plots.push({ title: entry, svg: await familyPlot(series.filter((s) => s.entry === entry), sim.steps, 'clock', 'SGD steps'), file: `${entry}.svg` });
-    const html = compareReportHtml(pr.d, ag, { ...sim.meta, odeParams: ode.meta.params }, plots);
-    const json = JSON.stringify({ ode, simulation: { mean: sim.mean, sem: sim.sem, seeds: sim.seeds, meta: sim.meta }, agreement: ag }) + '\n';
-    copyTree(katexDistDir(), join(o.out, 'katex'));
-    writeFileAtomic(join(o.out, 'trajectories.json'), json);
-    for (const p of plots) writeFileAtomic(join(o.out, p.file), p.svg);
-    writeFileAtomic(join(o.out, 'report.html'), html);
-  }
-  if (o.json) out(JSON.stringify(ag));
-  else {
-    const m = sim.meta as any;
-    out(`${m.name}: ODE (${pr.d.plan.label}) against ${m.seeds.length} seeds of the ${m.engine} simulator, d = ${m.d}, ${isConstant(pr.rules) ? `n_b = ${m.nb}, γ = ${num(m.gamma)}, η̄ = ${num(m.eta_bar)}, τ ≤ ${num(sim.tau[sim.tau.length - 1])}` : `${m.rules}; ${sim.steps[sim.steps.length - 1]} steps, compared at equal step counts`}`);
-    out(`ODE from the simulations' mean initial overlaps; ODE parameters ${Object.entries(ode.meta.params as Record<string, number>).map(([k, v]) => `${k}=${num(v)}`).join(' ')}`);
-    out(`check: ${checkDescription(ag)}`);
-    out(
-      table(
-        ['entry', 'max |ODE − mean|', 'max SEM', 'max z', 'worst (|ODE − mean| − b)/SEM', 'at τ', `≤ q = ${num(ag.quantile, 4)}`, 'moved / tolerance'],
-        ag.entries.map((e) => (e.constrained ? [e.entry, e.maxDiff, e.maxSem, '—', '—', '—', 'not checked', `constrained: ${e.constrained}`] : [e.entry, e.maxDiff, e.maxSem, e.maxZ, e.worstExcess, e.worstTau, e.pass ? 'yes' : 'NO', e.resolution])),
-        ['l', 'r', 'r', 'r', 'r', 'r', 'l', 'r'],
-      ),
-    );
-    out(
-      ag.verdict === 'fail'
-        ? `disagreement: ${ag.entries.filter((e) => !e.pass).map((e) => `${e.entry} (τ = ${num(e.worstTau, 4)})`).join(', ')} outside q·SEM + b`
-        : ag.verdict === 'pass'
-          ? `agreement: every entry within q·SEM + b at every τ > 0${ag.entries.some((e) => e.constrained) ? ' (constrained entries not checked)' : ''}; ${ag.entries.filter((e) => !e.constrained && e.resolution > 1).length} of ${ag.entries.filter((e) => !e.constrained).length} entries moved beyond their tolerance`
-          : `inconclusive: ${inconclusiveAdvice(ag)}`,
-    );
-    if (o.out) out(`wrote ${join(o.out, 'report.html')}, SVG plots and trajectories.json`);
-  }
-  if (o.check && ag.verdict === 'inconclusive') throw failure(`check inconclusive: ${inconclusiveAdvice(ag)}`);
-  if (o.check && !ag.pass) throw failure(`check failed: ${ag.entries.filter((e) => !e.pass).map((e) => e.entry).join(', ')} outside q·SEM + b (q = ${num(ag.quantile, 4)}, b = ${num(ag.allowance, 3)})`);
 }
 
 /** Initial overlaps a simulation would start from (step 0 only), for integrate --init-from-sim. */

@@ -3,8 +3,6 @@
  * defined), overlaps M, Q, the second layer a and the risk at each time, and metadata naming the
  * convention and the time unit. Integration, maps and simulators all return it.
  */
-import type { Layout } from '../ode/layout.ts';
-import { qIndex } from '../ode/layout.ts';
 
 export type Status = 'completed' | 'blow-up' | 'not-positive-definite' | 'nan' | 'max-steps' | 'event' | 'too-slow';
 
