@@ -54,6 +54,25 @@ describe('README quotes what its commands print', () => {
     expect(sameToDigits('-' + loss[5], last.sim.lossChange.mean)).toBe(true);
   });
 
+  it('one giant step: m1 closed form and simulated, and Q1_12 at α = 2', async () => {
+    const marker = '**One giant step**';
+    const args = commandAfter(marker);
+    const text = readme.slice(readme.indexOf(marker), readme.indexOf('**A hard direction**'));
+    const r = await cli([...args, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as { cases: { alpha: number; closed: { m: number[]; qOff: number }; sim: { m: number[][] } }[] };
+    const m = /α = ([\d., ]+) give\s+m1 = ([\d., ]+) \(closed\) against ([\d., ]+) \(simulation/.exec(text.replace(/\s+/g, ' ')) as RegExpExecArray;
+    expect(m, 'the quoted figures').not.toBeNull();
+    const [alphas, closed, sim] = [m[1], m[2], m[3]].map((x) => x.split(', ').map((v) => v.trim()));
+    expect(j.cases.map((c) => c.alpha)).toEqual(alphas.map(Number));
+    j.cases.forEach((c, i) => {
+      expect(sameToDigits(closed[i], c.closed.m[0]), `closed m1 at α = ${c.alpha}`).toBe(true);
+      expect(sameToDigits(sim[i], c.sim.m[1][0]), `simulated m1 at α = ${c.alpha}: README ${sim[i]}, command ${c.sim.m[1][0]}`).toBe(true);
+    });
+    expect(/at α = 2 Q1_12 = 5\/8/.test(text.replace(/\s+/g, ' '))).toBe(true);
+    expect(j.cases[1].closed.qOff).toBeCloseTo(5 / 8, 12);
+  });
+
   it('leap indices of THEORY §4.3’s examples', async () => {
     const text = readme.slice(readme.indexOf('**Leap indices**'));
     const pairs: [string, string, number][] = [
