@@ -55,3 +55,9 @@ export function requireMemory(bytes: number, field: string, value: unknown, what
   const budget = memoryBudget();
   if (bytes > budget) throw usageError(`${what} needs about ${bytesText(bytes)}, more than this process can hold (${bytesText(budget)})`, { field, value });
 }
+
+/** A duration for a person: seconds below two minutes, then minutes, hours, days (two digits). */
+export function durationText(s: number): string {
+  const two = (x: number) => Number(x.toPrecision(2));
+  return s >= 172800 ? `${two(s / 86400)} days` : s >= 7200 ? `${two(s / 3600)} h` : s >= 120 ? `${two(s / 60)} min` : `${two(s)} s`;
+}

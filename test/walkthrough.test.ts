@@ -12,7 +12,7 @@ import { maxOf, minOf, maxAbsOf, maxAbsDiff } from '../src/extrema.ts';
 import { table, roundRows } from '../src/report/format.ts';
 import { agreement, compare, type Series } from '../src/compare/compare.ts';
 import { timeGrid, roundGridPoints, runIntegration } from '../src/numeric/run.ts';
-import { stepGrid, simulate } from '../src/simulate/simulate.ts';
+import { stepGrid, simulate, simulationSeconds } from '../src/simulate/simulate.ts';
 import { deriveFile, deriveSpec } from '../src/pipeline.ts';
 import { parseSpec } from '../src/spec/load.ts';
 import { integrateOde } from '../src/numeric/integrate.ts';
@@ -111,6 +111,7 @@ describe('sizes are bounded at the edge', () => {
       [['diagnose', 'derivations/saad-solla-erf.yaml', '--set', 'gamma=0.05', '--seeds', '1000000'], /^hermode: --seeds = "1000000": at most 100,000 \(seeds of one run/],
       [['simulate', 'derivations/saad-solla-erf.yaml', '--set', 'eta_bar=1', '--steps', '10', '--workers', '0.5'], /^hermode: --workers = "0.5": must be an integer ≥ 1/],
       [['simulate', 'derivations/saad-solla-erf.yaml', '--set', 'eta_bar=1', '--steps', '10', '--workers', '1000'], /^hermode: --workers = "1000": at most 256 \(worker threads\)/],
+      [['integrate', 'derivations/saad-solla-erf.yaml', '--m0', '-1'], /^hermode: --m0 = -1: must be ≥ 0 \(a standard deviation\)$/],
       [['giant', 'derivations/relu-giant-step.yaml', '--d', '1e12'], /^hermode: --d = "1e12": at most 1,000,000,000 \(the input dimension/],
       [['sweep', 'derivations/he3-single-index.yaml', '--d', '256', '--nb', '1', '--set', 'eta_bar=0.1', '--seeds', '200000'], /^hermode: --seeds = "200000": at most 100,000/],
     ] as const) {
@@ -147,6 +148,32 @@ describe('no run goes on for hours', () => {
     const bad = await cli(['integrate', 'derivations/saad-solla-erf.yaml', '--time-limit', '-1']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^hermode: --time-limit = "-1": must be a number of seconds > 0/);
+  });
+});
+
+describe('a simulation that would take hours is refused before it starts', () => {
+  it('with the estimate and what makes it feasible; the estimate is within a factor of 10 of a measured run of either engine', async () => {
+    const dir = tmp();
+    for (const [args, msg] of [
+      [['simulate', 'derivations/saad-solla-erf.yaml', '--set', 'eta_bar=1', '--nb', '1000000000', '--d', '1000', '--steps', '1', '--out', join(dir, 's.json')], /^hermode: --steps = 1: the simulation would take about [\d.]+ h \(8 seeds × 1 steps × n_b = 1000000000 samples at d = 1000, full engine, 2 worker\(s\)\), beyond the time limit of 10 min: .*the reduced engine .*--no-time-limit lets it run$/],
+      [['giant', 'derivations/relu-giant-step.yaml', '--alpha', '1e9', '--steps', '1', '--d', '1000', '--seeds', '1'], /^hermode: --steps = 1: the simulation would take about [\d.]+ days .*reduced engine/],
+    ] as const) {
+      const r = await cli([...args]);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr.trim().split('\n').filter((l) => !/deriving/.test(l))[0], args.join(' ')).toMatch(msg);
+    }
+    expect(existsSync(join(dir, 's.json'))).toBe(false);
+    const der = deriveFile('derivations/saad-solla-erf.yaml');
+    const params = [...der.layout.defaultParams];
+    for (const [engine, nb] of [['full', 20], ['reduced', 400]] as const) {
+      const req = { d: 1000, nb, steps: 2000, seeds: [1], workers: 1, engine, gamma: 1e-4, params, points: 2 };
+      const t0 = performance.now();
+      await simulate(der, req);
+      const measured = (performance.now() - t0) / 1000;
+      const estimated = simulationSeconds(2, 2, { ...req, seeds: 1 });
+      expect(estimated / measured, `${engine}: estimated ${estimated} s, measured ${measured} s`).toBeGreaterThan(0.1);
+      expect(estimated / measured, `${engine}: estimated ${estimated} s, measured ${measured} s`).toBeLessThan(10);
+    }
   });
 });
 

@@ -12,7 +12,7 @@ import { num, table } from '../report/format.ts';
 import { prepare, runSim, stepsOf, type SimOpts } from './simulate.ts';
 import { out, warn } from './print.ts';
 
-export async function compareCommand(file: string, o: SimOpts & { tau: string; steps?: string; odeSet?: string[]; alpha: string; c1: string; c2: string; out?: string; check?: boolean; json?: boolean; timeLimit?: string | false }): Promise<void> {
+export async function compareCommand(file: string, o: SimOpts & { tau: string; steps?: string; odeSet?: string[]; alpha: string; c1: string; c2: string; out?: string; check?: boolean; json?: boolean }): Promise<void> {
   const pr = prepare(file, o);
   const steps = stepsOf(pr, o.steps !== undefined ? { steps: o.steps } : { tau: o.tau });
   const check = { alpha: numberValue(o.alpha, '--alpha'), c1: numberValue(o.c1, '--c1'), c2: numberValue(o.c2, '--c2') };

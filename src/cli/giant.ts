@@ -11,8 +11,11 @@ import { progressReporter } from './progress.ts';
 import { num, table } from '../report/format.ts';
 import { SEEDS_BOUND, D_BOUND, WORKERS_BOUND } from '../limits.ts';
 import { out } from './print.ts';
+import { timeLimitOf } from './outcome.ts';
 
 export interface GiantOpts {
+  /** --time-limit S, or false for --no-time-limit */
+  timeLimit?: string | false;
   alpha: string;
   steps: string;
   gamma: string;
@@ -93,6 +96,7 @@ export async function giantCommand(file: string, o: GiantOpts): Promise<void> {
   start(ds[0]).a.forEach((v, j) => (params[der.layout.aParam + j] = v));
   const progress = progressReporter('giant', 'cases', !!o.quiet);
   const report = await runGiant(der, {
+    timeLimit: timeLimitOf(o),
     alphas,
     kappas,
     batch,

@@ -74,7 +74,7 @@ export async function integrateFromOptions(file: string, o: IntegrateOpts): Prom
     ? readOverlapsFile(o.init, d.model)
     : o.initFromSim
       ? await simulationStart(d as Derivation, { d: o.d ?? '1000', seeds: o.seeds ?? '8', seed: o.seed, teacher: o.teacher ?? 'orthonormal', engine: o.engine ?? 'full' })
-      : defaultOverlaps(d.model, seed, numberValue(o.m0, '--m0'));
+      : defaultOverlaps(d.model, seed, nonNegative(numberValue(o.m0, '--m0'), '--m0'));
   const initSource = o.init
     ? `file ${o.init}`
     : o.initFromSim
@@ -155,4 +155,10 @@ export function printTrajectory(traj: Trajectory): void {
   if (m.discard) out(`discarding samples with ½e² ≤ ${m.discard.q}: ${num(100 * m.discard.keptAtStart, 4)} % kept at the start; ${m.discard.method}: ${m.discard.accuracy.toExponential(1)}`);
   const it = m.integrator;
   out(`odex: ${it.accepted} steps (${it.rejected} rejected), ${it.evaluations} RHS evaluations, ${it.wallMs.toFixed(1)} ms, rtol ${it.rtol}`);
+}
+
+/** A standard deviation or scale typed by the user: finite and ≥ 0. */
+function nonNegative(v: number, field: string): number {
+  if (!(v >= 0)) throw usageError('must be ≥ 0 (a standard deviation)', { field, value: v });
+  return v;
 }

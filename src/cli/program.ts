@@ -154,6 +154,8 @@ function addSimOptions(cmd: Command): Command {
     .option('--engine <e>', 'full (d-dimensional) or reduced (exact in law, cost independent of d)', 'full')
     .option('--teacher <t>', 'orthonormal (P = I) or random (Gaussian rows, P ≈ I)', 'orthonormal')
     .option('--init <file>', 'start from exactly these overlaps (JSON {"Q","M","P","a"}); default w_j = g_j/√d (Q ≈ I, M ~ d^-1/2)')
+    .option('--time-limit <s>', 'refuse a simulation (and, in compare, an ODE) predicted to take longer than this many seconds (exit 1, saying why)', String(DEFAULT_TIME_LIMIT_S))
+    .option('--no-time-limit', 'run however long it takes')
     .option('--quiet', 'no progress bar');
 }
 
@@ -198,8 +200,6 @@ function registerSimulationCommands(program: Command): void {
     .option('--c2 <c>', 'finite-d bias allowance: the γ constant', String(DEFAULT_CHECK.c2))
     .option('--out <dir>', 'write trajectories.json, SVG plots and report.html here')
     .option('--check', 'exit 1 when any entry leaves q·SEM + b, q the Student-t quantile at level α (Bonferroni over times × entries), b = c1/d + c2·γ (regression-test mode), or when no overlap moved enough for the check to see anything (inconclusive)')
-    .option('--time-limit <s>', 'stop (exit 1, saying why) when the ODE is predicted to take longer than this many seconds', String(DEFAULT_TIME_LIMIT_S))
-    .option('--no-time-limit', 'integrate the ODE however long it takes')
     .option('--json', 'print the agreement table as JSON')
     .addHelpText(
       'after',
@@ -318,6 +318,8 @@ function registerGdgf(program: Command): void {
     .option('--init <file>', 'start from these overlaps (JSON {"Q","M","P","a"}) instead')
     .option('--set <name=value>', 'a_j, Delta, P_r_t', collect)
     .option('--workers <n>', 'worker threads for the simulation (results do not depend on it)', '2')
+    .option('--time-limit <s>', 'refuse a simulation predicted to take longer than this many seconds (exit 1, saying why)', String(DEFAULT_TIME_LIMIT_S))
+    .option('--no-time-limit', 'run however long it takes')
     .option('--quiet', 'no progress bar')
     .option('--json', 'print the report as JSON')
     .option('--out <dir>', 'write report.html, m.svg, risk.svg and giant.json')

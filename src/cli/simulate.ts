@@ -13,7 +13,7 @@ import { trajectoryCsv, type Overlaps, type Trajectory } from '../numeric/trajec
 import { escapeCriterion } from '../studies/escape.ts';
 import { writeFileAtomic } from '../io/files.ts';
 import { usageError } from '../errors.ts';
-import { requireCompleted } from './outcome.ts';
+import { requireCompleted, timeLimitOf } from './outcome.ts';
 import { rulesOf, ruleRate, startBatch } from './rules.ts';
 import { isConstant, type Rules } from '../rules/spec.ts';
 import { num, table, sampleRows, roundRows } from '../report/format.ts';
@@ -22,6 +22,8 @@ import { out, announceStage } from './print.ts';
 
 export interface SimOpts {
   d: string;
+  /** --time-limit S, or false for --no-time-limit */
+  timeLimit?: string | false;
   nb: string;
   set?: string[];
   steps?: string;
@@ -121,6 +123,7 @@ export async function runSim(pr: Prepared, o: SimOpts & { threshold?: string; en
       initSource: pr.initSource,
       onProgress: bar,
       onRiskProgress: riskBar,
+      timeLimit: timeLimitOf(o),
       escape,
       rules: pr.rules,
       ...(o.discard !== undefined ? { discard: numberValue(o.discard, '--discard') } : {}),
@@ -232,6 +235,8 @@ function simulateOnSlurm(file: string, o: Record<string, any>, pr: Prepared): vo
     ...(o.points !== undefined ? ['--points', String(o.points)] : []),
     ...(o.logGrid ? ['--log-grid'] : []),
     '--engine', String(o.engine),
+    // a task's wall time is the cluster's to limit (--time), not the local estimate's
+    '--no-time-limit',
     '--teacher', String(o.teacher),
     ...(o.lrRule ? ['--lr-rule', String(o.lrRule)] : []),
     ...(o.discard !== undefined ? ['--discard', String(o.discard)] : []),

@@ -12,6 +12,7 @@ import type { Layout } from '../ode/layout.ts';
 import { symmetricEigenvalues } from '../linalg.ts';
 import { overlapsOf, omegaOf, type Status } from './trajectory.ts';
 import { maxAbsOf } from '../extrema.ts';
+import { durationText } from '../limits.ts';
 
 export interface EventSpec {
   name: string;
@@ -96,7 +97,7 @@ export function integrateOde(gm: GeneratedModel, L: Layout, y0: number[], params
   const tooSlow = (predictedMs: number, reached: number): Solution => {
     const elapsed = now() - t0;
     out.status = 'too-slow';
-    out.message = `at this pace the integration to τ = ${fmtT(tEnd)} would take about ${fmtS(predictedMs / 1000)}, beyond the time limit of ${fmtS(limitMs / 1000)} (τ = ${fmtT(reached)} after ${fmtS(elapsed / 1000)}; one evaluation of the right-hand side costs ${fmtMs(elapsed / Math.max(1, evaluations))}, ${evaluations} so far)`;
+    out.message = `at this pace the integration to τ = ${fmtT(tEnd)} would take about ${durationText(predictedMs / 1000)}, beyond the time limit of ${durationText(limitMs / 1000)} (τ = ${fmtT(reached)} after ${durationText(elapsed / 1000)}; one evaluation of the right-hand side costs ${fmtMs(elapsed / Math.max(1, evaluations))}, ${evaluations} so far)`;
     out.stats = { steps: 0, accepted: 0, rejected: 0, evaluations, wallMs: elapsed };
     return out;
   };
@@ -202,11 +203,6 @@ export function psdTolerance(n: number, scale: number, rtol: number, atol: numbe
 
 function fmtT(t: number): string {
   return Number(t.toPrecision(6)).toString();
-}
-
-function fmtS(s: number): string {
-  const two = (x: number) => Number(x.toPrecision(2));
-  return s >= 172800 ? `${two(s / 86400)} days` : s >= 7200 ? `${two(s / 3600)} h` : s >= 120 ? `${two(s / 60)} min` : `${two(s)} s`;
 }
 
 function fmtMs(ms: number): string {

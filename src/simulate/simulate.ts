@@ -13,8 +13,8 @@ import { kernelSources } from './sources.ts';
 import { runSeeds, type Engine } from './pool.ts';
 import type { KernelConfig, SeedResult } from './kernel.ts';
 import { teacherOverlaps } from '../numeric/setup.ts';
-import { usageError } from '../errors.ts';
-import { boundedCount, requireMemory, trajectoryBytes, MAX_POINTS, MAX_SEEDS, MAX_D } from '../limits.ts';
+import { usageError, failure } from '../errors.ts';
+import { boundedCount, requireMemory, trajectoryBytes, MAX_POINTS, MAX_SEEDS, MAX_D, DEFAULT_TIME_LIMIT_S, durationText } from '../limits.ts';
 import { isConstant, describeRules, SCHEDULE_VARS, type Rules } from '../rules/spec.ts';
 import type { KernelRules } from './rule-step.ts';
 import { constantClock, type ConstantClock } from '../rules/clock.ts';
@@ -59,11 +59,13 @@ export interface SimulateRequest {
   rules?: Rules;
   /** discard small-loss samples: only those with ½e² > q enter the gradient (THEORY §4.7) */
   discard?: number;
+  /** seconds the run may be estimated to take (default 600; Infinity for none): refused before it starts beyond that */
+  timeLimit?: number;
 }
 
 /** A request with every default filled in. */
-type FullRequest = Required<Omit<SimulateRequest, 'onProgress' | 'onRiskProgress' | 'escape' | 'seedResults' | 'onSeedResults' | 'rules' | 'discard'>> &
-  Pick<SimulateRequest, 'onProgress' | 'onRiskProgress' | 'escape' | 'seedResults' | 'onSeedResults' | 'rules' | 'discard'>;
+type FullRequest = Required<Omit<SimulateRequest, 'onProgress' | 'onRiskProgress' | 'escape' | 'seedResults' | 'onSeedResults' | 'rules' | 'discard' | 'timeLimit'>> &
+  Pick<SimulateRequest, 'onProgress' | 'onRiskProgress' | 'escape' | 'seedResults' | 'onSeedResults' | 'rules' | 'discard' | 'timeLimit'>;
 
 export interface SimulationResult {
   /** 'completed', or 'blow-up' when a seed's weights became non-finite (the shared vocabulary of integrate and map) */
@@ -181,6 +183,7 @@ export async function simulate(der: Derivation, request: SimulateRequest): Promi
   if (!Number.isInteger(req.nb) || req.nb < 1) throw usageError('must be an integer ≥ 1', { field: 'nb', value: req.nb });
   boundedCount(req.seeds.length, 'seeds', 1, MAX_SEEDS, 'seeds of one run: split larger batches into seed ranges or Slurm tasks');
   checkSimulationMemory(der, req);
+  if (!req.seedResults) checkSimulationTime(der, req);
   if (req.init && req.teacher === 'random') throw usageError('a random teacher draws its own P; it cannot be combined with given initial overlaps', { field: 'teacher' });
   const record = stepGrid(req.steps, req.points, req.logGrid);
   const ruled = !isConstant(req.rules);
@@ -276,6 +279,28 @@ function checkSimulationMemory(der: Derivation, req: FullRequest): void {
   const arrays = 2 * p + k + (req.rules?.lr.kind === 'mclr' ? 3 * p : 0);
   const perWorker = (arrays * req.d + 65536) * 8;
   requireMemory(Math.max(1, Math.min(req.workers, req.seeds.length)) * perWorker, 'd', req.d, `the full simulator at d = ${req.d} with p = ${p} (${arrays}·d doubles per worker)`);
+}
+
+/**
+ * Seconds a run will take, from per-sample costs measured on this code (npm run bench: the full
+ * engine 4.5 ns per input coordinate and field, the reduced one 36 ns per p·(k + 3p) — both within a
+ * factor of about 2 across p, k, n_b and d), shared out over the workers. A rule's batch (AdaDamp's
+ * n_max, a schedule) is not known in advance: the estimate takes the starting batch.
+ */
+export function simulationSeconds(p: number, k: number, req: { d: number; nb: number; steps: number; seeds: number; workers: number; engine: 'full' | 'reduced' }): number {
+  const perSample = req.engine === 'full' ? 4.5e-9 * req.d * (p + k) : 3.6e-8 * p * (k + 3 * p);
+  return (req.seeds * req.steps * req.nb * perSample) / Math.max(1, Math.min(req.workers, req.seeds));
+}
+
+function checkSimulationTime(der: Derivation, req: FullRequest): void {
+  const limit = req.timeLimit ?? DEFAULT_TIME_LIMIT_S;
+  const { p, k } = der.model;
+  const s = simulationSeconds(p, k, { ...req, seeds: req.seeds.length });
+  if (s > limit)
+    throw failure(
+      `the simulation would take about ${durationText(s)} (${req.seeds.length} seeds × ${req.steps} steps × n_b = ${req.nb} samples${req.engine === 'full' ? ` at d = ${req.d}` : ''}, ${req.engine} engine, ${Math.max(1, Math.min(req.workers, req.seeds.length))} worker(s)), beyond the time limit of ${durationText(limit)}: fewer steps or seeds, a smaller n_b${req.engine === 'full' ? ', the reduced engine (its cost does not grow with d)' : ''} or more workers make it feasible; --time-limit S or --no-time-limit lets it run`,
+      { field: 'steps', value: req.steps },
+    );
 }
 
 /** Mean and standard error of the mean over seeds, entry by entry. */

@@ -25,6 +25,8 @@ import { residualWeight } from '../loss/index.ts';
 export const GIANT_GAMMA = 1e9;
 
 export interface GiantRequest {
+  /** seconds each simulation may be estimated to take (simulate's default when absent) */
+  timeLimit?: number;
   alphas: number[];
   /** exponents κ of n = α d^κ (default [1]) */
   kappas: number[];
@@ -277,6 +279,7 @@ export async function runGiant(der: Derivation, req: GiantRequest): Promise<Gian
             steps: req.steps,
             seeds: Array.from({ length: req.seeds }, (_, i) => i + 1),
             workers: req.workers ?? 1,
+            ...(req.timeLimit !== undefined ? { timeLimit: req.timeLimit } : {}),
             points: req.steps + 1,
             logGrid: false,
             engine: req.engine,
