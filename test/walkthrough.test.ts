@@ -111,7 +111,7 @@ describe('sizes are bounded at the edge', () => {
       [['diagnose', 'derivations/saad-solla-erf.yaml', '--set', 'gamma=0.05', '--seeds', '1000000'], /^hermode: --seeds = "1000000": at most 100,000 \(seeds of one run/],
       [['simulate', 'derivations/saad-solla-erf.yaml', '--set', 'eta_bar=1', '--steps', '10', '--workers', '0.5'], /^hermode: --workers = "0.5": must be an integer ≥ 1/],
       [['simulate', 'derivations/saad-solla-erf.yaml', '--set', 'eta_bar=1', '--steps', '10', '--workers', '1000'], /^hermode: --workers = "1000": at most 256 \(worker threads\)/],
-      [['integrate', 'derivations/saad-solla-erf.yaml', '--m0', '-1'], /^hermode: --m0 = -1: must be ≥ 0 \(a standard deviation\)$/],
+      [['integrate', 'derivations/saad-solla-erf.yaml', '--m0', '-1'], /^hermode: --m0 = -1: must be ≥ 0 \(a standard deviation\)\n$/],
       [['giant', 'derivations/relu-giant-step.yaml', '--d', '1e12'], /^hermode: --d = "1e12": at most 1,000,000,000 \(the input dimension/],
       [['sweep', 'derivations/he3-single-index.yaml', '--d', '256', '--nb', '1', '--set', 'eta_bar=0.1', '--seeds', '200000'], /^hermode: --seeds = "200000": at most 100,000/],
     ] as const) {
