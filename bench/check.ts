@@ -18,7 +18,7 @@ async function run(file: string, o: { d: number; nb: number; etaBar: number; tau
   const gamma = (o.etaBar * o.nb) / o.d;
   const params = [...der.layout.defaultParams];
   params[der.layout.etaBar] = o.etaBar;
-  const sim = await simulate(der, { d: o.d, nb: o.nb, gamma, steps: Math.round(o.tau / gamma), seeds: o.seeds, workers: 2, points: 11, engine: 'reduced', params, init: warm });
+  const sim = await simulate(der, { timeLimit: Infinity, d: o.d, nb: o.nb, gamma, steps: Math.round(o.tau / gamma), seeds: o.seeds, workers: 2, points: 11, engine: 'reduced', params, init: warm });
   return { der, sim, gamma };
 }
 

@@ -72,7 +72,7 @@ const figures: Record<string, () => Promise<void>> = {
     const rows: Record<string, unknown>[] = [];
     for (const nb of [1, 4, 16]) {
       const gamma = (eta * nb) / d;
-      const sim = await simulate(der, { d, nb, steps: samples / nb, seeds: seeds(8), workers: 2, points: 31, logGrid: false, engine: 'full', teacher: 'orthonormal', gamma, params: [...der.layout.defaultParams], init, initSource: 'docs' });
+      const sim = await simulate(der, { timeLimit: Infinity, d, nb, steps: samples / nb, seeds: seeds(8), workers: 2, points: 31, logGrid: false, engine: 'full', teacher: 'orthonormal', gamma, params: [...der.layout.defaultParams], init, initSource: 'docs' });
       sim.samples.forEach((s, i) => rows.push({ samples: s, value: sim.mean.M[i][0][0], lo: sim.mean.M[i][0][0] - sim.sem.M[i][0][0], hi: sim.mean.M[i][0][0] + sim.sem.M[i][0][0], series: `simulation n_b = ${nb} (${samples / nb} steps)` }));
     }
     const params = [...der.layout.defaultParams];
@@ -136,7 +136,7 @@ const figures: Record<string, () => Promise<void>> = {
       const grid = Array.from({ length: 101 }, (_, i) => i * 0.02);
       const sol = integrateOde(der.compiled, der.layout, stateOf(warm, der.layout), params, { grid, P: one, aFixed: [1] });
       sol.y.forEach((y, i) => rows.push({ tau: grid[i], m: y[0], series: `η̄ = ${f} η̄_crit`, kind: 'ODE' }));
-      const sim = await simulate(der, { d, nb: 1, steps: Math.round(2 / (eta / d)), seeds: seeds(8), workers: 2, points: 11, logGrid: false, engine: 'reduced', teacher: 'orthonormal', gamma: eta / d, params: [...params], init: warm, initSource: 'docs' });
+      const sim = await simulate(der, { timeLimit: Infinity, d, nb: 1, steps: Math.round(2 / (eta / d)), seeds: seeds(8), workers: 2, points: 11, logGrid: false, engine: 'reduced', teacher: 'orthonormal', gamma: eta / d, params: [...params], init: warm, initSource: 'docs' });
       sim.tau.forEach((t, i) => rows.push({ tau: t, m: sim.mean.M[i][0][0], series: `η̄ = ${f} η̄_crit`, kind: 'simulation' }));
     }
     await save('critical', {
@@ -191,7 +191,7 @@ const figures: Record<string, () => Promise<void>> = {
         rows.push({ tau: grid[i], value: y[0], series: `m₁, η̄ = ${eta}`, kind: 'ODE' });
         rows.push({ tau: grid[i], value: y[3], series: `Q₁₂, η̄ = ${eta}`, kind: 'ODE' });
       });
-      const sim = await simulate(der, { d, nb: 1, steps: Math.round(8 / (eta / d)), seeds: seeds(8), workers: 2, points: 9, logGrid: false, engine: 'reduced', teacher: 'orthonormal', gamma: eta / d, params, init: start, initSource: 'docs' });
+      const sim = await simulate(der, { timeLimit: Infinity, d, nb: 1, steps: Math.round(8 / (eta / d)), seeds: seeds(8), workers: 2, points: 9, logGrid: false, engine: 'reduced', teacher: 'orthonormal', gamma: eta / d, params, init: start, initSource: 'docs' });
       sim.tau.forEach((t, i) => rows.push({ tau: t, value: sim.mean.M[i][0][0], series: `m₁, η̄ = ${eta}`, kind: 'simulation' }));
     }
     await save('correlation-fixed-point', {
@@ -212,6 +212,7 @@ const figures: Record<string, () => Promise<void>> = {
       const params = [...der.layout.defaultParams];
       const P = Array.from({ length: k }, (_, r) => Array.from({ length: k }, (_, t) => (r === t ? 1 : 0)));
       return runGiant(der, {
+        timeLimit: Infinity,
         alphas: o.alphas ?? [1], kappas: o.kappas ?? [1], batch: o.batch, ds: o.ds, steps: o.steps, gamma: 'giant', seeds: o.seeds, engine: 'reduced', simulate: true, ridge: 0, params, workers: 2,
         start: (d) => ({ M: Array.from({ length: p }, () => new Array(k).fill(o.typical ? 1 / Math.sqrt(d) : 0)), Q: Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => (j === l ? 1 : 0))), P, a: der.model.a0.slice() }),
         initSource: o.typical ? 'M_jr = d^-1/2, Q = I' : 'M = 0, Q = I',
@@ -274,7 +275,7 @@ const figures: Record<string, () => Promise<void>> = {
     const gaps: Record<string, unknown>[] = [];
     for (const d of [1000, 10000]) {
       const rules = resolveRules({ lrRule: 'lars' }, { gamma0: '0.01' });
-      const sim = await simulate(der, { d, nb: d / 100, steps: 8000, points: 17, seeds: seeds(16), gamma: NaN, params: [...der.layout.defaultParams], init, engine: 'reduced', workers: 2, rules });
+      const sim = await simulate(der, { timeLimit: Infinity, d, nb: d / 100, steps: 8000, points: 17, seeds: seeds(16), gamma: NaN, params: [...der.layout.defaultParams], init, engine: 'reduced', workers: 2, rules });
       const c = compare(der, sim);
       const series = `d = ${d}, n_b = ${d / 100}`;
       sim.steps.forEach((t, i) => {
@@ -301,7 +302,7 @@ const figures: Record<string, () => Promise<void>> = {
       }
     for (const d of [1000, 10000])
       for (const lr of ['lars', 'cblr']) {
-        const sim = await simulate(der, { d, nb: 10, steps: 1, points: 2, seeds: seeds(200), gamma: NaN, params: [...der.layout.defaultParams], init, engine: 'reduced', workers: 2, rules: resolveRules({ lrRule: lr }, { gamma0: '0.05' }) });
+        const sim = await simulate(der, { timeLimit: Infinity, d, nb: 10, steps: 1, points: 2, seeds: seeds(200), gamma: NaN, params: [...der.layout.defaultParams], init, engine: 'reduced', workers: 2, rules: resolveRules({ lrRule: lr }, { gamma0: '0.05' }) });
         // the rate of the first step; CBLR through the mean curvature (γ0/κ̂ is heavy-tailed at n_b = 10)
         const g = sim.seeds.map((t) => (t.gamma as number[])[0]);
         const v = lr === 'lars' ? g.reduce((a, b) => a + b, 0) / g.length : 0.05 / (g.map((x) => 0.05 / x).reduce((a, b) => a + b, 0) / g.length);
@@ -343,7 +344,7 @@ const figures: Record<string, () => Promise<void>> = {
       { label: 'fixed n_b = 4000 (GD-like)', rules: resolveRules({}, {}), nb: 4000 },
     ];
     for (const c of cases) {
-      const sim = await simulate(der, { d, nb: c.nb, steps: 2000, points: 21, seeds: seeds(8), gamma, params: [...der.layout.defaultParams], init, engine: 'reduced', workers: 2, rules: c.rules });
+      const sim = await simulate(der, { timeLimit: Infinity, d, nb: c.nb, steps: 2000, points: 21, seeds: seeds(8), gamma, params: [...der.layout.defaultParams], init, engine: 'reduced', workers: 2, rules: c.rules });
       const ruled = c.rules.batch.kind !== 'constant';
       const ode = integrate(der, { tauEnd: 2000 * gamma, points: 101, init, ...(ruled ? { rules: c.rules, d, gamma, nb: c.nb } : { sets: { eta_bar: (gamma * d) / c.nb } }) });
       ode.tau.forEach((t, i) => rows.push({ steps: ruled ? ode.steps![i] : t / gamma, samples: ruled ? ode.samples![i] : (t / gamma) * c.nb, excess: ode.risk[i] - 0.025, kind: 'ODE', series: c.label }));
@@ -368,7 +369,7 @@ const figures: Record<string, () => Promise<void>> = {
     const der = deriveFile('derivations/saad-solla-erf.yaml');
     const init: Overlaps = { M: [[0.5, 0.1], [0.05, 0.45]], Q: [[1, 0.1], [0.1, 1]], P: [[1, 0], [0, 1]], a: [1, 1] };
     const rules = resolveRules({ batchSchedule: '4*2^floor(steps/250)' }, {});
-    const sim = await simulate(der, { d: 500, nb: 4, steps: 1250, points: 26, seeds: seeds(16), gamma: 0.02, params: [...der.layout.defaultParams], init, engine: 'reduced', workers: 2, rules });
+    const sim = await simulate(der, { timeLimit: Infinity, d: 500, nb: 4, steps: 1250, points: 26, seeds: seeds(16), gamma: 0.02, params: [...der.layout.defaultParams], init, engine: 'reduced', workers: 2, rules });
     const c = compare(der, sim);
     const rows: Record<string, unknown>[] = [];
     sim.steps.forEach((_, i) =>
