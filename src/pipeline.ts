@@ -130,6 +130,72 @@ export function deriveWith(spec: Spec, over: Partial<Pick<Spec, 'loss' | 'dynami
   return deriveSpec({ ...spec, ...over });
 }
 
+/** The moments' accuracy along a run (AccuracyAlong): what it was measured against, the worst relative error and where. */
+export interface RunAccuracy {
+  against: string;
+  worst: number;
+  /** the index of the state (among those given) where it is worst */
+  at: number;
+}
+
+/** Node evaluations the accuracy along a run may spend on its reference rule (about a second). */
+const ALONG_BUDGET = 2e7;
+const referenceModules = new Map<string, GeneratedModel>();
+
+/**
+ * The quadrature backends' accuracy at the states a run went through, not at one generic state: the
+ * largest difference of the moments (A, B, V, S, ε; relative to the largest of them, as derive's note)
+ * between the derivation's rule and a tensor rule of the other parity with five nodes more per field
+ * (N + 5 for the tensor rule; for per-template rules, five more than the largest of theirs). For
+ * smooth activations the rules converge geometrically, so the difference is the coarser rule's error
+ * (within 1.3× of a converged 70-node evaluation for tanh at field variances 1 to 4). At a kink, where
+ * every rule converges slowly, the reference is the exact evaluator when it applies; otherwise the
+ * other parity, which does not share the kink's bias. Up to 12 states, as many as ALONG_BUDGET affords; undefined for
+ * other backends or when not even two states are affordable.
+ */
+export function accuracyAlong(d: OdeModule, states: ArrayLike<number>[], params: number[]): RunAccuracy | undefined {
+  if (d.plan.backend !== 'quadrature' && d.plan.backend !== 'quadrature-templates') return undefined;
+  const fields = d.model.p + d.model.k;
+  const nodes = [...d.plan.label.matchAll(/(\d+) nodes/g), ...d.plan.label.matchAll(/(\d+)\^\d+/g)].map((m) => Number(m[1]));
+  if (!nodes.length) return undefined;
+  const model = buildModel(d.model.spec);
+  // at a kink the exact evaluator is the reference when it applies (THEORY §3.5): rules of either parity
+  // converge slowly there, so a finer rule would understate the error
+  const exact = modelHasKink(model) && planApplies(model, 'exact');
+  const R = maxOf(nodes) + 5;
+  const count = Math.min(12, states.length, exact ? 12 : Math.floor(ALONG_BUDGET / R ** fields));
+  if (count < 2) return undefined;
+  const key = `${d.model.spec.hash}:${exact ? 'exact' : R}`;
+  let ref = referenceModules.get(key);
+  if (!ref) referenceModules.set(key, (ref = deriveSpec(d.model.spec, exact ? 'exact' : `quadrature:${R}`).compiled));
+  const against = exact ? `the exact evaluator (Wick–Stein) at ${count} of the saved states` : `a tensor Gauss–Hermite rule with ${R} nodes per field at ${count} of the saved states`;
+  const L = d.layout;
+  const a = new Float64Array(L.mom.size);
+  const b = new Float64Array(L.mom.size);
+  let worst = 0;
+  let at = 0;
+  for (let c = 0; c < count; c++) {
+    const i = count === 1 ? 0 : Math.round((c * (states.length - 1)) / (count - 1));
+    const y = Array.from(states[i]).slice(0, L.stateNames.length);
+    d.compiled.moments(y, params, a);
+    ref.moments(y, params, b);
+    // relative to the largest moment, as derive's note (a moment crossing zero has no relative error of its own)
+    const rel = maxAbsDiff(a, b) / maxAbsOf(b, 1e-300);
+    if (rel > worst) (worst = rel), (at = i);
+  }
+  return { against, worst, at };
+}
+
+/** Whether a backend applies to a model (planning it throws a usage error when it does not). */
+function planApplies(model: Model, backend: string): boolean {
+  try {
+    planExpectations(model, backend);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Relative error of the quadrature moments above which derive warns. */
 export const QUADRATURE_WARN = 1e-6;
 

@@ -152,6 +152,7 @@ export function printTrajectory(traj: Trajectory): void {
   out(table(['τ', ...clockCols.map((c) => c[0]), ...(traj.alpha && !m.rules ? ['α'] : []), 'risk ε', ...shown.map((c) => c.name)], rows));
   if (m.rules) out(`rules: ${m.rules}; d = ${m.d}; steps and samples integrated beside the overlaps (d steps/dτ = 1/γ_t, d samples/dτ = n_b/γ_t)`);
   if (cols.length > shown.length) out(`(${cols.length - shown.length} more columns: use --json or --csv)`);
+  if (m.accuracy) out(`expectations: ${m.expectations}, accurate to ${m.accuracy.worst.toExponential(1)} relative ${m.accuracy.method} (worst at τ = ${num(m.accuracy.tau, 6)})`);
   if (m.discard) out(`discarding samples with ½e² ≤ ${m.discard.q}: ${num(100 * m.discard.keptAtStart, 4)} % kept at the start; ${m.discard.method}: ${m.discard.accuracy.toExponential(1)}`);
   const it = m.integrator;
   out(`odex: ${it.accepted} steps (${it.rejected} rejected), ${it.evaluations} RHS evaluations, ${it.wallMs.toFixed(1)} ms, rtol ${it.rtol}`);

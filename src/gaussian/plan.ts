@@ -130,7 +130,7 @@ export function planExpectations(model: Model, request = model.spec.expectations
   } else {
     kind = 'quadrature';
     nodes = Number(request.slice(11));
-    if (nodes < 2 || nodes > 200) throw usageError('quadrature nodes must be between 2 and 200', where);
+    if (nodes < 2 || nodes > 150) throw usageError('quadrature nodes must be between 2 and 150 (beyond, the rule itself stops being accurate; and the accuracy along a run compares with 5 more)', where);
   }
   const fullCost = defaultQuadratureNodes(model.p + model.k) ** (model.p + model.k);
   // a smooth committee beyond the whole-field budget: pair integrals and a lattice for the variance term

@@ -2,7 +2,7 @@
  * A derivation's ODE integrated from an initial state onto a time grid, returned as a trajectory
  * with its conventions, parameters, integrator statistics and status (failure is a value).
  */
-import type { OdeModule } from '../pipeline.ts';
+import { accuracyAlong, QUADRATURE_WARN, type OdeModule } from '../pipeline.ts';
 import { integrateOde, psdTolerance, type EventSpec } from './integrate.ts';
 import { iterateMap } from './map.ts';
 import { overlapsOf, stateOf, omegaOf, type Trajectory, type Overlaps } from './trajectory.ts';
@@ -43,6 +43,8 @@ export interface IntegrateRequest {
   maxSteps?: number;
   /** called after every accepted step with the time reached */
   onProgress?: (tau: number, tauEnd: number) => void;
+  /** measure the quadrature backends' accuracy at the saved states (default true; accuracyAlong of the pipeline) */
+  measureAccuracy?: boolean;
   /**
    * seconds the integration may be predicted to take (default 600; Infinity for none): refused at once
    * when 100 evaluations of the right-hand side exceed it, stopped with status `too-slow` when its pace
@@ -180,6 +182,12 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
     discardInfo.accuracy = acc;
     if (acc > 1e-3) discardInfo.warning = `the weighted moments are accurate to about ${acc.toExponential(1)} along the run (${discardInfo.nodes} nodes per field${params[L.delta] > 0 ? '' : '; without label noise the indicator is a jump in the fields'}); raise --discard-nodes`;
   }
+  // the quadrature's accuracy where the run went, not only at derive's generic state
+  const along = req.measureAccuracy !== false && !req.discard && sol.y.length ? accuracyAlong(d, sol.y, params) : undefined;
+  const alongWarning =
+    along && along.worst > QUADRATURE_WARN
+      ? `the quadrature moments are accurate to about ${along.worst.toExponential(1)} relative along the run (worst at τ = ${Number(traj.tau[along.at].toPrecision(6))}, against ${along.against}), above ${QUADRATURE_WARN.toExponential(0)}: raise the nodes with --expectations quadrature:N`
+      : undefined;
   // ε ≥ 0: values within the integration error below zero are that error and are reported as 0;
   // anything further below is kept, and named in a warning
   const scale = maxOf(sol.y.map((y) => maxAbsOf(y)), 1);
@@ -197,6 +205,7 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
     alphaUnit: rules ? 'alpha = samples / d' : 'alpha = samples / d = tau / eta_bar',
     kind: 'ode',
     ...(discardInfo ? { discard: discardInfo } : {}),
+    ...(along ? { accuracy: { method: `along the run, against ${along.against}`, worst: along.worst, tau: traj.tau[along.at] } } : {}),
     ...(rules ? { rules: describeRules(rules.rules), ruleSpec: rules.rules, d: req.d, ...(rules.rules.batch.kind === 'adadamp' ? { eps0: rules.startRisk, epsStar: rules.epsStar } : {}) } : {}),
     backend: d.plan.backend,
     expectations: d.plan.label,
@@ -210,11 +219,12 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
     integrator: { method: 'odex (Gragg–Bulirsch–Stoer), dense output', rtol: req.rtol, atol: req.atol, ...sol.stats },
     risk: `population risk (MSE, includes Δ/2); values in [−${riskTol.toExponential(1)}, 0) are integration error and reported as 0`,
     status: sol.status,
-    ...(negative >= 0 || growth || traj.meta.warnings || discardInfo?.warning
+    ...(negative >= 0 || growth || traj.meta.warnings || discardInfo?.warning || alongWarning
       ? {
           warnings: [
             ...((traj.meta.warnings as string[] | undefined) ?? []),
             ...(discardInfo?.warning ? [discardInfo.warning as string] : []),
+            ...(alongWarning ? [alongWarning] : []),
             ...(negative >= 0 ? [`the risk is ${traj.risk[negative].toExponential(3)} < 0 at τ = ${traj.tau[negative]}, beyond the integration error ${riskTol.toExponential(1)}: the expectations are not accurate enough here`] : []),
             ...(growth ? [growth] : []),
           ],
@@ -328,7 +338,7 @@ function discardDynamics(d: OdeModule, params: number[], P: number[][], aFixed: 
   if (!(q >= 0) || !Number.isFinite(q)) throw usageError('must be a finite number ≥ 0', { field: '--discard', value: q });
   // fields of the quadrature: p + k
   const nodes = o.nodes ?? Math.min(100, 2 * Math.floor(Math.pow(3e4, 1 / (L.p + L.k)) / 2));
-  if (!Number.isInteger(nodes) || nodes < 2 || nodes > 200) throw usageError('must be an integer between 2 and 200', { field: '--discard-nodes', value: nodes });
+  if (!Number.isInteger(nodes) || nodes < 2 || nodes > 190) throw usageError('must be an integer between 2 and 190 (the accuracy statement compares with 5 more)', { field: '--discard-nodes', value: nodes });
   const model = (d as Derivation).model as Model;
   if (!('student' in model)) throw usageError('discarding samples needs the full derivation (not only its generated module)', { field: '--discard' });
   const pr = params.slice();
