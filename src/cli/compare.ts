@@ -4,13 +4,13 @@ import { progressReporter } from './progress.ts';
 import { parseAssignments, numberValue, integerValue } from '../numeric/setup.ts';
 import { largeStepWarning } from '../numeric/regime.ts';
 import { compare, checkDescription, inconclusiveAdvice } from '../compare/compare.ts';
-import { writeFileAtomic, copyTree } from '../io/files.ts';
 import { usageError, failure } from '../errors.ts';
 import { timeLimitOf } from './outcome.ts';
 import { isConstant } from '../rules/spec.ts';
 import { num, table } from '../report/format.ts';
 import { prepare, runSim, stepsOf, type SimOpts } from './simulate.ts';
 import { out, warn } from './print.ts';
+import { writeReportDir } from './report.ts';
 
 export async function compareCommand(file: string, o: SimOpts & { tau: string; steps?: string; odeSet?: string[]; alpha: string; c1: string; c2: string; out?: string; check?: boolean; json?: boolean }): Promise<void> {
   const pr = prepare(file, o);
@@ -34,7 +34,6 @@ export async function compareCommand(file: string, o: SimOpts & { tau: string; s
   if (o.out) {
     const { familyPlot } = await import('../report/plots.ts');
     const { compareReportHtml } = await import('../report/compareReport.ts');
-    const { katexDistDir } = await import('../report/html.ts');
     const plots: { title: string; svg: string; file: string }[] = [];
     const ruled = !isConstant(pr.rules);
     for (const fam of ['M', 'Q', 'a', 'risk'] as const) {
@@ -46,10 +45,7 @@ export async function compareCommand(file: string, o: SimOpts & { tau: string; s
         if (series.some((s) => s.entry === entry)) plots.push({ title: entry, svg: await familyPlot(series.filter((s) => s.entry === entry), sim.steps, 'clock', 'SGD steps'), file: `${entry}.svg` });
     const html = compareReportHtml(pr.d, ag, { ...sim.meta, odeParams: ode.meta.params }, plots);
     const json = JSON.stringify({ ode, simulation: { mean: sim.mean, sem: sim.sem, seeds: sim.seeds, meta: sim.meta }, agreement: ag }) + '\n';
-    copyTree(katexDistDir(), join(o.out, 'katex'));
-    writeFileAtomic(join(o.out, 'trajectories.json'), json);
-    for (const p of plots) writeFileAtomic(join(o.out, p.file), p.svg);
-    writeFileAtomic(join(o.out, 'report.html'), html);
+    await writeReportDir(o.out, [{ name: 'trajectories.json', content: json }, ...plots.map((p) => ({ name: p.file, content: p.svg })), { name: 'report.html', content: html }]);
   }
   if (o.json) out(JSON.stringify(ag));
   else {

@@ -6,12 +6,12 @@ import { runIntegration } from '../numeric/run.ts';
 import { diagnose, type DiagnoseResult } from '../studies/diagnose.ts';
 import { learningRate } from '../numeric/rate.ts';
 import { usageError, failure } from '../errors.ts';
-import { writeFileAtomic, copyTree } from '../io/files.ts';
 import { num, table } from '../report/format.ts';
 import { progressReporter } from './progress.ts';
 import type { Overlaps } from '../numeric/trajectory.ts';
 import { SEEDS_BOUND, D_BOUND, WORKERS_BOUND } from '../limits.ts';
 import { out, announceStage } from './print.ts';
+import { writeReportDir } from './report.ts';
 
 export interface DiagnoseOpts {
   d: string;
@@ -94,10 +94,6 @@ function printDiagnose(r: DiagnoseResult): void {
 
 async function writeDiagnoseReport(dir: string, r: DiagnoseResult): Promise<void> {
   const { diagnosePlots, diagnoseHtml } = await import('../report/diagnoseReport.ts');
-  const { katexDistDir } = await import('../report/html.ts');
   const plots = await diagnosePlots(r);
-  copyTree(katexDistDir(), join(dir, 'katex'));
-  for (const p of plots) writeFileAtomic(join(dir, p.name), p.svg);
-  writeFileAtomic(join(dir, 'diagnose.json'), JSON.stringify(r, null, 1) + '\n');
-  writeFileAtomic(join(dir, 'report.html'), diagnoseHtml(r, plots));
+  await writeReportDir(dir, [...plots.map((p) => ({ name: p.name, content: p.svg })), { name: 'diagnose.json', content: JSON.stringify(r, null, 1) + '\n' }, { name: 'report.html', content: diagnoseHtml(r, plots) }]);
 }

@@ -4,11 +4,11 @@ import { readFileSync } from 'node:fs';
 import { loadAnySpecFile } from '../spec/load.ts';
 import { deriveParamSpec } from '../paramdyn/derive.ts';
 import { runGdgf, defaultInit } from '../studies/gdgf.ts';
-import { writeFileAtomic, copyTree } from '../io/files.ts';
 import { usageError } from '../errors.ts';
 import { numberValue, integerValue } from '../numeric/setup.ts';
 import { num, table } from '../report/format.ts';
 import { out } from './print.ts';
+import { writeReportDir } from './report.ts';
 
 export interface GdgfOpts {
   h?: string;
@@ -67,12 +67,8 @@ export async function gdgfCommand(file: string, o: GdgfOpts): Promise<void> {
   const result = { name: any.spec.name, source: file, init: initSource, params: Object.fromEntries(der.paramNames.map((c, i) => [c, params[i]])), ...report };
   if (o.out) {
     const { gdgfPlots, gdgfReportHtml } = await import('../report/gdgfReport.ts');
-    const { katexDistDir } = await import('../report/html.ts');
     const plots = await gdgfPlots(report);
-    copyTree(katexDistDir(), join(o.out, 'katex'));
-    for (const p of plots) writeFileAtomic(join(o.out, p.name), p.svg);
-    writeFileAtomic(join(o.out, 'gdgf.json'), JSON.stringify(result) + '\n');
-    writeFileAtomic(join(o.out, 'report.html'), gdgfReportHtml(any.spec.name, report, plots));
+    await writeReportDir(o.out, [...plots.map((p) => ({ name: p.name, content: p.svg })), { name: 'gdgf.json', content: JSON.stringify(result) + '\n' }, { name: 'report.html', content: gdgfReportHtml(any.spec.name, report, plots) }]);
   }
   if (o.json) {
     out(JSON.stringify({ ...result, runs: result.runs.map((r) => ({ ...r, trace: undefined })) }));

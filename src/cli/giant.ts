@@ -5,13 +5,13 @@ import { deriveSpec } from '../pipeline.ts';
 import { runGiant, type GiantReport } from '../studies/giant.ts';
 import { readOverlapsFile, parseAssignments, resolveParams, numberValue, integerValue, teacherOverlaps } from '../numeric/setup.ts';
 import { evaluateExpression } from '../symbolic/expr.ts';
-import { writeFileAtomic, copyTree } from '../io/files.ts';
 import { usageError } from '../errors.ts';
 import { progressReporter } from './progress.ts';
 import { num, table } from '../report/format.ts';
 import { SEEDS_BOUND, D_BOUND, WORKERS_BOUND } from '../limits.ts';
 import { out } from './print.ts';
 import { timeLimitOf } from './outcome.ts';
+import { writeReportDir } from './report.ts';
 
 export interface GiantOpts {
   /** --time-limit S, or false for --no-time-limit */
@@ -117,12 +117,8 @@ export async function giantCommand(file: string, o: GiantOpts): Promise<void> {
   if (spec.dynamics !== 'projected') report.warnings.unshift(`the file says dynamics: ${spec.dynamics}; giant steps use projected updates (each neuron renormalised after the step)`);
   if (o.out) {
     const { giantPlots, giantReportHtml } = await import('../report/giantReport.ts');
-    const { katexDistDir } = await import('../report/html.ts');
     const plots = await giantPlots(report);
-    copyTree(katexDistDir(), join(o.out, 'katex'));
-    for (const pl of plots) writeFileAtomic(join(o.out, pl.name), pl.svg);
-    writeFileAtomic(join(o.out, 'giant.json'), JSON.stringify(report) + '\n');
-    writeFileAtomic(join(o.out, 'report.html'), giantReportHtml(report, plots));
+    await writeReportDir(o.out, [...plots.map((pl) => ({ name: pl.name, content: pl.svg })), { name: 'giant.json', content: JSON.stringify(report) + '\n' }, { name: 'report.html', content: giantReportHtml(report, plots) }]);
   }
   if (o.json) return void out(JSON.stringify(report));
   printGiant(report);

@@ -11,12 +11,13 @@ import { runSweep, sweepCsv, settingsHash, sweepGrid, type SweepSettings, type M
 import { slurmOptions, printSubmission } from './cluster.ts';
 import { submitRun } from '../cluster/slurm.ts';
 import { escapeCriterion } from '../studies/escape.ts';
-import { writeFileAtomic, copyTree } from '../io/files.ts';
+import { writeFileAtomic } from '../io/files.ts';
 import { usageError } from '../errors.ts';
 import { num, table } from '../report/format.ts';
 import { LOSS_NAMES, type LossName } from '../loss/index.ts';
 import { SEEDS_BOUND, D_BOUND, WORKERS_BOUND } from '../limits.ts';
 import { out, announceStage } from './print.ts';
+import { writeReportDir } from './report.ts';
 
 export async function sweepCommand(file: string, o: Record<string, any>): Promise<void> {
   const spec = loadSpecFile(file);
@@ -88,13 +89,13 @@ export async function sweepCommand(file: string, o: Record<string, any>): Promis
   const meta = { name: spec.name, file, rate: rateText, criterion: crit, seeds: settings.seeds, horizon: settings.horizon, wallSeconds: wallS, cachedPoints: cached };
   if (o.out) {
     const { sweepPlots, sweepReportHtml } = await import('../report/sweepReport.ts');
-    const { katexDistDir } = await import('../report/html.ts');
     const plots = await sweepPlots(points);
-    copyTree(katexDistDir(), join(o.out, 'katex'));
-    for (const p of plots) writeFileAtomic(join(o.out, p.name), p.svg);
-    writeFileAtomic(join(o.out, 'sweep.csv'), sweepCsv(points));
-    writeFileAtomic(join(o.out, 'sweep.json'), JSON.stringify({ meta, points, fits }) + '\n');
-    writeFileAtomic(join(o.out, 'report.html'), sweepReportHtml(spec.name, meta, points, fits, plots));
+    await writeReportDir(o.out, [
+      ...plots.map((p) => ({ name: p.name, content: p.svg })),
+      { name: 'sweep.csv', content: sweepCsv(points) },
+      { name: 'sweep.json', content: JSON.stringify({ meta, points, fits }) + '\n' },
+      { name: 'report.html', content: sweepReportHtml(spec.name, meta, points, fits, plots) },
+    ]);
   }
   if (o.json) return void out(JSON.stringify({ meta, points, fits }));
   out(`${spec.name}: escape (${crit}); ${rateText}; ${settings.rules ? 'steps, samples and τ from each run’s clock' : 'steps = τ/γ, samples = n_b·steps'}; ${points.length} points in ${wallS.toFixed(1)} s${cached ? ` (${cached} from ${o.out})` : ''}`);
