@@ -165,7 +165,7 @@ describe('sweeps say what they could not measure', () => {
   it('points that never escape are named with the option to raise; ODE rows show no quartiles', async () => {
     const r = await cli(['sweep', 'derivations/he3-single-index.yaml', '--d', '256,1024', '--nb', '1', '--set', 'eta_bar=0.5*crit', '--threshold', '0.5', '--method', 'ode', '--quiet']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/warning: 1 of 2 points did not escape within --max-steps = 1e6 \(d=1024 nb=1 ode\): .*raise --max-steps/);
+    expect(r.stderr).toMatch(/^hermode: warning: 1 of 2 points did not escape within --max-steps = 1e6 \(d=1024 nb=1 ode\): .*raise --max-steps/);
     expect(r.stdout).not.toMatch(/912100–912100/);
   });
 });

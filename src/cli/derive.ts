@@ -7,7 +7,7 @@ import { documentToTex } from '../codegen/latex.ts';
 import { writeFileAtomic, writeFilesAtomic, copyTree } from '../io/files.ts';
 import { usageError, failure } from '../errors.ts';
 import { table } from '../report/format.ts';
-import { out, announceStage } from './print.ts';
+import { out, warn, announceStage } from './print.ts';
 
 
 interface Derived extends GeneratedFiles {
@@ -55,7 +55,12 @@ export function deriveCommand(files: string[], o: { outDir: string; expectations
       ['l', 'r', 'r', 'l', 'l', 'l', 'r', 'l'],
     ),
   );
-  for (const r of results) for (const n of r.notes) out(`note (${r.name}): ${n}`);
+  // the notes are derive's report; the warnings among them go where every warning goes
+  for (const r of results)
+    for (const n of r.notes) {
+      if (n.startsWith('warning: ')) warn(`${r.name}: ${n.slice('warning: '.length)}`);
+      else out(`note (${r.name}): ${n}`);
+    }
 }
 
 

@@ -9,7 +9,7 @@ import { usageError } from '../errors.ts';
 import { progressReporter } from './progress.ts';
 import { num, table } from '../report/format.ts';
 import { SEEDS_BOUND, D_BOUND, WORKERS_BOUND } from '../limits.ts';
-import { out } from './print.ts';
+import { out, warn } from './print.ts';
 import { timeLimitOf } from './outcome.ts';
 import { writeReportDir } from './report.ts';
 
@@ -133,7 +133,7 @@ export function printGiant(r: GiantReport): void {
   out(`c_1(σ) = ${num(c.c1)}, c_2(σ) = ${num(c.c2)}, E[σ′²] = ${num(c.dsigma2)}, β = (${c.beta.map((b) => num(b)).join(', ')}), E[y] = ${num(c.meanY)}, E[y²] = ${num(c.meanY2)}`);
   if (r.closedFormNote) out(`closed form: not shown — ${r.closedFormNote}`);
   out(`random features (step 0, readout fitted${r.meta.ridge ? `, ridge ${r.meta.ridge}` : ''}): risk ${num(r.randomFeaturesRisk)}`);
-  for (const w of r.warnings) out(`warning: ${w}`);
+  for (const w of r.warnings) warn(w);
   const f = (x: number) => (Number.isFinite(x) ? num(x, 5) : '—');
   for (const cs of r.cases) {
     out('');

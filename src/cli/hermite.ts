@@ -6,7 +6,7 @@ import { usageError } from '../errors.ts';
 import { numberValue } from '../numeric/setup.ts';
 import { num, table } from '../report/format.ts';
 import { maxOf } from '../extrema.ts';
-import { out } from './print.ts';
+import { out, warn } from './print.ts';
 
 export function hermiteCommand(text: string, o: { order: string; target?: string; json?: boolean; variance?: string; leap?: boolean }): void {
   const q = numberValue(o.variance ?? '1', '--variance');
@@ -81,5 +81,5 @@ export function hermiteCommand(text: string, o: { order: string; target?: string
   out(`E[f²] = ${num(rep.meanSquare, 8)}   E[f′²] = ${num(rep.derivativeSquare, 8)}`);
   out(`information exponent: ${rep.informationExponent ?? `none up to order ${order}`}`);
   if (o.target) out(`pair exponent with g = ${o.target}: ${pair ?? `none up to order ${order}`}`);
-  for (const w of warnings) out(`warning: ${w}`);
+  for (const w of warnings) warn(w);
 }

@@ -16,7 +16,7 @@ import { usageError } from '../errors.ts';
 import { num, table } from '../report/format.ts';
 import { LOSS_NAMES, type LossName } from '../loss/index.ts';
 import { SEEDS_BOUND, D_BOUND, WORKERS_BOUND } from '../limits.ts';
-import { out, announceStage } from './print.ts';
+import { out, warn, announceStage } from './print.ts';
 import { writeReportDir } from './report.ts';
 
 export async function sweepCommand(file: string, o: Record<string, any>): Promise<void> {
@@ -105,8 +105,8 @@ export async function sweepCommand(file: string, o: Record<string, any>): Promis
   out(table(['d', 'n_b', 'loss', 'method', 'γ', 'η̄', 'steps', 'q1–q3 (sim)', 'samples', 'escaped'], points.map((p) => [String(p.d), `${p.nbLabel}=${p.nb}`, p.loss, p.method + (p.engine ? `/${p.engine}` : ''), f(p.gamma), f(p.etaBar), f(p.steps), quartiles(p), f(p.samples), f(p.escapedFraction)]), ['r', 'l', 'l', 'l']));
   const stuck = points.filter((p) => p.steps === null);
   if (stuck.length)
-    out(
-      `warning: ${stuck.length} of ${points.length} points did not escape within --max-steps = ${settings.horizon} (${stuck.map((p) => `d=${p.d} nb=${p.nb} ${p.method}`).join(', ')}): they are left out of the fits; if they should escape, raise --max-steps (an expression in d, nb, p, k, e.g. "100*d^2")`,
+    warn(
+      `${stuck.length} of ${points.length} points did not escape within --max-steps = ${settings.horizon} (${stuck.map((p) => `d=${p.d} nb=${p.nb} ${p.method}`).join(', ')}): they are left out of the fits; if they should escape, raise --max-steps (an expression in d, nb, p, k, e.g. "100*d^2")`,
     );
   if (fits.length) out(table(['fit', 'group', 'loss', 'method', 'exponent (95% CI)', 'points'], fits.map((x) => [x.kind, x.group, x.loss, x.method, `${f(x.fit.slope)} ± ${f(x.fit.slopeCI95)}`, x.fit.n]), ['l', 'l', 'l', 'l', 'l', 'r']));
   if (o.out) out(`wrote ${join(o.out, 'report.html')}, sweep.csv, sweep.json, steps.svg, samples.svg`);
