@@ -31,6 +31,7 @@ export async function compareCommand(file: string, o: SimOpts & { tau: string; s
     bar.stop();
   }
   const { ode, series, agreement: ag } = comparison;
+  for (const w of (ode.meta.warnings as string[] | undefined) ?? []) warn(`the ODE: ${w}`);
   if (o.out) {
     const { familyPlot } = await import('../report/plots.ts');
     const { compareReportHtml } = await import('../report/compareReport.ts');
