@@ -26,14 +26,18 @@ function commandAfter(marker: string): string[] {
   return (m as RegExpExecArray)[1].trim().split(/\s+/);
 }
 
+/** README's text from `marker` to `until`, and what the command in it prints with --json. */
+async function claim<T>(marker: string, until: string): Promise<{ text: string; json: T }> {
+  const args = commandAfter(marker);
+  const r = await cli([...args, '--json']);
+  expect(r.code, r.stderr).toBe(0);
+  return { text: readme.slice(readme.indexOf(marker), readme.indexOf(until)), json: JSON.parse(r.stdout) as T };
+}
+
 describe('README quotes what its commands print', () => {
   it('large-batch diagnostics: n_b*, ‖g_W‖ and the loss change per update, theory and simulation (item 3 of the rules)', async () => {
-    const marker = '**The gradient norm falls with n_b and saturates at the noise scale**';
-    const args = commandAfter(marker);
-    const text = readme.slice(readme.indexOf(marker), readme.indexOf('4. **AdaDamp**'));
-    const r = await cli([...args, '--json']);
-    expect(r.code, r.stderr).toBe(0);
-    const j = JSON.parse(r.stdout) as { noiseScale: number; points: { nb: number; theory: { gradW: number; lossChange: number }; sim: { gradW: { mean: number; sem: number }; lossChange: { mean: number; sem: number } } }[] };
+    type Diagnosis = { noiseScale: number; points: { nb: number; theory: { gradW: number; lossChange: number }; sim: { gradW: { mean: number; sem: number }; lossChange: { mean: number; sem: number } } }[] };
+    const { text, json: j } = await claim<Diagnosis>('**The gradient norm falls with n_b and saturates at the noise scale**', '4. **AdaDamp**');
     const nbStar = /n_b\* = d ΣV\/ΣG = (\d+)/.exec(text) as RegExpExecArray;
     expect(Math.round(j.noiseScale)).toBe(Number(nbStar[1]));
     const theory = (/‖g_W‖ = ([\d., ]+) at/.exec(text) as RegExpExecArray)[1].split(', ');
@@ -55,12 +59,8 @@ describe('README quotes what its commands print', () => {
   });
 
   it('one giant step: m1 closed form and simulated, and Q1_12 at α = 2', async () => {
-    const marker = '**One giant step**';
-    const args = commandAfter(marker);
-    const text = readme.slice(readme.indexOf(marker), readme.indexOf('**A hard direction**'));
-    const r = await cli([...args, '--json']);
-    expect(r.code, r.stderr).toBe(0);
-    const j = JSON.parse(r.stdout) as { cases: { alpha: number; closed: { m: number[]; qOff: number }; sim: { m: number[][] } }[] };
+    type Giant = { cases: { alpha: number; closed: { m: number[]; qOff: number }; sim: { m: number[][] } }[] };
+    const { text, json: j } = await claim<Giant>('**One giant step**', '**A hard direction**');
     const m = /α = ([\d., ]+) give\s+m1 = ([\d., ]+) \(closed\) against ([\d., ]+) \(simulation/.exec(text.replace(/\s+/g, ' ')) as RegExpExecArray;
     expect(m, 'the quoted figures').not.toBeNull();
     const [alphas, closed, sim] = [m[1], m[2], m[3]].map((x) => x.split(', ').map((v) => v.trim()));
