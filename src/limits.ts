@@ -15,13 +15,23 @@ export const MAX_SEEDS = 100_000;
 export const MAX_D = 1e9;
 /** Worker threads of one run. */
 export const MAX_WORKERS = 256;
-/** Bounds of the sizes typed on the command line, for integerValue. */
-export const SEEDS_BOUND = { max: MAX_SEEDS, why: 'seeds of one run: split larger batches into seed ranges or Slurm tasks' };
-export const D_BOUND = { max: MAX_D, why: 'the input dimension of a simulation' };
-export const WORKERS_BOUND = { max: MAX_WORKERS, why: 'worker threads' };
+/** An upper bound of a size, with what it bounds (the refusal says both). */
+export interface Bound {
+  max: number;
+  why: string;
+}
+export const POINTS_BOUND: Bound = { max: MAX_POINTS, why: 'saved points of one trajectory' };
+export const SEEDS_BOUND: Bound = { max: MAX_SEEDS, why: 'seeds of one run: split larger batches into seed ranges or Slurm tasks' };
+export const D_BOUND: Bound = { max: MAX_D, why: 'the input dimension of a simulation' };
+export const WORKERS_BOUND: Bound = { max: MAX_WORKERS, why: 'worker threads' };
+
+/** The refusal of a size above its bound. */
+export const beyondBound = (b: Bound): string => `at most ${b.max.toLocaleString('en-US')} (${b.why})`;
 
 /** Wall-clock seconds an integration may be predicted to take before it is stopped (--time-limit). */
 export const DEFAULT_TIME_LIMIT_S = 600;
+/** How a run refused for its time is let through, in every such message. */
+export const TIME_LIMIT_OVERRIDE = '--time-limit S or --no-time-limit lets it run';
 
 /** Bytes this process may spend on one result (half of V8's heap limit). */
 export function memoryBudget(): number {
@@ -43,10 +53,10 @@ export function bytesText(b: number): string {
   return `${Number(b.toPrecision(2))} ${units[u]}`;
 }
 
-/** Refuses an integer count outside [min, max] with the field, its value and the bound. */
-export function boundedCount(value: number, field: string, min: number, max: number, why: string): number {
+/** Refuses an integer count below `min` or above its bound, naming the field and the value. */
+export function boundedCount(value: number, field: string, min: number, bound: Bound): number {
   if (!Number.isInteger(value) || value < min) throw usageError(`must be an integer ≥ ${min}`, { field, value });
-  if (value > max) throw usageError(`at most ${max.toLocaleString('en-US')} (${why})`, { field, value });
+  if (value > bound.max) throw usageError(beyondBound(bound), { field, value });
   return value;
 }
 

@@ -41,28 +41,41 @@ export interface Derivation {
   compiled: GeneratedModel;
 }
 
-/** `outDir` only enters the generated files' "Regenerate:" line. */
 /** Told what a derivation is about to do when the next stage can take a while (the CLI prints it). */
 export type StageListener = (what: string) => void;
 
-/** Backends whose accuracy note evaluates the moments several more times at derive time. */
-const MEASURED_BACKENDS = new Set(['quadrature', 'quadrature-templates', 'hermite', 'lattice']);
-
+/** `outDir` only enters the generated files' "Regenerate:" line. */
 export function deriveSpec(spec: Spec, expectations?: string, outDir = 'generated', onStage?: StageListener): Derivation {
   const model = buildModel(spec);
   const plan = planExpectations(model, expectations ?? spec.expectations);
-  if (MEASURED_BACKENDS.has(plan.backend)) onStage?.(`deriving ${model.name} with ${plan.label}, then measuring its accuracy`);
   const equations = overlapEquations(model, plan);
   const module = equationsModule(equations, outDir);
   const compiled = compileModule(module);
   // the code does not contain the notes, so the accuracy note can use the module just built
-  if (plan.backend === 'quadrature' || plan.backend === 'quadrature-templates') plan.notes.push(...quadratureAccuracyNotes(model, plan, compiled, equations.layout));
-  if (plan.backend === 'hermite') plan.notes.push(...hermiteAccuracyNotes(spec, plan));
-  if (plan.backend === 'lattice') plan.notes.push(...latticeAccuracyNotes(model, plan, compiled, equations.layout));
+  const measure = accuracyNote(spec, model, plan, compiled, equations.layout);
+  if (measure) {
+    onStage?.(`deriving ${model.name} with ${plan.label}, then measuring its accuracy`);
+    plan.notes.push(...measure());
+  }
   const doc = equationsDocument(equations);
   const tex = documentToTex(doc, model, plan, outDir);
   const { '.ts': ts } = printModule(module, model.name, ['ts']);
   return { model, plan, layout: equations.layout, equations, module, ts, tex, doc, compiled };
+}
+
+/** A numerical backend's accuracy note, to be measured (it evaluates the moments several more times); none for the exact ones. */
+function accuracyNote(spec: Spec, model: Model, plan: ExpectationPlan, compiled: GeneratedModel, layout: Layout): (() => string[]) | undefined {
+  switch (plan.backend) {
+    case 'quadrature':
+    case 'quadrature-templates':
+      return () => quadratureAccuracyNotes(model, plan, compiled, layout);
+    case 'hermite':
+      return () => hermiteAccuracyNotes(spec, plan);
+    case 'lattice':
+      return () => latticeAccuracyNotes(model, plan, compiled, layout);
+    default:
+      return undefined;
+  }
 }
 
 export function deriveFile(file: string, expectations?: string, onStage?: StageListener): Derivation {
@@ -156,9 +169,11 @@ const referenceModules = new Map<string, GeneratedModel>();
 export function accuracyAlong(d: OdeModule, states: ArrayLike<number>[], params: number[]): RunAccuracy | undefined {
   if (d.plan.backend !== 'quadrature' && d.plan.backend !== 'quadrature-templates') return undefined;
   const fields = d.model.p + d.model.k;
-  const nodes = [...d.plan.label.matchAll(/(\d+) nodes/g), ...d.plan.label.matchAll(/(\d+)\^\d+/g)].map((m) => Number(m[1]));
-  if (!nodes.length) return undefined;
   const model = buildModel(d.model.spec);
+  // a module read from generated/ carries only the plan's name: plan it again (the spec it was made from)
+  const plan = 'templates' in d.plan ? (d.plan as ExpectationPlan) : planExpectations(model, d.model.spec.expectations);
+  const nodes = plan.backend === 'quadrature' ? [plan.nodes as number] : Object.values(plan.templates).flatMap((t) => (t.impl.kind === 'quad' ? [t.impl.nodes] : []));
+  if (!nodes.length) return undefined;
   // at a kink the exact evaluator is the reference when it applies (THEORY §3.5): rules of either parity
   // converge slowly there, so a finer rule would understate the error
   const exact = modelHasKink(model) && planApplies(model, 'exact');

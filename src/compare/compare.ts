@@ -23,6 +23,7 @@ import { studentTQuantileUpper } from './stats.ts';
 import { DEFAULT_CHECK, type CheckSettings } from './defaults.ts';
 import type { Rules } from '../rules/spec.ts';
 import { maxOf } from '../extrema.ts';
+import { TIME_LIMIT_OVERRIDE } from '../limits.ts';
 
 export { DEFAULT_CHECK, type CheckSettings };
 
@@ -209,7 +210,7 @@ export function compare(der: Derivation, sim: SimulationResult, o: CompareOption
         grid: sim.tau,
         ...(sim.meta.discard ? { discard: { q: (sim.meta.discard as { q: number }).q, ...(o.discardNodes ? { nodes: o.discardNodes } : {}) }, nb: sim.meta.nb as number } : {}),
       });
-  if (ode.status !== 'completed') throw failure(`the ODE stopped: ${ode.message}${ode.status === 'too-slow' ? ' — a faster expectation backend, fewer nodes or a smaller width makes it feasible; --time-limit S or --no-time-limit lets it run' : ''}`);
+  if (ode.status !== 'completed') throw failure(`the ODE stopped: ${ode.message}${ode.status === 'too-slow' ? ` — a faster expectation backend, fewer nodes or a smaller width makes it feasible; ${TIME_LIMIT_OVERRIDE}` : ''}`);
   const series = seriesOf(ode, sim, der.layout.trained, der.model.dynamics);
   if (rules) series.push(...clockSeries(ode, sim));
   const setting = { d: sim.meta.d as number, gamma: rules ? maxOf(sim.mean.gamma as number[]) : (sim.meta.gamma as number), seeds: sim.seeds.length };

@@ -3,7 +3,7 @@
  * default grid's size chosen so that the saved times are round numbers.
  */
 import { usageError } from '../errors.ts';
-import { boundedCount, MAX_POINTS } from '../limits.ts';
+import { boundedCount, POINTS_BOUND } from '../limits.ts';
 
 /**
  * The default number of saved points over [0, span]: about 60 intervals of a round length
@@ -17,17 +17,18 @@ export function roundGridPoints(span: number, integer = false, intervals = 60): 
   return Math.abs(n - Math.round(n)) <= 1e-9 * n && Math.round(n) >= 2 ? Math.round(n) + 1 : intervals + 1;
 }
 
-/** The smallest of 1, 2, 2.5, 5 × 10ⁿ (integers only when `integer`) that is ≥ x. */
-export function roundStepAtLeast(x: number, integer = false): number {
-  let e = Math.floor(Math.log10(x)) - 1;
-  for (;;) {
+/** The round lengths 1, 2, 2.5, 5 × 10ⁿ from the smallest ≥ x upward (integers only when `integer`). */
+export function* roundSteps(x: number, integer = false): Generator<number> {
+  for (let e = Math.floor(Math.log10(x)) - 1; ; e++)
     for (const m of [1, 2, 2.5, 5]) {
-      const s = m * 10 ** e;
-      if (integer && (s < 1 || !Number.isInteger(m * 10 ** Math.max(e, 0)) || (e < 1 && m === 2.5))) continue;
-      if (s >= x * (1 - 1e-12)) return integer ? Math.round(s) : Number(s.toPrecision(12));
+      const s = Number((m * 10 ** e).toPrecision(12));
+      if (s >= x * (1 - 1e-12) && (!integer || (s >= 1 && Number.isInteger(s)))) yield s;
     }
-    e++;
-  }
+}
+
+/** The smallest round length (roundSteps) ≥ x. */
+export function roundStepAtLeast(x: number, integer = false): number {
+  return roundSteps(x, integer).next().value as number;
 }
 
 /**
@@ -37,7 +38,7 @@ export function roundStepAtLeast(x: number, integer = false): number {
  */
 export function timeGrid(tauEnd: number, points: number, log: boolean): number[] {
   if (!(tauEnd > 0) || !Number.isFinite(tauEnd)) throw usageError('must be a finite number > 0', { field: 'tau', value: tauEnd });
-  boundedCount(points, 'points', 2, MAX_POINTS, 'saved points of one trajectory');
+  boundedCount(points, 'points', 2, POINTS_BOUND);
   if (!log) return Array.from({ length: points }, (_, i) => (i === points - 1 ? tauEnd : (tauEnd * i) / (points - 1)));
   if (points === 2) return [0, tauEnd];
   const lo = Math.log(tauEnd * 1e-4);

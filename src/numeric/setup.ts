@@ -16,15 +16,16 @@ import { omegaOf, type Overlaps } from './trajectory.ts';
 
 import { DEFAULT_M0 } from './defaults.ts';
 import { maxAbsOf } from '../extrema.ts';
+import { beyondBound, type Bound } from '../limits.ts';
 
 export { DEFAULT_M0 };
 
 /** An integer ≥ `min` given as text (seeds, counts, dimensions); a usage error names the field otherwise. */
 /** An integer typed by the user, at least `min` and — for a size — at most `max` (the bound says why). */
-export function integerValue(text: string, field: string, min: number, max?: { max: number; why: string }): number {
+export function integerValue(text: string, field: string, min: number, bound?: Bound): number {
   const v = numberValue(text, field);
   if (!Number.isInteger(v) || v < min) throw usageError(`must be an integer ≥ ${min}`, { field, value: text });
-  if (max && v > max.max) throw usageError(`at most ${max.max.toLocaleString('en-US')} (${max.why})`, { field, value: text });
+  if (bound && v > bound.max) throw usageError(beyondBound(bound), { field, value: text });
   return v;
 }
 

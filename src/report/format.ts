@@ -1,5 +1,6 @@
 /** Terminal formatting: aligned tables and compact numbers. */
 import { maxOf } from '../extrema.ts';
+import { roundSteps } from '../numeric/grid.ts';
 
 export function num(x: number, digits = 6): string {
   if (!Number.isFinite(x)) return String(x);
@@ -39,27 +40,24 @@ export function roundRows(t: number[], max: number): number[] {
   const span = t[n - 1] - t0;
   if (!(span > 0)) return sampleRows(n, max);
   const tol = 1e-9 * span;
-  for (let e = Math.floor(Math.log10(span / (max - 1))) - 1, tries = 0; tries < 12; e++) {
-    for (const m of [1, 2, 2.5, 5]) {
-      const step = m * 10 ** e;
-      if (span / step > max - 1 + 1e-9) continue;
-      tries++;
-      const rows: number[] = [];
-      let j = 0;
-      let ok = true;
-      for (let k = 0; t0 + k * step <= t[n - 1] + tol; k++) {
-        const target = t0 + k * step;
-        while (j < n && t[j] < target - tol) j++;
-        if (j >= n || Math.abs(t[j] - target) > tol) {
-          ok = false;
-          break;
-        }
-        rows.push(j);
+  let tries = 0;
+  for (const step of roundSteps(span / (max - 1))) {
+    if (++tries > 12) break;
+    const rows: number[] = [];
+    let j = 0;
+    let ok = true;
+    for (let k = 0; t0 + k * step <= t[n - 1] + tol; k++) {
+      const target = t0 + k * step;
+      while (j < n && t[j] < target - tol) j++;
+      if (j >= n || Math.abs(t[j] - target) > tol) {
+        ok = false;
+        break;
       }
-      if (ok && rows.length >= Math.min(5, max)) {
-        if (rows[rows.length - 1] !== n - 1) rows.push(n - 1);
-        return rows;
-      }
+      rows.push(j);
+    }
+    if (ok && rows.length >= Math.min(5, max)) {
+      if (rows[rows.length - 1] !== n - 1) rows.push(n - 1);
+      return rows;
     }
   }
   return sampleRows(n, max);

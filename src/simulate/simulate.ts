@@ -14,7 +14,7 @@ import { runSeeds, type Engine } from './pool.ts';
 import type { KernelConfig, SeedResult } from './kernel.ts';
 import { teacherOverlaps } from '../numeric/setup.ts';
 import { usageError, failure } from '../errors.ts';
-import { boundedCount, requireMemory, trajectoryBytes, MAX_POINTS, MAX_SEEDS, MAX_D, DEFAULT_TIME_LIMIT_S, durationText } from '../limits.ts';
+import { boundedCount, requireMemory, trajectoryBytes, POINTS_BOUND, SEEDS_BOUND, D_BOUND, DEFAULT_TIME_LIMIT_S, TIME_LIMIT_OVERRIDE, durationText } from '../limits.ts';
 import { isConstant, describeRules, SCHEDULE_VARS, type Rules } from '../rules/spec.ts';
 import type { KernelRules } from './rule-step.ts';
 import { constantClock, type ConstantClock } from '../rules/clock.ts';
@@ -84,7 +84,7 @@ export { rateExpression, learningRate } from '../numeric/rate.ts';
 
 export function stepGrid(steps: number, points: number, log: boolean): number[] {
   if (!Number.isInteger(steps) || steps < 1) throw usageError('must be an integer ≥ 1', { field: 'steps', value: steps });
-  boundedCount(points, 'points', 2, MAX_POINTS, 'saved points of one trajectory');
+  boundedCount(points, 'points', 2, POINTS_BOUND);
   const out = new Set<number>([0]);
   for (let i = 1; i < points; i++) {
     // log: steps^((i−1)/(points−2)) for i = 1..points−1, i.e. 1 … steps (points = 2: just the last step)
@@ -179,9 +179,9 @@ export async function simulate(der: Derivation, request: SimulateRequest): Promi
     ...request,
   };
   const minD = model.p + model.k + (req.engine === 'reduced' ? model.p : 0);
-  boundedCount(req.d, 'd', minD, MAX_D, 'the input dimension of a simulation');
+  boundedCount(req.d, 'd', minD, D_BOUND);
   if (!Number.isInteger(req.nb) || req.nb < 1) throw usageError('must be an integer ≥ 1', { field: 'nb', value: req.nb });
-  boundedCount(req.seeds.length, 'seeds', 1, MAX_SEEDS, 'seeds of one run: split larger batches into seed ranges or Slurm tasks');
+  boundedCount(req.seeds.length, 'seeds', 1, SEEDS_BOUND);
   checkSimulationMemory(der, req);
   if (!req.seedResults) checkSimulationTime(der, req);
   if (req.init && req.teacher === 'random') throw usageError('a random teacher draws its own P; it cannot be combined with given initial overlaps', { field: 'teacher' });
@@ -298,7 +298,7 @@ function checkSimulationTime(der: Derivation, req: FullRequest): void {
   const s = simulationSeconds(p, k, { ...req, seeds: req.seeds.length });
   if (s > limit)
     throw failure(
-      `the simulation would take about ${durationText(s)} (${req.seeds.length} seeds × ${req.steps} steps × n_b = ${req.nb} samples${req.engine === 'full' ? ` at d = ${req.d}` : ''}, ${req.engine} engine, ${Math.max(1, Math.min(req.workers, req.seeds.length))} worker(s)), beyond the time limit of ${durationText(limit)}: fewer steps or seeds, a smaller n_b${req.engine === 'full' ? ', the reduced engine (its cost does not grow with d)' : ''} or more workers make it feasible; --time-limit S or --no-time-limit lets it run`,
+      `the simulation would take about ${durationText(s)} (${req.seeds.length} seeds × ${req.steps} steps × n_b = ${req.nb} samples${req.engine === 'full' ? ` at d = ${req.d}` : ''}, ${req.engine} engine, ${Math.max(1, Math.min(req.workers, req.seeds.length))} worker(s)), beyond the time limit of ${durationText(limit)}: fewer steps or seeds, a smaller n_b${req.engine === 'full' ? ', the reduced engine (its cost does not grow with d)' : ''} or more workers make it feasible; ${TIME_LIMIT_OVERRIDE}`,
       { field: 'steps', value: req.steps },
     );
 }
