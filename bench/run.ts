@@ -193,7 +193,7 @@ loss: mse`;
 
 // ---- learning-rate rules: the ODE's right-hand side under LARS, the simulators' overhead ----
 {
-  const { OverlapRules } = await import('../src/rules/overlap.ts');
+  const { OverlapRules } = await import('../src/numeric/rules.ts');
   const { resolveRules } = await import('../src/rules/spec.ts');
   const { runSeed } = await import('../src/simulate/kernel.ts');
   const { kernelConfig } = await import('../src/simulate/simulate.ts');

@@ -26,6 +26,17 @@ const shared = {
   external: ['vega', 'vega-lite', 'katex', 'esbuild', 'odex', 'mathjs'],
 };
 
+const noParserInWorker = {
+  name: 'no-parser-in-worker',
+  setup(b) {
+    b.onResolve({ filter: /(^|\/)mathjs\.ts$/ }, (a) => (a.importer.includes('symbolic') ? { path: 'mathjs-stub', namespace: 'stub' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
+      contents: "export const math = new Proxy({}, { get() { throw new Error('a simulation worker parses no expression'); } });",
+      loader: 'js',
+    }));
+  },
+};
+
 const typesOnly = process.argv.includes('--types-only');
 if (!typesOnly) rmSync(dist, { recursive: true, force: true });
 if (!typesOnly) await Promise.all([
@@ -39,7 +50,9 @@ if (!typesOnly) await Promise.all([
     // bundled CommonJS (mathjs, commander) may call require(); give the ES module one
     banner: { js: "import { createRequire as __hermodeRequire } from 'node:module'; const require = __hermodeRequire(import.meta.url);" },
   }),
-  build({ ...shared, entryPoints: { worker: 'src/simulate/worker.ts' }, outdir: dist, format: 'cjs', outExtension: { '.js': '.cjs' } }),
+  // the worker evaluates compiled sources only: the rules' files it carries may name the expression
+  // parser, never call it, so mathjs is left out of its bundle (a call would say so)
+  build({ ...shared, entryPoints: { worker: 'src/simulate/worker.ts' }, outdir: dist, format: 'cjs', outExtension: { '.js': '.cjs' }, plugins: [noParserInWorker] }),
 ]);
 
 if (typesOnly || process.argv.includes('--types')) {

@@ -1,9 +1,10 @@
 /**
  * Errors that reach the user. A `HermodeError` carries everything the CLI needs to print one line
  * naming the culprit (file, field, value) and to choose the exit code: `usage` (2) for bad input,
- * `failure` (1) for a computation that could not complete (blow-up, non-convergence).
+ * `failure` (1) for a computation that could not complete (blow-up, non-convergence), `internal` (1)
+ * for an invariant of hermode's own code that broke (a bug: the line says so and asks for a report).
  */
-export type ErrorKind = 'usage' | 'failure';
+export type ErrorKind = 'usage' | 'failure' | 'internal';
 
 export interface ErrorWhere {
   file?: string;
@@ -29,7 +30,8 @@ export class HermodeError extends Error {
       const shown = v === undefined ? '' : ` = ${typeof v === 'string' ? JSON.stringify(v) : safeJson(v)}`;
       parts.push(`${this.where.field}${shown}`);
     }
-    return parts.length ? `${parts.join(': ')}: ${this.message}` : this.message;
+    const line = parts.length ? `${parts.join(': ')}: ${this.message}` : this.message;
+    return this.kind === 'internal' ? `internal error (a bug in hermode; please report it with the command): ${line}` : line;
   }
 
   get exitCode(): number {
@@ -50,3 +52,5 @@ export const usageError = (message: string, where: ErrorWhere = {}): HermodeErro
   new HermodeError('usage', message, where);
 export const failure = (message: string, where: ErrorWhere = {}): HermodeError =>
   new HermodeError('failure', message, where);
+/** An invariant of hermode's own code that broke; no input should reach it. */
+export const internal = (message: string): HermodeError => new HermodeError('internal', message);

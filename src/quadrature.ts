@@ -6,6 +6,7 @@
  *   stays accurate for kinks at the origin (ReLU, |x|) and for functions with complex poles (tanh), where
  *   Gauss–Hermite converges slowly.
  */
+import { internal } from './errors.ts';
 
 export interface Rule {
   x: Float64Array;
@@ -25,7 +26,7 @@ export const MAX_GAUSS_HERMITE = 195;
 export function gaussHermite(n: number): Rule {
   const hit = cacheGH.get(n);
   if (hit) return hit;
-  if (!Number.isInteger(n) || n < 1 || n > MAX_GAUSS_HERMITE) throw new RangeError(`Gauss–Hermite order ${n} out of range 1..${MAX_GAUSS_HERMITE}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_GAUSS_HERMITE) throw internal(`Gauss–Hermite order ${n} out of range 1..${MAX_GAUSS_HERMITE}`);
   const x = new Float64Array(n);
   const w = new Float64Array(n);
   const PIM4 = 0.7511255444649425; // π^{-1/4}

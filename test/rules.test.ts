@@ -11,7 +11,7 @@ import { stateOf, type Overlaps } from '../src/numeric/trajectory.ts';
 import { runIntegration, runMap } from '../src/numeric/run.ts';
 import { simulate } from '../src/simulate/simulate.ts';
 import { compare } from '../src/compare/compare.ts';
-import { OverlapRules, gradientStats, cblrCurvature, mclrMedian, derivativeGram, gradientGram, type RuleContext } from '../src/rules/overlap.ts';
+import { OverlapRules, gradientStats, cblrCurvature, mclrMedian, derivativeGram, gradientGram, type RuleContext } from '../src/numeric/rules.ts';
 import { resolveRules, type Rules } from '../src/rules/spec.ts';
 import { adaptiveTable } from '../src/studies/adaptive.ts';
 import { diagnose } from '../src/studies/diagnose.ts';

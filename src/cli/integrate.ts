@@ -13,6 +13,7 @@ import { progressReporter } from './progress.ts';
 import { rulesOf, ruleRate, startBatch } from './rules.ts';
 import { learningRate } from '../numeric/rate.ts';
 import { isConstant } from '../rules/spec.ts';
+import { CONSTANT } from '../rules/registry.ts';
 import { constantClock } from '../rules/clock.ts';
 import { out, warn, announceStage } from './print.ts';
 
@@ -62,7 +63,7 @@ export async function integrateFromOptions(file: string, o: IntegrateOpts): Prom
   const nb = o.nb !== undefined ? integerValue(o.nb, '--nb', 1) : undefined;
   const rules = rulesOf(o, sets, d.model.spec);
   const ruled = !isConstant(rules);
-  if (ruled && rules.batch.kind === 'constant' && nb === undefined) throw usageError('a learning-rate rule with a constant batch needs --nb', { field: '--nb' });
+  if (ruled && rules.batch.kind === CONSTANT && nb === undefined) throw usageError('a learning-rate rule with a constant batch needs --nb', { field: '--nb' });
   if (ruled && o.alpha !== undefined) throw usageError('under a rule α = samples/d is integrated, not a time to stop at: give --tau', { field: '--alpha' });
   const gamma = ruled ? ruleRate(rules, sets, { d: D, nb: nb ?? startBatch(rules, 1), p: d.model.p, k: d.model.k }) : undefined;
   // a constant rate given as γ: η̄ = γd/n_b

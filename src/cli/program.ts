@@ -3,6 +3,7 @@
  * action imports its implementation when it runs, so `hermode --help` or `hermode hermite` loads
  * neither the simulators nor the plotting and KaTeX stacks.
  */
+import { LR_RULE_DEFS, BATCH_RULE_DEFS, rulesHelp } from '../rules/registry.ts';
 import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import type { IntegrateOpts } from './integrate.ts';
@@ -124,8 +125,8 @@ function addRuleOptions(cmd: Command): Command {
   return cmd
     .option('--discard <q>', 'discard small-loss samples: only samples with ½e² > q enter the gradient (THEORY §4.7; the ODE by quadrature, accuracy stated)')
     .option('--discard-nodes <n>', 'with --discard: Gauss–Hermite nodes per field of the ODE’s weighted moments (default: n^(p+k) ≤ 3·10⁴)')
-    .option('--lr-rule <r>', 'learning-rate rule: constant | lars | cblr | mclr (parameters by --set gamma0=…, trust=…, gamma_max=…; THEORY §4.6)')
-    .option('--batch-rule <r>', 'batch-size rule: constant | adadamp | schedule (--set nb0=…,nmax=…,eps_star=…,dwell=…,n_est=…; THEORY §4.5)')
+    .option('--lr-rule <r>', `learning-rate rule (parameters by --set name=value; THEORY §4.6) — ${rulesHelp(LR_RULE_DEFS)}`)
+    .option('--batch-rule <r>', `batch-size rule (parameters by --set name=value; THEORY §4.5) — ${rulesHelp(BATCH_RULE_DEFS)}`)
     .option('--batch-schedule <expr>', 'n_b as an expression in tau or steps (and d, p, k), e.g. "4*2^floor(steps/200)"; implies --batch-rule schedule');
 }
 

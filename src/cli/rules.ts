@@ -1,5 +1,6 @@
 /** The rule options shared by integrate, map, simulate, compare and sweep. */
 import { resolveRules, type Rules } from '../rules/spec.ts';
+import { lrRuleNamed, batchRuleNamed } from '../rules/registry.ts';
 import type { Spec } from '../spec/load.ts';
 import { learningRate } from '../numeric/rate.ts';
 import { usageError } from '../errors.ts';
@@ -17,7 +18,7 @@ export function rulesOf(o: RuleOpts, sets: Record<string, string>, spec: Spec): 
 
 /** The batch a rule starts from (AdaDamp: n_b0), for γ = η̄ n_b/d and expressions in nb. */
 export function startBatch(rules: Rules, nb: number): number {
-  return rules.batch.kind === 'adadamp' ? rules.batch.nb0 : nb;
+  return batchRuleNamed(rules.batch.kind).startBatch?.(rules.batch) ?? nb;
 }
 
 /**
@@ -31,7 +32,7 @@ export function ruleRate(rules: Rules, sets: Record<string, string>, scope: { d:
 
 /** Whether the rule sets the rate itself (LARS, CBLR); then gamma=… or eta_bar=… is refused. */
 export function rateFromRule(rules: Rules, sets: Record<string, string>): boolean {
-  if (rules.lr.kind !== 'lars' && rules.lr.kind !== 'cblr') return false;
+  if (lrRuleNamed(rules.lr.kind).given !== 'refused') return false;
   for (const name of ['gamma', 'eta_bar'])
     if (sets[name] !== undefined) throw usageError(`the ${rules.lr.kind} rule sets the learning rate itself: give its base rate gamma0=… instead`, { field: `--set ${name}`, value: sets[name] });
   return true;

@@ -12,7 +12,7 @@ import { qIndex, pIndex } from '../ode/layout.ts';
 import type { Equation, Equations, SExpr, Ix, Lhs, Field } from '../ode/equations.ts';
 import { add, mul, neg, num, int, rat, v, idx, call, type Expr, type Stmt, type Fn, type Const, type Module } from '../ir/ir.ts';
 import { parseKernel } from '../ir/parse.ts';
-import { usageError } from '../errors.ts';
+import { usageError, internal } from '../errors.ts';
 import { covNames } from '../gaussian/wick.ts';
 import { STEIN_SOURCE, steinConstants, type SteinExpansion } from '../gaussian/stein.ts';
 import { polyToStatements } from './polyprint.ts';
@@ -285,7 +285,7 @@ function quadTemplateSupport(model: Model, templates: Template[], consts: Map<st
 
 /** A template by tensor Gauss–Hermite over its own fields: u = L g, L L^T = C (symmetric square root). */
 function quadTemplateFunction(t: Template): Fn {
-  if (t.impl.kind !== 'quad') throw new Error('not a quadrature template');
+  if (t.impl.kind !== 'quad') throw internal('not a quadrature template');
   const n = t.slots;
   const N = t.impl.nodes;
   const args = covNames(n);
@@ -337,7 +337,7 @@ ${fill.join('\n')}
 }
 
 function templateFunction(t: Template): Fn {
-  if (t.impl.kind === 'closed' || t.impl.kind === 'quad') throw new Error('closed forms are called in place');
+  if (t.impl.kind === 'closed' || t.impl.kind === 'quad') throw internal('closed forms are called in place');
   const args = covNames(t.slots);
   const params = args.map((name) => ({ name, type: 'f64' as const }));
   if (t.impl.kind === 'stein') {
@@ -406,7 +406,7 @@ function steinSymbols(exp: SteinExpansion, args: string[]): { pre: Stmt[]; vars:
 /** A closed-form template at covariance entries `args`: factor · family function at s_i s_j C_ij. */
 function closedFormCall(t: Template, args: Expr[]): Expr {
   const impl = t.impl;
-  if (impl.kind !== 'closed') throw new Error('not a closed form');
+  if (impl.kind !== 'closed') throw internal('not a closed form');
   const scaled: Expr[] = [];
   let a = 0;
   for (let i = 0; i < t.slots; i++)
@@ -429,7 +429,7 @@ const rangeOf = (c: Ctx, r: 'p' | 'k') => (r === 'p' ? c.p : c.k);
 function ixExpr(i: Ix, env: Env): Expr {
   if (typeof i === 'number') return int(i);
   const e = env[i];
-  if (!e) throw new Error(`unbound index ${i}`);
+  if (!e) throw internal(`unbound index ${i}`);
   return e;
 }
 
@@ -464,7 +464,7 @@ function element(sym: string, ix: Expr[], c: Ctx): Expr {
     case 'r':
       return idx('R', ix[0]);
   }
-  throw new Error(`unknown symbol ${sym}`);
+  throw internal(`unknown symbol ${sym}`);
 }
 
 /** Index of Q_jl in y: literal when both indices are, else through the table QIDX[j·p + l]. */
@@ -803,7 +803,7 @@ function latticeFunctions(model: Model, L: Layout, plan: ExpectationPlan, consts
   const { p, k } = model;
   const n = p + k;
   const t = model.target;
-  if (t.kind !== 'committee' || !plan.lattice) throw new Error('lattice needs a committee target');
+  if (t.kind !== 'committee' || !plan.lattice) throw internal('lattice needs a committee target');
   const { points: N, step, shiftSeed } = plan.lattice;
   const s = n + (n % 2);
   const rule = latticeRule(N, s, shiftSeed);

@@ -6,6 +6,7 @@
  * coefficients. The teacher overlaps P, the teacher weights and an untrained second layer are the
  * derivation's numbers; on the sphere (spherical, projected) Q_jj = 1.
  */
+import { internal } from '../errors.ts';
 import type { Equations, SExpr, Equation, Field, Ix } from '../ode/equations.ts';
 import { Poly } from '../symbolic/poly.ts';
 import { polyToTex } from './polyprint.ts';
@@ -110,7 +111,7 @@ export function overlapSystem(eq: Equations): OverlapSystem | undefined {
         if (e.sym === 'a') return aOf(ids[0]);
         if (e.sym === 'w') return num(weights[ids[0]]);
         const v = computed.get(key(e.sym, ids));
-        if (!v) throw new Error(`${e.sym} ${ids} used before it is computed`);
+        if (!v) throw internal(`${e.sym} ${ids} used before it is computed`);
         return v;
       }
       case 'add':
@@ -122,7 +123,7 @@ export function overlapSystem(eq: Equations): OverlapSystem | undefined {
       case 'div': {
         const b = evalS(e.b, env);
         const c = b.terms();
-        if (c.length !== 1 || c[0].exps.some((x) => x > 0)) throw new Error('division by a non-constant');
+        if (c.length !== 1 || c[0].exps.some((x) => x > 0)) throw internal('division by a non-constant');
         return evalS(e.a, env).scale(c[0].c.inverse());
       }
       case 'sum': {
@@ -140,7 +141,7 @@ export function overlapSystem(eq: Equations): OverlapSystem | undefined {
       }
       case 'tmpl': {
         const t = templates.get(e.name);
-        if (!t || t.impl.kind !== 'poly') throw new Error(`template ${e.name}`);
+        if (!t || t.impl.kind !== 'poly') throw internal(`template ${e.name}`);
         const fields = [...e.fields, ...(e.allNu ? Array.from({ length: k }, (_, r) => ({ f: 'nu' as const, i: r })) : [])];
         const args: Poly[] = [];
         for (let i = 0; i < fields.length; i++) for (let j = i; j < fields.length; j++) args[covIndex(fields.length, i, j)] = cov(fields[i], fields[j], env);
@@ -225,6 +226,6 @@ export function groupedTex(sys: OverlapSystem, poly: Poly): string[] {
 function ix(x: Ix, env: Map<string, number>): number {
   if (typeof x === 'number') return x;
   const v = env.get(x);
-  if (v === undefined) throw new Error(`unbound index ${x}`);
+  if (v === undefined) throw internal(`unbound index ${x}`);
   return v;
 }

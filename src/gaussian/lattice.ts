@@ -12,6 +12,7 @@
  *   component (`latticeRule`).
  */
 
+import { internal } from '../errors.ts';
 import { Rng } from '../random/rng.ts';
 
 export interface LatticeRule {
@@ -31,7 +32,7 @@ export interface LatticeRule {
  * `shiftSeed` draws the random shift; the vector depends on N and s only.
  */
 export function latticeRule(N: number, s: number, shiftSeed = 1, candidates = 32): LatticeRule {
-  if (!Number.isInteger(Math.log2(N))) throw new Error('lattice points must be a power of two');
+  if (!Number.isInteger(Math.log2(N))) throw internal('lattice points must be a power of two');
   const sh = new Rng(shiftSeed, 0x5ee7);
   return { points: N, z: generatingVector(N, s, candidates), shift: Array.from({ length: s }, () => sh.uniform()) };
 }

@@ -22,7 +22,7 @@ import { WickEngine } from './wick.ts';
 import { Poly } from '../symbolic/poly.ts';
 import { Coef } from '../symbolic/coef.ts';
 import { hermiteCoefficients, hermitePolynomial, quadratureCoefficients, multivariateHermite, leapIndex } from '../hermite/hermite.ts';
-import { usageError, type ErrorWhere } from '../errors.ts';
+import { usageError, type ErrorWhere, internal } from '../errors.ts';
 import { trapezoidStep } from './lattice.ts';
 import { CLOSED_FAMILIES, closedFamily } from './families/index.ts';
 import { SteinEngine, indicatorTerms, type Factor, type SteinExpansion } from './stein.ts';
@@ -361,7 +361,7 @@ function quadraturePlan(model: Model, nodes?: number): ExpectationPlan {
 /** Polynomial standing in for an activation under the wick / hermite backends. */
 function asPolynomial(act: Activation, kind: BackendKind, order?: number): Poly {
   if (act.family.kind === 'polynomial') return act.family.poly;
-  if (kind !== 'hermite') throw new Error('not a polynomial');
+  if (kind !== 'hermite') throw internal('not a polynomial');
   const c = hermiteCoefficients(act, order as number).coefficients;
   let p = Poly.zero(1);
   for (let n = 0; n < c.length; n++) if (c[n] !== 0) p = p.add(hermitePolynomial(n).scale(Coef.float(c[n])));

@@ -5,6 +5,7 @@
  * E[F(u)] for a polynomial F is then a polynomial in the covariance entries C_ij (i ≤ j), with exact
  * coefficients. It holds for singular C as well, so coincident fields are handled by substitution.
  */
+import { internal } from '../errors.ts';
 import { Coef } from '../symbolic/coef.ts';
 import { Poly } from '../symbolic/poly.ts';
 import { Rational } from '../symbolic/rational.ts';
@@ -62,7 +63,7 @@ export class WickEngine {
 
   /** E[F(u)] for a polynomial F in the n slot variables. */
   expectation(F: Poly): Poly {
-    if (F.nv !== this.n) throw new Error(`polynomial has ${F.nv} variables, engine has ${this.n} slots`);
+    if (F.nv !== this.n) throw internal(`polynomial has ${F.nv} variables, engine has ${this.n} slots`);
     let out = Poly.zero(this.nc);
     for (const t of F.terms()) {
       const m = this.moment(t.exps);

@@ -26,3 +26,12 @@ export function compileExpr(body: Expr, vars: readonly string[]): (...args: numb
 export function functionSource(param: Param, body: Expr): string {
   return `(function () {\n${new TsPrinter(false).module(oneFunction([param], body))}})().f`;
 }
+
+const sourceCache = new Map<string, unknown>();
+
+/** Compiles a function source once per thread (activations, targets, schedules, the generated risk). */
+export function compileSource<T>(src: string): T {
+  let f = sourceCache.get(src);
+  if (!f) sourceCache.set(src, (f = new Function(`return (${src});`)()));
+  return f as T;
+}

@@ -11,6 +11,7 @@
  * names, calls, a[i], unary - ! ~, binary * / + - << < > <= >= == != & | && ||, and c ? a : b.
  * Locals are f64 unless annotated `int`; loop variables are int. Division is never between ints.
  */
+import { internal } from '../errors.ts';
 import type { Expr, Fn, Param, ParamType, Scalar, Stmt, BinOp } from './ir.ts';
 
 type Tok = { t: 'num'; v: string } | { t: 'id'; v: string } | { t: 'op'; v: string };
@@ -65,7 +66,7 @@ class Parser {
   }
   private eat(v?: string): Tok {
     const t = this.toks[this.i++];
-    if (!t || (v !== undefined && t.v !== v)) throw new Error(`kernel source: expected ${v ?? 'a token'}, got ${t?.v ?? 'end'} at token ${this.i}`);
+    if (!t || (v !== undefined && t.v !== v)) throw internal(`kernel source: expected ${v ?? 'a token'}, got ${t?.v ?? 'end'} at token ${this.i}`);
     return t;
   }
   done(): boolean {
@@ -146,11 +147,11 @@ class Parser {
       this.eat('=');
       const from = this.expr();
       this.eat(';');
-      if (this.eat().v !== v) throw new Error('kernel source: for loops test their own variable');
+      if (this.eat().v !== v) throw internal('kernel source: for loops test their own variable');
       this.eat('<');
       const to = this.expr();
       this.eat(';');
-      if (this.eat().v !== v) throw new Error('kernel source: for loops step their own variable');
+      if (this.eat().v !== v) throw internal('kernel source: for loops step their own variable');
       this.eat('++');
       this.eat(')');
       return [{ k: 'for', v, from, to, body: this.body() }];
@@ -254,7 +255,7 @@ class Parser {
       this.eat(')');
       return e;
     }
-    if (t.t !== 'id') throw new Error(`kernel source: unexpected ${t.v}`);
+    if (t.t !== 'id') throw internal(`kernel source: unexpected ${t.v}`);
     if (this.is('(')) {
       this.eat('(');
       const args: Expr[] = [];

@@ -14,7 +14,7 @@ import type { GeneratedModel } from '../codegen/compile.ts';
 import type { Layout } from '../ode/layout.ts';
 import { qIndex } from '../ode/layout.ts';
 import { overlapsOf, omegaOf } from './trajectory.ts';
-import { squaredMeanGradient } from '../rules/overlap.ts';
+import { squaredMeanGradient } from './rules.ts';
 import { StepClock } from '../rules/clock.ts';
 
 export interface MapOptions {

@@ -17,7 +17,7 @@ import { discardMoments, discardAccuracy, keptCount } from '../gaussian/discard.
 import type { Derivation } from '../pipeline.ts';
 import type { Model } from '../hermite/model.ts';
 import { isConstant, describeRules, type Rules } from '../rules/spec.ts';
-import { OverlapRules, RuleStepper, type RuleContext } from '../rules/overlap.ts';
+import { OverlapRules, RuleStepper, type RuleContext } from './rules.ts';
 import { clockRates, constantClock, constantColumns } from '../rules/clock.ts';
 import { maxAbsOf, maxOf } from '../extrema.ts';
 
@@ -206,7 +206,7 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
     kind: 'ode',
     ...(discardInfo ? { discard: discardInfo } : {}),
     ...(along ? { accuracy: { method: `along the run, against ${along.against}`, worst: along.worst, tau: traj.tau[along.at] } } : {}),
-    ...(rules ? { rules: describeRules(rules.rules), ruleSpec: rules.rules, d: req.d, ...(rules.rules.batch.kind === 'adadamp' ? { eps0: rules.startRisk, epsStar: rules.epsStar } : {}) } : {}),
+    ...(rules ? { rules: describeRules(rules.rules), ruleSpec: rules.rules, d: req.d, ...rules.meta() } : {}),
     backend: d.plan.backend,
     expectations: d.plan.label,
     loss: d.model.loss,
@@ -289,7 +289,7 @@ export function runMap(der: OdeModule, req: MapRequest): Trajectory {
     convention: 'canonical',
     timeUnit: 'steps (τ = Σ γ_t)',
     d,
-    ...(rules ? { rules: describeRules(rules.rules), ruleSpec: rules.rules, ...(rules.rules.batch.kind === 'adadamp' ? { eps0: rules.startRisk, epsStar: rules.epsStar } : {}) } : { nb, gamma, eta_bar: (gamma * d) / nb }),
+    ...(rules ? { rules: describeRules(rules.rules), ruleSpec: rules.rules, ...rules.meta() } : { nb, gamma, eta_bar: (gamma * d) / nb }),
     dynamics: der.model.dynamics,
     loss: der.model.loss,
     expectations: der.plan.label,

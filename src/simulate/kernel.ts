@@ -14,7 +14,9 @@ import { usageError } from '../errors.ts';
 import { Rng } from '../random/rng.ts';
 import { escapeChecker } from './escape-check.ts';
 import { choleskyPsd } from '../linalg.ts';
-import { RuleRuntime, medianInPlace, curvatureSample, compileFn, type KernelRules, type RuleProbe } from './rule-step.ts';
+import { medianInPlace, curvatureSample, type RuleProbe } from './rule-step.ts';
+import { RuleRuntime, CONSTANT_KERNEL_RULES, constantKernelRules, type KernelRules } from '../rules/runtime.ts';
+import { compileSource as compileFn } from '../ir/js.ts';
 
 export interface KernelConfig {
   p: number;
@@ -78,14 +80,7 @@ export interface SeedResult {
   ga2?: number[];
 }
 
-/** Constant rules: the configuration's γ and n_b every step. */
-export const CONSTANT_KERNEL_RULES: KernelRules = {
-  lr: { kind: 'constant', gamma0: NaN, trust: 1 },
-  batch: { kind: 'constant', nb0: NaN, nmax: NaN, epsStar: 0, dwell: 1, nEst: 0 },
-  fdStep: 1e-4,
-};
-
-export { compileFn };
+export { compileFn, CONSTANT_KERNEL_RULES };
 
 /**
  * Student and teacher weights with exactly the given overlaps: W* = [L_P | 0], W = [X | R | 0] with
@@ -154,12 +149,12 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
 
   // ---- rules ----
   const rules = cfg.rules ?? CONSTANT_KERNEL_RULES;
-  const ruled = rules.lr.kind !== 'constant' || rules.batch.kind !== 'constant';
-  const rt = new RuleRuntime(rules, gamma, nb);
-  const riskOf = RuleRuntime.riskFunction(rules);
+  const ruled = !constantKernelRules(rules);
+  const rt = new RuleRuntime(rules, gamma, nb, cfg.Delta);
+  const riskOf = rules.riskSrc ? compileFn<(M: number[][], Q: number[][], a: ArrayLike<number>, P: number[][]) => number>(rules.riskSrc) : undefined;
 
   // ---- buffers (allocated once) ----
-  const chunk = Math.min(ruled && rules.batch.kind !== 'constant' ? Infinity : nb, Math.max(1, Math.floor(65536 / d)), 256);
+  const chunk = Math.min(rt.batchVaries ? Infinity : nb, Math.max(1, Math.floor(65536 / d)), 256);
   const Z = new Float64Array(chunk * d);
   const lam = new Float64Array(p);
   const sig = new Float64Array(p);
@@ -167,10 +162,12 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
   const C = new Float64Array(chunk * p);
   const dW = new Float64Array(nb > 1 || normalised || ruled ? p * d : 0);
   const da = new Float64Array(p);
-  const sj = new Float64Array(rules.lr.kind === 'cblr' ? p : 0);
-  const Wprev = new Float64Array(rules.lr.kind === 'mclr' ? p * d : 0);
-  const Dprev = new Float64Array(rules.lr.kind === 'mclr' ? p * d : 0);
-  const ratio = new Float64Array(rules.lr.kind === 'mclr' ? p * d : 0);
+  const sj = new Float64Array(rt.reads('curvature') ? p : 0);
+  // the secant measurement keeps the previous iterate and gradient
+  const secant = rt.reads('secant');
+  const Wprev = new Float64Array(secant ? p * d : 0);
+  const Dprev = new Float64Array(secant ? p * d : 0);
+  const ratio = new Float64Array(secant ? p * d : 0);
   const res: SeedResult = { seed, M: [], Q: [], a: [], P, diverged: false, tau: [], samples: [], gamma: [], nb: [], ...(cfg.measureGradient ? { g2: [], ga2: [] } : {}) };
   const record = cfg.record;
   let ri = 0;
@@ -251,7 +248,7 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
       }
       return { w2, g2 };
     },
-    curvature: (nbT) => {
+    curvature: (nbT, gaussNewton) => {
       // u = g/‖g‖; κ = mean over fresh samples of [h(W + δu) − h(W − δu)]/(2δ), h = uᵀ∇ℓ
       const g = Math.sqrt(probe.norms().g2);
       if (!(g > 0)) return NaN;
@@ -264,7 +261,7 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
           const zo = mu * d;
           const y = label(zo);
           for (let j = 0; j < p; j++) sj[j] = dot(dW, j * d, Z, zo, d) / g;
-          acc += curvatureSample(lam, sj, y, a, rw, sigma, dsigma, delta, rules.lr.gaussNewton);
+          acc += curvatureSample(lam, sj, y, a, rw, sigma, dsigma, delta, gaussNewton);
         }
         done += m;
       }
@@ -387,7 +384,7 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
         res.g2[ri - 1] = probe.norms().g2;
         res.ga2[ri - 1] = da.reduce((acc, x) => acc + x * x, 0);
       }
-      if (rules.lr.kind === 'mclr') {
+      if (secant) {
         Wprev.set(W);
         Dprev.set(dW);
       }
@@ -431,7 +428,7 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
   }
   // the last row's batch is the one the rule gives at the final state (its γ stays the last step's)
   const last = res.M.length - 1;
-  if (ruled && !res.diverged && last >= 0 && record[last] === cfg.steps && rules.batch.kind !== 'constant') res.nb[last] = rt.batch(cfg.steps + 1, probe).nb;
+  if (ruled && !res.diverged && last >= 0 && record[last] === cfg.steps && rt.batchVaries) res.nb[last] = rt.batch(cfg.steps + 1, probe).nb;
   onProgress?.(cfg.steps);
   return res;
 }

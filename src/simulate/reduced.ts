@@ -17,7 +17,8 @@ import { Rng } from '../random/rng.ts';
 import { escapeChecker } from './escape-check.ts';
 import { choleskyPsd as cholesky } from '../linalg.ts';
 import { compileFn, weightsWithOverlaps, CONSTANT_KERNEL_RULES, type KernelConfig, type SeedResult } from './kernel.ts';
-import { RuleRuntime, curvatureSample, type RuleProbe } from './rule-step.ts';
+import { curvatureSample, type RuleProbe } from './rule-step.ts';
+import { RuleRuntime, constantKernelRules } from '../rules/runtime.ts';
 
 /** Bartlett factor A (lower triangular, n×n) of Wishart_n(m, I): H = S A Aᵀ Sᵀ. */
 function bartlett(rng: Rng, n: number, m: number, A: Float64Array): void {
@@ -44,10 +45,11 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
   const mPerp = d - k - p;
   const discard = cfg.discard ?? -1;
   const rules = cfg.rules ?? CONSTANT_KERNEL_RULES;
-  const ruled = rules.lr.kind !== 'constant' || rules.batch.kind !== 'constant';
-  if (rules.lr.kind === 'mclr') throw usageError('MCLR reads individual coordinates of the weights, which the reduced simulator does not have (it is not rotation invariant): use --engine full', { field: '--engine', value: 'reduced' });
-  const rt = new RuleRuntime(rules, gamma, nb);
-  const riskOf = RuleRuntime.riskFunction(rules);
+  const ruled = !constantKernelRules(rules);
+  const rt = new RuleRuntime(rules, gamma, nb, cfg.Delta);
+  const refusal = rt.lrDef.refusesEngine?.reduced;
+  if (refusal) throw usageError(refusal, { field: '--engine', value: 'reduced' });
+  const riskOf = rules.riskSrc ? compileFn<(M: number[][], Q: number[][], a: ArrayLike<number>, P: number[][]) => number>(rules.riskSrc) : undefined;
 
   // ---- state: W (p × n) in coordinates; teacher [L_P | 0] ----
   let P = cfg.P;
@@ -159,7 +161,7 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
       for (let i = 0; i < p * p; i++) g2 += R[i] * R[i];
       return { w2, g2 };
     },
-    curvature: (nbT) => {
+    curvature: (nbT, gaussNewton) => {
       // fresh inputs are i.i.d. N(0, 1) in the k + 2p coordinates spanned by the teacher, W and the new directions
       const g = Math.sqrt(probe.norms().g2);
       if (!(g > 0)) return NaN;
@@ -174,7 +176,7 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
           for (let l = 0; l < p; l++) s += R[j * p + l] * xs[n + l];
           sj[j] = s / g;
         }
-        acc += curvatureSample(lam, sj, y, a, rw, sigma, dsigma, delta, rules.lr.gaussNewton);
+        acc += curvatureSample(lam, sj, y, a, rw, sigma, dsigma, delta, gaussNewton);
       }
       return acc / nbT;
     },
@@ -307,7 +309,7 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
   }
   // the last row's batch is the one the rule gives at the final state (its γ stays the last step's)
   const last = res.M.length - 1;
-  if (ruled && !res.diverged && last >= 0 && record[last] === cfg.steps && rules.batch.kind !== 'constant') res.nb[last] = rt.batch(cfg.steps + 1, probe).nb;
+  if (ruled && !res.diverged && last >= 0 && record[last] === cfg.steps && rt.batchVaries) res.nb[last] = rt.batch(cfg.steps + 1, probe).nb;
   onProgress?.(cfg.steps);
   return res;
 }

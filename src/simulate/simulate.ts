@@ -15,15 +15,13 @@ import type { KernelConfig, SeedResult } from './kernel.ts';
 import { teacherOverlaps } from '../numeric/setup.ts';
 import { usageError, failure } from '../errors.ts';
 import { boundedCount, requireMemory, trajectoryBytes, POINTS_BOUND, SEEDS_BOUND, D_BOUND, DEFAULT_TIME_LIMIT_S, TIME_LIMIT_OVERRIDE, durationText } from '../limits.ts';
-import { isConstant, describeRules, SCHEDULE_VARS, type Rules } from '../rules/spec.ts';
-import type { KernelRules } from './rule-step.ts';
+import { isConstant, describeRules, type Rules } from '../rules/spec.ts';
+import type { KernelRules } from '../rules/runtime.ts';
+import { lrRuleNamed, batchRuleNamed } from '../rules/registry.ts';
 import { constantClock, type ConstantClock } from '../rules/clock.ts';
-import { OverlapRules } from '../rules/overlap.ts';
+import { OverlapRules } from '../numeric/rules.ts';
 import { TsPrinter } from '../ir/print-ts.ts';
 import { qIndex } from '../ode/layout.ts';
-import { Expr } from '../symbolic/expr.ts';
-import { functionSource } from '../ir/js.ts';
-import { idx, num } from '../ir/ir.ts';
 import { residualWeight } from '../loss/index.ts';
 
 export interface SimulateRequest {
@@ -143,15 +141,10 @@ export function kernelConfig(der: Derivation, r: KernelRequest): KernelConfig {
 export function kernelRules(der: Derivation, rules: Rules, params: number[], d: number): KernelRules {
   const L = der.layout;
   const { p, k } = der.model;
-  const b = rules.batch;
-  let scheduleSrc: string | undefined;
-  if (b.kind === 'schedule') {
-    const e = Expr.parse(b.schedule as string, SCHEDULE_VARS, { field: '--batch-schedule', value: b.schedule });
-    // tau, steps from x = [τ, steps]; d, p, k are numbers of this run
-    scheduleSrc = functionSource({ name: 'x', type: 'f64[]' }, e.toIr({ tau: idx('x', 0), steps: idx('x', 1), d: num(d), p: num(p), k: num(k) }));
-  }
+  const batchDef = batchRuleNamed(rules.batch.kind);
+  const batch = batchDef.prepare?.(rules.batch, { d, p, k, delta: params[L.delta] }) ?? rules.batch;
   let riskSrc: string | undefined;
-  if (b.kind === 'adadamp' && b.nEst === 0) {
+  if (batchDef.measures(rules.batch).includes('exact-risk')) {
     const mod = new TsPrinter(false).module(der.module);
     const fill = [
       ...Array.from({ length: p }, (_, j) => Array.from({ length: k }, (_, r) => `y[${L.M + j * k + r}] = M[${j}][${r}];`)).flat(),
@@ -161,8 +154,7 @@ export function kernelRules(der: Derivation, rules: Rules, params: number[], d: 
     ];
     riskSrc = `(function () { const mod = (function () {\n${mod}})(); const base = ${JSON.stringify(params)}; return function (M, Q, a, P) { const y = new Array(${L.stateNames.length}).fill(0); const pr = base.slice(); ${fill.join(' ')} return mod.risk(y, pr); }; })()`;
   }
-  const epsStar = b.epsStar ?? params[L.delta] / 2;
-  return { lr: { ...rules.lr }, batch: { kind: b.kind, nb0: b.nb0, nmax: b.nmax, epsStar, dwell: b.dwell, nEst: b.nEst }, scheduleSrc, riskSrc, fdStep: 1e-4 };
+  return { lr: { ...rules.lr }, batch, riskSrc, fdStep: 1e-4 };
 }
 
 export async function simulate(der: Derivation, request: SimulateRequest): Promise<SimulationResult> {
@@ -268,7 +260,7 @@ function seedTrajectory(der: Derivation, r: SeedResult, req: FullRequest, steps:
 /**
  * What a simulation holds at once, refused before it starts when beyond this process: every seed's
  * recorded trajectory, and for the full engine each worker's weights, teacher, update and input block
- * (p·d, k·d, p·d and up to 65536 input coordinates, THEORY §5.1; MCLR keeps three more p·d arrays).
+ * (p·d, k·d, p·d and up to 65536 input coordinates, THEORY §5.1; a rule reading the secant keeps three more p·d arrays).
  */
 function checkSimulationMemory(der: Derivation, req: FullRequest): void {
   const { p, k } = der.model;
@@ -276,7 +268,7 @@ function checkSimulationMemory(der: Derivation, req: FullRequest): void {
   const entries = p * k + (p * (p + 1)) / 2 + p + 4;
   requireMemory(req.seeds.length * trajectoryBytes(points, entries), 'seeds', req.seeds.length, `keeping ${req.seeds.length} recorded trajectories of ${points} points`);
   if (req.engine !== 'full') return;
-  const arrays = 2 * p + k + (req.rules?.lr.kind === 'mclr' ? 3 * p : 0);
+  const arrays = 2 * p + k + (req.rules && lrRuleNamed(req.rules.lr.kind).measures.includes('secant') ? 3 * p : 0);
   const perWorker = (arrays * req.d + 65536) * 8;
   requireMemory(Math.max(1, Math.min(req.workers, req.seeds.length)) * perWorker, 'd', req.d, `the full simulator at d = ${req.d} with p = ${p} (${arrays}·d doubles per worker)`);
 }
@@ -380,14 +372,15 @@ export function meanInitial(sim: SimulationResult): Overlaps {
 
 /**
  * What can be checked before any seed runs (exit 2, nothing written): the rules' parameters against
- * the start — AdaDamp's ε* below the starting risk (of the given overlaps, or of the random start's
- * mean M = 0, Q = I), MCLR only on the full engine, a schedule positive at the start and, when it
- * depends on steps alone, over the whole run.
+ * the start (of the given overlaps, or of the random start's mean M = 0, Q = I) — AdaDamp's ε* below
+ * the starting risk, a schedule positive at the start and, when it depends on steps alone, over the
+ * whole run — and the engine against the rule (MCLR only on the full engine).
  */
 function checkRulesAtStart(der: Derivation, req: FullRequest): void {
   const rules = req.rules as Rules;
   const { model, layout: L } = der;
-  if (rules.lr.kind === 'mclr' && req.engine === 'reduced') throw usageError('MCLR reads individual coordinates of the weights, which the reduced simulator does not have (it is not rotation invariant): use --engine full', { field: '--engine', value: 'reduced' });
+  const refusal = lrRuleNamed(rules.lr.kind).refusesEngine?.[req.engine];
+  if (refusal) throw usageError(refusal, { field: '--engine', value: req.engine });
   const start: Overlaps = req.init ?? {
     M: Array.from({ length: model.p }, () => new Array(model.k).fill(0)),
     Q: Array.from({ length: model.p }, (_, j) => Array.from({ length: model.p }, (_, l) => (j === l ? 1 : 0))),
@@ -398,8 +391,5 @@ function checkRulesAtStart(der: Derivation, req: FullRequest): void {
   if (!L.trained) start.a.forEach((v, j) => (params[L.aParam + j] = v));
   const ev = new OverlapRules(rules, { gm: der.compiled, L, d: req.d, P: start.P, aFixed: start.a, params, loss: model.loss, gamma: req.gamma > 0 ? req.gamma : undefined, nb: req.nb });
   ev.start(stateOf(start, L));
-  if (rules.batch.kind === 'schedule') {
-    ev.batchAt(0, 0, stateOf(start, L));
-    if (!/\btau\b/.test(rules.batch.schedule as string)) for (let t = 0; t < req.steps; t++) ev.batchAt(0, t, stateOf(start, L));
-  }
+  ev.checkRun(req.steps);
 }

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { LOSS_NAMES } from '../loss/index.ts';
+import { LR_RULE_DEFS, BATCH_RULE_DEFS, ruleParams, type LrRuleDef, type BatchRuleDef, type RuleParam } from '../rules/registry.ts';
 
 const expression = z.string().min(1);
 const positiveInt = z.number().int().min(1);
@@ -15,31 +16,27 @@ export const secondLayerSchema = z
   })
   .strict();
 
-const lrRuleSchema = z
-  .object({
-    rule: z.enum(['constant', 'lars', 'cblr', 'mclr']),
-    gamma0: z.number().positive().optional(),
-    trust: z.number().positive().optional(),
-    gamma_max: z.number().positive().optional(),
-    gauss_newton: z.number().int().min(0).max(1).optional(),
-  })
-  .strict();
+/** A parameter of a rule as the file gives it: the check its declaration names (src/rules/types.ts). */
+const paramSchema = (p: RuleParam) =>
+  ({
+    positive: z.number().positive(),
+    nonneg: z.number().min(0),
+    int1: positiveInt,
+    int0: z.number().int().min(0),
+    flag: z.number().int().min(0).max(1),
+  })[p.need].optional();
 
-const batchRuleSchema = z
-  .object({
-    rule: z.enum(['constant', 'adadamp', 'schedule']),
-    nb0: positiveInt.optional(),
-    nmax: positiveInt.optional(),
-    eps_star: z.number().min(0).optional(),
-    dwell: positiveInt.optional(),
-    n_est: z.number().int().min(0).optional(),
-    /** schedule: n_b as an expression in tau or steps */
-    nb: z.string().min(1).optional(),
-  })
-  .strict();
+/** The block of one rule family: `rule:` one of the registry's names, and every parameter its rules declare. */
+function ruleBlockSchema(defs: readonly (LrRuleDef | BatchRuleDef)[]) {
+  const names = defs.map((d) => d.name) as [string, ...string[]];
+  const shape: Record<string, z.ZodTypeAny> = { rule: z.enum(names) };
+  for (const p of ruleParams(defs)) shape[p.name] = paramSchema(p);
+  for (const d of defs) if ('text' in d && d.text) shape[d.text.field] = expression.optional();
+  return z.object(shape).strict();
+}
 
 /** learning-rate and batch-size rules for the runs of this derivation (the command line overrides them) */
-export const rulesSchema = z.object({ lr: lrRuleSchema.optional(), batch: batchRuleSchema.optional() }).strict();
+export const rulesSchema = z.object({ lr: ruleBlockSchema(LR_RULE_DEFS).optional(), batch: ruleBlockSchema(BATCH_RULE_DEFS).optional() }).strict();
 
 export const specSchema = z
   .object({

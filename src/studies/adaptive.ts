@@ -10,7 +10,7 @@ import type { Overlaps } from '../numeric/trajectory.ts';
 
 import { runIntegration } from '../numeric/run.ts';
 import { simulate } from '../simulate/simulate.ts';
-import { CONSTANT_RULES, type Rules } from '../rules/spec.ts';
+import { CONSTANT_RULES, resolveRules, isConstant, type Rules } from '../rules/spec.ts';
 import { constantClock } from '../rules/clock.ts';
 import type { Engine } from '../simulate/pool.ts';
 
@@ -46,7 +46,7 @@ export interface AdaptiveRequest {
 
 export function adaptiveCases(nb0: number, nmax: number): AdaptiveCase[] {
   return [
-    { label: `AdaDamp (n_b0 = ${nb0}, n_max = ${nmax})`, rules: { lr: { ...CONSTANT_RULES.lr }, batch: { kind: 'adadamp', nb0, nmax, dwell: 1, nEst: 0 } }, nb: nb0 },
+    { label: `AdaDamp (n_b0 = ${nb0}, n_max = ${nmax})`, rules: resolveRules({ batchRule: 'adadamp' }, { nb0: String(nb0), nmax: String(nmax) }), nb: nb0 },
     { label: `fixed n_b = ${nb0} (SGD)`, rules: CONSTANT_RULES, nb: nb0 },
     { label: `fixed n_b = ${nmax} (GD-like)`, rules: CONSTANT_RULES, nb: nmax },
   ];
@@ -63,7 +63,7 @@ export async function adaptiveTable(der: Derivation, req: AdaptiveRequest): Prom
       const pr = req.params.slice();
       return level - der.compiled.risk(y, pr);
     };
-    const ruled = c.rules.batch.kind !== 'constant';
+    const ruled = !isConstant(c.rules);
     const traj = runIntegration(der, {
       tauEnd: req.tauMax,
       points: 2,

@@ -19,7 +19,7 @@ import type { Overlaps } from '../numeric/trajectory.ts';
 import { targetValue } from '../hermite/model.ts';
 import { stateOf, overlapsOf, omegaOf } from '../numeric/trajectory.ts';
 import { tensorExpectation } from '../gaussian/reference.ts';
-import { gradientStats, gradientNorm2, cblrCurvature, derivativeGram, type RuleContext } from '../rules/overlap.ts';
+import { gradientStats, gradientNorm2, cblrCurvature, derivativeGram, type RuleContext } from '../numeric/rules.ts';
 import { kernelConfig } from '../simulate/simulate.ts';
 import { runSeeds, type Engine } from '../simulate/pool.ts';
 import { usageError } from '../errors.ts';

@@ -7,7 +7,7 @@
 import { paramSets } from '../numeric/setup.ts';
 import { constantClock } from '../rules/clock.ts';
 import { isConstant, type Rules } from '../rules/spec.ts';
-import { OverlapRules, RuleStepper } from '../rules/overlap.ts';
+import { OverlapRules, RuleStepper } from '../numeric/rules.ts';
 import { runIntegration } from '../numeric/run.ts';
 import { usageError } from '../errors.ts';
 import type { Derivation, OdeModule } from '../pipeline.ts';

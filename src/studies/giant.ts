@@ -221,7 +221,7 @@ export async function runGiant(der: Derivation, req: GiantRequest): Promise<Gian
   const { p, k } = model;
   if (model.trainSecondLayer)
     throw usageError('giant steps act on the first layer: the second layer must not be trained (it is fitted after the steps)', { file: model.spec.file, field: 'student.second_layer.train' });
-  if (model.dynamics !== 'projected') throw new Error('runGiant needs a derivation with projected dynamics');
+  if (model.dynamics !== 'projected') throw usageError('giant steps need projected dynamics (each row of W on the sphere)', { file: model.spec.file, field: 'dynamics', value: model.dynamics });
   const tc = targetConstants(der);
   const h = hermiteCoefficients(model.student, 2);
   const c1 = h.coefficients[1];

@@ -4,6 +4,7 @@
  * algebraic of that kind (π, e, 0.1·π, …). The exact part is closed under + and ×, so normalised
  * Hermite polynomials such as He3/√6 stay exact through every Wick expansion: (1/√6)² = 1/6.
  */
+import { internal } from '../errors.ts';
 import { Rational } from './rational.ts';
 
 export class Coef {
@@ -113,7 +114,7 @@ export class Coef {
       return new Coef(new Map([[s, Rational.one.div(r.mul(Rational.of(s)))]]), 0);
     }
     const v = this.toNumber();
-    if (v === 0) throw new RangeError('division by zero');
+    if (v === 0) throw internal('division by zero');
     return Coef.float(1 / v);
   }
 

@@ -8,7 +8,7 @@ import { math, type MathNode } from './mathjs.ts';
 import { FUNCTIONS, hermiteIndex, knownFunctionNames } from './functions.ts';
 import type { Expr as IrExpr } from '../ir/ir.ts';
 import { compileExpr } from '../ir/js.ts';
-import { usageError, type ErrorWhere } from '../errors.ts';
+import { usageError, type ErrorWhere, internal } from '../errors.ts';
 import { Coef } from './coef.ts';
 import { Poly } from './poly.ts';
 
@@ -247,7 +247,7 @@ function diff(node: AnyNode, v: string): AnyNode {
       return add(mul(instantiate(du, map), diff(args[0], v)), mul(instantiate(dv, map), diff(args[1], v)));
     }
   }
-  throw new Error(`cannot differentiate ${n.type}`);
+  throw internal(`cannot differentiate ${n.type}`);
 }
 
 // ---------- printing ----------
@@ -282,7 +282,7 @@ function irOf(node: AnyNode, names: Record<string, IrExpr>): IrExpr {
       return FUNCTIONS[name].ir(a);
     }
   }
-  throw new Error(`cannot translate ${n.type}`);
+  throw internal(`cannot translate ${n.type}`);
 }
 
 function texHandler(node: AnyNode, options: object): string | undefined {

@@ -2,6 +2,7 @@
  * Exact rationals p/q over BigInt, always normalised (q > 0, gcd(p, q) = 1). Used for Hermite
  * coefficients of polynomials and for every coefficient of the Wick expansions.
  */
+import { internal } from '../errors.ts';
 export class Rational {
   readonly n: bigint;
   readonly d: bigint;
@@ -13,7 +14,7 @@ export class Rational {
   static of(n: bigint | number, d: bigint | number = 1n): Rational {
     let nn = BigInt(n);
     let dd = BigInt(d);
-    if (dd === 0n) throw new RangeError('Rational with zero denominator');
+    if (dd === 0n) throw internal('Rational with zero denominator');
     if (dd < 0n) {
       nn = -nn;
       dd = -dd;

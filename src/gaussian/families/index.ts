@@ -1,4 +1,5 @@
 /** The closed-form families hermode knows; `auto` uses one when student and committee teacher share it. */
+import { internal } from '../../errors.ts';
 import type { ClosedFamily } from './family.ts';
 import { erfFamily } from './erf.ts';
 import { reluFamily } from './relu.ts';
@@ -9,6 +10,6 @@ export const CLOSED_FAMILIES: readonly ClosedFamily[] = [erfFamily, reluFamily];
 
 export function closedFamily(name: string): ClosedFamily {
   const f = CLOSED_FAMILIES.find((x) => x.name === name);
-  if (!f) throw new Error(`no closed-form family ${name}`);
+  if (!f) throw internal(`no closed-form family ${name}`);
   return f;
 }

@@ -23,8 +23,10 @@ import type { Layout } from '../ode/layout.ts';
 import { overlapsOf, omegaOf } from '../ode/layout.ts';
 import { solvePsd } from '../linalg.ts';
 import { usageError, failure } from '../errors.ts';
-import { scheduleFunction, type Rules } from './spec.ts';
-import { adadampBatch } from './adadamp.ts';
+import type { Rules } from '../rules/spec.ts';
+import type { LrRuleDef, BatchPolicy, RateProbe, BatchAt } from '../rules/types.ts';
+import { lrRuleNamed, batchRuleNamed } from '../rules/registry.ts';
+import { adadampBatch } from '../rules/batch/adadamp.ts';
 import { residualWeight, lossNamed, type LossName } from '../loss/index.ts';
 
 export { adadampBatch };
@@ -69,10 +71,6 @@ export interface RateAt {
   etaBar: number;
   /** AdaDamp: the batch the rule asked for (above n_max the rate is decayed instead) */
   nbRequested?: number;
-  /** E‖g_W‖² at this n_b (LARS, CBLR) */
-  gradNorm2?: number;
-  /** CBLR's curvature κ_W */
-  curvature?: number;
   /** the moments at this state when the rule computed them (so the right-hand side need not) */
   mom?: Float64Array;
 }
@@ -170,89 +168,113 @@ export function mclrMedian(rows: { sPrev2: number; sNow2: number; m2: number }[]
 }
 
 /**
+ * The measurements of the rules (src/rules/types.ts) taken from the overlaps at one state: ‖W‖² =
+ * tr Q and E‖g_W‖² at the step's batch, the curvature along the gradient, and — in the map, which
+ * carries the previous step — the secant curvature m_t/γ_{t−1}.
+ */
+class OverlapProbe implements RateProbe {
+  constructor(
+    private readonly ctx: RuleContext,
+    private readonly y: ArrayLike<number>,
+    private readonly nb: number,
+    private stats?: GradientStats,
+    private readonly secantOf?: (s: GradientStats) => number,
+  ) {}
+  get gradient(): GradientStats {
+    return (this.stats ??= gradientStats(this.ctx, this.y));
+  }
+  norms(): { w2: number; g2: number } {
+    return { w2: this.gradient.trQ, g2: gradientNorm2(this.gradient, this.ctx.d, this.nb) };
+  }
+  curvature(nb: number, gaussNewton: boolean): number {
+    return cblrCurvature(this.ctx, this.y, this.gradient, nb, undefined, gaussNewton);
+  }
+  secant(): number {
+    return this.secantOf ? this.secantOf(this.gradient) : NaN;
+  }
+}
+
+/**
  * The rules evaluated on overlaps. `at(τ, steps, y)` gives γ_t, n_b and η̄ = γ_t d/n_b at a state;
- * `start(y0)` fixes AdaDamp's ε0 and checks ε* against it.
+ * `start(y0)` gives the batch rule the starting risk (AdaDamp's ε0, checked against ε*).
  */
 export class OverlapRules {
   readonly rules: Rules;
   readonly ctx: RuleContext;
+  readonly lrDef: LrRuleDef;
+  private readonly policy: BatchPolicy;
   private eps0 = NaN;
-  readonly epsStar: number;
-  private readonly schedule?: (tau: number, steps: number) => number;
 
   constructor(rules: Rules, ctx: RuleContext) {
     this.rules = rules;
     this.ctx = ctx;
-    this.epsStar = rules.batch.epsStar ?? ctx.params[ctx.L.delta] / 2;
-    if (rules.batch.kind === 'schedule') this.schedule = scheduleFunction(rules.batch.schedule as string, { d: ctx.d, p: ctx.L.p, k: ctx.L.k });
-    if (rules.lr.kind === 'constant' && !(ctx.gamma !== undefined && ctx.gamma > 0)) throw usageError('a constant learning rate needs gamma=… or eta_bar=…', { field: '--set gamma' });
-    if (rules.batch.kind === 'constant' && !(ctx.nb !== undefined && ctx.nb >= 1)) throw usageError('a constant batch size needs --nb', { field: '--nb' });
-    if (rules.lr.gaussNewton && residualWeight(ctx) === 0) throw usageError(`the ${lossNamed(ctx.loss).title} loss has no Gauss–Newton curvature (its Hessian is −y∇²f): CBLR needs gauss_newton=0`, { field: '--set gauss_newton', value: 1 });
+    this.lrDef = lrRuleNamed(rules.lr.kind);
+    const batchDef = batchRuleNamed(rules.batch.kind);
+    const delta = ctx.params[ctx.L.delta];
+    this.policy = batchDef.create(batchDef.prepare?.(rules.batch, { d: ctx.d, p: ctx.L.p, k: ctx.L.k, delta }) ?? rules.batch, { nb: ctx.nb, delta });
+    if (this.lrDef.given !== 'refused' && !(ctx.gamma !== undefined && ctx.gamma > 0)) throw usageError(this.lrDef.givenMissing ?? `the ${this.lrDef.name} rule needs gamma=…`, { field: '--set gamma' });
+    this.lrDef.check?.(rules.lr, { residualWeight: residualWeight(ctx), lossTitle: lossNamed(ctx.loss).title });
   }
 
-  /** AdaDamp's starting risk ε0 (the risk at y0); ε* must lie below it. */
+  /** The starting risk ε0 (the risk at y0), which a batch rule may read and check. */
   start(y0: ArrayLike<number>): void {
-    const pr = this.ctx.params.slice();
-    this.eps0 = this.ctx.gm.risk(y0, pr);
-    if (this.rules.batch.kind === 'adadamp' && !(this.epsStar < this.eps0))
-      throw usageError(`must lie below the starting risk ε0 = ${Number(this.eps0.toPrecision(6))}${this.rules.batch.epsStar === undefined ? ' (the default ε* is Δ/2)' : ''}`, {
-        field: this.rules.batch.epsStar === undefined ? '--set Delta' : '--set eps_star',
-        value: this.rules.batch.epsStar ?? this.ctx.params[this.ctx.L.delta],
-      });
+    this.eps0 = this.ctx.gm.risk(y0, this.ctx.params.slice());
+    this.policy.start?.(this.eps0);
   }
 
   get startRisk(): number {
     return this.eps0;
   }
 
-  /** n_b and the rate decay at a state (AdaDamp recomputes from the risk; `risk` when already known). */
-  batchAt(tau: number, steps: number, y: ArrayLike<number>, risk?: number): { nb: number; decay: number; requested?: number } {
-    const b = this.rules.batch;
-    if (b.kind === 'constant') return { nb: this.ctx.nb as number, decay: 1 };
-    if (b.kind === 'schedule') return { nb: (this.schedule as (t: number, s: number) => number)(tau, steps), decay: 1 };
-    const eps = risk ?? this.ctx.gm.risk(y, this.ctx.params);
-    return adadampBatch(b.nb0, b.nmax, this.eps0, this.epsStar, eps);
+  /** The batch rule's figures for a run's header (AdaDamp: ε0, ε*). */
+  meta(): Record<string, number> {
+    return this.policy.meta?.() ?? {};
   }
 
-  /** γ_t, n_b and η̄ at (τ, steps, y); `batch`: a batch decided before (AdaDamp's dwell) instead of recomputing it. */
-  at(tau: number, steps: number, y: ArrayLike<number>, batch?: { nb: number; decay: number; requested?: number }): RateAt {
+  /** Checks the batch rule over a run of `steps` steps from the start, before it runs. */
+  checkRun(steps: number): void {
+    this.policy.checkRun?.(steps);
+  }
+
+  /** n_b and the rate decay at a state; `step` (1-based) in the map, where the rule may hold its batch; `risk` when already known. */
+  batchAt(tau: number, steps: number, y: ArrayLike<number>, risk?: number, step?: number): BatchAt {
+    return this.policy.at(tau, steps, step, { loss: () => risk ?? this.ctx.gm.risk(y, this.ctx.params) });
+  }
+
+  /** γ_t, n_b and η̄ at (τ, steps, y) in the ODE; `batch`: a batch decided before instead of recomputing it. */
+  at(tau: number, steps: number, y: ArrayLike<number>, batch?: BatchAt): RateAt {
+    if (this.lrDef.noOde) throw usageError(this.lrDef.noOde, { field: '--lr-rule', value: this.lrDef.name });
+    return this.rateAt(tau, steps, y, { batch });
+  }
+
+  /**
+   * The rate at a state: in the ODE (`step` undefined) or at a step of the map (`step` 1-based, and
+   * the secant from the previous step). A rule that reads the gradient computes the moments once:
+   * the batch rule and the right-hand side reuse them.
+   */
+  rateAt(tau: number, steps: number, y: ArrayLike<number>, o: { batch?: BatchAt; step?: number; stats?: GradientStats; secantOf?: (s: GradientStats) => number } = {}): RateAt {
     const lr = this.rules.lr;
-    const needStats = lr.kind === 'lars' || lr.kind === 'cblr';
-    const stats = needStats ? gradientStats(this.ctx, y) : undefined;
-    const { nb, decay, requested } = batch ?? this.batchAt(tau, steps, y, stats?.risk);
-    let gamma: number;
-    const out: Partial<RateAt> = {};
-    if (lr.kind === 'constant') gamma = this.ctx.gamma as number;
-    else if (lr.kind === 'mclr') throw usageError('MCLR has no ODE limit: its rate changes by an O(1) factor every step (γ_t = γ0 γ_{t−1}/m_t); use `hermode map` or `simulate`', { field: '--lr-rule', value: 'mclr' });
-    else {
-      const s = stats as GradientStats;
-      const g2 = gradientNorm2(s, this.ctx.d, nb);
-      out.gradNorm2 = g2;
-      if (lr.kind === 'lars') gamma = (lr.gamma0 * lr.trust * Math.sqrt(s.trQ)) / Math.sqrt(g2);
-      else {
-        const kappa = cblrCurvature(this.ctx, y, s, nb, undefined, lr.gaussNewton);
-        out.curvature = kappa;
-        if (!(kappa > 0)) throw failure(`CBLR: the curvature along the gradient is ${kappa.toExponential(3)} ≤ 0 at τ = ${Number(tau.toPrecision(6))}; the rule γ0/κ is undefined there`);
-        gamma = lr.gamma0 / kappa;
-      }
+    const stats = o.stats ?? (this.lrDef.measures.length > 0 ? gradientStats(this.ctx, y) : undefined);
+    const { nb, decay, requested } = o.batch ?? this.batchAt(tau, steps, y, stats?.risk, o.step);
+    const probe = new OverlapProbe(this.ctx, y, nb, stats, o.secantOf);
+    let gamma = this.lrDef.rate(lr, probe, { step: o.step, nb, given: this.ctx.gamma });
+    if (!(gamma > 0) || !Number.isFinite(gamma)) {
+      const why = this.lrDef.undefinedWhy?.(lr, probe, nb);
+      throw failure(`the ${this.lrDef.name} learning rate is ${why ? 'undefined' : gamma} at τ = ${Number(tau.toPrecision(6))}${why ? `: ${why}` : ''}`);
     }
-    if (lr.gammaMax !== undefined) gamma = Math.min(gamma, lr.gammaMax);
     gamma *= decay;
-    if (!(gamma > 0) || !Number.isFinite(gamma)) throw failure(`the ${lr.kind} learning rate is ${gamma} at τ = ${Number(tau.toPrecision(6))}`);
-    return { gamma, nb, etaBar: (gamma * this.ctx.d) / nb, ...(requested !== undefined ? { nbRequested: requested } : {}), ...(stats ? { mom: stats.mom } : {}), ...out };
+    return { gamma, nb, etaBar: (gamma * this.ctx.d) / nb, ...(requested !== undefined ? { nbRequested: requested } : {}), ...(stats ? { mom: stats.mom } : {}) };
   }
 }
 
-
 /**
- * The rules step by step, for the finite-step map: AdaDamp recomputes n_b every `dwell` steps and
- * holds it in between; MCLR carries γ_{t−1} and the previous gradient's per-coordinate noise variance
- * s²_{t−1,j} = c_j² V_jj/n_b (its mean part c_j²(1 − 1/n_b) G_jj/d spread over the d coordinates), and
- * takes its first step at the given γ.
+ * The rules step by step, for the finite-step map: the batch rule may hold its batch between
+ * recomputations (AdaDamp's dwell); a rule reading the secant gets m_t/γ_{t−1}, m_t the median of
+ * |Δg_i|/|g_{t−1,i}| from the previous and the current gradient's per-coordinate noise variance
+ * s²_j = c_j² V_jj/n_b (THEORY §4.6, `mclrMedian`); its first step is taken at the given γ.
  */
 export class RuleStepper {
   private readonly ev: OverlapRules;
-  private held?: { nb: number; decay: number; requested?: number };
   private prev?: { gamma: number; sNow2: number[] };
 
   constructor(ev: OverlapRules) {
@@ -261,28 +283,17 @@ export class RuleStepper {
 
   /** γ and n_b of step t (1-based) taken from state y at time τ after `steps` steps. */
   next(t: number, tau: number, steps: number, y: ArrayLike<number>): RateAt {
-    const { rules, ctx } = this.ev;
-    if (rules.batch.kind === 'adadamp' && (this.held === undefined || (t - 1) % rules.batch.dwell === 0)) this.held = this.ev.batchAt(tau, steps, y);
-    const batch = rules.batch.kind === 'adadamp' ? this.held : undefined;
-    if (rules.lr.kind !== 'mclr') return this.ev.at(tau, steps, y, batch);
-    const { nb, decay, requested } = batch ?? this.ev.batchAt(tau, steps, y);
-    const s = gradientStats(ctx, y);
-    const sNow2 = s.c.map((c, j) => (c * c * s.V[j][j]) / nb);
+    const ev = this.ev;
+    const batch = ev.batchAt(tau, steps, y, undefined, t);
+    const noise = (s: GradientStats) => s.c.map((c, j) => (c * c * s.V[j][j]) / batch.nb);
     // the mean gradient lies in the span of W and W* — in a simulation's basis O(p + k) of the d
     // coordinates — so the median over the p·d parameters sees the noise alone (m2 = 0)
-    const m2 = s.c.map(() => 0);
-    let gamma: number;
-    if (!this.prev) {
-      if (!(ctx.gamma !== undefined && ctx.gamma > 0)) throw usageError('MCLR takes its first step at gamma=…', { field: '--set gamma' });
-      gamma = ctx.gamma;
-    } else {
-      const prev = this.prev;
-      const m = mclrMedian(sNow2.map((sn, j) => ({ sPrev2: prev.sNow2[j], sNow2: sn, m2: m2[j] })));
-      gamma = (rules.lr.gamma0 * prev.gamma) / m;
-      if (rules.lr.gammaMax !== undefined) gamma = Math.min(gamma, rules.lr.gammaMax);
-    }
-    gamma *= decay;
-    this.prev = { gamma, sNow2 };
-    return { gamma, nb, etaBar: (gamma * ctx.d) / nb, ...(requested !== undefined ? { nbRequested: requested } : {}) };
+    const prev = this.prev;
+    const secantOf = (s: GradientStats) => (prev ? mclrMedian(noise(s).map((sn, j) => ({ sPrev2: prev.sNow2[j], sNow2: sn, m2: 0 }))) / prev.gamma : NaN);
+    const reads = ev.lrDef.measures.includes('secant');
+    const stats = reads ? gradientStats(ev.ctx, y) : undefined;
+    const r = ev.rateAt(tau, steps, y, { batch, step: t, stats, secantOf });
+    if (stats) this.prev = { gamma: r.gamma, sNow2: noise(stats) };
+    return r;
   }
 }
