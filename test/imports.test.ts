@@ -2,8 +2,9 @@
  * The pipeline is the layout (README, Layout): a module imports only modules of its own stage or of
  * the stages before it, and the import graph has no loop. The stages, in the order a datum walks:
  */
+import { tsFiles } from './scan.ts';
 import { describe, it, expect } from 'vitest';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 
 /** Stage of each top-level folder or file of src/ (shared foundations first, the CLI and library last). */
@@ -28,7 +29,7 @@ const STAGES: Record<string, number> = {
   index: 13,
 };
 
-const sources = (dir: string): string[] => readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? sources(join(dir, f)) : f.endsWith('.ts') ? [join(dir, f)] : []));
+const sources = tsFiles;
 const stageOf = (file: string): number | undefined => {
   const r = relative('src', file);
   return STAGES[r.includes('/') ? r.split('/')[0] : r.replace(/\.ts$/, '')];

@@ -6,8 +6,6 @@
  * loss's ODEs rejected by the same check.
  */
 import { describe, it, expect, vi } from 'vitest';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Loss } from '../src/loss/types.ts';
 
 const HALF: Loss = { name: 'half', title: 'half-MSE, half-correlation', studentWeight: 0.5, tex: '-y f + \\tfrac14 f^2', refuses: () => undefined };
@@ -22,6 +20,7 @@ vi.mock('../src/loss/index.ts', async (importOriginal) => {
 });
 
 const { deriveYaml, rhsAgainstDefinitions } = await import('./helpers.ts');
+const { codeLines } = await import('./scan.ts');
 const { simulate } = await import('../src/simulate/simulate.ts');
 const { compare } = await import('../src/compare/compare.ts');
 
@@ -33,12 +32,7 @@ loss: ${loss}`;
 
 describe('a loss is a file and a registry line', () => {
   it('no stage names a loss: outside src/loss the names appear only as the defaults of the schema and of sweep --loss', () => {
-    const files = (dir: string): string[] => readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : f.endsWith('.ts') ? [join(dir, f)] : []));
-    const hits = files('src')
-      .filter((f) => !f.startsWith('src/loss/'))
-      .flatMap((f) => readFileSync(f, 'utf8').split('\n').map((l, i) => [f, i + 1, l] as const))
-      .filter(([, , l]) => /'(mse|correlation)'/.test(l) && !/^\s*(\*|\/\/)/.test(l))
-      .map(([f, i, l]) => `${f}:${i}: ${l.trim()}`);
+    const hits = codeLines(/'(mse|correlation)'/, ['src/loss/']);
     expect(hits.map((h) => h.replace(/:\d+:/, ':')).sort()).toEqual([
       "src/cli/program.ts: .option('--loss <list>', `comma-separated: ${LOSS_NAMES.join(', ')}`, 'mse')",
       "src/spec/schema.ts: loss: z.enum(LOSS_NAMES).default('mse'),",

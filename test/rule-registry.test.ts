@@ -7,8 +7,6 @@
  * and a wrong s0 rejected by the same check.
  */
 import { describe, it, expect, vi } from 'vitest';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import type { LrRuleDef, BatchRuleDef } from '../src/rules/types.ts';
 
 const NSGD: LrRuleDef = {
@@ -49,18 +47,14 @@ const { simulate } = await import('../src/simulate/simulate.ts');
 const { compare } = await import('../src/compare/compare.ts');
 const { stateOf } = await import('../src/numeric/trajectory.ts');
 const { cli, deriveYaml } = await import('./helpers.ts');
+const { codeLines } = await import('./scan.ts');
 
 const erf = deriveFile('derivations/saad-solla-erf.yaml');
 const warm = { M: [[0.5, 0.1], [0.05, 0.45]], Q: [[1, 0.1], [0.1, 1]], P: [[1, 0], [0, 1]], a: [1, 1] };
 
 describe('a rule is a file and a registry line', () => {
   it('no consumer names a rule: outside src/rules the names appear only in the AdaDamp study', () => {
-    const files = (dir: string): string[] => readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : f.endsWith('.ts') ? [join(dir, f)] : []));
-    const hits = files('src')
-      .filter((f) => !f.startsWith('src/rules/'))
-      .flatMap((f) => readFileSync(f, 'utf8').split('\n').map((l, i) => [f, i + 1, l] as const))
-      .filter(([, , l]) => /'(lars|cblr|mclr|adadamp|schedule)'/.test(l) && !/^\s*(\*|\/\/)/.test(l))
-      .map(([f]) => f);
+    const hits = codeLines(/'(lars|cblr|mclr|adadamp|schedule)'/, ['src/rules/']).map((h) => h.split(':')[0]);
     expect([...new Set(hits)]).toEqual(['src/studies/adaptive.ts']);
   });
 
