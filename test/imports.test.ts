@@ -13,6 +13,7 @@ const STAGES: Record<string, number> = {
   spec: 1,
   loss: 1,
   rules: 1,
+  regularisers: 1,
   hermite: 2,
   gaussian: 3,
   ode: 4,

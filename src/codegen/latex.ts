@@ -3,6 +3,7 @@
  * standalone LaTeX file (generated/X.tex) and as KaTeX-rendered HTML. Constants stay exact where the
  * expectation stage knows them (rationals, surds, 2/π in the erf closed forms).
  */
+import { REGULARISERS } from '../regularisers/index.ts';
 import type { Model } from '../hermite/model.ts';
 import type { ExpectationPlan, Template } from '../gaussian/plan.ts';
 import { covNames } from '../gaussian/wick.ts';
@@ -125,7 +126,7 @@ export function equationTex(e: Equation): string {
   return `${LHS_TEX[e.lhs](ix)} = ${breakLong(sexprTex(e.rhs), `${LHS_TEX[e.lhs](ix)} = `)}`;
 }
 
-const PAR_TEX: Record<string, string> = { eta_bar: '\\bar\\eta', Delta: '\\Delta', kappa: '\\kappa' };
+const PAR_TEX: Record<string, string> = { eta_bar: '\\bar\\eta', Delta: '\\Delta', kappa: '\\kappa', ...Object.fromEntries(REGULARISERS.map((r) => [r.param.name, r.param.tex])) };
 
 function sexprTex(e: SExpr): string {
   switch (e.k) {

@@ -5,6 +5,7 @@
  * Loops of length one are unrolled, sums over symmetric pairs visit each pair once, and the only
  * scratch is fixed-size local arrays.
  */
+import { REGULARISERS } from '../regularisers/index.ts';
 import type { Model } from '../hermite/model.ts';
 import type { ExpectationPlan, Template, SlotFactor } from '../gaussian/plan.ts';
 import type { Layout } from '../ode/layout.ts';
@@ -58,7 +59,12 @@ interface Ctx {
   templateAlias: Map<string, string>;
 }
 
-const PARAM_VAR: Record<string, string> = { eta_bar: 'etaBar', Delta: 'Delta', kappa: 'kappa' };
+const PARAM_VAR: Record<string, string> = {
+  eta_bar: 'etaBar',
+  Delta: 'Delta',
+  kappa: 'kappa',
+  ...Object.fromEntries(REGULARISERS.map((r) => [r.param.name, r.param.codeName])),
+};
 
 /** The module of a derivation's equations. */
 export function equationsModule(eq: Equations, outDir = 'generated'): Module {
@@ -223,7 +229,12 @@ function momentsFn(body: Stmt[], L: Layout): Fn {
 
 /** `const etaBar = params[0];` … for the parameters a function reads. */
 function paramLets(c: Ctx): Stmt[] {
-  const off: Record<string, number> = { etaBar: c.L.etaBar, Delta: c.L.delta, kappa: c.L.kappa };
+  const off: Record<string, number> = {
+    etaBar: c.L.etaBar,
+    Delta: c.L.delta,
+    kappa: c.L.kappa,
+    ...Object.fromEntries(REGULARISERS.filter((r) => r.param.name in c.L.regParams).map((r) => [r.param.codeName, c.L.regParams[r.param.name]])),
+  };
   return [...c.params].sort().map((name) => ({ k: 'let', name, type: 'f64', init: idx('params', off[name]) }) as Stmt);
 }
 

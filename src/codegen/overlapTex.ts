@@ -65,6 +65,7 @@ export function overlapSystem(eq: Equations): OverlapSystem | undefined {
   addVar('eta_bar', '\\bar\\eta');
   addVar('Delta', '\\Delta');
   if (model.trainSecondLayer) addVar('kappa', '\\kappa');
+  for (const { reg } of model.regularisers) addVar(reg.param.name, reg.param.tex);
   const nv = vars.length;
   const num = (x: number) => Poly.constant(nv, Coef.fromNumber(x));
   const variable = (key: string) => Poly.variable(nv, index.get(key) as number);
@@ -186,7 +187,7 @@ export function overlapSystem(eq: Equations): OverlapSystem | undefined {
   assumptions.push(identity ? 'P = I (orthonormal teacher)' : `P as in the file`);
   if (!model.trainSecondLayer) assumptions.push(`a = (${model.a0.join(', ')}) (not trained)`);
   if (single) assumptions.push('m = M_11, q = Q_11');
-  const paramIdx = ['eta_bar', 'Delta', 'kappa'].filter((x) => index.has(x)).map((x) => index.get(x) as number);
+  const paramIdx = ['eta_bar', 'Delta', 'kappa', ...model.regularisers.map(({ reg }) => reg.param.name)].filter((x) => index.has(x)).map((x) => index.get(x) as number);
   return { vars, keys, params: paramIdx, equations, assumptions };
 }
 

@@ -3,6 +3,7 @@
  * and classified, the target as a committee of one scalar function or a general function of
  * ν1..νk, second-layer and teacher weights mapped from the file's convention (§1.2).
  */
+import { REGULARISERS, type Regulariser } from '../regularisers/index.ts';
 import type { Spec } from '../spec/load.ts';
 import { activation, type Activation } from './activation.ts';
 import { Expr } from '../symbolic/expr.ts';
@@ -27,12 +28,17 @@ export interface ModelCore {
   trainSecondLayer: boolean;
   /** canonical second layer a (f = (1/p) Σ a_j σ(λ_j)). */
   a0: number[];
+  /** the regularisers the file names, with their parameters' defaults (src/regularisers) */
+  regularisers: { reg: Regulariser; value: number }[];
 }
 
 export interface Model extends ModelCore {
   student: Activation;
   target: Target;
 }
+
+/** The value a derivation file gives a regulariser's field. */
+export const regulariserValue = (spec: Spec, r: Regulariser): number | undefined => (spec as unknown as Record<string, number | undefined>)[r.field];
 
 /** The model's core, read from the spec alone (no expression is parsed). */
 export function modelCore(spec: Spec): ModelCore {
@@ -51,6 +57,7 @@ export function modelCore(spec: Spec): ModelCore {
     noise: spec.noise,
     trainSecondLayer: spec.student.second_layer.train,
     a0: init.map((v) => (saad ? p * v : v)),
+    regularisers: REGULARISERS.filter((r) => regulariserValue(spec, r) !== undefined).map((reg) => ({ reg, value: regulariserValue(spec, reg) as number })),
   };
 }
 

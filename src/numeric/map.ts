@@ -2,8 +2,9 @@
  * The finite-step overlap map (THEORY §2.3, "γ not small"; §4.3 for one giant step): one step of the
  * mean dynamics of the overlaps at step size γ, dimension d and batch n_b, including the squared mean
  * gradient G_jl = v_jᵀ Ω⁺ v_l (v_j = (B_j·, A_j·)), which the ODE drops:
- *   M ← M + γ (a/p)⊙A
- *   Q ← Q + γ (aB + (aB)ᵀ)/p + γ² (a aᵀ/p²)⊙[(d/n_b) V + (1 − 1/n_b) G]
+ *   M ← s M + γ (a/p)⊙A
+ *   Q ← s² Q + s γ (aB + (aB)ᵀ)/p + γ² (a aᵀ/p²)⊙[(d/n_b) V + (1 − 1/n_b) G]
+ * with s = 1 − γλ under weight decay (THEORY §2.9; s = 1 without it)
  *   a ← a + κγ S/p                                   (trained second layer)
  * projected: then Q_jl ← Q_jl/√(Q_jj Q_ll), M_jr ← M_jr/√Q_jj (the map iterated by (A)'s code);
  * spherical: the tangent step Δ_j − (w_j·Δ_j) w_j first, with the mean-field closure
@@ -16,6 +17,7 @@ import { qIndex } from '../ode/layout.ts';
 import { overlapsOf, omegaOf } from './trajectory.ts';
 import { squaredMeanGradient } from './rules.ts';
 import { StepClock } from '../rules/clock.ts';
+import { shrinkRate } from '../regularisers/index.ts';
 
 export interface MapOptions {
   gamma: number;
@@ -72,6 +74,7 @@ export function iterateMap(gm: GeneratedModel, L: Layout, y0: number[], params: 
   };
   keep(0);
   const kappa = L.trained ? params[L.kappa] : 0;
+  const lambda = shrinkRate(L.regParams, params);
   for (let t = 1; t <= o.steps; t++) {
     o.onProgress?.(t - 1, o.steps);
     const g = next.gamma;
@@ -105,9 +108,11 @@ export function iterateMap(gm: GeneratedModel, L: Layout, y0: number[], params: 
           Q[j][l] = Q[l][j] = ov.Q[j][l] + (wDl - r[l] * ov.Q[j][l]) + (wDj - r[j] * ov.Q[j][l]) + tt;
         }
     } else {
-      for (let j = 0; j < p; j++) for (let q = 0; q < k; q++) M[j][q] += c[j] * A(j, q);
+      // w ← s w + γ(…), s = 1 − γλ under a shrink (THEORY §2.9; s = 1 without one)
+      const s = 1 - g * lambda;
+      for (let j = 0; j < p; j++) for (let q = 0; q < k; q++) M[j][q] = s * ov.M[j][q] + c[j] * A(j, q);
       for (let j = 0; j < p; j++)
-        for (let l = j; l < p; l++) Q[j][l] = Q[l][j] = ov.Q[j][l] + c[j] * B(j, l) + c[l] * B(l, j) + noise(j, l);
+        for (let l = j; l < p; l++) Q[j][l] = Q[l][j] = s * s * ov.Q[j][l] + s * c[j] * B(j, l) + s * c[l] * B(l, j) + noise(j, l);
     }
     if (o.dynamics !== 'plain') {
       const n = Q.map((row, j) => Math.sqrt(row[j]));

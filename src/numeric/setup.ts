@@ -67,7 +67,7 @@ export function resolveParams(model: Model, L: Layout, sets: Record<string, stri
   for (const [name, v] of Object.entries(assigned)) {
     const i = L.paramNames.indexOf(name);
     if (i < 0) throw usageError(`unknown parameter (known: ${L.paramNames.join(', ')}${saad ? ', eta, eta_v' : ''})`, { field: `--set ${name}` });
-    if ((name === 'eta_bar' || name === 'Delta' || name === 'kappa') && v < 0) throw usageError('must be ≥ 0', { field: `--set ${name}`, value: v });
+    if ((name === 'eta_bar' || name === 'Delta' || name === 'kappa' || name in L.regParams) && v < 0) throw usageError('must be ≥ 0', { field: `--set ${name}`, value: v });
     params[i] = v;
   }
   if (P) for (let r = 0; r < model.k; r++) for (let t = r; t < model.k; t++) params[L.P + pIndex(model.k, r, t)] = P[r][t];

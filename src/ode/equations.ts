@@ -16,7 +16,8 @@ import { residualWeight } from '../loss/index.ts';
 export type Ix = string | number;
 export type Range = 'p' | 'k';
 export type Sym = 'M' | 'Q' | 'a' | 'A' | 'B' | 'V' | 'S' | 'w' | 'r';
-export type Param = 'eta_bar' | 'Delta' | 'kappa';
+/** eta_bar, Delta, kappa, and the regularisers' parameters (src/regularisers) */
+export type Param = string;
 
 /** A local field: λ_i (student) or ν_i (teacher). */
 export interface Field {
@@ -162,7 +163,12 @@ function rhsEquations(model: Model): Equation[] {
   out.push({
     lhs: 'dM',
     domain: [{ ix: 'j', over: 'p' }, { ix: 'r', over: 'k' }],
-    rhs: add(mul(cj, el('A', 'j', 'r')), ...(normalised ? [neg(mul(el('r', 'j'), el('M', 'j', 'r')))] : [])),
+    rhs: add(
+      mul(cj, el('A', 'j', 'r')),
+      ...(normalised ? [neg(mul(el('r', 'j'), el('M', 'j', 'r')))] : []),
+      // a linear shrink ∇R = λW (THEORY §2.9): −λ M
+      ...model.regularisers.map(({ reg }) => neg(mul(par(reg.param.name), el('M', 'j', 'r')))),
+    ),
   });
   out.push({
     lhs: 'dQ',
@@ -172,6 +178,8 @@ function rhsEquations(model: Model): Equation[] {
       mul(cl, el('B', 'l', 'j')),
       mul(par('eta_bar'), cj, cl, el('V', 'j', 'l')),
       ...(normalised ? [neg(mul(add(el('r', 'j'), el('r', 'l')), el('Q', 'j', 'l')))] : []),
+      // −2λ Q
+      ...model.regularisers.map(({ reg }) => neg(mul(n(2), par(reg.param.name), el('Q', 'j', 'l')))),
     ),
   });
   if (model.trainSecondLayer) out.push({ lhs: 'da', domain: [{ ix: 'j', over: 'p' }], rhs: mul(div(par('kappa'), dim('p')), el('S', 'j')) });

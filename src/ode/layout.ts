@@ -28,6 +28,8 @@ export interface Layout {
   aParam: number;
   /** offsets into the moments vector */
   mom: { A: number; B: number; V: number; S: number; risk: number; size: number };
+  /** the regularisers' parameters by name → index in params (src/regularisers) */
+  regParams: Record<string, number>;
 }
 
 export function layoutOf(model: Model): Layout {
@@ -57,6 +59,13 @@ export function layoutOf(model: Model): Layout {
       paramNames.push(`a_${j}`);
       defaultParams.push(model.a0[j - 1]);
     }
+  // regularisers' parameters last, so a model without one keeps its layout
+  const regParams: Record<string, number> = {};
+  for (const { reg, value } of model.regularisers) {
+    regParams[reg.param.name] = paramNames.length;
+    paramNames.push(reg.param.name);
+    defaultParams.push(value);
+  }
   const A = 0;
   const B = p * k;
   const V = B + p * p;
@@ -77,6 +86,7 @@ export function layoutOf(model: Model): Layout {
     delta: trained ? 2 : 1,
     P,
     aParam: trained ? -1 : aParam,
+    regParams,
     mom: { A, B, V, S, risk, size: risk + 1 },
   };
 }

@@ -30,6 +30,8 @@ export interface KernelConfig {
   Delta: number;
   /** w in the residual e = y − w·f of the loss (src/loss: 1 for MSE, 0 for the correlation loss) */
   residualWeight: number;
+  /** λ of a linear shrink of the first layer (weight decay, src/regularisers): w ← (1 − γλ) w + γ(…); default 0 */
+  shrink?: number;
   dynamics: 'plain' | 'spherical' | 'projected';
   /** total steps and the (sorted, unique) steps at which to record overlaps; step 0 is the start */
   steps: number;
@@ -228,6 +230,8 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
       }
   };
   const fast = nb === 1 && !normalised && !ruled && !cfg.measureGradient && cfg.discard === undefined;
+  /** the fast path's shrink factor 1 − γλ (its rate is constant) */
+  const keep = 1 - gamma * (cfg.shrink ?? 0);
   const discard = cfg.discard ?? -1;
   const cA0 = 1 / p;
   let lastProgress = 0;
@@ -325,10 +329,9 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
       for (let j = 0; j < p; j++) {
         const cj = (gamma * a[j] * dsigma(lam[j]) * e) / p;
         if (gammaA) da[j] = gammaA * cA0 * sig[j] * e;
-        if (cj !== 0) {
-          const off = j * d;
-          for (let i = 0; i < d; i++) W[off + i] += cj * Z[i];
-        }
+        const off = j * d;
+        if (keep !== 1) for (let i = 0; i < d; i++) W[off + i] = keep * W[off + i] + cj * Z[i];
+        else if (cj !== 0) for (let i = 0; i < d; i++) W[off + i] += cj * Z[i];
       }
       if (gammaA) for (let j = 0; j < p; j++) a[j] += da[j];
       rt.advance(gamma, 1);
@@ -394,6 +397,9 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
           // tangent step: remove the radial part of Δw_j
           const r = dot(W, off, dW, off, d) / dot(W, off, W, off, d);
           for (let i = 0; i < d; i++) W[off + i] += g * (dW[off + i] - r * W[off + i]);
+        } else if (cfg.shrink) {
+          const keepT = 1 - g * cfg.shrink;
+          for (let i = 0; i < d; i++) W[off + i] = keepT * W[off + i] + g * dW[off + i];
         } else for (let i = 0; i < d; i++) W[off + i] += g * dW[off + i];
       }
       if (normalised) normaliseRows(W, p, d);

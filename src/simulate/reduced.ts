@@ -259,7 +259,9 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
         const r = wd / ww;
         for (let i = 0; i < n; i++) dIn[j * n + i] -= r * W[j * n + i];
       }
-    for (let j = 0; j < p; j++) for (let i = 0; i < n; i++) big[j * nb2 + i] = W[j * n + i] + dIn[j * n + i];
+    // weight decay: w ← (1 − γλ) w + γ(…) (the new directions carry the gradient only)
+    const keep = 1 - g * (cfg.shrink ?? 0);
+    for (let j = 0; j < p; j++) for (let i = 0; i < n; i++) big[j * nb2 + i] = keep * W[j * n + i] + dIn[j * n + i];
     // R = S A (p × p), scaled by the rate: row j of the new-coordinate block
     for (let j = 0; j < p; j++) for (let l = 0; l < p; l++) big[j * nb2 + n + l] = g * R[j * p + l];
     // re-basis the non-teacher block (2p columns) to p coordinates: Cholesky of its Gram matrix

@@ -23,6 +23,7 @@ import { OverlapRules } from '../numeric/rules.ts';
 import { TsPrinter } from '../ir/print-ts.ts';
 import { qIndex } from '../ode/layout.ts';
 import { residualWeight } from '../loss/index.ts';
+import { shrinkRate } from '../regularisers/index.ts';
 
 export interface SimulateRequest {
   d: number;
@@ -121,6 +122,7 @@ export function kernelConfig(der: Derivation, r: KernelRequest): KernelConfig {
     trainA: L.trained,
     Delta: r.params[L.delta],
     residualWeight: residualWeight(model),
+    shrink: shrinkRate(L.regParams, r.params),
     dynamics: model.dynamics,
     steps: r.steps,
     record: r.record,

@@ -3,6 +3,7 @@
  * weights, loss against a trained second layer, target variables) → `Spec`. Every failure is one
  * `HermodeError` naming the file, the field and the offending value.
  */
+import { REGULARISERS } from '../regularisers/index.ts';
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
@@ -106,6 +107,10 @@ function checkSemantics(spec: SpecFile, file: string): void {
   const w = spec.teacher.weights;
   if (w && w.length !== k)
     throw usageError(`has ${w.length} entries but teacher.width is ${k}`, { file, field: 'teacher.weights', value: w });
+  for (const r of REGULARISERS) {
+    const why = (spec as unknown as Record<string, unknown>)[r.field] !== undefined ? r.refuses(spec) : undefined;
+    if (why) throw usageError(why, { file, field: r.field, value: (spec as unknown as Record<string, unknown>)[r.field] });
+  }
   const committee = spec.teacher.target === 'committee';
   if (committee && !spec.teacher.activation)
     throw usageError('target: committee needs teacher.activation', { file, field: 'teacher.activation' });

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { LOSS_NAMES } from '../loss/index.ts';
+import { REGULARISERS } from '../regularisers/index.ts';
 import { LR_RULE_DEFS, BATCH_RULE_DEFS, ruleParams, type LrRuleDef, type BatchRuleDef, type RuleParam } from '../rules/registry.ts';
 
 const expression = z.string().min(1);
@@ -61,6 +62,8 @@ export const specSchema = z
     loss: z.enum(LOSS_NAMES).default('mse'),
     dynamics: z.enum(['plain', 'spherical', 'projected']).default('plain'),
     noise: z.number().min(0).default(0),
+    /** regularisers (src/regularisers): each an optional field whose value is its parameter's default */
+    ...Object.fromEntries(REGULARISERS.map((r) => [r.field, z.number().min(0).optional()])),
     expectations: z
       .string()
       .regex(/^(auto|closed|wick|exact|hermite:\d+|quadrature:\d+|quadrature-templates|lattice|lattice:\d+)$/, 'auto | closed | wick | exact | hermite:ORDER | quadrature:NODES | quadrature-templates | lattice[:POINTS]')
