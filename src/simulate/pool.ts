@@ -4,6 +4,7 @@
  * the number of workers.
  */
 import { Worker } from 'node:worker_threads';
+import type { PluginBuild } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { existsSync, readFileSync } from 'node:fs';
 import { runSeed, type KernelConfig, type SeedResult } from './kernel.ts';
@@ -13,6 +14,9 @@ import { failure } from '../errors.ts';
 export type Engine = 'full' | 'reduced';
 
 let bundled: string | undefined;
+
+/** What a worker bundle has in place of the expression parser (scripts/build.mjs uses the same text). */
+const WORKER_MATH_STUB = "export const math = new Proxy({}, { get() { throw new Error('a simulation worker parses no expression'); } });";
 
 /**
  * The worker as one CommonJS script: dist/worker.cjs beside the bundled library when hermode runs
@@ -25,8 +29,10 @@ async function workerCode(): Promise<string> {
     if (existsSync(prebuilt)) bundled = readFileSync(prebuilt, 'utf8');
     else {
       const entry = fileURLToPath(new URL('./worker.ts', import.meta.url));
-      const { buildSync } = await import('esbuild');
-      const out = buildSync({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', target: 'node20', write: false });
+      const { build } = await import('esbuild');
+      // as scripts/build.mjs: a worker evaluates compiled sources and parses no expression, so mathjs stays out
+      const noParser = { name: 'no-parser-in-worker', setup: (b: PluginBuild) => b.onLoad({ filter: /symbolic[\\/]mathjs\.ts$/ }, () => ({ contents: WORKER_MATH_STUB, loader: 'js' })) };
+      const out = await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', target: 'node20', write: false, plugins: [noParser] });
       bundled = out.outputFiles[0].text;
     }
   }
