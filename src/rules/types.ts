@@ -52,7 +52,7 @@ export interface RateProbe {
 export type Measure = 'norms' | 'curvature' | 'secant' | 'exact-risk' | 'sampled-loss';
 
 /** Where a rate is asked for: the step (1-based; undefined in the ODE), its batch, the given γ, the last rate. */
-export interface RateAt {
+export interface RateQuery {
   step?: number;
   /** the step's batch size */
   nb?: number;
@@ -81,7 +81,7 @@ export interface LrRuleDef {
   /** a refusal that depends on the model (e.g. a curvature part the loss lacks); thrown as a usage error */
   check?(v: RuleValue, model: { residualWeight: number; lossTitle: string }): void;
   /** γ_t; a value that is not finite and > 0 means the rule is undefined here */
-  rate(v: RuleValue, probe: RateProbe, at: RateAt): number;
+  rate(v: RuleValue, probe: RateProbe, at: RateQuery): number;
   /** the rate when the rule is undefined at the first step of a simulation (later: the last rate) */
   initial(v: RuleValue, given: number | undefined): number;
   /** why the rate is undefined, for the ODE's failure (the probe's readings at hand) */
