@@ -39,8 +39,9 @@ export { compare, agreement, seriesOf, checkDescription, DEFAULT_CHECK, type Che
 export { escapeCriterion, escapeFunction, typicalStart, criticalEtaBar, odeEscape, mapEscape, simEscape, type EscapeCriterion, type EscapeResult, type EscapeSetup } from './studies/escape.ts';
 export { fitPowerLaw } from './studies/fit.ts';
 export { resolveRules, describeRules, isConstant, CONSTANT_RULES, LR_RULES, BATCH_RULES, type Rules, type LrRule, type BatchRule } from './rules/spec.ts';
-export { OverlapRules, RuleStepper, gradientStats, gradientNorm2, gradientGram, derivativeGram, cblrCurvature, mclrMedian, adadampBatch, type RuleContext, type RateAt, type GradientStats } from './numeric/rules.ts';
+export { OverlapRules, RuleStepper, gradientStats, gradientNorm2, gradientGram, derivativeGram, cblrCurvature, mclrMedian, type RuleContext, type RateAt, type GradientStats } from './numeric/rules.ts';
 export { constantClock, StepClock, clockRates } from './rules/clock.ts';
+export { adadampBatch } from './rules/batch/adadamp.ts';
 export { LR_RULE_DEFS, BATCH_RULE_DEFS, lrRuleNamed, batchRuleNamed, type LrRuleDef, type BatchRuleDef, type RuleParam, type RuleValue, type RateProbe, type LossProbe, type BatchPolicy, type Measure } from './rules/registry.ts';
 export { diagnose, type DiagnoseRequest, type DiagnoseResult, type DiagnosePoint } from './studies/diagnose.ts';
 export { adaptiveTable, adaptiveCases, type AdaptiveRequest, type AdaptiveRow } from './studies/adaptive.ts';

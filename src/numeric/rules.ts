@@ -26,10 +26,8 @@ import { usageError, failure } from '../errors.ts';
 import type { Rules } from '../rules/spec.ts';
 import type { LrRuleDef, BatchPolicy, RateProbe, BatchAt } from '../rules/types.ts';
 import { lrRuleNamed, batchRuleNamed } from '../rules/registry.ts';
-import { adadampBatch } from '../rules/batch/adadamp.ts';
 import { residualWeight, lossNamed, type LossName } from '../loss/index.ts';
 
-export { adadampBatch };
 
 export interface RuleContext {
   gm: GeneratedModel;
@@ -203,7 +201,6 @@ export class OverlapRules {
   readonly ctx: RuleContext;
   readonly lrDef: LrRuleDef;
   private readonly policy: BatchPolicy;
-  private eps0 = NaN;
 
   constructor(rules: Rules, ctx: RuleContext) {
     this.rules = rules;
@@ -218,12 +215,7 @@ export class OverlapRules {
 
   /** The starting risk ε0 (the risk at y0), which a batch rule may read and check. */
   start(y0: ArrayLike<number>): void {
-    this.eps0 = this.ctx.gm.risk(y0, this.ctx.params.slice());
-    this.policy.start?.(this.eps0);
-  }
-
-  get startRisk(): number {
-    return this.eps0;
+    this.policy.start?.(this.ctx.gm.risk(y0, this.ctx.params.slice()));
   }
 
   /** The batch rule's figures for a run's header (AdaDamp: ε0, ε*). */

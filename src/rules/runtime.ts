@@ -7,6 +7,7 @@
  */
 import type { RuleValue, RateProbe, LossProbe, BatchPolicy, BatchAt, LrRuleDef, Measure } from './types.ts';
 import { lrRuleNamed, batchRuleNamed, CONSTANT } from './registry.ts';
+import { compileSource } from '../ir/js.ts';
 
 /** The rules as the kernels read them: plain values, so worker threads receive them. */
 export interface KernelRules {
@@ -24,6 +25,11 @@ export const CONSTANT_KERNEL_RULES: KernelRules = { lr: { kind: CONSTANT }, batc
 
 /** Whether both rules are constant (the engines' fast paths). */
 export const constantKernelRules = (r: KernelRules): boolean => r.lr.kind === CONSTANT && r.batch.kind === CONSTANT;
+
+/** The population risk of the overlaps, compiled from `riskSrc` (a rule reading the exact risk), or undefined. */
+export function riskFunction(r: KernelRules): ((M: number[][], Q: number[][], a: ArrayLike<number>, P: number[][]) => number) | undefined {
+  return r.riskSrc ? compileSource(r.riskSrc) : undefined;
+}
 
 /** The per-seed state of the rules: the clock, the batch rule's state, the last rate. */
 export class RuleRuntime {

@@ -9,7 +9,7 @@
  */
 import { usageError } from '../errors.ts';
 import type { RuleValue, RuleParam, BatchRuleDef, LrRuleDef } from './types.ts';
-import { LR_RULES, BATCH_RULES, RULE_PARAMS, CONSTANT, LR_RULE_DEFS, lrRuleNamed, batchRuleNamed } from './registry.ts';
+import { LR_RULES, BATCH_RULES, RULE_PARAMS, CONSTANT, LR_RULE_DEFS, BATCH_RULE_DEFS, lrRuleNamed, batchRuleNamed } from './registry.ts';
 
 export type LrRule = RuleValue;
 export type BatchRule = RuleValue;
@@ -77,7 +77,7 @@ export function resolveRules(o: RuleOptions, sets: Record<string, string>, block
     }
   const lrKind = o.lrRule ?? (block?.lr?.rule as string | undefined) ?? CONSTANT;
   if (!LR_RULES.includes(lrKind)) throw usageError(`unknown learning-rate rule; expected one of ${LR_RULES.join(', ')}`, { field: '--lr-rule', value: lrKind });
-  const batchKind = o.batchRule ?? (o.batchSchedule !== undefined ? 'schedule' : undefined) ?? (block?.batch?.rule as string | undefined) ?? CONSTANT;
+  const batchKind = o.batchRule ?? (o.batchSchedule !== undefined ? BATCH_RULE_DEFS.find((d) => d.text?.option === '--batch-schedule')?.name : undefined) ?? (block?.batch?.rule as string | undefined) ?? CONSTANT;
   if (!BATCH_RULES.includes(batchKind)) throw usageError(`unknown batch-size rule; expected one of ${BATCH_RULES.join(', ')}`, { field: '--batch-rule', value: batchKind });
   const lrDef = lrRuleNamed(lrKind);
   const batchDef = batchRuleNamed(batchKind);
@@ -95,7 +95,7 @@ export function resolveRules(o: RuleOptions, sets: Record<string, string>, block
   if (batchDef.text) {
     const text = o.batchSchedule ?? (block?.batch?.[batchDef.text.field] as string | undefined);
     if (text === undefined) throw usageError(`the ${batchKind} batch-size rule needs ${batchDef.text.option} "${batchDef.text.doc}"`, { ...where, field: batchDef.text.option });
-    (batch as Record<string, unknown>).schedule = text;
+    (batch as Record<string, unknown>)[batchDef.text.key] = text;
     const textField = o.batchSchedule !== undefined ? batchDef.text.option : `rules.batch.${batchDef.text.field}`;
     batchDef.check?.(batch, () => textField);
   } else batchDef.check?.(batch, fieldOf);

@@ -129,8 +129,8 @@ export interface BatchRuleDef {
   name: string;
   summary: string;
   params: RuleParam[];
-  /** a text parameter: its option and its field in the file's `rules.batch` block */
-  text?: { option: string; field: string; doc: string };
+  /** a text parameter: its option, its field in the file's `rules.batch` block, its key in the value */
+  text?: { option: string; field: string; key: string; doc: string };
   /** cross-parameter checks after each parameter is valid (thrown as usage errors naming `fieldOf(name)`) */
   check?(v: RuleValue, fieldOf: (name: string) => string): void;
   /** the measurements the rule reads */

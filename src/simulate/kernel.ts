@@ -15,7 +15,7 @@ import { Rng } from '../random/rng.ts';
 import { escapeChecker } from './escape-check.ts';
 import { choleskyPsd } from '../linalg.ts';
 import { medianInPlace, curvatureSample, type RuleProbe } from './rule-step.ts';
-import { RuleRuntime, CONSTANT_KERNEL_RULES, constantKernelRules, type KernelRules } from '../rules/runtime.ts';
+import { RuleRuntime, CONSTANT_KERNEL_RULES, constantKernelRules, riskFunction, type KernelRules } from '../rules/runtime.ts';
 import { compileSource as compileFn } from '../ir/js.ts';
 
 export interface KernelConfig {
@@ -153,7 +153,7 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
   const rules = cfg.rules ?? CONSTANT_KERNEL_RULES;
   const ruled = !constantKernelRules(rules);
   const rt = new RuleRuntime(rules, gamma, nb, cfg.Delta);
-  const riskOf = rules.riskSrc ? compileFn<(M: number[][], Q: number[][], a: ArrayLike<number>, P: number[][]) => number>(rules.riskSrc) : undefined;
+  const riskOf = riskFunction(rules);
 
   // ---- buffers (allocated once) ----
   const chunk = Math.min(rt.batchVaries ? Infinity : nb, Math.max(1, Math.floor(65536 / d)), 256);

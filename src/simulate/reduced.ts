@@ -18,7 +18,7 @@ import { escapeChecker } from './escape-check.ts';
 import { choleskyPsd as cholesky } from '../linalg.ts';
 import { compileFn, weightsWithOverlaps, CONSTANT_KERNEL_RULES, type KernelConfig, type SeedResult } from './kernel.ts';
 import { curvatureSample, type RuleProbe } from './rule-step.ts';
-import { RuleRuntime, constantKernelRules } from '../rules/runtime.ts';
+import { RuleRuntime, constantKernelRules, riskFunction } from '../rules/runtime.ts';
 
 /** Bartlett factor A (lower triangular, n×n) of Wishart_n(m, I): H = S A Aᵀ Sᵀ. */
 function bartlett(rng: Rng, n: number, m: number, A: Float64Array): void {
@@ -49,7 +49,7 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
   const rt = new RuleRuntime(rules, gamma, nb, cfg.Delta);
   const refusal = rt.lrDef.refusesEngine?.reduced;
   if (refusal) throw usageError(refusal, { field: '--engine', value: 'reduced' });
-  const riskOf = rules.riskSrc ? compileFn<(M: number[][], Q: number[][], a: ArrayLike<number>, P: number[][]) => number>(rules.riskSrc) : undefined;
+  const riskOf = riskFunction(rules);
 
   // ---- state: W (p × n) in coordinates; teacher [L_P | 0] ----
   let P = cfg.P;

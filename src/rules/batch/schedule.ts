@@ -18,7 +18,7 @@ export const schedule: BatchRuleDef = {
   name: 'schedule',
   summary: 'n_b = ⌈expression in tau, steps, d, p, k⌉ (--batch-schedule)',
   params: [],
-  text: { option: '--batch-schedule', field: 'nb', doc: 'n_b as an expression in tau or steps' },
+  text: { option: '--batch-schedule', field: 'nb', key: 'schedule', doc: 'n_b as an expression in tau or steps' },
   check(v, fieldOf) {
     Expr.parse(v.schedule as string, SCHEDULE_VARS, { field: fieldOf('nb'), value: v.schedule as string });
   },
