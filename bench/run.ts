@@ -63,11 +63,11 @@ function mathjsTwin(d: ReturnType<typeof deriveSpec>): ReturnType<typeof compile
       .replace(/L2/g, '(((1+c11)*(1+c22)-c12^2)*(1+c44)-c24^2*(1+c11)-c14^2*(1+c22)+2*c12*c14*c24)'),
   };
   const polyText = (t: (typeof d.plan.templates)[string]) => {
-    if (t.impl.kind !== 'poly') return '';
+    if (!t.poly) return '';
     const vars = covNames(t.slots);
-    return t.impl.poly.terms().map((x) => [`(${x.c.toNumber()})`, ...x.exps.flatMap((e, i) => (e ? [`${vars[i]}^${e}`] : []))].join('*')).join(' + ') || '0';
+    return t.poly.terms().map((x) => [`(${x.c.toNumber()})`, ...x.exps.flatMap((e, i) => (e ? [`${vars[i]}^${e}`] : []))].join('*')).join(' + ') || '0';
   };
-  const polys = new Map(Object.values(d.plan.templates).flatMap((t) => (t.impl.kind === 'poly' ? [[t.name, polyText(t)] as const] : [])));
+  const polys = new Map(Object.values(d.plan.templates).flatMap((t) => (t.poly ? [[t.name, polyText(t)] as const] : [])));
   const functions = d.module.functions.map((f) => {
     const text = erfForms[f.name] ?? polys.get(f.name);
     if (!text) return f;

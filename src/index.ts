@@ -16,6 +16,11 @@ export { deriveFile as derive, deriveSpec, deriveAnyFile, deriveWith, odeModule,
 export { parseSpec, loadSpecFile, loadAnySpecFile, type Spec, type ParamSpec, type AnySpec } from './spec/load.ts';
 export type { Model, ModelCore } from './hermite/model.ts';
 export { LOSSES, lossNamed, residualWeight, type Loss, type LossName } from './loss/index.ts';
+export { BACKENDS } from './backends/index.ts';
+export { planExpectations, backendOf } from './backends/registry.ts';
+export type { BackendDef, Kernels, KernelContext, AccuracyContext, AlongReference } from './backends/types.ts';
+export type { ExpectationPlan, Template } from './gaussian/plan.ts';
+export { CLOSED_FAMILIES, closedFamily, type ClosedFamily, type FamilyParams } from './families/index.ts';
 export type { Layout } from './ode/layout.ts';
 export type { GeneratedModel } from './codegen/compile.ts';
 

@@ -7,11 +7,8 @@ import type { Spec } from './spec/load.ts';
 import { loadSpecFile, loadAnySpecFile } from './spec/load.ts';
 import { deriveParamSpec } from './paramdyn/derive.ts';
 import { buildModel, modelCore, type Model, type ModelCore } from './hermite/model.ts';
-import { planExpectations, modelHasKink, templateQuadraturePlan, type ExpectationPlan } from './gaussian/plan.ts';
-import { activation, type Activation } from './hermite/activation.ts';
-import { piecewiseOf } from './hermite/piecewise.ts';
-import { hermiteCoefficients } from './hermite/hermite.ts';
-import { fmt17 } from './symbolic/coef.ts';
+import type { ExpectationPlan } from './gaussian/plan.ts';
+import { planExpectations, backendOf } from './backends/registry.ts';
 import { overlapEquations, type Equations } from './ode/equations.ts';
 import { equationsModule } from './codegen/module.ts';
 import { printModule, LANGUAGES, type Language } from './codegen/generate.ts';
@@ -23,7 +20,7 @@ import { dirname, join } from 'node:path';
 import type { Module } from './ir/ir.ts';
 import type { Layout } from './ode/layout.ts';
 import { stateOf } from './ode/layout.ts';
-import { maxAbsDiff, maxAbsOf, maxOf } from './extrema.ts';
+import { maxAbsDiff, maxAbsOf } from './extrema.ts';
 
 export interface Derivation {
   model: Model;
@@ -65,17 +62,19 @@ export function deriveSpec(spec: Spec, expectations?: string, outDir = 'generate
 
 /** A numerical backend's accuracy note, to be measured (it evaluates the moments several more times); none for the exact ones. */
 function accuracyNote(spec: Spec, model: Model, plan: ExpectationPlan, compiled: GeneratedModel, layout: Layout): (() => string[]) | undefined {
-  switch (plan.backend) {
-    case 'quadrature':
-    case 'quadrature-templates':
-      return () => quadratureAccuracyNotes(model, plan, compiled, layout);
-    case 'hermite':
-      return () => hermiteAccuracyNotes(spec, plan);
-    case 'lattice':
-      return () => latticeAccuracyNotes(model, plan, compiled, layout);
-    default:
-      return undefined;
-  }
+  const measure = backendOf(plan.backend).accuracy;
+  if (!measure) return undefined;
+  return () =>
+    measure({
+      spec,
+      model,
+      plan,
+      mom: layout.mom,
+      base: genericMoments(compiled, model, layout),
+      momentsOf: (m, pl) => genericMoments(moduleOf(m, pl), m, layoutOf(m)),
+      planOf: planExpectations,
+      where: 'a generic state',
+    });
 }
 
 export function deriveFile(file: string, expectations?: string, onStage?: StageListener): Derivation {
@@ -146,6 +145,8 @@ export function deriveWith(spec: Spec, over: Partial<Pick<Spec, 'loss' | 'dynami
 /** The moments' accuracy along a run (AccuracyAlong): what it was measured against, the worst relative error and where. */
 export interface RunAccuracy {
   against: string;
+  /** what to do when it is too large (the backend's advice) */
+  remedy: string;
   worst: number;
   /** the index of the state (among those given) where it is worst */
   at: number;
@@ -156,34 +157,27 @@ const ALONG_BUDGET = 2e7;
 const referenceModules = new Map<string, GeneratedModel>();
 
 /**
- * The quadrature backends' accuracy at the states a run went through, not at one generic state: the
+ * A numerical backend's accuracy at the states a run went through, not at one generic state: the
  * largest difference of the moments (A, B, V, S, ε; relative to the largest of them, as derive's note)
- * between the derivation's rule and a tensor rule of the other parity with five nodes more per field
- * (N + 5 for the tensor rule; for per-template rules, five more than the largest of theirs). For
- * smooth activations the rules converge geometrically, so the difference is the coarser rule's error
- * (within 1.3× of a converged 70-node evaluation for tanh at field variances 1 to 4). At a kink, where
- * every rule converges slowly, the reference is the exact evaluator when it applies; otherwise the
- * other parity, which does not share the kink's bias. Up to 12 states, as many as ALONG_BUDGET affords; undefined for
- * other backends or when not even two states are affordable.
+ * between the derivation's module and the reference its backend names (`along`: for the quadrature
+ * rules, a rule of the other parity with five nodes more per field, or the exact evaluator at a kink).
+ * Up to 12 states, as many as ALONG_BUDGET affords; undefined for backends without a reference or when
+ * not even two states are affordable.
  */
 export function accuracyAlong(d: OdeModule, states: ArrayLike<number>[], params: number[]): RunAccuracy | undefined {
-  if (d.plan.backend !== 'quadrature' && d.plan.backend !== 'quadrature-templates') return undefined;
-  const fields = d.model.p + d.model.k;
+  const along = backendOf(d.plan.backend).along;
+  if (!along) return undefined;
   const model = buildModel(d.model.spec);
   // a module read from generated/ carries only the plan's name: plan it again (the spec it was made from)
   const plan = 'templates' in d.plan ? (d.plan as ExpectationPlan) : planExpectations(model, d.model.spec.expectations);
-  const nodes = plan.backend === 'quadrature' ? [plan.nodes as number] : Object.values(plan.templates).flatMap((t) => (t.impl.kind === 'quad' ? [t.impl.nodes] : []));
-  if (!nodes.length) return undefined;
-  // at a kink the exact evaluator is the reference when it applies (THEORY §3.5): rules of either parity
-  // converge slowly there, so a finer rule would understate the error
-  const exact = modelHasKink(model) && planApplies(model, 'exact');
-  const R = maxOf(nodes) + 5;
-  const count = Math.min(12, states.length, exact ? 12 : Math.floor(ALONG_BUDGET / R ** fields));
+  const reference = along(model, plan);
+  if (!reference) return undefined;
+  const count = Math.min(12, states.length, reference.cost ? Math.floor(ALONG_BUDGET / reference.cost) : 12);
   if (count < 2) return undefined;
-  const key = `${d.model.spec.hash}:${exact ? 'exact' : R}`;
+  const key = `${d.model.spec.hash}:${reference.request}`;
   let ref = referenceModules.get(key);
-  if (!ref) referenceModules.set(key, (ref = deriveSpec(d.model.spec, exact ? 'exact' : `quadrature:${R}`).compiled));
-  const against = exact ? `the exact evaluator (Wick–Stein) at ${count} of the saved states` : `a tensor Gauss–Hermite rule with ${R} nodes per field at ${count} of the saved states`;
+  if (!ref) referenceModules.set(key, (ref = deriveSpec(d.model.spec, reference.request).compiled));
+  const against = `${reference.against} at ${count} of the saved states`;
   const L = d.layout;
   const a = new Float64Array(L.mom.size);
   const b = new Float64Array(L.mom.size);
@@ -198,21 +192,10 @@ export function accuracyAlong(d: OdeModule, states: ArrayLike<number>[], params:
     const rel = maxAbsDiff(a, b) / maxAbsOf(b, 1e-300);
     if (rel > worst) (worst = rel), (at = i);
   }
-  return { against, worst, at };
+  return { against, worst, at, remedy: reference.remedy };
 }
 
-/** Whether a backend applies to a model (planning it throws a usage error when it does not). */
-function planApplies(model: Model, backend: string): boolean {
-  try {
-    planExpectations(model, backend);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Relative error of the quadrature moments above which derive warns. */
-export const QUADRATURE_WARN = 1e-6;
+export { QUADRATURE_WARN } from './backends/tensor.ts';
 
 /**
  * The generic state the accuracy notes measure at (Q_jj = 1, Q_jl = 0.3, M_jr = 0.5 on the diagonal and
@@ -235,139 +218,3 @@ function genericMoments(mod: GeneratedModel, model: Model, layout: Layout): Floa
 
 /** The in-process module of a model under a plan (what the accuracy notes compare). */
 const moduleOf = (m: Model, pl: ExpectationPlan): GeneratedModel => compileModule(equationsModule(overlapEquations(m, pl)));
-
-/**
- * The quadrature backend's accuracy, measured at a fixed generic state (Q_jj = 1, Q_jl = 0.3, M_jr =
- * 0.5 on the diagonal and 0.2 elsewhere, scaled to keep Ω positive definite; deterministic, so the
- * generated files stay stable):
- * - smooth models: the largest change of the moments (A, B, V, S, ε) between N − 6 and N nodes;
- * - models with a kink at 0: two rules of the same parity share the kink's bias and would not see it,
- *   so the rule is measured against the exact evaluator (§3.5) on a surrogate with the same kinks —
- *   every smooth non-polynomial function replaced by its Hermite truncation at order 6 — when one
- *   exists, and otherwise against the rule with N − 1 nodes (the other parity).
- * Above QUADRATURE_WARN relative the note is a warning that says how to raise the budget.
- */
-function quadratureAccuracyNotes(model: Model, plan: ExpectationPlan, fineModule: GeneratedModel, layout: Layout): string[] {
-  const perTemplate = plan.backend === 'quadrature-templates';
-  const N = plan.nodes as number;
-  const budget = plan.budget as number;
-  const { p, k } = model;
-  const moments = (mod: GeneratedModel) => genericMoments(mod, model, layout);
-  const compare = (a: Float64Array, b: Float64Array) => {
-    const err = maxAbsDiff(a, b);
-    const scale = maxAbsOf(a, 1e-300);
-    return { err, rel: err / scale };
-  };
-  const cost = perTemplate ? `up to ${budget.toExponential(0)} nodes per template evaluation` : `cost ${N}^${p + k} nodes per evaluation before pruning`;
-  const raise = perTemplate ? 'the templates use their own rules (see the label); for more, the whole-field rule quadrature:N' : 'raise the nodes with expectations: quadrature:N';
-  const slow = modelHasKink(model) ? '; with kinks the error falls slowly, about as 1/N²' : '';
-  const verdict = (rel: number, what: string) =>
-    rel > QUADRATURE_WARN
-      ? `warning: quadrature accuracy ${rel.toExponential(1)} relative (${what}) is above ${QUADRATURE_WARN.toExponential(0)}: ${raise} (${cost}${slow})`
-      : `quadrature accuracy: ${rel.toExponential(1)} relative (${what}); ${cost} — pass quadrature:N for more`;
-  const kinked = modelHasKink(model);
-  const surrogate = kinked ? kinkSurrogate(model) : undefined;
-  if (surrogate) {
-    // the same sizes give the surrogate the same per-template rules
-    const rules = perTemplate ? (templateQuadraturePlan(surrogate, budget) as ExpectationPlan) : planExpectations(surrogate, `quadrature:${N}`);
-    const { err, rel } = compare(moments(moduleOf(surrogate, planExpectations(surrogate, 'exact'))), moments(moduleOf(surrogate, rules)));
-    return [verdict(rel, `the moments of ${perTemplate ? 'the per-template rules' : `${N} nodes per field`} differ by ${err.toExponential(1)} from the exact evaluator on a surrogate with the same kinks and Hermite-order-6 smooth parts, at a generic state`)];
-  }
-  // otherwise against coarser rules: two nodes fewer per template, the other parity with a kink (an odd
-  // rule has a node on it), six nodes fewer for a smooth model
-  const coarseNodes = kinked ? N - 1 : Math.max(4, N - 6);
-  const [coarsePlan, how] = perTemplate
-    ? [coarser(plan), 'from rules with two nodes fewer per field to these']
-    : [{ ...plan, nodes: coarseNodes }, `from ${coarseNodes} to ${N} nodes per field${kinked ? ' (rules of both parities: an odd one has a node on the kink)' : ''}`];
-  const { err, rel } = compare(moments(fineModule), moments(moduleOf(model, coarsePlan)));
-  return [verdict(rel, `the moments change by ${err.toExponential(1)} ${how} at a generic state`)];
-}
-
-/** Independent shifts of the lattice that measure its error at derive time. */
-export const LATTICE_SHIFTS = 6;
-
-/**
- * The lattice backend's accuracy at the generic state of `quadratureAccuracyNotes`:
- * - the pair integrals (A, B, S, ε and the Δ part of V): their change when the trapezoidal step
- *   shrinks by 0.8;
- * - the lattice part of V: the rms spread of LATTICE_SHIFTS estimates with independent random shifts
- *   (each an unbiased estimate with the error of the one in the code), relative to the largest |V_jl|.
- */
-function latticeAccuracyNotes(model: Model, plan: ExpectationPlan, module: GeneratedModel, layout: Layout): string[] {
-  const lat = plan.lattice as NonNullable<ExpectationPlan['lattice']>;
-  const { p } = model;
-  const moments = (pl: ExpectationPlan) => genericMoments(moduleOf(model, pl), model, layout);
-  const base = genericMoments(module, model, layout);
-  const { V } = layout.mom;
-  const isV = (i: number) => i >= V && i < V + p * p;
-  const finer = moments({ ...plan, lattice: { ...lat, step: 0.8 * lat.step } });
-  const idx = [...base.keys()].filter((i) => !isV(i));
-  const pairErr = maxOf(idx.map((i) => Math.abs(base[i] - finer[i])), 0) / maxAbsOf(idx.map((i) => finer[i]), 1e-300);
-  const shifts = Array.from({ length: LATTICE_SHIFTS }, (_, r) => moments({ ...plan, lattice: { ...lat, shiftSeed: lat.shiftSeed + 1 + r } }));
-  const vIdx = [...base.keys()].filter(isV);
-  let ms = 0;
-  for (const i of vIdx) {
-    const mean = shifts.reduce((a, x) => a + x[i], 0) / shifts.length;
-    ms = Math.max(ms, shifts.reduce((a, x) => a + (x[i] - mean) ** 2, 0) / (shifts.length - 1));
-  }
-  const vScale = maxAbsOf(vIdx.map((i) => base[i]), 1e-300);
-  const vErr = Math.sqrt(ms) / vScale;
-  return [
-    `lattice accuracy at a generic state: pair integrals (A, B, S, ε) change by ${pairErr.toExponential(1)} relative when the step shrinks by 0.8; V's lattice error ≈ ${vErr.toExponential(1)} relative to max|V| (rms spread of ${LATTICE_SHIFTS} independently shifted ${lat.points}-point lattices)` +
-      (vErr > 1e-3 ? ` — lattice:${lat.points * 4} lowers it (for p = k = 10 it about halves it, at about twice the cost per evaluation)` : ''),
-  ];
-}
-
-/**
- * What hermite:K costs in accuracy against the original activations: the moments of the truncated
- * model against a tensor quadrature of the original (21 nodes per field, ~1e-6 for smooth
- * activations), at the generic state of `quadratureAccuracyNotes`, on the same activations and target
- * with p, k ≤ 2 (the truncation acts on each function, so the small model measures it at the cost of
- * one quadrature; a wide model's full-field rule is what hermite:K replaces).
- */
-function hermiteAccuracyNotes(spec: Spec, plan: ExpectationPlan): string[] {
-  const pS = Math.min(spec.student.width, 2);
-  const kS = Math.min(spec.teacher.width, 2);
-  if (spec.teacher.target !== 'committee' && kS !== spec.teacher.width) return [];
-  const small: Spec = {
-    ...spec,
-    student: { ...spec.student, width: pS, second_layer: { ...spec.student.second_layer, ...(spec.student.second_layer.init ? { init: spec.student.second_layer.init.slice(0, pS) } : {}) } },
-    teacher: { ...spec.teacher, width: kS, ...(spec.teacher.weights ? { weights: spec.teacher.weights.slice(0, kS) } : {}) },
-  };
-  const model = buildModel(small);
-  if (model.student.family.kind === 'polynomial' && (model.target.kind !== 'committee' || model.target.g.family.kind === 'polynomial') && (model.target.kind === 'committee' || model.target.poly)) return [];
-  const layout = layoutOf(model);
-  const moments = (backend: string) => genericMoments(moduleOf(model, planExpectations(model, backend)), model, layout);
-  const h = moments(plan.backend === 'hermite' ? `hermite:${plan.label.match(/order (\d+)/)?.[1] ?? 6}` : 'hermite:6');
-  const q = moments('quadrature:21');
-  const err = maxAbsDiff(h, q);
-  const rel = err / maxAbsOf(q, 1e-300);
-  return [`hermite accuracy against the original activations: the moments differ by ${rel.toExponential(1)} relative (${err.toExponential(1)}) from a 21-node tensor quadrature of the untruncated model with p = ${pS}, k = ${kS} at a generic state`];
-}
-
-/** A per-template quadrature plan with two nodes fewer per field in every template (parity kept). */
-function coarser(plan: ExpectationPlan): ExpectationPlan {
-  const templates = Object.fromEntries(
-    Object.entries(plan.templates).map(([name, t]) => [name, t.impl.kind === 'quad' ? { ...t, impl: { ...t.impl, nodes: Math.max(4, t.impl.nodes - 2) } } : t]),
-  );
-  return { ...plan, templates };
-}
-
-/**
- * The model with its smooth non-polynomial functions replaced by their Hermite truncations at order 6
- * (kinked ones kept), when the exact evaluator then applies; otherwise undefined.
- */
-function kinkSurrogate(model: Model): Model | undefined {
-  const smooth = (act: Activation): Activation => {
-    if (piecewiseOf(act)) return act;
-    const c = hermiteCoefficients(act, 6).coefficients;
-    const text = c.map((x, n) => (x === 0 ? '' : `(${fmt17(x)})*He${n}(z)`)).filter(Boolean).join(' + ') || '0';
-    return activation(text);
-  };
-  const t = model.target;
-  if (t.kind === 'general' && !t.poly) return undefined;
-  const student = smooth(model.student);
-  const surrogate: Model = { ...model, student, target: t.kind === 'committee' ? { ...t, g: smooth(t.g) } : t };
-  const pw = piecewiseOf(student);
-  return pw && pw.continuous ? surrogate : undefined;
-}

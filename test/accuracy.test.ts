@@ -55,7 +55,7 @@ describe('the accuracy along a run', () => {
       // the true error elsewhere along the run is not larger than what was stated (up to the same factor)
       for (const j of [0, 10, 20]) expect(trueError(d, truth, t, j, params)).toBeLessThan(3 * acc.worst);
       // and above the threshold it is a warning the CLI prints
-      expect((t.meta.warnings as string[]).some((w) => /quadrature moments are accurate to about .* along the run/.test(w))).toBe(true);
+      expect((t.meta.warnings as string[]).some((w) => /moments are accurate to about .* along the run/.test(w))).toBe(true);
       // a finer rule states a smaller error, as truthfully (tanh converges slowly at this variance: ~e^{−c√N/σ})
       const finer = deriveYaml(model(act), act === 'tanh(z)' ? 'quadrature:40' : 'quadrature:60');
       const f = runIntegration(finer, { tauEnd: 4, points: 21, init, sets: { eta_bar: 0.5 } });

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { erfFamily } from '../src/gaussian/families/erf.ts';
-import { reluFamily } from '../src/gaussian/families/relu.ts';
+import { erfFamily } from '../src/families/erf.ts';
+import { reluFamily } from '../src/families/relu.ts';
 import type { Const } from '../src/ir/ir.ts';
 import { parseKernel } from '../src/ir/parse.ts';
 import { instantiate } from '../src/ir/js.ts';

@@ -80,6 +80,8 @@ describe('lattice backend', () => {
     const a = deriveYaml(`name: w\n${spec}`);
     expect(a.plan.backend).toBe('lattice');
     expect(a.ts).toBe(deriveYaml(`name: w\n${spec}`).ts);
+    // its LaTeX states the Stein reduction as a display equation (backslashes intact)
+    expect(a.tex).toContain(String.raw`\mathbb{E}[\sigma'(x_j)\,x_i\,e] = \Omega_{ij}\sum_m c_m\,\mathbb{E}[\sigma''(x_j)\,h_m(x_m)]`);
     // a small model keeps the tensor rule
     expect(deriveYaml(`name: w\n${body(2, 2, 'tanh(z)', 'tanh(z)')}`).plan.backend).toBe('quadrature');
     expect(() => deriveYaml(`name: w\n${spec}expectations: lattice:1000\n`)).toThrow(/power of two between 1024/);

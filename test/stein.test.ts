@@ -4,7 +4,7 @@ import { activation } from '../src/hermite/activation.ts';
 import { piecewiseOf, piecewiseDerivative, type Piecewise } from '../src/hermite/piecewise.ts';
 import { Poly } from '../src/symbolic/poly.ts';
 import { gaussLegendre } from '../src/quadrature.ts';
-import { reluFamily } from '../src/gaussian/families/relu.ts';
+import { reluFamily } from '../src/families/relu.ts';
 import { parseKernel } from '../src/ir/parse.ts';
 import { instantiate } from '../src/ir/js.ts';
 import { mc, covariances, cli, tmp, deriveYaml, randomOverlaps, omegaFrom } from './helpers.ts';
@@ -278,7 +278,7 @@ describe('kinked models by quadrature: an accuracy estimate that sees the kink',
   it('ReLU on an erf teacher (no exact evaluator) goes to an even rule and warns with the surrogate’s error', () => {
     const d = deriveYaml(spec('student: {width: 2, activation: "relu(z)"}\nteacher: {width: 1, target: committee, activation: "erf(z)"}\nloss: mse'));
     expect(d.plan.backend).toBe('quadrature');
-    expect((d.plan.nodes as number) % 2).toBe(0);
+    expect(d.plan.settings.nodes % 2).toBe(0);
     expect(d.plan.notes.join('\n')).toMatch(/warning: quadrature accuracy \S+ relative \(the moments of \d+ nodes per field differ by \S+ from the exact evaluator on a surrogate/);
   });
 });

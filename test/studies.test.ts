@@ -9,7 +9,7 @@ import { iterateMap } from '../src/numeric/map.ts';
 import { stateOf, type Overlaps } from '../src/numeric/trajectory.ts';
 import { simulate } from '../src/simulate/simulate.ts';
 import { gaussHermite } from '../src/quadrature.ts';
-import { planExpectations } from '../src/gaussian/plan.ts';
+import { planExpectations } from '../src/backends/registry.ts';
 import { deriveYaml } from './helpers.ts';
 import { studentTQuantileUpper } from '../src/compare/stats.ts';
 import { DEFAULT_CHECK } from '../src/compare/compare.ts';

@@ -1,5 +1,5 @@
 /** `hermode hermite`: Hermite coefficients, exponents and leap indices of an activation or a target. */
-import { activation } from '../hermite/activation.ts';
+import { activation, type Activation } from '../hermite/activation.ts';
 import { hermiteCoefficients, pairExponent, multivariateHermite, lowestDegreePerDirection, rescaledActivation, leapIndex } from '../hermite/hermite.ts';
 import { Expr } from '../symbolic/expr.ts';
 import { usageError } from '../errors.ts';
@@ -56,7 +56,7 @@ export function hermiteCommand(text: string, o: { order: string; target?: string
       JSON.stringify(
         {
           expression: text,
-          family: act.family.kind,
+          family: familyName(act),
           variance: q,
           method: rep.method,
           accuracy: rep.accuracy,
@@ -74,7 +74,7 @@ export function hermiteCommand(text: string, o: { order: string; target?: string
     );
     return;
   }
-  out(`f(z) = ${text}   [${act.family.kind}; coefficients ${rep.method}${rep.method === 'quadrature' ? `, estimated error ${rep.accuracy.toExponential(1)}` : ''}]`);
+  out(`f(z) = ${text}   [${familyName(act)}; coefficients ${rep.method}${rep.method === 'quadrature' ? `, estimated error ${rep.accuracy.toExponential(1)}` : ''}]`);
   out(q === 1 ? `c_k = E[f(x) He_k(x)]/k!, x ~ N(0,1), probabilists' Hermite` : `c_k of x ↦ f(√q x), q = ${q}: E[f(√q x) He_k(x)]/k!, x ~ N(0,1), probabilists' Hermite`);
   const rows = rep.coefficients.map((c, k) => [String(k), c, ...(rep.exact ? [rep.exact[k]] : []), ...(targetRep ? [targetRep.coefficients[k]] : [])]);
   out(table(['k', 'c_k', ...(rep.exact ? ['exact'] : []), ...(targetRep ? ['c_k(g)'] : [])], rows, ['r', 'r', 'l', 'r']));
@@ -83,3 +83,6 @@ export function hermiteCommand(text: string, o: { order: string; target?: string
   if (o.target) out(`pair exponent with g = ${o.target}: ${pair ?? `none up to order ${order}`}`);
   for (const w of warnings) warn(w);
 }
+
+/** polynomial, general, or the closed-form family's name (erf, relu). */
+const familyName = (act: Activation): string => (act.family.kind === 'closed' ? act.family.name : act.family.kind);

@@ -54,11 +54,19 @@ function registerCommands(program: Command): void {
     .description('derive the overlap ODEs of derivation files and write them as code and LaTeX: generated/X.ts, X.py, X.c + X.h, X.tex')
     .argument('<files...>', 'derivation files (derivations/X.yaml)')
     .option('--out-dir <dir>', 'where to write', 'generated')
-    .option('--expectations <backend>', 'override the file: auto | closed | wick | exact | hermite:K | quadrature:N | quadrature-templates | lattice[:N]')
+    .option('--expectations <backend>', 'override the file: auto or a backend (hermode backends lists them, and which apply to a file)')
     .option('--lang <list>', 'output languages, comma-separated: ts, tex, py, c (default: all four)')
     .option('--check', 'write nothing; exit 1 if the files in --out-dir are missing or differ from a fresh derivation')
     .addHelpText('after', '\nExamples:\n  $ hermode derive derivations/saad-solla-erf.yaml\n  $ hermode derive derivations/relu-committee.yaml --lang py,c --out-dir mycode\n  $ hermode derive derivations/*.yaml --check')
     .action(async (files: string[], o: { outDir: string; expectations?: string; check?: boolean; lang?: string }) => (await import('./derive.ts')).deriveCommand(files, o));
+
+  program
+    .command('backends')
+    .description('the expectation backends (how the Gaussian expectations are evaluated); with a file, which apply to it and which one auto takes')
+    .argument('[file]', 'derivation file')
+    .option('--json', 'machine-readable output')
+    .addHelpText('after', '\nExamples:\n  $ hermode backends\n  $ hermode backends derivations/tanh-on-he2.yaml')
+    .action(async (file: string | undefined, o: { json?: boolean }) => (await import('./backends.ts')).backendsCommand(file, o));
 
   program
     .command('latex')
@@ -83,7 +91,7 @@ function registerCommands(program: Command): void {
     .option('--m0 <x>', 'standard deviation of the default initial M_jr', String(DEFAULT_M0))
     .option('--rtol <x>', 'relative tolerance', '1e-9')
     .option('--atol <x>', 'absolute tolerance', '1e-11')
-    .option('--expectations <backend>', 'override the file: auto | closed | wick | exact | hermite:K | quadrature:N | quadrature-templates | lattice[:N]')
+    .option('--expectations <backend>', 'override the file: auto or a backend (hermode backends lists them, and which apply to a file)')
     .option('--threshold <x>', 'escape time: stop at the first τ with |M| ≥ x, located on the dense output')
     .option('--entry <e>', 'escape entry: max (default) or M_j_r')
     .option('--init-from-sim', 'start from the mean initial overlaps of `simulate` with the same --d, --seeds, --seed, --teacher, --engine')

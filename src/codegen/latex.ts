@@ -6,11 +6,9 @@
 import { REGULARISERS } from '../regularisers/index.ts';
 import type { Model } from '../hermite/model.ts';
 import type { ExpectationPlan, Template } from '../gaussian/plan.ts';
-import { covNames } from '../gaussian/wick.ts';
-import type { SteinSymbol } from '../gaussian/stein.ts';
-import { polyToTex } from './polyprint.ts';
 import { overlapSystem, groupedTex } from './overlapTex.ts';
-import { closedFamily } from '../gaussian/families/index.ts';
+import { backendOf } from '../backends/registry.ts';
+import type { BackendDef } from '../backends/types.ts';
 import { fmt17 } from '../symbolic/coef.ts';
 import { headerLines } from './module.ts';
 import type { Equations, Equation, SExpr, Ix, Lhs } from '../ode/equations.ts';
@@ -67,35 +65,27 @@ export function equationsDocument(eqs: Equations): TexDocument {
     blocks.push(h('The same equations in the overlaps'));
     blocks.push(txt(`Every expectation is an exact polynomial, so the right-hand side is written out at p = ${p}, k = ${k}, with ${explicit.assumptions.join('; ')}.`));
     for (const x of explicit.equations) blocks.push(eq(`${x.lhs} = ${breakLong(groupedTex(explicit, x.poly).join(' '), `${x.lhs} = `)}`));
-  } else if (eqs.moments.kind === 'templates' && eqs.templates.every((t) => t.impl.kind === 'poly'))
+  } else if (eqs.moments.kind === 'templates' && eqs.templates.every((t) => t.poly))
     blocks.push(txt('Every expectation below is an exact polynomial in the covariance entries; written out in the overlaps at this p and k the right-hand side would be too long to read, so it is left as the sums above.'));
   else if (eqs.moments.kind === 'templates')
     blocks.push(txt('The expectations below are not polynomials in the overlaps; they stay as functions of the covariance of 2 to 4 fields (plus the k teacher fields for a general target), read from Ω.'));
-  if (eqs.moments.kind === 'quadrature') blocks.push(...definitionsByExpectation(loss));
-  else if (eqs.moments.kind === 'lattice') {
+  const backend = backendOf(plan.backend);
+  if (eqs.moments.kind === 'whole') {
     blocks.push(...definitionsByExpectation(loss));
-    blocks.push(txt('With e = Σ_m c_m h_m(x_m) over the fields x = (λ, ν) (h = σ for a student, g for a teacher), Stein’s lemma reduces the drift to integrals over pairs of fields, which the code evaluates by the trapezoidal rule; the four-field part of V remains an integral over all fields, evaluated on a shifted lattice:'));
-    blocks.push(eq(`\mathbb{E}[\sigma'(x_j)\,x_i\,e] = \Omega_{ij}\sum_m c_m\,\mathbb{E}[\sigma''(x_j)\,h_m(x_m)] + \sum_m c_m\,\Omega_{im}\,\mathbb{E}[\sigma'(x_j)\,h_m'(x_m)]`));
+    if (backend.tex.whole) {
+      blocks.push(txt(backend.tex.whole.text));
+      for (const x of backend.tex.whole.eqs) blocks.push(eq(x));
+    }
   } else {
     for (const e of eqs.moments.equations) if (e.lhs !== 'S' || model.trainSecondLayer) blocks.push(eq(equationTex(e)));
     blocks.push(eq(equationTex(eqs.moments.risk)));
   }
   const T = plan.templates;
-  const family = plan.backend.startsWith('closed-') ? closedFamily(plan.backend.slice('closed-'.length)) : undefined;
   if (Object.keys(T).length) {
     blocks.push(h('Expectations'));
-    blocks.push(
-      txt(
-        'Each function takes the covariance C of its arguments (u₁, u₂, …), read from Ω; coincident arguments are allowed.' +
-          (family
-            ? ` ${family.description}`
-            : plan.backend === 'exact'
-              ? ' Exact for kinks at 0 (Stein reduction): C^B is the covariance given u_B = 0, φ^B_b = 1/√(2π C^B_bb) the density of u_b at 0, and P^B_R = P(u_i > 0 for i ∈ R, given u_B = 0) the orthant probability — ¼ + arcsin ρ/2π for two fields, ⅛ + (the sum of the three arcsin ρ)/4π for three, Plackett’s integral for four.'
-              : ' Exact polynomials in the covariance entries (Wick/Isserlis).'),
-      ),
-    );
-    for (const t of family?.tex ?? []) blocks.push(eq(t));
-    for (const t of Object.values(T)) blocks.push(eq(templateTex(t)));
+    blocks.push(txt('Each function takes the covariance C of its arguments (u₁, u₂, …), read from Ω; coincident arguments are allowed.' + (backend.tex.intro?.(plan) ?? '')));
+    for (const t of backend.tex.kernels?.(plan) ?? []) blocks.push(eq(t));
+    for (const t of Object.values(T)) blocks.push(eq(templateTex(t, backend)));
   }
   if (plan.notes.length) {
     blocks.push(h('Notes'));
@@ -197,33 +187,13 @@ export function texName(name: string): string {
   return sup ? `${base[m[1]]}^{${sup}}` : base[m[1]];
 }
 
-function templateTex(t: Template): string {
+function templateTex(t: Template, backend: BackendDef): string {
   const name = texName(t.name);
   const def = t.tex;
-  const impl = t.impl;
-  if (impl.kind === 'poly') {
-    const vars = covNames(t.slots, 'C_{').map((v) => v.replace(/^C_\{(\d)(\d)$/, 'C_{$1$2}'));
-    const body = polyToTex(impl.poly, vars);
-    return `${name} = ${def} = ${breakLong(body, `${name} = ${def} = `)}`;
-  }
-  if (impl.kind === 'quad') return `${name} = ${def}\\quad\\text{(Gauss--Hermite, ${impl.nodes} nodes in each of its ${t.slots} fields)}`;
-  if (impl.kind === 'stein') {
-    const body = polyToTex(impl.expansion.poly, impl.expansion.symbols.map(steinSymbolTex));
-    return `${name} = ${def} = ${breakLong(body, `${name} = ${def} = `)}`;
-  }
-  const factor = impl.factor === 1 ? '' : `${fmt17(impl.factor)}\\,`;
-  const scaled = impl.scales.some((s) => s !== 1) ? `\\big|_{C_{ij}\\to s_i s_j C_{ij},\\ s=(${impl.scales.map(fmt17).join(',')})}` : '';
-  const baseName = `${impl.fn === 'J2' ? 'J_2' : 'I_' + impl.fn.slice(1)}^{\\mathrm{${impl.family}}}`;
-  return `${name} = ${def} = ${factor}${baseName}(C)${scaled}`;
-}
-
-/** C^{(B)}_{ij}, φ^{(B)}_b, P^{(B)}_R with slots numbered from 1 (B: the slots conditioned to 0). */
-function steinSymbolTex(s: SteinSymbol): string {
-  const slots = (m: number) => [...Array(31).keys()].filter((i) => m & (1 << i)).map((i) => i + 1).join('');
-  const up = s.B ? `^{(${slots(s.B)})}` : '';
-  if (s.kind === 'c') return `C${up}_{${s.i + 1}${s.j + 1}}`;
-  if (s.kind === 'phi') return `\\varphi${up}_{${s.b + 1}}`;
-  return `P${up}_{${slots(s.R)}}`;
+  const x = backend.tex.template?.(t);
+  if (!x) return `${name} = ${def}`;
+  if ('remark' in x) return `${name} = ${def}${x.remark}`;
+  return `${name} = ${def} = ${x.long ? breakLong(x.rhs, `${name} = ${def} = `) : x.rhs}`;
 }
 
 /** Splits a long sum into lines of an aligned block so it stays readable. */

@@ -7,21 +7,15 @@
  */
 import { REGULARISERS } from '../regularisers/index.ts';
 import type { Model } from '../hermite/model.ts';
-import type { ExpectationPlan, Template, SlotFactor } from '../gaussian/plan.ts';
-import type { Layout } from '../ode/layout.ts';
-import { qIndex, pIndex } from '../ode/layout.ts';
+import type { ExpectationPlan, Template } from '../gaussian/plan.ts';
+import { qIndex, type Layout } from '../ode/layout.ts';
 import type { Equation, Equations, SExpr, Ix, Lhs, Field } from '../ode/equations.ts';
 import { add, mul, neg, num, int, rat, v, idx, call, type Expr, type Stmt, type Fn, type Const, type Module } from '../ir/ir.ts';
-import { parseKernel } from '../ir/parse.ts';
-import { usageError, internal } from '../errors.ts';
-import { covNames } from '../gaussian/wick.ts';
-import { STEIN_SOURCE, steinConstants, type SteinExpansion } from '../gaussian/stein.ts';
-import { polyToStatements } from './polyprint.ts';
-import { closedFamily } from '../gaussian/families/index.ts';
-import { gaussHermite } from '../quadrature.ts';
-import { latticeRule, TRAPEZOID_HALF_WIDTH } from '../gaussian/lattice.ts';
-import { maxOf } from '../extrema.ts';
-import { residualWeight } from '../loss/index.ts';
+import { product } from '../ir/fold.ts';
+import { internal } from '../errors.ts';
+import { backendOf } from '../backends/registry.ts';
+import { omegaFunction } from '../backends/support.ts';
+import type { Kernels } from '../backends/types.ts';
 
 export function regenerateCommand(model: Model, outDir = 'generated'): string {
   return `npx hermode derive ${model.spec.file}${outDir === 'generated' ? '' : ` --out-dir ${outDir}`}`;
@@ -54,9 +48,9 @@ interface Ctx {
   params: Set<string>;
   counter: { acc: number };
   weights: number[];
+  /** the backend's kernels: how a template is called (in place, or by a function another template may share) */
+  kernels: Kernels;
   templates: Map<string, Template>;
-  /** polynomial templates with the same polynomial share one function */
-  templateAlias: Map<string, string>;
 }
 
 const PARAM_VAR: Record<string, string> = {
@@ -75,42 +69,13 @@ export function equationsModule(eq: Equations, outDir = 'generated'): Module {
   const fns: Fn[] = [];
   const weights = model.target.kind === 'committee' ? model.target.weights : [];
   const templates = new Map(eq.templates.map((t) => [t.name, t]));
-  const templateAlias = new Map<string, string>();
-  const ctx = (mom: string): Ctx => ({ p, k, n, L, mom, consts, params: new Set(), counter: { acc: 0 }, weights, templates, templateAlias });
-
-  // Ω = [[Q, M], [Mᵀ, P]] from (y, params)
+  // the backend's functions (its templates' or its moments'), after Ω
   fns.push(omegaFunction(L, p, k));
+  const kernels = backendOf(plan.backend).kernels({ model, plan, layout: L, templates: eq.templates, consts });
+  fns.push(...kernels.fns);
+  const ctx = (mom: string): Ctx => ({ p, k, n, L, mom, consts, params: new Set(), counter: { acc: 0 }, weights, kernels, templates });
 
   if (eq.moments.kind === 'templates') {
-    if (plan.backend.startsWith('closed-')) {
-      const fam = closedFamily(plan.backend.slice('closed-'.length));
-      fns.push(...parseKernel(fam.source));
-      for (const c of fam.constants?.() ?? []) consts.set(c.name, c);
-    }
-    if (eq.templates.some((t) => t.impl.kind === 'quad')) fns.push(...quadTemplateSupport(model, eq.templates, consts));
-    if (eq.templates.some((t) => t.impl.kind === 'stein')) {
-      fns.push(...parseKernel(STEIN_SOURCE));
-      for (const c of steinConstants()) consts.set(c.name, c);
-    }
-    // polynomial and exact kinked templates become functions (one per distinct expansion); closed
-    // forms are called in place
-    const seen = new Map<string, string>();
-    for (const t of eq.templates) {
-      if (t.impl.kind === 'closed') continue;
-      if (t.impl.kind === 'quad') {
-        fns.push(quadTemplateFunction(t));
-        continue;
-      }
-      const poly = t.impl.kind === 'poly' ? t.impl.poly : t.impl.expansion.poly;
-      const symbols = t.impl.kind === 'stein' ? JSON.stringify(t.impl.expansion.symbols) : '';
-      const key = `${t.slots}:${symbols}:${JSON.stringify(poly.terms().map((x) => [x.exps, x.c.toNumber()]))}`;
-      const first = seen.get(key);
-      if (first) templateAlias.set(t.name, first);
-      else {
-        seen.set(key, t.name);
-        fns.push(templateFunction(t));
-      }
-    }
     // ε and A, B, V, S at a filled Ω, so that moments fills Ω once and the right-hand side, which
     // needs no ε, does not evaluate it on every call
     const y = { name: 'y', type: 'f64[]' as const };
@@ -137,10 +102,8 @@ export function equationsModule(eq: Equations, outDir = 'generated'): Module {
       ),
     );
   } else {
-    const q = eq.moments.kind === 'quadrature' ? quadratureFunctions(model, L, eq.moments.nodes, consts) : latticeFunctions(model, L, plan, consts);
-    fns.push(...q);
-    // the lattice backend's risk needs only its pair integrals: momentsWith(…, withV = 0)
-    const fill: Expr = eq.moments.kind === 'lattice' ? call('momentsWith', v('y'), v('params'), v('MOM'), int(0)) : call('moments', v('y'), v('params'), v('MOM'));
+    // a backend that computes the moments whole may fill the risk with less (lattice: without V)
+    const fill: Expr = kernels.riskFill ?? call('moments', v('y'), v('params'), v('MOM'));
     fns.push({
       name: 'risk',
       params: [{ name: 'y', type: 'f64[]' }, { name: 'params', type: 'f64[]' }],
@@ -238,199 +201,6 @@ function paramLets(c: Ctx): Stmt[] {
   return [...c.params].sort().map((name) => ({ k: 'let', name, type: 'f64', init: idx('params', off[name]) }) as Stmt);
 }
 
-function omegaFunction(L: Layout, p: number, k: number): Fn {
-  const n = p + k;
-  const body: Stmt[] = [];
-  const set = (i: number, j: number, value: Expr) => {
-    body.push({ k: 'store', arr: 'O', i: int(i * n + j), op: '=', value });
-    if (i !== j) body.push({ k: 'store', arr: 'O', i: int(j * n + i), op: '=', value });
-  };
-  for (let j = 0; j < p; j++) for (let l = j; l < p; l++) set(j, l, idx('y', L.Q + qIndex(p, j, l)));
-  for (let j = 0; j < p; j++) for (let r = 0; r < k; r++) set(j, p + r, idx('y', L.M + j * k + r));
-  for (let r = 0; r < k; r++) for (let t = r; t < k; t++) set(p + r, p + t, idx('params', L.P + pIndex(k, r, t)));
-  return {
-    name: 'omega',
-    params: [{ name: 'y', type: 'f64[]' }, { name: 'params', type: 'f64[]' }, { name: 'O', type: 'f64[]', out: true }],
-    ret: 'void',
-    body,
-    doc: `Ω = [[Q, M], [Mᵀ, P]] (${n}×${n}, row-major), the covariance of the local fields (λ_1..λ_p, ν_1..ν_k).`,
-  };
-}
-
-/** σ and σ′ as functions of the module (what quadrature evaluates at its nodes). */
-function studentFunctions(model: Model): Fn[] {
-  const x = v('x');
-  return [
-    { name: 'sigma', params: [{ name: 'x', type: 'f64' }], ret: 'f64', body: [{ k: 'return', value: model.student.expr.toIr({ z: x }) }], doc: `σ(x) = ${model.student.expr.text}` },
-    { name: 'dsigma', params: [{ name: 'x', type: 'f64' }], ret: 'f64', body: [{ k: 'return', value: model.student.dexpr.toIr({ z: x }) }], doc: 'σ′(x)' },
-  ];
-}
-
-/**
- * What quadrature templates call: σ, σ′, g (committee) or g*(ν) at U[off..off+k) (general target), a
- * symmetric square root per template size, and the Gauss–Hermite tables per node count.
- */
-function quadTemplateSupport(model: Model, templates: Template[], consts: Map<string, Const>): Fn[] {
-  const fns = studentFunctions(model);
-  const t = model.target;
-  if (t.kind === 'committee') fns.push({ name: 'gfun', params: [{ name: 'x', type: 'f64' }], ret: 'f64', body: [{ k: 'return', value: t.g.expr.toIr({ z: v('x') }) }], doc: `g(x) = ${t.g.expr.text}` });
-  else {
-    const off = v('off');
-    const value = t.expr.toIr(Object.fromEntries(Array.from({ length: model.k }, (_, r) => [`nu${r + 1}`, { k: 'idx', arr: 'U', i: add(off, int(r)) } as Expr])));
-    fns.push({ name: 'targetAt', params: [{ name: 'U', type: 'f64[]' }, { name: 'off', type: 'int' }], ret: 'f64', body: [{ k: 'return', value }], doc: 'g*(ν) at ν = U[off..off+k)' });
-  }
-  const sizes = new Set<number>();
-  for (const tm of templates) {
-    if (tm.impl.kind !== 'quad') continue;
-    sizes.add(tm.slots);
-    const N = tm.impl.nodes;
-    if (!consts.has(`GH${N}_X`)) {
-      const gh = gaussHermite(N);
-      consts.set(`GH${N}_X`, { name: `GH${N}_X`, type: 'f64', values: [...gh.x], doc: `Gauss–Hermite nodes for N(0, 1), ${N} points` });
-      consts.set(`GH${N}_LOGW`, { name: `GH${N}_LOGW`, type: 'f64', values: Array.from(gh.w, (w) => Math.log(w)), doc: `log-weights of the ${N}-point rule` });
-    }
-  }
-  for (const n of [...sizes].sort()) fns.push(...parseKernel(symSqrtSource(n, `symSqrt${n}`)));
-  return fns;
-}
-
-/** A template by tensor Gauss–Hermite over its own fields: u = L g, L L^T = C (symmetric square root). */
-function quadTemplateFunction(t: Template): Fn {
-  if (t.impl.kind !== 'quad') throw internal('not a quadrature template');
-  const n = t.slots;
-  const N = t.impl.nodes;
-  const args = covNames(n);
-  const fill: string[] = [];
-  let a = 0;
-  for (let i = 0; i < n; i++)
-    for (let j = i; j < n; j++) {
-      fill.push(`  C[${i * n + j}] = ${args[a]};`);
-      if (i !== j) fill.push(`  C[${j * n + i}] = ${args[a]};`);
-      a++;
-    }
-  const factor = (f: SlotFactor) =>
-    f.kind === 'target' ? `targetAt(U, ${f.from})` : f.kind === 'u' ? `U[${f.slot}]` : `${f.kind === 's' ? 'sigma' : f.kind === 'd' ? 'dsigma' : 'gfun'}(U[${f.slot}])`;
-  const product = t.impl.factors.map(factor).join(' * ');
-  // nodes whose weight is below 1e-20 of the largest are skipped
-  const logw = Array.from(gaussHermite(N).w, (w) => Math.log(w));
-  const cut = n * maxOf(logw) + Math.log(1e-20);
-  const src = `
-function ${t.name}(${args.map((x) => `${x}: f64`).join(', ')}): f64 {
-  let C: f64[${n * n}];
-${fill.join('\n')}
-  let L: f64[${n * n}];
-  symSqrt${n}(C, L);
-  let U: f64[${n}];
-  let I: int[${n}];
-  for (let i = 0; i < ${n}; i++) I[i] = 0;
-  let acc = 0.0;
-  for (let node = 0; node < ${N ** n}; node++) {
-    let lw = 0.0;
-    for (let i = 0; i < ${n}; i++) lw += GH${N}_LOGW[I[i]];
-    if (lw > ${cut}) {
-      for (let i = 0; i < ${n}; i++) {
-        let u = 0.0;
-        for (let m = 0; m < ${n}; m++) u += L[i * ${n} + m] * GH${N}_X[I[m]];
-        U[i] = u;
-      }
-      acc += exp(lw) * ${product};
-    }
-    for (let m = 0; m < ${n}; m++) {
-      I[m] += 1;
-      if (I[m] < ${N}) break;
-      I[m] = 0;
-    }
-  }
-  return acc;
-}`;
-  const [fn] = parseKernel(src);
-  return { ...fn, doc: `${plainTex(t.tex)}, by ${N}^${n}-node Gauss–Hermite over its fields.` };
-}
-
-function templateFunction(t: Template): Fn {
-  if (t.impl.kind === 'closed' || t.impl.kind === 'quad') throw internal('closed forms are called in place');
-  const args = covNames(t.slots);
-  const params = args.map((name) => ({ name, type: 'f64' as const }));
-  if (t.impl.kind === 'stein') {
-    const { pre, vars } = steinSymbols(t.impl.expansion, args);
-    const { stmts, value } = polyToStatements(t.impl.expansion.poly, vars);
-    return { name: t.name, params, ret: 'f64', body: [...pre, ...stmts, { k: 'return', value }], doc: `${plainTex(t.tex)}, exact (Stein reduction to orthant probabilities).` };
-  }
-  const { stmts, value } = polyToStatements(t.impl.poly, args.map(v));
-  return { name: t.name, params, ret: 'f64', body: [...stmts, { k: 'return', value }], doc: plainTex(t.tex) };
-}
-
-/**
- * The symbols of an exact kinked expansion as IR: C (the arguments as a full matrix), the conditional
- * covariances C^B given u_B = 0 (array KB, from the conditioning set without its highest slot), and
- * the densities φ^B_b and orthant probabilities P^B_R as locals.
- */
-function steinSymbols(exp: SteinExpansion, args: string[]): { pre: Stmt[]; vars: Expr[] } {
-  const n = exp.n;
-  const pre: Stmt[] = [{ k: 'array', name: 'C', type: 'f64', size: n * n }];
-  let a = 0;
-  const needsD = exp.symbols.some((s) => s.kind === 'P' || s.B !== 0);
-  for (let i = 0; i < n; i++)
-    for (let j = i; j < n; j++) {
-      pre.push({ k: 'store', arr: 'C', i: int(i * n + j), op: '=', value: v(args[a]) });
-      if (i !== j) pre.push({ k: 'store', arr: 'C', i: int(j * n + i), op: '=', value: v(args[a]) });
-      a++;
-    }
-  // K0: C, regularised where three or more kinked fields are nearly linearly dependent
-  pre.push({ k: 'array', name: 'K0', type: 'f64', size: n * n }, { k: 'do', e: call('steinRegularize', v('C'), int(n), int(exp.kinked), v('K0')) });
-  if (needsD) {
-    // D = dC/dε along C + εI: the direction in which singular covariances are approached
-    // (the TypeScript printer allocates local arrays once per module, so D0 is written whole)
-    pre.push(
-      { k: 'array', name: 'D0', type: 'f64', size: n * n },
-      { k: 'for', v: 'i', from: int(0), to: int(n * n), body: [{ k: 'store', arr: 'D0', i: v('i'), op: '=', value: num(0) }] },
-    );
-    for (let i = 0; i < n; i++) pre.push({ k: 'store', arr: 'D0', i: int(i * n + i), op: '=', value: num(1) });
-  }
-  const have = new Set([0]);
-  const need = (B: number): string => {
-    if (!have.has(B)) {
-      const top = 31 - Math.clz32(B);
-      const from = need(B & ~(1 << top)).slice(1);
-      pre.push(
-        { k: 'array', name: `K${B}`, type: 'f64', size: n * n },
-        { k: 'array', name: `D${B}`, type: 'f64', size: n * n },
-        { k: 'do', e: call('steinCondition', v(`K${from}`), v(`D${from}`), int(n), int(top), v(`K${B}`), v(`D${B}`)) },
-      );
-      have.add(B);
-    }
-    return `K${B}`;
-  };
-  const vars = exp.symbols.map((s): Expr => {
-    if (s.kind === 'c') return idx(need(s.B), s.i * n + s.j);
-    const name = s.kind === 'phi' ? `f${s.B}_${s.b}` : `P${s.B}_${s.R}`;
-    const value =
-      s.kind === 'phi'
-        ? call('steinPhi', v(need(s.B)), v('K0'), int(n), int(s.b))
-        : call('steinOrthant', v(need(s.B)), v(`D${s.B}`), v('K0'), int(n), int(s.R));
-    pre.push({ k: 'let', name, type: 'f64', init: value });
-    return v(name);
-  });
-  return { pre, vars };
-}
-
-/** A closed-form template at covariance entries `args`: factor · family function at s_i s_j C_ij. */
-function closedFormCall(t: Template, args: Expr[]): Expr {
-  const impl = t.impl;
-  if (impl.kind !== 'closed') throw internal('not a closed form');
-  const scaled: Expr[] = [];
-  let a = 0;
-  for (let i = 0; i < t.slots; i++)
-    for (let j = i; j < t.slots; j++) {
-      scaled.push(product([num(impl.scales[i] * impl.scales[j]), args[a++]]));
-    }
-  return product([num(impl.factor), call(`${impl.family}${impl.fn}`, ...scaled)]);
-}
-
-function plainTex(s: string): string {
-  return s.replace(/\\mathbb\{E\}/g, 'E').replace(/\\,/g, ' ').replace(/\\sigma/g, 'σ').replace(/\\nu/g, 'ν').replace(/\^\*/g, '*').replace(/\\/g, '');
-}
-
 // ---- lowering the indexed equations ----
 
 type Env = Record<string, Expr>;
@@ -519,43 +289,13 @@ function lower(e: SExpr, c: Ctx, pre: Stmt[], env: Env): Expr {
       const args: Expr[] = [];
       for (let i = 0; i < at.length; i++) for (let j = i; j < at.length; j++) args.push(idx('O', add(mul(at[i], int(c.n)), at[j])));
       const t = c.templates.get(e.name);
-      if (t && t.impl.kind === 'closed') return closedFormCall(t, args);
-      return call(c.templateAlias.get(e.name) ?? e.name, ...args);
+      const inline = t && c.kernels.inline?.(t, args);
+      if (inline) return inline;
+      return call(c.kernels.alias?.get(e.name) ?? e.name, ...args);
     }
     case 'sum':
       return lowerSum(e, c, pre, env);
   }
-}
-
-/** A product with its numeric factors (at any depth of ·) folded into one leading constant. */
-function product(fs: Expr[]): Expr {
-  let constant = 1;
-  const rest: Expr[] = [];
-  const visit = (f: Expr): void => {
-    if (f.k === 'num' || f.k === 'int') constant *= f.v;
-    else if (f.k === 'rat') constant *= f.n / f.d;
-    else if (f.k === 'bin' && f.op === '*') {
-      visit(f.a);
-      visit(f.b);
-    } else if (f.k === 'neg') {
-      constant = -constant;
-      visit(f.a);
-    } else rest.push(f);
-  };
-  fs.forEach(visit);
-  if (constant === 0) return num(0);
-  const body = rest.reduce((a, b) => mul(a, b), int(1) as Expr);
-  if (constant === -1) return neg(body);
-  return mul(constantExpr(constant), body);
-}
-
-/** 2·(1/2) folded; a rational constant stays exact when its denominator is small. */
-function constantExpr(x: number): Expr {
-  for (const d of [1, 2, 3, 4, 5, 6, 8, 9, 10, 12, 16, 25, 36, 64, 100]) {
-    const nn = x * d;
-    if (Math.abs(nn - Math.round(nn)) < 1e-12 * Math.max(1, Math.abs(nn))) return rat(Math.round(nn), d);
-  }
-  return num(x);
 }
 
 function lowerSum(e: Extract<SExpr, { k: 'sum' }>, c: Ctx, pre: Stmt[], env: Env): Expr {
@@ -649,356 +389,4 @@ function lowerEquation(eq: Equation, c: Ctx): Stmt[] {
     return [{ k: 'for', v: dom.ix, from, to: int(N), body: build(d + 1, { ...env, [dom.ix]: v(dom.ix) }) }];
   };
   return build(0, {});
-}
-
-// ---- tensor quadrature ----
-
-/**
- * The tensor Gauss–Hermite backend: u = L g with L Lᵀ = Ω (symmetric eigen-square-root, so a
- * singular Ω is allowed), one pass over the N^(p+k) nodes, skipping those whose weight is below
- * 1e-20 of the largest.
- */
-function quadratureFunctions(model: Model, L: Layout, N: number, consts: Map<string, Const>): Fn[] {
-  const { p, k } = model;
-  const n = p + k;
-  const total = N ** n;
-  if (total > 2 ** 31 - 1)
-    throw usageError(`${N}^${n} = ${total.toExponential(2)} tensor nodes per evaluation is beyond any budget (and the 32-bit node counter); pass quadrature:N with N ≤ ${Math.floor(Math.pow(2 ** 31 - 1, 1 / n))}`, { file: model.spec.file, field: 'expectations', value: `quadrature:${N}` });
-  const gh = gaussHermite(N);
-  const logw = Array.from(gh.w, (w) => Math.log(w));
-  consts.set('GH_X', { name: 'GH_X', type: 'f64', values: [...gh.x], doc: `Gauss–Hermite nodes for N(0, 1), ${N} points` });
-  consts.set('GH_LOGW', { name: 'GH_LOGW', type: 'f64', values: logw, doc: 'log-weights of the Gauss–Hermite rule' });
-  const cut = n * maxOf(logw) + Math.log(1e-20);
-  const t = model.target;
-  let target: Expr;
-  if (t.kind === 'committee') target = t.weights.map((w, r) => mul(rat(1, k), mul(num(w), t.g.expr.toIr({ z: idx('QU', p + r) })))).reduce((a, b) => add(a, b));
-  else target = t.expr.toIr(Object.fromEntries(Array.from({ length: k }, (_, r) => [`nu${r + 1}`, idx('QU', p + r)])));
-  const fns: Fn[] = [
-    ...studentFunctions(model),
-    { name: 'target', params: [{ name: 'QU', type: 'f64[]' }], ret: 'f64', body: [{ k: 'return', value: target }], doc: 'the noiseless label g*(ν) at the fields QU = (λ, ν)' },
-  ];
-  fns.push(...parseKernel(symSqrtSource(n)));
-  const rw = residualWeight(model);
-  const aOf = L.trained ? `y[${L.a} + j]` : `params[${L.aParam} + j]`;
-  const { A, B, V, S, risk, size } = L.mom;
-  const src = `
-export function moments(y: f64[], params: f64[], out: f64[]): void {
-  let O: f64[${n * n}];
-  omega(y, params, O);
-  let QL: f64[${n * n}];
-  symSqrt(O, QL);
-  let QU: f64[${n}];
-  let QI: int[${n}];
-  let AS: f64[${p}];
-  let SIG: f64[${p}];
-  let DSIG: f64[${p}];
-  let Delta = params[${L.delta}];
-  for (let j = 0; j < ${p}; j++) AS[j] = ${aOf};
-  for (let i = 0; i < ${size}; i++) out[i] = 0.0;
-  for (let i = 0; i < ${n}; i++) QI[i] = 0;
-  let eps = 0.0;
-  for (let node = 0; node < ${total}; node++) {
-    let lw = 0.0;
-    for (let i = 0; i < ${n}; i++) lw += GH_LOGW[QI[i]];
-    if (lw > ${cut}) {
-      let w = exp(lw);
-      for (let i = 0; i < ${n}; i++) {
-        let u = 0.0;
-        for (let m = 0; m < ${n}; m++) u += QL[i * ${n} + m] * GH_X[QI[m]];
-        QU[i] = u;
-      }
-      let f = 0.0;
-      for (let j = 0; j < ${p}; j++) {
-        SIG[j] = sigma(QU[j]);
-        DSIG[j] = dsigma(QU[j]);
-        f += AS[j] * SIG[j];
-      }
-      f = f * ${1 / p};
-      let yv = target(QU);
-      let d = yv - f;
-      let e = ${rw === 1 ? 'd' : rw === 0 ? 'yv' : `yv - ${f64Literal(rw)} * f`};
-      eps += w * 0.5 * d * d;
-      for (let j = 0; j < ${p}; j++) {
-        let we = w * DSIG[j] * e;
-        for (let r = 0; r < ${k}; r++) out[${A} + j * ${k} + r] += we * QU[${p} + r];
-        for (let l = 0; l < ${p}; l++) out[${B} + j * ${p} + l] += we * QU[l];
-        let wv = w * DSIG[j] * (e * e + Delta);
-        for (let l = j; l < ${p}; l++) out[${V} + j * ${p} + l] += wv * DSIG[l];
-        out[${S} + j] += w * SIG[j] * e;
-      }
-    }
-    // next node (odometer over the ${n} fields)
-    for (let m = 0; m < ${n}; m++) {
-      QI[m] += 1;
-      if (QI[m] < ${N}) break;
-      QI[m] = 0;
-    }
-  }
-  for (let j = 0; j < ${p}; j++) {
-    for (let l = 0; l < j; l++) out[${V} + j * ${p} + l] = out[${V} + l * ${p} + j];
-  }
-  out[${risk}] = eps + 0.5 * Delta;
-}`;
-  const [momentsFnIr] = parseKernel(src);
-  momentsFnIr.outSize = size;
-  momentsFnIr.doc = `A, B, V, S and ε by tensor Gauss–Hermite quadrature over the ${n} local fields (${N} nodes each).`;
-  fns.push(momentsFnIr);
-  return fns;
-}
-
-/** L = V diag(√max(λ, 0)) for a symmetric n×n A = V diag(λ) Vᵀ (cyclic Jacobi), so that L Lᵀ = A. */
-function symSqrtSource(n: number, name = 'symSqrt'): string {
-  return `
-function ${name}(A: f64[], outL: f64[]): void {
-  let JW: f64[${n * n}];
-  let JV: f64[${n * n}];
-  for (let i = 0; i < ${n * n}; i++) {
-    JW[i] = A[i];
-    JV[i] = 0.0;
-  }
-  for (let i = 0; i < ${n}; i++) JV[i * ${n} + i] = 1.0;
-  for (let sweep = 0; sweep < 60; sweep++) {
-    let off = 0.0;
-    for (let i = 0; i < ${n}; i++) {
-      for (let j = i + 1; j < ${n}; j++) off += JW[i * ${n} + j] * JW[i * ${n} + j];
-    }
-    if (off < 1e-30) break;
-    for (let p = 0; p < ${n}; p++) {
-      for (let q = p + 1; q < ${n}; q++) {
-        let apq = JW[p * ${n} + q];
-        if (abs(apq) < 1e-300) continue;
-        let theta = (JW[q * ${n} + q] - JW[p * ${n} + p]) / (2.0 * apq);
-        let t = (theta < 0.0 ? -1.0 : 1.0) / (abs(theta) + sqrt(theta * theta + 1.0));
-        let c = 1.0 / sqrt(t * t + 1.0);
-        let s = t * c;
-        for (let r = 0; r < ${n}; r++) {
-          let arp = JW[r * ${n} + p];
-          let arq = JW[r * ${n} + q];
-          JW[r * ${n} + p] = c * arp - s * arq;
-          JW[r * ${n} + q] = s * arp + c * arq;
-        }
-        for (let r = 0; r < ${n}; r++) {
-          let apr = JW[p * ${n} + r];
-          let aqr = JW[q * ${n} + r];
-          JW[p * ${n} + r] = c * apr - s * aqr;
-          JW[q * ${n} + r] = s * apr + c * aqr;
-        }
-        for (let r = 0; r < ${n}; r++) {
-          let vrp = JV[r * ${n} + p];
-          let vrq = JV[r * ${n} + q];
-          JV[r * ${n} + p] = c * vrp - s * vrq;
-          JV[r * ${n} + q] = s * vrp + c * vrq;
-        }
-      }
-    }
-  }
-  for (let m = 0; m < ${n}; m++) {
-    let lam = JW[m * ${n} + m];
-    let rt = lam > 0.0 ? sqrt(lam) : 0.0;
-    for (let i = 0; i < ${n}; i++) outL[i * ${n} + m] = JV[i * ${n} + m] * rt;
-  }
-}`;
-}
-
-
-// ---- pair integrals and a lattice (THEORY §3.6) ----
-
-/**
- * The `lattice` backend for a committee: every pair E[f(x_i) h(x_m)] of the fields by the trapezoidal
- * rule in the pair's Cholesky coordinates (x_i = a z1, x_m = b z1 + c z2; step h0/max(1, sd), nodes
- * within TRAPEZOID_HALF_WIDTH of the origin), the drift from the pairs by Stein's lemma, and the
- * four-field part of V by a shifted rank-1 lattice over all fields (Box–Muller, Cholesky of Ω —
- * unique, so the right-hand side is a smooth function of the state).
- */
-function latticeFunctions(model: Model, L: Layout, plan: ExpectationPlan, consts: Map<string, Const>): Fn[] {
-  const { p, k } = model;
-  const n = p + k;
-  const t = model.target;
-  if (t.kind !== 'committee' || !plan.lattice) throw internal('lattice needs a committee target');
-  const { points: N, step, shiftSeed } = plan.lattice;
-  const s = n + (n % 2);
-  const rule = latticeRule(N, s, shiftSeed);
-  consts.set('LAT_Z', { name: 'LAT_Z', type: 'f64', values: rule.z, doc: `generating vector of the ${N}-point rank-1 lattice (component by component)` });
-  consts.set('LAT_SHIFT', { name: 'LAT_SHIFT', type: 'f64', values: rule.shift, doc: `random shift of the lattice (seed ${shiftSeed})` });
-  consts.set('TEACHER_W', { name: 'TEACHER_W', type: 'f64', values: t.weights, doc: 'teacher weights w_r' });
-  const x = v('x');
-  const fns: Fn[] = [
-    ...studentFunctions(model),
-    { name: 'd2sigma', params: [{ name: 'x', type: 'f64' }], ret: 'f64', body: [{ k: 'return', value: model.student.dexpr.derivative('z').toIr({ z: x }) }], doc: 'σ″(x)' },
-    { name: 'gfun', params: [{ name: 'x', type: 'f64' }], ret: 'f64', body: [{ k: 'return', value: t.g.expr.toIr({ z: x }) }], doc: `g(x) = ${t.g.expr.text}` },
-    { name: 'dgfun', params: [{ name: 'x', type: 'f64' }], ret: 'f64', body: [{ k: 'return', value: t.g.dexpr.toIr({ z: x }) }], doc: 'g′(x)' },
-  ];
-  const rw = residualWeight(model);
-  const aOf = L.trained ? `y[${L.a} + j]` : `params[${L.aParam} + j]`;
-  const { A, B, V, S, risk, size } = L.mom;
-  const Z = TRAPEZOID_HALF_WIDTH;
-  const src = `
-function pairs(O: f64[], outP0: f64[], outP1: f64[], outP2: f64[]): void {
-  for (let i = 0; i < ${n}; i++) {
-    for (let m = i; m < ${n}; m++) {
-      let vi = O[i * ${n} + i];
-      let vm = O[m * ${n} + m];
-      let a = sqrt(vi > 0.0 ? vi : 0.0);
-      let b = a > 0.0 ? O[i * ${n} + m] / a : 0.0;
-      let cc = vm - b * b;
-      let c = sqrt(cc > 0.0 ? cc : 0.0);
-      let sd = sqrt(vi > vm ? vi : vm);
-      let h = ${step} / (sd > 1.0 ? sd : 1.0);
-      let nz: int = floor(${Z} / h);
-      let s0 = 0.0;
-      let s1 = 0.0;
-      let s2 = 0.0;
-      let s3 = 0.0;
-      let s4 = 0.0;
-      let wsum = 0.0;
-      for (let i1 = 0; i1 < 2 * nz + 1; i1++) {
-        let z1 = (i1 - nz) * h;
-        let w1 = exp(-0.5 * z1 * z1);
-        let xi = a * z1;
-        let fi0 = i < ${p} ? sigma(xi) : gfun(xi);
-        let fi1 = i < ${p} ? dsigma(xi) : dgfun(xi);
-        let fi2 = i < ${p} ? d2sigma(xi) : 0.0;
-        let r2 = ${Z * Z} - z1 * z1;
-        let n2: int = floor(sqrt(r2 > 0.0 ? r2 : 0.0) / h);
-        if (m == i) n2 = 0;
-        for (let i2 = 0; i2 < 2 * n2 + 1; i2++) {
-          let z2 = (i2 - n2) * h;
-          let w = m == i ? w1 : w1 * exp(-0.5 * z2 * z2);
-          let xm = m == i ? xi : b * z1 + c * z2;
-          let fm0 = m < ${p} ? sigma(xm) : gfun(xm);
-          let fm1 = m < ${p} ? dsigma(xm) : dgfun(xm);
-          s0 += w * fi0 * fm0;
-          s1 += w * fi2 * fm0;
-          s2 += w * fi0 * xm * fm1;
-          s3 += w * fi1 * fm1;
-          s4 += w * fi0;
-          wsum += w;
-        }
-      }
-      // normalised by the rule's own weight sum (exact for the Gaussian to e^{-2π²/h²})
-      s0 = s0 / wsum;
-      s1 = s1 / wsum;
-      s3 = s3 / wsum;
-      // E[σ″(x_m) h(x_i)] without σ″ at the pair's nodes, by Stein's lemma:
-      // E[x_m σ′(x_m) h(x_i)] = Ω_mm E[σ″(x_m) h(x_i)] + Ω_im E[σ′(x_m) h′(x_i)]
-      s2 = vm > 1e-12 ? (s2 / wsum - O[i * ${n} + m] * s3) / vm : d2sigma(0.0) * s4 / wsum;
-      outP0[i * ${n} + m] = s0;
-      outP0[m * ${n} + i] = s0;
-      if (i < ${p}) {
-        outP1[i * ${n} + m] = s1;
-        outP2[i * ${n} + m] = s3;
-      }
-      if (m < ${p}) {
-        outP1[m * ${n} + i] = s2;
-        outP2[m * ${n} + i] = s3;
-      }
-    }
-  }
-}
-
-function latticeV(O: f64[], CE: f64[], out: f64[]): void {
-  let LC: f64[${n * n}];
-  for (let i = 0; i < ${n * n}; i++) LC[i] = 0.0;
-  for (let i = 0; i < ${n}; i++) {
-    for (let j = 0; j < i + 1; j++) {
-      let acc = O[i * ${n} + j];
-      for (let m = 0; m < j; m++) acc -= LC[i * ${n} + m] * LC[j * ${n} + m];
-      if (i == j) LC[i * ${n} + i] = acc > 1e-300 ? sqrt(acc) : 0.0;
-      else LC[i * ${n} + j] = LC[j * ${n} + j] > 0.0 ? acc / LC[j * ${n} + j] : 0.0;
-    }
-  }
-  let ZN: f64[${s}];
-  let DS: f64[${p}];
-  for (let pt = 0; pt < ${N}; pt++) {
-    for (let i = 0; i < ${s / 2}; i++) {
-      let u1 = pt * LAT_Z[2 * i] * ${1 / N} + LAT_SHIFT[2 * i];
-      u1 = u1 - floor(u1);
-      let u2 = pt * LAT_Z[2 * i + 1] * ${1 / N} + LAT_SHIFT[2 * i + 1];
-      u2 = u2 - floor(u2);
-      let rad = sqrt(-2.0 * log(u1 > 1e-300 ? u1 : 1e-300));
-      ZN[2 * i] = rad * cos(${2 * Math.PI} * u2);
-      ZN[2 * i + 1] = rad * sin(${2 * Math.PI} * u2);
-    }
-    let e = 0.0;
-    for (let i = 0; i < ${n}; i++) {
-      let xv = 0.0;
-      for (let m = 0; m < i + 1; m++) xv += LC[i * ${n} + m] * ZN[m];
-      if (i < ${p}) {
-        DS[i] = dsigma(xv);
-        if (CE[i] != 0.0) e += CE[i] * sigma(xv);
-      } else e += CE[i] * gfun(xv);
-    }
-    let e2 = e * e * ${1 / N};
-    for (let j = 0; j < ${p}; j++) {
-      let wv = DS[j] * e2;
-      for (let l = j; l < ${p}; l++) out[${V} + j * ${p} + l] += wv * DS[l];
-    }
-  }
-}
-
-function momentsWith(y: f64[], params: f64[], out: f64[], withV: int): void {
-  let O: f64[${n * n}];
-  omega(y, params, O);
-  let Delta = params[${L.delta}];
-  for (let i = 0; i < ${size}; i++) out[i] = 0.0;
-  // e = Σ_m CE_m h_m(x_m) (the error the gradient sees), d = Σ_m CD_m h_m(x_m) = y − f
-  let CE: f64[${n}];
-  let CD: f64[${n}];
-  for (let j = 0; j < ${p}; j++) {
-    CD[j] = -${aOf} * ${1 / p};
-    CE[j] = ${rw === 1 ? 'CD[j]' : rw === 0 ? '0.0' : `${f64Literal(rw)} * CD[j]`};
-  }
-  for (let r = 0; r < ${k}; r++) {
-    CD[${p} + r] = TEACHER_W[r] * ${1 / k};
-    CE[${p} + r] = CD[${p} + r];
-  }
-  let P0: f64[${n * n}];
-  let P1: f64[${p * n}];
-  let P2: f64[${p * n}];
-  pairs(O, P0, P1, P2);
-  // Stein: E[σ′(x_j) x_i e] = Ω_ij Σ_m CE_m E[σ″(x_j) h_m] + Σ_m CE_m Ω_im E[σ′(x_j) h′_m]
-  for (let j = 0; j < ${p}; j++) {
-    let s1 = 0.0;
-    let sS = 0.0;
-    for (let m = 0; m < ${n}; m++) {
-      s1 += CE[m] * P1[j * ${n} + m];
-      sS += CE[m] * P0[j * ${n} + m];
-    }
-    out[${S} + j] = sS;
-    for (let i = 0; i < ${n}; i++) {
-      let tv = O[i * ${n} + j] * s1;
-      for (let m = 0; m < ${n}; m++) tv += CE[m] * O[i * ${n} + m] * P2[j * ${n} + m];
-      if (i < ${p}) out[${B} + j * ${p} + i] = tv;
-      else out[${A} + j * ${k} + i - ${p}] = tv;
-    }
-  }
-  let dd = 0.0;
-  for (let i = 0; i < ${n}; i++) {
-    for (let m = 0; m < ${n}; m++) dd += CD[i] * CD[m] * P0[i * ${n} + m];
-  }
-  out[${risk}] = 0.5 * dd + 0.5 * Delta;
-  if (withV != 0) latticeV(O, CE, out);
-  // V = E[σ′σ′e²] + Δ E[σ′σ′]; E[σ′(x_j)σ′(x_l)] is the pair P2[j, l]
-  for (let j = 0; j < ${p}; j++) {
-    for (let l = j; l < ${p}; l++) {
-      out[${V} + j * ${p} + l] += Delta * P2[j * ${n} + l];
-      out[${V} + l * ${p} + j] = out[${V} + j * ${p} + l];
-    }
-  }
-}
-
-export function moments(y: f64[], params: f64[], out: f64[]): void {
-  momentsWith(y, params, out, 1);
-}`;
-  const kernel = parseKernel(src);
-  const mom = kernel[kernel.length - 1];
-  mom.outSize = size;
-  mom.doc = `A, B, V, S and ε: pairs of fields by the trapezoidal rule (step ${step.toPrecision(3)}/max(1, sd)), the drift by Stein's lemma, the four-field part of V by a ${N}-point shifted rank-1 lattice over the ${n} fields.`;
-  fns.push(...kernel);
-  return fns;
-}
-
-/** A double as a literal of the kernel language (an integral value keeps its decimal point). */
-function f64Literal(x: number): string {
-  return Number.isInteger(x) ? x.toFixed(1) : String(x);
 }

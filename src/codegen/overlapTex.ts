@@ -9,7 +9,7 @@
 import { internal } from '../errors.ts';
 import type { Equations, SExpr, Equation, Field, Ix } from '../ode/equations.ts';
 import { Poly } from '../symbolic/poly.ts';
-import { polyToTex } from './polyprint.ts';
+import { polyToTex } from '../ir/polyprint.ts';
 import { Coef } from '../symbolic/coef.ts';
 import { covIndex } from '../gaussian/wick.ts';
 import { pIndex, qIndex } from '../ode/layout.ts';
@@ -40,11 +40,11 @@ export const EXPLICIT_LIMIT = 2000;
 
 /** The explicit system, or undefined when some expectation is not a polynomial or it would be too long. */
 export function overlapSystem(eq: Equations): OverlapSystem | undefined {
-  if (eq.moments.kind !== 'templates' || eq.templates.some((t) => t.impl.kind !== 'poly')) return undefined;
+  if (eq.moments.kind !== 'templates' || eq.templates.some((t) => !t.poly)) return undefined;
   // written out only while it is short enough to read (and to compute: the expansion grows as the
   // template calls, ~p⁴, times the terms of each template)
   const calls = templateCalls(eq.model);
-  const size = eq.templates.reduce((acc, t) => acc + (calls[t.name] ?? 0) * (t.impl.kind === 'poly' ? t.impl.poly.size : 0), 0);
+  const size = eq.templates.reduce((acc, t) => acc + (calls[t.name] ?? 0) * (t.poly?.size ?? 0), 0);
   if (size > EXPLICIT_LIMIT) return undefined;
   const { model, layout: L } = eq;
   const { p, k } = model;
@@ -142,11 +142,11 @@ export function overlapSystem(eq: Equations): OverlapSystem | undefined {
       }
       case 'tmpl': {
         const t = templates.get(e.name);
-        if (!t || t.impl.kind !== 'poly') throw internal(`template ${e.name}`);
+        if (!t?.poly) throw internal(`template ${e.name}`);
         const fields = [...e.fields, ...(e.allNu ? Array.from({ length: k }, (_, r) => ({ f: 'nu' as const, i: r })) : [])];
         const args: Poly[] = [];
         for (let i = 0; i < fields.length; i++) for (let j = i; j < fields.length; j++) args[covIndex(fields.length, i, j)] = cov(fields[i], fields[j], env);
-        return compose(t.impl.poly, args);
+        return compose(t.poly, args);
       }
     }
   };

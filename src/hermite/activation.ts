@@ -1,20 +1,21 @@
 /**
  * What kind of scalar function an activation is, which decides how its Gaussian expectations are
- * computed: an exact polynomial (Wick), a member of a family with closed forms — A·erf(b z) or
- * s·ReLU(z) — recognised from its values whatever way the user wrote it, or a general function
+ * computed: an exact polynomial (Wick), a member of a family with closed forms (src/families: A·erf(b z),
+ * s·ReLU(z)) recognised from its values whatever way the user wrote it, or a general function
  * (Hermite series / quadrature). Also the well-posedness checks: real-valued on ℝ and with finite
  * Gaussian moments up to the fourth power the expectations need.
  */
 import { Expr } from '../symbolic/expr.ts';
-import { compileExpr } from '../ir/js.ts';
+import { recogniseFamily, closedFamily, type ClosedFamily, type FamilyParams } from '../families/index.ts';
+import { erfNum } from '../families/erf.ts';
 import { normalExpectation } from '../quadrature.ts';
 import type { Poly } from '../symbolic/poly.ts';
 import { usageError, type ErrorWhere } from '../errors.ts';
 
 export type Family =
   | { kind: 'polynomial'; poly: Poly }
-  | { kind: 'erf'; A: number; b: number }
-  | { kind: 'relu'; s: number }
+  /** a member of a closed-form family (src/families) */
+  | { kind: 'closed'; name: string; params: FamilyParams }
   | { kind: 'general' };
 
 export interface Activation {
@@ -38,36 +39,17 @@ export function activation(text: string, where: ErrorWhere = {}): Activation {
   return { expr, f: (x) => f(x), df: (x) => df(x), dexpr, family: classify(expr, f) };
 }
 
+/** A polynomial, a member of a closed-form family (recognised from its values), or a general function. */
 export function classify(expr: Expr, f: (x: number) => number = expr.compile()): Family {
   const poly = expr.toPoly();
   if (poly) return { kind: 'polynomial', poly };
-  const probe = [-3.1, -1.7, -0.9, -0.35, -0.05, 0.05, 0.4, 0.8, 1.3, 2.2, 2.9, 4.4];
-  // s·ReLU(z)
-  const s = f(1);
-  if (s !== 0 && Number.isFinite(s) && probe.every((z) => Math.abs(f(z) - s * Math.max(z, 0)) <= 1e-12 * Math.abs(s) * (1 + Math.abs(z))))
-    return { kind: 'relu', s };
-  // A·erf(b z): f(1)/f(1/2) = erf(b)/erf(b/2) decreases from 2 (b → 0) to 1 (b → ∞)
-  const f1 = f(1);
-  const fh = f(0.5);
-  if (fh !== 0 && Number.isFinite(f1) && Number.isFinite(fh)) {
-    const r = f1 / fh;
-    if (r > 1 && r < 2) {
-      let lo = Math.log(1e-4);
-      let hi = Math.log(1e4);
-      for (let i = 0; i < 200; i++) {
-        const mid = 0.5 * (lo + hi);
-        const b = Math.exp(mid);
-        const rm = erfNum(b) / erfNum(b / 2);
-        if (rm > r) lo = mid;
-        else hi = mid;
-      }
-      const b = Math.exp(0.5 * (lo + hi));
-      const A = f1 / erfNum(b);
-      if (probe.every((z) => Math.abs(f(z) - A * erfNum(b * z)) <= 1e-11 * Math.abs(A)))
-        return { kind: 'erf', A, b };
-    }
-  }
-  return { kind: 'general' };
+  const member = recogniseFamily(f);
+  return member ? { kind: 'closed', name: member.family.name, params: member.params } : { kind: 'general' };
+}
+
+/** The closed-form family of an activation, if it is a member of one. */
+export function familyOf(act: Activation): { family: ClosedFamily; params: FamilyParams } | undefined {
+  return act.family.kind === 'closed' ? { family: closedFamily(act.family.name), params: act.family.params } : undefined;
 }
 
 /**
@@ -120,9 +102,5 @@ function checkSquareIntegrable(f: (x: number) => number, text: string, where: Er
   throw usageError(`${what}is singular near z = ${at} (|f| reaches ${big.toExponential(2)}): E[f²] does not exist (composite Gauss–Legendre on panels of width 1/2, 1/4, 1/8 gives ${m48.toExponential(3)}, ${m96.toExponential(3)}, ${m192.toExponential(3)})`, { ...where, value: text });
 }
 
-/** erf for classification (double precision; the same algorithm as the generated helper). */
-export function erfNum(x: number): number {
-  return erfImpl(x);
-}
-
-const erfImpl = compileExpr({ k: 'call', fn: 'erf', args: [{ k: 'var', name: 'x' }] }, ['x']);
+/** erf in double precision (families/erf.ts). */
+export { erfNum };

@@ -10,7 +10,8 @@ import { usageError } from '../errors.ts';
 import { Poly } from '../symbolic/poly.ts';
 import { Rational, factorial } from '../symbolic/rational.ts';
 import { normalExpectation } from '../quadrature.ts';
-import { activation as parseActivation, type Activation } from './activation.ts';
+import { activation as parseActivation, familyOf, type Activation } from './activation.ts';
+import { closedFamily } from '../families/index.ts';
 import { Expr } from '../symbolic/expr.ts';
 import { math } from '../symbolic/mathjs.ts';
 import { fmt17 } from '../symbolic/coef.ts';
@@ -104,8 +105,8 @@ export function hermiteCoefficients(act: Activation, order: number): HermiteRepo
   let coefficients: number[];
   let method: CoefficientMethod = 'closed-form';
   let accuracy = 0;
-  if (fam.kind === 'erf') coefficients = erfCoefficients(fam.A, fam.b, order);
-  else if (fam.kind === 'relu') coefficients = reluCoefficients(fam.s, order);
+  const member = familyOf(act);
+  if (member) coefficients = member.family.hermite(member.params, order);
   else {
     method = 'quadrature';
     const fine = quadratureCoefficients(act.f, order, 24);
@@ -117,12 +118,7 @@ export function hermiteCoefficients(act: Activation, order: number): HermiteRepo
     const parity = parityOf(act.f);
     if (parity !== 0) coefficients = coefficients.map((c, k) => ((k % 2 === 0) === (parity === -1) ? 0 : c));
   }
-  const derivativeSquare =
-    fam.kind === 'erf'
-      ? (fam.A * fam.A * 4 * fam.b * fam.b) / Math.PI / Math.sqrt(1 + 4 * fam.b * fam.b)
-      : fam.kind === 'relu'
-        ? (fam.s * fam.s) / 2
-        : normalExpectation((x) => act.df(x) ** 2, 24);
+  const derivativeSquare = member ? member.family.derivativeSquare(member.params) : normalExpectation((x) => act.df(x) ** 2, 24);
   const meanSquare = normalExpectation((x) => act.f(x) ** 2, 24);
   const tol = Math.max(ZERO_TOL, 10 * accuracy);
   return {
@@ -154,37 +150,6 @@ function parityOf(f: (x: number) => number): -1 | 0 | 1 {
 function firstNonZero(c: number[], tol: number): number | null {
   for (let k = 1; k < c.length; k++) if (Math.abs(c[k]) > tol) return k;
   return null;
-}
-
-/**
- * A·erf(bz): c_k = 0 for even k; for k = 2m+1, since f′ = (2Ab/√π) e^{−b²z²} and
- * E[e^{−a z²} He_{2m}(z)] = (−1)^m (2m−1)!! (2a)^m / (1+2a)^{m+1/2},
- * c_k = (2Ab/√π) (−1)^m (2m−1)!! (2b²)^m / ((1+2b²)^{m+1/2} k!).
- */
-export function erfCoefficients(A: number, b: number, order: number): number[] {
-  const c = new Array(order + 1).fill(0);
-  const a2 = 2 * b * b;
-  for (let k = 1; k <= order; k += 2) {
-    const m = (k - 1) / 2;
-    let dfact = 1;
-    for (let i = 2 * m - 1; i > 1; i -= 2) dfact *= i;
-    c[k] = (((2 * A * b) / Math.sqrt(Math.PI)) * (-1) ** m * dfact * a2 ** m) / ((1 + a2) ** (m + 0.5) * factNum(k));
-  }
-  return c;
-}
-
-/** s·ReLU: c_0 = s/√(2π), c_1 = s/2, even k ≥ 2: s(−1)^{k/2−1}(k−3)!!/(k!√(2π)), odd k ≥ 3: 0. */
-export function reluCoefficients(s: number, order: number): number[] {
-  const c = new Array(order + 1).fill(0);
-  const r2pi = Math.sqrt(2 * Math.PI);
-  c[0] = s / r2pi;
-  if (order >= 1) c[1] = s / 2;
-  for (let k = 2; k <= order; k += 2) {
-    let dfact = 1;
-    for (let i = k - 3; i > 1; i -= 2) dfact *= i;
-    c[k] = (s * (-1) ** (k / 2 - 1) * dfact) / (factNum(k) * r2pi);
-  }
-  return c;
 }
 
 /** c_k = E[f(x) He_k(x)]/k! by composite Gauss–Legendre with `nodes` points per panel. */
@@ -336,8 +301,7 @@ export function rescaledActivation(act: Activation, q: number): Activation {
   if (fam.kind === 'polynomial') {
     const sq = Coef.fromNumber(q).sqrt() ?? Coef.float(r);
     family = { kind: 'polynomial', poly: fam.poly.substitute(0, Poly.variable(1, 0).scale(sq)) };
-  } else if (fam.kind === 'erf') family = { kind: 'erf', A: fam.A, b: fam.b * r };
-  else if (fam.kind === 'relu') family = { kind: 'relu', s: fam.s * r };
+  } else if (fam.kind === 'closed') family = { ...fam, params: closedFamily(fam.name).rescale(fam.params, r) };
   else family = { kind: 'general' };
   // the printed expressions describe the rescaled function: f(√q z) and its derivative √q f′(√q z)
   const scaled = act.expr.substitute({ z: math.parse(`${fmt17(r)} * z`) });

@@ -11,7 +11,7 @@
 import { Coef } from '../symbolic/coef.ts';
 import { Poly } from '../symbolic/poly.ts';
 import { Rational } from '../symbolic/rational.ts';
-import type { Activation } from './activation.ts';
+import { familyOf, type Activation } from './activation.ts';
 import { maxAbsOf } from '../extrema.ts';
 
 export interface Piecewise {
@@ -33,8 +33,8 @@ export function piecewiseOf(act: Activation): Piecewise | undefined {
   let out: Piecewise | undefined;
   const fam = act.family;
   if (fam.kind === 'polynomial') out = { minus: fam.poly, plus: fam.poly, continuous: true };
-  else if (fam.kind === 'relu') out = { minus: Poly.zero(1), plus: Poly.variable(1, 0).scale(Coef.fromNumber(fam.s)), continuous: true };
-  else if (fam.kind === 'general') {
+  else if (fam.kind === 'closed') out = familyOf(act)?.family.pieces?.(fam.params);
+  else {
     const plus = halfLine(act.f, 1);
     const minus = plus && halfLine(act.f, -1);
     if (plus && minus && !plus.equals(minus)) out = { minus, plus, continuous: nearlyEqual(minus.evaluate([0]), plus.evaluate([0])) };

@@ -186,7 +186,7 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
   const along = req.measureAccuracy !== false && !req.discard && sol.y.length ? accuracyAlong(d, sol.y, params) : undefined;
   const alongWarning =
     along && along.worst > QUADRATURE_WARN
-      ? `the quadrature moments are accurate to about ${along.worst.toExponential(1)} relative along the run (worst at τ = ${Number(traj.tau[along.at].toPrecision(6))}, against ${along.against}), above ${QUADRATURE_WARN.toExponential(0)}: raise the nodes with --expectations quadrature:N`
+      ? `the moments are accurate to about ${along.worst.toExponential(1)} relative along the run (worst at τ = ${Number(traj.tau[along.at].toPrecision(6))}, against ${along.against}), above ${QUADRATURE_WARN.toExponential(0)}: ${along.remedy}`
       : undefined;
   // ε ≥ 0: values within the integration error below zero are that error and are reported as 0;
   // anything further below is kept, and named in a warning

@@ -53,12 +53,8 @@ export interface Equation {
   symmetric?: boolean;
 }
 
-/** How the moments are evaluated: template sums (exact backends) or one tensor quadrature. */
-export type MomentScheme =
-  | { kind: 'templates'; equations: Equation[]; risk: Equation }
-  | { kind: 'quadrature'; nodes: number }
-  /** pair integrals for A, B, S, ε and a lattice for V (the rule in plan.lattice) */
-  | { kind: 'lattice' };
+/** How the moments are evaluated: sums of the templates, or by the backend as a whole (quadrature over all fields, lattice). */
+export type MomentScheme = { kind: 'templates'; equations: Equation[]; risk: Equation } | { kind: 'whole' };
 
 export interface Equations {
   model: Model;
@@ -93,12 +89,7 @@ const wk = (t: Ix): SExpr => div(el('w', t), dim('k'));
 /** The equations of a model under an expectation plan (the `calculate` step). */
 export function overlapEquations(model: Model, plan: ExpectationPlan): Equations {
   const layout = layoutOf(model);
-  const moments: MomentScheme =
-    plan.backend === 'quadrature'
-      ? { kind: 'quadrature', nodes: plan.nodes as number }
-      : plan.backend === 'lattice'
-        ? { kind: 'lattice' }
-        : templateMoments(model, residualWeight(model));
+  const moments: MomentScheme = plan.scheme === 'whole' ? { kind: 'whole' } : templateMoments(model, residualWeight(model));
   return { model, plan, layout, moments, rhs: rhsEquations(model), templates: Object.values(plan.templates) };
 }
 

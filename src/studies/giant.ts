@@ -121,7 +121,8 @@ function targetConstants(der: Derivation): { beta: number[]; meanY: number; mean
  * (a quadratic, so these evaluations are exact), then a* = p(K + p²λI)⁺ s.
  */
 export function readoutRisk(der: Derivation, ov: Overlaps, params: number[], ridge: number): number {
-  if (der.plan.backend === 'quadrature') return readoutRiskByLowDimQuadrature(der, ov, params, ridge);
+  // a backend that evaluates the moments whole pays a rule over all fields per risk: integrate the few fields the readout needs instead
+  if (der.plan.scheme === 'whole') return readoutRiskByLowDimQuadrature(der, ov, params, ridge);
   const L = der.layout;
   const p = der.model.p;
   const y = stateOf({ ...ov, a: new Array(p).fill(0) }, L);
@@ -150,7 +151,7 @@ export function readoutRisk(der: Derivation, ov: Overlaps, params: number[], rid
 /**
  * The same with s_j = E[σ(λ_j) y] and K_jl = E[σ(λ_j)σ(λ_l)] as 2- and (1 + k)-field Gauss–Hermite
  * integrals (instead of a tensor rule over all p + k fields per evaluation of the risk): for models whose
- * backend is quadrature.
+ * backend evaluates the moments whole (quadrature over all fields).
  */
 function readoutRiskByLowDimQuadrature(der: Derivation, ov: Overlaps, params: number[], ridge: number): number {
   const { p, k } = der.model;

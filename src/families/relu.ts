@@ -8,8 +8,31 @@
  * ±1, e.g. j = l or x = λ_j) are merged before the Stein steps: θ(u)² = θ(u), and θ(u)θ(−u) = 0.
  * Scaled members s·ReLU(z) are positively homogeneous: the scale is a factor.
  */
-import { PLACKETT_SOURCE, steinConstants } from '../stein.ts';
-import type { ClosedFamily } from './family.ts';
+import { PLACKETT_SOURCE, steinConstants } from './plackett.ts';
+import { PROBE, factorial, type ClosedFamily } from './family.ts';
+import { Poly } from '../symbolic/poly.ts';
+import { Coef } from '../symbolic/coef.ts';
+
+/** s·ReLU(z): s = f(1), and f(z) = s·max(z, 0) on the probe grid. */
+function recognise(f: (x: number) => number): { s: number } | undefined {
+  const s = f(1);
+  const fits = s !== 0 && Number.isFinite(s) && PROBE.every((z) => Math.abs(f(z) - s * Math.max(z, 0)) <= 1e-12 * Math.abs(s) * (1 + Math.abs(z)));
+  return fits ? { s } : undefined;
+}
+
+/** s·ReLU: c_0 = s/√(2π), c_1 = s/2, even k ≥ 2: s(−1)^{k/2−1}(k−3)!!/(k!√(2π)), odd k ≥ 3: 0. */
+export function reluCoefficients(s: number, order: number): number[] {
+  const c = new Array(order + 1).fill(0);
+  const r2pi = Math.sqrt(2 * Math.PI);
+  c[0] = s / r2pi;
+  if (order >= 1) c[1] = s / 2;
+  for (let k = 2; k <= order; k += 2) {
+    let dfact = 1;
+    for (let i = k - 3; i > 1; i -= 2) dfact *= i;
+    c[k] = (s * (-1) ** (k / 2 - 1) * dfact) / (factorial(k) * r2pi);
+  }
+  return c;
+}
 
 /**
  * The ReLU closed forms, kernel source. θ = step; fields that coincide (correlation ±1) are merged
@@ -129,8 +152,14 @@ const TEX = [
 
 export const reluFamily: ClosedFamily = {
   name: 'relu',
-  scale: (act) => (act.family.kind === 'relu' ? { A: act.family.s, s: 1 } : undefined),
+  recognise,
+  scale: (m) => ({ A: m.s, s: 1 }),
   scaling: 'homogeneous',
+  hermite: (m, order) => reluCoefficients(m.s, order),
+  // σ′ = s θ(z): E[σ′²] = s²/2
+  derivativeSquare: (m) => (m.s * m.s) / 2,
+  rescale: (m, r) => ({ s: m.s * r }),
+  pieces: (m) => ({ minus: Poly.zero(1), plus: Poly.variable(1, 0).scale(Coef.fromNumber(m.s)), continuous: true }),
   source: SOURCE,
   constants: steinConstants,
   tex: TEX,

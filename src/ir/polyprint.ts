@@ -4,7 +4,7 @@
  */
 import type { Coef } from '../symbolic/coef.ts';
 import { fmt17 } from '../symbolic/coef.ts';
-import { add, mul, num, rat, type Expr as IrExpr, type Stmt } from '../ir/ir.ts';
+import { add, mul, num, rat, type Expr as IrExpr, type Stmt } from './ir.ts';
 import { Poly, type Term } from '../symbolic/poly.ts';
 
 /** A coefficient as an IR literal: exact rationals with small numerator and denominator, else a float. */

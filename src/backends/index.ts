@@ -1,0 +1,14 @@
+/**
+ * The expectation backends hermode knows. The order is `auto`'s preference: the first whose `auto`
+ * gives a plan is taken — exact ones first, then the numerical ones by cost.
+ */
+import type { BackendDef } from './types.ts';
+import { wickBackend } from './wick.ts';
+import { closedBackend } from './closed.ts';
+import { exactBackend } from './exact.ts';
+import { latticeBackend } from './lattice.ts';
+import { quadratureTemplatesBackend } from './quadrature-templates.ts';
+import { quadratureBackend } from './quadrature.ts';
+import { hermiteBackend } from './hermite.ts';
+
+export const BACKENDS: readonly BackendDef[] = [wickBackend, closedBackend, exactBackend, latticeBackend, quadratureTemplatesBackend, quadratureBackend, hermiteBackend];
