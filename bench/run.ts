@@ -124,6 +124,38 @@ for (const [label, d] of [
   report('RHS evaluations/s, ReLU p=3 on ν1 + ν1ν2 (MSE)', `${rE.toExponential(2)} exact, ${rQ.toExponential(2)} quadrature:11: ${(rE / rQ).toFixed(0)}×; quadrature's relative error ${err.toExponential(1)}`, '≥ 1×');
 }
 
+// ---- tanh and sigmoid committees: the scale mixture against tensor quadrature and erf's closed forms ----
+{
+  // the same committee with tanh, erf(z/√2) (closed forms) and tanh by the whole-field Gauss–Hermite
+  // rule auto took before the mixture; accuracy at a wide state (Q's eigenvalues 2–4) against mixture:24
+  const yaml = (p: number, act: string, e: string) =>
+    `name: c${p}\nstudent: {width: ${p}, activation: "${act}", second_layer: {train: false, init: [${Array(p).fill(1).join(', ')}]}}\nteacher: {width: 2, target: committee, activation: "${act}"}\nloss: mse\nexpectations: "${e}"\n`;
+  for (const p of [2, 3]) {
+    const [mix, tMix] = time(() => deriveSpec(parseSpec(yaml(p, 'tanh(z)', 'auto'))));
+    const quad = deriveSpec(parseSpec(yaml(p, 'tanh(z)', `quadrature:${p === 2 ? 21 : 11}`)));
+    const ref = deriveSpec(parseSpec(yaml(p, 'tanh(z)', 'mixture:24')));
+    const erf = deriveSpec(parseSpec(yaml(p, 'erf(z/sqrt(2))', 'auto')));
+    const init = defaultOverlaps(mix.model, 1, 0.3);
+    const y = stateOf(init, mix.layout);
+    const [rM, rQ, rE] = [rhsRate(mix.compiled, y, mix.layout.defaultParams, 1.5), rhsRate(quad.compiled, y, quad.layout.defaultParams, 1.5), rhsRate(erf.compiled, y, erf.layout.defaultParams, 1.5)];
+    const Q = Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => (j === l ? 3 : 0.5)));
+    const M = Array.from({ length: p }, (_, j) => [1.2 - 0.2 * j, 0.3]);
+    const yw = stateOf({ M, Q, a: mix.model.a0 }, mix.layout);
+    const mom = (d: typeof mix) => {
+      const out = new Float64Array(d.layout.mom.size);
+      d.compiled.moments(yw, d.layout.defaultParams, out);
+      return out;
+    };
+    const truth = mom(ref);
+    const rel = (d: typeof mix) => maxAbsDiff(mom(d), truth) / maxAbsOf(truth);
+    report(
+      `tanh p=${p}, k=2 (MSE): RHS evaluations/s and error at a wide state`,
+      `${rM.toExponential(2)} ${mix.plan.backend} (derive ${tMix.toFixed(0)} ms, error ${rel(mix).toExponential(1)}), ${rQ.toExponential(2)} ${quad.plan.backend}:${quad.plan.settings.nodes} (error ${rel(quad).toExponential(1)}); erf closed forms ${rE.toExponential(2)} (${(rE / rM).toFixed(0)}× the mixture)`,
+      'mixture ≥ quadrature, error ≤ 1e-8',
+    );
+  }
+}
+
 // ---- integrate the classic Saad–Solla committee ----
 {
   const d = deriveFile('derivations/saad-solla-erf-classic.yaml');

@@ -82,8 +82,9 @@ describe('lattice backend', () => {
     expect(a.ts).toBe(deriveYaml(`name: w\n${spec}`).ts);
     // its LaTeX states the Stein reduction as a display equation (backslashes intact)
     expect(a.tex).toContain(String.raw`\mathbb{E}[\sigma'(x_j)\,x_i\,e] = \Omega_{ij}\sum_m c_m\,\mathbb{E}[\sigma''(x_j)\,h_m(x_m)]`);
-    // a small model keeps the tensor rule
-    expect(deriveYaml(`name: w\n${body(2, 2, 'tanh(z)', 'tanh(z)')}`).plan.backend).toBe('quadrature');
+    // a small model keeps the tensor rule (softplus), or the scale mixture when it applies (tanh)
+    expect(deriveYaml(`name: w\n${body(2, 2, 'softplus(z)', 'tanh(z)')}`).plan.backend).toBe('quadrature');
+    expect(deriveYaml(`name: w\n${body(2, 2, 'tanh(z)', 'tanh(z)')}`).plan.backend).toBe('mixture');
     expect(() => deriveYaml(`name: w\n${spec}expectations: lattice:1000\n`)).toThrow(/power of two between 1024/);
     expect(() => deriveYaml(`name: w\n${body(2, 2, 'relu(z)', 'tanh(z)')}expectations: lattice\n`)).toThrow(/smooth activations: this model has a kink/);
     expect(() => deriveYaml('name: w\nstudent: {width: 2, activation: "tanh(z)"}\nteacher: {width: 1, target: "He2(nu1)"}\nexpectations: lattice\n')).toThrow(/committee target/);

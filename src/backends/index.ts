@@ -6,9 +6,10 @@ import type { BackendDef } from './types.ts';
 import { wickBackend } from './wick.ts';
 import { closedBackend } from './closed.ts';
 import { exactBackend } from './exact.ts';
+import { mixtureBackend } from './mixture.ts';
 import { latticeBackend } from './lattice.ts';
 import { quadratureTemplatesBackend } from './quadrature-templates.ts';
 import { quadratureBackend } from './quadrature.ts';
 import { hermiteBackend } from './hermite.ts';
 
-export const BACKENDS: readonly BackendDef[] = [wickBackend, closedBackend, exactBackend, latticeBackend, quadratureTemplatesBackend, quadratureBackend, hermiteBackend];
+export const BACKENDS: readonly BackendDef[] = [wickBackend, closedBackend, exactBackend, mixtureBackend, latticeBackend, quadratureTemplatesBackend, quadratureBackend, hermiteBackend];
