@@ -13,7 +13,7 @@ import { usageError, internal } from '../errors.ts';
 import { maxOf } from '../extrema.ts';
 import { gaussHermite } from '../quadrature.ts';
 import { gaussHermiteTables, plainTex, studentFunctions, symSqrtSource } from './support.ts';
-import { quadratureAccuracyNotes, tensorAlong, wholeFieldCost } from './tensor.ts';
+import { quadratureAccuracyNotes, roughnessNotes, tensorAlong, wholeFieldCost } from './tensor.ts';
 import type { BackendDef, KernelContext } from './types.ts';
 
 interface QuadImpl extends TemplateImpl {
@@ -60,7 +60,7 @@ export function templateQuadraturePlan(model: Model, budget: number): Expectatio
     scheme: 'templates',
     templates,
     settings: { budget, nodes: cost },
-    notes: ['each expectation is a tensor Gauss–Hermite rule over its own 2–4 fields (plus the teacher fields of a general target): the cost grows polynomially in p'],
+    notes: ['each expectation is a tensor Gauss–Hermite rule over its own 2–4 fields (plus the teacher fields of a general target): the cost grows polynomially in p', ...roughnessNotes(model)],
   };
 }
 

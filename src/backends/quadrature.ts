@@ -14,7 +14,7 @@ import { usageError, type ErrorWhere } from '../errors.ts';
 import { maxOf } from '../extrema.ts';
 import { residualWeight } from '../loss/index.ts';
 import { f64Literal, gaussHermiteTables, hermiteTail, studentFunctions, symSqrtSource } from './support.ts';
-import { defaultQuadratureNodes, QUADRATURE_BUDGET, quadratureAccuracyNotes, tensorAlong } from './tensor.ts';
+import { defaultQuadratureNodes, QUADRATURE_BUDGET, quadratureAccuracyNotes, roughnessNotes, tensorAlong } from './tensor.ts';
 import { templateQuadraturePlan, TEMPLATE_BUDGET } from './quadrature-templates.ts';
 import type { BackendDef, KernelContext } from './types.ts';
 
@@ -78,6 +78,7 @@ function quadraturePlan(model: Model, nodes: number | undefined, where: ErrorWhe
     settings: { nodes: N },
     notes: [
       'quadrature is exact for polynomials of degree ≤ 2N−1 in each field, geometric for smooth activations, slow for kinks',
+      ...roughnessNotes(model),
       ...(kinked && N % 2 === 1 ? [`warning: ${N} nodes per field is odd: a node sits on the kink at 0 in every field, which biases the expectations — use an even N`] : []),
     ],
   };

@@ -12,6 +12,7 @@ import { modelHasKink, type ExpectationPlan } from '../gaussian/plan.ts';
 import { fmt17 } from '../symbolic/coef.ts';
 import { maxAbsDiff, maxAbsOf, maxOf } from '../extrema.ts';
 import { kinkedExactApplies } from './support.ts';
+import { breakpoints } from '../hermite/breaks.ts';
 import type { AccuracyContext, AlongReference } from './types.ts';
 
 /** Default nodes per field for tensor quadrature: about 2·10⁵ nodes before pruning. */
@@ -93,4 +94,28 @@ function kinkSurrogate(model: Model): Model | undefined {
   const surrogate: Model = { ...model, student, target: t.kind === 'committee' ? { ...t, g: smooth(t.g) } : t };
   const pw = piecewiseOf(student);
   return pw && pw.continuous ? surrogate : undefined;
+}
+
+/**
+ * A warning for tensor rules on activations that are not smooth where the exact evaluator (kinks at 0,
+ * polynomial pieces) does not reach: hard-tanh's kinks at ±1, relu(z − b), ELU's jump of σ″. A jump of
+ * σ or σ′ makes the rule's right-hand side jump whenever a node crosses it as the state moves, so an
+ * adaptive integrator may take very small steps.
+ */
+export function roughnessNotes(model: Model): string[] {
+  if (modelHasKink(model) && kinkedExactApplies(model)) return [];
+  const acts: [string, Activation][] = [['σ', model.student]];
+  if (model.target.kind === 'committee') acts.push(['g', model.target.g]);
+  const out: string[] = [];
+  for (const [name, act] of acts) {
+    const bs = breakpoints(act);
+    if (!bs.length) continue;
+    const jumpy = bs.filter((b) => b.order < 2);
+    const where = bs.map((b) => `z = ${fmt17(b.at)} (${b.order === 0 ? `${name} jumps` : b.order === 1 ? `${name}′ jumps` : `${name}″ jumps`})`).join(', ');
+    out.push(
+      `warning: ${name} is not smooth at ${where}; the tensor rule converges slowly there (about as 1/N²)` +
+        (jumpy.length ? ` and its right-hand side jumps whenever a node crosses ${jumpy.length > 1 ? 'one of these points' : 'this point'} as the state moves, so an integration may take very small steps` : ''),
+    );
+  }
+  return out;
 }
