@@ -12,7 +12,7 @@ const HINT: Partial<Record<Status, string>> = {
   'blow-up': 'the learning rate is above this model’s stability limit (the variance term outgrows the drift); lower eta_bar or gamma',
   nan: 'the expectations are not defined at this state; check the activation and the start',
   'max-steps': 'the right-hand side is stiff or rough there; loosen --rtol, raise --max-steps or shorten --tau',
-  'too-slow': 'a faster expectation backend (--expectations: closed forms, exact, lattice, quadrature-templates), fewer quadrature nodes, a smaller width or a shorter --tau makes it feasible; ' + TIME_LIMIT_OVERRIDE,
+  'too-slow': 'a faster expectation backend (hermode backends FILE lists those that apply), fewer quadrature nodes, a smaller width or a shorter --tau makes it feasible; ' + TIME_LIMIT_OVERRIDE,
 };
 
 /** Throws a failure naming what stopped, where and why, unless the run completed (or stopped at its event). */

@@ -42,7 +42,8 @@ export interface IntegrateOptions {
   /**
    * wall-clock limit in seconds (default none): the run is refused at once when 100 evaluations of the
    * right-hand side would exceed it, and stopped with status `too-slow` as soon as its pace (after
-   * `TIME_PROBE_S` seconds) predicts a total beyond it
+   * `TIME_PROBE_S` seconds) predicts a total beyond it — the elapsed time plus the fewest steps that can
+   * reach the end (each at most 50× the last) at the last step's cost
    */
   timeLimit?: number;
   /** the clock (ms) the limit is measured with (tests replace it) */
@@ -51,6 +52,8 @@ export interface IntegrateOptions {
 
 /** Seconds of a run after which its pace is trusted to predict its total time. */
 export const TIME_PROBE_S = 5;
+/** The largest factor by which odex lengthens its step (1/stepSizeFac1, its default 0.02). */
+const MAX_STEP_GROWTH = 50;
 /** The fewest right-hand-side evaluations any integration takes (odex's first step alone takes ~20). */
 const MIN_EVALUATIONS = 100;
 
@@ -138,11 +141,19 @@ export function integrateOde(gm: GeneratedModel, L: Layout, y0: number[], params
     return true;
   };
   let slow = false;
+  let lastMs = t0;
   const res = solver.solve(f, grid[0], y0.slice(), tEnd, (nr, xold, x, y, dense) => {
     if (!check(x, y)) return false;
-    const elapsed = now() - t0;
-    if (elapsed > probeMs && x < tEnd) {
-      const predicted = x > grid[0] ? (elapsed * (tEnd - grid[0])) / (x - grid[0]) : Infinity;
+    const at = now();
+    const elapsed = at - t0;
+    const stepMs = at - lastMs;
+    lastMs = at;
+    if (elapsed > probeMs && x < tEnd && x > xold) {
+      // the least the rest can take: steps of the last one's cost, each up to MAX_STEP_GROWTH× longer
+      // than the one before (odex starts with a small step and lengthens it, so the pace since the
+      // start would overstate the rest by orders of magnitude — a first step of 1e-4 is not a pace)
+      const h = x - xold;
+      const predicted = elapsed + (Math.log1p(((tEnd - x) * (MAX_STEP_GROWTH - 1)) / h) / Math.log(MAX_STEP_GROWTH)) * stepMs;
       if (predicted > limitMs) {
         slow = true;
         tooSlow(predicted, x);
