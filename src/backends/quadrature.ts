@@ -12,8 +12,7 @@ import { add, idx, mul, num, rat, type Expr, type Fn } from '../ir/ir.ts';
 import { parseKernel } from '../ir/parse.ts';
 import { usageError, type ErrorWhere } from '../errors.ts';
 import { maxOf } from '../extrema.ts';
-import { residualWeight } from '../loss/index.ts';
-import { f64Literal, gaussHermiteTables, hermiteTail, studentFunctions, symSqrtSource } from './support.ts';
+import { gaussHermiteTables, hermiteTail, momentsFinishSource, nodeMomentsSource, studentFunctions, symSqrtSource } from './support.ts';
 import { defaultQuadratureNodes, QUADRATURE_BUDGET, quadratureAccuracyNotes, roughnessNotes, tensorAlong } from './tensor.ts';
 import { templateQuadraturePlan, TEMPLATE_BUDGET } from './quadrature-templates.ts';
 import type { BackendDef, KernelContext } from './types.ts';
@@ -103,9 +102,8 @@ function quadratureFunctions({ model, layout: L, plan, consts }: KernelContext):
     { name: 'target', params: [{ name: 'QU', type: 'f64[]' }], ret: 'f64', body: [{ k: 'return', value: target }], doc: 'the noiseless label g*(ν) at the fields QU = (λ, ν)' },
   ];
   fns.push(...parseKernel(symSqrtSource(n)));
-  const rw = residualWeight(model);
   const aOf = L.trained ? `y[${L.a} + j]` : `params[${L.aParam} + j]`;
-  const { A, B, V, S, risk, size } = L.mom;
+  const { size } = L.mom;
   const src = `
 export function moments(y: f64[], params: f64[], out: f64[]): void {
   let O: f64[${n * n}];
@@ -140,17 +138,7 @@ export function moments(y: f64[], params: f64[], out: f64[]): void {
       }
       f = f * ${1 / p};
       let yv = target(QU);
-      let d = yv - f;
-      let e = ${rw === 1 ? 'd' : rw === 0 ? 'yv' : `yv - ${f64Literal(rw)} * f`};
-      eps += w * 0.5 * d * d;
-      for (let j = 0; j < ${p}; j++) {
-        let we = w * DSIG[j] * e;
-        for (let r = 0; r < ${k}; r++) out[${A} + j * ${k} + r] += we * QU[${p} + r];
-        for (let l = 0; l < ${p}; l++) out[${B} + j * ${p} + l] += we * QU[l];
-        let wv = w * DSIG[j] * (e * e + Delta);
-        for (let l = j; l < ${p}; l++) out[${V} + j * ${p} + l] += wv * DSIG[l];
-        out[${S} + j] += w * SIG[j] * e;
-      }
+${nodeMomentsSource(model, L)}
     }
     // next node (odometer over the ${n} fields)
     for (let m = 0; m < ${n}; m++) {
@@ -159,10 +147,7 @@ export function moments(y: f64[], params: f64[], out: f64[]): void {
       QI[m] = 0;
     }
   }
-  for (let j = 0; j < ${p}; j++) {
-    for (let l = 0; l < j; l++) out[${V} + j * ${p} + l] = out[${V} + l * ${p} + j];
-  }
-  out[${risk}] = eps + 0.5 * Delta;
+${momentsFinishSource(model, L)}
 }`;
   const [momentsFnIr] = parseKernel(src);
   momentsFnIr.outSize = size;

@@ -15,11 +15,10 @@ import type { ExpectationPlan } from '../gaussian/plan.ts';
 import { idx, v, type Expr, type Fn } from '../ir/ir.ts';
 import { parseKernel } from '../ir/parse.ts';
 import { usageError } from '../errors.ts';
-import { residualWeight } from '../loss/index.ts';
 import { gaussLegendre } from '../quadrature.ts';
 import { fmt17 } from '../symbolic/coef.ts';
 import { maxAbsDiff, maxAbsOf, maxOf } from '../extrema.ts';
-import { f64Literal, gaussHermiteTables, studentFunctions } from './support.ts';
+import { f64Literal, gaussHermiteTables, momentsFinishSource, nodeMomentsSource, studentFunctions } from './support.ts';
 import type { BackendDef, KernelContext } from './types.ts';
 
 /** Piece boundaries in z every kinked field has (narrow where the Gaussian weight is large). */
@@ -207,9 +206,8 @@ function cholPsd(A: f64[], outC: f64[]): void {
       SD[${i}] = LC[${i} * ${n} + ${i}];
       if (KIND[${i}] == 1) splitLevel(MU[${i}], SD[${i}], 1, ${KS.length}, ZN, WN, ${i} * ${maxCount});
       if (KIND[${i}] == 2) splitLevel(MU[${i}], SD[${i}], 2, ${KG.length}, ZN, WN, ${i} * ${maxCount});`;
-  const rw = residualWeight(model);
   const aOf = L.trained ? `y[${L.a} + j]` : `params[${L.aParam} + j]`;
-  const { A, B, V, S, risk, size } = L.mom;
+  const { size } = L.mom;
   const total = counts.reduce((a, b) => a * b, 1);
   const src = `
 export function moments(y: f64[], params: f64[], out: f64[]): void {
@@ -283,17 +281,7 @@ ${levelCount.map((c, i) => `  NL[${i}] = ${c};\n  KIND[${i}] = ${levelKind[i] ==
       for (let j = 0; j < ${p}; j++) f += AS[j] * SIG[j];
       f = f * ${1 / p};
       let yv = ${t.kind === 'committee' ? t.weights.map((w, r) => `${f64Literal(w / k)} * GV[${r}]`).join(' + ') : 'target(QU)'};
-      let d = yv - f;
-      let e = ${rw === 1 ? 'd' : rw === 0 ? 'yv' : `yv - ${f64Literal(rw)} * f`};
-      eps += w * 0.5 * d * d;
-      for (let j = 0; j < ${p}; j++) {
-        let we = w * DSIG[j] * e;
-        for (let r = 0; r < ${k}; r++) out[${A} + j * ${k} + r] += we * QU[${p} + r];
-        for (let l = 0; l < ${p}; l++) out[${B} + j * ${p} + l] += we * QU[l];
-        let wv = w * DSIG[j] * (e * e + Delta);
-        for (let l = j; l < ${p}; l++) out[${V} + j * ${p} + l] += wv * DSIG[l];
-        out[${S} + j] += w * SIG[j] * e;
-      }
+${nodeMomentsSource(model, L)}
     }
     // the next node: the deepest level taken (or the one whose weight was negligible: its subtree is skipped)
     lo = cut == ${n} ? ${n - 1} : cut;
@@ -305,10 +293,7 @@ ${levelCount.map((c, i) => `  NL[${i}] = ${c};\n  KIND[${i}] = ${levelKind[i] ==
     }
     if (lo < 0) break;
   }
-  for (let j = 0; j < ${p}; j++) {
-    for (let l = 0; l < j; l++) out[${V} + j * ${p} + l] = out[${V} + l * ${p} + j];
-  }
-  out[${risk}] = eps + 0.5 * Delta;
+${momentsFinishSource(model, L)}
 }`;
   const [momentsFn] = parseKernel(src);
   momentsFn.outSize = size;

@@ -13,6 +13,7 @@ import { polyToStatements } from '../ir/polyprint.ts';
 import { covNames } from '../gaussian/wick.ts';
 import type { Poly } from '../symbolic/poly.ts';
 import { piecewiseOf } from '../hermite/piecewise.ts';
+import { residualWeight } from '../loss/index.ts';
 
 /** Ω (n×n, row-major) from the state y and the parameters (P). */
 export function omegaFunction(L: Layout, p: number, k: number): Fn {
@@ -180,4 +181,37 @@ export function kinkedExactApplies(model: Model): boolean {
   const pw = piecewiseOf(model.student);
   const polynomial = model.student.family.kind === 'polynomial' && (t.kind === 'committee' ? t.g.family.kind === 'polynomial' : !!t.poly);
   return !!pw && pw.continuous && (t.kind === 'committee' ? !!piecewiseOf(t.g) : !!t.poly) && !polynomial;
+}
+
+/**
+ * Kernel source accumulating one node of a whole-field rule into the moments: given its weight `w`,
+ * the fields QU = (λ, ν), SIG/DSIG = σ, σ′ at λ, f = the student's output and yv = the label, it adds
+ * to ε (`eps`), A, B, V (upper triangle), S in `out` — with `momentsFinishSource` after the last node.
+ */
+export function nodeMomentsSource(model: Model, L: Layout): string {
+  const { p, k } = model;
+  const rw = residualWeight(model);
+  const { A, B, V, S } = L.mom;
+  return `
+      let d = yv - f;
+      let e = ${rw === 1 ? 'd' : rw === 0 ? 'yv' : `yv - ${f64Literal(rw)} * f`};
+      eps += w * 0.5 * d * d;
+      for (let j = 0; j < ${p}; j++) {
+        let we = w * DSIG[j] * e;
+        for (let r = 0; r < ${k}; r++) out[${A} + j * ${k} + r] += we * QU[${p} + r];
+        for (let l = 0; l < ${p}; l++) out[${B} + j * ${p} + l] += we * QU[l];
+        let wv = w * DSIG[j] * (e * e + Delta);
+        for (let l = j; l < ${p}; l++) out[${V} + j * ${p} + l] += wv * DSIG[l];
+        out[${S} + j] += w * SIG[j] * e;
+      }`;
+}
+
+/** After the last node: V's lower triangle from its upper one, and the risk ε + Δ/2. */
+export function momentsFinishSource(model: Model, L: Layout): string {
+  const { p } = model;
+  return `
+  for (let j = 0; j < ${p}; j++) {
+    for (let l = 0; l < j; l++) out[${L.mom.V} + j * ${p} + l] = out[${L.mom.V} + l * ${p} + j];
+  }
+  out[${L.mom.risk}] = eps + 0.5 * Delta;`;
 }
