@@ -206,3 +206,25 @@ describe.skipIf(!cc || !python)('README examples in C and Python', () => {
     expect(Math.abs(Number(last[2]) - t.M[1][0][0])).toBeLessThan(1e-5);
   });
 });
+
+describe.skipIf(!python)('the Python printer', () => {
+  it('passes a constant array whole to a kernel function under its module-level name (and indexes it alike)', async () => {
+    const { parseKernel } = await import('../src/ir/parse.ts');
+    const { PyPrinter } = await import('../src/ir/print-py.ts');
+    const { instantiate } = await import('../src/ir/js.ts');
+    const fns = parseKernel(`
+function total3(A: f64[]): f64 {
+  return A[0] + A[1] + A[2];
+}
+export function f(x: f64): f64 {
+  return x * total3(K3) + K3[1];
+}`);
+    const module = { header: [], prefix: 't', stateNames: [], paramNames: [], defaultParams: [], sizes: {}, records: {}, constants: [{ name: 'K3', type: 'f64' as const, values: [1, 2, 4] }], functions: fns };
+    const dir = tmp('hermode-pyconst-');
+    writeFileSync(join(dir, 'm.py'), new PyPrinter().module(module));
+    const r = spawnSync('python3', ['-c', 'import sys; sys.path.insert(0, sys.argv[1]); import m; print(m.f(0.5))', dir], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(Number(r.stdout)).toBe(instantiate<{ f: (x: number) => number }>(module).f(0.5));
+    expect(Number(r.stdout)).toBe(5.5);
+  });
+});

@@ -141,9 +141,11 @@ export class PyPrinter extends Printer {
     return parts.join('\n\n\n') + '\n';
   }
 
-  /** Array constants are module-level tuples named with a leading underscore. */
+  /** Array constants are module-level tuples named with a leading underscore, indexed or passed whole. */
   override exprP(e: Parameters<Printer['exprP']>[0]): [string, number] {
     if (e.k === 'idx' && this.constNames.has(e.arr)) return [`_${e.arr}[${this.expr(e.i)}]`, this.prec.postfix];
+    // a constant array passed whole (an argument of a kernel function)
+    if (e.k === 'var' && this.constNames.has(e.name)) return [`_${e.name}`, this.prec.postfix];
     return super.exprP(e);
   }
   private constNames = new Set<string>();
