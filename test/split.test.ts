@@ -137,3 +137,23 @@ describe('split: a tensor rule that follows the kinks', () => {
     }
   });
 });
+
+describe('bad requests for split and mixture', () => {
+  it('are refused with one line naming the field and value, exit 2, nothing written', async () => {
+    const { cli, tmp } = await import('./helpers.ts');
+    const { writeFileSync, existsSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    expect(() => deriveYaml(yaml(HT, 'erf(z/sqrt(2))', 1), 'split:1')).toThrow(/split nodes per piece must be 2 to 40, got 1/);
+    expect(() => deriveYaml(yaml(HT, 'erf(z/sqrt(2))', 1), 'split:41')).toThrow(/split nodes per piece must be 2 to 40, got 41/);
+    expect(() => deriveYaml(yaml('tanh(z)', 'tanh(z)', 1), 'mixture:1')).toThrow(/mixture nodes must be 2 to 24 .*got 1/);
+    expect(() => deriveYaml(yaml('tanh(z)', 'tanh(z)', 1), 'mixture:25')).toThrow(/mixture nodes must be 2 to 24 .*got 25/);
+    expect(() => deriveYaml(yaml(HT, 'tanh(z)', 1), 'mixture')).toThrow(/the student max\(-1, min\(1, z\)\) is not/);
+    const dir = tmp('hermode-badsplit-');
+    writeFileSync(join(dir, 'h.yaml'), yaml(HT, 'erf(z/sqrt(2))', 1));
+    const r = await cli(['derive', join(dir, 'h.yaml'), '--expectations', 'split:1', '--out-dir', join(dir, 'gen')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/split nodes per piece must be 2 to 40, got 1/);
+    expect(existsSync(join(dir, 'gen'))).toBe(false);
+  });
+});
