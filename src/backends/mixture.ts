@@ -131,8 +131,16 @@ function mixturePlan(model: Model, m: number): ExpectationPlan {
   };
 }
 
-/** Sup-norm errors of the m-node representation of tanh and sech² on [0, 15] (both are even/odd; beyond, both vanish or saturate). */
+const supErrors = new Map<number, { f: number; d: number }>();
+
+/** Sup-norm errors of the m-node representation of tanh and sech² on [0, 15] (both are even/odd; beyond, both vanish or saturate); measured once per m. */
 export function mixtureSupErrors(m: number): { f: number; d: number } {
+  let hit = supErrors.get(m);
+  if (!hit) supErrors.set(m, (hit = measureSupErrors(m)));
+  return hit;
+}
+
+function measureSupErrors(m: number): { f: number; d: number } {
   const rule = logisticMixture(m);
   let f = 0;
   let d = 0;
@@ -198,6 +206,15 @@ function templateSource(t: Template, c0: { s: number; g: number }, sizes: { s: n
   const c0c0 = (a: SlotFn, b: SlotFn) => c0[a as 's' | 'g'] * c0[b as 's' | 'g'];
   const head = `function ${t.name}(${args}): f64 {`;
   const [h1, h2, h3, h4] = impl.hs;
+  // the σ′ node pairs (i, j) of J2 and I4: i ≤ j, twice off the diagonal, when the template is symmetric in them (\`sym\`)
+  const pairLoops = `
+  for (let i = 0; i < ${N('d')}; i++) {
+    let si = MIX_S_S[i];
+    let a11 = 1.0 + si * si * c11;
+    for (let j = sym == 1 ? i : 0; j < ${N('d')}; j++) {
+      let sj = MIX_S_S[j];
+      let c12p = si * sj * c12;
+      let twice = sym == 1 && j > i ? 2.0 : 1.0;`;
   switch (impl.fn) {
     case 'I2':
       return `${head}
@@ -223,14 +240,7 @@ function templateSource(t: Template, c0: { s: number; g: number }, sizes: { s: n
       // symmetric in the node pair when c11 = c22 (the Q_jj equations): i ≤ j, off-diagonal pairs twice
       return `${head}
   let sym: int = c11 == c22 ? 1 : 0;
-  let acc = 0.0;
-  for (let i = 0; i < ${N('d')}; i++) {
-    let si = MIX_S_S[i];
-    let a11 = 1.0 + si * si * c11;
-    for (let j = sym == 1 ? i : 0; j < ${N('d')}; j++) {
-      let sj = MIX_S_S[j];
-      let c12p = si * sj * c12;
-      let twice = sym == 1 && j > i ? 2.0 : 1.0;
+  let acc = 0.0;${pairLoops}
       acc += twice * MIX_D_W[i] * MIX_D_W[j] / sqrt(a11 * (1.0 + sj * sj * c22) - c12p * c12p);
     }
   }
@@ -258,14 +268,8 @@ function templateSource(t: Template, c0: { s: number; g: number }, sizes: { s: n
       return `${head}
   let sym: int = c11 == c22 && c13 == c23 && c14 == c24 ? 1 : 0;
   let q: f64[${N(h4)}];
-  let acc = 0.0;
-  for (let i = 0; i < ${N('d')}; i++) {
-    let si = MIX_S_S[i];
-    let a11 = 1.0 + si * si * c11;
-    for (let j = sym == 1 ? i : 0; j < ${N('d')}; j++) {
-      let sj = MIX_S_S[j];
+  let acc = 0.0;${pairLoops}
       let a22 = 1.0 + sj * sj * c22;
-      let c12p = si * sj * c12;
       let l4 = a11 * a22 - c12p * c12p;
       let x3 = l4 * c33 - sj * sj * c23 * c23 * a11 - si * si * c13 * c13 * a22 + 2.0 * c12p * si * sj * c13 * c23;
       let x4 = l4 * c44 - sj * sj * c24 * c24 * a11 - si * si * c14 * c14 * a22 + 2.0 * c12p * si * sj * c14 * c24;
@@ -285,7 +289,6 @@ function templateSource(t: Template, c0: { s: number; g: number }, sizes: { s: n
         }
         inner += ${W(h3)}[k] * part;
       }
-      let twice = sym == 1 && j > i ? 2.0 : 1.0;
       acc += twice * MIX_D_W[i] * MIX_D_W[j] * (${FOUR_PI2} * inner${c0c0(h3, h4) === 0 ? '' : ` + ${f64Literal(c0c0(h3, h4) * (2 / Math.PI))}`}) / sqrt(l4);
     }
   }

@@ -249,9 +249,7 @@ ${levelCount.map((c, i) => `  NL[${i}] = ${c};\n  KIND[${i}] = ${levelKind[i] ==
     }
   }
   WP[0] = 1.0;
-  for (let i0 = 0; i0 < 1; i0++) {
-    ${build('i0')}
-  }
+  // level 0 depends on no other level: built once${build('0')}
   QI[0] = 0;
   let lo: int = 0;
   for (let it = 0; it < ${total}; it++) {

@@ -51,8 +51,16 @@ export interface Breakpoint {
   order: 0 | 1 | 2;
 }
 
-/** The breakpoints of an activation, sorted, the lowest order at each point (empty for a smooth one). */
+const cache = new WeakMap<Activation, Breakpoint[]>();
+
+/** The breakpoints of an activation, sorted, the lowest order at each point (empty for a smooth one); found once per activation. */
 export function breakpoints(act: Activation): Breakpoint[] {
+  let hit = cache.get(act);
+  if (!hit) cache.set(act, (hit = findBreakpoints(act)));
+  return hit;
+}
+
+function findBreakpoints(act: Activation): Breakpoint[] {
   const f = act.f;
   const df = act.df;
   const eps = 1e-6;
