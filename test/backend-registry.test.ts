@@ -47,6 +47,8 @@ student: {width: 2, activation: "tanh(z)", second_layer: {train: true, init: [1,
 teacher: {width: 1, target: "He2(nu1)/sqrt(2)"}
 `;
 
+const SIN = TANH.replace('tanh(z)', 'sin(z)').replace('planted', 'planted-sin');
+
 describe('a backend is a file and a registry line', () => {
   it('no consumer branches on a backend: outside src/backends no plan id, template kind or family is compared', () => {
     const branch = /backend\s*[!=]==\s*'|startsWith\('closed-'\)|impl\.kind\s*[!=]==|(fam|family)\.kind\s*[!=]==\s*'(erf|relu)'/;
@@ -82,7 +84,9 @@ describe('a backend is a file and a registry line', () => {
   });
 
   it('auto takes it in the registry’s order, and only where its auto says so', () => {
-    expect(deriveFile('derivations/tanh-on-he2.yaml').plan).toMatchObject({ backend: 'evenquad', settings: { nodes: 20 } });
+    // a smooth student no exact backend writes (sin has no Φ representation: tanh-on-he2 goes to probit)
+    expect(deriveYaml(SIN).plan).toMatchObject({ backend: 'evenquad', settings: { nodes: 20 } });
+    expect(deriveFile('derivations/tanh-on-he2.yaml').plan.backend).toBe('probit');
     expect(deriveFile('derivations/saad-solla-erf.yaml').plan.backend).toBe('closed-erf');
     expect(deriveFile('derivations/relu-committee.yaml').plan.backend).toBe('closed-relu');
   });
@@ -98,10 +102,12 @@ describe('a backend is a file and a registry line', () => {
     const list = await cli(['backends']);
     expect(list.code).toBe(0);
     expect(list.stdout).toMatch(/evenquad:N\s+tensor Gauss–Hermite with 2N nodes per field \(planted\)/);
-    const forFile = await cli(['backends', 'derivations/tanh-on-he2.yaml', '--json']);
+    const dir = tmp();
+    const sinFile = join(dir, 'sin.yaml');
+    writeFileSync(sinFile, SIN);
+    const forFile = await cli(['backends', sinFile, '--json']);
     const rows = JSON.parse(forFile.stdout).backends as { backend: string; auto?: boolean }[];
     expect(rows.filter((r) => r.auto).map((r) => r.backend)).toEqual(['evenquad']);
-    const dir = tmp();
     const file = join(dir, 'planted.yaml');
     writeFileSync(file, `${TANH}expectations: evenquad:2\n`);
     const run = await cli(['integrate', file, '--tau', '1', '--points', '5', '--set', 'eta_bar=0.5', '--json']);

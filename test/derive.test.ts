@@ -243,7 +243,7 @@ describe('generated LaTeX compiles as written', () => {
   // pdflatex rejects Unicode in prose and fused macros such as \sigmag or \cdotb (KaTeX is lenient
   // about both); every generated .tex is therefore ASCII and uses only known control sequences.
   const known = new Set(
-    'frac sigma ensuremath lambda end begin nu sum cdot mathbb top tau Delta sqrt eta bar partial Big big qquad quad subsection section right left Lambda mathrm usepackage gamma Omega pi varepsilon documentclass allowdisplaybreaks xi theta sim dots operatorname arcsin arccos surd in varphi tfrac setminus rho Phi to nabla le ge neq kappa tanh prod int dot alpha beta delta mu Delta infty times textbackslash textasciicircum log exp sin cos tan sinh cosh arctan max min'.split(' '),
+    'frac sigma ensuremath lambda end begin nu sum cdot mathbb top tau Delta sqrt eta bar partial Big big qquad quad subsection section right left Lambda mathrm usepackage gamma Omega pi varepsilon documentclass allowdisplaybreaks xi theta sim dots operatorname arcsin arccos surd in varphi tfrac setminus rho Phi to nabla le ge neq kappa tanh zeta approx text prod int dot alpha beta delta mu Delta infty times textbackslash textasciicircum log exp sin cos tan sinh cosh arctan max min'.split(' '),
   );
   for (const f of derivations) {
     it(f, () => {

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { Rng } from '../src/random/rng.ts';
 import { parseSpec } from '../src/spec/load.ts';
 import { deriveSpec } from '../src/pipeline.ts';
-import { symmetricSqrt } from '../src/linalg.ts';
+import { symmetricSqrt, symmetricEigen, choleskyPsd } from '../src/linalg.ts';
+import { gaussLegendre } from '../src/quadrature.ts';
 import { expect } from 'vitest';
 import type { Derivation } from '../src/pipeline.ts';
 import { quadratureMoments, unpackMoments, type Moments } from '../src/gaussian/reference.ts';
@@ -187,4 +188,54 @@ export function rhsAgainstDefinitions(d: Derivation, nodes: number, tolerance: n
     const want = odeFromMoments(d, finer, y, params, a);
     want.forEach((w, i) => expect(Math.abs(dy[i] - w), `${d.layout.stateNames[i]} (reference error ${refErr.toExponential(1)})`).toBeLessThan(tol * (1 + Math.abs(w))));
   }
+}
+
+/** E[F(u1, u2)] for u ~ N(0, C), C 2×2 PSD, by split Gauss–Legendre (panels of 0.2, 10 points) on [−9, 9]² in Cholesky coordinates. */
+export function split2(C: number[][], F: (u1: number, u2: number) => number): number {
+  const L = choleskyPsd(C);
+  const rule = gaussLegendre(10);
+  const z: number[] = [];
+  const w: number[] = [];
+  for (let a = -9; a < 9 - 1e-12; a += 0.2)
+    for (let i = 0; i < 10; i++) {
+      const x = a + 0.1 * (rule.x[i] + 1);
+      z.push(x);
+      w.push(0.1 * rule.w[i] * Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI));
+    }
+  let s = 0;
+  for (let i = 0; i < z.length; i++) {
+    const u1 = L[0][0] * z[i];
+    let inner = 0;
+    if (L[1][1] === 0) inner = F(u1, L[1][0] * z[i]);
+    else for (let j = 0; j < z.length; j++) inner += w[j] * F(u1, L[1][0] * z[i] + L[1][1] * z[j]);
+    s += w[i] * inner;
+  }
+  return s;
+}
+
+/** A random covariance with eigenvalues log-uniform in [lo, hi]. */
+export function randomCov(n: number, rng: Rng, lo: number, hi: number): number[][] {
+  const A = Array.from({ length: n }, () => Array.from({ length: n }, () => rng.normal()));
+  const { vectors: V } = symmetricEigen(A.map((r, i) => r.map((x, j) => x + A[j][i])));
+  const ev = Array.from({ length: n }, () => Math.exp(Math.log(lo) + rng.uniform() * Math.log(hi / lo)));
+  return Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => V[i].reduce((acc, v, q) => acc + v * ev[q] * V[j][q], 0)));
+}
+export const sub = (C: number[][], idx: number[]) => idx.map((i) => idx.map((j) => C[i][j]));
+export const upper = (C: number[][]) => C.flatMap((r, i) => r.slice(i));
+
+/** Covariances of 4 fields: wide random ones, fields 1 = 2 (j = l), 3 = 4, and one with the student–teacher block zero (M = 0). */
+export function wideCovariances(): { what: string; C: number[][] }[] {
+  const rng = new Rng(41, 2);
+  const out: { what: string; C: number[][] }[] = [];
+  for (let s = 0; s < 3; s++) out.push({ what: `wide ${s}`, C: randomCov(4, rng, 1e-3, 10) });
+  out.push({ what: 'wide (3, 10)', C: randomCov(4, rng, 3, 10) });
+  const base = randomCov(3, rng, 0.5, 8);
+  const coincide = [0, 0, 1, 2].map((i) => [0, 0, 1, 2].map((j) => base[i][j]));
+  out.push({ what: 'u1 = u2 (j = l), singular', C: coincide });
+  const pair = [0, 1, 2, 2].map((i) => [0, 1, 2, 2].map((j) => base[i][j]));
+  out.push({ what: 'u3 = u4, singular', C: pair });
+  const m0 = randomCov(4, rng, 0.01, 6);
+  for (const [i, j] of [[0, 2], [0, 3], [1, 2], [1, 3]]) m0[i][j] = m0[j][i] = 0;
+  out.push({ what: 'M = 0', C: m0 });
+  return out;
 }

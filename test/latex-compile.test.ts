@@ -22,11 +22,22 @@ function compile(dir: string, name: string, tex: string): { ok: boolean; overful
 }
 
 describe.skipIf(!hasTex)('LaTeX through pdflatex', () => {
-  it('every generated .tex, and a long model not in the repository, compiles with no line past the margin', () => {
+  it('every generated .tex, a long model not in the repository and one of each backend no derivation uses, compiles with no line past the margin', () => {
     const dir = tmp('hermode-tex-');
     const files = readdirSync('generated').filter((f) => f.endsWith('.tex'));
     const long = deriveSpec(parseSpec('name: he4-p3\nstudent: {width: 3, activation: "He4(z)/sqrt(24) + He2(z)/2"}\nteacher: {width: 2, target: committee, activation: "He4(z)/sqrt(24)"}\nloss: mse\nnoise: 0.1\n'));
-    const docs: [string, string][] = [...files.map((f) => [f.replace('.tex', ''), readFileSync(join('generated', f), 'utf8')] as [string, string]), ['he4-p3', long.tex]];
+    // and one document of each backend no committed derivation uses (their prose and notes are typeset too)
+    const committee = (name: string, s: string, g: string, extra = '') => deriveSpec(parseSpec(`name: ${name}\nstudent: {width: 2, activation: "${s}"}\nteacher: {width: 2, target: committee, activation: "${g}"}\nloss: mse\n${extra}`)).tex;
+    const others: [string, string][] = [
+      ['tanh-mixture', committee('tanh-mixture', 'tanh(z)', 'tanh(z)', 'expectations: mixture:5\n')],
+      ['gelu-probit', committee('gelu-probit', 'z*(1+erf(z/sqrt(2)))/2', 'tanh(z)', 'expectations: probit:5\n')],
+      ['hardtanh-split', committee('hardtanh-split', 'max(-1, min(1, z))', 'erf(z)', 'expectations: split:2\n')],
+      ['sin-quadrature', committee('sin-quadrature', 'sin(z)', 'erf(z)', 'expectations: quadrature:6\n')],
+      ['sin-templates', committee('sin-templates', 'sin(z)', 'erf(z)', 'expectations: quadrature-templates\n')],
+      ['sin-lattice', committee('sin-lattice', 'sin(z)', 'erf(z)', 'expectations: lattice:1024\n')],
+      ['sin-hermite', committee('sin-hermite', 'sin(z)', 'erf(z)', 'expectations: hermite:6\n')],
+    ];
+    const docs: [string, string][] = [...files.map((f) => [f.replace('.tex', ''), readFileSync(join('generated', f), 'utf8')] as [string, string]), ['he4-p3', long.tex], ...others];
     for (const [name, tex] of docs) {
       const r = compile(dir, name, tex);
       expect(r.ok, `${name}: ${r.log.split('\n').filter((l) => l.startsWith('!')).join(' ')}`).toBe(true);

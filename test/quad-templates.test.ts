@@ -48,9 +48,9 @@ describe('quadrature per template', () => {
     expect(wide.plan.backend).toBe('quadrature-templates');
     expect(wide.plan.label).toMatch(/per template over its own fields/);
     expect(wide.plan.notes.join('\n')).toMatch(/quadrature accuracy/);
-    // written as a committee with k = 1: the scale mixture for tanh (exact to 1e-8, 169 closed forms per I4), the lattice for softplus
+    // written as a committee with k = 1: the scale mixture for tanh (exact to 1e-8, 169 closed forms per I4), the Φ representation for softplus
     expect(deriveYaml('name: w\nstudent: {width: 10, activation: "tanh(z)"}\nteacher: {width: 1, target: committee, activation: "erf(z)"}\nloss: correlation\n').plan.backend).toBe('mixture');
-    expect(deriveYaml('name: w\nstudent: {width: 10, activation: "softplus(z)"}\nteacher: {width: 1, target: committee, activation: "erf(z)"}\nloss: correlation\n').plan.backend).toBe('lattice');
+    expect(deriveYaml('name: w\nstudent: {width: 10, activation: "softplus(z)"}\nteacher: {width: 1, target: committee, activation: "erf(z)"}\nloss: correlation\n').plan.backend).toBe('probit');
     expect(() => deriveYaml('name: w\nstudent: {width: 10, activation: "tanh(z)"}\nteacher: {width: 1, target: "tanh(nu1)"}\nloss: mse\n')).toThrow(/tensor quadrature over p \+ k = 11 fields/);
     // asked for explicitly where it cannot be afforded: one line, exit 2, nothing written
     const dir = tmp('hermode-qt-');

@@ -275,9 +275,9 @@ describe('kinked models by quadrature: an accuracy estimate that sees the kink',
     expect(reported(q.plan.notes) / truth).toBeGreaterThan(1 / 3);
   });
 
-  it('ReLU on an erf teacher (no exact evaluator) goes to the split rule when affordable, else to an even rule that warns with the surrogate’s error', () => {
-    expect(deriveYaml(spec('student: {width: 2, activation: "relu(z)"}\nteacher: {width: 1, target: committee, activation: "erf(z)"}\nloss: mse')).plan.backend).toBe('split');
-    const d = deriveYaml(spec('student: {width: 3, activation: "relu(z)"}\nteacher: {width: 2, target: committee, activation: "erf(z)"}\nloss: mse'));
+  it('ReLU on a sin teacher (no exact evaluator) goes to the split rule when affordable, else to an even rule that warns with the surrogate’s error', () => {
+    expect(deriveYaml(spec('student: {width: 2, activation: "relu(z)"}\nteacher: {width: 1, target: committee, activation: "sin(z)"}\nloss: mse')).plan.backend).toBe('split');
+    const d = deriveYaml(spec('student: {width: 3, activation: "relu(z)"}\nteacher: {width: 2, target: committee, activation: "sin(z)"}\nloss: mse'));
     expect(d.plan.backend).toBe('quadrature');
     expect(d.plan.settings.nodes % 2).toBe(0);
     expect(d.plan.notes.join('\n')).toMatch(/warning: quadrature accuracy \S+ relative \(the moments of \d+ nodes per field differ by \S+ from the exact evaluator on a surrogate/);

@@ -212,7 +212,7 @@ describe('no stage is silent', () => {
     const f = file(dir, 'sigmoid.yaml', SIGMOID_STAIRCASE);
     const r = await cli(['derive', f, '--out-dir', join(dir, 'gen')]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/^hermode: deriving sigmoid-staircase with tensor Gauss–Hermite quadrature, \d+ nodes per field \(4 fields\), then measuring its accuracy\n$/);
+    expect(r.stderr).toMatch(/^hermode: deriving sigmoid-staircase with Φ-representation reduced to orthant probabilities \(student tanh; tanh through 13 mixture nodes; [\d.e+]+ cost units per right-hand side\), then measuring its accuracy\n$/);
     // a closed-form model has nothing slow to announce
     expect((await cli(['derive', 'derivations/saad-solla-erf.yaml', '--out-dir', join(dir, 'gen')])).stderr).toBe('');
     const der = deriveFile(f);

@@ -12,7 +12,7 @@ import { WickEngine } from '../gaussian/wick.ts';
 import { piecewiseOf, piecewiseDerivative, type Piecewise } from '../hermite/piecewise.ts';
 import { Poly } from '../symbolic/poly.ts';
 import { Coef } from '../symbolic/coef.ts';
-import { call, idx, int, num, v, type Expr, type Stmt } from '../ir/ir.ts';
+import { call, idx, int, num, v, type Expr, type Fn, type Stmt } from '../ir/ir.ts';
 import { parseKernel } from '../ir/parse.ts';
 import { polyToStatements, polyToTex } from '../ir/polyprint.ts';
 import { covNames } from '../gaussian/wick.ts';
@@ -89,11 +89,7 @@ export const exactBackend: BackendDef = {
     const { fns, alias } = sharedPolyFunctions(ctx.templates, (t) => {
       if (t.impl.kind === 'poly') return { fn: polyFunction(t, (t.impl as PolyImpl).poly), key: polyKey(t.slots, '', (t.impl as PolyImpl).poly) };
       const exp = (t.impl as SteinImpl).expansion;
-      const args = covNames(t.slots);
-      const { pre, vars } = steinSymbols(exp, args);
-      const { stmts, value } = polyToStatements(exp.poly, vars);
-      const fn = { name: t.name, params: args.map((name) => ({ name, type: 'f64' as const })), ret: 'f64' as const, body: [...pre, ...stmts, { k: 'return', value } as Stmt], doc: `${plainTex(t.tex)}, exact (Stein reduction to orthant probabilities).` };
-      return { fn, key: polyKey(t.slots, JSON.stringify(exp.symbols), exp.poly) };
+      return { fn: steinFunction(t.name, exp, `${plainTex(t.tex)}, exact (Stein reduction to orthant probabilities).`), key: steinKey(exp) };
     });
     return { fns: [...parseKernel(STEIN_SOURCE), ...fns], alias };
   },
@@ -107,6 +103,17 @@ export const exactBackend: BackendDef = {
     },
   },
 };
+
+/** The function of a Stein expansion: its symbols at the covariance it is called with (entries c_ij, i ≤ j), then the polynomial. */
+export function steinFunction(name: string, exp: SteinExpansion, doc: string): Fn {
+  const args = covNames(exp.n);
+  const { pre, vars } = steinSymbols(exp, args);
+  const { stmts, value } = polyToStatements(exp.poly, vars);
+  return { name, params: args.map((a) => ({ name: a, type: 'f64' as const })), ret: 'f64', body: [...pre, ...stmts, { k: 'return', value } as Stmt], doc };
+}
+
+/** Equal keys: equal functions. */
+export const steinKey = (exp: SteinExpansion): string => polyKey(exp.n, `${exp.kinked}:${JSON.stringify(exp.symbols)}`, exp.poly);
 
 /** C^{(B)}_{ij}, φ^{(B)}_b, P^{(B)}_R with slots numbered from 1 (B: the slots conditioned to 0). */
 function steinSymbolTex(s: SteinSymbol): string {

@@ -7,10 +7,11 @@ import { wickBackend } from './wick.ts';
 import { closedBackend } from './closed.ts';
 import { exactBackend } from './exact.ts';
 import { mixtureBackend } from './mixture.ts';
+import { probitBackend } from './probit.ts';
 import { splitBackend } from './split.ts';
 import { latticeBackend } from './lattice.ts';
 import { quadratureTemplatesBackend } from './quadrature-templates.ts';
 import { quadratureBackend } from './quadrature.ts';
 import { hermiteBackend } from './hermite.ts';
 
-export const BACKENDS: readonly BackendDef[] = [wickBackend, closedBackend, exactBackend, mixtureBackend, splitBackend, latticeBackend, quadratureTemplatesBackend, quadratureBackend, hermiteBackend];
+export const BACKENDS: readonly BackendDef[] = [wickBackend, closedBackend, exactBackend, mixtureBackend, probitBackend, splitBackend, latticeBackend, quadratureTemplatesBackend, quadratureBackend, hermiteBackend];

@@ -13,9 +13,10 @@
 import type { Activation } from '../hermite/activation.ts';
 import type { Model } from '../hermite/model.ts';
 import { modelTemplates, templateCalls, type ExpectationPlan, type SlotFn, type Template, type TemplateImpl } from '../gaussian/plan.ts';
-import { logisticMixture } from '../gaussian/kolmogorov.ts';
+import { logisticMixture, mixtureMember, memberNodes, type MixtureMember } from '../gaussian/kolmogorov.ts';
+
+export { mixtureMember, memberNodes, type MixtureMember };
 import { erfFamily, erfNum } from '../families/erf.ts';
-import { PROBE } from '../families/family.ts';
 import { covNames } from '../gaussian/wick.ts';
 import { parseKernel } from '../ir/parse.ts';
 import { instantiate } from '../ir/js.ts';
@@ -37,51 +38,6 @@ export const DEFAULT_MIXTURE_NODES = 13;
 export const MIXTURE_AUTO_BUDGET = 2e7;
 /** The most nodes a request may ask for (I4 costs m⁴ closed forms). */
 export const MAX_MIXTURE_NODES = 24;
-
-/** An activation c₀ + A·f(b z) with f = tanh (a scale mixture of erf) or erf (one node). */
-export interface MixtureMember {
-  kind: 'tanh' | 'erf';
-  c0: number;
-  A: number;
-  b: number;
-}
-
-const bisect = (ratio: (b: number) => number, r: number): number => {
-  let lo = Math.log(1e-4);
-  let hi = Math.log(1e4);
-  for (let i = 0; i < 200; i++) {
-    const mid = 0.5 * (lo + hi);
-    if (ratio(Math.exp(mid)) > r) lo = mid;
-    else hi = mid;
-  }
-  return Math.exp(0.5 * (lo + hi));
-};
-
-/** c₀ + A·tanh(b z) or c₀ + A·erf(b z) that f is (to round-off on the probe points), or undefined. */
-export function mixtureMember(f: (x: number) => number): MixtureMember | undefined {
-  const c0 = f(0);
-  if (!Number.isFinite(c0)) return undefined;
-  const h = (x: number) => f(x) - c0;
-  const e = erfFamily.recognise(h);
-  if (e) return { kind: 'erf', c0, A: e.A, b: e.b };
-  const h1 = h(1);
-  const hh = h(0.5);
-  if (hh === 0 || !Number.isFinite(h1) || !Number.isFinite(hh)) return undefined;
-  const r = h1 / hh;
-  // tanh(b)/tanh(b/2) decreases from 2 (b → 0) to 1 (b → ∞)
-  if (!(r > 1 && r < 2)) return undefined;
-  const b = bisect((x) => Math.tanh(x) / Math.tanh(x / 2), r);
-  const A = h1 / Math.tanh(b);
-  const scale = Math.abs(A) + Math.abs(c0);
-  return PROBE.every((z) => Math.abs(f(z) - c0 - A * Math.tanh(b * z)) <= 1e-11 * scale) ? { kind: 'tanh', c0, A, b } : undefined;
-}
-
-/** The member's mixture: σ = c₀ + Σ W_i g(s_i z) (W includes A), g = erf(·/√2). */
-export function memberNodes(mem: MixtureMember, m: number): { s: number[]; W: number[] } {
-  if (mem.kind === 'erf') return { s: [Math.SQRT2 * mem.b], W: [mem.A] };
-  const rule = logisticMixture(m);
-  return { s: rule.c.map((c) => Math.SQRT2 * mem.b * c), W: rule.w.map((w) => mem.A * w) };
-}
 
 interface MixtureImpl extends TemplateImpl {
   kind: 'mixture';
@@ -355,7 +311,7 @@ export const mixtureBackend: BackendDef = {
   kernels: mixtureKernels,
   tex: {
     intro: (plan) =>
-      ` Through the Gaussian scale mixture $\\tanh x = \\mathbb{E}_K[\\operatorname{erf}(x/\\sqrt2 K)]$ ($K$ Kolmogorov) with a ${plan.settings.nodes}-node Gauss rule on its law, $\\sigma(z) = c_0 + \\sum_i W_i\\, g(s_i z)$ with $g(x) = \\operatorname{erf}(x/\\sqrt2)$, and each template is a sum of the erf closed forms at $C_{ij} \\to s_i s_j C_{ij}$ over the nodes of its slots.`,
+      ` Through the Gaussian scale mixture tanh x = E_K[erf(x/(√2 K))] (K Kolmogorov) with a ${plan.settings.nodes}-node Gauss rule on its law, σ(z) = c₀ + Σ_i W_i g(s_i z) with g(x) = erf(x/√2), and each template is a sum of the erf closed forms at C_ab → s_a s_b C_ab over the nodes of its slots.`,
     kernels: () => erfFamily.tex,
     template(t) {
       const impl = t.impl as MixtureImpl;

@@ -92,7 +92,7 @@ export const splitBackend: BackendDef = {
   kernels: splitFunctions,
   tex: {
     whole: {
-      text: 'The moments are one pass of a tensor rule in the Cholesky coordinates of $\\Omega$ ($u_i = \\mu_i + s_i z_i$, $\\mu_i = \\sum_{m<i} L_{im} z_m$): a field with breakpoints $b$ is integrated over $z_i \\in [-8.5, 8.5]$ split at a fixed grid and at $z_i = (b - \\mu_i)/s_i$, with Gauss--Legendre nodes on each piece; a smooth field by Gauss--Hermite.',
+      text: 'The moments are one pass of a tensor rule in the Cholesky coordinates of Ω (u_i = μ_i + s_i z_i, μ_i = Σ_(m<i) L_im z_m): a field with breakpoints b is integrated over z_i ∈ [−8.5, 8.5] split at a fixed grid and at z_i = (b − μ_i)/s_i, with Gauss–Legendre nodes on each piece; a smooth field by Gauss–Hermite.',
       eqs: [],
     },
   },

@@ -352,6 +352,7 @@ export function documentToTex(doc: TexDocument, model: Model, plan: ExpectationP
 /** Unicode in prose → LaTeX that pdflatex accepts (the CLI keeps the Unicode). */
 const UNICODE_TEX: [string, string][] = [
   ['η̄', '\\bar\\eta'],
+  ['σ̃', '\\tilde\\sigma '],
   ['ᵀ', '^{\\top}'],
   ['·', '\\cdot '],
   ['…', '\\dots '],
@@ -359,6 +360,7 @@ const UNICODE_TEX: [string, string][] = [
   ['≤', '\\le '],
   ['≥', '\\ge '],
   ['≠', '\\neq '],
+  ['≈', '\\approx '],
   ['→', '\\to '],
   ['−', '-'],
   ['′', "'"],
@@ -367,6 +369,8 @@ const UNICODE_TEX: [string, string][] = [
   ['³', '^3'],
   ['½', '\\tfrac12'],
   ['×', '\\times '],
+  ['Σ', '\\sum '],
+  ['Π', '\\prod '],
   ['∞', '\\infty '],
   ['∈', '\\in '],
   ['¼', '\\tfrac14'],
@@ -379,7 +383,7 @@ const UNICODE_TEX: [string, string][] = [
   ['₄', '_4'],
   ...[
     ['α', 'alpha'], ['β', 'beta'], ['γ', 'gamma'], ['δ', 'delta'], ['ε', 'varepsilon'], ['η', 'eta'], ['θ', 'theta'], ['κ', 'kappa'],
-    ['λ', 'lambda'], ['μ', 'mu'], ['ν', 'nu'], ['ξ', 'xi'], ['π', 'pi'], ['ρ', 'rho'], ['σ', 'sigma'], ['τ', 'tau'], ['φ', 'varphi'],
+    ['λ', 'lambda'], ['μ', 'mu'], ['ν', 'nu'], ['ξ', 'xi'], ['π', 'pi'], ['ρ', 'rho'], ['σ', 'sigma'], ['τ', 'tau'], ['φ', 'varphi'], ['ζ', 'zeta'],
     ['Δ', 'Delta'], ['Φ', 'Phi'], ['Ω', 'Omega'],
   ].map(([u, name]) => [u, `\\${name} `] as [string, string]),
 ];

@@ -11,6 +11,8 @@
  */
 import { gaussLegendre } from '../quadrature.ts';
 import { symmetricEigen } from '../linalg.ts';
+import { erfFamily } from '../families/erf.ts';
+import { PROBE } from '../families/family.ts';
 
 /**
  * The density of the Kolmogorov distribution: f(k) = 8 Σ_j (−1)^{j−1} j² k e^{−2j²k²} for k ≥ 0.6, and
@@ -93,4 +95,49 @@ export function logisticMixture(m: number): MixtureRule {
   const rule = { c: order.map((i) => values[i]), w: w.map((x) => x / total) };
   rules.set(m, rule);
   return rule;
+}
+
+/** An activation c₀ + A·f(b z) with f = tanh (a scale mixture of erf) or erf (one node). */
+export interface MixtureMember {
+  kind: 'tanh' | 'erf';
+  c0: number;
+  A: number;
+  b: number;
+}
+
+const bisect = (ratio: (b: number) => number, r: number): number => {
+  let lo = Math.log(1e-4);
+  let hi = Math.log(1e4);
+  for (let i = 0; i < 200; i++) {
+    const mid = 0.5 * (lo + hi);
+    if (ratio(Math.exp(mid)) > r) lo = mid;
+    else hi = mid;
+  }
+  return Math.exp(0.5 * (lo + hi));
+};
+
+/** c₀ + A·tanh(b z) or c₀ + A·erf(b z) that f is (to round-off on the probe points), or undefined. */
+export function mixtureMember(f: (x: number) => number): MixtureMember | undefined {
+  const c0 = f(0);
+  if (!Number.isFinite(c0)) return undefined;
+  const h = (x: number) => f(x) - c0;
+  const e = erfFamily.recognise(h);
+  if (e) return { kind: 'erf', c0, A: e.A, b: e.b };
+  const h1 = h(1);
+  const hh = h(0.5);
+  if (hh === 0 || !Number.isFinite(h1) || !Number.isFinite(hh)) return undefined;
+  const r = h1 / hh;
+  // tanh(b)/tanh(b/2) decreases from 2 (b → 0) to 1 (b → ∞)
+  if (!(r > 1 && r < 2)) return undefined;
+  const b = bisect((x) => Math.tanh(x) / Math.tanh(x / 2), r);
+  const A = h1 / Math.tanh(b);
+  const scale = Math.abs(A) + Math.abs(c0);
+  return PROBE.every((z) => Math.abs(f(z) - c0 - A * Math.tanh(b * z)) <= 1e-11 * scale) ? { kind: 'tanh', c0, A, b } : undefined;
+}
+
+/** The member's mixture: σ = c₀ + Σ W_i g(s_i z) (W includes A), g = erf(·/√2). */
+export function memberNodes(mem: MixtureMember, m: number): { s: number[]; W: number[] } {
+  if (mem.kind === 'erf') return { s: [Math.SQRT2 * mem.b], W: [mem.A] };
+  const rule = logisticMixture(m);
+  return { s: rule.c.map((c) => Math.SQRT2 * mem.b * c), W: rule.w.map((w) => mem.A * w) };
 }
