@@ -8,6 +8,7 @@ import { parseSpec } from '../src/spec/load.ts';
 import { compileModule } from '../src/codegen/compile.ts';
 import { covNames } from '../src/gaussian/wick.ts';
 import { integrateOde, euler } from '../src/numeric/integrate.ts';
+import { runIntegration } from '../src/numeric/run.ts';
 import { defaultOverlaps } from '../src/numeric/setup.ts';
 import { stateOf } from '../src/numeric/trajectory.ts';
 import { table } from '../src/report/format.ts';
@@ -158,23 +159,70 @@ for (const [label, d] of [
 
 // ---- kinks away from 0: the split rule against the tensor rule ----
 {
-  // hard-tanh and ReLU students on an erf committee (p = k = 2, MSE): split (what auto takes) against the
-  // tensor rule auto took before; errors at a wide state against split:12
+  // hard-tanh on an erf committee (p = k = 2, MSE): split (what auto takes) against the tensor rule auto
+  // took before; errors at a wide state against split:12. ReLU on erf: probit (exact, what auto takes) against
+  // split:5 and the tensor rule, errors against probit
   const yaml = (act: string, e: string) => `name: kink\nstudent: {width: 2, activation: "${act}", second_layer: {train: false, init: [1, 1]}}\nteacher: {width: 2, target: committee, activation: "erf(z/sqrt(2))"}\nloss: mse\nexpectations: "${e}"\n`;
-  for (const [label, act] of [['hard-tanh', 'max(-1, min(1, z))'], ['ReLU', 'relu(z)']] as const) {
-    const sp = deriveSpec(parseSpec(yaml(act, 'auto')));
-    const quad = deriveSpec(parseSpec(yaml(act, 'quadrature:20')));
-    const ref = deriveSpec(parseSpec(yaml(act, 'split:12')));
-    const yw = stateOf({ M: [[1.2, 0.3], [0.2, 1.1]], Q: [[3, 0.5], [0.5, 2.5]], a: [1, 1] }, sp.layout);
-    const [rS, rQ] = [rhsRate(sp.compiled, yw, sp.layout.defaultParams, 2), rhsRate(quad.compiled, yw, quad.layout.defaultParams, 1.5)];
-    const mom = (d: typeof sp) => {
+  const yw = (d: ReturnType<typeof deriveSpec>) => stateOf({ M: [[1.2, 0.3], [0.2, 1.1]], Q: [[3, 0.5], [0.5, 2.5]], a: [1, 1] }, d.layout);
+  const mom = (d: ReturnType<typeof deriveSpec>) => {
+    const out = new Float64Array(d.layout.mom.size);
+    d.compiled.moments(yw(d), d.layout.defaultParams, out);
+    return out;
+  };
+  {
+    const sp = deriveSpec(parseSpec(yaml('max(-1, min(1, z))', 'auto')));
+    const quad = deriveSpec(parseSpec(yaml('max(-1, min(1, z))', 'quadrature:20')));
+    const truth = mom(deriveSpec(parseSpec(yaml('max(-1, min(1, z))', 'split:12'))));
+    const rel = (d: typeof sp) => maxAbsDiff(mom(d), truth) / maxAbsOf(truth);
+    const [rS, rQ] = [rhsRate(sp.compiled, yw(sp), sp.layout.defaultParams, 2), rhsRate(quad.compiled, yw(quad), quad.layout.defaultParams, 1.5)];
+    report('hard-tanh p=k=2 on erf (MSE): RHS evaluations/s and error at a wide state', `${rS.toExponential(2)} ${sp.plan.backend}:${sp.plan.settings.nodes} (error ${rel(sp).toExponential(1)}), ${rQ.toExponential(2)} quadrature:20 (error ${rel(quad).toExponential(1)}, and its right-hand side jumps as nodes cross the kinks)`, 'split error ≤ 1e-7');
+  }
+  {
+    const pb = deriveSpec(parseSpec(yaml('relu(z)', 'auto')));
+    const sp = deriveSpec(parseSpec(yaml('relu(z)', 'split:5')));
+    const quad = deriveSpec(parseSpec(yaml('relu(z)', 'quadrature:20')));
+    const truth = mom(pb);
+    const rel = (d: typeof sp) => maxAbsDiff(mom(d), truth) / maxAbsOf(truth);
+    const [rP, rS, rQ] = [rhsRate(pb.compiled, yw(pb), pb.layout.defaultParams, 1.5), rhsRate(sp.compiled, yw(sp), sp.layout.defaultParams, 2), rhsRate(quad.compiled, yw(quad), quad.layout.defaultParams, 1.5)];
+    report('ReLU p=k=2 on erf (MSE): RHS evaluations/s, error at a wide state against the exact one', `${rP.toExponential(2)} ${pb.plan.backend} (exact), ${rS.toExponential(2)} split:5 (error ${rel(sp).toExponential(1)}), ${rQ.toExponential(2)} quadrature:20 (error ${rel(quad).toExponential(1)})`, 'probit ≥ split');
+  }
+}
+
+// ---- GELU: the Φ representation against the tensor rule, and an integration ----
+{
+  // GELU students on erf and tanh committees: probit (what auto takes) against the tensor rule auto took
+  // before (21 nodes over 4 fields, 11 over 5) and erf's closed forms; errors at a wide state against probit:20
+  const yaml = (p: number, act: string, teacher: string, e: string) =>
+    `name: g${p}\nstudent: {width: ${p}, activation: "${act}", second_layer: {train: false, init: [${Array(p).fill(1).join(', ')}]}}\nteacher: {width: 2, target: committee, activation: "${teacher}"}\nloss: mse\nexpectations: "${e}"\n`;
+  const GELU = 'z*(1+erf(z/sqrt(2)))/2';
+  for (const [p, teacher] of [[2, 'erf(z/sqrt(2))'], [2, 'tanh(z)'], [3, 'tanh(z)']] as const) {
+    const pb = deriveSpec(parseSpec(yaml(p, GELU, teacher, 'auto')));
+    const quad = deriveSpec(parseSpec(yaml(p, GELU, teacher, `quadrature:${p === 2 ? 21 : 11}`)));
+    const truth = deriveSpec(parseSpec(yaml(p, GELU, teacher, 'probit:20')));
+    const erf = deriveSpec(parseSpec(yaml(p, 'erf(z/sqrt(2))', 'erf(z/sqrt(2))', 'auto')));
+    const Q = Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => (j === l ? 3 : 0.5)));
+    const M = Array.from({ length: p }, (_, j) => [1.2 - 0.2 * j, 0.3]);
+    const yw = stateOf({ M, Q, a: pb.model.a0 }, pb.layout);
+    const mom = (d: typeof pb) => {
       const out = new Float64Array(d.layout.mom.size);
       d.compiled.moments(yw, d.layout.defaultParams, out);
       return out;
     };
-    const truth = mom(ref);
-    const rel = (d: typeof sp) => maxAbsDiff(mom(d), truth) / maxAbsOf(truth);
-    report(`${label} p=k=2 on erf (MSE): RHS evaluations/s and error at a wide state`, `${rS.toExponential(2)} ${sp.plan.backend}:${sp.plan.settings.nodes} (error ${rel(sp).toExponential(1)}), ${rQ.toExponential(2)} quadrature:20 (error ${rel(quad).toExponential(1)}, and its right-hand side jumps as nodes cross the kinks)`, 'split error ≤ 1e-7');
+    const ref = mom(truth);
+    const rel = (d: typeof pb) => maxAbsDiff(mom(d), ref) / maxAbsOf(ref);
+    const y = stateOf(defaultOverlaps(pb.model, 1, 0.3), pb.layout);
+    const [rP, rQ, rE] = [rhsRate(pb.compiled, y, pb.layout.defaultParams, 2), rhsRate(quad.compiled, y, quad.layout.defaultParams, 1.5), rhsRate(erf.compiled, y, erf.layout.defaultParams, 1)];
+    report(
+      `GELU p=${p}, k=2 on ${teacher.startsWith('erf') ? 'erf' : 'tanh'} (MSE): RHS evaluations/s and error at a wide state`,
+      `${rP.toExponential(2)} ${pb.plan.backend} (error ${rel(pb).toExponential(1)}), ${rQ.toExponential(2)} quadrature:${quad.plan.settings.nodes} (error ${rel(quad).toExponential(1)}); erf closed forms ${rE.toExponential(2)} (${(rE / rP).toFixed(0)}× probit)`,
+      'probit ≥ quadrature, error ≤ 1e-8',
+    );
+    if (p === 3) {
+      // the default start, η̄ = 1 (the `integrate --tau 10` job), along-run accuracy check included
+      const [res, tInt] = time(() => runIntegration(pb, { tauEnd: 10, points: 11 }));
+      const it = res.meta.integrator as { evaluations: number };
+      report('GELU p=3 on tanh k=2: integrate to τ = 10 (probit, odex rtol 1e-9, with the accuracy along the run)', `${(tInt / 1000).toFixed(1)} s, ${it.evaluations} RHS evaluations`, 'seconds');
+    }
   }
 }
 

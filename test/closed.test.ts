@@ -7,6 +7,7 @@ import { instantiate } from '../src/ir/js.ts';
 import { tensorExpectation, mc, covariances } from './helpers.ts';
 import { erfNum } from '../src/hermite/activation.ts';
 import { Rng } from '../src/random/rng.ts';
+import { gaussLegendre } from '../src/quadrature.ts';
 
 /** The closed-form kernels as the generated files print them (JavaScript from the same IR). */
 function compile(src: string, names: string[], constants: Const[] = []): Record<string, (...a: number[]) => number> {
@@ -107,6 +108,62 @@ describe('ReLU closed forms against Monte Carlo (quadrature is poor on kinks)', 
     const I = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1];
     expect(reluF.reluOrthant4(Float64Array.from(I) as unknown as number)).toBeCloseTo(1 / 16, 12);
     const half = [1, 0.5, 0.5, 0.5, 0.5, 1, 0.5, 0.5, 0.5, 0.5, 1, 0.5, 0.5, 0.5, 0.5, 1];
-    expect(reluF.reluOrthant4(Float64Array.from(half) as unknown as number)).toBeCloseTo(1 / 5, 6);
+    expect(Math.abs(reluF.reluOrthant4(Float64Array.from(half) as unknown as number) - 1 / 5)).toBeLessThan(1e-13);
+  });
+
+  it('P4 is accurate to 1e-13 at every conditioning, where the integral’s own closed forms are known (independent pairs, 3 + 1 blocks), down to correlations 1 − 1e-7; one fixed 16-node rule is not', () => {
+    const P2 = (r: number) => 0.25 + Math.asin(r) / (2 * Math.PI);
+    const P3 = (a: number, b: number, c: number) => 0.125 + (Math.asin(a) + Math.asin(b) + Math.asin(c)) / (4 * Math.PI);
+    const rng = new Rng(8);
+    let fixedWorst = 0;
+    for (let t = 0; t < 200; t++) {
+      const near = (x: number) => Math.sign(x) * (1 - 10 ** (-1 - 6 * rng.uniform()));
+      const r = () => (rng.uniform() < 0.5 ? near(rng.normal()) : 2 * rng.uniform() - 1);
+      let R: number[];
+      let want: number;
+      if (t % 2 === 0) {
+        // two independent pairs
+        const [a, b] = [r(), r()];
+        R = [1, a, 0, 0, a, 1, 0, 0, 0, 0, 1, b, 0, 0, b, 1];
+        want = P2(a) * P2(b);
+      } else {
+        // a 3-block from a random (possibly nearly singular) correlation matrix, and an independent field
+        const G = Array.from({ length: 3 }, () => [rng.normal(), rng.normal(), 10 ** (-4 * rng.uniform()) * rng.normal()]);
+        const C = G.map((x) => G.map((y) => x[0] * y[0] + x[1] * y[1] + x[2] * y[2]));
+        const c = (i: number, j: number) => C[i][j] / Math.sqrt(C[i][i] * C[j][j]);
+        R = [1, c(0, 1), c(0, 2), 0, c(0, 1), 1, c(1, 2), 0, c(0, 2), c(1, 2), 1, 0, 0, 0, 0, 1];
+        want = 0.5 * P3(c(0, 1), c(0, 2), c(1, 2));
+      }
+      expect(Math.abs(reluF.reluOrthant4(Float64Array.from(R) as unknown as number) - want), JSON.stringify(R)).toBeLessThan(1e-13);
+      fixedWorst = Math.max(fixedWorst, Math.abs(plackettFixed(R, 16) - want));
+    }
+    expect(fixedWorst).toBeGreaterThan(1e-8);
   });
 });
+
+/** Plackett's integral with one fixed Gauss–Legendre rule of n nodes in s (what the kernel did before it chose by conditioning). */
+function plackettFixed(R: number[], n: number): number {
+  const gl = gaussLegendre(n);
+  let total = 0;
+  for (let q = 0; q < n; q++) {
+    const s = 0.5 * (gl.x[q] + 1);
+    const t = 1 - s * s;
+    let deriv = 0;
+    for (let i = 0; i < 4; i++)
+      for (let j = i + 1; j < 4; j++) {
+        const rij = R[i * 4 + j];
+        if (rij === 0) continue;
+        const [k, l] = [0, 1, 2, 3].filter((x) => x !== i && x !== j);
+        const r = t * rij;
+        const den = 1 - r * r;
+        const [rki, rkj, rli, rlj, rkl] = [R[k * 4 + i], R[k * 4 + j], R[l * 4 + i], R[l * 4 + j], R[k * 4 + l]].map((x) => t * x);
+        const ckk = 1 - (rki * rki - 2 * r * rki * rkj + rkj * rkj) / den;
+        const cll = 1 - (rli * rli - 2 * r * rli * rlj + rlj * rlj) / den;
+        const ckl = rkl - (rki * rli - r * (rki * rlj + rkj * rli) + rkj * rlj) / den;
+        const rc = Math.max(-1, Math.min(1, ckk > 0 && cll > 0 ? ckl / Math.sqrt(ckk * cll) : 0));
+        deriv += (rij / (2 * Math.PI * Math.sqrt(den))) * (0.25 + Math.asin(rc) / (2 * Math.PI));
+      }
+    total += 0.5 * gl.w[q] * 2 * s * deriv;
+  }
+  return 0.0625 + total;
+}

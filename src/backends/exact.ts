@@ -68,7 +68,7 @@ function exactPlan(model: Model): ExpectationPlan {
     scheme: 'templates',
     templates,
     settings: {},
-    notes: ['kinks at 0 are exact: every expectation is a polynomial in conditional covariances, densities at 0 and orthant probabilities (P₄ by Plackett, 48-point Gauss–Legendre)'],
+    notes: ['kinks at 0 are exact: every expectation is a polynomial in conditional covariances, densities at 0 and orthant probabilities (P₄ by Plackett’s integral, to 1e-13)'],
   };
 }
 

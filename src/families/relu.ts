@@ -3,7 +3,7 @@
  *   E[Π_S θ u_a u_b] = C_ab P_S(C) + Σ_{j∈S, j≠b} C_aj φ_j Σ_{i∈S∖j} C^{(j)}_{bi} φ^{(j)}_i P_{S∖{i,j}}(C^{(j,i)}),
  * with conditional covariances C^{(j)} given u_j = 0, φ_j = 1/√(2π C_jj) and orthant probabilities
  * P_S: elementary up to |S| = 3, and P_4 by Plackett's identity integrated from the identity along
- * R_t = I + t(R − I) with t = 1 − s² and 48-point Gauss–Legendre in s (the kernel the exact kinked
+ * R_t = I + t(R − I) with t = 1 − s² and Gauss–Legendre in s, 16 to 96 points by R's conditioning (the kernel the exact kinked
  * evaluator uses too, gaussian/stein.ts). Coincident fields (correlation
  * ±1, e.g. j = l or x = λ_j) are merged before the Stein steps: θ(u)² = θ(u), and θ(u)θ(−u) = 0.
  * Scaled members s·ReLU(z) are positively homogeneous: the scale is a factor.
@@ -36,7 +36,7 @@ export function reluCoefficients(s: number, order: number): number[] {
 
 /**
  * The ReLU closed forms, kernel source. θ = step; fields that coincide (correlation ±1) are merged
- * before the Stein steps; P₄ is steinPlackett with the 48-point Gauss–Legendre rule STEIN_GL_S/W.
+ * before the Stein steps; P₄ is steinPlackett with the Gauss–Legendre rules STEIN_GL_S/W.
  */
 const SOURCE = `
 function reluI2(c11: f64, c12: f64, c22: f64): f64 {
