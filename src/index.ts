@@ -12,7 +12,7 @@
  */
 
 // derivation: spec → Hermite stage → expectations → generated code and LaTeX
-export { deriveFile as derive, deriveSpec, deriveAnyFile, deriveWith, odeModule, accuracyAlong, type Derivation, type GeneratedFiles, type OdeModule, type RunAccuracy } from './pipeline.ts';
+export { deriveFile as derive, deriveSpec, deriveAnyFile, deriveWith, odeModule, jacobianOf, accuracyAlong, type Derivation, type GeneratedFiles, type OdeModule, type RunAccuracy } from './pipeline.ts';
 export { parseSpec, loadSpecFile, loadAnySpecFile, type Spec, type ParamSpec, type AnySpec } from './spec/load.ts';
 export type { Model, ModelCore } from './hermite/model.ts';
 export { LOSSES, lossNamed, residualWeight, type Loss, type LossName } from './loss/index.ts';

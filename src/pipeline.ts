@@ -10,7 +10,7 @@ import { buildModel, modelCore, type Model, type ModelCore } from './hermite/mod
 import type { ExpectationPlan } from './gaussian/plan.ts';
 import { planExpectations, backendOf } from './backends/registry.ts';
 import { overlapEquations, type Equations } from './ode/equations.ts';
-import { equationsModule } from './codegen/module.ts';
+import { equationsModule, withJacobian } from './codegen/module.ts';
 import { printModule, LANGUAGES, type Language } from './codegen/generate.ts';
 import { equationsDocument, documentToTex, type TexDocument } from './codegen/latex.ts';
 import { compileModule, moduleFromGenerated, type GeneratedModel } from './codegen/compile.ts';
@@ -77,6 +77,11 @@ function accuracyNote(spec: Spec, model: Model, plan: ExpectationPlan, compiled:
     });
 }
 
+/** The Jacobian of a derivation's right-hand side, J[i·n + j] = ∂(dy_i/dτ)/∂y_j (the generated code differentiated in forward mode). */
+export function jacobianOf(d: Derivation): (t: number, y: ArrayLike<number>, params: ArrayLike<number>, J: Float64Array) => void {
+  return (compileModule(withJacobian(d.module)) as unknown as { jacobian: (t: number, y: ArrayLike<number>, params: ArrayLike<number>, J: Float64Array) => void }).jacobian;
+}
+
 export function deriveFile(file: string, expectations?: string, onStage?: StageListener): Derivation {
   return deriveSpec(loadSpecFile(file), expectations, 'generated', onStage);
 }
@@ -124,7 +129,7 @@ export interface GeneratedFiles {
   notes: string[];
 }
 
-export function deriveAnyFile(file: string, expectations?: string, langs: readonly Language[] = LANGUAGES, outDir = 'generated', onStage?: StageListener): GeneratedFiles {
+export function deriveAnyFile(file: string, expectations?: string, langs: readonly Language[] = LANGUAGES, outDir = 'generated', onStage?: StageListener, opts: { jacobian?: boolean } = {}): GeneratedFiles {
   const any = loadAnySpecFile(file);
   if (any.kind === 'parameter-dynamics') {
     const d = deriveParamSpec(any.spec);
@@ -132,7 +137,7 @@ export function deriveAnyFile(file: string, expectations?: string, langs: readon
     return { name: any.spec.name, file, files, summary: [any.spec.name, `h=${d.h}`, '', 'parameter-space', 'GF/GD', 'gradient and Hessian (mathjs)'], notes: [] };
   }
   const { model, plan, module, tex } = deriveSpec(any.spec, expectations, outDir, onStage);
-  const files = printModule(module, model.name, langs);
+  const files = printModule(opts.jacobian ? withJacobian(module) : module, model.name, langs);
   if (langs.includes('tex')) files['.tex'] = tex;
   return { name: model.name, file, files, summary: [model.name, model.p, model.k, model.loss, model.dynamics, plan.label], notes: plan.notes };
 }

@@ -16,9 +16,9 @@ interface Derived extends GeneratedFiles {
   ms: number;
 }
 
-function deriveOne(file: string, expectations: string | undefined, outDir: string, langs: readonly Language[]): Derived {
+function deriveOne(file: string, expectations: string | undefined, outDir: string, langs: readonly Language[], jacobian = false): Derived {
   const t0 = performance.now();
-  const g = deriveAnyFile(file, expectations, langs, outDir, announceStage);
+  const g = deriveAnyFile(file, expectations, langs, outDir, announceStage, { jacobian });
   const paths = Object.fromEntries(Object.entries(g.files).map(([suffix, content]) => [join(outDir, `${g.name}${suffix}`), content]));
   return { ...g, paths, ms: performance.now() - t0 };
 }
@@ -32,9 +32,9 @@ function languagesOf(text: string | undefined): Language[] {
   return langs as Language[];
 }
 
-export function deriveCommand(files: string[], o: { outDir: string; expectations?: string; check?: boolean; lang?: string }): void {
+export function deriveCommand(files: string[], o: { outDir: string; expectations?: string; check?: boolean; lang?: string; jacobian?: boolean }): void {
   const langs = languagesOf(o.lang);
-  const results = files.map((f) => deriveOne(f, o.expectations, o.outDir, langs));
+  const results = files.map((f) => deriveOne(f, o.expectations, o.outDir, langs, o.jacobian));
   if (o.check) {
     let bad = 0;
     for (const r of results)

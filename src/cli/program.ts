@@ -57,8 +57,9 @@ function registerCommands(program: Command): void {
     .option('--expectations <backend>', 'override the file: auto or a backend (hermode backends lists them, and which apply to a file)')
     .option('--lang <list>', 'output languages, comma-separated: ts, tex, py, c (default: all four)')
     .option('--check', 'write nothing; exit 1 if the files in --out-dir are missing or differ from a fresh derivation')
+    .option('--jacobian', 'also print jacobian(t, y, params, J) = ∂(dy/dτ)/∂y (forward-mode derivative of rhs) in every language')
     .addHelpText('after', '\nExamples:\n  $ hermode derive derivations/saad-solla-erf.yaml\n  $ hermode derive derivations/relu-committee.yaml --lang py,c --out-dir mycode\n  $ hermode derive derivations/*.yaml --check')
-    .action(async (files: string[], o: { outDir: string; expectations?: string; check?: boolean; lang?: string }) => (await import('./derive.ts')).deriveCommand(files, o));
+    .action(async (files: string[], o: { outDir: string; expectations?: string; check?: boolean; lang?: string; jacobian?: boolean }) => (await import('./derive.ts')).deriveCommand(files, o));
 
   program
     .command('backends')

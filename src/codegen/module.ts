@@ -12,6 +12,7 @@ import { qIndex, type Layout } from '../ode/layout.ts';
 import type { Equation, Equations, SExpr, Ix, Lhs, Field } from '../ode/equations.ts';
 import { add, mul, neg, num, int, rat, v, idx, call, type Expr, type Stmt, type Fn, type Const, type Module } from '../ir/ir.ts';
 import { product } from '../ir/fold.ts';
+import { tangentFunctions } from '../ir/tangent.ts';
 import { internal } from '../errors.ts';
 import { backendOf } from '../backends/registry.ts';
 import { omegaFunction } from '../backends/support.ts';
@@ -176,6 +177,40 @@ export function equationsModule(eq: Equations, outDir = 'generated'): Module {
     constants: [...consts.values()],
     functions: fns,
   };
+}
+
+/**
+ * The module with `jacobian(t, y, params, J)`: J[i·n + j] = ∂(dy_i/dτ)/∂y_j, n = N_STATE, by forward-mode
+ * differentiation of the right-hand side as generated (src/ir/tangent.ts) — one tangent pass per state
+ * entry, exact to round-off for every backend.
+ */
+export function withJacobian(m: Module): Module {
+  const n = m.sizes.N_STATE;
+  const np = m.sizes.N_PARAMS;
+  const tan = tangentFunctions(m.functions, ['rhs'], new Map(m.constants.map((c) => [c.name, c.values.length])));
+  const loop = (name: string, size: number, body: Stmt[]): Stmt => ({ k: 'for', v: name, from: int(0), to: int(size), body });
+  const jac: Fn = {
+    name: 'jacobian',
+    params: [{ name: 't', type: 'f64' }, { name: 'y', type: 'f64[]' }, { name: 'params', type: 'f64[]' }, { name: 'J', type: 'f64[]', out: true }],
+    ret: 'void',
+    body: [
+      { k: 'array', name: 'Y1', type: 'f64', size: n },
+      { k: 'array', name: 'P1', type: 'f64', size: np },
+      { k: 'array', name: 'F0', type: 'f64', size: n },
+      { k: 'array', name: 'F1', type: 'f64', size: n },
+      loop('j', n, [
+        loop('i', n, [{ k: 'store', arr: 'Y1', i: v('i'), op: '=', value: num(0) }]),
+        { k: 'store', arr: 'Y1', i: v('j'), op: '=', value: num(1) },
+        loop('i', np, [{ k: 'store', arr: 'P1', i: v('i'), op: '=', value: num(0) }]),
+        { k: 'do', e: call('rhs_tan', v('t'), num(0), v('y'), v('Y1'), v('params'), v('P1'), v('F0'), v('F1')) },
+        loop('i', n, [{ k: 'store', arr: 'J', i: { k: 'bin', op: '+', a: { k: 'bin', op: '*', a: v('i'), b: int(n) }, b: v('j') }, op: '=', value: idx('F1', v('i')) }]),
+      ]),
+    ],
+    exported: true,
+    outSize: n * n,
+    doc: 'J[i·N_STATE + j] = ∂(dy_i/dτ)/∂y_j, the Jacobian of rhs (forward-mode derivative of the generated code).',
+  };
+  return { ...m, functions: [...m.functions, ...tan, jac] };
 }
 
 function momentsFn(body: Stmt[], L: Layout): Fn {
