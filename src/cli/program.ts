@@ -78,6 +78,20 @@ function registerCommands(program: Command): void {
     .addHelpText('after', '\nExamples:\n  $ hermode latex derivations/relu-committee.yaml > relu.tex\n  $ hermode latex derivations/relu-committee.yaml --html out/relu.html')
     .action(async (file: string, o: { html?: string; fragment?: boolean }) => (await import('./derive.ts')).latexCommand(file, o));
 
+  program
+    .command('fixed-points')
+    .description('the fixed points of the overlap ODE reached from a start and from its symmetrisation (Newton with the generated Jacobian): state, risk, every eigenvalue, type, the leading unstable direction of a saddle, the slowest rate of a stable point')
+    .argument('<file>', 'derivation file')
+    .option('--set <name=value>', 'parameter (eta_bar, kappa, Delta, a_j, P_r_t, lambda); repeatable', collect)
+    .option('--init <file>', 'start, JSON {"Q": [[..]], "M": [[..]], "P": [[..]], "a": [..]} (default: Q = I, small random M)')
+    .option('--tau <T>', 'how long the ODE runs from each start before Newton', '2000')
+    .option('--seed <S>', 'seed of the default initial M', '1')
+    .option('--m0 <x>', 'standard deviation of the default initial M_jr', String(DEFAULT_M0))
+    .option('--expectations <backend>', 'override the file: auto or a backend')
+    .option('--json', 'machine-readable output (convention, time unit, every eigenvalue)')
+    .addHelpText('after', '\nExamples:\n  $ hermode fixed-points derivations/saad-solla-erf.yaml --set eta_bar=0.5\n  $ hermode fixed-points derivations/relu-committee.yaml --json')
+    .action(async (file: string, o: { set?: string[]; init?: string; tau: string; seed: string; m0: string; expectations?: string; json?: boolean }) => (await import('./fixedpoints.ts')).fixedPointsCommand(file, o));
+
   addRuleOptions(program
     .command('integrate'))
     .description('integrate the overlap ODEs (odex, dense output) and print the trajectory')

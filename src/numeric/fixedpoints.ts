@@ -1,0 +1,184 @@
+/**
+ * Fixed points of the overlap ODE and their linear stability (THEORY §2.11): from a start, the ODE is
+ * integrated and its slowest saved state polished by Newton with the generated Jacobian; from the
+ * start's symmetrisation (all M_jr equal, Q_jj equal, Q_jl equal, a_j equal — an invariant subspace
+ * of a committee with equal teacher weights), the same, which finds the symmetric saddle a committee
+ * plateaus at. Each fixed point is reported with its risk, every eigenvalue of the Jacobian, its type,
+ * and for a saddle the leading unstable eigenvalue λ₊ and eigenvector (which overlaps move first), for
+ * a stable point the slowest rate (the overlaps approach it like e^{−|λ|τ}).
+ */
+import type { Derivation } from '../pipeline.ts';
+import { jacobianOf } from '../pipeline.ts';
+import { runIntegration } from './run.ts';
+import { stateOf, overlapsOf, omegaOf, type Overlaps } from './trajectory.ts';
+import { pseudoInverse, realEigenvalues, luSolve, symmetricEigenvalues } from '../linalg.ts';
+import { maxAbsOf } from '../extrema.ts';
+import { failure } from '../errors.ts';
+import { qIndex } from '../ode/layout.ts';
+
+export interface Eigenvalue {
+  re: number;
+  im: number;
+}
+
+export interface FixedPoint {
+  /** what seeded Newton: the end of the run from the start, its slowest saved state (a plateau), or the slowest state of the run from the start's symmetrisation */
+  origin: 'end' | 'slowest' | 'symmetric';
+  state: Overlaps;
+  y: number[];
+  risk: number;
+  /** max |dy/dτ| at the point */
+  residual: number;
+  /** all eigenvalues of ∂(dy/dτ)/∂y (on the sphere under spherical and projected dynamics: without the Q_jj), by real part, largest first (rates per unit τ) */
+  eigenvalues: Eigenvalue[];
+  /** stable: every Re λ < 0; saddle: some > 0 and some < 0; unstable: none < 0; neutral directions (|Re λ| ≤ tol) counted apart */
+  type: 'stable' | 'saddle' | 'unstable';
+  unstable: number;
+  neutral: number;
+  /** a saddle's (or unstable point's) largest eigenvalue and its eigenvector by state entry (unit norm), when real */
+  leading?: { value: number; vector: Record<string, number> };
+  /** a stable point's slowest rate min |Re λ|: the overlaps approach it like e^{−min|Re λ| τ} */
+  slowest?: number;
+  /** the smallest eigenvalue of Ω = [[Q, M], [Mᵀ, P]] (≥ 0 for a state of weights) */
+  omegaMin: number;
+}
+
+export interface FixedPointRequest {
+  params: number[];
+  start: Overlaps;
+  /** how long the ODE runs from each start before Newton (τ) */
+  tau: number;
+  /** eigenvalues with |Re λ| below this are neutral (default 1e-9 of the largest |λ|) */
+  tol?: number;
+}
+
+/**
+ * The state entries that move: all of them, except under spherical and projected dynamics the norms
+ * Q_jj = 1, which the dynamics keeps (its right-hand side off the sphere is not the model's): Newton and
+ * the stability analysis work on the sphere.
+ */
+export function freeCoordinates(d: Derivation): number[] {
+  const L = d.layout;
+  const all = L.stateNames.map((_, i) => i);
+  if (d.model.dynamics === 'plain') return all;
+  const fixed = new Set(Array.from({ length: L.p }, (_, j) => L.Q + qIndex(L.p, j, j)));
+  return all.filter((i) => !fixed.has(i));
+}
+
+/** Newton on dy/dτ = 0 with least-squares steps (J⁺: neutral directions, fixed norms) and backtracking. */
+export function newtonFixedPoint(d: Derivation, y0: number[], params: number[], jac = jacobianOf(d)): { y: number[]; residual: number; iterations: number } {
+  const N = y0.length;
+  const free = freeCoordinates(d);
+  const F = (y: number[]) => {
+    const out = new Float64Array(N);
+    d.compiled.rhs(0, y, params, out);
+    return free.map((i) => out[i]);
+  };
+  const norm = (v: number[]) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+  let y = y0.slice();
+  let f = F(y);
+  const J = new Float64Array(N * N);
+  for (let it = 0; it < 60; it++) {
+    const r = norm(f);
+    if (r < 1e-13 * (1 + maxAbsOf(y))) return { y, residual: maxAbsOf(f), iterations: it };
+    jac(0, y, params, J);
+    const Jm = free.map((i) => free.map((j) => J[i * N + j]));
+    // least squares: Δ = −(JᵀJ)⁺ Jᵀ f
+    const JtJ = Jm[0].map((_, a) => Jm[0].map((_, b) => Jm.reduce((s, row) => s + row[a] * row[b], 0)));
+    const Jtf = Jm[0].map((_, a) => Jm.reduce((s, row, i) => s + row[a] * f[i], 0));
+    const Pinv = pseudoInverse(JtJ, 1e-14);
+    const step = Pinv.map((row) => -row.reduce((s, x, b) => s + x * Jtf[b], 0));
+    let alpha = 1;
+    const move = (a: number) => {
+      const z = y.slice();
+      free.forEach((i, q) => (z[i] += a * step[q]));
+      return z;
+    };
+    let next = move(alpha);
+    let fn = F(next);
+    while (!(norm(fn) < (1 - 1e-4 * alpha) * r) && alpha > 1e-6) {
+      alpha /= 2;
+      next = move(alpha);
+      fn = F(next);
+    }
+    if (alpha <= 1e-6) return { y, residual: maxAbsOf(f), iterations: it };
+    y = next;
+    f = fn;
+  }
+  return { y, residual: maxAbsOf(f), iterations: 60 };
+}
+
+/** The start with its entries averaged over the committee's symmetry (students exchangeable, teachers exchangeable). */
+export function symmetrised(o: Overlaps): Overlaps {
+  const p = o.Q.length;
+  const k = o.M[0]?.length ?? 0;
+  const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0);
+  const m = mean(o.M.flat());
+  const qd = mean(o.Q.map((r, j) => r[j]));
+  const qo = mean(o.Q.flatMap((r, j) => r.filter((_, l) => l !== j)));
+  const a = mean(o.a);
+  return { ...o, M: Array.from({ length: p }, () => new Array(k).fill(m)), Q: Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => (j === l ? qd : qo))), a: o.a.map(() => a) };
+}
+
+/** Linear stability of a state. */
+export function stability(d: Derivation, y: number[], params: number[], tol?: number, jac = jacobianOf(d)): Pick<FixedPoint, 'eigenvalues' | 'type' | 'unstable' | 'neutral' | 'leading' | 'slowest'> {
+  const N = y.length;
+  const free = freeCoordinates(d);
+  const n = free.length;
+  const J = new Float64Array(N * N);
+  jac(0, y, params, J);
+  const Jm = free.map((i) => free.map((j) => J[i * N + j]));
+  const { re, im } = realEigenvalues(Jm);
+  const eigenvalues = re.map((x, i) => ({ re: x, im: im[i] })).sort((a, b) => b.re - a.re || b.im - a.im);
+  const scale = maxAbsOf(eigenvalues.map((e) => Math.hypot(e.re, e.im)), 1e-300);
+  const t = tol ?? 1e-9 * scale;
+  const unstable = eigenvalues.filter((e) => e.re > t).length;
+  const neutral = eigenvalues.filter((e) => Math.abs(e.re) <= t).length;
+  const stableCount = eigenvalues.length - unstable - neutral;
+  const type = unstable === 0 ? 'stable' : stableCount > 0 ? 'saddle' : 'unstable';
+  const out: ReturnType<typeof stability> = { eigenvalues, type, unstable, neutral };
+  if (unstable && eigenvalues[0].im === 0) {
+    // inverse iteration at λ₊ (shifted off the eigenvalue by a hair so that the solve is regular)
+    const lam = eigenvalues[0].re * (1 + 1e-10) + 1e-14;
+    const A = Jm.map((row, i) => row.map((x, j) => x - (i === j ? lam : 0)));
+    let v = new Array(n).fill(1 / Math.sqrt(n));
+    for (let it = 0; it < 4; it++) {
+      const w = luSolve(A, v);
+      const nv = Math.sqrt(w.reduce((s, x) => s + x * x, 0));
+      v = w.map((x) => x / nv);
+    }
+    const big = v.reduce((b, x, i) => (Math.abs(x) > Math.abs(v[b]) ? i : b), 0);
+    if (v[big] < 0) v = v.map((x) => -x);
+    out.leading = { value: eigenvalues[0].re, vector: Object.fromEntries(free.map((i, q) => [d.layout.stateNames[i], v[q]])) };
+  }
+  if (type === 'stable') out.slowest = Math.min(...eigenvalues.filter((e) => e.re < -t).map((e) => -e.re));
+  return out;
+}
+
+/** The fixed points reached from the start and from its symmetrisation (duplicates merged). */
+export function findFixedPoints(d: Derivation, req: FixedPointRequest): FixedPoint[] {
+  const jac = jacobianOf(d);
+  const L = d.layout;
+  const out: FixedPoint[] = [];
+  const starts: [boolean, Overlaps][] = [[false, req.start], [true, symmetrised(req.start)]];
+  for (const [sym, start] of starts) {
+    // the ODE from the start; its end and the saved state where it moves least (a plateau) seed Newton
+    const sets = Object.fromEntries(L.paramNames.map((name, i) => [name, req.params[i]]));
+    const traj = runIntegration(d, { tauEnd: req.tau, points: 201, init: start, sets, measureAccuracy: false, timeLimit: Infinity });
+    const f = new Float64Array(L.stateNames.length);
+    const states = traj.tau.map((_, i) => stateOf({ M: traj.M[i], Q: traj.Q[i], a: traj.a[i] }, L));
+    const speeds = states.map((y) => (d.compiled.rhs(0, y, req.params, f), maxAbsOf(f)));
+    const slowest = speeds.indexOf(Math.min(...speeds));
+    const seeds: [FixedPoint['origin'], number[]][] = sym ? [['symmetric', states[slowest]]] : [['end', states[states.length - 1]], ['slowest', states[slowest]]];
+    for (const [origin, y0] of seeds) {
+      const { y, residual } = newtonFixedPoint(d, y0, req.params, jac);
+      if (!(residual < 1e-9)) continue;
+      if (out.some((fp) => maxAbsOf(fp.y.map((x, i) => x - y[i])) < 1e-7)) continue;
+      const state = { ...overlapsOf(y, L, start.a), P: start.P };
+      const omega = omegaOf(state.M, state.Q, state.P);
+      out.push({ origin, state, y, risk: d.compiled.risk(y, req.params), residual, ...stability(d, y, req.params, req.tol, jac), omegaMin: Math.min(...symmetricEigenvalues(omega)) });
+    }
+  }
+  if (!out.length) throw failure(`no fixed point found: Newton did not converge from the state where the ODE moved least within τ = ${req.tau} (integrate longer with --tau, or start elsewhere with --init)`);
+  return out;
+}

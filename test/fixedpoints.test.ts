@@ -1,0 +1,189 @@
+/**
+ * Fixed points and their stability (THEORY §2.11) against independent computations: the Saad–Solla erf
+ * committee's plateau and specialised point are roots of a right-hand side assembled independently
+ * (THEORY §2.3 written out in the test, moments by tensor Gauss–Hermite on their definitions), found
+ * again by a finite-difference Newton on the symmetric subspace from another guess; the eigenvalues
+ * satisfy the trace identities of a finite-difference Jacobian of that right-hand side; λ₊ is the
+ * growth rate of a perturbation off the plateau in the ODE, and the slowest rate that of the approach to
+ * the specialised point.
+ */
+import { describe, it, expect } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { deriveFile } from '../src/pipeline.ts';
+import { findFixedPoints, symmetrised } from '../src/numeric/fixedpoints.ts';
+import { defaultOverlaps, resolveParams } from '../src/numeric/setup.ts';
+import { runIntegration } from '../src/numeric/run.ts';
+import { stateOf, overlapsOf, omegaOf } from '../src/numeric/trajectory.ts';
+import { quadratureMoments } from '../src/gaussian/reference.ts';
+import { luSolve } from '../src/linalg.ts';
+import { cli, odeFromMoments, tmp } from './helpers.ts';
+
+const d = deriveFile('derivations/saad-solla-erf.yaml');
+const params = resolveParams(d.model, d.layout, { eta_bar: '0.5' });
+const fps = findFixedPoints(d, { params, start: defaultOverlaps(d.model, 1), tau: 3000 });
+const plateau = fps.find((f) => f.type === 'saddle');
+const special = fps.find((f) => f.type === 'stable');
+const P = [[1, 0], [0, 1]];
+
+/** dy/dτ from moments evaluated by quadrature on their definitions (independent of templates and code generation). */
+function Fref(y: number[], prm = params): number[] {
+  const o = overlapsOf(y, d.layout, d.model.a0);
+  const m = quadratureMoments(d.model, omegaOf(o.M, o.Q, P), o.a, prm[d.layout.delta], 24);
+  return odeFromMoments(d, m, y, prm, o.a);
+}
+const maxAbs = (v: number[]) => Math.max(...v.map(Math.abs));
+
+function fdJacobian(F: (y: number[]) => number[], y: number[], h = 1e-5): number[][] {
+  const n = y.length;
+  const cols = y.map((_, j) => {
+    const [yp, ym] = [y.slice(), y.slice()];
+    yp[j] += h;
+    ym[j] -= h;
+    const [a, b] = [F(yp), F(ym)];
+    return a.map((x, i) => (x - b[i]) / (2 * h));
+  });
+  return Array.from({ length: n }, (_, i) => cols.map((c) => c[i]));
+}
+
+describe('fixed points of the Saad–Solla erf committee (p = k = 2, η̄ = 0.5)', () => {
+  it('finds the specialised point (stable, M = Q = I, zero risk) and the symmetric plateau (a saddle with one unstable direction, which breaks the students’ symmetry)', () => {
+    expect(plateau && special).toBeTruthy();
+    expect(maxAbs(special!.y.map((x, i) => x - stateOf({ M: P, Q: P, a: [1, 1] }, d.layout)[i]))).toBeLessThan(1e-9);
+    expect(Math.abs(special!.risk)).toBeLessThan(1e-12);
+    expect(plateau!.unstable).toBe(1);
+    const M = plateau!.state.M.flat();
+    expect(Math.max(...M) - Math.min(...M)).toBeLessThan(1e-9);
+    const v = plateau!.leading!.vector;
+    // the unstable direction: M_11 − M_12 − M_21 + M_22 (one student to each teacher), Q unchanged
+    expect(Math.abs(v.M_1_1 + v.M_1_2)).toBeLessThan(1e-6);
+    expect(Math.abs(v.M_1_1 + v.M_2_1)).toBeLessThan(1e-6);
+    expect(Math.abs(v.Q_1_1) + Math.abs(v.Q_1_2)).toBeLessThan(1e-6);
+    expect(plateau!.omegaMin).toBeGreaterThan(0);
+  });
+
+  it('both are roots of an independently assembled right-hand side (to 1e-9; a state 1e-4 away is not), and an independent Newton on the symmetric subspace finds the plateau again to 1e-7', () => {
+    for (const f of [plateau!, special!]) {
+      expect(maxAbs(Fref(f.y))).toBeLessThan(1e-9);
+      // (Q_11 moved: Ω stays positive semi-definite, so the reference's quadrature is defined there)
+      const off = f.y.map((x, i) => x + (i === d.layout.Q ? 1e-4 : 0));
+      expect(maxAbs(Fref(off))).toBeGreaterThan(1e-7);
+    }
+    // (m, q, c) → y with M_jr = m, Q_jj = q, Q_12 = c; residual (F_M11, F_Q11, F_Q12) by finite-difference Newton
+    const toY = (x: number[]) => stateOf({ M: [[x[0], x[0]], [x[0], x[0]]], Q: [[x[1], x[2]], [x[2], x[1]]], a: [1, 1] }, d.layout);
+    const G = (x: number[]) => {
+      const F = Fref(toY(x));
+      return [F[d.layout.M], F[d.layout.Q], F[d.layout.Q + 1]];
+    };
+    let x = [0.45, 0.4, 0.3];
+    for (let it = 0; it < 40; it++) {
+      const g = G(x);
+      if (maxAbs(g) < 1e-12) break;
+      const Jg = fdJacobian(G, x, 1e-6);
+      const dx = luSolve(Jg, g.map((v) => -v));
+      // steps of at most 0.05 keep Ω positive semi-definite on the way
+      const c = Math.min(1, 0.05 / maxAbs(dx));
+      x = x.map((v, i) => v + c * dx[i]);
+    }
+    expect(maxAbs(toY(x).map((v, i) => v - plateau!.y[i]))).toBeLessThan(1e-7);
+  });
+
+  it('the eigenvalues satisfy Σλ = tr J, Σλ² = tr J² and Πλ = det J for a finite-difference Jacobian of the right-hand side (another eigen-solver, no forward mode)', () => {
+    const F = (y: number[]) => {
+      const out = new Float64Array(y.length);
+      d.compiled.rhs(0, y, params, out);
+      return Array.from(out);
+    };
+    for (const f of [plateau!, special!]) {
+      const J = fdJacobian(F, f.y);
+      const n = J.length;
+      const tr = J.reduce((s, r, i) => s + r[i], 0);
+      const tr2 = J.reduce((s, r, i) => s + r.reduce((t, x, j) => t + x * J[j][i], 0), 0);
+      const sum = f.eigenvalues.reduce((s, e) => s + e.re, 0);
+      const sum2 = f.eigenvalues.reduce((s, e) => s + e.re * e.re - e.im * e.im, 0);
+      expect(Math.abs(sum - tr)).toBeLessThan(1e-7);
+      expect(Math.abs(sum2 - tr2)).toBeLessThan(1e-7);
+      // det by elimination
+      const A = J.map((r) => r.slice());
+      let det = 1;
+      for (let c = 0; c < n; c++) {
+        let p = c;
+        for (let i = c + 1; i < n; i++) if (Math.abs(A[i][c]) > Math.abs(A[p][c])) p = i;
+        if (p !== c) [A[c], A[p], det] = [A[p], A[c], -det];
+        det *= A[c][c];
+        for (let i = c + 1; i < n; i++) {
+          const m = A[i][c] / A[c][c];
+          for (let j = c; j < n; j++) A[i][j] -= m * A[c][j];
+        }
+      }
+      const prod = f.eigenvalues.reduce((s, e) => s * e.re, 1); // real spectra here
+      expect(f.eigenvalues.every((e) => e.im === 0)).toBe(true);
+      expect(Math.abs(prod - det) / Math.abs(det)).toBeLessThan(1e-4);
+    }
+  });
+
+  it('λ₊ is the growth rate of a perturbation off the plateau in the ODE (within 1 %), and the slowest rate that of the overlaps’ approach to the specialised point (within 1 %)', () => {
+    const o = plateau!.state;
+    const eps = 1e-9;
+    const start = { ...o, M: [[o.M[0][0] + eps, o.M[0][1] - eps], [o.M[1][0] - eps, o.M[1][1] + eps]] };
+    const t = runIntegration(d, { tauEnd: 600, points: 61, init: start, sets: { eta_bar: 0.5 } });
+    const dev = t.M.map((M) => Math.abs(M[0][0] - M[0][1]));
+    // while the deviation is small (linear regime): its log grows at λ₊
+    const i1 = t.tau.findIndex((x) => x >= 200);
+    const i2 = t.tau.findIndex((x) => x >= 500);
+    expect(dev[i2]).toBeLessThan(1e-3);
+    const rate = Math.log(dev[i2] / dev[i1]) / (t.tau[i2] - t.tau[i1]);
+    expect(Math.abs(rate / plateau!.leading!.value - 1)).toBeLessThan(0.01);
+    // the approach to the specialised point, from a start near it: the deviation of the overlaps decays at the slowest rate
+    const near = { M: [[0.9, 0.05], [0.02, 0.92]], Q: [[0.95, 0.03], [0.03, 0.97]], P, a: [1, 1] };
+    const s = runIntegration(d, { tauEnd: 900, points: 91, init: near, sets: { eta_bar: 0.5 } });
+    const gapAt = (i: number) => Math.max(Math.abs(s.M[i][0][1]), Math.abs(s.M[i][1][0]), Math.abs(s.M[i][0][0] - 1), Math.abs(s.Q[i][0][0] - 1));
+    const j1 = s.tau.findIndex((x) => x >= 600);
+    const j2 = s.tau.length - 1;
+    const decay = -Math.log(gapAt(j2) / gapAt(j1)) / (s.tau[j2] - s.tau[j1]);
+    expect(Math.abs(decay / special!.slowest! - 1)).toBeLessThan(0.01);
+  });
+
+  it('from the symmetrised start alone, the plateau is what the ODE reaches', () => {
+    const sym = symmetrised(defaultOverlaps(d.model, 3));
+    expect(new Set(sym.M.flat()).size).toBe(1);
+    const only = findFixedPoints(d, { params, start: sym, tau: 400 });
+    expect(only.some((f) => f.type === 'saddle' && maxAbs(f.y.map((x, i) => x - plateau!.y[i])) < 1e-8)).toBe(true);
+  });
+});
+
+describe('hermode fixed-points', () => {
+  it('prints the table and --json with its convention, time unit and every eigenvalue; refuses a bad --tau in one line, exit 2', async () => {
+    const r = await cli(['fixed-points', 'derivations/saad-solla-erf.yaml', '--set', 'eta_bar=0.5', '--tau', '3000']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/time unit τ, eigenvalues of ∂\(dy\/dτ\)\/∂y per unit τ/);
+    expect(r.stdout).toMatch(/saddle .* λ₊ = 0\.0163/);
+    const j = await cli(['fixed-points', 'derivations/saad-solla-erf.yaml', '--set', 'eta_bar=0.5', '--tau', '3000', '--json']);
+    const out = JSON.parse(j.stdout);
+    expect(out).toMatchObject({ convention: 'canonical', timeUnit: 'tau' });
+    expect(out.fixedPoints).toHaveLength(2);
+    expect(out.fixedPoints[0].eigenvalues).toHaveLength(d.layout.stateNames.length);
+    for (const bad of ['0', '-3', 'x', '1e9']) {
+      const b = await cli(['fixed-points', 'derivations/saad-solla-erf.yaml', '--tau', bad]);
+      expect(b.code, bad).toBe(2);
+      expect(b.stderr.trim().split('\n')).toHaveLength(1);
+      expect(b.stderr).toMatch(/--tau/);
+    }
+  });
+
+  it('a spherical committee keeps its norms: the fixed points have Q_jj = 1 and their stability is taken on the sphere (the Q_jj left out)', async () => {
+    const dir = tmp('hermode-fp-');
+    const f = join(dir, 'sph.yaml');
+    writeFileSync(f, 'name: sph\nstudent: {width: 2, activation: "erf(z/sqrt(2))"}\nteacher: {width: 2, target: committee, activation: "erf(z/sqrt(2))"}\nloss: mse\ndynamics: spherical\n');
+    const r = await cli(['fixed-points', f, '--set', 'eta_bar=0.5', '--tau', '2000', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { fixedPoints: { state: { Q: number[][] }; neutral: number; type: string; eigenvalues: unknown[]; leading?: { vector: Record<string, number> } }[] };
+    expect(out.fixedPoints.map((f) => f.type).sort()).toEqual(['saddle', 'stable']);
+    for (const fp of out.fixedPoints) {
+      expect(Math.abs(fp.state.Q[0][0] - 1)).toBeLessThan(1e-9);
+      expect(fp.eigenvalues).toHaveLength(5);
+      expect(fp.neutral).toBe(0);
+      if (fp.leading) expect(Object.keys(fp.leading.vector)).not.toContain('Q_1_1');
+    }
+  });
+});
