@@ -144,6 +144,20 @@ describe('fixed points of the Saad–Solla erf committee (p = k = 2, η̄ = 0.5)
     expect(Math.abs(decay / special!.slowest! - 1)).toBeLessThan(0.01);
   });
 
+  it('the escape law: from δ₀ = 1e-4 and 1e-9 along v₊ the ODE is 0.1 away after ln(δ*/δ₀)/λ₊ (within 1 %), δ* measured from δ₀ = 1e-6', () => {
+    const { deltaStar, distance } = plateau!.escape!;
+    expect(distance).toBe(0.1);
+    const lam = plateau!.leading!.value;
+    const v = d.layout.stateNames.map((n) => plateau!.leading!.vector[n]);
+    for (const delta0 of [1e-4, 1e-9]) {
+      const y0 = plateau!.y.map((x, i) => x + delta0 * v[i]);
+      const start = { ...overlapsOf(y0, d.layout, [1, 1]), P };
+      const t = runIntegration(d, { tauEnd: 4000, points: 3, init: start, sets: { eta_bar: 0.5 }, events: [{ name: 'out', g: (y) => Math.max(...Array.from(y, (x, i) => Math.abs(x - plateau!.y[i]))) - 0.1, terminal: true }] });
+      const tau = t.events!.find((e) => e.name === 'out')!.tau;
+      expect(Math.abs(tau / (Math.log(deltaStar / delta0) / lam) - 1), `δ₀ = ${delta0}`).toBeLessThan(0.01);
+    }
+  });
+
   it('from the symmetrised start alone, the plateau is what the ODE reaches', () => {
     const sym = symmetrised(defaultOverlaps(d.model, 3));
     expect(new Set(sym.M.flat()).size).toBe(1);

@@ -67,4 +67,9 @@ function describe(i: number, f: FixedPoint, names: string[]): void {
       .map(([n, v], j) => `${j === 0 ? (v < 0 ? '−' : '') : v < 0 ? ' − ' : ' + '}${num(Math.abs(v), 3)} ${n}`);
     out(`   leaves along (unit eigenvector of λ₊): ${top.join('')}`);
   }
+  if (f.escape && f.leading) {
+    const { distance, deltaStar } = f.escape;
+    const at = (dim: number) => Math.log(deltaStar * Math.sqrt(dim)) / (f.leading as { value: number }).value;
+    out(`   escape: from δ₀ along it, ${distance} away after τ ≈ ln(δ*/δ₀)/λ₊ with δ* = ${num(deltaStar, 4)} (measured from δ₀ = 1e-6); δ₀ = 1/√d: τ ≈ ${[1e3, 1e4, 1e5].map((dim) => `${num(at(dim), 4)} (d = ${dim.toExponential(0).replace('e+', 'e')})`).join(', ')}`);
+  }
 }

@@ -39,6 +39,11 @@ export interface FixedPoint {
   leading?: { value: number; vector: Record<string, number> };
   /** a stable point's slowest rate min |Re λ|: the overlaps approach it like e^{−min|Re λ| τ} */
   slowest?: number;
+  /**
+   * a saddle's escape law (THEORY §2.11): from δ₀ along v₊ the state is `distance` away (max norm) after
+   * τ = ln(δ* / δ₀)/λ₊, with δ* measured by integrating the ODE from δ₀ = 1e-6
+   */
+  escape?: { distance: number; deltaStar: number };
   /** the smallest eigenvalue of Ω = [[Q, M], [Mᵀ, P]] (≥ 0 for a state of weights) */
   omegaMin: number;
 }
@@ -155,6 +160,25 @@ export function stability(d: Derivation, y: number[], params: number[], tol?: nu
   return out;
 }
 
+/** The distance of leaving a saddle in the escape law, and the law's δ* measured from δ₀ = 1e-6 along v₊. */
+export const ESCAPE_DISTANCE = 0.1;
+
+export function escapeLaw(d: Derivation, fp: FixedPoint, params: number[], delta0 = 1e-6): { distance: number; deltaStar: number } | undefined {
+  const lead = fp.leading;
+  if (!lead) return undefined;
+  const L = d.layout;
+  const v = L.stateNames.map((n) => lead.vector[n] ?? 0);
+  const y0 = fp.y.map((x, i) => x + delta0 * v[i]);
+  const start = { ...overlapsOf(y0, L, fp.state.a), P: fp.state.P };
+  const sets = Object.fromEntries(L.paramNames.map((name, i) => [name, params[i]]));
+  const far = (y: ArrayLike<number>) => maxAbsOf(Array.from(y, (x, i) => x - fp.y[i])) - ESCAPE_DISTANCE;
+  const horizon = (Math.log(ESCAPE_DISTANCE / delta0) / lead.value) * 4;
+  const t = runIntegration(d, { tauEnd: horizon, points: 3, init: start, sets, measureAccuracy: false, timeLimit: Infinity, events: [{ name: 'escape', g: far, terminal: true }] });
+  const hit = t.events?.find((e) => e.name === 'escape');
+  if (!hit) return undefined;
+  return { distance: ESCAPE_DISTANCE, deltaStar: delta0 * Math.exp(lead.value * hit.tau) };
+}
+
 /** The fixed points reached from the start and from its symmetrisation (duplicates merged). */
 export function findFixedPoints(d: Derivation, req: FixedPointRequest): FixedPoint[] {
   const jac = jacobianOf(d);
@@ -176,7 +200,9 @@ export function findFixedPoints(d: Derivation, req: FixedPointRequest): FixedPoi
       if (out.some((fp) => maxAbsOf(fp.y.map((x, i) => x - y[i])) < 1e-7)) continue;
       const state = { ...overlapsOf(y, L, start.a), P: start.P };
       const omega = omegaOf(state.M, state.Q, state.P);
-      out.push({ origin, state, y, risk: d.compiled.risk(y, req.params), residual, ...stability(d, y, req.params, req.tol, jac), omegaMin: Math.min(...symmetricEigenvalues(omega)) });
+      const fp: FixedPoint = { origin, state, y, risk: d.compiled.risk(y, req.params), residual, ...stability(d, y, req.params, req.tol, jac), omegaMin: Math.min(...symmetricEigenvalues(omega)) };
+      if (fp.type === 'saddle') fp.escape = escapeLaw(d, fp, req.params);
+      out.push(fp);
     }
   }
   if (!out.length) throw failure(`no fixed point found: Newton did not converge from the state where the ODE moved least within τ = ${req.tau} (integrate longer with --tau, or start elsewhere with --init)`);
