@@ -5,6 +5,7 @@
  * factor tolerant of zero pivots (positive semi-definite input).
  */
 import { maxAbsOf } from './extrema.ts';
+import { failure } from './errors.ts';
 
 /** The n×n identity. */
 export function identity(n: number): number[][] {
@@ -125,7 +126,7 @@ export function solvePsd(C: number[][], bs: number[][]): number[][] {
 /**
  * The eigenvalues of a real square matrix (re, im; complex ones in conjugate pairs): reduction to upper
  * Hessenberg form by stabilised elimination, then the Francis double-shift QR iteration (EISPACK's
- * elmhes and hqr). Throws when an eigenvalue does not converge in 60 iterations.
+ * elmhes and hqr). A failure when an eigenvalue does not converge in 60 iterations.
  */
 export function realEigenvalues(A0: number[][]): { re: number[]; im: number[] } {
   const n = A0.length;
@@ -197,7 +198,7 @@ export function realEigenvalues(A0: number[][]): { re: number[]; im: number[] } 
           }
           nn -= 2;
         } else {
-          if (its === 60) throw new Error('realEigenvalues: no convergence');
+          if (its === 60) throw failure('the eigenvalues of the Jacobian did not converge (60 QR iterations)');
           if (its === 10 || its === 20 || its === 40) {
             t += x;
             for (let i = 1; i <= nn; i++) a[i][i] -= x;
@@ -287,7 +288,7 @@ export function luSolve(A0: number[][], b0: number[]): number[] {
   const n = A0.length;
   const A = A0.map((r) => r.slice());
   const b = b0.slice();
-  const scale = Math.max(1e-300, ...A.map((r) => Math.max(...r.map(Math.abs))));
+  const scale = maxAbsOf(A.flat(), 1e-300);
   for (let c = 0; c < n; c++) {
     let piv = c;
     for (let i = c + 1; i < n; i++) if (Math.abs(A[i][c]) > Math.abs(A[piv][c])) piv = i;

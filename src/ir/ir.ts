@@ -155,18 +155,26 @@ function gcd(a: number, b: number): number {
 
 /** Every variable, array and function a statement list reads, writes or calls (for unused-parameter checks). */
 export function namesIn(stmts: Stmt[]): Set<string> {
-  return collect(stmts, false);
+  return collect(stmts, 'all');
 }
 
 /** The functions a statement list calls. */
 export function callsIn(stmts: Stmt[]): Set<string> {
-  return collect(stmts, true);
+  return collect(stmts, 'calls');
 }
 
-function collect(stmts: Stmt[], callsOnly: boolean): Set<string> {
+/** The variables and arrays a statement list reads in expressions (not the targets of set and store), and the functions it calls. */
+export function readsIn(stmts: Stmt[]): Set<string> {
+  return collect(stmts, 'reads');
+}
+
+function collect(stmts: Stmt[], mode: 'all' | 'calls' | 'reads'): Set<string> {
   const out = new Set<string>();
   const name = (n: string) => {
-    if (!callsOnly) out.add(n);
+    if (mode !== 'calls') out.add(n);
+  };
+  const target = (n: string) => {
+    if (mode === 'all') out.add(n);
   };
   const ex = (e: Expr): void => {
     switch (e.k) {
@@ -206,11 +214,11 @@ function collect(stmts: Stmt[], callsOnly: boolean): Set<string> {
         ex(s.init);
         return;
       case 'set':
-        name(s.name);
+        target(s.name);
         ex(s.value);
         return;
       case 'store':
-        name(s.arr);
+        target(s.arr);
         ex(s.i);
         ex(s.value);
         return;

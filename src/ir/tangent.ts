@@ -10,7 +10,7 @@
  * functions (sqrt, asin, erf, …) are differentiated in place by the rules below. Integer code, module
  * constants and comparisons carry no tangent. Tangent statements whose value is never read are removed.
  */
-import type { Expr, Fn, Param, Stmt } from './ir.ts';
+import { callsIn, readsIn, type Expr, type Fn, type Param, type Stmt } from './ir.ts';
 import { internal } from '../errors.ts';
 
 const P = 'dd_';
@@ -309,77 +309,11 @@ function updateTangent(op: '=' | '+=' | '-=' | '*=' | '/=', x: Expr, dx: Expr, v
   }
 }
 
-/** Names read by expressions (not the targets of set and store). */
-function reads(stmts: Stmt[], out = new Set<string>()): Set<string> {
-  const ex = (e: Expr): void => {
-    switch (e.k) {
-      case 'var':
-        out.add(e.name);
-        return;
-      case 'idx':
-        out.add(e.arr);
-        ex(e.i);
-        return;
-      case 'bin':
-        ex(e.a);
-        ex(e.b);
-        return;
-      case 'neg':
-      case 'not':
-      case 'bitnot':
-      case 'pow':
-        ex(e.a);
-        return;
-      case 'call':
-        e.args.forEach(ex);
-        return;
-      case 'cond':
-        ex(e.c);
-        ex(e.a);
-        ex(e.b);
-        return;
-      default:
-        return;
-    }
-  };
-  for (const st of stmts) {
-    switch (st.k) {
-      case 'let':
-        ex(st.init);
-        break;
-      case 'set':
-        ex(st.value);
-        break;
-      case 'store':
-        ex(st.i);
-        ex(st.value);
-        break;
-      case 'for':
-        ex(st.from);
-        ex(st.to);
-        reads(st.body, out);
-        break;
-      case 'if':
-        ex(st.c);
-        reads(st.then, out);
-        reads(st.else, out);
-        break;
-      case 'do':
-        ex(st.e);
-        break;
-      case 'return':
-        if (st.value) ex(st.value);
-        break;
-    }
-  }
-  return out;
-}
-
 /** Removes tangent statements whose tangent is never read (until none is left), keeping outputs. */
 function prune(stmts: Stmt[], keep: Set<string>): Stmt[] {
   let cur = stmts;
   for (;;) {
-    const used = reads(cur);
+    const used = readsIn(cur);
     const dead = (name: string) => name.startsWith(P) && !used.has(name) && !keep.has(name);
     let removed = false;
     const walk = (list: Stmt[]): Stmt[] =>
@@ -411,7 +345,7 @@ export function tangentFunctions(fns: Fn[], roots: string[], constSizes: Map<str
     if (seen.has(name)) return;
     seen.add(name);
     const f = byName.get(name) as Fn;
-    for (const c of callNames(f.body)) if (moduleFns.has(c)) visit(c);
+    for (const c of callsIn(f.body)) if (moduleFns.has(c)) visit(c);
     order.push(f);
   };
   roots.forEach(visit);
@@ -429,30 +363,4 @@ export function tangentFunctions(fns: Fn[], roots: string[], constSizes: Map<str
     const body = prune([...s.zeros, ...main], keep);
     return { name: `${f.name}_tan`, params: ps, ret: f.ret, body, doc: `${f.name} and its derivative along the tangents dd_* of its inputs (forward mode).` };
   });
-}
-
-function callNames(stmts: Stmt[]): Set<string> {
-  const out = new Set<string>();
-  const ex = (e: Expr): void => {
-    if (e.k === 'call') {
-      out.add(e.fn);
-      e.args.forEach(ex);
-    } else if (e.k === 'bin') (ex(e.a), ex(e.b));
-    else if (e.k === 'neg' || e.k === 'not' || e.k === 'bitnot' || e.k === 'pow') ex(e.a);
-    else if (e.k === 'cond') (ex(e.c), ex(e.a), ex(e.b));
-    else if (e.k === 'idx') ex(e.i);
-  };
-  const walk = (list: Stmt[]) => {
-    for (const st of list) {
-      if (st.k === 'let') ex(st.init);
-      else if (st.k === 'set') ex(st.value);
-      else if (st.k === 'store') (ex(st.i), ex(st.value));
-      else if (st.k === 'for') (ex(st.from), ex(st.to), walk(st.body));
-      else if (st.k === 'if') (ex(st.c), walk(st.then), walk(st.else));
-      else if (st.k === 'do') ex(st.e);
-      else if (st.k === 'return' && st.value) ex(st.value);
-    }
-  };
-  walk(stmts);
-  return out;
 }

@@ -12,7 +12,7 @@ import { jacobianOf } from '../pipeline.ts';
 import { runIntegration } from './run.ts';
 import { stateOf, overlapsOf, omegaOf, type Overlaps } from './trajectory.ts';
 import { pseudoInverse, realEigenvalues, luSolve, symmetricEigenvalues } from '../linalg.ts';
-import { maxAbsOf } from '../extrema.ts';
+import { maxAbsOf, minOf } from '../extrema.ts';
 import { failure } from '../errors.ts';
 import { qIndex } from '../ode/layout.ts';
 
@@ -156,7 +156,7 @@ export function stability(d: Derivation, y: number[], params: number[], tol?: nu
     if (v[big] < 0) v = v.map((x) => -x);
     out.leading = { value: eigenvalues[0].re, vector: Object.fromEntries(free.map((i, q) => [d.layout.stateNames[i], v[q]])) };
   }
-  if (type === 'stable') out.slowest = Math.min(...eigenvalues.filter((e) => e.re < -t).map((e) => -e.re));
+  if (type === 'stable') out.slowest = minOf(eigenvalues.filter((e) => e.re < -t).map((e) => -e.re));
   return out;
 }
 
@@ -192,7 +192,7 @@ export function findFixedPoints(d: Derivation, req: FixedPointRequest): FixedPoi
     const f = new Float64Array(L.stateNames.length);
     const states = traj.tau.map((_, i) => stateOf({ M: traj.M[i], Q: traj.Q[i], a: traj.a[i] }, L));
     const speeds = states.map((y) => (d.compiled.rhs(0, y, req.params, f), maxAbsOf(f)));
-    const slowest = speeds.indexOf(Math.min(...speeds));
+    const slowest = speeds.indexOf(minOf(speeds));
     const seeds: [FixedPoint['origin'], number[]][] = sym ? [['symmetric', states[slowest]]] : [['end', states[states.length - 1]], ['slowest', states[slowest]]];
     for (const [origin, y0] of seeds) {
       const { y, residual } = newtonFixedPoint(d, y0, req.params, jac);
@@ -200,7 +200,7 @@ export function findFixedPoints(d: Derivation, req: FixedPointRequest): FixedPoi
       if (out.some((fp) => maxAbsOf(fp.y.map((x, i) => x - y[i])) < 1e-7)) continue;
       const state = { ...overlapsOf(y, L, start.a), P: start.P };
       const omega = omegaOf(state.M, state.Q, state.P);
-      const fp: FixedPoint = { origin, state, y, risk: d.compiled.risk(y, req.params), residual, ...stability(d, y, req.params, req.tol, jac), omegaMin: Math.min(...symmetricEigenvalues(omega)) };
+      const fp: FixedPoint = { origin, state, y, risk: d.compiled.risk(y, req.params), residual, ...stability(d, y, req.params, req.tol, jac), omegaMin: minOf(symmetricEigenvalues(omega)) };
       if (fp.type === 'saddle') fp.escape = escapeLaw(d, fp, req.params);
       out.push(fp);
     }
