@@ -5,6 +5,7 @@ import { defaultOverlaps, readOverlapsFile, parseAssignments, resolveParams, num
 import { num, table } from '../report/format.ts';
 import { usageError } from '../errors.ts';
 import { out, announceStage } from './print.ts';
+import { progressReporter } from './progress.ts';
 
 export interface FixedPointOpts {
   set?: string[];
@@ -14,6 +15,7 @@ export interface FixedPointOpts {
   m0: string;
   expectations?: string;
   json?: boolean;
+  quiet?: boolean;
 }
 
 const MAX_TAU = 1e6;
@@ -27,7 +29,7 @@ export function fixedPointsCommand(file: string, o: FixedPointOpts): void {
   const tau = numberValue(o.tau, '--tau');
   if (!(tau > 0 && tau <= MAX_TAU)) throw usageError(`must be in (0, ${MAX_TAU}]`, { field: '--tau', value: o.tau });
   const start = o.init ? readOverlapsFile(o.init, d.model) : defaultOverlaps(d.model, integerValue(o.seed, '--seed', 0), numberValue(o.m0, '--m0'));
-  const fps = findFixedPoints(d, { params, start, tau });
+  const fps = findFixedPoints(d, { params, start, tau, onProgress: progressReporter('fixed points: integrating from the start and its symmetrisation', 'τ', o.quiet) });
   if (o.json) {
     out(
       JSON.stringify(

@@ -89,8 +89,9 @@ function registerCommands(program: Command): void {
     .option('--m0 <x>', 'standard deviation of the default initial M_jr', String(DEFAULT_M0))
     .option('--expectations <backend>', 'override the file: auto or a backend')
     .option('--json', 'machine-readable output (convention, time unit, every eigenvalue)')
+    .option('--quiet', 'no progress report (otherwise shown for runs longer than 2 s)')
     .addHelpText('after', '\nExamples:\n  $ hermode fixed-points derivations/saad-solla-erf.yaml --set eta_bar=0.5\n  $ hermode fixed-points derivations/relu-committee.yaml --json')
-    .action(async (file: string, o: { set?: string[]; init?: string; tau: string; seed: string; m0: string; expectations?: string; json?: boolean }) => (await import('./fixedpoints.ts')).fixedPointsCommand(file, o));
+    .action(async (file: string, o: { set?: string[]; init?: string; tau: string; seed: string; m0: string; expectations?: string; json?: boolean; quiet?: boolean }) => (await import('./fixedpoints.ts')).fixedPointsCommand(file, o));
 
   addRuleOptions(program
     .command('integrate'))

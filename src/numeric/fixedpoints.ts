@@ -55,6 +55,10 @@ export interface FixedPointRequest {
   tau: number;
   /** eigenvalues with |Re λ| below this are neutral (default 1e-9 of the largest |λ|) */
   tol?: number;
+  /** called as each run from a start progresses */
+  onProgress?: (tau: number, tauEnd: number) => void;
+  /** seconds a run may be predicted to take (runIntegration's default: 600) */
+  timeLimit?: number;
 }
 
 /**
@@ -173,7 +177,7 @@ export function escapeLaw(d: Derivation, fp: FixedPoint, params: number[], delta
   const sets = Object.fromEntries(L.paramNames.map((name, i) => [name, params[i]]));
   const far = (y: ArrayLike<number>) => maxAbsOf(Array.from(y, (x, i) => x - fp.y[i])) - ESCAPE_DISTANCE;
   const horizon = (Math.log(ESCAPE_DISTANCE / delta0) / lead.value) * 4;
-  const t = runIntegration(d, { tauEnd: horizon, points: 3, init: start, sets, measureAccuracy: false, timeLimit: Infinity, events: [{ name: 'escape', g: far, terminal: true }] });
+  const t = runIntegration(d, { tauEnd: horizon, points: 3, init: start, sets, measureAccuracy: false, events: [{ name: 'escape', g: far, terminal: true }] });
   const hit = t.events?.find((e) => e.name === 'escape');
   if (!hit) return undefined;
   return { distance: ESCAPE_DISTANCE, deltaStar: delta0 * Math.exp(lead.value * hit.tau) };
@@ -188,7 +192,8 @@ export function findFixedPoints(d: Derivation, req: FixedPointRequest): FixedPoi
   for (const [sym, start] of starts) {
     // the ODE from the start; its end and the saved state where it moves least (a plateau) seed Newton
     const sets = Object.fromEntries(L.paramNames.map((name, i) => [name, req.params[i]]));
-    const traj = runIntegration(d, { tauEnd: req.tau, points: 201, init: start, sets, measureAccuracy: false, timeLimit: Infinity });
+    const traj = runIntegration(d, { tauEnd: req.tau, points: 201, init: start, sets, measureAccuracy: false, timeLimit: req.timeLimit, onProgress: req.onProgress });
+    if (traj.status !== 'completed') throw failure(`the run from the ${sym ? 'symmetrised ' : ''}start stopped (${traj.status}${traj.message ? `: ${traj.message}` : ''}) before τ = ${req.tau}`);
     const f = new Float64Array(L.stateNames.length);
     const states = traj.tau.map((_, i) => stateOf({ M: traj.M[i], Q: traj.Q[i], a: traj.a[i] }, L));
     const speeds = states.map((y) => (d.compiled.rhs(0, y, req.params, f), maxAbsOf(f)));
