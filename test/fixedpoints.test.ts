@@ -200,4 +200,37 @@ describe('hermode fixed-points', () => {
       if (fp.leading) expect(Object.keys(fp.leading.vector)).not.toContain('Q_1_1');
     }
   });
+
+  it('--sweep follows the branches by continuation: every point is a fixed point of its value with the type the direct analysis gives, and a branch ends where its largest Re λ reaches 0 (a fold); bad sweeps are refused in one line, exit 2', async () => {
+    const dir = tmp('hermode-fp-');
+    const f = join(dir, 'noisy.yaml');
+    writeFileSync(f, 'name: noisy\nstudent: {width: 2, activation: "erf(z/sqrt(2))"}\nteacher: {width: 2, target: committee, activation: "erf(z/sqrt(2))"}\nloss: mse\nnoise: 0.3\n');
+    const r = await cli(['fixed-points', f, '--sweep', 'eta_bar=0.5:5:10', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { parameter: string; branches: { points: { value: number; y: number[]; type: string; maxRe: number }[]; changes: { at: number; what: string }[] }[] };
+    expect(out.parameter).toBe('eta_bar');
+    const nd = deriveFile(f);
+    const stable = out.branches.find((b) => b.points[0].type === 'stable')!;
+    for (const p of stable.points) {
+      const prm = resolveParams(nd.model, nd.layout, { eta_bar: String(p.value) });
+      const dy = new Float64Array(p.y.length);
+      nd.compiled.rhs(0, p.y, prm, dy);
+      expect(maxAbs(Array.from(dy)), `η̄ = ${p.value}`).toBeLessThan(1e-9);
+      expect(p.type).toBe('stable');
+    }
+    // the stable branch gets ever less stable and ends between the last grid value it has and the next: a fold
+    const re = stable.points.map((p) => p.maxRe);
+    for (let i = 1; i < re.length; i++) expect(re[i]).toBeGreaterThan(re[i - 1]);
+    expect(stable.changes).toHaveLength(1);
+    const end = stable.changes[0].at;
+    expect(end).toBeGreaterThan(stable.points.at(-1)!.value);
+    expect(end).toBeLessThan(5);
+    expect(stable.changes[0].what).toMatch(/its largest Re λ is -?\d\.\de-(9|1\d) there/);
+    for (const [bad, msg] of [['eta_bar=1:2:1', /--sweep n/], ['nope=1:2:3', /unknown parameter nope/], ['eta_bar=1:1:3', /lo and hi must differ/], ['eta_bar', /name=lo:hi:n/]] as [string, RegExp][]) {
+      const b = await cli(['fixed-points', f, '--sweep', bad]);
+      expect(b.code, bad).toBe(2);
+      expect(b.stderr.trim().split('\n')).toHaveLength(1);
+      expect(b.stderr).toMatch(msg);
+    }
+  });
 });

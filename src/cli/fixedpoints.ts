@@ -1,6 +1,7 @@
 /** `hermode fixed-points`: the fixed points of the overlap ODE reached from a start, their risks and linear stability. */
 import { deriveFile } from '../pipeline.ts';
-import { findFixedPoints, type FixedPoint } from '../numeric/fixedpoints.ts';
+import { findFixedPoints, sweepFixedPoints, type FixedPoint, type FixedPointRequest } from '../numeric/fixedpoints.ts';
+import type { Derivation } from '../pipeline.ts';
 import { defaultOverlaps, readOverlapsFile, parseAssignments, resolveParams, numberValue, integerValue } from '../numeric/setup.ts';
 import { num, table } from '../report/format.ts';
 import { usageError } from '../errors.ts';
@@ -16,6 +17,22 @@ export interface FixedPointOpts {
   expectations?: string;
   json?: boolean;
   quiet?: boolean;
+  sweep?: string;
+}
+
+const MAX_SWEEP_POINTS = 400;
+
+/** `--sweep name=lo:hi:n` → the parameter's index and its n values. */
+function sweepValues(text: string, names: readonly string[]): { index: number; name: string; values: number[] } {
+  const m = /^([A-Za-z_][\w]*)=([^:]+):([^:]+):([^:]+)$/.exec(text);
+  if (!m) throw usageError('expected name=lo:hi:n (e.g. eta_bar=0.5:4:15)', { field: '--sweep', value: text });
+  const index = names.indexOf(m[1]);
+  if (index < 0) throw usageError(`unknown parameter ${m[1]}; the derivation's parameters are ${names.join(', ')}`, { field: '--sweep', value: text });
+  const [lo, hi] = [numberValue(m[2], '--sweep lo'), numberValue(m[3], '--sweep hi')];
+  const n = integerValue(m[4], '--sweep n', 2);
+  if (n > MAX_SWEEP_POINTS) throw usageError(`at most ${MAX_SWEEP_POINTS} values`, { field: '--sweep', value: text });
+  if (!(hi !== lo)) throw usageError('lo and hi must differ', { field: '--sweep', value: text });
+  return { index, name: m[1], values: Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / (n - 1)) };
 }
 
 const MAX_TAU = 1e6;
@@ -29,7 +46,9 @@ export function fixedPointsCommand(file: string, o: FixedPointOpts): void {
   const tau = numberValue(o.tau, '--tau');
   if (!(tau > 0 && tau <= MAX_TAU)) throw usageError(`must be in (0, ${MAX_TAU}]`, { field: '--tau', value: o.tau });
   const start = o.init ? readOverlapsFile(o.init, d.model) : defaultOverlaps(d.model, integerValue(o.seed, '--seed', 0), numberValue(o.m0, '--m0'));
-  const fps = findFixedPoints(d, { params, start, tau, onProgress: progressReporter('fixed points: integrating from the start and its symmetrisation', 'τ', o.quiet) });
+  const onProgress = progressReporter('fixed points: integrating from the start and its symmetrisation', 'τ', o.quiet);
+  if (o.sweep !== undefined) return sweepCommand(d, o, { params, start, tau, onProgress }, sweepValues(o.sweep, d.layout.paramNames));
+  const fps = findFixedPoints(d, { params, start, tau, onProgress });
   if (o.json) {
     out(
       JSON.stringify(
@@ -74,4 +93,19 @@ function describe(i: number, f: FixedPoint, names: string[]): void {
     const at = (dim: number) => Math.log(deltaStar * Math.sqrt(dim)) / (f.leading as { value: number }).value;
     out(`   escape: from δ₀ along it, ${distance} away after τ ≈ ln(δ*/δ₀)/λ₊ with δ* = ${num(deltaStar, 4)} (measured from δ₀ = 1e-6); δ₀ = 1/√d: τ ≈ ${[1e3, 1e4, 1e5].map((dim) => `${num(at(dim), 4)} (d = ${dim.toExponential(0).replace('e+', 'e')})`).join(', ')}`);
   }
+}
+
+/** The fixed points of the sweep's first value followed along it; where each changes stability or ends. */
+function sweepCommand(d: Derivation, o: FixedPointOpts, req: FixedPointRequest, sw: { index: number; name: string; values: number[] }): void {
+  const branches = sweepFixedPoints(d, req, sw.index, sw.values);
+  if (o.json) {
+    out(JSON.stringify({ name: d.model.name, convention: 'canonical', timeUnit: 'tau', rates: 'largest Re λ of ∂(dy/dτ)/∂y, per unit τ', parameter: sw.name, values: sw.values, stateNames: d.layout.stateNames, branches }, null, 1));
+    return;
+  }
+  out(`fixed points of ${d.model.name} along ${sw.name} (${d.plan.label}); largest Re λ per unit τ, each branch followed by continuation from the first value`);
+  out(table([sw.name, ...branches.map((b, i) => `#${i + 1} (${b.origin}) type, max Re λ, ε`)], sw.values.map((v) => [v, ...branches.map((b) => {
+    const p = b.points.find((x) => x.value === v);
+    return p ? `${p.type} ${num(p.maxRe, 3)} ${num(p.risk, 4)}` : '—';
+  })])));
+  branches.forEach((b, i) => b.changes.forEach((c) => out(`#${i + 1}: ${c.what}`)));
 }

@@ -213,3 +213,58 @@ export function findFixedPoints(d: Derivation, req: FixedPointRequest): FixedPoi
   if (!out.length) throw failure(`no fixed point found: Newton did not converge from the state where the ODE moved least within τ = ${req.tau} (integrate longer with --tau, or start elsewhere with --init)`);
   return out;
 }
+
+/** One fixed point followed along a parameter: its state, type and largest Re λ at each value it exists at. */
+export interface Branch {
+  /** what seeded it at the first value */
+  origin: FixedPoint['origin'];
+  points: { value: number; y: number[]; risk: number; type: FixedPoint['type']; maxRe: number; unstable: number }[];
+  /** where its largest Re λ changes sign (linear interpolation), or where it stops existing */
+  changes: { at: number; what: string }[];
+}
+
+/**
+ * The fixed points of the first value followed over `values` of parameter `index` by natural
+ * continuation (Newton from the previous value's point); a branch whose Newton fails has ended —
+ * between the last value it had and this one a fixed point disappears (a bifurcation).
+ */
+export function sweepFixedPoints(d: Derivation, req: FixedPointRequest, index: number, values: number[]): Branch[] {
+  const jac = jacobianOf(d);
+  const at = (v: number) => req.params.map((x, i) => (i === index ? v : x));
+  const first = findFixedPoints(d, { ...req, params: at(values[0]) });
+  const branches: Branch[] = first.map((f) => ({ origin: f.origin, points: [{ value: values[0], y: f.y, risk: f.risk, type: f.type, maxRe: f.eigenvalues[0].re, unstable: f.unstable }], changes: [] }));
+  const open = new Set(branches.map((_, i) => i));
+  for (const v of values.slice(1)) {
+    const params = at(v);
+    for (const b of [...open].map((i) => branches[i])) {
+      const prev = b.points[b.points.length - 1];
+      // adaptive continuation from the previous value: steps halved where Newton fails or jumps away
+      // (onto another branch), lengthened where it succeeds; a branch that cannot be continued ends
+      let cur = prev.value;
+      let y = prev.y;
+      let h = v - cur;
+      while (cur !== v && Math.abs(h) > 1e-7 * (1 + Math.abs(cur))) {
+        const next = Math.abs(v - cur) < Math.abs(h) ? v : cur + h;
+        const r = newtonFixedPoint(d, y, at(next), jac);
+        if (r.residual < 1e-9 && maxAbsOf(r.y.map((x, i) => x - y[i])) <= 0.2 * (1 + maxAbsOf(y))) {
+          [cur, y] = [next, r.y];
+          h *= 1.5;
+        } else h /= 2;
+      }
+      if (cur !== v) {
+        const last = stability(d, y, at(cur), req.tol, jac).eigenvalues[0].re;
+        b.changes.push({ at: cur, what: `the branch ends at about ${cur.toPrecision(5)} (its largest Re λ is ${last.toExponential(1)} there: a fixed point meets another and both vanish)` });
+        open.delete(branches.indexOf(b));
+        continue;
+      }
+      const st = stability(d, y, params, req.tol, jac);
+      const point = { value: v, y, risk: d.compiled.risk(y, params), type: st.type, maxRe: st.eigenvalues[0].re, unstable: st.unstable };
+      if (Math.sign(point.maxRe) !== Math.sign(prev.maxRe)) {
+        const c = prev.value + ((0 - prev.maxRe) * (v - prev.value)) / (point.maxRe - prev.maxRe);
+        b.changes.push({ at: c, what: `${prev.type} → ${point.type}: the largest Re λ crosses 0 at about ${c.toPrecision(4)}` });
+      }
+      b.points.push(point);
+    }
+  }
+  return branches;
+}
