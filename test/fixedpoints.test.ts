@@ -8,7 +8,7 @@
  * the specialised point.
  */
 import { describe, it, expect } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deriveFile } from '../src/pipeline.ts';
 import { findFixedPoints, symmetrised } from '../src/numeric/fixedpoints.ts';
@@ -226,8 +226,16 @@ describe('hermode fixed-points', () => {
     expect(end).toBeGreaterThan(stable.points.at(-1)!.value);
     expect(end).toBeLessThan(5);
     expect(stable.changes[0].what).toMatch(/its largest Re λ is -?\d\.\de-(9|1\d) there/);
+    // --out: the same JSON and a plot of each branch's largest Re λ
+    const dirOut = join(dir, 'out');
+    expect((await cli(['fixed-points', f, '--sweep', 'eta_bar=0.5:5:10', '--out', dirOut, '--quiet'])).code).toBe(0);
+    expect(JSON.parse(readFileSync(join(dirOut, 'sweep.json'), 'utf8')).branches).toHaveLength(out.branches.length);
+    const svg = readFileSync(join(dirOut, 'sweep.svg'), 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toMatch(/largest Re λ of each fixed point along eta_bar/);
     for (const [bad, msg] of [['eta_bar=1:2:1', /--sweep n/], ['nope=1:2:3', /unknown parameter nope/], ['eta_bar=1:1:3', /lo and hi must differ/], ['eta_bar', /name=lo:hi:n/]] as [string, RegExp][]) {
-      const b = await cli(['fixed-points', f, '--sweep', bad]);
+      const b = await cli(['fixed-points', f, '--sweep', bad, '--out', join(dir, 'bad')]);
+      expect(existsSync(join(dir, 'bad')), bad).toBe(false);
       expect(b.code, bad).toBe(2);
       expect(b.stderr.trim().split('\n')).toHaveLength(1);
       expect(b.stderr).toMatch(msg);

@@ -7,6 +7,9 @@ import { num, table } from '../report/format.ts';
 import { usageError } from '../errors.ts';
 import { out, announceStage } from './print.ts';
 import { progressReporter } from './progress.ts';
+import { renderSvg } from '../report/plots.ts';
+import { writeFilesAtomic } from '../io/files.ts';
+import { join } from 'node:path';
 
 export interface FixedPointOpts {
   set?: string[];
@@ -18,6 +21,7 @@ export interface FixedPointOpts {
   json?: boolean;
   quiet?: boolean;
   sweep?: string;
+  out?: string;
 }
 
 const MAX_SWEEP_POINTS = 400;
@@ -39,7 +43,7 @@ const MAX_TAU = 1e6;
 
 const eig = (e: { re: number; im: number }) => (e.im === 0 ? num(e.re, 4) : `${num(e.re, 4)}${e.im > 0 ? '+' : '−'}${num(Math.abs(e.im), 3)}i`);
 
-export function fixedPointsCommand(file: string, o: FixedPointOpts): void {
+export async function fixedPointsCommand(file: string, o: FixedPointOpts): Promise<void> {
   const d = deriveFile(file, o.expectations, announceStage);
   const sets = parseAssignments(o.set);
   const params = resolveParams(d.model, d.layout, sets);
@@ -48,24 +52,39 @@ export function fixedPointsCommand(file: string, o: FixedPointOpts): void {
   const start = o.init ? readOverlapsFile(o.init, d.model) : defaultOverlaps(d.model, integerValue(o.seed, '--seed', 0), numberValue(o.m0, '--m0'));
   const onProgress = progressReporter('fixed points: integrating from the start and its symmetrisation', 'τ', o.quiet);
   if (o.sweep !== undefined) return sweepCommand(d, o, { params, start, tau, onProgress }, sweepValues(o.sweep, d.layout.paramNames));
+  const stem = o.out;
   const fps = findFixedPoints(d, { params, start, tau, onProgress });
+  const json = JSON.stringify(
+    {
+      name: d.model.name,
+      convention: 'canonical',
+      timeUnit: 'tau',
+      rates: 'eigenvalues of ∂(dy/dτ)/∂y, per unit τ',
+      expectations: d.plan.label,
+      params: Object.fromEntries(d.layout.paramNames.map((n, i) => [n, params[i]])),
+      stateNames: d.layout.stateNames,
+      fixedPoints: fps.map((f) => ({ ...f, y: undefined })),
+    },
+    null,
+    1,
+  );
+  if (stem) {
+    // the eigenvalues in the complex plane, one colour per fixed point
+    const rows = fps.flatMap((f, i) => f.eigenvalues.map((e) => ({ point: `#${i + 1} ${f.type}`, re: e.re, im: e.im })));
+    const svg = await renderSvg({
+      width: 480,
+      height: 320,
+      title: `${d.model.name}: eigenvalues of ∂(dy/dτ)/∂y at the fixed points (per unit τ)`,
+      data: { values: rows },
+      layer: [
+        { mark: { type: 'rule', strokeDash: [4, 4], color: '#888' }, encoding: { x: { datum: 0 } } },
+        { mark: { type: 'point', filled: true, size: 60 }, encoding: { x: { field: 're', type: 'quantitative', title: 'Re λ' }, y: { field: 'im', type: 'quantitative', title: 'Im λ' }, color: { field: 'point', type: 'nominal', title: 'fixed point' } } },
+      ],
+    });
+    writeFilesAtomic([{ path: join(stem, 'fixed-points.json'), content: json + '\n' }, { path: join(stem, 'eigenvalues.svg'), content: svg }]);
+  }
   if (o.json) {
-    out(
-      JSON.stringify(
-        {
-          name: d.model.name,
-          convention: 'canonical',
-          timeUnit: 'tau',
-          rates: 'eigenvalues of ∂(dy/dτ)/∂y, per unit τ',
-          expectations: d.plan.label,
-          params: Object.fromEntries(d.layout.paramNames.map((n, i) => [n, params[i]])),
-          stateNames: d.layout.stateNames,
-          fixedPoints: fps.map((f) => ({ ...f, y: undefined })),
-        },
-        null,
-        1,
-      ),
-    );
+    out(json);
     return;
   }
   out(`fixed points of ${d.model.name} (${d.plan.label}); time unit τ, eigenvalues of ∂(dy/dτ)/∂y per unit τ`);
@@ -96,10 +115,25 @@ function describe(i: number, f: FixedPoint, names: string[]): void {
 }
 
 /** The fixed points of the sweep's first value followed along it; where each changes stability or ends. */
-function sweepCommand(d: Derivation, o: FixedPointOpts, req: FixedPointRequest, sw: { index: number; name: string; values: number[] }): void {
+async function sweepCommand(d: Derivation, o: FixedPointOpts, req: FixedPointRequest, sw: { index: number; name: string; values: number[] }): Promise<void> {
   const branches = sweepFixedPoints(d, req, sw.index, sw.values);
+  const json = JSON.stringify({ name: d.model.name, convention: 'canonical', timeUnit: 'tau', rates: 'largest Re λ of ∂(dy/dτ)/∂y, per unit τ', parameter: sw.name, values: sw.values, stateNames: d.layout.stateNames, branches }, null, 1);
+  if (o.out) {
+    const rows = branches.flatMap((b, i) => b.points.map((p) => ({ branch: `#${i + 1} (${b.origin})`, value: p.value, maxRe: p.maxRe, type: p.type })));
+    const svg = await renderSvg({
+      width: 520,
+      height: 320,
+      title: `${d.model.name}: largest Re λ of each fixed point along ${sw.name} (per unit τ; > 0: unstable)`,
+      data: { values: rows },
+      layer: [
+        { mark: { type: 'rule', strokeDash: [4, 4], color: '#888' }, encoding: { y: { datum: 0 } } },
+        { mark: { type: 'line', point: true }, encoding: { x: { field: 'value', type: 'quantitative', title: sw.name }, y: { field: 'maxRe', type: 'quantitative', title: 'largest Re λ' }, color: { field: 'branch', type: 'nominal', title: 'branch' } } },
+      ],
+    });
+    writeFilesAtomic([{ path: join(o.out, 'sweep.json'), content: json + '\n' }, { path: join(o.out, 'sweep.svg'), content: svg }]);
+  }
   if (o.json) {
-    out(JSON.stringify({ name: d.model.name, convention: 'canonical', timeUnit: 'tau', rates: 'largest Re λ of ∂(dy/dτ)/∂y, per unit τ', parameter: sw.name, values: sw.values, stateNames: d.layout.stateNames, branches }, null, 1));
+    out(json);
     return;
   }
   out(`fixed points of ${d.model.name} along ${sw.name} (${d.plan.label}); largest Re λ per unit τ, each branch followed by continuation from the first value`);

@@ -91,8 +91,9 @@ function registerCommands(program: Command): void {
     .option('--json', 'machine-readable output (convention, time unit, every eigenvalue)')
     .option('--quiet', 'no progress report (otherwise shown for runs longer than 2 s)')
     .option('--sweep <name=lo:hi:n>', 'follow the fixed points of the first value along a parameter (continuation): where each changes stability or ends')
+    .option('--out <dir>', 'also write fixed-points.json and eigenvalues.svg (with --sweep: sweep.json and sweep.svg)')
     .addHelpText('after', '\nExamples:\n  $ hermode fixed-points derivations/saad-solla-erf.yaml --set eta_bar=0.5\n  $ hermode fixed-points noisy.yaml --sweep eta_bar=0.5:5:10\n  $ hermode fixed-points derivations/relu-committee.yaml --json')
-    .action(async (file: string, o: { set?: string[]; init?: string; tau: string; seed: string; m0: string; expectations?: string; json?: boolean; quiet?: boolean; sweep?: string }) => (await import('./fixedpoints.ts')).fixedPointsCommand(file, o));
+    .action(async (file: string, o: { set?: string[]; init?: string; tau: string; seed: string; m0: string; expectations?: string; json?: boolean; quiet?: boolean; sweep?: string; out?: string }) => (await import('./fixedpoints.ts')).fixedPointsCommand(file, o));
 
   addRuleOptions(program
     .command('integrate'))
