@@ -233,6 +233,12 @@ describe('hermode fixed-points', () => {
     const svg = readFileSync(join(dirOut, 'sweep.svg'), 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toMatch(/largest Re λ of each fixed point along eta_bar/);
+    // beyond the fold no fixed point is reached: a one-line failure, exit 1, nothing written
+    const none = await cli(['fixed-points', f, '--set', 'eta_bar=8', '--out', join(dir, 'none'), '--quiet']);
+    expect(none.code).toBe(1);
+    expect(none.stderr.trim().split('\n')).toHaveLength(1);
+    expect(none.stderr).toMatch(/no fixed point found/);
+    expect(existsSync(join(dir, 'none'))).toBe(false);
     for (const [bad, msg] of [['eta_bar=1:2:1', /--sweep n/], ['nope=1:2:3', /unknown parameter nope/], ['eta_bar=1:1:3', /lo and hi must differ/], ['eta_bar', /name=lo:hi:n/]] as [string, RegExp][]) {
       const b = await cli(['fixed-points', f, '--sweep', bad, '--out', join(dir, 'bad')]);
       expect(existsSync(join(dir, 'bad')), bad).toBe(false);
