@@ -226,6 +226,40 @@ for (const [label, d] of [
   }
 }
 
+// ---- every activation: what auto takes, its rate and its error at a wide state ----
+{
+  // p = k = 2 on an erf committee (MSE, fixed a); error of the moments at a wide state (Q_jj = 3) against
+  // a converged evaluation of another structure or order: probit:20 for the tanh family, split:12 for kinks
+  // away from 0, the exact evaluators themselves where auto's is exact
+  const yaml = (act: string, e: string) => `name: act\nstudent: {width: 2, activation: "${act}", second_layer: {train: false, init: [1, 1]}}\nteacher: {width: 2, target: committee, activation: "erf(z/sqrt(2))"}\nloss: mse\nexpectations: "${e}"\n`;
+  const rows: [string, string, string | undefined][] = [
+    ['erf', 'erf(z/sqrt(2))', undefined],
+    ['ReLU', 'relu(z)', undefined],
+    ['tanh', 'tanh(z)', 'mixture:24'],
+    ['sigmoid', '1/(1+exp(-z))', 'mixture:24'],
+    ['GELU', 'z*(1+erf(z/sqrt(2)))/2', undefined],
+    ['SiLU', 'z/(1+exp(-z))', 'probit:13'],
+    ['softplus', 'log(1+exp(z))', 'probit:13'],
+    ['ELU', 'relu(z) + step(-z)*(exp(z)-1)', 'split:12'],
+    ['hard-tanh', 'max(-1, min(1, z))', 'split:12'],
+  ];
+  for (const [label, act, refReq] of rows) {
+    const d = deriveSpec(parseSpec(yaml(act, 'auto')));
+    const yw = stateOf({ M: [[1.2, 0.3], [0.2, 1.1]], Q: [[3, 0.5], [0.5, 2.5]], a: [1, 1] }, d.layout);
+    const mom = (x: typeof d) => {
+      const out = new Float64Array(x.layout.mom.size);
+      x.compiled.moments(yw, x.layout.defaultParams, out);
+      return out;
+    };
+    let err = 'exact';
+    if (refReq) {
+      const truth = mom(deriveSpec(parseSpec(yaml(act, refReq))));
+      err = `error ${(maxAbsDiff(mom(d), truth) / maxAbsOf(truth)).toExponential(1)} against ${refReq}`;
+    }
+    report(`activation ${label} p=k=2 on erf: auto's backend, RHS evaluations/s`, `${d.plan.backend}, ${rhsRate(d.compiled, yw, d.layout.defaultParams, 1).toExponential(2)}, ${err}`, '');
+  }
+}
+
 // ---- integrate the classic Saad–Solla committee ----
 {
   const d = deriveFile('derivations/saad-solla-erf-classic.yaml');
