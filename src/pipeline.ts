@@ -62,8 +62,9 @@ export function deriveSpec(spec: Spec, expectations?: string, outDir = 'generate
 
 /** A numerical backend's accuracy note, to be measured (it evaluates the moments several more times); none for the exact ones. */
 function accuracyNote(spec: Spec, model: Model, plan: ExpectationPlan, compiled: GeneratedModel, layout: Layout): (() => string[]) | undefined {
-  const measure = backendOf(plan.backend).accuracy;
-  if (!measure) return undefined;
+  const backend = backendOf(plan.backend);
+  const measure = backend.accuracy;
+  if (!measure || backend.measures?.(plan) === false) return undefined;
   return () =>
     measure({
       spec,

@@ -272,6 +272,18 @@ loss: mse`);
     }
   });
 
+  it('derive announces a measurement only where there is one: GELU on erf is exact (silent), GELU on tanh measures its mixture', async () => {
+    const dir = tmp('hermode-probit-');
+    for (const [teacher, announced] of [['erf(z/sqrt(2))', false], ['tanh(z)', true]] as const) {
+      const f = join(dir, `g${announced ? 't' : 'e'}.yaml`);
+      writeFileSync(f, yaml(GELU, teacher, 'expectations: probit:5'));
+      const r = await cli(['derive', f, '--lang', 'ts', '--out-dir', join(dir, 'out')]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(/then measuring its accuracy/.test(r.stderr), teacher).toBe(announced);
+      expect(r.stdout.includes('probit accuracy'), teacher).toBe(announced);
+    }
+  });
+
   it('refuses bad requests in one line naming the value, exit 2, nothing written', async () => {
     const dir = tmp('hermode-probit-');
     const sin = join(dir, 'sin.yaml');

@@ -356,9 +356,10 @@ export const probitBackend: BackendDef = {
       ` Each factor is a sum of terms c·z^e·b(a z) with b one of 1, θ, Φ, φ${plan.settings.mixture ? ` (tanh through the Kolmogorov scale mixture with ${plan.settings.mixture} nodes)` : ''}. A product of one term per slot is Π c_i · Π_φ (2π(1 + a_j² C_jj))^(−1/2) · E′[Π u_i^(e_i) · Π_θ θ(u_i) · Π_Φ θ(a_i u_i − ζ_i)]: each φ factor is folded into the covariance, C′ = C − a_j² C e_j e_jᵀ C/(1 + a_j² C_jj), and Φ(a u) = P(ζ ≤ a u) with an independent standard ζ; the last expectation is the exact Stein reduction to orthant probabilities in the augmented fields.`,
     template: () => ({ remark: '\\quad\\text{(exact, term by term)}' }),
   },
+  // exact without a mixture: nothing to measure or announce
+  measures: (plan) => plan.settings.mixture > 0,
   accuracy(ctx) {
     const m = ctx.plan.settings.nodes;
-    if (!ctx.plan.settings.mixture) return [];
     const e = probitSupErrors(ctx.model, m);
     return [
       `probit accuracy (bounded uniformly in z, not measured at one state): the ${m}-node mixture represents σ to ${e.s.toExponential(1)}, σ′ to ${e.d.toExponential(1)}${ctx.model.target.kind === 'committee' ? ` and the teacher to ${e.g.toExponential(1)}` : ''} in sup norm on ℝ; each template is off by at most these times the Gaussian norms of the other factors — pass probit:M for more`,

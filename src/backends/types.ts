@@ -98,6 +98,8 @@ export interface BackendDef {
   tex: BackendTex;
   /** notes on the accuracy at a generic state, measured at derive time (exact backends have none) */
   accuracy?(ctx: AccuracyContext): string[];
+  /** whether `accuracy` measures anything for this plan (default: yes); derive announces a measurement only then */
+  measures?(plan: ExpectationPlan): boolean;
   /** the reference of the accuracy along a run, or undefined when none is measured */
   along?(model: Model, plan: ExpectationPlan): AlongReference | undefined;
 }
