@@ -17,6 +17,7 @@ import { runIntegration } from '../src/numeric/run.ts';
 import { stateOf, overlapsOf, omegaOf } from '../src/numeric/trajectory.ts';
 import { quadratureMoments } from '../src/gaussian/reference.ts';
 import { luSolve } from '../src/linalg.ts';
+import { gaussHermite } from '../src/quadrature.ts';
 import { cli, odeFromMoments, tmp } from './helpers.ts';
 
 const d = deriveFile('derivations/saad-solla-erf.yaml');
@@ -245,6 +246,44 @@ describe('hermode fixed-points', () => {
       expect(b.code, bad).toBe(2);
       expect(b.stderr.trim().split('\n')).toHaveLength(1);
       expect(b.stderr).toMatch(msg);
+    }
+  });
+
+  it('correlation loss (He3/√6 on He3/√6, spherical): the fixed point is the root m* of (1 − m²)C′(m) = ½ η̄ (a/p) V(m) m (THEORY §2.5) to 1e-9, with the neurons aligned; a 1 % wrong η̄ in that equation misses it', () => {
+    const dc = deriveFile('derivations/he3-correlation.yaml');
+    const gh = gaussHermite(40);
+    // V(m) = E[σ′(λ)² y²] for (λ, ν) of correlation m, by a 40 × 40 Gauss–Hermite rule; C(m) = m³
+    const V = (m: number) => {
+      let s = 0;
+      for (let i = 0; i < 40; i++)
+        for (let j = 0; j < 40; j++) {
+          const l = gh.x[i];
+          const nu = m * l + Math.sqrt(1 - m * m) * gh.x[j];
+          const ds = (3 * (l * l - 1)) / Math.sqrt(6);
+          const y = (nu ** 3 - 3 * nu) / Math.sqrt(6);
+          s += gh.w[i] * gh.w[j] * ds * ds * y * y;
+        }
+      return s;
+    };
+    const root = (eta: number) => {
+      const F = (m: number) => (1 - m * m) * 3 * m * m - 0.5 * eta * 0.5 * V(m) * m;
+      let [lo, hi] = [0.3, 0.999];
+      for (let it = 0; it < 80; it++) {
+        const mid = 0.5 * (lo + hi);
+        if (F(mid) > 0) lo = mid;
+        else hi = mid;
+      }
+      return lo;
+    };
+    const start = { M: [[0.5], [0.45]], Q: [[1, 0.2], [0.2, 1]], P: [[1]], a: [1, 1] };
+    for (const eta of [0.05, 0.1]) {
+      const prm = resolveParams(dc.model, dc.layout, { eta_bar: String(eta) });
+      const [fp] = findFixedPoints(dc, { params: prm, start, tau: 2000 });
+      expect(fp.type).toBe('stable');
+      const m = root(eta);
+      for (const row of fp.state.M) expect(Math.abs(row[0] - m), `η̄ = ${eta}`).toBeLessThan(1e-9);
+      expect(Math.abs(fp.state.Q[0][1] - 1)).toBeLessThan(1e-9);
+      expect(Math.abs(root(1.01 * eta) - fp.state.M[0][0])).toBeGreaterThan(1e-4);
     }
   });
 });
