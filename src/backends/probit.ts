@@ -77,7 +77,7 @@ function repsOf(model: Model, m: number): Reps | string {
   if (t.kind === 'committee') {
     const g = probitRep(t.g, m);
     if (!g) return `probit needs a teacher written in Φ (as the student); ${t.g.expr.text} is not`;
-    if (s.nodes === 0 && g.nodes === 0 && s.what.startsWith('p') && g.what.startsWith('p')) return 'probit: a piecewise-polynomial student and teacher are the exact backend\'s';
+    if (piecewiseOf(model.student) && piecewiseOf(t.g)) return 'probit: a piecewise-polynomial student and teacher are the exact backend\'s';
     return { s, d: derivativeRep(s.terms), g };
   }
   if (!t.poly) return 'probit needs a polynomial general target (or a committee)';
@@ -113,7 +113,7 @@ function patterns(impl: ProbitImpl, groups: Record<Role, Group[]>): Group[][] {
   return out;
 }
 
-const kindedCount = (pat: Group[]) => pat.filter((g) => g.b === 'step' || g.b === 'Phi').length;
+const indicatorCount = (pat: Group[]) => pat.filter((g) => g.b === 'step' || g.b === 'Phi').length;
 
 function probitPlan(model: Model, m: number): ExpectationPlan {
   const reps = repsOf(model, m);
@@ -131,7 +131,7 @@ function probitPlan(model: Model, m: number): ExpectationPlan {
     }
     const impl: ProbitImpl = { kind: 'probit', roles, target };
     for (const pat of patterns(impl, groups)) {
-      const kinked = kindedCount(pat);
+      const kinked = indicatorCount(pat);
       worstKinked = Math.max(worstKinked, kinked);
       cost += (calls[name] ?? 0) * pat.reduce((x, g) => x * g.a.length, 1) * tupleCost(kinked);
     }

@@ -184,8 +184,7 @@ export function escapeLaw(d: Derivation, fp: FixedPoint, params: number[], delta
 }
 
 /** The fixed points reached from the start and from its symmetrisation (duplicates merged). */
-export function findFixedPoints(d: Derivation, req: FixedPointRequest): FixedPoint[] {
-  const jac = jacobianOf(d);
+export function findFixedPoints(d: Derivation, req: FixedPointRequest, jac = jacobianOf(d)): FixedPoint[] {
   const L = d.layout;
   const out: FixedPoint[] = [];
   const starts: [boolean, Overlaps][] = [[false, req.start], [true, symmetrised(req.start)]];
@@ -231,7 +230,7 @@ export interface Branch {
 export function sweepFixedPoints(d: Derivation, req: FixedPointRequest, index: number, values: number[]): Branch[] {
   const jac = jacobianOf(d);
   const at = (v: number) => req.params.map((x, i) => (i === index ? v : x));
-  const first = findFixedPoints(d, { ...req, params: at(values[0]) });
+  const first = findFixedPoints(d, { ...req, params: at(values[0]) }, jac);
   const branches: Branch[] = first.map((f) => ({ origin: f.origin, points: [{ value: values[0], y: f.y, risk: f.risk, type: f.type, maxRe: f.eigenvalues[0].re, unstable: f.unstable }], changes: [] }));
   const open = new Set(branches.map((_, i) => i));
   for (const v of values.slice(1)) {
