@@ -12,6 +12,7 @@ import { expect } from 'vitest';
 import type { Derivation } from '../src/pipeline.ts';
 import { quadratureMoments, unpackMoments, type Moments } from '../src/gaussian/reference.ts';
 import { stateOf } from '../src/ode/layout.ts';
+import { normalCdf } from '../src/gaussian/probit.ts';
 
 /**
  * A random valid state: teacher rows e_1..e_k, student rows W = [M | R] in k + p dimensions, so that
@@ -238,4 +239,93 @@ export function wideCovariances(): { what: string; C: number[][] }[] {
   for (const [i, j] of [[0, 2], [0, 3], [1, 2], [1, 3]]) m0[i][j] = m0[j][i] = 0;
   out.push({ what: 'M = 0', C: m0 });
   return out;
+}
+
+/** A field of `kinkedNested`: piecewise polynomial (coefficients ascending, pieces split at `breaks`) or smooth. */
+export type NestedField = { breaks: number[]; polys: number[][] } | { f: (x: number) => number };
+
+const pieceValue = (F: { breaks: number[]; polys: number[][] }, x: number): number => {
+  let k = 0;
+  while (k < F.breaks.length && x > F.breaks[k]) k++;
+  return F.polys[k].reduceRight((s, c) => s * x + c, 0);
+};
+
+/**
+ * E[Π f_i(u_i)] for u ~ N(0, C) by nested quadrature in Cholesky coordinates u = L z, the kinks
+ * respected: each outer z_i is integrated by 8-node Gauss–Legendre panels of width 2 on [−9, 9],
+ * split where u_i crosses a breakpoint; the last field, piecewise polynomial, is integrated over its
+ * pieces in closed form (truncated normal moments). Independent of the Stein reductions.
+ */
+export function kinkedNested(C: number[][], fields: NestedField[], nodes = 8, width = 2): number {
+  const n = fields.length;
+  const L = choleskyPsd(C);
+  const last = fields[n - 1];
+  if (!('breaks' in last)) throw new Error('kinkedNested: the last field must be piecewise polynomial');
+  const rule = gaussLegendre(nodes);
+  const z = new Array(n).fill(0);
+  const Phi = (x: number) => (x === Infinity ? 1 : x === -Infinity ? 0 : normalCdf(x));
+  const phi = (x: number) => (Number.isFinite(x) ? Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI) : 0);
+  // ∫_a^b p(m + s x) φ(x) dx by the moments M_j = ∫_a^b x^j φ (binomial expansion)
+  const closed = (p: number[], m: number, s: number, a: number, b: number): number => {
+    const M = [Phi(b) - Phi(a), phi(a) - phi(b)];
+    const xpa = Number.isFinite(a) ? a : 0;
+    const xpb = Number.isFinite(b) ? b : 0;
+    for (let j = 2; j < p.length; j++) M.push((j - 1) * M[j - 2] + (xpa ** (j - 1)) * phi(a) - (xpb ** (j - 1)) * phi(b));
+    let total = 0;
+    for (let e = 0; e < p.length; e++) {
+      let binom = 1;
+      for (let j = 0; j <= e; j++) {
+        total += p[e] * binom * m ** (e - j) * s ** j * M[j];
+        binom = (binom * (e - j)) / (j + 1);
+      }
+    }
+    return total;
+  };
+  const rec = (i: number, weight: number): number => {
+    let shift = 0;
+    for (let j = 0; j < i; j++) shift += L[i][j] * z[j];
+    const s = L[i][i];
+    const F = fields[i];
+    if (i === n - 1) {
+      if (!('breaks' in F)) return 0;
+      if (s < 1e-14) return weight * pieceValue(F, shift);
+      const cuts = [-Infinity, ...F.breaks.map((t) => (t - shift) / s), Infinity];
+      let total = 0;
+      for (let k = 0; k + 1 < cuts.length; k++) total += closed(F.polys[k], shift, s, cuts[k], cuts[k + 1]);
+      return weight * total;
+    }
+    const value = (x: number) => ('breaks' in F ? pieceValue(F, x) : F.f(x));
+    if (s < 1e-14) {
+      z[i] = 0;
+      return rec(i + 1, weight * value(shift));
+    }
+    const cuts = new Set<number>();
+    for (let a = -9; a <= 9 + 1e-9; a += width) cuts.add(a);
+    if ('breaks' in F) for (const t of F.breaks) if (Math.abs((t - shift) / s) < 9) cuts.add((t - shift) / s);
+    // a later field fixed by z_0..z_i (its remaining variance zero: a coincident or dependent field) kinks here too
+    for (let k = i + 1; k < n; k++) {
+      const G = fields[k];
+      if (!('breaks' in G) || !(Math.abs(L[k][i]) > 1e-14)) continue;
+      let rest = 0;
+      for (let j = i + 1; j <= k; j++) rest += L[k][j] ** 2;
+      if (rest > 1e-28) continue;
+      let sk = 0;
+      for (let j = 0; j < i; j++) sk += L[k][j] * z[j];
+      for (const t of G.breaks) if (Math.abs((t - sk) / L[k][i]) < 9) cuts.add((t - sk) / L[k][i]);
+    }
+    const sorted = [...cuts].sort((x, y) => x - y);
+    let total = 0;
+    for (let k = 0; k + 1 < sorted.length; k++) {
+      const lo = sorted[k];
+      const h = sorted[k + 1] - lo;
+      for (let q = 0; q < nodes; q++) {
+        const x = lo + 0.5 * h * (rule.x[q] + 1);
+        z[i] = x;
+        const w = 0.5 * h * rule.w[q] * phi(x) * value(shift + s * x);
+        if (w !== 0) total += rec(i + 1, w);
+      }
+    }
+    return weight * total;
+  };
+  return rec(0, 1);
 }

@@ -59,6 +59,7 @@ const unseen = [
   'name: sigmoid-on-tanh\nstudent: {width: 2, activation: "1/(1+exp(-z))", second_layer: {train: true, init: [1, -0.5]}}\nteacher: {width: 2, target: committee, activation: "1.3*tanh(0.8*z)"}\nloss: mse\nnoise: 0.1\nexpectations: mixture:5',
   'name: gelu-on-tanh\nstudent: {width: 2, activation: "z*(1+erf(z/sqrt(2)))/2", second_layer: {train: true, init: [1, -0.5]}}\nteacher: {width: 2, target: committee, activation: "tanh(z)"}\nloss: mse\nnoise: 0.1\nexpectations: probit:5',
   'name: hardtanh-on-erf\nstudent: {width: 2, activation: "max(-1, min(1, z))"}\nteacher: {width: 1, target: committee, activation: "erf(z/sqrt(2))"}\nloss: mse\nnoise: 0.1\nexpectations: split:2',
+  'name: hardtanh-probit\nstudent: {width: 2, activation: "max(-1, min(1, z))", second_layer: {train: true, init: [1, -0.5]}}\nteacher: {width: 2, target: committee, activation: "relu(z - 0.5)"}\nloss: mse\nnoise: 0.1\nexpectations: probit',
   'name: relu-weighted\nstudent: {width: 2, activation: "2*relu(z)", second_layer: {train: true, init: [1, 1]}}\nteacher: {width: 2, target: committee, activation: "relu(z)", weights: [1, 0.5]}\nnoise: 0.2',
 ].map((text) => {
   const f = join(unseenDir, `${/name: ([\w-]+)/.exec(text)?.[1]}.yaml`);

@@ -84,6 +84,9 @@ describe('activations written in Φ and φ', () => {
       ['erf(z)', 'erf', true],
       ['relu(z)', 'piecewise polynomial', true],
       ['z^3 - 3*z', 'polynomial', true],
+      ['max(-1, min(1, z))', 'piecewise polynomial (breakpoints at -1, 1)', true],
+      ['relu(z - 0.5)', 'piecewise polynomial (breakpoints at 0.5)', true],
+      ['min(relu(z), 2)', 'piecewise polynomial (breakpoints at 0, 2)', true],
     ];
     const rng = new Rng(3);
     for (const [text, what, exact] of cases) {
@@ -111,7 +114,7 @@ describe('activations written in Φ and φ', () => {
         expect(repSupErrors(act, 20).f, `${text} at 20 nodes`).toBeLessThan(sup.f / 10);
       }
     }
-    for (const text of ['sin(z)', 'max(-1, min(1, z))', 'z/(1+exp(-z)) + 0.001*z^2', 'z*(1+erf(z/sqrt(2)))/2 + 0.001*z^3', 'log(1+exp(z)) + 0.01*tanh(3*z)'])
+    for (const text of ['sin(z)', 'max(-1, min(1, z)) + 0.01*tanh(z)', 'z/(1+exp(-z)) + 0.001*z^2', 'z*(1+erf(z/sqrt(2)))/2 + 0.001*z^3', 'log(1+exp(z)) + 0.01*tanh(3*z)'])
       expect(probitRep(activation(text), 13), text).toBeUndefined();
   });
 });

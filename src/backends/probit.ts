@@ -20,16 +20,18 @@ import type { Model } from '../hermite/model.ts';
 import { committeeByFactors, modelTemplates, templateCalls, type ExpectationPlan, type SlotFactor, type Template, type TemplateImpl } from '../gaussian/plan.ts';
 import { derivativeRep, probitRep, repSupErrors, type ProbitBasis, type ProbitRep, type ProbitTerm } from '../gaussian/probit.ts';
 import { SteinEngine, indicatorTerms, steinConstants, STEIN_SOURCE, type Factor, type SteinExpansion } from '../gaussian/stein.ts';
-import { piecewiseOf } from '../hermite/piecewise.ts';
+import { piecewiseOf, piecesOf } from '../hermite/piecewise.ts';
 import { Poly } from '../symbolic/poly.ts';
 import { Coef } from '../symbolic/coef.ts';
 import { covNames } from '../gaussian/wick.ts';
 import { parseKernel } from '../ir/parse.ts';
 import { instantiate } from '../ir/js.ts';
-import { callsIn, type Const, type Fn, type Module } from '../ir/ir.ts';
+import { call, callsIn, idx, int, num, v, type Const, type Expr, type Fn, type Module, type Stmt } from '../ir/ir.ts';
 import { usageError, internal } from '../errors.ts';
-import { plainTex } from './support.ts';
+import { plainTex, polyKey } from './support.ts';
 import { steinFunction, steinKey } from './exact.ts';
+import { ShiftedEngine, SHIFTED_SOURCE, shiftedConstants, type ShiftedExpansion } from '../gaussian/shifted.ts';
+import { polyToStatements } from '../ir/polyprint.ts';
 import type { BackendDef, KernelContext } from './types.ts';
 
 /** Mixture nodes for tanh-based members when none are asked for (as the mixture backend: THEORY §3.7). */
@@ -47,6 +49,8 @@ interface Group {
   e: number;
   a: number[];
   c: number[];
+  /** thresholds of step terms (0 for the others) */
+  t: number[];
   /** constant arrays' prefix */
   id: string;
 }
@@ -73,6 +77,8 @@ function repsOf(model: Model, m: number): Reps | string {
   if (!s) return `probit needs activations written in Φ: polynomials, kinks at 0, erf, tanh, sigmoid, GELU, SiLU, softplus (z times or the antiderivative of c0 + A·erf(bz) or c0 + A·tanh(bz)); the student ${model.student.expr.text} is not`;
   const pw = piecewiseOf(model.student);
   if (pw && !pw.continuous) return `probit needs a continuous student (its derivative would carry a δ); ${model.student.expr.text} jumps at 0`;
+  const pieces = pw ? undefined : piecesOf(model.student);
+  if (pieces && !pieces.continuous) return `probit needs a continuous student (its derivative would carry a δ); ${model.student.expr.text} jumps`;
   const t = model.target;
   if (t.kind === 'committee') {
     const g = probitRep(t.g, m);
@@ -90,21 +96,25 @@ function groupsOf(terms: ProbitTerm[], role: string): Group[] {
   for (const t of terms) {
     const key = `${t.b}${t.e}`;
     let g = by.get(key);
-    if (!g) by.set(key, (g = { b: t.b, e: t.e, a: [], c: [], id: `PB_${role.toUpperCase()}_${t.b}${t.e}` }));
+    if (!g) by.set(key, (g = { b: t.b, e: t.e, a: [], c: [], t: [], id: `PB_${role.toUpperCase()}_${t.b}${t.e}` }));
     g.a.push(t.a);
     g.c.push(t.c);
+    g.t.push(t.t ?? 0);
   }
   return [...by.values()];
 }
 
-const BARE: Group[] = [{ b: 'one', e: 1, a: [1], c: [1], id: 'PB_U' }];
+const BARE: Group[] = [{ b: 'one', e: 1, a: [1], c: [1], t: [0], id: 'PB_U' }];
+
+/** A step group with a threshold other than 0 (its patterns take the shifted reduction, gaussian/shifted.ts). */
+const isShifted = (g: Group): boolean => g.b === 'step' && g.t.some((x) => x !== 0);
 
 function slotGroups(reps: Reps): Record<Role, Group[]> {
   return { s: groupsOf(reps.s.terms, 's'), d: groupsOf(reps.d, 'd'), g: reps.g ? groupsOf(reps.g.terms, 'g') : [], u: BARE };
 }
 
-/** Cost units of one tuple with `kinked` indicators. */
-const tupleCost = (kinked: number): number => (kinked >= 4 ? 60 : 4 + 2 * kinked);
+/** Cost units of one tuple with `kinked` indicators (shifted: thresholds other than 0). */
+const tupleCost = (kinked: number, shifted: boolean): number => (shifted ? (kinked >= 4 ? 600 : kinked === 3 ? 120 : 6 + 4 * kinked) : kinked >= 4 ? 60 : 4 + 2 * kinked);
 
 /** The patterns of a template: one group per slot. */
 function patterns(impl: ProbitImpl, groups: Record<Role, Group[]>): Group[][] {
@@ -133,7 +143,7 @@ function probitPlan(model: Model, m: number): ExpectationPlan {
     for (const pat of patterns(impl, groups)) {
       const kinked = indicatorCount(pat);
       worstKinked = Math.max(worstKinked, kinked);
-      cost += (calls[name] ?? 0) * pat.reduce((x, g) => x * g.a.length, 1) * tupleCost(kinked);
+      cost += (calls[name] ?? 0) * pat.reduce((x, g) => x * g.a.length, 1) * tupleCost(kinked, pat.some(isShifted));
     }
     if (worstKinked > 4) throw internal('more than four indicators in a template');
     return { name, slots: n, tex, impl };
@@ -159,13 +169,21 @@ function probitPlan(model: Model, m: number): ExpectationPlan {
 interface PatternCode {
   /** per augmented slot: the template slot and whether it is that slot's X */
   aug: { slot: number; x: boolean }[];
-  exp: SteinExpansion;
+  exp: SteinExpansion | ShiftedExpansion;
+  /** the expansion has threshold arguments (a shifted step in the pattern) */
+  shifted: boolean;
 }
 
 const engines = new Map<number, SteinEngine>();
 const engine = (n: number): SteinEngine => {
   let e = engines.get(n);
   if (!e) engines.set(n, (e = new SteinEngine(n)));
+  return e;
+};
+const shiftedEngines = new Map<number, ShiftedEngine>();
+const shiftedEngine = (n: number): ShiftedEngine => {
+  let e = shiftedEngines.get(n);
+  if (!e) shiftedEngines.set(n, (e = new ShiftedEngine(n)));
   return e;
 };
 
@@ -191,8 +209,10 @@ function patternCode(pat: Group[], target: ProbitImpl['target'], k: number, gsta
     const poly = gstar.pow(target.power).embed(N, Array.from({ length: targetSlots }, (_, r) => at + r));
     factors.push({ kind: 'poly', poly });
   }
-  if (N === 0) return { aug, exp: { n: 0, kinked: 0, poly: Poly.constant(0, Coef.one), symbols: [] } };
-  return { aug, exp: engine(N).expectation(indicatorTerms(N, factors)) };
+  const shifted = pat.some(isShifted);
+  if (N === 0) return { aug, exp: { n: 0, kinked: 0, poly: Poly.constant(0, Coef.one), symbols: [] }, shifted: false };
+  const terms = indicatorTerms(N, factors);
+  return { aug, exp: shifted ? shiftedEngine(N).expectation(terms) : engine(N).expectation(terms), shifted };
 }
 
 /** The source of a template: for each pattern, loops over its groups' terms, the φ folds, then the pattern's function. */
@@ -262,6 +282,13 @@ function templateSource(t: Template, groups: Record<Role, Group[]>, reps: Reps, 
     };
     const cargs: string[] = [];
     for (let i = 0; i < pc.aug.length; i++) for (let j = i; j < pc.aug.length; j++) cargs.push(entry(pc.aug[i], pc.aug[j]));
+    // a shifted pattern's thresholds, one per kinked augmented slot: the step's, 0 for an X
+    if (pc.shifted)
+      pc.aug.forEach((p, j) => {
+        if (!(pc.exp.kinked & (1 << j))) return;
+        const g = p.x ? undefined : pat[p.slot];
+        cargs.push(g && g.b === 'step' ? `${g.id}_T[${g.a.length === 1 ? '0' : `i${p.slot}`}]` : '0.0');
+      });
     lines.push(`${indent}acc += ${norm} * ${pc.aug.length ? `${fnOf(pc)}(${cargs.join(', ')})` : fnOf(pc)};`);
     while (open.length) lines.push(`${open.pop()}}`);
   });
@@ -277,17 +304,19 @@ function probitKernels({ model, plan, templates, consts }: KernelContext): { fns
     for (const g of list) {
       if (g.b === 'Phi' || g.b === 'phi') consts.set(`${g.id}_A`, { name: `${g.id}_A`, type: 'f64', values: g.a, doc: `scales a of the terms c·z^${g.e}·${g.b}(a z)` });
       consts.set(`${g.id}_C`, { name: `${g.id}_C`, type: 'f64', values: g.c, doc: `coefficients c of the terms c·z^${g.e}·${g.b}(a z)` });
+      if (isShifted(g)) consts.set(`${g.id}_T`, { name: `${g.id}_T`, type: 'f64', values: g.t, doc: `thresholds t of the terms c·z^${g.e}·θ(z − t)` });
     }
   const byKey = new Map<string, string>();
   const patternFns: Fn[] = [];
   const fnOf = (pc: PatternCode): string => {
     if (!pc.aug.length) return '1.0';
-    const key = steinKey(pc.exp);
+    const key = pc.shifted ? shiftedKey(pc.exp as ShiftedExpansion) : steinKey(pc.exp as SteinExpansion);
     let name = byKey.get(key);
     if (!name) {
       name = `pbTuple${byKey.size}`;
       byKey.set(key, name);
-      patternFns.push(steinFunction(name, pc.exp, `E[Π u^e θ] of ${pc.aug.length} augmented fields (${pc.aug.filter((s) => s.x).length} Φ indicators), exact`));
+      const what = `${pc.aug.length} augmented fields (${pc.aug.filter((s) => s.x).length} Φ indicators)`;
+      patternFns.push(pc.shifted ? shiftedFunction(name, pc.exp as ShiftedExpansion, `E[Π u^e θ(u − t)] of ${what}, exact`) : steinFunction(name, pc.exp as SteinExpansion, `E[Π u^e θ] of ${what}, exact`));
     }
     return name;
   };
@@ -297,7 +326,8 @@ function probitKernels({ model, plan, templates, consts }: KernelContext): { fns
     return { ...fn, doc: `${plainTex(t.tex)}, exact in the Φ terms of its factors (Stein reduction in the augmented fields).` };
   });
   // the Stein kernels the pattern functions reach (Plackett's rule and its constants only where four indicators meet)
-  const lib = new Map(parseKernel(STEIN_SOURCE).map((f) => [f.name, f]));
+  const anyShifted = patternFns.some((f) => f.params.some((p) => /^t\d+$/.test(p.name)));
+  const lib = new Map(parseKernel(anyShifted ? SHIFTED_SOURCE : STEIN_SOURCE).map((f) => [f.name, f]));
   const kept = new Set<string>();
   const visit = (f: Fn) => {
     for (const c of callsIn(f.body))
@@ -307,7 +337,8 @@ function probitKernels({ model, plan, templates, consts }: KernelContext): { fns
       }
   };
   patternFns.forEach(visit);
-  if (kept.has('steinPlackett')) for (const c of steinConstants()) consts.set(c.name, c);
+  if (kept.has('steinPlackett') || kept.has('shPlackett')) for (const c of steinConstants()) consts.set(c.name, c);
+  if (kept.has('shBvn')) for (const c of shiftedConstants().filter((c) => c.name.startsWith('SH_'))) consts.set(c.name, c);
   return { fns: [...[...lib.values()].filter((f) => kept.has(f.name)), ...patternFns, ...fns] };
 }
 
@@ -372,3 +403,68 @@ export const probitBackend: BackendDef = {
     return { request: `probit:${R}`, against: `the representation with ${R} mixture nodes`, cost: probitPlan(model, R).settings.cost, remedy: 'raise the nodes with --expectations probit:M' };
   },
 };
+
+/** Equal keys: equal functions. */
+const shiftedKey = (exp: ShiftedExpansion): string => polyKey(exp.n, `shifted:${exp.kinked}:${JSON.stringify(exp.symbols)}`, exp.poly);
+
+/**
+ * A shifted expansion as IR: arguments the covariance entries, then the thresholds t_b of the kinked
+ * slots; C (regularised as steinRegularize does), the conditional covariances K^B, their ε-derivatives
+ * D^B and means MU^B given u_B = t_B (each from the set without its highest slot), then the densities
+ * and orthant probabilities as locals.
+ */
+function shiftedFunction(name: string, exp: ShiftedExpansion, doc: string): Fn {
+  const n = exp.n;
+  const args = covNames(n);
+  const kinked = [...Array(n).keys()].filter((i) => exp.kinked & (1 << i));
+  const pre: Stmt[] = [{ k: 'array', name: 'C', type: 'f64', size: n * n }];
+  let a = 0;
+  for (let i = 0; i < n; i++)
+    for (let j = i; j < n; j++) {
+      pre.push({ k: 'store', arr: 'C', i: int(i * n + j), op: '=', value: v(args[a]) });
+      if (i !== j) pre.push({ k: 'store', arr: 'C', i: int(j * n + i), op: '=', value: v(args[a]) });
+      a++;
+    }
+  // the TypeScript printer allocates local arrays once per module, so every array is written whole
+  pre.push({ k: 'array', name: 'K0', type: 'f64', size: n * n }, { k: 'do', e: call('steinRegularize', v('C'), int(n), int(exp.kinked), v('K0')) });
+  pre.push(
+    { k: 'array', name: 'D0', type: 'f64', size: n * n },
+    { k: 'for', v: 'i', from: int(0), to: int(n * n), body: [{ k: 'store', arr: 'D0', i: v('i'), op: '=', value: num(0) }] },
+    { k: 'array', name: 'MU0', type: 'f64', size: n },
+    { k: 'array', name: 'T', type: 'f64', size: n },
+  );
+  for (let i = 0; i < n; i++) pre.push({ k: 'store', arr: 'D0', i: int(i * n + i), op: '=', value: num(1) });
+  for (let i = 0; i < n; i++) pre.push({ k: 'store', arr: 'MU0', i: int(i), op: '=', value: num(0) }, { k: 'store', arr: 'T', i: int(i), op: '=', value: kinked.includes(i) ? v(`t${i}`) : num(0) });
+  const have = new Set([0]);
+  const need = (B: number): number => {
+    if (!have.has(B)) {
+      const top = 31 - Math.clz32(B);
+      const from = need(B & ~(1 << top));
+      pre.push(
+        { k: 'array', name: `K${B}`, type: 'f64', size: n * n },
+        { k: 'array', name: `D${B}`, type: 'f64', size: n * n },
+        { k: 'array', name: `MU${B}`, type: 'f64', size: n },
+        { k: 'do', e: call('shCondMean', v(`K${from}`), v(`MU${from}`), int(n), int(top), v(`t${top}`), v(`MU${B}`)) },
+        { k: 'do', e: call('steinCondition', v(`K${from}`), v(`D${from}`), int(n), int(top), v(`K${B}`), v(`D${B}`)) },
+      );
+      have.add(B);
+    }
+    return B;
+  };
+  const vars = exp.symbols.map((s): Expr => {
+    if (s.kind === 't') return v(`t${s.b}`);
+    const B = need(s.B);
+    if (s.kind === 'c') return idx(`K${B}`, s.i * n + s.j);
+    if (s.kind === 'm') return idx(`MU${B}`, s.i);
+    const local = s.kind === 'phi' ? `f${B}_${s.b}` : `P${B}_${s.R}`;
+    const value =
+      s.kind === 'phi'
+        ? call('shPhi', v(`K${B}`), v(`MU${B}`), v('K0'), int(n), int(s.b), v(`t${s.b}`))
+        : call('shProb', v(`K${B}`), v(`D${B}`), v(`MU${B}`), v('T'), v('K0'), int(n), int(s.R));
+    pre.push({ k: 'let', name: local, type: 'f64', init: value });
+    return v(local);
+  });
+  const { stmts, value } = polyToStatements(exp.poly, vars);
+  const params = [...args, ...kinked.map((i) => `t${i}`)].map((p) => ({ name: p, type: 'f64' as const }));
+  return { name, params, ret: 'f64', body: [...pre, ...stmts, { k: 'return', value } as Stmt], doc };
+}

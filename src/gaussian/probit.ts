@@ -3,7 +3,8 @@
  *   c · z^e · b(a z),   b ∈ {1, θ, Φ, φ}   (θ = step, at 0; a is the scale of Φ and φ),
  * closed under differentiation (d/dz z^eΦ(az) = e z^{e−1}Φ(az) + a z^e φ(az), d/dz φ(az) = −a²z φ(az)).
  * Members, recognised from values whatever way they were written:
- *   - piecewise polynomials with their kink at 0 (polynomials, ReLU, leaky ReLU, |z|, step, sign);
+ *   - piecewise polynomials with their kink at 0 (polynomials, ReLU, leaky ReLU, |z|, step, sign), and
+ *     with breakpoints anywhere (hard-tanh, relu(z − b), clipped steps) as steps at thresholds θ(z − t);
  *   - c₀ + A·erf(b z) = c₀ − A + 2A Φ(√2 b z), exactly;
  *   - c₀ + A·tanh(b z) (tanh, the logistic sigmoid) through the scale mixture tanh x = E_K[erf(x/√2K)]
  *     (gaussian/kolmogorov.ts): a sum of Φ terms over the mixture's m nodes;
@@ -14,7 +15,7 @@
  * independent, and a φ(a u) factor reweights the Gaussian law (a rank-one change of its covariance).
  */
 import type { Activation } from '../hermite/activation.ts';
-import { piecewiseOf } from '../hermite/piecewise.ts';
+import { piecewiseOf, piecesOf } from '../hermite/piecewise.ts';
 import { mixtureMember, memberNodes, type MixtureMember } from './kolmogorov.ts';
 import { maxAbsOf } from '../extrema.ts';
 import { erfNum } from '../families/erf.ts';
@@ -22,12 +23,14 @@ import { PROBE } from '../families/family.ts';
 
 export type ProbitBasis = 'one' | 'step' | 'Phi' | 'phi';
 
-/** c · z^e · b(a z) (a = 1 for `one` and `step`). */
+/** c · z^e · b(a z) (a = 1 for `one` and `step`); a step may sit at a threshold: c · z^e · θ(z − t). */
 export interface ProbitTerm {
   b: ProbitBasis;
   e: number;
   a: number;
   c: number;
+  /** the step's threshold (absent: 0) */
+  t?: number;
 }
 
 /** An activation as a sum of terms: exact, or through the scale mixture (`nodes` > 0). */
@@ -51,7 +54,7 @@ export const normalPdf = (x: number): number => Math.exp(-0.5 * x * x) / SQRT_2P
 export function evaluateRep(terms: ProbitTerm[], z: number): number {
   let s = 0;
   for (const t of terms) {
-    const base = t.b === 'one' ? 1 : t.b === 'step' ? (z > 0 ? 1 : 0) : t.b === 'Phi' ? normalCdf(t.a * z) : normalPdf(t.a * z);
+    const base = t.b === 'one' ? 1 : t.b === 'step' ? (z > (t.t ?? 0) ? 1 : 0) : t.b === 'Phi' ? normalCdf(t.a * z) : normalPdf(t.a * z);
     s += t.c * z ** t.e * base;
   }
   return s;
@@ -63,10 +66,10 @@ export function mergeTerms(terms: ProbitTerm[]): ProbitTerm[] {
   for (const t of terms) {
     if (t.c === 0) continue;
     const a = t.b === 'one' || t.b === 'step' ? 1 : t.a;
-    const key = `${t.b}:${t.e}:${a}`;
+    const key = `${t.b}:${t.e}:${a}:${t.t ?? 0}`;
     const hit = by.get(key);
     if (hit) hit.c += t.c;
-    else by.set(key, { b: t.b, e: t.e, a, c: t.c });
+    else by.set(key, t.t ? { b: t.b, e: t.e, a, c: t.c, t: t.t } : { b: t.b, e: t.e, a, c: t.c });
   }
   return [...by.values()].filter((t) => t.c !== 0);
 }
@@ -139,6 +142,15 @@ export function probitRep(act: Activation, m: number): ProbitRep | undefined {
     for (const t of pw.minus.terms()) terms.push({ b: 'one', e: t.exps[0], a: 1, c: t.c.toNumber() });
     for (const t of pw.plus.sub(pw.minus).terms()) terms.push({ b: 'step', e: t.exps[0], a: 1, c: t.c.toNumber() });
     return { terms: mergeTerms(terms), nodes: 0, what: pw.minus.equals(pw.plus) ? 'polynomial' : 'piecewise polynomial' };
+  }
+  const pieces = piecesOf(act);
+  if (pieces) {
+    const terms: ProbitTerm[] = [];
+    for (const t of pieces.polys[0].terms()) terms.push({ b: 'one', e: t.exps[0], a: 1, c: t.c.toNumber() });
+    pieces.breaks.forEach((at, k) => {
+      for (const t of pieces.polys[k + 1].sub(pieces.polys[k]).terms()) terms.push({ b: 'step', e: t.exps[0], a: 1, c: t.c.toNumber(), t: at });
+    });
+    return { terms: mergeTerms(terms), nodes: 0, what: `piecewise polynomial (breakpoints at ${pieces.breaks.map((b) => +b.toPrecision(6)).join(', ')})` };
   }
   const f = act.f;
   const direct = mixtureMember(f);

@@ -13,6 +13,7 @@ import { Poly } from '../symbolic/poly.ts';
 import { Rational } from '../symbolic/rational.ts';
 import { familyOf, type Activation } from './activation.ts';
 import { maxAbsOf } from '../extrema.ts';
+import { breakpoints } from './breaks.ts';
 
 export interface Piecewise {
   /** p₋ on z < 0 (one variable) */
@@ -61,14 +62,61 @@ function nearlyEqual(a: number, b: number): boolean {
 }
 
 /** f on the half-line sign·z > 0 as a polynomial of degree ≤ 8, or undefined. */
-function halfLine(f: (x: number) => number, sign: 1 | -1): Poly | undefined {
-  const probes = [0.013, 0.21, 0.77, 1.37, 2.23, 3.61, 4.9].map((x) => sign * x);
+function halfLine(f: (x: number) => number, sign: 1 | -1, from = 0): Poly | undefined {
+  // Chebyshev-like nodes on (0.1, 3.2)
+  return fitPolynomial(f, [0.013, 0.21, 0.77, 1.37, 2.23, 3.61, 4.9].map((x) => from + sign * x), (deg, i) => from + sign * (1.65 - 1.55 * Math.cos((Math.PI * (i + 0.5)) / (deg + 1))));
+}
+
+/**
+ * Piecewise-polynomial activations with kinks (or jumps) anywhere — hard-tanh max(−1, min(1, z)),
+ * relu(z − b), clipped and shifted steps:  f = p₀ + Σ_k (p_k − p_{k−1})·θ(z − b_k)  over the
+ * breakpoints b₁ < … < b_K (hermite/breaks.ts), each piece fitted as `halfLine` does, on the
+ * interval's inner points (the half-lines beyond the outer breakpoints as above, from the breakpoint).
+ */
+export interface Pieces {
+  breaks: number[];
+  /** the polynomial on (−∞, b₁), (b₁, b₂), …, (b_K, ∞) */
+  polys: Poly[];
+  /** no jump of f: the derivative has no δ */
+  continuous: boolean;
+}
+
+const piecesCache = new WeakMap<Activation, Pieces | null>();
+
+/** The pieces of an activation with breakpoints, or undefined (smooth, or not polynomial between them). */
+export function piecesOf(act: Activation): Pieces | undefined {
+  const hit = piecesCache.get(act);
+  if (hit !== undefined) return hit ?? undefined;
+  const bps = breakpoints(act);
+  let out: Pieces | undefined;
+  if (bps.length) {
+    const breaks = bps.map((b) => b.at);
+    const polys: Poly[] = [];
+    for (let k = 0; k <= breaks.length; k++) {
+      const lo = k > 0 ? breaks[k - 1] : undefined;
+      const hi = k < breaks.length ? breaks[k] : undefined;
+      const p =
+        lo === undefined
+          ? halfLine(act.f, -1, hi)
+          : hi === undefined
+            ? halfLine(act.f, 1, lo)
+            : fitPolynomial(act.f, [0.011, 0.13, 0.37, 0.52, 0.71, 0.93, 0.989].map((u) => lo + u * (hi - lo)), (deg, i) => lo + (hi - lo) * (0.5 - 0.47 * Math.cos((Math.PI * (i + 0.5)) / (deg + 1))));
+      if (!p) break;
+      polys.push(p);
+    }
+    if (polys.length === breaks.length + 1) out = { breaks, polys, continuous: !bps.some((b) => b.order === 0) };
+  }
+  piecesCache.set(act, out ?? null);
+  return out;
+}
+
+/** A polynomial of degree ≤ 8 through f at `node(deg, i)` that reproduces f at the probes to 1e-10 relative, or undefined. */
+function fitPolynomial(f: (x: number) => number, probes: number[], node: (deg: number, i: number) => number): Poly | undefined {
   const pv = probes.map(f);
   if (!pv.every(Number.isFinite)) return undefined;
   const scale = maxAbsOf(pv, 1e-300);
   for (let deg = 0; deg <= MAX_DEGREE; deg++) {
-    // Chebyshev-like nodes on (0.1, 3.2)
-    const xs = Array.from({ length: deg + 1 }, (_, i) => sign * (1.65 - 1.55 * Math.cos((Math.PI * (i + 0.5)) / (deg + 1))));
+    const xs = Array.from({ length: deg + 1 }, (_, i) => node(deg, i));
     const coefs = interpolate(xs, xs.map(f));
     if (!coefs) return undefined;
     const val = (x: number) => coefs.reduceRight((s, c) => s * x + c, 0);
