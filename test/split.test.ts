@@ -36,8 +36,9 @@ const WIDE = { M: [[1.2], [-0.7]], Q: [[3, 0.4], [0.4, 2.5]] };
 const ALIGNED = { M: [[0.5], [1.5]], Q: [[1, 0.75], [0.75, 2.25]] };
 
 describe('split: a tensor rule that follows the kinks', () => {
-  it('auto takes it where no exact evaluator reaches (hard-tanh, ReLU on sin), not where one does (ReLU on erf: probit)', () => {
-    expect(deriveYaml(yaml(HT, 'erf(z/sqrt(2))', 2)).plan.backend).toBe('split');
+  it('auto takes it where no exact evaluator reaches (ELU, ReLU on sin), not where one does (ReLU and hard-tanh on erf: probit)', () => {
+    expect(deriveYaml(yaml('relu(z) + step(-z)*(exp(z)-1)', 'erf(z/sqrt(2))', 2)).plan.backend).toBe('split');
+    expect(deriveYaml(yaml(HT, 'erf(z/sqrt(2))', 2)).plan.backend).toBe('probit');
     expect(deriveYaml(yaml('relu(z)', 'sin(z)', 1)).plan.backend).toBe('split');
     expect(deriveYaml(yaml('relu(z)', 'erf(z/sqrt(2))', 1)).plan.backend).toBe('probit');
     expect(deriveYaml(yaml('relu(z)', 'relu(z)', 1)).plan.backend).toBe('closed-relu');

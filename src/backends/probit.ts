@@ -151,12 +151,13 @@ function probitPlan(model: Model, m: number): ExpectationPlan {
   const templates = modelTemplates(model, committeeByFactors(make), make);
   const what = `student ${reps.s.what}${reps.g ? `, teacher ${reps.g.what}` : ''}`;
   const nodes = Math.max(reps.s.nodes, reps.g?.nodes ?? 0);
+  const shifted = Object.values(groups).some((list) => list.some(isShifted));
   return {
     backend: 'probit',
     label: `Φ-representation reduced to orthant probabilities (${what}${nodes ? `; tanh through ${nodes} mixture nodes` : ''}; ${cost.toExponential(1)} cost units per right-hand side)`,
     scheme: 'templates',
     templates,
-    settings: { nodes: m, mixture: nodes, cost },
+    settings: { nodes: m, mixture: nodes, cost, shifted: shifted ? 1 : 0 },
     notes: [
       nodes
         ? 'every factor is a sum of terms c·z^e·b(a z), b one of 1, θ, Φ, φ (tanh through the Kolmogorov scale mixture): each expectation is exact in those terms, a polynomial in conditional covariances and orthant probabilities'
@@ -384,7 +385,7 @@ export const probitBackend: BackendDef = {
   kernels: probitKernels,
   tex: {
     intro: (plan) =>
-      ` Each factor is a sum of terms c·z^e·b(a z) with b one of 1, θ, Φ, φ${plan.settings.mixture ? ` (tanh through the Kolmogorov scale mixture with ${plan.settings.mixture} nodes)` : ''}. A product of one term per slot is Π c_i · Π_φ (2π(1 + a_j² C_jj))^(−1/2) · E′[Π u_i^(e_i) · Π_θ θ(u_i) · Π_Φ θ(a_i u_i − ζ_i)]: each φ factor is folded into the covariance, C′ = C − a_j² C e_j e_jᵀ C/(1 + a_j² C_jj), and Φ(a u) = P(ζ ≤ a u) with an independent standard ζ; the last expectation is the exact Stein reduction to orthant probabilities in the augmented fields.`,
+      ` Each factor is a sum of terms c·z^e·b(a z) with b one of 1, θ, Φ, φ${plan.settings.mixture ? ` (tanh through the Kolmogorov scale mixture with ${plan.settings.mixture} nodes)` : ''}. A product of one term per slot is Π c_i · Π_φ (2π(1 + a_j² C_jj))^(−1/2) · E′[Π u_i^(e_i) · Π_θ θ(u_i) · Π_Φ θ(a_i u_i − ζ_i)]: each φ factor is folded into the covariance, C′ = C − a_j² C e_j e_jᵀ C/(1 + a_j² C_jj), and Φ(a u) = P(ζ ≤ a u) with an independent standard ζ; the last expectation is the exact Stein reduction to orthant probabilities in the augmented fields${plan.settings.shifted ? ' (a step may sit at a threshold, θ(u − t): Stein’s lemma with conditional means reduces it to orthant probabilities with shifted corners, the bivariate normal by Drezner–Wesolowsky’s integral, three and four fields by Plackett’s identity)' : ''}.`,
     template: () => ({ remark: '\\quad\\text{(exact, term by term)}' }),
   },
   // exact without a mixture: nothing to measure or announce
@@ -427,14 +428,25 @@ function shiftedFunction(name: string, exp: ShiftedExpansion, doc: string): Fn {
     }
   // the TypeScript printer allocates local arrays once per module, so every array is written whole
   pre.push({ k: 'array', name: 'K0', type: 'f64', size: n * n }, { k: 'do', e: call('steinRegularize', v('C'), int(n), int(exp.kinked), v('K0')) });
-  pre.push(
-    { k: 'array', name: 'D0', type: 'f64', size: n * n },
-    { k: 'for', v: 'i', from: int(0), to: int(n * n), body: [{ k: 'store', arr: 'D0', i: v('i'), op: '=', value: num(0) }] },
-    { k: 'array', name: 'MU0', type: 'f64', size: n },
-    { k: 'array', name: 'T', type: 'f64', size: n },
-  );
-  for (let i = 0; i < n; i++) pre.push({ k: 'store', arr: 'D0', i: int(i * n + i), op: '=', value: num(1) });
-  for (let i = 0; i < n; i++) pre.push({ k: 'store', arr: 'MU0', i: int(i), op: '=', value: num(0) }, { k: 'store', arr: 'T', i: int(i), op: '=', value: kinked.includes(i) ? v(`t${i}`) : num(0) });
+  // D0 where orthants or conditioning read it, MU0 where densities, orthants or conditioning do, T where orthants do
+  const cond = exp.symbols.some((s) => s.kind !== 't' && s.B !== 0);
+  const orthants = exp.symbols.some((s) => s.kind === 'P');
+  const means = cond || orthants || exp.symbols.some((s) => s.kind === 'phi');
+  if (cond || orthants) {
+    pre.push(
+      { k: 'array', name: 'D0', type: 'f64', size: n * n },
+      { k: 'for', v: 'i', from: int(0), to: int(n * n), body: [{ k: 'store', arr: 'D0', i: v('i'), op: '=', value: num(0) }] },
+    );
+    for (let i = 0; i < n; i++) pre.push({ k: 'store', arr: 'D0', i: int(i * n + i), op: '=', value: num(1) });
+  }
+  if (means) {
+    pre.push({ k: 'array', name: 'MU0', type: 'f64', size: n });
+    for (let i = 0; i < n; i++) pre.push({ k: 'store', arr: 'MU0', i: int(i), op: '=', value: num(0) });
+  }
+  if (orthants) {
+    pre.push({ k: 'array', name: 'T', type: 'f64', size: n });
+    for (let i = 0; i < n; i++) pre.push({ k: 'store', arr: 'T', i: int(i), op: '=', value: kinked.includes(i) ? v(`t${i}`) : num(0) });
+  }
   const have = new Set([0]);
   const need = (B: number): number => {
     if (!have.has(B)) {

@@ -222,13 +222,13 @@ function shBvn(h: f64, k: f64, r: f64): f64 {
     hk = -hk;
   }
   if (ar < 1.0) {
-    let as = (1.0 - r) * (1.0 + r);
-    let a = sqrt(as);
+    let asq = (1.0 - r) * (1.0 + r);
+    let a = sqrt(asq);
     let bs = (h - kk) * (h - kk);
     let c = (4.0 - hk) / 8.0;
     let d = (12.0 - hk) / 80.0;
-    let e0 = -0.5 * (bs / as + hk);
-    if (e0 > -100.0) bvn = a * exp(e0) * (1.0 - c * (bs - as) * (1.0 - d * bs) / 3.0 + c * d * as * as);
+    let e0 = -0.5 * (bs / asq + hk);
+    if (e0 > -100.0) bvn = a * exp(e0) * (1.0 - c * (bs - asq) * (1.0 - d * bs) / 3.0 + c * d * asq * asq);
     if (hk > -100.0) {
       let b = sqrt(bs);
       bvn -= exp(-0.5 * hk) * 2.5066282746310002 * shUpper(b / a) * b * (1.0 - c * bs * (1.0 - d * bs) / 3.0);
