@@ -125,23 +125,31 @@ function steinSymbolTex(s: SteinSymbol): string {
 }
 
 /**
- * The symbols of an exact kinked expansion as IR: C (the arguments as a full matrix), the conditional
- * covariances C^B given u_B = 0 (array KB, from the conditioning set without its highest slot), and
- * the densities φ^B_b and orthant probabilities P^B_R as locals.
+ * C, the full matrix of the covariance arguments (upper triangle, row by row), and K0: C regularised
+ * where three or more kinked fields are nearly linearly dependent (steinRegularize).
  */
-function steinSymbols(exp: SteinExpansion, args: string[]): { pre: Stmt[]; vars: Expr[] } {
-  const n = exp.n;
+export function regularisedCovariance(n: number, kinked: number, args: string[]): Stmt[] {
   const pre: Stmt[] = [{ k: 'array', name: 'C', type: 'f64', size: n * n }];
   let a = 0;
-  const needsD = exp.symbols.some((s) => s.kind === 'P' || s.B !== 0);
   for (let i = 0; i < n; i++)
     for (let j = i; j < n; j++) {
       pre.push({ k: 'store', arr: 'C', i: int(i * n + j), op: '=', value: v(args[a]) });
       if (i !== j) pre.push({ k: 'store', arr: 'C', i: int(j * n + i), op: '=', value: v(args[a]) });
       a++;
     }
-  // K0: C, regularised where three or more kinked fields are nearly linearly dependent
-  pre.push({ k: 'array', name: 'K0', type: 'f64', size: n * n }, { k: 'do', e: call('steinRegularize', v('C'), int(n), int(exp.kinked), v('K0')) });
+  pre.push({ k: 'array', name: 'K0', type: 'f64', size: n * n }, { k: 'do', e: call('steinRegularize', v('C'), int(n), int(kinked), v('K0')) });
+  return pre;
+}
+
+/**
+ * The symbols of an exact kinked expansion as IR: C (the arguments as a full matrix), the conditional
+ * covariances C^B given u_B = 0 (array KB, from the conditioning set without its highest slot), and
+ * the densities φ^B_b and orthant probabilities P^B_R as locals.
+ */
+function steinSymbols(exp: SteinExpansion, args: string[]): { pre: Stmt[]; vars: Expr[] } {
+  const n = exp.n;
+  const pre = regularisedCovariance(n, exp.kinked, args);
+  const needsD = exp.symbols.some((s) => s.kind === 'P' || s.B !== 0);
   if (needsD) {
     // D = dC/dε along C + εI: the direction in which singular covariances are approached
     // (the TypeScript printer allocates local arrays once per module, so D0 is written whole)

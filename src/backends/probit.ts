@@ -29,7 +29,7 @@ import { instantiate } from '../ir/js.ts';
 import { call, callsIn, idx, int, num, v, type Const, type Expr, type Fn, type Module, type Stmt } from '../ir/ir.ts';
 import { usageError, internal } from '../errors.ts';
 import { plainTex, polyKey } from './support.ts';
-import { steinFunction, steinKey } from './exact.ts';
+import { regularisedCovariance, steinFunction, steinKey } from './exact.ts';
 import { ShiftedEngine, SHIFTED_SOURCE, shiftedConstants, type ShiftedExpansion } from '../gaussian/shifted.ts';
 import { polyToStatements } from '../ir/polyprint.ts';
 import type { BackendDef, KernelContext } from './types.ts';
@@ -418,16 +418,8 @@ function shiftedFunction(name: string, exp: ShiftedExpansion, doc: string): Fn {
   const n = exp.n;
   const args = covNames(n);
   const kinked = [...Array(n).keys()].filter((i) => exp.kinked & (1 << i));
-  const pre: Stmt[] = [{ k: 'array', name: 'C', type: 'f64', size: n * n }];
-  let a = 0;
-  for (let i = 0; i < n; i++)
-    for (let j = i; j < n; j++) {
-      pre.push({ k: 'store', arr: 'C', i: int(i * n + j), op: '=', value: v(args[a]) });
-      if (i !== j) pre.push({ k: 'store', arr: 'C', i: int(j * n + i), op: '=', value: v(args[a]) });
-      a++;
-    }
+  const pre = regularisedCovariance(n, exp.kinked, args);
   // the TypeScript printer allocates local arrays once per module, so every array is written whole
-  pre.push({ k: 'array', name: 'K0', type: 'f64', size: n * n }, { k: 'do', e: call('steinRegularize', v('C'), int(n), int(exp.kinked), v('K0')) });
   // D0 where orthants or conditioning read it, MU0 where densities, orthants or conditioning do, T where orthants do
   const cond = exp.symbols.some((s) => s.kind !== 't' && s.B !== 0);
   const orthants = exp.symbols.some((s) => s.kind === 'P');

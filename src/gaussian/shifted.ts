@@ -26,7 +26,7 @@ import { parseKernel } from '../ir/parse.ts';
 import { instantiate } from '../ir/js.ts';
 import { gaussLegendre } from '../quadrature.ts';
 import type { Const } from '../ir/ir.ts';
-import { STEIN_SOURCE, steinConstants, type IndicatorTerm } from './stein.ts';
+import { ONE, STEIN_SOURCE, addScaled, steinConstants, type IndicatorTerm, type Sparse } from './stein.ts';
 
 export type ShiftedSymbol =
   /** C^B_ij (i ≤ j, both outside B) */
@@ -47,24 +47,6 @@ export interface ShiftedExpansion {
   /** the expectation as a polynomial in `symbols` */
   poly: Poly;
   symbols: ShiftedSymbol[];
-}
-
-type Sparse = Map<string, { ids: number[]; c: Coef }>;
-const ONE: Sparse = new Map([['', { ids: [], c: Coef.one }]]);
-
-function addScaled(out: Sparse, src: Sparse, factor: number[], c: Coef): void {
-  for (const { ids, c: sc } of src.values()) {
-    const all = factor.length ? [...ids, ...factor].sort((x, y) => x - y) : ids;
-    const key = all.join(',');
-    const prod = sc.mul(c);
-    const t = out.get(key);
-    if (!t) out.set(key, { ids: all, c: prod });
-    else {
-      const s = t.c.add(prod);
-      if (s.isZero()) out.delete(key);
-      else out.set(key, { ids: all, c: s });
-    }
-  }
 }
 
 const symbolKey = (s: ShiftedSymbol): string =>

@@ -90,7 +90,8 @@ export function indicatorTerms(n: number, factors: Factor[]): IndicatorTerm[] {
 }
 
 
-type Sparse = Map<string, { ids: number[]; c: Coef }>;
+/** A polynomial in symbol ids: products (sorted id lists) keyed by their joined ids. */
+export type Sparse = Map<string, { ids: number[]; c: Coef }>;
 
 export class SteinEngine {
   readonly n: number;
@@ -182,10 +183,10 @@ export class SteinEngine {
   }
 }
 
-const ONE: Sparse = new Map([['', { ids: [], c: Coef.one }]]);
+export const ONE: Sparse = new Map([['', { ids: [], c: Coef.one }]]);
 
 /** out += c · factor · src, where factor is a product of symbols. */
-function addScaled(out: Sparse, src: Sparse, factor: number[], c: Coef): void {
+export function addScaled(out: Sparse, src: Sparse, factor: number[], c: Coef): void {
   for (const { ids, c: sc } of src.values()) {
     const all = factor.length ? [...ids, ...factor].sort((x, y) => x - y) : ids;
     const key = all.join(',');
