@@ -1,6 +1,7 @@
 /**
  * `probit[:m]`: activations written in Φ and φ (THEORY §3.9) — GELU, z·erf, SiLU/swish, softplus and
- * log cosh, erf and tanh/sigmoid, polynomials and kinks at 0, students and teachers in any pairing
+ * log cosh, erf and tanh/sigmoid, polynomials and piecewise polynomials with kinks anywhere (hard-tanh,
+ * relu(z − b): steps at thresholds, gaussian/shifted.ts), students and teachers in any pairing
  * (gaussian/probit.ts). Each factor of a template is a sum of terms c·z^e·b(a z), b ∈ {1, θ, Φ, φ};
  * a product of one term per slot (a "tuple") is
  *
@@ -74,7 +75,7 @@ interface Reps {
 /** The representations, or why the backend does not apply. */
 function repsOf(model: Model, m: number): Reps | string {
   const s = probitRep(model.student, m);
-  if (!s) return `probit needs activations written in Φ: polynomials, kinks at 0, erf, tanh, sigmoid, GELU, SiLU, softplus (z times or the antiderivative of c0 + A·erf(bz) or c0 + A·tanh(bz)); the student ${model.student.expr.text} is not`;
+  if (!s) return `probit needs activations written in Φ: polynomials, piecewise polynomials, erf, tanh, sigmoid, GELU, SiLU, softplus (z times or the antiderivative of c0 + A·erf(bz) or c0 + A·tanh(bz)); the student ${model.student.expr.text} is not`;
   const pw = piecewiseOf(model.student);
   if (pw && !pw.continuous) return `probit needs a continuous student (its derivative would carry a δ); ${model.student.expr.text} jumps at 0`;
   const pieces = pw ? undefined : piecesOf(model.student);
@@ -161,7 +162,9 @@ function probitPlan(model: Model, m: number): ExpectationPlan {
     notes: [
       nodes
         ? 'every factor is a sum of terms c·z^e·b(a z), b one of 1, θ, Φ, φ (tanh through the Kolmogorov scale mixture): each expectation is exact in those terms, a polynomial in conditional covariances and orthant probabilities'
-        : 'every factor is a sum of terms c·z^e·b(a z), b one of 1, θ, Φ, φ: each expectation is exact, a polynomial in conditional covariances and orthant probabilities (P₄ by Plackett’s integral, to 1e-13)',
+        : shifted
+          ? 'every factor is a sum of terms c·z^e·b(a z), b one of 1, θ, Φ, φ, steps at thresholds θ(z − t): each expectation is exact, a polynomial in conditional means and covariances and orthant probabilities with shifted corners (the bivariate normal to 1e-14, three and four fields by Plackett’s integral to 1e-12)'
+          : 'every factor is a sum of terms c·z^e·b(a z), b one of 1, θ, Φ, φ: each expectation is exact, a polynomial in conditional covariances and orthant probabilities (P₄ by Plackett’s integral, to 1e-13)',
     ],
   };
 }
@@ -370,7 +373,7 @@ const parseNodes = (arg: number | undefined, where: Parameters<BackendDef['plan'
 export const probitBackend: BackendDef = {
   name: 'probit',
   argument: { required: false, meta: 'M' },
-  summary: 'exact in Φ and φ: GELU, SiLU, softplus, erf, tanh (M mixture nodes), kinks at 0 and polynomials, in any pairing',
+  summary: 'exact in Φ and φ: GELU, SiLU, softplus, erf, tanh (M mixture nodes), polynomials and kinks anywhere (hard-tanh, relu(z - b)), in any pairing',
   plan(model, arg, where) {
     const m = parseNodes(arg, where);
     const reps = repsOf(model, m);
