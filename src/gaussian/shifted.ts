@@ -21,12 +21,12 @@
  * ε-limit along C + εI makes it a centred field correlated with the other such fields through D.
  */
 import { Coef } from '../symbolic/coef.ts';
-import { Poly } from '../symbolic/poly.ts';
+import type { Poly } from '../symbolic/poly.ts';
 import { parseKernel } from '../ir/parse.ts';
 import { instantiate } from '../ir/js.ts';
 import { gaussLegendre } from '../quadrature.ts';
 import type { Const } from '../ir/ir.ts';
-import { ONE, STEIN_SOURCE, addScaled, steinConstants, type IndicatorTerm, type Sparse } from './stein.ts';
+import { ONE, STEIN_SOURCE, SymbolTable, addScaled, steinConstants, type IndicatorTerm, type Sparse } from './stein.ts';
 
 export type ShiftedSymbol =
   /** C^B_ij (i ≤ j, both outside B) */
@@ -55,8 +55,7 @@ const symbolKey = (s: ShiftedSymbol): string =>
 /** The symbolic reduction; expansions of one slot count share their memo. */
 export class ShiftedEngine {
   readonly n: number;
-  private readonly symbols: ShiftedSymbol[] = [];
-  private readonly symbolIndex = new Map<string, number>();
+  private readonly table = new SymbolTable<ShiftedSymbol>(symbolKey);
   private readonly memo = new Map<string, Sparse>();
 
   constructor(n: number) {
@@ -65,13 +64,11 @@ export class ShiftedEngine {
 
   /** E[Σ_S poly_S(u) Π_{b∈S} θ(u_b − t_b)] for u ~ N(0, C). */
   expectation(terms: IndicatorTerm[]): ShiftedExpansion {
-    const total: Sparse = new Map();
-    let kinked = 0;
-    for (const t of terms) {
-      kinked |= t.S;
-      for (const term of t.poly.terms()) addScaled(total, this.moment(0, t.S, term.exps), [], term.c);
-    }
-    return this.toPoly(total, kinked);
+    const { total, kinked } = SymbolTable.sum(terms, (S, exps) => this.moment(0, S, exps));
+    const rank = { P: 0, phi: 1, m: 2, t: 3, c: 4 } as const;
+    const level = (s: ShiftedSymbol) => (s.kind === 't' ? 0 : s.B);
+    const { poly, symbols } = this.table.toPoly(total, (a, b) => rank[a.kind] - rank[b.kind] || level(a) - level(b) || symbolKey(a).localeCompare(symbolKey(b)));
+    return { n: this.n, kinked, poly, symbols };
   }
 
   private moment(B: number, R: number, alpha: number[]): Sparse {
@@ -80,11 +77,11 @@ export class ShiftedEngine {
     if (hit) return hit;
     const out: Sparse = new Map();
     const a = alpha.findIndex((x) => x > 0);
-    if (a < 0) addScaled(out, ONE, R ? [this.symbol({ kind: 'P', B, R })] : [], Coef.one);
+    if (a < 0) addScaled(out, ONE, R ? [this.table.id({ kind: 'P', B, R })] : [], Coef.one);
     else {
       const rest = alpha.slice();
       rest[a] -= 1;
-      if (B) addScaled(out, this.moment(B, R, rest), [this.symbol({ kind: 'm', B, i: a })], Coef.one);
+      if (B) addScaled(out, this.moment(B, R, rest), [this.table.id({ kind: 'm', B, i: a })], Coef.one);
       for (let b = 0; b < this.n; b++) {
         if (B & (1 << b) || rest[b] === 0) continue;
         const next = rest.slice();
@@ -96,8 +93,8 @@ export class ShiftedEngine {
         const next = rest.slice();
         const power = next[b];
         next[b] = 0;
-        const t = this.symbol({ kind: 't', b });
-        addScaled(out, this.moment(B | (1 << b), R & ~(1 << b), next), [this.cov(B, a, b), this.symbol({ kind: 'phi', B, b }), ...new Array(power).fill(t)], Coef.one);
+        const t = this.table.id({ kind: 't', b });
+        addScaled(out, this.moment(B | (1 << b), R & ~(1 << b), next), [this.cov(B, a, b), this.table.id({ kind: 'phi', B, b }), ...new Array(power).fill(t)], Coef.one);
       }
     }
     this.memo.set(key, out);
@@ -105,42 +102,7 @@ export class ShiftedEngine {
   }
 
   private cov(B: number, i: number, j: number): number {
-    return this.symbol({ kind: 'c', B, i: Math.min(i, j), j: Math.max(i, j) });
-  }
-
-  private symbol(s: ShiftedSymbol): number {
-    const key = symbolKey(s);
-    let id = this.symbolIndex.get(key);
-    if (id === undefined) {
-      id = this.symbols.length;
-      this.symbols.push(s);
-      this.symbolIndex.set(key, id);
-    }
-    return id;
-  }
-
-  private toPoly(sp: Sparse, kinked: number): ShiftedExpansion {
-    const used = new Set<number>();
-    for (const { ids } of sp.values()) for (const id of ids) used.add(id);
-    const rank = { P: 0, phi: 1, m: 2, t: 3, c: 4 } as const;
-    const order = [...used].sort((x, y) => {
-      const a = this.symbols[x];
-      const b = this.symbols[y];
-      const aB = a.kind === 't' ? 0 : a.B;
-      const bB = b.kind === 't' ? 0 : b.B;
-      return rank[a.kind] - rank[b.kind] || aB - bB || symbolKey(a).localeCompare(symbolKey(b));
-    });
-    const pos = new Map(order.map((id, i) => [id, i]));
-    const nv = order.length;
-    const poly = Poly.fromTerms(
-      nv,
-      [...sp.values()].map(({ ids, c }) => {
-        const exps = new Array(nv).fill(0);
-        for (const id of ids) exps[pos.get(id) as number]++;
-        return { exps, c };
-      }),
-    );
-    return { n: this.n, kinked, poly, symbols: order.map((id) => this.symbols[id]) };
+    return this.table.id({ kind: 'c', B, i: Math.min(i, j), j: Math.max(i, j) });
   }
 }
 

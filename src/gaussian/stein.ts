@@ -93,10 +93,59 @@ export function indicatorTerms(n: number, factors: Factor[]): IndicatorTerm[] {
 /** A polynomial in symbol ids: products (sorted id lists) keyed by their joined ids. */
 export type Sparse = Map<string, { ids: number[]; c: Coef }>;
 
+/**
+ * The symbols of an expansion, numbered as first met, and the sum over indicator terms both engines
+ * share: `toPoly` turns a sparse result into a polynomial over the symbols it uses, in `compare`'s order.
+ */
+export class SymbolTable<S> {
+  private readonly list: S[] = [];
+  private readonly index = new Map<string, number>();
+
+  constructor(private readonly key: (s: S) => string) {}
+
+  id(s: S): number {
+    const k = this.key(s);
+    let id = this.index.get(k);
+    if (id === undefined) {
+      id = this.list.length;
+      this.list.push(s);
+      this.index.set(k, id);
+    }
+    return id;
+  }
+
+  /** Σ over the terms of E[poly_S θ_S] by `moment(S, exps)`, and the union of their indicator masks. */
+  static sum(terms: IndicatorTerm[], moment: (S: number, exps: number[]) => Sparse): { total: Sparse; kinked: number } {
+    const total: Sparse = new Map();
+    let kinked = 0;
+    for (const t of terms) {
+      kinked |= t.S;
+      for (const term of t.poly.terms()) addScaled(total, moment(t.S, term.exps), [], term.c);
+    }
+    return { total, kinked };
+  }
+
+  toPoly(sp: Sparse, compare: (a: S, b: S) => number): { poly: Poly; symbols: S[] } {
+    const used = new Set<number>();
+    for (const { ids } of sp.values()) for (const id of ids) used.add(id);
+    const order = [...used].sort((x, y) => compare(this.list[x], this.list[y]));
+    const pos = new Map(order.map((id, i) => [id, i]));
+    const nv = order.length;
+    const poly = Poly.fromTerms(
+      nv,
+      [...sp.values()].map(({ ids, c }) => {
+        const exps = new Array(nv).fill(0);
+        for (const id of ids) exps[pos.get(id) as number]++;
+        return { exps, c };
+      }),
+    );
+    return { poly, symbols: order.map((id) => this.list[id]) };
+  }
+}
+
 export class SteinEngine {
   readonly n: number;
-  private readonly symbols: SteinSymbol[] = [];
-  private readonly symbolIndex = new Map<string, number>();
+  private readonly table = new SymbolTable<SteinSymbol>(symbolKey);
   private readonly memo = new Map<string, Sparse>();
 
   constructor(n: number) {
@@ -105,13 +154,11 @@ export class SteinEngine {
 
   /** E[Σ_S poly_S(u) θ_S(u)] for u ~ N(0, C). */
   expectation(terms: IndicatorTerm[]): SteinExpansion {
-    const total: Sparse = new Map();
-    let kinked = 0;
-    for (const t of terms) {
-      kinked |= t.S;
-      for (const term of t.poly.terms()) addScaled(total, this.moment(0, t.S, term.exps), [], term.c);
-    }
-    return this.toPoly(total, kinked);
+    const { total, kinked } = SymbolTable.sum(terms, (S, exps) => this.moment(0, S, exps));
+    // a canonical order: P, φ, C; by B, then indices
+    const rank = { P: 0, phi: 1, c: 2 } as const;
+    const { poly, symbols } = this.table.toPoly(total, (a, b) => rank[a.kind] - rank[b.kind] || a.B - b.B || symbolKey(a).localeCompare(symbolKey(b)));
+    return { n: this.n, kinked, poly, symbols };
   }
 
   /** E^B[u^α θ_R] (α vanishes on B). */
@@ -125,7 +172,7 @@ export class SteinEngine {
       const size = popcount(R);
       if (size === 0) addScaled(out, ONE, [], Coef.one);
       else if (size === 1) addScaled(out, ONE, [], Coef.rational(Rational.of(1, 2)));
-      else addScaled(out, ONE, [this.symbol({ kind: 'P', B, R })], Coef.one);
+      else addScaled(out, ONE, [this.table.id({ kind: 'P', B, R })], Coef.one);
     } else {
       const rest = alpha.slice();
       rest[a] -= 1;
@@ -137,7 +184,7 @@ export class SteinEngine {
       }
       for (let b = 0; b < this.n; b++) {
         if (!(R & (1 << b)) || rest[b] !== 0) continue;
-        addScaled(out, this.moment(B | (1 << b), R & ~(1 << b), rest), [this.cov(B, a, b), this.symbol({ kind: 'phi', B, b })], Coef.one);
+        addScaled(out, this.moment(B | (1 << b), R & ~(1 << b), rest), [this.cov(B, a, b), this.table.id({ kind: 'phi', B, b })], Coef.one);
       }
     }
     this.memo.set(key, out);
@@ -145,41 +192,7 @@ export class SteinEngine {
   }
 
   private cov(B: number, i: number, j: number): number {
-    return this.symbol({ kind: 'c', B, i: Math.min(i, j), j: Math.max(i, j) });
-  }
-
-  private symbol(s: SteinSymbol): number {
-    const key = symbolKey(s);
-    let id = this.symbolIndex.get(key);
-    if (id === undefined) {
-      id = this.symbols.length;
-      this.symbols.push(s);
-      this.symbolIndex.set(key, id);
-    }
-    return id;
-  }
-
-  /** The sparse result over the symbols it uses, in a canonical order (P, φ, C; by B, then indices). */
-  private toPoly(sp: Sparse, kinked: number): SteinExpansion {
-    const used = new Set<number>();
-    for (const { ids } of sp.values()) for (const id of ids) used.add(id);
-    const rank = { P: 0, phi: 1, c: 2 } as const;
-    const order = [...used].sort((x, y) => {
-      const a = this.symbols[x];
-      const b = this.symbols[y];
-      return rank[a.kind] - rank[b.kind] || a.B - b.B || symbolKey(a).localeCompare(symbolKey(b));
-    });
-    const pos = new Map(order.map((id, i) => [id, i]));
-    const nv = order.length;
-    const poly = Poly.fromTerms(
-      nv,
-      [...sp.values()].map(({ ids, c }) => {
-        const exps = new Array(nv).fill(0);
-        for (const id of ids) exps[pos.get(id) as number]++;
-        return { exps, c };
-      }),
-    );
-    return { n: this.n, kinked, poly, symbols: order.map((id) => this.symbols[id]) };
+    return this.table.id({ kind: 'c', B, i: Math.min(i, j), j: Math.max(i, j) });
   }
 }
 
