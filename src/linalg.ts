@@ -123,14 +123,9 @@ export function solvePsd(C: number[][], bs: number[][]): number[][] {
   });
 }
 
-/**
- * The eigenvalues of a real square matrix (re, im; complex ones in conjugate pairs): reduction to upper
- * Hessenberg form by stabilised elimination, then the Francis double-shift QR iteration (EISPACK's
- * elmhes and hqr). A failure when an eigenvalue does not converge in 60 iterations.
- */
-export function realEigenvalues(A0: number[][]): { re: number[]; im: number[] } {
+/** A 1-based copy of A reduced to upper Hessenberg form by stabilised elimination (EISPACK's elmhes). */
+function hessenberg(A0: number[][]): number[][] {
   const n = A0.length;
-  // 1-based copy
   const a: number[][] = Array.from({ length: n + 1 }, (_, i) => Array.from({ length: n + 1 }, (_, j) => (i && j ? A0[i - 1][j - 1] : 0)));
   for (let m = 2; m < n; m++) {
     let x = 0;
@@ -156,6 +151,17 @@ export function realEigenvalues(A0: number[][]): { re: number[]; im: number[] } 
       }
   }
   for (let i = 3; i <= n; i++) for (let j = 1; j < i - 1; j++) a[i][j] = 0;
+  return a;
+}
+
+/**
+ * The eigenvalues of a real square matrix (re, im; complex ones in conjugate pairs): reduction to upper
+ * Hessenberg form by stabilised elimination, then the Francis double-shift QR iteration (EISPACK's
+ * elmhes and hqr). A failure when an eigenvalue does not converge in 60 iterations.
+ */
+export function realEigenvalues(A0: number[][]): { re: number[]; im: number[] } {
+  const n = A0.length;
+  const a = hessenberg(A0);
   const wr = new Array(n + 1).fill(0);
   const wi = new Array(n + 1).fill(0);
   let anorm = 0;

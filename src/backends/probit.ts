@@ -312,6 +312,7 @@ function probitKernels({ model, plan, templates, consts }: KernelContext): { fns
     }
   const byKey = new Map<string, string>();
   const patternFns: Fn[] = [];
+  let anyShifted = false;
   const fnOf = (pc: PatternCode): string => {
     if (!pc.aug.length) return '1.0';
     const key = pc.shifted ? shiftedKey(pc.exp as ShiftedExpansion) : steinKey(pc.exp as SteinExpansion);
@@ -319,6 +320,7 @@ function probitKernels({ model, plan, templates, consts }: KernelContext): { fns
     if (!name) {
       name = `pbTuple${byKey.size}`;
       byKey.set(key, name);
+      anyShifted ||= pc.shifted;
       const what = `${pc.aug.length} augmented fields (${pc.aug.filter((s) => s.x).length} Φ indicators)`;
       patternFns.push(pc.shifted ? shiftedFunction(name, pc.exp as ShiftedExpansion, `E[Π u^e θ(u − t)] of ${what}, exact`) : steinFunction(name, pc.exp as SteinExpansion, `E[Π u^e θ] of ${what}, exact`));
     }
@@ -330,7 +332,6 @@ function probitKernels({ model, plan, templates, consts }: KernelContext): { fns
     return { ...fn, doc: `${plainTex(t.tex)}, exact in the Φ terms of its factors (Stein reduction in the augmented fields).` };
   });
   // the Stein kernels the pattern functions reach (Plackett's rule and its constants only where four indicators meet)
-  const anyShifted = patternFns.some((f) => f.params.some((p) => /^t\d+$/.test(p.name)));
   const lib = new Map(parseKernel(anyShifted ? SHIFTED_SOURCE : STEIN_SOURCE).map((f) => [f.name, f]));
   const kept = new Set<string>();
   const visit = (f: Fn) => {
@@ -443,10 +444,11 @@ function shiftedFunction(name: string, exp: ShiftedExpansion, doc: string): Fn {
     for (let i = 0; i < n; i++) pre.push({ k: 'store', arr: 'T', i: int(i), op: '=', value: kinked.includes(i) ? v(`t${i}`) : num(0) });
   }
   const have = new Set([0]);
-  const need = (B: number): number => {
+  const need = (B: number): void => {
     if (!have.has(B)) {
       const top = 31 - Math.clz32(B);
-      const from = need(B & ~(1 << top));
+      const from = B & ~(1 << top);
+      need(from);
       pre.push(
         { k: 'array', name: `K${B}`, type: 'f64', size: n * n },
         { k: 'array', name: `D${B}`, type: 'f64', size: n * n },
@@ -456,11 +458,11 @@ function shiftedFunction(name: string, exp: ShiftedExpansion, doc: string): Fn {
       );
       have.add(B);
     }
-    return B;
   };
   const vars = exp.symbols.map((s): Expr => {
     if (s.kind === 't') return v(`t${s.b}`);
-    const B = need(s.B);
+    const B = s.B;
+    need(B);
     if (s.kind === 'c') return idx(`K${B}`, s.i * n + s.j);
     if (s.kind === 'm') return idx(`MU${B}`, s.i);
     const local = s.kind === 'phi' ? `f${B}_${s.b}` : `P${B}_${s.R}`;
