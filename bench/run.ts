@@ -312,6 +312,32 @@ for (const [label, d] of [
   }
 }
 
+// ---- the stiff integrator against odex (Saad–Solla erf p = k = 2, η̄ = 0.5, rtol 1e-9; interleaved, median of 5) ----
+{
+  const d = deriveFile('derivations/saad-solla-erf.yaml');
+  const jobs: [string, number, number | undefined][] = [
+    ['to α = 10⁴ (τ = 5000)', 5000, undefined],
+    ['to α = 10⁵ (τ = 50000), far past convergence', 50000, undefined],
+    ['through the plateau (m₀ = 10⁻⁶, τ = 3000)', 3000, 1e-6],
+  ];
+  for (const [what, tauEnd, m0] of jobs) {
+    const init = m0 !== undefined ? defaultOverlaps(d.model, 1, m0) : undefined;
+    const go = (integrator: 'odex' | 'implicit') => runIntegration(d, { tauEnd, sets: { eta_bar: 0.5 }, init, integrator, measureAccuracy: false });
+    const tOdex: number[] = [];
+    const tImp: number[] = [];
+    let a = go('odex');
+    let b = go('implicit');
+    for (let r = 0; r < 5; r++) {
+      tOdex.push(time(() => (a = go('odex')))[1]);
+      tImp.push(time(() => (b = go('implicit')))[1]);
+    }
+    const med = (xs: number[]) => xs.slice().sort((x, y) => x - y)[2];
+    const ia = a.meta.integrator as { accepted: number; evaluations: number };
+    const ib = b.meta.integrator as { accepted: number; evaluations: number; jacobians: number };
+    report(`integrator ${what}: odex / implicit`, `${med(tOdex).toFixed(0)} ms (${ia.accepted} steps, ${ia.evaluations} evaluations) / ${med(tImp).toFixed(0)} ms (${ib.accepted} steps, ${ib.evaluations} evaluations, ${ib.jacobians} Jacobians): implicit ${(med(tOdex) / med(tImp)).toFixed(2)}× odex's speed`, 'auto takes odex unless implicit wins');
+  }
+}
+
 // ---- wide smooth students: tanh p = k = 20 under MSE through hermite:6 ----
 {
   const wide = `name: tanh-p20

@@ -86,6 +86,19 @@ export function choleskyPsd(C: number[][], zeroPivot = 1e-300): number[][] {
   return L;
 }
 
+/** choleskyPsd on flat row-major n×n arrays, into L (no allocation: the simulators call it every step). */
+export function choleskyPsdInto(C: ArrayLike<number>, n: number, L: Float64Array, zeroPivot = 1e-300): Float64Array {
+  L.fill(0, 0, n * n);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j <= i; j++) {
+      let s = C[i * n + j];
+      for (let m = 0; m < j; m++) s -= L[i * n + m] * L[j * n + m];
+      if (i === j) L[i * n + i] = Math.sqrt(Math.max(s, 0));
+      else L[i * n + j] = L[j * n + j] > zeroPivot ? s / L[j * n + j] : 0;
+    }
+  return L;
+}
+
 /**
  * C⁺ b for each right-hand side b of a symmetric positive semi-definite C: by Cholesky when C is
  * well conditioned (every pivot² above 10⁻¹⁰ of the largest diagonal entry), else by the

@@ -20,6 +20,7 @@ import { out, warn, announceStage } from './print.ts';
 export interface IntegrateOpts {
   plainCsv?: boolean;
   maxSteps?: string;
+  integrator?: string;
   quiet?: boolean;
   set?: string[];
   tau?: string;
@@ -54,7 +55,10 @@ export interface IntegrateOpts {
 
 export async function integrateFromOptions(file: string, o: IntegrateOpts): Promise<{ d: OdeModule; traj: Trajectory }> {
   // a current generated/X.ts is used as it is; a simulated start or weighted samples need the full derivation
-  const d: OdeModule = o.initFromSim || o.discard !== undefined ? deriveFile(file, o.expectations, announceStage) : odeModule(file, o.expectations, announceStage);
+  const integrator = o.integrator ?? 'odex';
+  if (integrator !== 'odex' && integrator !== 'implicit') throw usageError('expected odex or implicit', { field: '--integrator', value: o.integrator });
+  // the implicit integrator takes the generated Jacobian, which needs the derivation's code (not only generated/X.ts)
+  const d: OdeModule = o.initFromSim || o.discard !== undefined || integrator === 'implicit' ? deriveFile(file, o.expectations, announceStage) : odeModule(file, o.expectations, announceStage);
   if (o.init && o.initFromSim) throw usageError('give --init or --init-from-sim, not both', { field: '--init-from-sim' });
   const sets = parseAssignments(o.set);
   if (o.tau !== undefined && o.alpha !== undefined) throw usageError('give --tau or --alpha, not both', { field: '--alpha' });
@@ -96,6 +100,7 @@ export async function integrateFromOptions(file: string, o: IntegrateOpts): Prom
     timeLimit,
     events: crit ? [{ name: 'escape', g: escapeFunction(d, crit), terminal: true }] : undefined,
     maxSteps: integerValue(o.maxSteps ?? '200000', '--max-steps', 1),
+    integrator,
     onProgress: progress,
     tauEnd,
     ...(o.points !== undefined ? { points: numberValue(o.points, '--points') } : {}),
@@ -156,7 +161,7 @@ export function printTrajectory(traj: Trajectory): void {
   if (m.accuracy) out(`expectations: ${m.expectations}, accurate to ${m.accuracy.worst.toExponential(1)} relative ${m.accuracy.method} (worst at τ = ${num(m.accuracy.tau, 6)})`);
   if (m.discard) out(`discarding samples with ½e² ≤ ${m.discard.q}: ${num(100 * m.discard.keptAtStart, 4)} % kept at the start; ${m.discard.method}: ${m.discard.accuracy.toExponential(1)}`);
   const it = m.integrator;
-  out(`odex: ${it.accepted} steps (${it.rejected} rejected), ${it.evaluations} RHS evaluations, ${it.wallMs.toFixed(1)} ms, rtol ${it.rtol}`);
+  out(`${it.jacobians !== undefined ? 'implicit' : 'odex'}: ${it.accepted} steps (${it.rejected} rejected), ${it.evaluations} RHS evaluations${it.jacobians !== undefined ? `, ${it.jacobians} Jacobians` : ''}, ${it.wallMs.toFixed(1)} ms, rtol ${it.rtol}`);
 }
 
 /** A standard deviation or scale typed by the user: finite and ≥ 0. */

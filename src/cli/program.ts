@@ -95,6 +95,29 @@ function registerCommands(program: Command): void {
     .addHelpText('after', '\nExamples:\n  $ hermode fixed-points derivations/saad-solla-erf.yaml --set eta_bar=0.5\n  $ hermode fixed-points noisy.yaml --sweep eta_bar=0.5:5:10\n  $ hermode fixed-points derivations/relu-committee.yaml --json')
     .action(async (file: string, o: { set?: string[]; init?: string; tau: string; seed: string; m0: string; expectations?: string; json?: boolean; quiet?: boolean; sweep?: string; out?: string }) => (await import('./fixedpoints.ts')).fixedPointsCommand(file, o));
 
+  program
+    .command('plateau')
+    .description('plateau lengths in simulation at several d, started on the saddle (the symmetric plateau of a committee), against the escape law: the median exit grows by 1/(2λ₊) per unit ln d')
+    .argument('<file>', 'derivation file')
+    .option('--set <name=value>', 'parameter (eta_bar, kappa, Delta, a_j, P_r_t, lambda); repeatable', collect)
+    .option('--d <list>', 'input dimensions, comma-separated', '1000,10000,100000')
+    .option('--nb <list>', 'mini-batch size at each d (default: d/min d, so that γ = η̄ n_b/d is the same at every d)')
+    .option('--seeds <n>', 'seeds per dimension', '100')
+    .option('--seed <s>', 'first seed', '1')
+    .option('--band <x>', 'a run has left the plateau when its coordinate along the unstable direction, |w₊·(y − y*)|, exceeds this', '0.1')
+    .option('--tau <T>', 'horizon of each run (default: 3 × the escape law from δ₀ = d^{-1/2} + 5/λ₊; runs stop once past the band)')
+    .option('--engine <e>', 'reduced (exact in law, cost independent of d) or full', 'reduced')
+    .option('--workers <n>', 'worker threads (results do not depend on it)', '2')
+    .option('--fp-tau <T>', 'how long the ODE runs before Newton finds the saddle', '2000')
+    .option('--expectations <backend>', 'override the file: auto or a backend')
+    .option('--json', 'machine-readable output (every seed’s exit time, the slope and its standard error)')
+    .option('--out <dir>', 'also write plateau.json and plateau.svg')
+    .option('--quiet', 'no progress bar')
+    .option('--time-limit <s>', 'refuse a study predicted to take longer than this many seconds (exit 1, saying why)', String(DEFAULT_TIME_LIMIT_S))
+    .option('--no-time-limit', 'run however long it takes')
+    .addHelpText('after', '\nExamples:\n  $ hermode plateau derivations/saad-solla-erf.yaml --set eta_bar=3 --d 1000,10000,100000 --seeds 200\n  $ hermode plateau derivations/saad-solla-erf.yaml --set eta_bar=3 --d 300,3000 --seeds 100 --json')
+    .action(async (file: string, o: import('./plateau.ts').PlateauOpts) => (await import('./plateau.ts')).plateauCommand(file, o));
+
   addRuleOptions(program
     .command('integrate'))
     .description('integrate the overlap ODEs (odex, dense output) and print the trajectory')
@@ -119,6 +142,7 @@ function registerCommands(program: Command): void {
     .option('--teacher <t>', 'with --init-from-sim: orthonormal | random', 'orthonormal')
     .option('--engine <e>', 'with --init-from-sim: full | reduced', 'full')
     .option('--max-steps <n>', 'odex step budget; a run that exhausts it prints the trajectory so far and exits 1', '200000')
+    .option('--integrator <i>', 'odex (explicit extrapolation) or implicit (linearly implicit Euler extrapolated, the generated Jacobian at each step: 3× faster on a committee integrated far past convergence, slower through a plateau; THEORY §2.12)', 'odex')
     .option('--quiet', 'no progress report (otherwise shown for runs longer than 2 s)')
     .option('--time-limit <s>', 'stop (exit 1, saying why) when the integration is predicted to take longer than this many seconds', String(DEFAULT_TIME_LIMIT_S))
     .option('--no-time-limit', 'integrate however long it takes')

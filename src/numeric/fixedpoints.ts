@@ -35,8 +35,11 @@ export interface FixedPoint {
   type: 'stable' | 'saddle' | 'unstable';
   unstable: number;
   neutral: number;
-  /** a saddle's (or unstable point's) largest eigenvalue and its eigenvector by state entry (unit norm), when real */
-  leading?: { value: number; vector: Record<string, number> };
+  /**
+   * a saddle's (or unstable point's) largest eigenvalue and its eigenvector by state entry (unit norm), when real;
+   * `left`: the left eigenvector scaled so that left·vector = 1 (left·δy is the coordinate of δy along the vector)
+   */
+  leading?: { value: number; vector: Record<string, number>; left?: Record<string, number> };
   /** a stable point's slowest rate min |Re λ|: the overlaps approach it like e^{−min|Re λ| τ} */
   slowest?: number;
   /**
@@ -150,15 +153,23 @@ export function stability(d: Derivation, y: number[], params: number[], tol?: nu
     // inverse iteration at λ₊ (shifted off the eigenvalue by a hair so that the solve is regular)
     const lam = eigenvalues[0].re * (1 + 1e-10) + 1e-14;
     const A = Jm.map((row, i) => row.map((x, j) => x - (i === j ? lam : 0)));
-    let v = new Array(n).fill(1 / Math.sqrt(n));
-    for (let it = 0; it < 4; it++) {
-      const w = luSolve(A, v);
-      const nv = Math.sqrt(w.reduce((s, x) => s + x * x, 0));
-      v = w.map((x) => x / nv);
-    }
+    const inverseIteration = (B: number[][]) => {
+      let v = new Array(n).fill(1 / Math.sqrt(n));
+      for (let it = 0; it < 4; it++) {
+        const w = luSolve(B, v);
+        const nv = Math.sqrt(w.reduce((s, x) => s + x * x, 0));
+        v = w.map((x) => x / nv);
+      }
+      return v;
+    };
+    let v = inverseIteration(A);
     const big = v.reduce((b, x, i) => (Math.abs(x) > Math.abs(v[b]) ? i : b), 0);
     if (v[big] < 0) v = v.map((x) => -x);
-    out.leading = { value: eigenvalues[0].re, vector: Object.fromEntries(free.map((i, q) => [d.layout.stateNames[i], v[q]])) };
+    // the left eigenvector, scaled so that w·v₊ = 1: w·δy is the coordinate of δy along v₊ (linear theory)
+    const u = inverseIteration(A.map((_, i) => A.map((row) => row[i])));
+    const uv = u.reduce((s, x, i) => s + x * v[i], 0);
+    const named = (x: number[]) => Object.fromEntries(free.map((i, q) => [d.layout.stateNames[i], x[q]]));
+    out.leading = { value: eigenvalues[0].re, vector: named(v), ...(Math.abs(uv) > 1e-12 ? { left: named(u.map((x) => x / uv)) } : {}) };
   }
   if (type === 'stable') out.slowest = minOf(eigenvalues.filter((e) => e.re < -t).map((e) => -e.re));
   return out;

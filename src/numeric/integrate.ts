@@ -7,6 +7,7 @@
  * its time limit stops early (`too-slow`) and says what one evaluation of the right-hand side costs.
  */
 import { Solver, Outcome } from './odex.ts';
+import { LinearlyImplicitSolver, type JacobianFn } from './implicit.ts';
 import type { GeneratedModel } from '../codegen/compile.ts';
 import type { Layout } from '../ode/layout.ts';
 import { symmetricEigenvalues } from '../linalg.ts';
@@ -48,6 +49,12 @@ export interface IntegrateOptions {
   timeLimit?: number;
   /** the clock (ms) the limit is measured with (tests replace it) */
   now?: () => number;
+  /**
+   * odex (explicit extrapolation, the default) or `implicit`: the linearly implicit Euler extrapolated
+   * (THEORY §2.12), with `jacobian` (∂f/∂y of the right-hand side in use) or forward differences of it
+   */
+  integrator?: 'odex' | 'implicit';
+  jacobian?: JacobianFn;
 }
 
 /** Seconds of a run after which its pace is trusted to predict its total time. */
@@ -63,7 +70,22 @@ export interface Solution {
   status: Status;
   message?: string;
   events: { name: string; tau: number; y: number[] }[];
-  stats: { steps: number; accepted: number; rejected: number; evaluations: number; wallMs: number };
+  stats: { steps: number; accepted: number; rejected: number; evaluations: number; wallMs: number; jacobians?: number };
+}
+
+/** ∂f/∂y by forward differences (n evaluations of f), for the implicit integrator where no Jacobian is given. */
+function differenceJacobian(f: (t: number, y: number[]) => ArrayLike<number>, n: number): JacobianFn {
+  return (t, y, J) => {
+    const f0 = Float64Array.from(f(t, y));
+    const z = y.slice();
+    for (let j = 0; j < n; j++) {
+      const h = 1.5e-8 * Math.max(Math.abs(y[j]), 1e-3);
+      z[j] = y[j] + h;
+      const fj = f(t, z);
+      for (let i = 0; i < n; i++) J[i * n + j] = (fj[i] - f0[i]) / h;
+      z[j] = y[j];
+    }
+  };
 }
 
 export function integrateOde(gm: GeneratedModel, L: Layout, y0: number[], params: number[], opts: IntegrateOptions): Solution {
@@ -71,8 +93,9 @@ export function integrateOde(gm: GeneratedModel, L: Layout, y0: number[], params
   const nChecked = L.stateNames.length;
   const grid = opts.grid;
   const tEnd = grid[grid.length - 1];
-  const solver = new Solver(n);
-  solver.denseOutput = true;
+  const implicit = opts.integrator === 'implicit';
+  const solver = implicit ? new LinearlyImplicitSolver(n) : new Solver(n);
+  if (!implicit) (solver as InstanceType<typeof Solver>).denseOutput = true;
   solver.relativeTolerance = opts.rtol ?? 1e-9;
   solver.absoluteTolerance = opts.atol ?? 1e-11;
   solver.maxSteps = opts.maxSteps ?? 200000;
@@ -142,7 +165,7 @@ export function integrateOde(gm: GeneratedModel, L: Layout, y0: number[], params
   };
   let slow = false;
   let lastMs = t0;
-  const res = solver.solve(f, grid[0], y0.slice(), tEnd, (nr, xold, x, y, dense) => {
+  const output: Parameters<InstanceType<typeof Solver>['solve']>[4] = (nr, xold, x, y, dense) => {
     if (!check(x, y)) return false;
     const at = now();
     const elapsed = at - t0;
@@ -192,12 +215,15 @@ export function integrateOde(gm: GeneratedModel, L: Layout, y0: number[], params
       out.status = 'event';
       return false;
     }
-  });
-  out.stats = { steps: res.nStep, accepted: res.nAccept, rejected: res.nReject, evaluations: res.nEval, wallMs: now() - t0 };
+  };
+  const res = implicit
+    ? (solver as LinearlyImplicitSolver).solve(f, opts.jacobian ?? differenceJacobian(f, n), grid[0], y0.slice(), tEnd, output)
+    : (solver as InstanceType<typeof Solver>).solve(f, grid[0], y0.slice(), tEnd, output);
+  out.stats = { steps: res.nStep, accepted: res.nAccept, rejected: res.nReject, evaluations: res.nEval, wallMs: now() - t0, ...(implicit ? { jacobians: (solver as LinearlyImplicitSolver).jacobians } : {}) };
   if (slow) return out;
   if (res.outcome === Outcome.MaxStepsExceeded && out.status === 'completed') {
     out.status = 'max-steps';
-    out.message = `odex took more than ${solver.maxSteps} steps and stopped at τ = ${fmtT(out.tau[out.tau.length - 1] ?? grid[0])} of ${fmtT(tEnd)}`;
+    out.message = `${implicit ? 'the implicit integrator' : 'odex'} took more than ${solver.maxSteps} steps and stopped at τ = ${fmtT(out.tau[out.tau.length - 1] ?? grid[0])} of ${fmtT(tEnd)}`;
   }
   return out;
 }

@@ -2,7 +2,7 @@
  * A derivation's ODE integrated from an initial state onto a time grid, returned as a trajectory
  * with its conventions, parameters, integrator statistics and status (failure is a value).
  */
-import { accuracyAlong, QUADRATURE_WARN, type OdeModule } from '../pipeline.ts';
+import { accuracyAlong, jacobianOf, QUADRATURE_WARN, type OdeModule } from '../pipeline.ts';
 import { integrateOde, psdTolerance, type EventSpec } from './integrate.ts';
 import { iterateMap } from './map.ts';
 import { overlapsOf, stateOf, omegaOf, type Trajectory, type Overlaps } from './trajectory.ts';
@@ -72,7 +72,18 @@ export interface IntegrateRequest {
    * meta (and warned about above 10⁻³)
    */
   discard?: { q: number; nodes?: number };
+  /**
+   * odex (default) or `implicit` (THEORY §2.12: the linearly implicit Euler extrapolated, with the
+   * generated Jacobian for a derived model's plain right-hand side, forward differences otherwise)
+   */
+  integrator?: 'odex' | 'implicit';
 }
+
+/** The integrator's line in a trajectory's meta. */
+export const INTEGRATOR_METHODS = {
+  odex: 'odex (Gragg–Bulirsch–Stoer), dense output',
+  implicit: 'linearly implicit Euler extrapolated (stiff), the Jacobian at each step',
+} as const;
 
 export function runIntegration(d: OdeModule, request: IntegrateRequest): Trajectory {
   const L = d.layout;
@@ -131,7 +142,16 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
     discard = discardDynamics(d, params, P, req.init.a, y0, req.discard, req.nb);
     rhs = discard.rhs;
   }
+  const integrator = req.integrator ?? 'odex';
+  // the generated Jacobian where the plain right-hand side is integrated and the model's IR is at hand
+  let jacobian: ((t: number, y: number[], J: Float64Array) => void) | undefined;
+  if (integrator === 'implicit' && !rhs && 'module' in d) {
+    const jac = jacobianOf(d as Derivation);
+    jacobian = (t, y, J) => jac(t, y, params, J);
+  }
   const sol = integrateOde(d.compiled, L, ruled ? [...y0, 0, 0] : y0, params, {
+    integrator,
+    jacobian,
     rhs,
     grid,
     rtol: req.rtol,
@@ -216,7 +236,7 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
     params: Object.fromEntries(L.paramNames.map((n, i) => [n, params[i]] as const).filter(([n]) => !(rules && n === 'eta_bar'))),
     init: req.initSource,
     P,
-    integrator: { method: 'odex (Gragg–Bulirsch–Stoer), dense output', rtol: req.rtol, atol: req.atol, ...sol.stats },
+    integrator: { method: INTEGRATOR_METHODS[integrator] + (integrator === 'implicit' ? (jacobian ? ' (generated)' : ' (forward differences)') : ''), rtol: req.rtol, atol: req.atol, ...sol.stats },
     risk: `population risk (MSE, includes Δ/2); values in [−${riskTol.toExponential(1)}, 0) are integration error and reported as 0`,
     status: sol.status,
     ...(negative >= 0 || growth || traj.meta.warnings || discardInfo?.warning || alongWarning

@@ -15,7 +15,7 @@
 import { usageError } from '../errors.ts';
 import { Rng } from '../random/rng.ts';
 import { escapeChecker } from './escape-check.ts';
-import { choleskyPsd as cholesky } from '../linalg.ts';
+import { choleskyPsd as cholesky, choleskyPsdInto } from '../linalg.ts';
 import { compileFn, weightsWithOverlaps, CONSTANT_KERNEL_RULES, type KernelConfig, type SeedResult } from './kernel.ts';
 import { curvatureSample, type RuleProbe } from './rule-step.ts';
 import { RuleRuntime, constantKernelRules, riskFunction } from '../rules/runtime.ts';
@@ -87,7 +87,9 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
   const c = new Float64Array(p);
   const da = new Float64Array(p);
   const A = new Float64Array(p * p);
-  const S = Array.from({ length: p }, () => new Array(p).fill(0));
+  const Sl = new Float64Array(p * p); // Cholesky factor of cᵀc
+  const G = new Float64Array(p * p); // Gram matrix of the non-teacher block
+  const Lg = new Float64Array(p * p);
   const big = new Float64Array(p * (k + 2 * p)); // W before re-basis: [teacher | old | new]
   const nb2 = k + 2 * p;
   const res: SeedResult = { seed, M: [], Q: [], a: [], P, diverged: false, tau: [], samples: [], gamma: [], nb: [], ...(cfg.measureGradient ? { g2: [], ga2: [] } : {}) };
@@ -232,13 +234,12 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
       for (let j = 0; j < p; j++) da[j] *= scale;
     }
     // orthogonal part: R = S A with S Sᵀ = cᵀc, A Bartlett of Wishart_p(d − k − p, I) (per unit rate)
-    for (let j = 0; j < p; j++) for (let l = 0; l < p; l++) S[j][l] = CtC[j * p + l];
-    const Sl = cholesky(S);
+    choleskyPsdInto(CtC, p, Sl);
     bartlett(rng, p, mPerp, A);
     for (let j = 0; j < p; j++)
       for (let l = 0; l < p; l++) {
         let s = 0;
-        for (let m = 0; m < p; m++) s += Sl[j][m] * A[m * p + l];
+        for (let m = 0; m < p; m++) s += Sl[j * p + m] * A[m * p + l];
         R[j * p + l] = s;
       }
     const g = ruled ? rt.rate(step, nbT, decay, probe) : gamma;
@@ -265,17 +266,16 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
     // R = S A (p × p), scaled by the rate: row j of the new-coordinate block
     for (let j = 0; j < p; j++) for (let l = 0; l < p; l++) big[j * nb2 + n + l] = g * R[j * p + l];
     // re-basis the non-teacher block (2p columns) to p coordinates: Cholesky of its Gram matrix
-    const G = Array.from({ length: p }, (_, j) =>
-      Array.from({ length: p }, (_, l) => {
+    for (let j = 0; j < p; j++)
+      for (let l = 0; l < p; l++) {
         let s = 0;
         for (let i = k; i < nb2; i++) s += big[j * nb2 + i] * big[l * nb2 + i];
-        return s;
-      }),
-    );
-    const Lg = cholesky(G);
+        G[j * p + l] = s;
+      }
+    choleskyPsdInto(G, p, Lg);
     for (let j = 0; j < p; j++) {
       for (let r = 0; r < k; r++) W[j * n + r] = big[j * nb2 + r];
-      for (let l = 0; l < p; l++) W[j * n + k + l] = Lg[j][l];
+      for (let l = 0; l < p; l++) W[j * n + k + l] = Lg[j * p + l];
     }
     if (normalised) normaliseRows(W, p, n);
     if (trainA) for (let j = 0; j < p; j++) a[j] += cfg.kappa * g * da[j];
