@@ -145,6 +145,32 @@ describe('fixed points of the Saad–Solla erf committee (p = k = 2, η̄ = 0.5)
     expect(Math.abs(decay / special!.slowest! - 1)).toBeLessThan(0.01);
   });
 
+  it('the risk approaches 0 at the reported rate 2|λ₁| (every mode enters at second order): the ODE’s ln ε over τ ∈ [700, 1000] within 1.5 % of it (and the first-order |λ₃| is not), and the reduced simulator at d = 2000 decays at the ODE’s rate (within 1 %, 4 seeds)', async () => {
+    expect(special!.riskRate!).toBeCloseTo(2 * special!.slowest!, 10);
+    const start = { M: [[0.9, 0.1], [0.1, 0.9]], Q: [[0.84, 0.18], [0.18, 0.84]], P, a: [1, 1] };
+    const grid = Array.from({ length: 101 }, (_, i) => 10 * i);
+    const ode = runIntegration(d, { tauEnd: 1000, grid, init: start, sets: { eta_bar: 0.5 }, rtol: 1e-12, atol: 1e-20, measureAccuracy: false });
+    /** −d ln ε/dτ by least squares over [lo, hi] */
+    const rateOf = (tau: number[], risk: number[], lo: number, hi: number) => {
+      const pts = tau.map((t, i) => [t, Math.log(risk[i])]).filter(([t]) => t >= lo && t <= hi);
+      const mx = pts.reduce((a, q) => a + q[0], 0) / pts.length;
+      const my = pts.reduce((a, q) => a + q[1], 0) / pts.length;
+      return -pts.reduce((a, q) => a + (q[0] - mx) * (q[1] - my), 0) / pts.reduce((a, q) => a + (q[0] - mx) ** 2, 0);
+    };
+    const late = rateOf(ode.tau, ode.risk, 700, 1000);
+    expect(late / special!.riskRate! - 1).toBeGreaterThan(0);
+    expect(late / special!.riskRate! - 1).toBeLessThan(0.015);
+    // a first-order entry of the λ₃ mode (rate |λ₃|) would be 10 % off
+    const lam3 = -special!.eigenvalues.map((e) => e.re).filter((x) => x < -1.5 * special!.slowest!).reduce((a, b) => Math.max(a, b));
+    expect(Math.abs(late / lam3 - 1)).toBeGreaterThan(0.05);
+    const { simulate } = await import('../src/simulate/simulate.ts');
+    const D = 2000;
+    const sim = await simulate(d, { d: D, nb: 1, gamma: 0.5 / D, steps: 400 * D * 2, seeds: [1, 2, 3, 4], engine: 'reduced', init: start, points: 41, workers: 2, params: [...d.layout.defaultParams] });
+    const odeEarly = rateOf(ode.tau, ode.risk, 150, 400);
+    const simEarly = rateOf(sim.tau, sim.mean.risk, 150, 400);
+    expect(Math.abs(simEarly / odeEarly - 1)).toBeLessThan(0.01);
+  }, 60_000);
+
   it('the escape law: from δ₀ = 1e-4 and 1e-9 along v₊ the ODE is 0.1 away after ln(δ*/δ₀)/λ₊ (within 1 %), δ* measured from δ₀ = 1e-6', () => {
     const { deltaStar, distance } = plateau!.escape!;
     expect(distance).toBe(0.1);

@@ -91,7 +91,7 @@ export async function fixedPointsCommand(file: string, o: FixedPointOpts): Promi
   out(
     table(
       ['#', 'seeded by', 'type', 'risk ε', 'unstable', 'neutral', 'λ₊ or slowest rate', 'min eig Ω', '|dy/dτ|'],
-      fps.map((f, i) => [i + 1, f.origin, f.type, f.risk, f.unstable, f.neutral, f.leading ? `λ₊ = ${num(f.leading.value, 4)}` : f.slowest !== undefined ? `${num(f.slowest, 4)} (approached like e^{−${num(f.slowest, 3)}τ})` : '', f.omegaMin, f.residual]),
+      fps.map((f, i) => [i + 1, f.origin, f.type, f.risk, f.unstable, f.neutral, f.leading ? `λ₊ = ${num(f.leading.value, 4)}` : f.slowest !== undefined ? `${num(f.slowest, 4)} (approached like e^{−${num(f.slowest, 3)}τ}${f.riskRate !== undefined ? `, the risk like e^{−${num(f.riskRate, 3)}τ}` : ''})` : '', f.omegaMin, f.residual]),
     ),
   );
   fps.forEach((f, i) => describe(i + 1, f, d.layout.stateNames));

@@ -43,6 +43,11 @@ export interface FixedPoint {
   /** a stable point's slowest rate min |Re λ|: the overlaps approach it like e^{−min|Re λ| τ} */
   slowest?: number;
   /**
+   * a stable point's asymptotic risk rate: ε − ε* ~ e^{−rate·τ}, the slowest of |λ_j| over the modes that
+   * change ε at first order (∇ε·v_j ≠ 0, possible on the boundary of Ω ⪰ 0) and 2 min|λ| (real eigenvalues only)
+   */
+  riskRate?: number;
+  /**
    * a saddle's escape law (THEORY §2.11): from δ₀ along v₊ the state is `distance` away (max norm) after
    * τ = ln(δ* / δ₀)/λ₊, with δ* measured by integrating the ODE from δ₀ = 1e-6
    */
@@ -133,7 +138,40 @@ export function symmetrised(o: Overlaps): Overlaps {
 }
 
 /** Linear stability of a state. */
-export function stability(d: Derivation, y: number[], params: number[], tol?: number, jac = jacobianOf(d)): Pick<FixedPoint, 'eigenvalues' | 'type' | 'unstable' | 'neutral' | 'leading' | 'slowest'> {
+/**
+ * The rate at which the risk approaches its value at a stable point (THEORY §2.11): ε − ε* ≈ ∇ε·δy +
+ * ½ δyᵀ∇²ε δy, so a mode j enters at first order (rate |λ_j|) when ∇ε·v_j ≠ 0 and otherwise at second
+ * order (2|λ_j| at the least, 2 min|λ| over all); the slowest of these. ∇ε by central differences of the
+ * generated risk; undefined where an eigenvalue is complex (its eigenvectors are not computed).
+ */
+function riskRate(d: Derivation, y: number[], params: number[], Jm: number[][], free: number[], eigenvalues: Eigenvalue[], slowest: number): number | undefined {
+  if (eigenvalues.some((e) => e.im !== 0)) return undefined;
+  const n = free.length;
+  const g = free.map((i) => {
+    const h = 1e-6 * Math.max(1, Math.abs(y[i]));
+    const [yp, ym] = [y.slice(), y.slice()];
+    yp[i] += h;
+    ym[i] -= h;
+    return (d.compiled.risk(yp, params) - d.compiled.risk(ym, params)) / (2 * h);
+  });
+  const gNorm = Math.sqrt(g.reduce((s, x) => s + x * x, 0));
+  let rate = 2 * slowest;
+  if (gNorm > 1e-10)
+    for (const e of eigenvalues) {
+      const lam = e.re * (1 + 1e-10) + 1e-14;
+      const A = Jm.map((row, i) => row.map((x, j) => x - (i === j ? lam : 0)));
+      let v = new Array(n).fill(1 / Math.sqrt(n));
+      for (let it = 0; it < 4; it++) {
+        const w = luSolve(A, v);
+        const nv = Math.sqrt(w.reduce((s, x) => s + x * x, 0));
+        v = w.map((x) => x / nv);
+      }
+      if (Math.abs(g.reduce((s, x, i) => s + x * v[i], 0)) > 1e-6 * gNorm) rate = Math.min(rate, -e.re);
+    }
+  return rate;
+}
+
+export function stability(d: Derivation, y: number[], params: number[], tol?: number, jac = jacobianOf(d)): Pick<FixedPoint, 'eigenvalues' | 'type' | 'unstable' | 'neutral' | 'leading' | 'slowest' | 'riskRate'> {
   const N = y.length;
   const free = freeCoordinates(d);
   const n = free.length;
@@ -171,7 +209,11 @@ export function stability(d: Derivation, y: number[], params: number[], tol?: nu
     const named = (x: number[]) => Object.fromEntries(free.map((i, q) => [d.layout.stateNames[i], x[q]]));
     out.leading = { value: eigenvalues[0].re, vector: named(v), ...(Math.abs(uv) > 1e-12 ? { left: named(u.map((x) => x / uv)) } : {}) };
   }
-  if (type === 'stable') out.slowest = minOf(eigenvalues.filter((e) => e.re < -t).map((e) => -e.re));
+  if (type === 'stable') {
+    out.slowest = minOf(eigenvalues.filter((e) => e.re < -t).map((e) => -e.re));
+    const rate = riskRate(d, y, params, Jm, free, eigenvalues, out.slowest);
+    if (rate !== undefined) out.riskRate = rate;
+  }
   return out;
 }
 
