@@ -171,6 +171,30 @@ describe('fixed points of the Saad–Solla erf committee (p = k = 2, η̄ = 0.5)
     expect(Math.abs(simEarly / odeEarly - 1)).toBeLessThan(0.01);
   }, 60_000);
 
+  it('the critical learning rate: M = Q = I loses stability where a sweep says (bisection, largest Re λ there 0 to 1e-6); integrations from 3·10⁻⁵ away converge at 0.95 η̄_c and leave at 1.05 η̄_c', async () => {
+    const { sweepFixedPoints } = await import('../src/numeric/fixedpoints.ts');
+    const br = sweepFixedPoints(d, { params, start: defaultOverlaps(d.model, 1), tau: 3000 }, d.layout.etaBar, [8, 10]);
+    const spec = br.find((b) => b.points[0].type === 'stable')!;
+    const change = spec.changes.find((c) => /crosses 0/.test(c.what))!;
+    const c = change.at;
+    expect(c).toBeGreaterThan(8);
+    expect(c).toBeLessThan(10);
+    const at = params.map((x, i) => (i === d.layout.etaBar ? c : x));
+    const { stability } = await import('../src/numeric/fixedpoints.ts');
+    const I = stateOf({ M: P, Q: P, a: [1, 1] }, d.layout);
+    expect(Math.abs(stability(d, I, at).eigenvalues[0].re)).toBeLessThan(1e-6);
+    const e = 1e-5;
+    const M = [[1 - e, 2 * e], [e, 1 - 2 * e]];
+    const Q = [0, 1].map((j) => [0, 1].map((l) => M[j][0] * M[l][0] + M[j][1] * M[l][1] + (j === l ? e : 0)));
+    const gapEnd = (f: number) => {
+      const t = runIntegration(d, { tauEnd: 1500, points: 16, init: { M, Q, P, a: [1, 1] }, sets: { eta_bar: f * c }, measureAccuracy: false });
+      const i = t.tau.length - 1;
+      return Math.max(Math.abs(t.M[i][0][0] - 1), Math.abs(t.M[i][0][1]), Math.abs(t.M[i][1][0]), Math.abs(t.M[i][1][1] - 1), Math.abs(t.Q[i][0][1]), Math.abs(t.Q[i][0][0] - 1));
+    };
+    expect(gapEnd(0.95)).toBeLessThan(1e-8);
+    expect(gapEnd(1.05)).toBeGreaterThan(0.1);
+  }, 60_000);
+
   it('the escape law: from δ₀ = 1e-4 and 1e-9 along v₊ the ODE is 0.1 away after ln(δ*/δ₀)/λ₊ (within 1 %), δ* measured from δ₀ = 1e-6', () => {
     const { deltaStar, distance } = plateau!.escape!;
     expect(distance).toBe(0.1);

@@ -13,6 +13,7 @@ import { out, announceStage } from './print.ts';
 import { progressReporter } from './progress.ts';
 import { timeLimitOf } from './outcome.ts';
 import type { Engine } from '../simulate/pool.ts';
+import { maxOf, minOf } from '../extrema.ts';
 
 export interface PlateauOpts {
   set?: string[];
@@ -43,7 +44,7 @@ export async function plateauCommand(file: string, o: PlateauOpts): Promise<void
   const dims = integerList(o.d, '--d', 10, D_BOUND);
   if (dims.length < 2) throw usageError('give at least two dimensions (the check is a slope in ln d)', { field: '--d', value: o.d });
   if (new Set(dims).size !== dims.length) throw usageError('the dimensions must differ', { field: '--d', value: o.d });
-  const dMin = Math.min(...dims.slice(0, 64));
+  const dMin = minOf(dims);
   const nbs = o.nb !== undefined ? integerList(o.nb, '--nb', 1, { max: 1e9, why: 'a mini-batch' }) : dims.map((d) => Math.max(1, Math.round(d / dMin)));
   if (nbs.length !== dims.length) throw usageError(`give one n_b per dimension (${dims.length})`, { field: '--nb', value: o.nb });
   const nSeeds = integerValue(o.seeds, '--seeds', 5, SEEDS_BOUND);
@@ -99,7 +100,7 @@ export async function plateauCommand(file: string, o: PlateauOpts): Promise<void
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const lnMean = mean(res.perD.map((p) => Math.log(p.d)));
     const medMean = mean(res.perD.map((p) => p.median as number));
-    const line = [Math.min(...dims.slice(0, 64)), Math.max(...dims.slice(0, 64))].map((d) => ({ d, law: medMean + res.predictedSlope * (Math.log(d) - lnMean) }));
+    const line = [minOf(dims), maxOf(dims)].map((d) => ({ d, law: medMean + res.predictedSlope * (Math.log(d) - lnMean) }));
     const svg = await renderSvg({
       width: 520,
       height: 320,

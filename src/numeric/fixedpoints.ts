@@ -271,7 +271,7 @@ export interface Branch {
   /** what seeded it at the first value */
   origin: FixedPoint['origin'];
   points: { value: number; y: number[]; risk: number; type: FixedPoint['type']; maxRe: number; unstable: number }[];
-  /** where its largest Re λ changes sign (linear interpolation), or where it stops existing */
+  /** where its largest Re λ changes sign (located by bisection), or where it stops existing */
   changes: { at: number; what: string }[];
 }
 
@@ -280,6 +280,26 @@ export interface Branch {
  * continuation (Newton from the previous value's point); a branch whose Newton fails has ended —
  * between the last value it had and this one a fixed point disappears (a bifurcation).
  */
+/**
+ * Where the largest Re λ of a branch changes sign between two of its points: bisection on the
+ * parameter, the fixed point followed by Newton from the nearer known point at each midpoint (the
+ * largest Re λ is not linear in the parameter — another eigenvalue often takes over — so interpolating
+ * it would not do); to 1e-8 relative.
+ */
+function stabilityChange(d: Derivation, req: FixedPointRequest, jac: ReturnType<typeof jacobianOf>, at: (v: number) => number[], lo: { value: number; y: number[]; maxRe: number }, hi: { value: number; y: number[]; maxRe: number }): number {
+  let [a, ya, fa] = [lo.value, lo.y, lo.maxRe];
+  let b = hi.value;
+  for (let it = 0; it < 60 && Math.abs(b - a) > 1e-8 * Math.max(1, Math.abs(a)); it++) {
+    const m = 0.5 * (a + b);
+    const r = newtonFixedPoint(d, ya, at(m), jac);
+    if (!(r.residual < 1e-9)) break;
+    const fm = stability(d, r.y, at(m), req.tol, jac).eigenvalues[0].re;
+    if (Math.sign(fm) === Math.sign(fa)) [a, ya, fa] = [m, r.y, fm];
+    else b = m;
+  }
+  return 0.5 * (a + b);
+}
+
 export function sweepFixedPoints(d: Derivation, req: FixedPointRequest, index: number, values: number[]): Branch[] {
   const jac = jacobianOf(d);
   const at = (v: number) => req.params.map((x, i) => (i === index ? v : x));
@@ -312,8 +332,8 @@ export function sweepFixedPoints(d: Derivation, req: FixedPointRequest, index: n
       const st = stability(d, y, params, req.tol, jac);
       const point = { value: v, y, risk: d.compiled.risk(y, params), type: st.type, maxRe: st.eigenvalues[0].re, unstable: st.unstable };
       if (Math.sign(point.maxRe) !== Math.sign(prev.maxRe)) {
-        const c = prev.value + ((0 - prev.maxRe) * (v - prev.value)) / (point.maxRe - prev.maxRe);
-        b.changes.push({ at: c, what: `${prev.type} → ${point.type}: the largest Re λ crosses 0 at about ${c.toPrecision(4)}` });
+        const c = stabilityChange(d, req, jac, at, prev, point);
+        b.changes.push({ at: c, what: `${prev.type} → ${point.type}: the largest Re λ crosses 0 at ${c.toPrecision(6)}` });
       }
       b.points.push(point);
     }

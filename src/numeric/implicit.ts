@@ -17,7 +17,19 @@
  * an interpolant — so saving grids and events work unchanged.
  */
 import { Outcome } from './odex.ts';
-import type { OdexDerivative, OdexOutputFunction, OdexSolveResult } from '../../types/odex.d.ts';
+
+/** The right-hand side, the output function and the result, as odex's (types/odex.d.ts), so integrateOde drives either. */
+export type Derivative = (x: number, y: number[]) => ArrayLike<number>;
+export type OutputFunction = (nr: number, xold: number, x: number, y: number[], dense?: (component: number, x: number) => number) => boolean | void;
+export interface SolveResult {
+  y: number[];
+  outcome: 0 | 1 | 2;
+  nStep: number;
+  xEnd: number;
+  nAccept: number;
+  nReject: number;
+  nEval: number;
+}
 
 export type JacobianFn = (t: number, y: number[], J: Float64Array) => void;
 
@@ -86,7 +98,7 @@ export class LinearlyImplicitSolver {
 
   constructor(readonly n: number) {}
 
-  solve(f: OdexDerivative, jac: JacobianFn, x0: number, y0: number[], xEnd: number, solOut?: OdexOutputFunction): OdexSolveResult {
+  solve(f: Derivative, jac: JacobianFn, x0: number, y0: number[], xEnd: number, solOut?: OutputFunction): SolveResult {
     const n = this.n;
     const K = Math.min(this.maxColumns, SEQUENCE.length);
     const rtol = this.relativeTolerance;
