@@ -195,6 +195,34 @@ describe('fixed points of the Saad–Solla erf committee (p = k = 2, η̄ = 0.5)
     expect(gapEnd(1.05)).toBeGreaterThan(0.1);
   }, 60_000);
 
+  it('p = k = 3: the symmetric plateau is a root of the independently assembled right-hand side (1e-8, 12⁶-node quadrature), with M_jr all equal, and its λ₊ the growth rate of a breaking perturbation in the ODE (1 %)', async () => {
+    const { parseSpec } = await import('../src/spec/load.ts');
+    const { deriveSpec } = await import('../src/pipeline.ts');
+    const d3 = deriveSpec(parseSpec(['name: erf-p3', 'student: {width: 3, activation: "erf(z/sqrt(2))", second_layer: {train: false, init: [1, 1, 1]}}', 'teacher: {width: 3, target: committee, activation: "erf(z/sqrt(2))", weights: [1, 1, 1]}', 'loss: mse'].join('\n')));
+    const p3 = resolveParams(d3.model, d3.layout, { eta_bar: '0.5' });
+    const fp3 = findFixedPoints(d3, { params: p3, start: defaultOverlaps(d3.model, 1), tau: 3000 });
+    const sad = fp3.find((f) => f.type === 'saddle' && f.origin === 'symmetric')!;
+    expect(sad).toBeTruthy();
+    const M = sad.state.M.flat();
+    expect(Math.max(...M) - Math.min(...M)).toBeLessThan(1e-9);
+    const I3 = [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
+    const F3 = (y: number[]) => {
+      const o = overlapsOf(y, d3.layout, d3.model.a0);
+      return odeFromMoments(d3, quadratureMoments(d3.model, omegaOf(o.M, o.Q, I3), o.a, 0, 12), y, p3, o.a);
+    };
+    expect(maxAbs(F3(sad.y))).toBeLessThan(1e-8);
+    expect(maxAbs(F3(sad.y.map((x, i) => x + (i === d3.layout.Q ? 1e-4 : 0))))).toBeGreaterThan(1e-7);
+    // growth along v₊ in the ODE, from 1e-9 away
+    const v = d3.layout.stateNames.map((n) => sad.leading!.vector[n] ?? 0);
+    const y0 = sad.y.map((x, i) => x + 1e-9 * v[i]);
+    const w = d3.layout.stateNames.map((n) => sad.leading!.left![n] ?? 0);
+    const t = runIntegration(d3, { tauEnd: 400, points: 41, init: { ...overlapsOf(y0, d3.layout, d3.model.a0), P: I3 }, sets: { eta_bar: 0.5 }, measureAccuracy: false });
+    const coord = t.tau.map((_, i) => w.reduce((acc, we, e) => acc + we * (stateOf({ M: t.M[i], Q: t.Q[i], a: t.a[i] }, d3.layout)[e] - sad.y[e]), 0));
+    const [i1, i2] = [t.tau.findIndex((x) => x >= 100), t.tau.findIndex((x) => x >= 300)];
+    expect(Math.abs(coord[i2])).toBeLessThan(1e-4);
+    expect(Math.abs(Math.log(coord[i2] / coord[i1]) / (t.tau[i2] - t.tau[i1]) / sad.leading!.value - 1)).toBeLessThan(0.01);
+  }, 120_000);
+
   it('the escape law: from δ₀ = 1e-4 and 1e-9 along v₊ the ODE is 0.1 away after ln(δ*/δ₀)/λ₊ (within 1 %), δ* measured from δ₀ = 1e-6', () => {
     const { deltaStar, distance } = plateau!.escape!;
     expect(distance).toBe(0.1);
