@@ -12,7 +12,7 @@
  */
 import { usageError } from '../errors.ts';
 import { Rng } from '../random/rng.ts';
-import { escapeChecker } from './escape-check.ts';
+import { SeedRecorder, type SeedResult } from './seed-record.ts';
 import { choleskyPsd } from '../linalg.ts';
 import { medianInPlace, curvatureSample, type RuleProbe } from './rule-step.ts';
 import { RuleRuntime, CONSTANT_KERNEL_RULES, constantKernelRules, riskFunction, type KernelRules } from '../rules/runtime.ts';
@@ -58,29 +58,7 @@ export interface KernelConfig {
   discard?: number;
 }
 
-export interface SeedResult {
-  seed: number;
-  M: number[][][];
-  Q: number[][][];
-  a: number[][];
-  /** teacher overlaps actually used (random teachers have P ≈ I) */
-  P: number[][];
-  /** true when the weights became non-finite: recording stopped there */
-  diverged: boolean;
-  divergedAt?: number;
-  /** first step at which the escape criterion held (undefined: not within the run) */
-  escapeStep?: number;
-  /** τ and samples at the escape step (the seed's own clock) */
-  escapeClock?: { tau: number; samples: number };
-  /** at each recorded step: τ = Σ γ_t, samples = Σ n_b, and the γ, n_b of the step taken from there (the last row: of the step that led to it) */
-  tau: number[];
-  samples: number[];
-  gamma: number[];
-  nb: number[];
-  /** with `measureGradient`: ‖g_W‖², ‖g_a‖² of the step taken from each recorded row (NaN at the last) */
-  g2?: number[];
-  ga2?: number[];
-}
+export type { SeedResult } from './seed-record.ts';
 
 export { compileFn, CONSTANT_KERNEL_RULES };
 
@@ -170,9 +148,6 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
   const Wprev = new Float64Array(secant ? p * d : 0);
   const Dprev = new Float64Array(secant ? p * d : 0);
   const ratio = new Float64Array(secant ? p * d : 0);
-  const res: SeedResult = { seed, M: [], Q: [], a: [], P, diverged: false, tau: [], samples: [], gamma: [], nb: [], ...(cfg.measureGradient ? { g2: [], ga2: [] } : {}) };
-  const record = cfg.record;
-  let ri = 0;
 
   /** M_jr at the current weights (O(k) for the coordinate teacher) */
   const mAt = (j: number, r: number) => {
@@ -192,33 +167,7 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
       }
     return { M, Q };
   };
-  const observe = () => {
-    const { M, Q } = overlaps();
-    res.M.push(M);
-    res.Q.push(Q);
-    res.a.push(Array.from(a));
-    res.tau.push(rt.tau);
-    res.samples.push(rt.samples);
-    res.gamma.push(rt.lastGamma);
-    res.nb.push(rt.lastNb);
-    res.g2?.push(NaN);
-    res.ga2?.push(NaN);
-    return Number.isFinite(Q.reduce((s, r, j) => s + r[j], 0));
-  };
-
-  const esc = cfg.escape;
-  const escaped = escapeChecker(p, k, esc, (j, r) => Math.abs(mAt(j, r)));
-  /** a seed stopped at its escape still reports every recording step, holding its last state */
-  const observeFinal = () => {
-    while (ri < record.length) {
-      observe();
-      ri++;
-    }
-  };
-  if (record[0] === 0) {
-    observe();
-    ri = 1;
-  }
+  const rec = new SeedRecorder(cfg, seed, P, rt, overlaps, (j, r) => Math.abs(mAt(j, r)), a, onProgress, 2000);
   /** ν = W* z for the input stored at Z[zo..zo+d) */
   const teacherFields = (zo: number) => {
     if (Wt) for (let r = 0; r < k; r++) nu[r] = dot(Wt, r * d, Z, zo, d);
@@ -234,7 +183,6 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
   const keep = 1 - gamma * (cfg.shrink ?? 0);
   const discard = cfg.discard ?? -1;
   const cA0 = 1 / p;
-  let lastProgress = 0;
 
   /** one labelled input at Z[zo..]: fills λ, ν and returns y */
   const label = (zo: number) => {
@@ -383,10 +331,7 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
         for (let j = 0; j < p; j++) da[j] *= scale;
       }
       const g = ruled ? rt.rate(step, nbT, decay, probe) : gamma;
-      if (res.g2 && res.ga2 && ri > 0 && record[ri - 1] === step - 1) {
-        res.g2[ri - 1] = probe.norms().g2;
-        res.ga2[ri - 1] = da.reduce((acc, x) => acc + x * x, 0);
-      }
+      if (cfg.measureGradient && rec.fromRecordedRow(step)) rec.gradientNorms(probe.norms().g2, da.reduce((acc, x) => acc + x * x, 0));
       if (secant) {
         Wprev.set(W);
         Dprev.set(dW);
@@ -406,37 +351,9 @@ export function runSeed(cfg: KernelConfig, seed: number, onProgress?: (step: num
       if (trainA) for (let j = 0; j < p; j++) a[j] += cfg.kappa * g * da[j];
       rt.advance(g, nbT);
     }
-    // a recorded row carries the rate and batch of the step taken from it (as the ODE's and the map's)
-    if (ri > 0 && record[ri - 1] === step - 1 && res.gamma.length === ri) {
-      res.gamma[ri - 1] = rt.lastGamma;
-      res.nb[ri - 1] = rt.lastNb;
-    }
-    if (esc && res.escapeStep === undefined && escaped()) {
-      res.escapeStep = step;
-      res.escapeClock = { tau: rt.tau, samples: rt.samples };
-      if (esc.stop) {
-        observeFinal();
-        break;
-      }
-    }
-    if (ri < record.length && record[ri] === step) {
-      ri++;
-      if (!observe()) {
-        res.diverged = true;
-        res.divergedAt = step;
-        break;
-      }
-    }
-    if (onProgress && step - lastProgress >= 2000) {
-      onProgress(step);
-      lastProgress = step;
-    }
+    if (!rec.afterStep(step)) break;
   }
-  // the last row's batch is the one the rule gives at the final state (its γ stays the last step's)
-  const last = res.M.length - 1;
-  if (ruled && !res.diverged && last >= 0 && record[last] === cfg.steps && rt.batchVaries) res.nb[last] = rt.batch(cfg.steps + 1, probe).nb;
-  onProgress?.(cfg.steps);
-  return res;
+  return rec.finish(ruled ? () => rt.batch(cfg.steps + 1, probe).nb : undefined);
 }
 
 function dot(a: Float64Array, ao: number, b: Float64Array, bo: number, n: number): number {

@@ -14,7 +14,7 @@
  */
 import { usageError } from '../errors.ts';
 import { Rng } from '../random/rng.ts';
-import { escapeChecker } from './escape-check.ts';
+import { SeedRecorder } from './seed-record.ts';
 import { choleskyPsd as cholesky, choleskyPsdInto } from '../linalg.ts';
 import { compileFn, weightsWithOverlaps, CONSTANT_KERNEL_RULES, type KernelConfig, type SeedResult } from './kernel.ts';
 import { curvatureSample, type RuleProbe } from './rule-step.ts';
@@ -92,7 +92,6 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
   const Lg = new Float64Array(p * p);
   const big = new Float64Array(p * (k + 2 * p)); // W before re-basis: [teacher | old | new]
   const nb2 = k + 2 * p;
-  const res: SeedResult = { seed, M: [], Q: [], a: [], P, diverged: false, tau: [], samples: [], gamma: [], nb: [], ...(cfg.measureGradient ? { g2: [], ga2: [] } : {}) };
   const xs = new Float64Array(nb2); // a fresh input in [teacher | old | new] coordinates (CBLR)
   const sj = new Float64Array(p);
 
@@ -113,29 +112,7 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
       }),
     ),
   });
-  const observe = () => {
-    const { M, Q } = overlaps();
-    res.M.push(M);
-    res.Q.push(Q);
-    res.a.push(Array.from(a));
-    res.tau.push(rt.tau);
-    res.samples.push(rt.samples);
-    res.gamma.push(rt.lastGamma);
-    res.nb.push(rt.lastNb);
-    res.g2?.push(NaN);
-    res.ga2?.push(NaN);
-    return Number.isFinite(Q.reduce((s, r, j) => s + r[j], 0));
-  };
-
-  const record = cfg.record;
-  let ri = 0;
-  const esc = cfg.escape;
-  const escaped = escapeChecker(p, k, esc, (j, r) => Math.abs(mAt(j, r)));
-  if (record[0] === 0) {
-    observe();
-    ri = 1;
-  }
-  let lastProgress = 0;
+  const rec = new SeedRecorder(cfg, seed, P, rt, overlaps, (j, r) => Math.abs(mAt(j, r)), a, onProgress, 20000);
   /** λ, ν and the label of the input whose span coordinates are x[0..n) */
   const label = (xv: Float64Array) => {
     for (let r = 0; r < k; r++) {
@@ -243,10 +220,7 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
         R[j * p + l] = s;
       }
     const g = ruled ? rt.rate(step, nbT, decay, probe) : gamma;
-    if (res.g2 && res.ga2 && ri > 0 && record[ri - 1] === step - 1) {
-      res.g2[ri - 1] = probe.norms().g2;
-      res.ga2[ri - 1] = da.reduce((acc, x) => acc + x * x, 0);
-    }
+    if (cfg.measureGradient && rec.fromRecordedRow(step)) rec.gradientNorms(probe.norms().g2, da.reduce((acc, x) => acc + x * x, 0));
     for (let i = 0; i < p * n; i++) dIn[i] *= g;
     // spherical: tangent projection of the in-span part (the new directions are ⊥ w_j already)
     if (cfg.dynamics === 'spherical')
@@ -280,40 +254,9 @@ export function runReducedSeed(cfg: KernelConfig, seed: number, onProgress?: (st
     if (normalised) normaliseRows(W, p, n);
     if (trainA) for (let j = 0; j < p; j++) a[j] += cfg.kappa * g * da[j];
     rt.advance(g, nbT);
-    // a recorded row carries the rate and batch of the step taken from it (as the ODE's and the map's)
-    if (ri > 0 && record[ri - 1] === step - 1 && res.gamma.length === ri) {
-      res.gamma[ri - 1] = g;
-      res.nb[ri - 1] = nbT;
-    }
-    if (esc && res.escapeStep === undefined && escaped()) {
-      res.escapeStep = step;
-      res.escapeClock = { tau: rt.tau, samples: rt.samples };
-      if (esc.stop) {
-        while (ri < record.length) {
-          observe();
-          ri++;
-        }
-        break;
-      }
-    }
-    if (ri < record.length && record[ri] === step) {
-      ri++;
-      if (!observe()) {
-        res.diverged = true;
-        res.divergedAt = step;
-        break;
-      }
-    }
-    if (onProgress && step - lastProgress >= 20000) {
-      onProgress(step);
-      lastProgress = step;
-    }
+    if (!rec.afterStep(step)) break;
   }
-  // the last row's batch is the one the rule gives at the final state (its γ stays the last step's)
-  const last = res.M.length - 1;
-  if (ruled && !res.diverged && last >= 0 && record[last] === cfg.steps && rt.batchVaries) res.nb[last] = rt.batch(cfg.steps + 1, probe).nb;
-  onProgress?.(cfg.steps);
-  return res;
+  return rec.finish(ruled ? () => rt.batch(cfg.steps + 1, probe).nb : undefined);
 }
 
 function normaliseRows(W: Float64Array, p: number, n: number): void {
