@@ -31,7 +31,7 @@ describe('plateau lengths against the escape law (Saad–Solla erf, p = k = 2, �
     }
   });
 
-  it('the median exit from the saddle grows by 1/(2λ₊) per unit ln d (d = 200 and 2000, 150 seeds each, within 3 bootstrap standard errors); a law with λ₊ × 1.5 is rejected', async () => {
+  it('the median exit from the saddle grows by 1/(2λ₊) per unit ln d (d = 200 and 2000, 150 seeds each, within 3 bootstrap standard errors), at the level the linear-noise theory predicts; a law with λ₊ × 1.5, or D × 2, is rejected', async () => {
     const seeds = Array.from({ length: 150 }, (_, i) => i + 1);
     const r = await plateauLengths({ der: d, params, saddle, dims: [200, 2000], nbs: [1, 10], seeds, band: 0.1, engine: 'reduced', workers: 2 });
     expect(r.perD.every((p) => p.escapedFraction > 0.9)).toBe(true);
@@ -41,6 +41,13 @@ describe('plateau lengths against the escape law (Saad–Solla erf, p = k = 2, �
     // a law with λ₊ × 1.5 predicts a slope 1.5× smaller: the measured one is 1.5·ratio of it
     const wrong = 1.5 * r.ratio;
     expect(Math.abs(wrong - 1)).toBeGreaterThan(3 * 1.5 * r.ratioSE);
+    // the level too: the linear-noise theory's median (THEORY §2.13, c² = w₊ᵀDw₊) within 3 standard errors at
+    // both d; with D × 2 (the exit ln √2/λ₊ earlier) it is not
+    expect(r.noise).toBeGreaterThan(0);
+    for (const p of r.perD) {
+      expect(Math.abs(p.median! - p.predictedMedian!)).toBeLessThan(3 * p.medianSE!);
+      expect(Math.abs(p.median! - (p.predictedMedian! - Math.log(Math.sqrt(2)) / r.lambda))).toBeGreaterThan(3 * p.medianSE!);
+    }
     // the exit grows with d, and every seed's exit lies within the horizon
     expect(r.perD[1].median!).toBeGreaterThan(r.perD[0].median!);
     for (const p of r.perD) for (const x of p.exits) if (x !== null) expect(x).toBeLessThanOrEqual(p.horizonTau);

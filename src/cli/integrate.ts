@@ -21,6 +21,7 @@ export interface IntegrateOpts {
   plainCsv?: boolean;
   maxSteps?: string;
   integrator?: string;
+  fluctuations?: boolean;
   quiet?: boolean;
   set?: string[];
   tau?: string;
@@ -58,7 +59,7 @@ export async function integrateFromOptions(file: string, o: IntegrateOpts): Prom
   const integrator = o.integrator ?? 'odex';
   if (integrator !== 'odex' && integrator !== 'implicit') throw usageError('expected odex or implicit', { field: '--integrator', value: o.integrator });
   // the implicit integrator takes the generated Jacobian, which needs the derivation's code (not only generated/X.ts)
-  const d: OdeModule = o.initFromSim || o.discard !== undefined || integrator === 'implicit' ? deriveFile(file, o.expectations, announceStage) : odeModule(file, o.expectations, announceStage);
+  const d: OdeModule = o.initFromSim || o.discard !== undefined || integrator === 'implicit' || o.fluctuations ? deriveFile(file, o.expectations, announceStage) : odeModule(file, o.expectations, announceStage);
   if (o.init && o.initFromSim) throw usageError('give --init or --init-from-sim, not both', { field: '--init-from-sim' });
   const sets = parseAssignments(o.set);
   if (o.tau !== undefined && o.alpha !== undefined) throw usageError('give --tau or --alpha, not both', { field: '--alpha' });
@@ -101,6 +102,7 @@ export async function integrateFromOptions(file: string, o: IntegrateOpts): Prom
     events: crit ? [{ name: 'escape', g: escapeFunction(d, crit), terminal: true }] : undefined,
     maxSteps: integerValue(o.maxSteps ?? '200000', '--max-steps', 1),
     integrator,
+    ...(o.fluctuations ? { fluctuations: { d: D } } : {}),
     onProgress: progress,
     tauEnd,
     ...(o.points !== undefined ? { points: numberValue(o.points, '--points') } : {}),
@@ -160,6 +162,14 @@ export function printTrajectory(traj: Trajectory): void {
   if (cols.length > shown.length) out(`(${cols.length - shown.length} more columns: use --json or --csv)`);
   if (m.accuracy) out(`expectations: ${m.expectations}, accurate to ${m.accuracy.worst.toExponential(1)} relative ${m.accuracy.method} (worst at τ = ${num(m.accuracy.tau, 6)})`);
   if (m.discard) out(`discarding samples with ½e² ≤ ${m.discard.q}: ${num(100 * m.discard.keptAtStart, 4)} % kept at the start; ${m.discard.method}: ${m.discard.accuracy.toExponential(1)}`);
+  if (traj.std) {
+    const std = traj.std;
+    const fm = m.fluctuations as { d: number; method: string };
+    const rows = roundRows(traj.tau, 9).map((i) => [traj.tau[i], `${num(traj.risk[i], 4)} ± ${num(std.risk[i], 2)}`, ...std.M[i].flat().slice(0, 4).map((x) => num(x, 3)), ...std.Q[i].map((r, j) => r[j]).slice(0, 2).map((x) => num(x, 3))]);
+    const names = [...traj.M[0].flatMap((r, j) => r.map((_, c) => `M_${j + 1}_${c + 1}`)).slice(0, 4), ...traj.Q[0].map((_, j) => `Q_${j + 1}_${j + 1}`).slice(0, 2)].map((x) => `std ${x}`);
+    out(`\nfluctuations of one run at d = ${fm.d} (${fm.method}):`);
+    out(table(['τ', 'risk ± std', ...names], rows));
+  }
   const it = m.integrator;
   out(`${it.jacobians !== undefined ? 'implicit' : 'odex'}: ${it.accepted} steps (${it.rejected} rejected), ${it.evaluations} RHS evaluations${it.jacobians !== undefined ? `, ${it.jacobians} Jacobians` : ''}, ${it.wallMs.toFixed(1)} ms, rtol ${it.rtol}`);
 }

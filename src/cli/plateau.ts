@@ -121,9 +121,10 @@ export async function plateauCommand(file: string, o: PlateauOpts): Promise<void
   out(`saddle: ε = ${num(saddle.risk, 4)}, λ₊ = ${num(lead.value, 4)}; exit = first τ at which the coordinate along v₊, w₊·(y − y*), leaves ±${band}`);
   out(
     table(
-      ['d', 'n_b', 'γ', 'seeds', 'left the band', 'median exit τ', '± SE', 'quartiles', 'δ* e^{−λ₊τ}·√d'],
-      res.perD.map((p) => [p.d, p.nb, p.gamma, p.exits.length, `${num(100 * p.escapedFraction, 3)} %`, p.median ?? '—', p.medianSE ?? '—', `${num(p.q1 ?? NaN, 4)} – ${p.q3 === null ? '>' + num(p.horizonTau, 4) : num(p.q3, 4)}`, p.deltaEffSqrtD ?? '—']),
+      ['d', 'n_b', 'γ', 'seeds', 'left the band', 'median exit τ', '± SE', 'linear-noise theory', 'quartiles', 'δ* e^{−λ₊τ}·√d'],
+      res.perD.map((p) => [p.d, p.nb, p.gamma, p.exits.length, `${num(100 * p.escapedFraction, 3)} %`, p.median ?? '—', p.medianSE ?? '—', p.predictedMedian ?? '—', `${num(p.q1 ?? NaN, 4)} – ${p.q3 === null ? '>' + num(p.horizonTau, 4) : num(p.q3, 4)}`, p.deltaEffSqrtD ?? '—']),
     ),
   );
+  if (res.noise !== undefined) out(`linear-noise theory (THEORY §2.13): the coordinate along v₊ diffuses at c = √(w₊ᵀDw₊) = ${num(res.noise, 4)}, so x ≈ g·c/√(2λ₊d)·e^{λ₊τ} and the median exit is [ln(band·√(2λ₊d)/c) − ln 0.6745]/λ₊`);
   out(`growth per unit ln d: measured ${num(res.measuredSlope, 4)} ± ${num(res.slopeSE, 2)} (bootstrap, ${res.bootstrap} resamples), law 1/(2λ₊) = ${num(res.predictedSlope, 4)}; ratio ${num(res.ratio, 4)} ± ${num(res.ratioSE, 2)}`);
 }

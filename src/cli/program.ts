@@ -142,6 +142,7 @@ function registerCommands(program: Command): void {
     .option('--teacher <t>', 'with --init-from-sim: orthonormal | random', 'orthonormal')
     .option('--engine <e>', 'with --init-from-sim: full | reduced', 'full')
     .option('--max-steps <n>', 'odex step budget; a run that exhausts it prints the trajectory so far and exits 1', '200000')
+    .option('--fluctuations', 'also the standard deviation of every entry and of the risk for one run at dimension --d (linear-noise approximation, THEORY §2.13; `std` in --json)')
     .option('--integrator <i>', 'odex (explicit extrapolation) or implicit (linearly implicit Euler extrapolated, the generated Jacobian at each step: 3× faster on a committee integrated far past convergence, slower through a plateau; THEORY §2.12)', 'odex')
     .option('--quiet', 'no progress report (otherwise shown for runs longer than 2 s)')
     .option('--time-limit <s>', 'stop (exit 1, saying why) when the integration is predicted to take longer than this many seconds', String(DEFAULT_TIME_LIMIT_S))

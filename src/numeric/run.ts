@@ -13,6 +13,7 @@ import { timeGrid, roundGridPoints } from './grid.ts';
 
 export { timeGrid, roundGridPoints };
 import { largeStepWarning } from './regime.ts';
+import { fluctuationRhs, fluctuationStd, diffusionNodes } from './fluctuations.ts';
 import { discardMoments, discardAccuracy, keptCount } from '../gaussian/discard.ts';
 import type { Derivation } from '../pipeline.ts';
 import type { Model } from '../hermite/model.ts';
@@ -77,6 +78,12 @@ export interface IntegrateRequest {
    * generated Jacobian for a derived model's plain right-hand side, forward differences otherwise)
    */
   integrator?: 'odex' | 'implicit';
+  /**
+   * the linear-noise approximation at dimension d (THEORY §2.13): Σ integrated beside the overlaps from
+   * Σ(0) = 0 (the start's overlaps fixed), the standard deviations in `std`; D by Gauss–Hermite with
+   * `nodes` per field (default diffusionNodes)
+   */
+  fluctuations?: { d: number; nodes?: number };
 }
 
 /** The integrator's line in a trajectory's meta. */
@@ -142,6 +149,15 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
     discard = discardDynamics(d, params, P, req.init.a, y0, req.discard, req.nb);
     rhs = discard.rhs;
   }
+  const fl = req.fluctuations;
+  let flNodes = 0;
+  if (fl) {
+    if (ruled || req.discard) throw usageError('fluctuations are predicted under a constant rate and batch, without discarding', { field: '--fluctuations' });
+    if (!('module' in d)) throw usageError('fluctuations need the derivation (its Jacobian), not only generated code', { field: '--fluctuations' });
+    if (!(Number.isInteger(fl.d) && fl.d >= 1)) throw usageError('needs the dimension d (an integer ≥ 1)', { field: '--d', value: fl.d });
+    flNodes = fl.nodes ?? diffusionNodes(d.model.p + d.model.k);
+    rhs = fluctuationRhs(d as Derivation, params, flNodes);
+  }
   const integrator = req.integrator ?? 'odex';
   // the generated Jacobian where the plain right-hand side is integrated and the model's IR is at hand
   let jacobian: ((t: number, y: number[], J: Float64Array) => void) | undefined;
@@ -149,7 +165,8 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
     const jac = jacobianOf(d as Derivation);
     jacobian = (t, y, J) => jac(t, y, params, J);
   }
-  const sol = integrateOde(d.compiled, L, ruled ? [...y0, 0, 0] : y0, params, {
+  const z0 = ruled ? [...y0, 0, 0] : fl ? [...y0, ...new Array(n * n).fill(0)] : y0;
+  const sol = integrateOde(d.compiled, L, z0, params, {
     integrator,
     jacobian,
     rhs,
@@ -193,6 +210,20 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
     traj.a.push(o.a);
     traj.risk.push(d.compiled.risk(y, params));
   }
+  let flMeta: Record<string, unknown> | undefined;
+  if (fl) {
+    const std: NonNullable<Trajectory['std']> = { M: [], Q: [], a: [], risk: [] };
+    for (const z of sol.y) {
+      const s = fluctuationStd(d as Derivation, params, z, fl.d);
+      const o = overlapsOf(s.y, L, L.trained ? [] : s.y.map(() => 0).slice(0, d.model.p));
+      std.M.push(o.M);
+      std.Q.push(o.Q);
+      std.a.push(L.trained ? o.a : new Array(d.model.p).fill(0));
+      std.risk.push(s.risk);
+    }
+    traj.std = std;
+    flMeta = { d: fl.d, method: `linear-noise approximation (THEORY §2.13): Σ from Σ(0) = 0 beside the overlaps, D by Gauss–Hermite with ${flNodes} nodes per field`, convention: 'std = √(Σ_ii/d): one run of SGD at dimension d from these overlaps; the risk by its gradient' };
+  }
   if (rules && traj.gamma && traj.nb && traj.steps)
     for (const w of largeStepWarningsOf(traj.gamma, traj.nb, req.d as number)) traj.meta.warnings = [...((traj.meta.warnings as string[] | undefined) ?? []), w];
   const discardInfo = discard?.info;
@@ -216,6 +247,7 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
   const growth = normGrowth(traj, params[L.etaBar]);
   traj.risk = traj.risk.map((r) => (r < 0 && r >= -riskTol ? 0 : r));
   traj.meta = {
+    ...(flMeta ? { fluctuations: flMeta } : {}),
     name: d.model.name,
     source: d.model.spec.file,
     specHash: d.model.spec.hash,

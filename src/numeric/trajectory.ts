@@ -23,6 +23,8 @@ export interface Trajectory {
   status: Status;
   message?: string;
   events?: { name: string; tau: number; steps?: number; samples?: number; nb?: number }[];
+  /** with fluctuations at dimension d: the predicted standard deviation of each entry and of the risk, aligned with tau (THEORY §2.13) */
+  std?: { M: number[][][]; Q: number[][][]; a: number[][]; risk: number[] };
   meta: Record<string, unknown>;
 }
 

@@ -18,6 +18,7 @@ import { runSeeds, type Engine } from '../simulate/pool.ts';
 import { kernelConfig, simulationSeconds } from '../simulate/simulate.ts';
 import { Rng } from '../random/rng.ts';
 import { maxAbsOf } from '../extrema.ts';
+import { diffusionMatrix, diffusionNodes, fluctuationRefusal } from '../numeric/fluctuations.ts';
 
 export interface PlateauRequest {
   der: Derivation;
@@ -54,6 +55,8 @@ export interface PlateauAtD {
   q3: number | null;
   /** the breaking at the start that the law needs for that median: δ* e^{−λ₊ τ_median}, times √d (constant if the law holds) */
   deltaEffSqrtD: number | null;
+  /** the median exit the linear-noise theory predicts (THEORY §2.13), where it applies */
+  predictedMedian?: number;
 }
 
 export interface PlateauResult {
@@ -69,6 +72,8 @@ export interface PlateauResult {
   ratioSE: number;
   perD: PlateauAtD[];
   bootstrap: number;
+  /** the diffusion of the coordinate along v₊ at the saddle, c = √(w₊ᵀDw₊) (THEORY §2.13), where it applies */
+  noise?: number;
 }
 
 const BOOTSTRAP = 400;
@@ -187,7 +192,20 @@ export async function plateauLengths(r: PlateauRequest): Promise<PlateauResult> 
     p.medianSE = bootMed[i].length > 1 ? sd(bootMed[i]) : null;
     p.deltaEffSqrtD = deltaStar * Math.exp(-lead.value * (p.median as number)) * Math.sqrt(p.d);
   });
+  // the level as well as the slope: x(τ) ≈ g·c/√(2λ₊d)·e^{λ₊τ}, |x| = band at τ = [ln(band·√(2λ₊d)/c) − ln|g|]/λ₊,
+  // median |g| = 0.6745 (the first passage and the median of |x| coincide once the growth dominates)
+  let noise: number | undefined;
+  if (!fluctuationRefusal(der)) {
+    const n = L.stateNames.length;
+    const D = diffusionMatrix(der, saddle.y, r.params, diffusionNodes(der.model.p + der.model.k));
+    let c2 = 0;
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) c2 += w[i] * D[i * n + j] * w[j];
+    if (c2 > 0) {
+      noise = Math.sqrt(c2);
+      for (const p of perD) p.predictedMedian = (Math.log((r.band * Math.sqrt(2 * lead.value * p.d)) / (noise as number)) - Math.log(0.6745)) / lead.value;
+    }
+  }
   const predicted = 1 / (2 * lead.value);
   const slopeSE = sd(boot);
-  return { lambda: lead.value, deltaStar, band: r.band, predictedSlope: predicted, measuredSlope: measured, slopeSE, ratio: measured / predicted, ratioSE: slopeSE / predicted, perD, bootstrap: BOOTSTRAP };
+  return { lambda: lead.value, deltaStar, band: r.band, predictedSlope: predicted, measuredSlope: measured, slopeSE, ratio: measured / predicted, ratioSE: slopeSE / predicted, perD, bootstrap: BOOTSTRAP, ...(noise !== undefined ? { noise } : {}) };
 }
