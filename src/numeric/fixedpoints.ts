@@ -138,6 +138,20 @@ export function symmetrised(o: Overlaps): Overlaps {
 }
 
 /** Linear stability of a state. */
+/** A unit eigenvector of the real eigenvalue λ of A (n×n) by inverse iteration, shifted off λ by a hair so the solve is regular. */
+function eigenvectorOf(A0: number[][], lambda: number): number[] {
+  const n = A0.length;
+  const lam = lambda * (1 + 1e-10) + 1e-14;
+  const A = A0.map((row, i) => row.map((x, j) => x - (i === j ? lam : 0)));
+  let v = new Array(n).fill(1 / Math.sqrt(n));
+  for (let it = 0; it < 4; it++) {
+    const w = luSolve(A, v);
+    const nv = Math.sqrt(w.reduce((s, x) => s + x * x, 0));
+    v = w.map((x) => x / nv);
+  }
+  return v;
+}
+
 /**
  * The rate at which the risk approaches its value at a stable point (THEORY §2.11): ε − ε* ≈ ∇ε·δy +
  * ½ δyᵀ∇²ε δy, so a mode j enters at first order (rate |λ_j|) when ∇ε·v_j ≠ 0 and otherwise at second
@@ -146,7 +160,6 @@ export function symmetrised(o: Overlaps): Overlaps {
  */
 function riskRate(d: Derivation, y: number[], params: number[], Jm: number[][], free: number[], eigenvalues: Eigenvalue[], slowest: number): number | undefined {
   if (eigenvalues.some((e) => e.im !== 0)) return undefined;
-  const n = free.length;
   const g = free.map((i) => {
     const h = 1e-6 * Math.max(1, Math.abs(y[i]));
     const [yp, ym] = [y.slice(), y.slice()];
@@ -158,14 +171,7 @@ function riskRate(d: Derivation, y: number[], params: number[], Jm: number[][], 
   let rate = 2 * slowest;
   if (gNorm > 1e-10)
     for (const e of eigenvalues) {
-      const lam = e.re * (1 + 1e-10) + 1e-14;
-      const A = Jm.map((row, i) => row.map((x, j) => x - (i === j ? lam : 0)));
-      let v = new Array(n).fill(1 / Math.sqrt(n));
-      for (let it = 0; it < 4; it++) {
-        const w = luSolve(A, v);
-        const nv = Math.sqrt(w.reduce((s, x) => s + x * x, 0));
-        v = w.map((x) => x / nv);
-      }
+      const v = eigenvectorOf(Jm, e.re);
       if (Math.abs(g.reduce((s, x, i) => s + x * v[i], 0)) > 1e-6 * gNorm) rate = Math.min(rate, -e.re);
     }
   return rate;
@@ -174,7 +180,6 @@ function riskRate(d: Derivation, y: number[], params: number[], Jm: number[][], 
 export function stability(d: Derivation, y: number[], params: number[], tol?: number, jac = jacobianOf(d)): Pick<FixedPoint, 'eigenvalues' | 'type' | 'unstable' | 'neutral' | 'leading' | 'slowest' | 'riskRate'> {
   const N = y.length;
   const free = freeCoordinates(d);
-  const n = free.length;
   const J = new Float64Array(N * N);
   jac(0, y, params, J);
   const Jm = free.map((i) => free.map((j) => J[i * N + j]));
@@ -188,23 +193,11 @@ export function stability(d: Derivation, y: number[], params: number[], tol?: nu
   const type = unstable === 0 ? 'stable' : stableCount > 0 ? 'saddle' : 'unstable';
   const out: ReturnType<typeof stability> = { eigenvalues, type, unstable, neutral };
   if (unstable && eigenvalues[0].im === 0) {
-    // inverse iteration at λ₊ (shifted off the eigenvalue by a hair so that the solve is regular)
-    const lam = eigenvalues[0].re * (1 + 1e-10) + 1e-14;
-    const A = Jm.map((row, i) => row.map((x, j) => x - (i === j ? lam : 0)));
-    const inverseIteration = (B: number[][]) => {
-      let v = new Array(n).fill(1 / Math.sqrt(n));
-      for (let it = 0; it < 4; it++) {
-        const w = luSolve(B, v);
-        const nv = Math.sqrt(w.reduce((s, x) => s + x * x, 0));
-        v = w.map((x) => x / nv);
-      }
-      return v;
-    };
-    let v = inverseIteration(A);
+    let v = eigenvectorOf(Jm, eigenvalues[0].re);
     const big = v.reduce((b, x, i) => (Math.abs(x) > Math.abs(v[b]) ? i : b), 0);
     if (v[big] < 0) v = v.map((x) => -x);
     // the left eigenvector, scaled so that w·v₊ = 1: w·δy is the coordinate of δy along v₊ (linear theory)
-    const u = inverseIteration(A.map((_, i) => A.map((row) => row[i])));
+    const u = eigenvectorOf(Jm.map((_, i) => Jm.map((row) => row[i])), eigenvalues[0].re);
     const uv = u.reduce((s, x, i) => s + x * v[i], 0);
     const named = (x: number[]) => Object.fromEntries(free.map((i, q) => [d.layout.stateNames[i], x[q]]));
     out.leading = { value: eigenvalues[0].re, vector: named(v), ...(Math.abs(uv) > 1e-12 ? { left: named(u.map((x) => x / uv)) } : {}) };

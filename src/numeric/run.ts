@@ -215,7 +215,7 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
     const std: NonNullable<Trajectory['std']> = { M: [], Q: [], a: [], risk: [] };
     for (const z of sol.y) {
       const s = fluctuationStd(d as Derivation, params, z, fl.d);
-      const o = overlapsOf(s.y, L, L.trained ? [] : s.y.map(() => 0).slice(0, d.model.p));
+      const o = overlapsOf(s.y, L, L.trained ? [] : new Array(d.model.p).fill(0));
       std.M.push(o.M);
       std.Q.push(o.Q);
       std.a.push(L.trained ? o.a : new Array(d.model.p).fill(0));
