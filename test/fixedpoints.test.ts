@@ -11,7 +11,7 @@ import { describe, it, expect } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deriveFile } from '../src/pipeline.ts';
-import { findFixedPoints, symmetrised } from '../src/numeric/fixedpoints.ts';
+import { complexEigenvectorOf, findFixedPoints, symmetrised } from '../src/numeric/fixedpoints.ts';
 import { defaultOverlaps, resolveParams } from '../src/numeric/setup.ts';
 import { runIntegration } from '../src/numeric/run.ts';
 import { stateOf, overlapsOf, omegaOf } from '../src/numeric/trajectory.ts';
@@ -242,6 +242,40 @@ describe('fixed points of the Saad–Solla erf committee (p = k = 2, η̄ = 0.5)
     expect(new Set(sym.M.flat()).size).toBe(1);
     const only = findFixedPoints(d, { params, start: sym, tau: 400 });
     expect(only.some((f) => f.type === 'saddle' && maxAbs(f.y.map((x, i) => x - plateau!.y[i])) < 1e-8)).toBe(true);
+  });
+});
+
+describe('eigenvectors of a complex pair', () => {
+  // A = S·B·S⁻¹ with B block-diagonal: a rotation block with λ = 0.3 ± 2i, then −1 and −0.5
+  const B = [[0.3, 2, 0, 0], [-2, 0.3, 0, 0], [0, 0, -1, 0], [0, 0, 0, -0.5]];
+  const S = [[1, 0.2, -0.3, 0.1], [0.4, 1, 0.2, -0.2], [0.1, -0.5, 1, 0.3], [0.2, 0.1, 0.4, 1]];
+  const mm = (X: number[][], Y: number[][]) => X.map((r) => Y[0].map((_, j) => r.reduce((s, x, l) => s + x * Y[l][j], 0)));
+  const Sinv = S[0].map((_, j) => luSolve(S, S.map((_, i) => (i === j ? 1 : 0))));
+  const A = mm(mm(S, B), Sinv[0].map((_, i) => Sinv.map((col) => col[i])));
+  // |A v − λ v| for v = re + i·im, λ = α + iβ
+  const residual = (v: { re: number[]; im: number[] }, a: number, b: number) =>
+    Math.max(
+      ...A.map((row, i) => {
+        const Avr = row.reduce((s, x, j) => s + x * v.re[j], 0);
+        const Avi = row.reduce((s, x, j) => s + x * v.im[j], 0);
+        return Math.hypot(Avr - (a * v.re[i] - b * v.im[i]), Avi - (a * v.im[i] + b * v.re[i]));
+      }),
+    );
+  it('A v = λ v for λ = 0.3 + 2i to 1e-9, unit norm, largest entry real and positive; the conjugate pair gives the conjugate vector (which, like the real part alone, is no eigenvector of λ)', () => {
+    const v = complexEigenvectorOf(A, 0.3, 2);
+    expect(residual(v, 0.3, 2)).toBeLessThan(1e-9);
+    expect(Math.abs(v.re.reduce((s, x, i) => s + x * x + v.im[i] ** 2, 0) - 1)).toBeLessThan(1e-12);
+    const big = v.re.reduce((k, _, i) => (Math.hypot(v.re[i], v.im[i]) > Math.hypot(v.re[k], v.im[k]) ? i : k), 0);
+    expect(v.im[big]).toBe(0);
+    expect(v.re[big]).toBeGreaterThan(0);
+    const c = complexEigenvectorOf(A, 0.3, -2);
+    expect(Math.max(...c.re.map((x, i) => Math.abs(x - v.re[i]) + Math.abs(c.im[i] + v.im[i])))).toBeLessThan(1e-9);
+    // the residual sees a wrong answer: the conjugate vector, or the real part alone, is no eigenvector of 0.3 + 2i
+    expect(residual(c, 0.3, 2)).toBeGreaterThan(1e-2);
+    expect(residual({ re: v.re, im: v.im.map(() => 0) }, 0.3, 2)).toBeGreaterThan(1e-2);
+    // a real eigenvalue through the same routine
+    const r = complexEigenvectorOf(A, -0.5, 0);
+    expect(residual(r, -0.5, 0)).toBeLessThan(1e-9);
   });
 });
 

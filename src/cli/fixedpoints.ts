@@ -101,11 +101,15 @@ function describe(i: number, f: FixedPoint, names: string[]): void {
   out(`\n#${i} ${f.type}: ` + names.map((n, j) => `${n} = ${num(f.y[j], 6)}`).join(', '));
   out(`   eigenvalues: ${f.eigenvalues.map(eig).join(', ')}`);
   if (f.leading) {
-    const top = Object.entries(f.leading.vector)
-      .filter(([, v]) => Math.abs(v) > 1e-3)
-      .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]))
-      .map(([n, v], j) => `${j === 0 ? (v < 0 ? '−' : '') : v < 0 ? ' − ' : ' + '}${num(Math.abs(v), 3)} ${n}`);
-    out(`   leaves along (unit eigenvector of λ₊): ${top.join('')}`);
+    const top = (vec: Record<string, number>) =>
+      Object.entries(vec)
+        .filter(([, v]) => Math.abs(v) > 1e-3)
+        .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]))
+        .map(([n, v], j) => `${j === 0 ? (v < 0 ? '−' : '') : v < 0 ? ' − ' : ' + '}${num(Math.abs(v), 3)} ${n}`)
+        .join('');
+    if (f.leading.vectorImag && f.leading.imag !== undefined)
+      out(`   spirals out (λ₊ = ${num(f.leading.value, 4)} ± ${num(f.leading.imag, 4)}i) in the plane of Re v₊ = ${top(f.leading.vector)} and Im v₊ = ${top(f.leading.vectorImag) || '0'}`);
+    else out(`   leaves along (unit eigenvector of λ₊): ${top(f.leading.vector)}`);
   }
   if (f.escape && f.leading) {
     const { distance, deltaStar } = f.escape;

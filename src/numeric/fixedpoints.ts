@@ -36,10 +36,17 @@ export interface FixedPoint {
   unstable: number;
   neutral: number;
   /**
-   * a saddle's (or unstable point's) largest eigenvalue and its eigenvector by state entry (unit norm), when real;
+   * a saddle's (or unstable point's) largest eigenvalue and its eigenvector by state entry (unit norm);
    * `left`: the left eigenvector scaled so that left·vector = 1 (left·δy is the coordinate of δy along the vector)
    */
-  leading?: { value: number; vector: Record<string, number>; left?: Record<string, number> };
+  leading?: {
+    value: number;
+    vector: Record<string, number>;
+    left?: Record<string, number>;
+    /** for a complex pair λ₊ = value ± i·imag: the imaginary part, and the eigenvector's imaginary part (v = vector + i·vectorImag, unit norm, its largest entry real and positive); the state spirals out of the plane (vector, vectorImag) like e^{value·τ} */
+    imag?: number;
+    vectorImag?: Record<string, number>;
+  };
   /** a stable point's slowest rate min |Re λ|: the overlaps approach it like e^{−min|Re λ| τ} */
   slowest?: number;
   /**
@@ -137,29 +144,63 @@ export function symmetrised(o: Overlaps): Overlaps {
   return { ...o, M: Array.from({ length: p }, () => new Array(k).fill(m)), Q: Array.from({ length: p }, (_, j) => Array.from({ length: p }, (_, l) => (j === l ? qd : qo))), a: o.a.map(() => a) };
 }
 
-/** Linear stability of a state. */
 /** A unit eigenvector of the real eigenvalue λ of A (n×n) by inverse iteration, shifted off λ by a hair so the solve is regular. */
 function eigenvectorOf(A0: number[][], lambda: number): number[] {
+  return complexEigenvectorOf(A0, lambda, 0).re;
+}
+
+/**
+ * A unit eigenvector v = re + i·im of the eigenvalue λ = α + iβ of the real matrix A by inverse iteration
+ * in real arithmetic: (A − λI)(x + iy) = b + ic is the 2n×2n system [[A − αI, βI], [−βI, A − αI]]·[x; y] = [b; c].
+ * The phase makes the largest entry real and positive; for β = 0 the imaginary part is zero.
+ */
+export function complexEigenvectorOf(A0: number[][], alpha: number, beta: number): { re: number[]; im: number[] } {
   const n = A0.length;
-  const lam = lambda * (1 + 1e-10) + 1e-14;
-  const A = A0.map((row, i) => row.map((x, j) => x - (i === j ? lam : 0)));
-  let v = new Array(n).fill(1 / Math.sqrt(n));
-  for (let it = 0; it < 4; it++) {
-    const w = luSolve(A, v);
-    const nv = Math.sqrt(w.reduce((s, x) => s + x * x, 0));
-    v = w.map((x) => x / nv);
+  const a = alpha * (1 + 1e-10) + 1e-14;
+  const b = beta * (1 + 1e-10);
+  if (beta === 0) {
+    const A = A0.map((row, i) => row.map((x, j) => x - (i === j ? a : 0)));
+    let v = new Array(n).fill(1 / Math.sqrt(n));
+    for (let it = 0; it < 4; it++) {
+      const w = luSolve(A, v);
+      const nv = Math.sqrt(w.reduce((s, x) => s + x * x, 0));
+      v = w.map((x) => x / nv);
+    }
+    return { re: v, im: new Array(n).fill(0) };
   }
-  return v;
+  const B = Array.from({ length: 2 * n }, (_, r) =>
+    Array.from({ length: 2 * n }, (_, c) => {
+      const [i, j] = [r % n, c % n];
+      const diag = r < n === c < n;
+      if (diag) return A0[i][j] - (i === j ? a : 0);
+      return i === j ? (r < n ? b : -b) : 0;
+    }),
+  );
+  let x = Array.from({ length: 2 * n }, (_, i) => (i < n ? 1 : 0.5) / Math.sqrt(1.25 * n));
+  for (let it = 0; it < 5; it++) {
+    const w = luSolve(B, x);
+    const nv = Math.sqrt(w.reduce((s, t) => s + t * t, 0));
+    x = w.map((t) => t / nv);
+  }
+  let re = x.slice(0, n);
+  let im = x.slice(n);
+  // the phase: multiply by e^{−iφ} with φ the argument of the largest entry
+  const big = re.reduce((k, _, i) => (Math.hypot(re[i], im[i]) > Math.hypot(re[k], im[k]) ? i : k), 0);
+  const r0 = Math.hypot(re[big], im[big]);
+  const [c, s] = [re[big] / r0, -im[big] / r0];
+  [re, im] = [re.map((u, i) => u * c - im[i] * s), re.map((u, i) => u * s + im[i] * c)];
+  im[big] = 0;
+  return { re, im };
 }
 
 /**
  * The rate at which the risk approaches its value at a stable point (THEORY §2.11): ε − ε* ≈ ∇ε·δy +
  * ½ δyᵀ∇²ε δy, so a mode j enters at first order (rate |λ_j|) when ∇ε·v_j ≠ 0 and otherwise at second
  * order (2|λ_j| at the least, 2 min|λ| over all); the slowest of these. ∇ε by central differences of the
- * generated risk; undefined where an eigenvalue is complex (its eigenvectors are not computed).
+ * generated risk; a complex pair enters at first order when ∇ε is not orthogonal to both the real and the
+ * imaginary part of its eigenvector (the risk then oscillates inside an envelope e^{−|Re λ| τ}).
  */
 function riskRate(d: Derivation, y: number[], params: number[], Jm: number[][], free: number[], eigenvalues: Eigenvalue[], slowest: number): number | undefined {
-  if (eigenvalues.some((e) => e.im !== 0)) return undefined;
   const g = free.map((i) => {
     const h = 1e-6 * Math.max(1, Math.abs(y[i]));
     const [yp, ym] = [y.slice(), y.slice()];
@@ -171,12 +212,14 @@ function riskRate(d: Derivation, y: number[], params: number[], Jm: number[][], 
   let rate = 2 * slowest;
   if (gNorm > 1e-10)
     for (const e of eigenvalues) {
-      const v = eigenvectorOf(Jm, e.re);
-      if (Math.abs(g.reduce((s, x, i) => s + x * v[i], 0)) > 1e-6 * gNorm) rate = Math.min(rate, -e.re);
+      const v = complexEigenvectorOf(Jm, e.re, e.im);
+      const along = Math.hypot(g.reduce((s, x, i) => s + x * v.re[i], 0), g.reduce((s, x, i) => s + x * v.im[i], 0));
+      if (along > 1e-6 * gNorm) rate = Math.min(rate, -e.re);
     }
   return rate;
 }
 
+/** Linear stability of a state. */
 export function stability(d: Derivation, y: number[], params: number[], tol?: number, jac = jacobianOf(d)): Pick<FixedPoint, 'eigenvalues' | 'type' | 'unstable' | 'neutral' | 'leading' | 'slowest' | 'riskRate'> {
   const N = y.length;
   const free = freeCoordinates(d);
@@ -192,15 +235,21 @@ export function stability(d: Derivation, y: number[], params: number[], tol?: nu
   const stableCount = eigenvalues.length - unstable - neutral;
   const type = unstable === 0 ? 'stable' : stableCount > 0 ? 'saddle' : 'unstable';
   const out: ReturnType<typeof stability> = { eigenvalues, type, unstable, neutral };
-  if (unstable && eigenvalues[0].im === 0) {
-    let v = eigenvectorOf(Jm, eigenvalues[0].re);
-    const big = v.reduce((b, x, i) => (Math.abs(x) > Math.abs(v[b]) ? i : b), 0);
-    if (v[big] < 0) v = v.map((x) => -x);
-    // the left eigenvector, scaled so that w·v₊ = 1: w·δy is the coordinate of δy along v₊ (linear theory)
-    const u = eigenvectorOf(Jm.map((_, i) => Jm.map((row) => row[i])), eigenvalues[0].re);
-    const uv = u.reduce((s, x, i) => s + x * v[i], 0);
+  if (unstable) {
     const named = (x: number[]) => Object.fromEntries(free.map((i, q) => [d.layout.stateNames[i], x[q]]));
-    out.leading = { value: eigenvalues[0].re, vector: named(v), ...(Math.abs(uv) > 1e-12 ? { left: named(u.map((x) => x / uv)) } : {}) };
+    const { re: lead, im: leadIm } = eigenvalues[0];
+    if (leadIm === 0) {
+      let v = eigenvectorOf(Jm, lead);
+      const big = v.reduce((b, x, i) => (Math.abs(x) > Math.abs(v[b]) ? i : b), 0);
+      if (v[big] < 0) v = v.map((x) => -x);
+      // the left eigenvector, scaled so that w·v₊ = 1: w·δy is the coordinate of δy along v₊ (linear theory)
+      const u = eigenvectorOf(Jm.map((_, i) => Jm.map((row) => row[i])), lead);
+      const uv = u.reduce((s, x, i) => s + x * v[i], 0);
+      out.leading = { value: lead, vector: named(v), ...(Math.abs(uv) > 1e-12 ? { left: named(u.map((x) => x / uv)) } : {}) };
+    } else {
+      const v = complexEigenvectorOf(Jm, lead, leadIm);
+      out.leading = { value: lead, imag: leadIm, vector: named(v.re), vectorImag: named(v.im) };
+    }
   }
   if (type === 'stable') {
     out.slowest = minOf(eigenvalues.filter((e) => e.re < -t).map((e) => -e.re));

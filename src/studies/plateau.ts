@@ -128,6 +128,7 @@ export async function plateauLengths(r: PlateauRequest): Promise<PlateauResult> 
   const L = der.layout;
   const lead = saddle.leading;
   if (!lead || !(lead.value > 0)) throw usageError('the fixed point is not a saddle with a real leading eigenvalue λ₊ > 0', { field: 'fixed point', value: saddle.type });
+  if (lead.imag !== undefined) throw usageError('the saddle is left along a complex pair λ₊ = Re ± i·Im (the state spirals out): the plateau study needs a real λ₊', { field: 'fixed point', value: `${lead.value} ± ${lead.imag}i` });
   const deltaStar = saddle.escape?.deltaStar ?? 0.2;
   const eta = r.params[L.etaBar];
   if (!(eta > 0)) throw usageError('the plateau study needs η̄ > 0 (the noise that breaks the symmetry)', { field: 'eta_bar', value: eta });
