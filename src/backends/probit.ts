@@ -291,7 +291,7 @@ function templateSource(t: Template, groups: Record<Role, Group[]>, reps: Reps, 
       pc.aug.forEach((p, j) => {
         if (!(pc.exp.kinked & (1 << j))) return;
         const g = p.x ? undefined : pat[p.slot];
-        cargs.push(g && g.b === 'step' ? `${g.id}_T[${g.a.length === 1 ? '0' : `i${p.slot}`}]` : '0.0');
+        cargs.push(g && isShifted(g) ? `${g.id}_T[${g.a.length === 1 ? '0' : `i${p.slot}`}]` : '0.0');
       });
     lines.push(`${indent}acc += ${norm} * ${pc.aug.length ? `${fnOf(pc)}(${cargs.join(', ')})` : fnOf(pc)};`);
     while (open.length) lines.push(`${open.pop()}}`);
