@@ -104,6 +104,29 @@ export function choleskyPsdInto(C: ArrayLike<number>, n: number, L: Float64Array
  * well conditioned (every pivot² above 10⁻¹⁰ of the largest diagonal entry), else by the
  * pseudo-inverse — the same numbers either way, the first without an eigendecomposition.
  */
+/**
+ * Whether the symmetric C + shift·I is positive definite, by a Cholesky factorisation that stops at the
+ * first non-positive pivot: for shift > 0, true exactly when the smallest eigenvalue of C exceeds −shift
+ * (up to round-off). n² work and no eigen-decomposition; `work` (n² entries) is reused when given.
+ */
+export function positiveDefiniteShifted(C: number[][], shift: number, work?: Float64Array): boolean {
+  const n = C.length;
+  const L = work && work.length >= n * n ? work : new Float64Array(n * n);
+  for (let j = 0; j < n; j++) {
+    let d = C[j][j] + shift;
+    for (let k = 0; k < j; k++) d -= L[j * n + k] * L[j * n + k];
+    if (!(d > 0)) return false;
+    const r = Math.sqrt(d);
+    L[j * n + j] = r;
+    for (let i = j + 1; i < n; i++) {
+      let s = C[i][j];
+      for (let k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
+      L[i * n + j] = s / r;
+    }
+  }
+  return true;
+}
+
 export function solvePsd(C: number[][], bs: number[][]): number[][] {
   const n = C.length;
   const top = maxAbsOf(C.map((r, i) => r[i]));

@@ -10,7 +10,7 @@ import { Solver, Outcome } from './odex.ts';
 import { LinearlyImplicitSolver, type JacobianFn } from './implicit.ts';
 import type { GeneratedModel } from '../codegen/compile.ts';
 import type { Layout } from '../ode/layout.ts';
-import { symmetricEigenvalues } from '../linalg.ts';
+import { positiveDefiniteShifted, symmetricEigenvalues } from '../linalg.ts';
 import { overlapsOf, omegaOf, type Status } from './trajectory.ts';
 import { maxAbsOf } from '../extrema.ts';
 import { durationText } from '../limits.ts';
@@ -152,17 +152,20 @@ export function integrateOde(gm: GeneratedModel, L: Layout, y0: number[], params
     }
     const o = overlapsOf(y, L, opts.aFixed);
     const omega = omegaOf(o.M, o.Q, opts.P);
-    const ev = symmetricEigenvalues(omega);
     const scale = maxAbsOf(omega.map((r, i) => r[i]), 1);
     // Ω becomes singular at perfect learning (M = Q = P), where the integrator's own error can push an
-    // eigenvalue below zero: only a negative part beyond what the tolerances allow is a failure
-    if (ev[0] < -psdTolerance(omega.length, scale, opts.rtol ?? 1e-9, opts.atol ?? 1e-11)) {
+    // eigenvalue below zero: only a negative part beyond what the tolerances allow is a failure (tested
+    // by a Cholesky factorisation of Ω + tol·I at every step; the eigenvalues only for the message)
+    const tol = psdTolerance(omega.length, scale, opts.rtol ?? 1e-9, opts.atol ?? 1e-11);
+    if (!positiveDefiniteShifted(omega, tol, psdWork)) {
+      const ev = symmetricEigenvalues(omega);
       out.status = 'not-positive-definite';
       out.message = `Ω = [[Q, M], [Mᵀ, P]] lost positive semi-definiteness at τ = ${fmtT(t)} (smallest eigenvalue ${ev[0].toExponential(3)})`;
       return false;
     }
     return true;
   };
+  const psdWork = new Float64Array((L.p + L.k) ** 2);
   let slow = false;
   let lastMs = t0;
   const output: Parameters<InstanceType<typeof Solver>['solve']>[4] = (nr, xold, x, y, dense) => {
