@@ -13,7 +13,7 @@ import { overlapEquations, type Equations } from './ode/equations.ts';
 import { equationsModule, withJacobian } from './codegen/module.ts';
 import { printModule, LANGUAGES, type Language } from './codegen/generate.ts';
 import { equationsDocument, documentToTex, type TexDocument } from './codegen/latex.ts';
-import { compileModule, moduleFromGenerated, type GeneratedModel } from './codegen/compile.ts';
+import { compileModule, moduleFromGenerated, moduleFromWasm, KERNELS, type GeneratedModel } from './codegen/compile.ts';
 import { layoutOf } from './ode/layout.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -56,7 +56,7 @@ export function deriveSpec(spec: Spec, expectations?: string, outDir = 'generate
   }
   const doc = equationsDocument(equations);
   const tex = documentToTex(doc, model, plan, outDir);
-  const { '.ts': ts } = printModule(module, model.name, ['ts']);
+  const ts = printModule(module, model.name, ['ts'])['.ts'] as string;
   return { model, plan, layout: equations.layout, equations, module, ts, tex, doc, compiled };
 }
 
@@ -104,12 +104,8 @@ export function odeModule(file: string, expectations?: string, onStage?: StageLi
   const spec = loadSpecFile(file);
   if (expectations === undefined) {
     for (const dir of ['generated', join(dirname(dirname(spec.file)), 'generated')]) {
-      const path = join(dir, `${spec.name}.ts`);
-      if (!existsSync(path)) continue;
-      const ts = readFileSync(path, 'utf8');
-      if (!new RegExp(`^// Spec hash: ${spec.hash}$`, 'm').test(ts)) continue;
-      const compiled = moduleFromGenerated(ts);
-      if (!compiled || compiled.meta.specHash !== spec.hash) continue;
+      const compiled = generatedModule(join(dir, spec.name), spec.hash);
+      if (!compiled) continue;
       const model = modelCore(spec);
       const layout = layoutOf(model);
       if (compiled.stateNames.join() !== layout.stateNames.join() || compiled.paramNames.join() !== layout.paramNames.join()) continue;
@@ -119,12 +115,28 @@ export function odeModule(file: string, expectations?: string, onStage?: StageLi
   return deriveSpec(spec, expectations, 'generated', onStage);
 }
 
+/**
+ * The generated module `base`.wasm (compiled machine code from the first call), or `base`.ts where there
+ * is no .wasm, when it was generated from the spec with this hash; undefined otherwise.
+ */
+function generatedModule(base: string, hash: string): GeneratedModel | undefined {
+  if (KERNELS === 'wasm' && existsSync(`${base}.wasm`)) {
+    const compiled = moduleFromWasm(readFileSync(`${base}.wasm`));
+    if (compiled?.meta.specHash === hash) return compiled;
+  }
+  if (!existsSync(`${base}.ts`)) return undefined;
+  const ts = readFileSync(`${base}.ts`, 'utf8');
+  if (!new RegExp(`^// Spec hash: ${hash}$`, 'm').test(ts)) return undefined;
+  const compiled = moduleFromGenerated(ts);
+  return compiled?.meta.specHash === hash ? compiled : undefined;
+}
+
 /** What `derive` writes for any derivation kind, with a one-row summary. */
 export interface GeneratedFiles {
   name: string;
   file: string;
-  /** file suffix (.ts, .tex, .py, .c, .h) → content */
-  files: Record<string, string>;
+  /** file suffix (.ts, .tex, .py, .c, .h: text; .wasm: bytes) → content */
+  files: Record<string, string | Uint8Array>;
   /** derivation, p, k, loss, dynamics, expectations */
   summary: (string | number)[];
   notes: string[];

@@ -301,7 +301,7 @@ describe('bad input on the newest options', () => {
     const dir = tmp('hermode-opts-');
     const a = await cli(['derive', 'derivations/saad-solla-erf.yaml', '--lang', 'py,fortran', '--out-dir', join(dir, 'gen')]);
     expect(a.code).toBe(2);
-    expect(a.stderr.trim()).toBe('hermode: --lang = "fortran": unknown language; expected some of ts, tex, py, c');
+    expect(a.stderr.trim()).toBe('hermode: --lang = "fortran": unknown language; expected some of ts, tex, py, c, wasm');
     expect(existsSync(join(dir, 'gen'))).toBe(false);
     const b = await cli(['integrate', 'derivations/saad-solla-erf.yaml', '--max-steps', '0']);
     expect(b.code).toBe(2);
@@ -309,6 +309,6 @@ describe('bad input on the newest options', () => {
     // and --lang writes only what it names
     const c = await cli(['derive', 'derivations/saad-solla-erf.yaml', '--lang', 'py,c', '--out-dir', join(dir, 'gen')]);
     expect(c.code).toBe(0);
-    for (const [suffix, present] of [['.py', true], ['.c', true], ['.h', true], ['.ts', false], ['.tex', false]] as const) expect(existsSync(join(dir, 'gen', `saad-solla-erf${suffix}`)), suffix).toBe(present);
+    for (const [suffix, present] of [['.py', true], ['.c', true], ['.h', true], ['.ts', false], ['.tex', false], ['.wasm', false]] as const) expect(existsSync(join(dir, 'gen', `saad-solla-erf${suffix}`)), suffix).toBe(present);
   });
 });

@@ -17,10 +17,11 @@ describe('generated/ is in sync with derivations/', () => {
     it(`${f}`, () => {
       const g = deriveAnyFile(join('derivations', f));
       const cmd = `npx hermode derive derivations/${f}`;
-      expect(Object.keys(g.files).sort()).toEqual(['.c', '.h', '.py', '.tex', '.ts']);
+      expect(Object.keys(g.files).sort()).toEqual(['.c', '.h', '.py', '.tex', '.ts', '.wasm']);
       for (const [suffix, content] of Object.entries(g.files)) {
         const path = `generated/${g.name}${suffix}`;
-        expect(existsSync(path) && readFileSync(path, 'utf8') === content, `${path} is missing or stale: run ${cmd}`).toBe(true);
+        const same = existsSync(path) && (typeof content === 'string' ? readFileSync(path, 'utf8') === content : Buffer.from(content).equals(readFileSync(path)));
+        expect(same, `${path} is missing or stale: run ${cmd}`).toBe(true);
       }
     });
   }
@@ -248,7 +249,7 @@ describe('generated LaTeX compiles as written', () => {
   for (const f of derivations) {
     it(f, () => {
       const g = deriveAnyFile(join('derivations', f));
-      const body = g.files['.tex'].split('\n').filter((l) => !l.startsWith('%')).join('\n');
+      const body = (g.files['.tex'] as string).split('\n').filter((l) => !l.startsWith('%')).join('\n');
       expect(body).toMatch(/^[\x00-\x7F]*$/);
       // subscripts in prose are typeset as mathematics, not printed as escaped characters
       expect(body).not.toMatch(/\\_|textasciicircum/);

@@ -135,7 +135,7 @@ describe.skipIf(!cc || !python)('generated Python and C against the TypeScript m
     writeFileSync(join(dir, 'saad-solla-erf.py'), g.files['.py']);
     writeFileSync(join(dir, 'saad-solla-erf.h'), g.files['.h']);
     // erf's 2/π written with 6 significant digits (as printf's %g would): a printer that loses precision
-    writeFileSync(join(dir, 'saad-solla-erf.c'), g.files['.c'].replace('0.6366197723675814', '0.636620'));
+    writeFileSync(join(dir, 'saad-solla-erf.c'), (g.files['.c'] as string).replace('0.6366197723675814', '0.636620'));
     const so = join(dir, 'x.so');
     expect(spawnSync('cc', ['-std=c99', '-O2', '-shared', '-fPIC', '-o', so, join(dir, 'saad-solla-erf.c'), '-lm']).status).toBe(0);
     const d = deriveSpec(loadAnySpecFile('derivations/saad-solla-erf.yaml').spec as any);

@@ -12,7 +12,7 @@ import { out, warn, announceStage } from './print.ts';
 
 interface Derived extends GeneratedFiles {
   /** path → content of every file written */
-  paths: Record<string, string>;
+  paths: Record<string, string | Uint8Array>;
   ms: number;
 }
 
@@ -21,6 +21,13 @@ function deriveOne(file: string, expectations: string | undefined, outDir: strin
   const g = deriveAnyFile(file, expectations, langs, outDir, announceStage, { jacobian });
   const paths = Object.fromEntries(Object.entries(g.files).map(([suffix, content]) => [join(outDir, `${g.name}${suffix}`), content]));
   return { ...g, paths, ms: performance.now() - t0 };
+}
+
+/** Whether a file on disk holds exactly `content` (text, or the bytes of a .wasm). */
+function fileState(path: string, content: string | Uint8Array): 'ok' | 'missing' | 'stale' {
+  if (!existsSync(path)) return 'missing';
+  const same = typeof content === 'string' ? readFileSync(path, 'utf8') === content : Buffer.from(content).equals(readFileSync(path));
+  return same ? 'ok' : 'stale';
 }
 
 /** `--lang ts,py` → the languages (default: all). */
@@ -39,11 +46,11 @@ export function deriveCommand(files: string[], o: { outDir: string; expectations
     let bad = 0;
     for (const r of results)
       for (const [path, content] of Object.entries(r.paths)) {
-        const state = !existsSync(path) ? 'missing' : readFileSync(path, 'utf8') !== content ? 'stale' : 'ok';
+        const state = fileState(path, content);
         if (state !== 'ok') bad++;
         out(`${state.padEnd(7)}  ${path}`);
       }
-    const stale = results.filter((r) => Object.entries(r.paths).some(([path, content]) => !existsSync(path) || readFileSync(path, 'utf8') !== content));
+    const stale = results.filter((r) => Object.entries(r.paths).some(([path, content]) => fileState(path, content) !== 'ok'));
     if (bad) throw failure(`${bad} generated file(s) missing or out of date; run: npx hermode derive ${stale.map((r) => r.file).join(' ')}${o.outDir === 'generated' ? '' : ` --out-dir ${o.outDir}`}`);
     return;
   }

@@ -55,7 +55,7 @@ function registerCommands(program: Command): void {
     .argument('<files...>', 'derivation files (derivations/X.yaml)')
     .option('--out-dir <dir>', 'where to write', 'generated')
     .option('--expectations <backend>', 'override the file: auto or a backend (hermode backends lists them, and which apply to a file)')
-    .option('--lang <list>', 'output languages, comma-separated: ts, tex, py, c (default: all four)')
+    .option('--lang <list>', 'output languages, comma-separated: ts, tex, py, c, wasm (default: all five)')
     .option('--check', 'write nothing; exit 1 if the files in --out-dir are missing or differ from a fresh derivation')
     .option('--jacobian', 'also print jacobian(t, y, params, J) = ∂(dy/dτ)/∂y (forward-mode derivative of rhs) in every language')
     .addHelpText('after', '\nExamples:\n  $ hermode derive derivations/saad-solla-erf.yaml\n  $ hermode derive derivations/relu-committee.yaml --lang py,c --out-dir mycode\n  $ hermode derive derivations/*.yaml --check')

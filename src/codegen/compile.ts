@@ -5,6 +5,8 @@
  */
 import type { Module } from '../ir/ir.ts';
 import { instantiate } from '../ir/js.ts';
+import { wasmModule } from '../ir/print-wasm.ts';
+import { instantiateWasm } from '../ir/wasm.ts';
 
 export interface GeneratedModel {
   meta: {
@@ -32,8 +34,27 @@ export interface GeneratedModel {
   risk(y: ArrayLike<number>, params: ArrayLike<number>): number;
 }
 
+/**
+ * How modules are compiled in process: WebAssembly (machine code from the first call, the same
+ * arithmetic as the TypeScript module bit for bit) or the TypeScript printer's JavaScript
+ * (`HERMODE_KERNELS=js`, for comparison).
+ */
+export const KERNELS: 'wasm' | 'js' = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.HERMODE_KERNELS === 'js' ? 'js' : 'wasm';
+
 export function compileModule(module: Module): GeneratedModel {
-  return instantiate<GeneratedModel>(module);
+  return KERNELS === 'wasm' ? instantiateWasm<GeneratedModel>(wasmModule(module)) : instantiate<GeneratedModel>(module);
+}
+
+const REQUIRED = ['rhs', 'rhsFromMoments', 'moments', 'risk'] as const;
+
+/** A generated/X.wasm instantiated; undefined when the bytes are not such a module. */
+export function moduleFromWasm(bytes: Uint8Array): GeneratedModel | undefined {
+  try {
+    const m = instantiateWasm<GeneratedModel>(bytes);
+    return REQUIRED.every((f) => typeof m[f] === 'function') && m.meta ? m : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -7,9 +7,10 @@ import type { Module } from '../ir/ir.ts';
 import { TsPrinter } from '../ir/print-ts.ts';
 import { PyPrinter } from '../ir/print-py.ts';
 import { CPrinter } from '../ir/print-c.ts';
+import { wasmModule } from '../ir/print-wasm.ts';
 
-/** File suffix → content, for a module whose files are named `name`. */
-type Emit = (m: Module, name: string) => Record<string, string>;
+/** File suffix → content (text, or bytes for WebAssembly), for a module whose files are named `name`. */
+type Emit = (m: Module, name: string) => Record<string, string | Uint8Array>;
 
 const PRINTERS: Record<string, Emit> = {
   ts: (m) => ({ '.ts': new TsPrinter().module(m) }),
@@ -18,12 +19,13 @@ const PRINTERS: Record<string, Emit> = {
     const { c, h } = new CPrinter().files(m, name);
     return { '.c': c, '.h': h };
   },
+  wasm: (m) => ({ '.wasm': wasmModule(m) }),
 };
 
-export const LANGUAGES = ['ts', 'tex', 'py', 'c'] as const;
+export const LANGUAGES = ['ts', 'tex', 'py', 'c', 'wasm'] as const;
 export type Language = (typeof LANGUAGES)[number];
 
 /** The code files of the requested languages (LaTeX is added by the caller). */
-export function printModule(m: Module, name: string, langs: readonly Language[]): Record<string, string> {
+export function printModule(m: Module, name: string, langs: readonly Language[]): Record<string, string | Uint8Array> {
   return Object.assign({}, ...langs.filter((l) => l in PRINTERS).map((l) => PRINTERS[l](m, name)));
 }
