@@ -265,6 +265,35 @@ for (const [label, d] of [
   }
 }
 
+// ---- kernels: the WebAssembly module against the TypeScript printer's JavaScript (same IR, equal bit for bit) ----
+{
+  const { wasmModule } = await import('../src/ir/print-wasm.ts');
+  const { instantiateWasm } = await import('../src/ir/wasm.ts');
+  const { instantiate } = await import('../src/ir/js.ts');
+  for (const [label, file] of [
+    ['erf p = k = 2 (closed forms)', 'derivations/saad-solla-erf.yaml'],
+    ['ReLU p = k = 2 (exact, Plackett)', 'derivations/relu-committee.yaml'],
+    ['He3 time complexity (Wick)', 'derivations/he3-time-complexity.yaml'],
+  ] as const) {
+    const d = deriveFile(file);
+    const y = stateOf(defaultOverlaps(d.model, 1, 0.3), d.layout);
+    type G = ReturnType<typeof compileModule>;
+    const wa = instantiateWasm<G>(wasmModule(d.module));
+    const js = instantiate<G>(d.module);
+    // the first 200 calls of a fresh module (µs per call), then the warm rate, interleaved
+    const first = (g: G) => {
+      const dy = new Float64Array(y.length);
+      const t0 = performance.now();
+      for (let i = 0; i < 200; i++) g.rhs(0, y, d.layout.defaultParams, dy);
+      return ((performance.now() - t0) / 200) * 1000;
+    };
+    const [fw, fj] = [first(wa), first(js)];
+    const rates = [0, 1, 2].map(() => [rhsRate(wa, y, d.layout.defaultParams, 0.5), rhsRate(js, y, d.layout.defaultParams, 0.5)]);
+    const [rw, rj] = [maxOf(rates.map((r) => r[0])), maxOf(rates.map((r) => r[1]))];
+    report(`RHS, ${label}: WebAssembly / JavaScript kernels`, `first 200 calls ${fw.toFixed(1)} / ${fj.toFixed(1)} µs per call; warm ${rw.toExponential(2)} / ${rj.toExponential(2)} per s (${(rw / rj).toFixed(2)}×)`, 'wasm ≥ js');
+  }
+}
+
 // ---- integrate the classic Saad–Solla committee ----
 {
   const d = deriveFile('derivations/saad-solla-erf-classic.yaml');

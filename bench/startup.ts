@@ -47,6 +47,9 @@ report('hermode --version', ['--version'], '≤ 0.2 s');
 report('hermode --help', ['--help'], '≤ 0.2 s');
 report('hermode hermite "tanh(z)"', ['hermite', 'tanh(z)'], '');
 report('integrate saad-solla-erf-classic, η = 0.5, α ≤ 1000', ['integrate', 'derivations/saad-solla-erf-classic.yaml', '--set', 'eta=0.5', '--alpha', '1000'], '');
+process.env.HERMODE_KERNELS = 'js';
+report('the same with HERMODE_KERNELS=js (generated/X.ts instead of X.wasm)', ['integrate', 'derivations/saad-solla-erf-classic.yaml', '--set', 'eta=0.5', '--alpha', '1000'], '');
+delete process.env.HERMODE_KERNELS;
 const out = mkdtempSync(join(tmpdir(), 'hermode-bench-'));
 for (const f of readdirSync('derivations').filter((f) => f.endsWith('.yaml')).sort())
   report(`derive ${f}`, ['derive', join('derivations', f), '--out-dir', out], '≤ 0.5 s');
@@ -91,10 +94,20 @@ for (let i = 0; i < 7; i++) { const s = performance.now(); run(); warm.push(perf
 warm.sort((a, b) => a - b);
 console.log(JSON.stringify({ derive: t1 - t0, cold: t2 - t1, warm: warm[3] }));
 `;
-const r = spawnSync(pin[0] ?? process.execPath, [...pin.slice(1), ...(pin.length ? [process.execPath] : []), '--input-type=module', '-e', probe], { encoding: 'utf8' });
-const j = JSON.parse(r.stdout.trim()) as { derive: number; cold: number; warm: number };
-rows.push(['in-process derive saad-solla-erf-classic (first in process)', `${j.derive.toFixed(1)} ms`, '', '']);
-rows.push(['in-process integrate, α ≤ 1000: first call (JIT-cold)', `${j.cold.toFixed(1)} ms`, '', '']);
-rows.push(['in-process integrate, α ≤ 1000: warm (median of 7)', `${j.warm.toFixed(1)} ms`, '', '']);
+// each kernel kind in its own fresh processes, interleaved, median of 5
+const probes: Record<'wasm' | 'js', { derive: number; cold: number; warm: number }[]> = { wasm: [], js: [] };
+for (let i = 0; i < 5; i++)
+  for (const kernels of ['wasm', 'js'] as const) {
+    const r = spawnSync(pin[0] ?? process.execPath, [...pin.slice(1), ...(pin.length ? [process.execPath] : []), '--input-type=module', '-e', probe], { encoding: 'utf8', env: { ...process.env, HERMODE_KERNELS: kernels } });
+    probes[kernels].push(JSON.parse(r.stdout.trim()));
+  }
+const med5 = (xs: number[]) => xs.sort((a, b) => a - b)[2];
+for (const kernels of ['wasm', 'js'] as const) {
+  const j = { derive: med5(probes[kernels].map((x) => x.derive)), cold: med5(probes[kernels].map((x) => x.cold)), warm: med5(probes[kernels].map((x) => x.warm)) };
+  const name = kernels === 'wasm' ? 'WebAssembly kernels' : 'JavaScript kernels (HERMODE_KERNELS=js)';
+  rows.push([`in-process derive saad-solla-erf-classic (first in process), ${name}`, `${j.derive.toFixed(1)} ms`, '', '']);
+  rows.push([`in-process integrate, α ≤ 1000: first call (JIT-cold), ${name}`, `${j.cold.toFixed(1)} ms`, '', kernels === 'wasm' ? `≤ 2× warm (${(j.cold / j.warm).toFixed(1)}×)` : `${(j.cold / j.warm).toFixed(1)}× warm`]);
+  rows.push([`in-process integrate, α ≤ 1000: warm (median of 7), ${name}`, `${j.warm.toFixed(1)} ms`, '', '']);
+}
 
 console.log(table(['whole process (median of 5, one core)', 'wall', 'CPU', 'aim'], rows, ['l', 'r', 'r', 'l']));
