@@ -6,6 +6,7 @@ import { create, all } from 'mathjs';
 import { deriveFile, deriveSpec } from '../src/pipeline.ts';
 import { parseSpec } from '../src/spec/load.ts';
 import { compileModule } from '../src/codegen/compile.ts';
+import { instantiate } from '../src/ir/js.ts';
 import { covNames } from '../src/gaussian/wick.ts';
 import { integrateOde, euler } from '../src/numeric/integrate.ts';
 import { runIntegration } from '../src/numeric/run.ts';
@@ -77,7 +78,8 @@ function mathjsTwin(d: ReturnType<typeof deriveSpec>): ReturnType<typeof compile
     (globalThis as any)[`__mj_${f.name}`] = (...args: number[]) => compiled.evaluate(Object.fromEntries(names.map((n, i) => [n, args[i]])));
     return { ...f, body: [{ k: 'return' as const, value: { k: 'call' as const, fn: `__mj_${f.name}`, args: names.map((name) => ({ k: 'var' as const, name })) } }] };
   });
-  return compileModule({ ...d.module, functions });
+  // global JavaScript functions: the twin runs as JavaScript (WebAssembly cannot call them by name)
+  return instantiate<ReturnType<typeof compileModule>>({ ...d.module, functions });
 }
 
 function rhsRate(gm: ReturnType<typeof compileModule>, y: number[], params: readonly number[], seconds: number): number {
@@ -269,7 +271,6 @@ for (const [label, d] of [
 {
   const { wasmModule } = await import('../src/ir/print-wasm.ts');
   const { instantiateWasm } = await import('../src/ir/wasm.ts');
-  const { instantiate } = await import('../src/ir/js.ts');
   for (const [label, file] of [
     ['erf p = k = 2 (closed forms)', 'derivations/saad-solla-erf.yaml'],
     ['ReLU p = k = 2 (exact, Plackett)', 'derivations/relu-committee.yaml'],

@@ -47,7 +47,7 @@ export function deriveSpec(spec: Spec, expectations?: string, outDir = 'generate
   const plan = planExpectations(model, expectations ?? spec.expectations);
   const equations = overlapEquations(model, plan);
   const module = equationsModule(equations, outDir);
-  const compiled = compileModule(module);
+  const compiled = compileModule(module, backendOf(plan.backend).evaluate);
   // the code does not contain the notes, so the accuracy note can use the module just built
   const measure = accuracyNote(spec, model, plan, compiled, equations.layout);
   if (measure) {
@@ -80,7 +80,7 @@ function accuracyNote(spec: Spec, model: Model, plan: ExpectationPlan, compiled:
 
 /** The Jacobian of a derivation's right-hand side, J[i·n + j] = ∂(dy_i/dτ)/∂y_j (the generated code differentiated in forward mode). */
 export function jacobianOf(d: Derivation): (t: number, y: ArrayLike<number>, params: ArrayLike<number>, J: Float64Array) => void {
-  return (compileModule(withJacobian(d.module)) as unknown as { jacobian: (t: number, y: ArrayLike<number>, params: ArrayLike<number>, J: Float64Array) => void }).jacobian;
+  return (compileModule(withJacobian(d.module), backendOf(d.plan.backend).evaluate) as unknown as { jacobian: (t: number, y: ArrayLike<number>, params: ArrayLike<number>, J: Float64Array) => void }).jacobian;
 }
 
 export function deriveFile(file: string, expectations?: string, onStage?: StageListener): Derivation {
@@ -122,7 +122,7 @@ export function odeModule(file: string, expectations?: string, onStage?: StageLi
 function generatedModule(base: string, hash: string): GeneratedModel | undefined {
   if (KERNELS === 'wasm' && existsSync(`${base}.wasm`)) {
     const compiled = moduleFromWasm(readFileSync(`${base}.wasm`));
-    if (compiled?.meta.specHash === hash) return compiled;
+    if (compiled?.meta.specHash === hash && backendOf(compiled.meta.backend).evaluate !== 'js') return compiled;
   }
   if (!existsSync(`${base}.ts`)) return undefined;
   const ts = readFileSync(`${base}.ts`, 'utf8');
@@ -235,4 +235,4 @@ function genericMoments(mod: GeneratedModel, model: Model, layout: Layout): Floa
 }
 
 /** The in-process module of a model under a plan (what the accuracy notes compare). */
-const moduleOf = (m: Model, pl: ExpectationPlan): GeneratedModel => compileModule(equationsModule(overlapEquations(m, pl)));
+const moduleOf = (m: Model, pl: ExpectationPlan): GeneratedModel => compileModule(equationsModule(overlapEquations(m, pl)), backendOf(pl.backend).evaluate);

@@ -252,6 +252,19 @@ describe('the runtime kernels and every statement', () => {
   });
 });
 
+describe('which kernels a derivation runs', () => {
+  it('WebAssembly, except for the backends whose inner loops call the host’s Math (mixture, lattice), which run as JavaScript', () => {
+    const kind = (s: string, extra = '') => {
+      const d = deriveSpec(parseSpec(`name: k\nstudent: {width: 2, activation: "${s}"}\nteacher: {width: 2, target: committee, activation: "erf(z/sqrt(2))"}\nloss: mse\n${extra}`));
+      return [d.plan.backend, /fn\(/.test(String(d.compiled.rhs)) ? 'wasm' : 'js'];
+    };
+    expect(kind('erf(z/sqrt(2))')).toEqual(['closed-erf', 'wasm']);
+    expect(kind('relu(z)')).toEqual(['probit', 'wasm']);
+    expect(kind('tanh(z)')).toEqual(['mixture', 'js']);
+    expect(kind('tanh(z)', 'expectations: lattice:1024')).toEqual(['lattice', 'js']);
+  });
+});
+
 describe('generated/X.wasm', () => {
   it('is what integrate loads (no derivation), equal to the TypeScript module; derive --check sees a stale .wasm, and a .wasm of another spec is passed over', async () => {
     const file = 'derivations/saad-solla-erf-classic.yaml';

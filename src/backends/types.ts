@@ -102,4 +102,10 @@ export interface BackendDef {
   measures?(plan: ExpectationPlan): boolean;
   /** the reference of the accuracy along a run, or undefined when none is measured */
   along?(model: Model, plan: ExpectationPlan): AlongReference | undefined;
+  /**
+   * how its modules are evaluated in process: WebAssembly (the default: compiled from the first call)
+   * or JavaScript, for a backend whose innermost loops call transcendental functions — WebAssembly
+   * imports them from the host, and each such call costs more than V8's inlined Math call in JavaScript
+   */
+  evaluate?: 'wasm' | 'js';
 }

@@ -41,8 +41,9 @@ export interface GeneratedModel {
  */
 export const KERNELS: 'wasm' | 'js' = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.HERMODE_KERNELS === 'js' ? 'js' : 'wasm';
 
-export function compileModule(module: Module): GeneratedModel {
-  return KERNELS === 'wasm' ? instantiateWasm<GeneratedModel>(wasmModule(module)) : instantiate<GeneratedModel>(module);
+/** The module instantiated as WebAssembly, or as JavaScript where `evaluate` (its backend's preference) or HERMODE_KERNELS says so. */
+export function compileModule(module: Module, evaluate: 'wasm' | 'js' = 'wasm'): GeneratedModel {
+  return KERNELS === 'wasm' && evaluate === 'wasm' ? instantiateWasm<GeneratedModel>(wasmModule(module)) : instantiate<GeneratedModel>(module);
 }
 
 const REQUIRED = ['rhs', 'rhsFromMoments', 'moments', 'risk'] as const;

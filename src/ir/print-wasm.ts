@@ -13,7 +13,7 @@
  * custom section `hermode` carries the module's records, name tables and exported signatures, so a
  * `.wasm` file describes itself.
  */
-import type { BinOp, Const, Expr, Fn, Module, Param, Scalar, Stmt } from './ir.ts';
+import type { BinOp, Expr, Fn, Module, Param, Scalar, Stmt } from './ir.ts';
 import { withRuntime } from './runtime.ts';
 import { internal } from '../errors.ts';
 
@@ -87,7 +87,9 @@ function str(s: string, out: number[]): void {
   for (const x of b) out.push(x);
 }
 
-function section(id: number, body: number[], out: number[]): void {
+function section(id: number, fill: (body: number[]) => void, out: number[]): void {
+  const body: number[] = [];
+  fill(body);
   out.push(id);
   uleb(body.length, out);
   for (const b of body) out.push(b);
@@ -483,74 +485,12 @@ class FnCompiler {
         this.arrays.set(s.name, home);
         return;
       }
-      case 'set': {
-        const l = this.lookup(s.name);
-        if (s.op === '=') this.exprAs(s.value, l.type);
-        else {
-          const t: WT = l.type === 'i32' && this.typeOf(s.value) === 'i32' && s.op !== '/=' ? 'i32' : 'f64';
-          if (t !== l.type) throw internal(`wasm printer: ${s.name} ${s.op} a double in ${this.f.name}, an int`);
-          this.emit(0x20);
-          uleb(l.idx, this.code);
-          this.exprAs(s.value, t);
-          this.emit(compound(s.op, t));
-        }
-        this.setLocal(l.idx);
-        return;
-      }
-      case 'store': {
-        const type = this.array(s.arr).type;
-        const off = this.element(s.arr, s.i);
-        if (s.op !== '=') {
-          // the address once, in a temporary: load, combine, store
-          const tmp = this.newLocal('i32');
-          this.emit(0x22);
-          uleb(tmp, this.code);
-          this.emit(0x20);
-          uleb(tmp, this.code);
-          this.emit(type === 'f64' ? 0x2b : 0x28);
-          this.memarg(type, off);
-          this.exprAs(s.value, type);
-          this.emit(compound(s.op, type));
-        } else this.exprAs(s.value, type);
-        this.emit(type === 'f64' ? 0x39 : 0x36);
-        this.memarg(type, off);
-        return;
-      }
-      case 'for': {
-        this.enter();
-        const v = this.newLocal('i32');
-        this.scopes[this.scopes.length - 1].set(s.v, { idx: v, type: 'i32' });
-        this.exprAs(s.from, 'i32');
-        this.setLocal(v);
-        this.emit(0x02, 0x40);
-        this.labels.push('break');
-        this.emit(0x03, 0x40);
-        this.labels.push('other');
-        // while (v < to)
-        const to = this.typeOf(s.to);
-        this.emit(0x20);
-        uleb(v, this.code);
-        if (to === 'f64') this.emit(0xb7);
-        this.expr(s.to);
-        this.emit(to === 'f64' ? 0x63 : 0x48, 0x45, 0x0d);
-        uleb(this.labels.length - 1 - this.labels.lastIndexOf('break'), this.code);
-        this.emit(0x02, 0x40);
-        this.labels.push('continue');
-        this.block(s.body);
-        this.emit(0x0b);
-        this.labels.pop();
-        this.emit(0x20);
-        uleb(v, this.code);
-        this.i32(1);
-        this.emit(0x6a);
-        this.setLocal(v);
-        this.emit(0x0c, 0x00, 0x0b);
-        this.labels.pop();
-        this.emit(0x0b);
-        this.labels.pop();
-        this.leave();
-        return;
-      }
+      case 'set':
+        return this.setStmt(s);
+      case 'store':
+        return this.storeStmt(s);
+      case 'for':
+        return this.forStmt(s);
       case 'if':
         this.cond(s.c);
         this.emit(0x04, 0x40);
@@ -583,6 +523,75 @@ class FnCompiler {
         this.emit(0x0f);
         return;
     }
+  }
+
+  private setStmt(s: Extract<Stmt, { k: 'set' }>): void {
+    const l = this.lookup(s.name);
+    if (s.op === '=') this.exprAs(s.value, l.type);
+    else {
+      const t: WT = l.type === 'i32' && this.typeOf(s.value) === 'i32' && s.op !== '/=' ? 'i32' : 'f64';
+      if (t !== l.type) throw internal(`wasm printer: ${s.name} ${s.op} a double in ${this.f.name}, an int`);
+      this.emit(0x20);
+      uleb(l.idx, this.code);
+      this.exprAs(s.value, t);
+      this.emit(compound(s.op, t));
+    }
+    this.setLocal(l.idx);
+  }
+
+  private storeStmt(s: Extract<Stmt, { k: 'store' }>): void {
+    const type = this.array(s.arr).type;
+    const off = this.element(s.arr, s.i);
+    if (s.op !== '=') {
+      // the address once, in a temporary: load, combine, store
+      const tmp = this.newLocal('i32');
+      this.emit(0x22);
+      uleb(tmp, this.code);
+      this.emit(0x20);
+      uleb(tmp, this.code);
+      this.emit(type === 'f64' ? 0x2b : 0x28);
+      this.memarg(type, off);
+      this.exprAs(s.value, type);
+      this.emit(compound(s.op, type));
+    } else this.exprAs(s.value, type);
+    this.emit(type === 'f64' ? 0x39 : 0x36);
+    this.memarg(type, off);
+  }
+
+  /** for (v = from; v < to; v++): block { loop { br_if (v ≥ to) out; block { body } (continue lands here); v++; br loop } } */
+  private forStmt(s: Extract<Stmt, { k: 'for' }>): void {
+    this.enter();
+    const v = this.newLocal('i32');
+    this.scopes[this.scopes.length - 1].set(s.v, { idx: v, type: 'i32' });
+    this.exprAs(s.from, 'i32');
+    this.setLocal(v);
+    this.emit(0x02, 0x40);
+    this.labels.push('break');
+    this.emit(0x03, 0x40);
+    this.labels.push('other');
+    // while (v < to)
+    const to = this.typeOf(s.to);
+    this.emit(0x20);
+    uleb(v, this.code);
+    if (to === 'f64') this.emit(0xb7);
+    this.expr(s.to);
+    this.emit(to === 'f64' ? 0x63 : 0x48, 0x45, 0x0d);
+    uleb(this.labels.length - 1 - this.labels.lastIndexOf('break'), this.code);
+    this.emit(0x02, 0x40);
+    this.labels.push('continue');
+    this.block(s.body);
+    this.emit(0x0b);
+    this.labels.pop();
+    this.emit(0x20);
+    uleb(v, this.code);
+    this.i32(1);
+    this.emit(0x6a);
+    this.setLocal(v);
+    this.emit(0x0c, 0x00, 0x0b);
+    this.labels.pop();
+    this.emit(0x0b);
+    this.labels.pop();
+    this.leave();
   }
 
   /** The body as the code section holds it: locals, instructions, end. */
@@ -639,6 +648,45 @@ function compound(op: '+=' | '-=' | '*=' | '/=', t: WT): number {
   return { '+=': 0x6a, '-=': 0x6b, '*=': 0x6c }[op];
 }
 
+/** The host functions (of IMPORTED) that `fns` call, pow included where a power is not a product. */
+function importsCalled(fns: Fn[]): Set<string> {
+  const called = new Set<string>();
+  const scan = (e: Expr): void => {
+    if (e.k === 'call') {
+      if (e.fn in IMPORTED) called.add(e.fn);
+      e.args.forEach(scan);
+    } else if (e.k === 'bin') {
+      scan(e.a);
+      scan(e.b);
+    } else if (e.k === 'neg' || e.k === 'not' || e.k === 'bitnot') scan(e.a);
+    else if (e.k === 'pow') {
+      if (e.n > 4 || !isAtomic(e.a)) called.add('pow');
+      scan(e.a);
+    } else if (e.k === 'cond') [e.c, e.a, e.b].forEach(scan);
+    else if (e.k === 'idx') scan(e.i);
+  };
+  const walk = (list: Stmt[]): void => {
+    for (const s of list) {
+      if (s.k === 'let') scan(s.init);
+      else if (s.k === 'set' || s.k === 'store') {
+        scan(s.value);
+        if (s.k === 'store') scan(s.i);
+      } else if (s.k === 'for') {
+        scan(s.from);
+        scan(s.to);
+        walk(s.body);
+      } else if (s.k === 'if') {
+        scan(s.c);
+        walk(s.then);
+        walk(s.else);
+      } else if (s.k === 'do') scan(s.e);
+      else if (s.k === 'return' && s.value) scan(s.value);
+    }
+  };
+  for (const f of fns) walk(f.body);
+  return called;
+}
+
 /** The state of printing one module: imports, function indices, the memory layout. */
 class ModuleCompiler {
   readonly imports: string[] = [];
@@ -652,40 +700,7 @@ class ModuleCompiler {
   constructor(m: Module) {
     this.fns = withRuntime(m.functions, (n) => KNOWN.has(n));
     // every import the functions call, in a fixed order (so the same module prints the same bytes)
-    const called = new Set<string>();
-    const scan = (e: Expr): void => {
-      if (e.k === 'call') {
-        if (e.fn in IMPORTED) called.add(e.fn);
-        e.args.forEach(scan);
-      } else if (e.k === 'bin') {
-        scan(e.a);
-        scan(e.b);
-      } else if (e.k === 'neg' || e.k === 'not' || e.k === 'bitnot') scan(e.a);
-      else if (e.k === 'pow') {
-        if (e.n > 4 || !isAtomic(e.a)) called.add('pow');
-        scan(e.a);
-      } else if (e.k === 'cond') [e.c, e.a, e.b].forEach(scan);
-      else if (e.k === 'idx') scan(e.i);
-    };
-    const walk = (list: Stmt[]): void => {
-      for (const s of list) {
-        if (s.k === 'let') scan(s.init);
-        else if (s.k === 'set' || s.k === 'store') {
-          scan(s.value);
-          if (s.k === 'store') scan(s.i);
-        } else if (s.k === 'for') {
-          scan(s.from);
-          scan(s.to);
-          walk(s.body);
-        } else if (s.k === 'if') {
-          scan(s.c);
-          walk(s.then);
-          walk(s.else);
-        } else if (s.k === 'do') scan(s.e);
-        else if (s.k === 'return' && s.value) scan(s.value);
-      }
-    };
-    for (const f of this.fns) walk(f.body);
+    const called = importsCalled(this.fns);
     this.imports = Object.keys(IMPORTED).filter((n) => called.has(n));
     this.fns.forEach((f, i) => this.index.set(f.name, this.imports.length + i));
     // constants from byte 8 (0 stays unused)
@@ -738,79 +753,23 @@ class ModuleCompiler {
     return h;
   }
 
-  binary(m: Module): Uint8Array {
+  /** The module's function types (deduplicated) and each import's and function's index among them. */
+  private types(): { types: string[]; imports: number[]; fns: number[] } {
     const types: string[] = [];
     const typeIndex = (params: WT[], ret: WT | undefined) => {
       const key = `${params.join(',')}>${ret ?? ''}`;
-      let i = types.indexOf(key);
-      if (i < 0) i = types.push(key) - 1;
-      return i;
+      const i = types.indexOf(key);
+      return i < 0 ? types.push(key) - 1 : i;
     };
-    const importTypes = this.imports.map((n) => typeIndex(new Array(IMPORTED[n]).fill('f64'), 'f64'));
-    const sig = (f: Fn) => typeIndex(f.params.map((p) => (p.type === 'f64' ? 'f64' : 'i32')), f.ret === 'void' ? undefined : wt(f.ret));
-    const fnTypes = this.fns.map(sig);
-    const bodies = this.fns.map((f) => new FnCompiler(f, this).body());
-    const args = align8(this.top);
-    const pages = Math.max(1, Math.ceil((args + 65536) / 65536));
+    const imports = this.imports.map((n) => typeIndex(new Array(IMPORTED[n]).fill('f64'), 'f64'));
+    const fns = this.fns.map((f) => typeIndex(f.params.map((p) => (p.type === 'f64' ? 'f64' : 'i32')), f.ret === 'void' ? undefined : wt(f.ret)));
+    return { types, imports, fns };
+  }
 
-    const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-    const typeSec: number[] = [];
-    vec(types, (key, o) => {
-      const [ps, r] = key.split('>');
-      o.push(0x60);
-      vec(ps ? (ps.split(',') as WT[]) : [], (t, oo) => oo.push(T[t]), o);
-      vec(r ? [r as WT] : [], (t, oo) => oo.push(T[t]), o);
-    }, typeSec);
-    section(1, typeSec, out);
-    if (this.imports.length) {
-      const imp: number[] = [];
-      vec(this.imports, (n, o) => {
-        str('Math', o);
-        str(n, o);
-        o.push(0x00);
-        uleb(importTypes[this.imports.indexOf(n)], o);
-      }, imp);
-      section(2, imp, out);
-    }
-    const fsec: number[] = [];
-    vec(fnTypes, (t, o) => uleb(t, o), fsec);
-    section(3, fsec, out);
-    const mem: number[] = [];
-    vec([pages], (p, o) => {
-      o.push(0x00);
-      uleb(p, o);
-    }, mem);
-    section(5, mem, out);
+  /** The description the loader reads from the custom section. */
+  private description(m: Module, args: number): WasmDescription {
     const exported = this.fns.filter((f) => f.exported);
-    const ex: number[] = [];
-    vec([...exported.map((f) => f.name), 'memory'], (n, o) => {
-      str(n, o);
-      if (n === 'memory' && !this.index.has('memory')) {
-        o.push(0x02, 0x00);
-      } else {
-        o.push(0x00);
-        uleb(this.fnIndex(n), o);
-      }
-    }, ex);
-    section(7, ex, out);
-    const code: number[] = [];
-    vec(bodies, (b, o) => {
-      uleb(b.length, o);
-      for (const x of b) o.push(x);
-    }, code);
-    section(10, code, out);
-    if (this.data.bytes.length) {
-      const data: number[] = [];
-      vec([this.data], (d, o) => {
-        o.push(0x00, 0x41);
-        sleb(d.offset, o);
-        o.push(0x0b);
-        uleb(d.bytes.length, o);
-        for (const x of d.bytes) o.push(x);
-      }, data);
-      section(11, data, out);
-    }
-    const description: WasmDescription = {
+    return {
       header: m.header,
       records: m.records,
       stateNames: m.stateNames,
@@ -820,10 +779,58 @@ class ModuleCompiler {
       exports: exported.map((f) => ({ name: f.name, params: f.params.map((p) => ({ type: p.type, ...(p.out ? { out: true } : {}) })), ret: f.ret })),
       args,
     };
-    const custom: number[] = [];
-    str('hermode', custom);
-    for (const b of new TextEncoder().encode(JSON.stringify(description))) custom.push(b);
-    section(0, custom, out);
+  }
+
+  /** The binary: type, import, function, memory, export, code and data sections, then the custom `hermode` section. */
+  binary(m: Module): Uint8Array {
+    const { types, imports, fns } = this.types();
+    const bodies = this.fns.map((f) => new FnCompiler(f, this).body());
+    const args = align8(this.top);
+    const pages = Math.max(1, Math.ceil((args + 65536) / 65536));
+    const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+    section(1, (o) => vec(types, (key, oo) => {
+      const [ps, r] = key.split('>');
+      oo.push(0x60);
+      vec(ps ? (ps.split(',') as WT[]) : [], (t, x) => x.push(T[t]), oo);
+      vec(r ? [r as WT] : [], (t, x) => x.push(T[t]), oo);
+    }, o), out);
+    if (this.imports.length)
+      section(2, (o) => vec(this.imports, (n, oo) => {
+        str('Math', oo);
+        str(n, oo);
+        oo.push(0x00);
+        uleb(imports[this.imports.indexOf(n)], oo);
+      }, o), out);
+    section(3, (o) => vec(fns, (t, oo) => uleb(t, oo), o), out);
+    section(5, (o) => vec([pages], (p, oo) => {
+      oo.push(0x00);
+      uleb(p, oo);
+    }, o), out);
+    // exports: the exported functions (kind 0), then the memory (kind 2, index 0)
+    section(7, (o) => vec([...this.fns.filter((f) => f.exported).map((f) => f.name), 'memory'], (n, oo) => {
+      str(n, oo);
+      if (n === 'memory') oo.push(0x02, 0x00);
+      else {
+        oo.push(0x00);
+        uleb(this.fnIndex(n), oo);
+      }
+    }, o), out);
+    section(10, (o) => vec(bodies, (body, oo) => {
+      uleb(body.length, oo);
+      for (const x of body) oo.push(x);
+    }, o), out);
+    if (this.data.bytes.length)
+      section(11, (o) => vec([this.data], (d, oo) => {
+        oo.push(0x00, 0x41);
+        sleb(d.offset, oo);
+        oo.push(0x0b);
+        uleb(d.bytes.length, oo);
+        for (const x of d.bytes) oo.push(x);
+      }, o), out);
+    section(0, (o) => {
+      str('hermode', o);
+      for (const x of new TextEncoder().encode(JSON.stringify(this.description(m, args)))) o.push(x);
+    }, out);
     return Uint8Array.from(out);
   }
 }
@@ -834,4 +841,3 @@ export function wasmModule(m: Module): Uint8Array {
   return new ModuleCompiler(m).binary(m);
 }
 
-export type { Const };
