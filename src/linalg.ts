@@ -105,21 +105,20 @@ export function choleskyPsdInto(C: ArrayLike<number>, n: number, L: Float64Array
  * pseudo-inverse — the same numbers either way, the first without an eigendecomposition.
  */
 /**
- * Whether the symmetric C + shift·I is positive definite, by a Cholesky factorisation that stops at the
+ * Whether the symmetric C + shift·I (n×n, row-major) is positive definite, by a Cholesky factorisation that stops at the
  * first non-positive pivot: for shift > 0, true exactly when the smallest eigenvalue of C exceeds −shift
  * (up to round-off). n² work and no eigen-decomposition; `work` (n² entries) is reused when given.
  */
-export function positiveDefiniteShifted(C: number[][], shift: number, work?: Float64Array): boolean {
-  const n = C.length;
+export function positiveDefiniteShifted(C: ArrayLike<number>, n: number, shift: number, work?: Float64Array): boolean {
   const L = work && work.length >= n * n ? work : new Float64Array(n * n);
   for (let j = 0; j < n; j++) {
-    let d = C[j][j] + shift;
+    let d = C[j * n + j] + shift;
     for (let k = 0; k < j; k++) d -= L[j * n + k] * L[j * n + k];
     if (!(d > 0)) return false;
     const r = Math.sqrt(d);
     L[j * n + j] = r;
     for (let i = j + 1; i < n; i++) {
-      let s = C[i][j];
+      let s = C[i * n + j];
       for (let k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
       L[i * n + j] = s / r;
     }

@@ -9,10 +9,9 @@
 import { Solver, Outcome } from './odex.ts';
 import { LinearlyImplicitSolver, type JacobianFn } from './implicit.ts';
 import type { GeneratedModel } from '../codegen/compile.ts';
-import type { Layout } from '../ode/layout.ts';
+import { qIndex, type Layout } from '../ode/layout.ts';
 import { positiveDefiniteShifted, symmetricEigenvalues } from '../linalg.ts';
 import { overlapsOf, omegaOf, type Status } from './trajectory.ts';
-import { maxAbsOf } from '../extrema.ts';
 import { durationText } from '../limits.ts';
 
 export interface EventSpec {
@@ -136,6 +135,11 @@ export function integrateOde(gm: GeneratedModel, L: Layout, y0: number[], params
     if (perEval * MIN_EVALUATIONS > limitMs) return tooSlow(perEval * MIN_EVALUATIONS, grid[0]);
   }
   const probeMs = Math.min(TIME_PROBE_S * 1000, limitMs / 10);
+  const { p, k } = L;
+  const nO = p + k;
+  const omegaFlat = new Float64Array(nO * nO);
+  for (let r = 0; r < k; r++) for (let t = 0; t < k; t++) omegaFlat[(p + r) * nO + p + t] = opts.P[r][t];
+  const psdWork = new Float64Array(nO * nO);
   const check = (t: number, y: ArrayLike<number>): boolean => {
     for (let i = 0; i < n; i++) {
       if (Number.isNaN(y[i])) {
@@ -150,22 +154,27 @@ export function integrateOde(gm: GeneratedModel, L: Layout, y0: number[], params
         return false;
       }
     }
-    const o = overlapsOf(y, L, opts.aFixed);
-    const omega = omegaOf(o.M, o.Q, opts.P);
-    const scale = maxAbsOf(omega.map((r, i) => r[i]), 1);
+    // Ω = [[Q, M], [Mᵀ, P]] from y into a reused buffer (this runs at every step, before V8 optimises it)
+    let scale = 1;
+    for (let j = 0; j < p; j++) {
+      for (let l = 0; l < p; l++) omegaFlat[j * nO + l] = y[L.Q + qIndex(p, j, l)];
+      for (let r = 0; r < k; r++) omegaFlat[j * nO + p + r] = omegaFlat[(p + r) * nO + j] = y[L.M + j * k + r];
+      scale = Math.max(scale, Math.abs(omegaFlat[j * nO + j]));
+    }
+    for (let r = 0; r < k; r++) scale = Math.max(scale, Math.abs(omegaFlat[(p + r) * nO + p + r]));
     // Ω becomes singular at perfect learning (M = Q = P), where the integrator's own error can push an
     // eigenvalue below zero: only a negative part beyond what the tolerances allow is a failure (tested
     // by a Cholesky factorisation of Ω + tol·I at every step; the eigenvalues only for the message)
-    const tol = psdTolerance(omega.length, scale, opts.rtol ?? 1e-9, opts.atol ?? 1e-11);
-    if (!positiveDefiniteShifted(omega, tol, psdWork)) {
-      const ev = symmetricEigenvalues(omega);
+    const tol = psdTolerance(nO, scale, opts.rtol ?? 1e-9, opts.atol ?? 1e-11);
+    if (!positiveDefiniteShifted(omegaFlat, nO, tol, psdWork)) {
+      const o = overlapsOf(y, L, opts.aFixed);
+      const ev = symmetricEigenvalues(omegaOf(o.M, o.Q, opts.P));
       out.status = 'not-positive-definite';
       out.message = `Ω = [[Q, M], [Mᵀ, P]] lost positive semi-definiteness at τ = ${fmtT(t)} (smallest eigenvalue ${ev[0].toExponential(3)})`;
       return false;
     }
     return true;
   };
-  const psdWork = new Float64Array((L.p + L.k) ** 2);
   let slow = false;
   let lastMs = t0;
   const output: Parameters<InstanceType<typeof Solver>['solve']>[4] = (nr, xold, x, y, dense) => {
