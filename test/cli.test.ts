@@ -204,3 +204,14 @@ describe('LaTeX for a paper', () => {
     expect(both.code).toBe(2);
   });
 });
+
+describe('numbers on the command line', () => {
+  it('a plain decimal reads as the double the expression parser gives, without loading the parser; anything else goes through the parser and its errors', async () => {
+    const { evaluateExpression, Expr } = await import('../src/symbolic/expr.ts');
+    for (const text of ['0.5', '1e-3', '-2', '+.25', '5.', '3E+2', '0.1', '123456789.123456789', ' 7 '])
+      expect(evaluateExpression(text, { d: 1000 }, '--set')).toBe(Expr.parse(`(${text.trim()})`, ['d'], {}).compile()(1000));
+    expect(evaluateExpression('d/2', { d: 1000 }, '--set')).toBe(500);
+    expect(() => evaluateExpression('1e400', {}, '--set')).toThrow(/evaluates to Infinity/);
+    expect(() => evaluateExpression('0.5.1', {}, '--set')).toThrow();
+  });
+});
