@@ -104,6 +104,34 @@ export function gaussLegendre(n: number): Rule {
  * width `width` covering [−L, L] (L = 14 standard deviations; the tail beyond is below 1e-43).
  * Panels meet at 0, so a kink at the origin costs no accuracy.
  */
+/**
+ * Tensor Gauss–Hermite over n correlated Gaussian fields: every node x of the n-fold product rule
+ * (nodes^n of them) is visited with its weight w = Π w_i (nodes of weight below 1e-300 skipped) and the
+ * fields u = S·x, S a square root of their covariance (S·Sᵀ = Ω: Cholesky or symmetric); `u` is one
+ * array reused between visits.
+ */
+export function forEachTensorNode(S: ArrayLike<number>[], nodes: number, visit: (u: number[], w: number) => void): void {
+  const n = S.length;
+  const gh = gaussHermite(nodes);
+  const idx = new Array(n).fill(0);
+  const u = new Array(n).fill(0);
+  for (;;) {
+    let w = 1;
+    for (let i = 0; i < n; i++) w *= gh.w[idx[i]];
+    if (w > 1e-300) {
+      for (let i = 0; i < n; i++) {
+        let v = 0;
+        for (let m = 0; m < n; m++) v += S[i][m] * gh.x[idx[m]];
+        u[i] = v;
+      }
+      visit(u, w);
+    }
+    let i = 0;
+    while (i < n && ++idx[i] === nodes) idx[i++] = 0;
+    if (i === n) return;
+  }
+}
+
 export function normalExpectation(f: (x: number) => number, nodes = 20, width = 0.5, L = 14): number {
   const gl = gaussLegendre(nodes);
   const panels = Math.round(L / width);

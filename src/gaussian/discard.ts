@@ -15,7 +15,7 @@
  * at a jump) and the outputs state the difference.
  */
 import { targetValue, type Model } from '../hermite/model.ts';
-import { gaussHermite } from '../quadrature.ts';
+import { forEachTensorNode } from '../quadrature.ts';
 import { choleskyPsd } from '../linalg.ts';
 import { compileExpr } from '../ir/js.ts';
 import { residualWeight } from '../loss/index.ts';
@@ -60,9 +60,7 @@ export interface DiscardMoments {
 /** The weighted moments at Ω (fields λ_1..λ_p, ν_1..ν_k) with `nodes` Gauss–Hermite points per field. */
 export function discardMoments(model: Model, L: MomentSlots, omega: number[][], a: number[], Delta: number, q: number, nodes: number): DiscardMoments {
   const { p, k } = model;
-  const n = p + k;
   const C = choleskyPsd(omega, 1e-14);
-  const gh = gaussHermite(nodes);
   const t = Math.sqrt(2 * q);
   const s = Math.sqrt(Delta);
   const rw = residualWeight(model);
@@ -71,43 +69,29 @@ export function discardMoments(model: Model, L: MomentSlots, omega: number[][], 
   const V = new Float64Array(p * p);
   const S = new Float64Array(p);
   let P = 0;
-  const idx = new Array(n).fill(0);
-  const u = new Float64Array(n);
   const sig = new Float64Array(p);
   const dsig = new Float64Array(p);
   const nu = new Array(k).fill(0);
-  for (;;) {
-    let w = 1;
-    for (let i = 0; i < n; i++) w *= gh.w[idx[i]];
-    if (w > 1e-300) {
-      for (let i = 0; i < n; i++) {
-        let v = 0;
-        for (let m = 0; m <= i; m++) v += C[i][m] * gh.x[idx[m]];
-        u[i] = v;
-      }
-      let f = 0;
-      for (let j = 0; j < p; j++) {
-        sig[j] = model.student.f(u[j]);
-        dsig[j] = model.student.df(u[j]);
-        f += (a[j] * sig[j]) / p;
-      }
-      for (let r = 0; r < k; r++) nu[r] = u[p + r];
-      const g = targetValue(model, nu);
-      const [m0, m1, m2] = keptMoments(g - rw * f, s, t);
-      P += w * m0;
-      for (let j = 0; j < p; j++) {
-        for (let r = 0; r < k; r++) A[j * k + r] += w * dsig[j] * nu[r] * m1;
-        for (let l = 0; l < p; l++) {
-          B[j * p + l] += w * dsig[j] * u[l] * m1;
-          V[j * p + l] += w * dsig[j] * dsig[l] * m2;
-        }
-        S[j] += w * sig[j] * m1;
-      }
+  forEachTensorNode(C, nodes, (u, w) => {
+    let f = 0;
+    for (let j = 0; j < p; j++) {
+      sig[j] = model.student.f(u[j]);
+      dsig[j] = model.student.df(u[j]);
+      f += (a[j] * sig[j]) / p;
     }
-    let i = 0;
-    while (i < n && ++idx[i] === nodes) idx[i++] = 0;
-    if (i === n) break;
-  }
+    for (let r = 0; r < k; r++) nu[r] = u[p + r];
+    const g = targetValue(model, nu);
+    const [m0, m1, m2] = keptMoments(g - rw * f, s, t);
+    P += w * m0;
+    for (let j = 0; j < p; j++) {
+      for (let r = 0; r < k; r++) A[j * k + r] += w * dsig[j] * nu[r] * m1;
+      for (let l = 0; l < p; l++) {
+        B[j * p + l] += w * dsig[j] * u[l] * m1;
+        V[j * p + l] += w * dsig[j] * dsig[l] * m2;
+      }
+      S[j] += w * sig[j] * m1;
+    }
+  });
   const mom = new Float64Array(L.mom.size);
   const inv = P > 0 ? 1 / P : 0;
   A.forEach((x, i) => (mom[L.mom.A + i] = x * inv));

@@ -6,7 +6,7 @@
  * errors). Independent of the templates and of code generation: the tests hold both against it.
  */
 import { targetValue, type Model } from '../hermite/model.ts';
-import { gaussHermite } from '../quadrature.ts';
+import { forEachTensorNode, gaussHermite } from '../quadrature.ts';
 import { Rng } from '../random/rng.ts';
 import { symmetricSqrt } from '../linalg.ts';
 import { residualWeight } from '../loss/index.ts';
@@ -61,27 +61,9 @@ function zeros(p: number, k: number): Moments {
 
 /** Tensor Gauss–Hermite with `nodes` points per field (cost nodes^(p+k)). */
 export function quadratureMoments(model: Model, omega: number[][], a: number[], Delta: number, nodes: number): Moments {
-  const n = model.p + model.k;
   const L = symmetricSqrt(omega);
-  const gh = gaussHermite(nodes);
   const acc = zeros(model.p, model.k);
-  const idx = new Array(n).fill(0);
-  const u = new Array(n).fill(0);
-  for (;;) {
-    let w = 1;
-    for (let i = 0; i < n; i++) w *= gh.w[idx[i]];
-    if (w > 1e-300) {
-      for (let i = 0; i < n; i++) {
-        let s = 0;
-        for (let m = 0; m < n; m++) s += L[i][m] * gh.x[idx[m]];
-        u[i] = s;
-      }
-      accumulate(model, u, a, Delta, w, acc);
-    }
-    let i = 0;
-    while (i < n && ++idx[i] === nodes) idx[i++] = 0;
-    if (i === n) break;
-  }
+  forEachTensorNode(L, nodes, (u, w) => accumulate(model, u, a, Delta, w, acc));
   acc.risk += 0.5 * Delta;
   return acc;
 }

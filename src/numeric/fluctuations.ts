@@ -14,7 +14,7 @@
 import type { Derivation } from '../pipeline.ts';
 import { jacobianOf } from '../pipeline.ts';
 import { targetValue } from '../hermite/model.ts';
-import { gaussHermite } from '../quadrature.ts';
+import { forEachTensorNode } from '../quadrature.ts';
 import { symmetricSqrt } from '../linalg.ts';
 import { residualWeight } from '../loss/index.ts';
 import { overlapsOf, omegaOf } from './trajectory.ts';
@@ -46,12 +46,10 @@ export function diffusionMatrix(der: Derivation, y: ArrayLike<number>, params: n
   const P = teacherOverlaps(params, L);
   const omega = omegaOf(o.M, o.Q, P);
   const S = symmetricSqrt(omega);
-  const gh = gaussHermite(nodes);
   const eta = params[L.etaBar];
   const Delta = params[L.delta];
   const kappa = L.trained ? params[L.kappa] : 0;
   const rw = residualWeight(model);
-  const m = p + k;
   const Suu = new Float64Array(n * n);
   const Suv = new Float64Array(n * n);
   const Svv = new Float64Array(n * n);
@@ -59,56 +57,42 @@ export function diffusionMatrix(der: Derivation, y: ArrayLike<number>, params: n
   const mv = new Float64Array(n);
   const alpha = new Float64Array(n);
   const beta = new Float64Array(n);
-  const u = new Array(m).fill(0);
-  const idx = new Array(m).fill(0);
   const sig = new Array(p).fill(0);
   const dsig = new Array(p).fill(0);
   // the v entries (Q only) and their indices
   const qIdx: number[] = [];
   for (let j = 0; j < p; j++) for (let l = j; l < p; l++) qIdx.push(L.Q + qIdx.length);
-  for (;;) {
-    let wgt = 1;
-    for (let i = 0; i < m; i++) wgt *= gh.w[idx[i]];
-    if (wgt > 1e-300) {
-      for (let i = 0; i < m; i++) {
-        let s = 0;
-        for (let c = 0; c < m; c++) s += S[i][c] * gh.x[idx[c]];
-        u[i] = s;
-      }
-      let f = 0;
-      for (let j = 0; j < p; j++) {
-        sig[j] = model.student.f(u[j]);
-        dsig[j] = model.student.df(u[j]);
-        f += (a[j] * sig[j]) / p;
-      }
-      const e0 = targetValue(model, u.slice(p)) - rw * f;
-      const e2 = e0 * e0 + Delta;
-      const e3 = e0 * e0 * e0 + 3 * e0 * Delta;
-      const e4 = e0 ** 4 + 6 * e0 * e0 * Delta + 3 * Delta * Delta;
-      // u_i = α_i e, v_i = β_i e²
-      alpha.fill(0);
-      beta.fill(0);
-      for (let j = 0; j < p; j++) for (let r = 0; r < k; r++) alpha[L.M + j * k + r] = (a[j] / p) * dsig[j] * u[p + r];
-      let q = 0;
-      for (let j = 0; j < p; j++)
-        for (let l = j; l < p; l++, q++) {
-          alpha[L.Q + q] = (a[j] / p) * dsig[j] * u[l] + (a[l] / p) * dsig[l] * u[j];
-          beta[L.Q + q] = ((a[j] * a[l]) / (p * p)) * dsig[j] * dsig[l];
-        }
-      if (L.trained) for (let j = 0; j < p; j++) alpha[L.a + j] = (kappa * sig[j]) / p;
-      for (let i = 0; i < n; i++) {
-        const ai = alpha[i];
-        mu[i] += wgt * ai * e0;
-        mv[i] += wgt * beta[i] * e2;
-        if (ai !== 0) for (let c = 0; c < n; c++) Suu[i * n + c] += wgt * ai * alpha[c] * e2;
-        if (ai !== 0) for (const c of qIdx) Suv[i * n + c] += wgt * ai * beta[c] * e3;
-      }
-      for (const i of qIdx) for (const c of qIdx) Svv[i * n + c] += wgt * beta[i] * beta[c] * e4;
+  forEachTensorNode(S, nodes, (u, wgt) => {
+    let f = 0;
+    for (let j = 0; j < p; j++) {
+      sig[j] = model.student.f(u[j]);
+      dsig[j] = model.student.df(u[j]);
+      f += (a[j] * sig[j]) / p;
     }
-    let i = 0;
-    while (i < m && ++idx[i] === nodes) idx[i++] = 0;
-    if (i === m) break;
-  }
+    const e0 = targetValue(model, u.slice(p)) - rw * f;
+    const e2 = e0 * e0 + Delta;
+    const e3 = e0 * e0 * e0 + 3 * e0 * Delta;
+    const e4 = e0 ** 4 + 6 * e0 * e0 * Delta + 3 * Delta * Delta;
+    // u_i = α_i e, v_i = β_i e²
+    alpha.fill(0);
+    beta.fill(0);
+    for (let j = 0; j < p; j++) for (let r = 0; r < k; r++) alpha[L.M + j * k + r] = (a[j] / p) * dsig[j] * u[p + r];
+    let q = 0;
+    for (let j = 0; j < p; j++)
+      for (let l = j; l < p; l++, q++) {
+        alpha[L.Q + q] = (a[j] / p) * dsig[j] * u[l] + (a[l] / p) * dsig[l] * u[j];
+        beta[L.Q + q] = ((a[j] * a[l]) / (p * p)) * dsig[j] * dsig[l];
+      }
+    if (L.trained) for (let j = 0; j < p; j++) alpha[L.a + j] = (kappa * sig[j]) / p;
+    for (let i = 0; i < n; i++) {
+      const ai = alpha[i];
+      mu[i] += wgt * ai * e0;
+      mv[i] += wgt * beta[i] * e2;
+      if (ai !== 0) for (let c = 0; c < n; c++) Suu[i * n + c] += wgt * ai * alpha[c] * e2;
+      if (ai !== 0) for (const c of qIdx) Suv[i * n + c] += wgt * ai * beta[c] * e3;
+    }
+    for (const i of qIdx) for (const c of qIdx) Svv[i * n + c] += wgt * beta[i] * beta[c] * e4;
+  });
   const D = new Float64Array(n * n);
   for (let i = 0; i < n; i++)
     for (let c = 0; c < n; c++) {
