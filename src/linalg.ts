@@ -100,11 +100,6 @@ export function choleskyPsdInto(C: ArrayLike<number>, n: number, L: Float64Array
 }
 
 /**
- * C⁺ b for each right-hand side b of a symmetric positive semi-definite C: by Cholesky when C is
- * well conditioned (every pivot² above 10⁻¹⁰ of the largest diagonal entry), else by the
- * pseudo-inverse — the same numbers either way, the first without an eigendecomposition.
- */
-/**
  * Whether the symmetric C + shift·I (n×n, row-major) is positive definite, by a Cholesky factorisation that stops at the
  * first non-positive pivot: for shift > 0, true exactly when the smallest eigenvalue of C exceeds −shift
  * (up to round-off). n² work and no eigen-decomposition; `work` (n² entries) is reused when given.
@@ -126,6 +121,11 @@ export function positiveDefiniteShifted(C: ArrayLike<number>, n: number, shift: 
   return true;
 }
 
+/**
+ * C⁺ b for each right-hand side b of a symmetric positive semi-definite C: by Cholesky when C is
+ * well conditioned (every pivot² above 10⁻¹⁰ of the largest diagonal entry), else by the
+ * pseudo-inverse — the same numbers either way, the first without an eigendecomposition.
+ */
 export function solvePsd(C: number[][], bs: number[][]): number[][] {
   const n = C.length;
   const top = maxAbsOf(C.map((r, i) => r[i]));

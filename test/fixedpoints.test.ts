@@ -399,3 +399,19 @@ describe('hermode fixed-points', () => {
     }
   });
 });
+
+describe('the per-step Ω ⪰ 0 test', () => {
+  it('positiveDefiniteShifted(C, tol) is true exactly when λ_min(C) > −tol: a rotated diag(2, 0.5, −0.01) passes at tol 0.011 and fails at 0.009; the symmetric eigenvalues agree', async () => {
+    const { positiveDefiniteShifted, symmetricEigenvalues } = await import('../src/linalg.ts');
+    const c = Math.cos(0.7);
+    const s = Math.sin(0.7);
+    const R = [[c, -s, 0], [s * 0.6, c * 0.6, 0.8], [-s * 0.8, -c * 0.8, 0.6]];
+    const lam = [2, 0.5, -0.01];
+    const C = R.map((ri) => R.map((rj) => ri.reduce((t, x, m) => t + x * lam[m] * rj[m], 0)));
+    expect(Math.abs(symmetricEigenvalues(C)[0] + 0.01)).toBeLessThan(1e-12);
+    const flat = C.flat();
+    expect(positiveDefiniteShifted(flat, 3, 0.011)).toBe(true);
+    expect(positiveDefiniteShifted(flat, 3, 0.009)).toBe(false);
+    expect(positiveDefiniteShifted(flat, 3, 0, new Float64Array(9))).toBe(false);
+  });
+});

@@ -14,7 +14,7 @@
  * `discardAccuracy` compares rules of both parities (an even and an odd rule do not share a bias
  * at a jump) and the outputs state the difference.
  */
-import { targetValue, type Model } from '../hermite/model.ts';
+import { studentAt, targetValue, type Model } from '../hermite/model.ts';
 import { forEachTensorNode } from '../quadrature.ts';
 import { choleskyPsd } from '../linalg.ts';
 import { compileExpr } from '../ir/js.ts';
@@ -73,12 +73,7 @@ export function discardMoments(model: Model, L: MomentSlots, omega: number[][], 
   const dsig = new Float64Array(p);
   const nu = new Array(k).fill(0);
   forEachTensorNode(C, nodes, (u, w) => {
-    let f = 0;
-    for (let j = 0; j < p; j++) {
-      sig[j] = model.student.f(u[j]);
-      dsig[j] = model.student.df(u[j]);
-      f += (a[j] * sig[j]) / p;
-    }
+    const f = studentAt(model, u, a, sig, dsig);
     for (let r = 0; r < k; r++) nu[r] = u[p + r];
     const g = targetValue(model, nu);
     const [m0, m1, m2] = keptMoments(g - rw * f, s, t);

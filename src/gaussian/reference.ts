@@ -5,7 +5,7 @@
  * either by tensor Gauss–Hermite quadrature over all fields or by seeded Monte Carlo (with standard
  * errors). Independent of the templates and of code generation: the tests hold both against it.
  */
-import { targetValue, type Model } from '../hermite/model.ts';
+import { studentAt, targetValue, type Model } from '../hermite/model.ts';
 import { forEachTensorNode, gaussHermite } from '../quadrature.ts';
 import { Rng } from '../random/rng.ts';
 import { symmetricSqrt } from '../linalg.ts';
@@ -29,12 +29,7 @@ function accumulate(model: Model, u: number[], a: number[], Delta: number, w: nu
   const { p, k } = model;
   const sig = new Array(p);
   const dsig = new Array(p);
-  let f = 0;
-  for (let j = 0; j < p; j++) {
-    sig[j] = model.student.f(u[j]);
-    dsig[j] = model.student.df(u[j]);
-    f += (a[j] * sig[j]) / p;
-  }
+  const f = studentAt(model, u, a, sig, dsig);
   const nu = u.slice(p);
   const y = targetValue(model, nu);
   const d = y - f;

@@ -70,6 +70,20 @@ export function targetValue(model: Model, nu: number[]): number {
   return y;
 }
 
+/**
+ * The student at the local fields u = (λ_1..λ_p, …): σ(λ_j) into `sig`, σ′(λ_j) into `dsig`, and the
+ * output f = (1/p) Σ_j a_j σ(λ_j) returned.
+ */
+export function studentAt(model: Model, u: ArrayLike<number>, a: ArrayLike<number>, sig: { [j: number]: number }, dsig: { [j: number]: number }): number {
+  let f = 0;
+  for (let j = 0; j < model.p; j++) {
+    sig[j] = model.student.f(u[j]);
+    dsig[j] = model.student.df(u[j]);
+    f += (a[j] * sig[j]) / model.p;
+  }
+  return f;
+}
+
 export function targetVariables(k: number): string[] {
   return Array.from({ length: k }, (_, r) => `nu${r + 1}`);
 }

@@ -13,7 +13,7 @@
  */
 import type { Derivation } from '../pipeline.ts';
 import { jacobianOf } from '../pipeline.ts';
-import { targetValue } from '../hermite/model.ts';
+import { studentAt, targetValue } from '../hermite/model.ts';
 import { forEachTensorNode } from '../quadrature.ts';
 import { symmetricSqrt } from '../linalg.ts';
 import { residualWeight } from '../loss/index.ts';
@@ -63,12 +63,7 @@ export function diffusionMatrix(der: Derivation, y: ArrayLike<number>, params: n
   const qIdx: number[] = [];
   for (let j = 0; j < p; j++) for (let l = j; l < p; l++) qIdx.push(L.Q + qIdx.length);
   forEachTensorNode(S, nodes, (u, wgt) => {
-    let f = 0;
-    for (let j = 0; j < p; j++) {
-      sig[j] = model.student.f(u[j]);
-      dsig[j] = model.student.df(u[j]);
-      f += (a[j] * sig[j]) / p;
-    }
+    const f = studentAt(model, u, a, sig, dsig);
     const e0 = targetValue(model, u.slice(p)) - rw * f;
     const e2 = e0 * e0 + Delta;
     const e3 = e0 * e0 * e0 + 3 * e0 * Delta;
