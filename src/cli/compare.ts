@@ -5,7 +5,7 @@ import { parseAssignments, numberValue, integerValue } from '../numeric/setup.ts
 import { largeStepWarning } from '../numeric/regime.ts';
 import { compare, checkDescription, inconclusiveAdvice } from '../compare/compare.ts';
 import { usageError, failure } from '../errors.ts';
-import { timeLimitOf } from './outcome.ts';
+import { timeLimitOf } from '../numeric/outcome.ts';
 import { isConstant } from '../rules/spec.ts';
 import { num, table } from '../report/format.ts';
 import { prepare, runSim, stepsOf, type SimOpts } from './simulate.ts';

@@ -5,7 +5,7 @@ import { deriveFile } from '../pipeline.ts';
 import { writeFileAtomic } from '../io/files.ts';
 import { usageError } from '../errors.ts';
 import { DEFAULT_M0 } from '../numeric/setup.ts';
-import { requireCompleted } from './outcome.ts';
+import { requireCompleted } from '../numeric/outcome.ts';
 import { deriveCommand, writeHtmlDocument } from './derive.ts';
 import { integrateFromOptions, printTrajectory } from './integrate.ts';
 import { out } from './print.ts';

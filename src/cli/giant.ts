@@ -10,7 +10,7 @@ import { progressReporter } from './progress.ts';
 import { num, table } from '../report/format.ts';
 import { SEEDS_BOUND, D_BOUND, WORKERS_BOUND } from '../limits.ts';
 import { out, warn } from './print.ts';
-import { timeLimitOf } from './outcome.ts';
+import { timeLimitOf } from '../numeric/outcome.ts';
 import { writeReportDir } from './report.ts';
 
 export interface GiantOpts {

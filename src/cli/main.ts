@@ -9,6 +9,7 @@ import { HermodeError } from '../errors.ts';
 import { buildProgram } from './program.ts';
 import { packageRoot } from '../package.ts';
 import { NestedExit } from './exit.ts';
+import { assignmentOption } from '../numeric/setup.ts';
 
 /** hermode's version, read from the package.json above this module (source tree or dist/). */
 export function packageVersion(): string {
@@ -22,7 +23,7 @@ export function packageVersion(): string {
 function optionSpelling(cmd: Command, field: string | undefined): string | undefined {
   if (!field || field.startsWith('-')) return field;
   // parameter assignments (sets.eta_bar) came from --set name=value
-  if (field === 'sets' || field.startsWith('sets.')) return `--set${field.slice(4).replace('.', ' ')}`;
+  if (field === 'sets' || field.startsWith('sets.')) return assignmentOption(field);
   const opt = cmd.options.find((o) => o.attributeName() === field);
   return opt?.long ?? field;
 }

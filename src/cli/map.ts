@@ -4,11 +4,11 @@ import { odeModule } from '../pipeline.ts';
 import { runMap } from '../numeric/run.ts';
 import { trajectoryCsv } from '../numeric/trajectory.ts';
 import { readOverlapsFile, parseAssignments, resolveParams, numberValue, integerValue, teacherOverlaps } from '../numeric/setup.ts';
-import { rulesOf, ruleRate, startBatch } from './rules.ts';
+import { rulesOf, ruleRate, startBatch } from '../numeric/rule-options.ts';
 import { typicalStart, escapeCriterion, escapeFunction } from '../studies/escape.ts';
 import { writeFileAtomic } from '../io/files.ts';
 import { usageError } from '../errors.ts';
-import { requireCompleted } from './outcome.ts';
+import { requireCompleted } from '../numeric/outcome.ts';
 import { num, table, sampleRows } from '../report/format.ts';
 import { out, announceStage } from './print.ts';
 

@@ -11,7 +11,7 @@ import { renderSvg } from '../report/plots.ts';
 import { writeFilesAtomic } from '../io/files.ts';
 import { out, announceStage } from './print.ts';
 import { progressReporter } from './progress.ts';
-import { timeLimitOf } from './outcome.ts';
+import { timeLimitOf } from '../numeric/outcome.ts';
 import type { Engine } from '../simulate/pool.ts';
 import { maxOf, minOf } from '../extrema.ts';
 

@@ -12,6 +12,8 @@ import type { GdgfOpts } from './gdgf.ts';
 import type { GiantOpts } from './giant.ts';
 import type { DiagnoseOpts } from './diagnose.ts';
 import { DEFAULT_M0 } from '../numeric/defaults.ts';
+import { INTEGRATE_DEFAULTS } from '../numeric/options.ts';
+import { SIM_DEFAULTS } from '../simulate/options.ts';
 import { DEFAULT_CHECK } from '../compare/defaults.ts';
 import { DEFAULT_TIME_LIMIT_S } from '../limits.ts';
 import { LOSS_NAMES } from '../loss/index.ts';
@@ -128,10 +130,10 @@ function registerCommands(program: Command): void {
     .option('--points <N>', 'grid points (default: about 61 at round times)')
     .option('--log-grid', 'log-spaced grid (plus τ = 0)')
     .option('--init <file>', 'initial overlaps, JSON {"Q": [[..]], "M": [[..]], "P": [[..]], "a": [..]}')
-    .option('--seed <S>', 'seed of the default initial M', '1')
-    .option('--m0 <x>', 'standard deviation of the default initial M_jr', String(DEFAULT_M0))
-    .option('--rtol <x>', 'relative tolerance', '1e-9')
-    .option('--atol <x>', 'absolute tolerance', '1e-11')
+    .option('--seed <S>', 'seed of the default initial M', INTEGRATE_DEFAULTS.seed)
+    .option('--m0 <x>', 'standard deviation of the default initial M_jr', INTEGRATE_DEFAULTS.m0)
+    .option('--rtol <x>', 'relative tolerance', INTEGRATE_DEFAULTS.rtol)
+    .option('--atol <x>', 'absolute tolerance', INTEGRATE_DEFAULTS.atol)
     .option('--expectations <backend>', 'override the file: auto or a backend (hermode backends lists them, and which apply to a file)')
     .option('--threshold <x>', 'escape time: stop at the first τ with |M| ≥ x, located on the dense output')
     .option('--entry <e>', 'escape entry: max (default) or M_j_r')
@@ -195,16 +197,16 @@ function addSlurmOptions(cmd: Command, unit: string): Command {
 
 function addSimOptions(cmd: Command): Command {
   return addRuleOptions(cmd)
-    .option('--d <d>', 'input dimension', '1000')
-    .option('--nb <n>', 'mini-batch size n_b', '1')
+    .option('--d <d>', 'input dimension', SIM_DEFAULTS.d)
+    .option('--nb <n>', 'mini-batch size n_b', SIM_DEFAULTS.nb)
     .option('--set <name=value>', 'gamma or eta_bar (γ = η̄ n_b/d; expressions in d, nb, p, k allowed), kappa, Delta, a_j, P_r_t, lambda (weight decay); repeatable', collect)
-    .option('--seeds <n>', 'number of seeds (seed, seed+1, …), or a range A-B', '8')
-    .option('--seed <s>', 'first seed', '1')
+    .option('--seeds <n>', 'number of seeds (seed, seed+1, …), or a range A-B', SIM_DEFAULTS.seeds)
+    .option('--seed <s>', 'first seed', SIM_DEFAULTS.seed)
     .option('--workers <n>', 'worker threads (results do not depend on it)', String(Math.min(2, availableParallelism())))
     .option('--points <n>', 'recorded points (default: about 61 at round step counts)')
     .option('--log-grid', 'log-spaced recording steps')
-    .option('--engine <e>', 'full (d-dimensional) or reduced (exact in law, cost independent of d)', 'full')
-    .option('--teacher <t>', 'orthonormal (P = I) or random (Gaussian rows, P ≈ I)', 'orthonormal')
+    .option('--engine <e>', 'full (d-dimensional) or reduced (exact in law, cost independent of d)', SIM_DEFAULTS.engine)
+    .option('--teacher <t>', 'orthonormal (P = I) or random (Gaussian rows, P ≈ I)', SIM_DEFAULTS.teacher)
     .option('--init <file>', 'start from exactly these overlaps (JSON {"Q","M","P","a"}); default w_j = g_j/√d (Q ≈ I, M ~ d^-1/2)')
     .option('--time-limit <s>', 'refuse a simulation (and, in compare, an ODE) predicted to take longer than this many seconds (exit 1, saying why)', String(DEFAULT_TIME_LIMIT_S))
     .option('--no-time-limit', 'run however long it takes')

@@ -6,88 +6,26 @@ import { slurmOptions, printSubmission } from './cluster.ts';
 import { submitRun } from '../cluster/slurm.ts';
 import { progressReporter } from './progress.ts';
 import { deriveFile, type Derivation } from '../pipeline.ts';
+import { prepareSimulation, simulationRequest, stepsOf, type SimOpts, type Prepared } from '../simulate/options.ts';
 import { simulate, aggregate, kernelConfig, meanInitial, type SimulationResult } from '../simulate/simulate.ts';
 import { runSeeds } from '../simulate/pool.ts';
-import { readOverlapsFile, parseAssignments, resolveParams, numberValue, integerValue } from '../numeric/setup.ts';
+import { readOverlapsFile, integerValue } from '../numeric/setup.ts';
 import { trajectoryCsv, type Overlaps, type Trajectory } from '../numeric/trajectory.ts';
-import { escapeCriterion } from '../studies/escape.ts';
 import { writeFileAtomic } from '../io/files.ts';
 import { usageError } from '../errors.ts';
-import { requireCompleted, timeLimitOf } from './outcome.ts';
-import { rulesOf, ruleRate, startBatch } from './rules.ts';
-import { isConstant, type Rules } from '../rules/spec.ts';
+import { requireCompleted } from '../numeric/outcome.ts';
+import { isConstant } from '../rules/spec.ts';
 import { num, table, sampleRows, roundRows } from '../report/format.ts';
-import { SEEDS_BOUND, D_BOUND, WORKERS_BOUND } from '../limits.ts';
+import { D_BOUND } from '../limits.ts';
 import { out, announceStage } from './print.ts';
 
-export interface SimOpts {
-  d: string;
-  /** --time-limit S, or false for --no-time-limit */
-  timeLimit?: string | false;
-  nb: string;
-  set?: string[];
-  steps?: string;
-  tau?: string;
-  seeds: string;
-  seed: string;
-  workers: string;
-  points?: string;
-  logGrid?: boolean;
-  engine: string;
-  teacher: string;
-  init?: string;
-  quiet?: boolean;
-  /** a cluster task: write each seed's raw result here */
-  seedResults?: string;
-  /** gather: read the seeds' raw results from here instead of running them */
-  fromSeedResults?: string;
-  lrRule?: string;
-  batchRule?: string;
-  batchSchedule?: string;
-  discard?: string;
-  discardNodes?: string;
-}
-
-
-export interface Prepared {
-  rules: Rules;
-  d: Derivation;
-  D: number;
-  nb: number;
-  gamma: number;
-  params: number[];
-  init: Overlaps | null;
-  initSource: string;
-  seeds: number[];
-  workers: number;
-}
+export { stepsOf, type SimOpts, type Prepared };
 
 export function prepare(file: string, o: SimOpts): Prepared {
   const d = deriveFile(file, undefined, announceStage);
-  const D = numberValue(o.d, '--d');
-  const nb = numberValue(o.nb, '--nb');
-  if (!Number.isInteger(D) || D < 1) throw usageError('must be a positive integer', { field: '--d', value: o.d });
-  if (!Number.isInteger(nb) || nb < 1) throw usageError('must be a positive integer', { field: '--nb', value: o.nb });
-  const sets = parseAssignments(o.set);
-  const scope = { d: D, nb, p: d.model.p, k: d.model.k };
-  const rules = rulesOf(o, sets, d.model.spec);
-  const gamma = ruleRate(rules, sets, scope);
   const init = o.init ? readOverlapsFile(o.init, d.model) : null;
-  const params = resolveParams(d.model, d.layout, sets, init?.P);
-  params[d.layout.etaBar] = Number.isFinite(gamma) ? (gamma * D) / startBatch(rules, nb) : 0;
-  if (init && !d.layout.trained) init.a.forEach((v, j) => (params[d.layout.aParam + j] = v));
-  // --seeds N (from --seed) or --seeds A-B
-  const range = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(o.seeds);
-  if (range && Number(range[2]) < Number(range[1])) throw usageError('a seed range A-B needs A ≤ B', { field: '--seeds', value: o.seeds });
-  const n = range ? Number(range[2]) - Number(range[1]) + 1 : integerValue(o.seeds, '--seeds', 1, SEEDS_BOUND);
-  const s0 = range ? Number(range[1]) : integerValue(o.seed, '--seed', 0);
-  const workers = integerValue(o.workers, '--workers', 1, WORKERS_BOUND);
-  if (!['full', 'reduced'].includes(o.engine)) throw usageError('full | reduced', { field: '--engine', value: o.engine });
-  if (!['orthonormal', 'random'].includes(o.teacher)) throw usageError('orthonormal | random', { field: '--teacher', value: o.teacher });
-  const initSource = o.init ? `file ${o.init}` : 'random: w_j = g_j/√d (Q ≈ I, M ~ d^-1/2)';
-  return { rules, d, D, nb, gamma, params, init, initSource, seeds: Array.from({ length: n }, (_, i) => s0 + i), workers };
+  return prepareSimulation(d, o, init ? { init, source: `file ${o.init}` } : null);
 }
-
 
 /** A cluster task's seeds: one file per seed, written atomically. */
 function writeSeedResults(dir: string, runs: SeedResult[]): void {
@@ -103,30 +41,13 @@ function readSeedResults(dir: string, seeds: number[]): SeedResult[] {
 }
 
 export async function runSim(pr: Prepared, o: SimOpts & { threshold?: string; entry?: string }, steps: number): Promise<SimulationResult> {
-  const escape = o.threshold !== undefined ? escapeCriterion(numberValue(o.threshold, '--threshold'), o.entry, pr.d.model.p, pr.d.model.k) : undefined;
   const bar = progressReporter('simulating', 'steps', o.quiet);
   const riskBar = progressReporter('the risk at the recorded states', 'states', o.quiet);
   try {
     const sim = await simulate(pr.d, {
-      d: pr.D,
-      nb: pr.nb,
-      steps,
-      seeds: pr.seeds,
-      workers: pr.workers,
-      ...(o.points !== undefined ? { points: numberValue(o.points, '--points') } : {}),
-      logGrid: !!o.logGrid,
-      engine: o.engine as 'full' | 'reduced',
-      teacher: o.teacher as 'orthonormal' | 'random',
-      gamma: pr.gamma,
-      params: pr.params,
-      init: pr.init,
-      initSource: pr.initSource,
+      ...simulationRequest(pr, o, steps),
       onProgress: bar,
       onRiskProgress: riskBar,
-      timeLimit: timeLimitOf(o),
-      escape,
-      rules: pr.rules,
-      ...(o.discard !== undefined ? { discard: numberValue(o.discard, '--discard') } : {}),
       seedResults: o.fromSeedResults ? readSeedResults(o.fromSeedResults, pr.seeds) : undefined,
       onSeedResults: o.seedResults ? (runs) => writeSeedResults(o.seedResults as string, runs) : undefined,
     });
@@ -138,17 +59,6 @@ export async function runSim(pr: Prepared, o: SimOpts & { threshold?: string; en
   }
 }
 
-export function stepsOf(pr: Prepared, o: { steps?: string; tau?: string }): number {
-  if (o.steps !== undefined) return integerValue(o.steps, '--steps', 1);
-  if (!isConstant(pr.rules)) throw usageError('under a rule each seed reaches its own τ: give the number of steps, --steps', { field: '--tau', value: o.tau });
-  if (o.tau !== undefined) {
-    if (!(pr.gamma > 0)) throw usageError('--tau needs γ > 0', { field: '--tau' });
-    const tau = numberValue(o.tau, '--tau');
-    if (!(tau > 0)) throw usageError('must be > 0', { field: '--tau', value: o.tau });
-    return Math.max(1, Math.round(tau / pr.gamma));
-  }
-  throw usageError('give --steps or --tau', { field: '--steps' });
-}
 
 
 export async function simulateCommand(file: string, o: SimOpts & { steps?: string; tau?: string; saveInit?: string; json?: boolean; csv?: boolean; out?: string; threshold?: string; entry?: string; slurm?: boolean; chunk?: string } & Record<string, any>): Promise<void> {

@@ -5,7 +5,7 @@ import { progressReporter } from './progress.ts';
 import { deriveFile } from '../pipeline.ts';
 import { loadSpecFile } from '../spec/load.ts';
 import { readOverlapsFile, parseAssignments, numberValue, integerValue } from '../numeric/setup.ts';
-import { rulesOf, rateFromRule } from './rules.ts';
+import { rulesOf, rateFromRule } from '../numeric/rule-options.ts';
 import { describeRules } from '../rules/spec.ts';
 import { runSweep, sweepCsv, settingsHash, sweepGrid, type SweepSettings, type Method } from '../studies/sweep.ts';
 import { slurmOptions, printSubmission } from './cluster.ts';

@@ -47,6 +47,11 @@ export function numberValue(text: string, field: string): number {
   return v;
 }
 
+/** The option a parameter assignment's field (`sets.eta_bar`, as the library names it) was typed as: `--set eta_bar`; other fields as they are. */
+export function assignmentOption(field: string): string {
+  return field === 'sets' || field.startsWith('sets.') ? `--set${field.slice(4).replace('.', ' ')}` : field;
+}
+
 /** Parameter vector from defaults and assignments (unknown names are refused, listing the known). */
 export function resolveParams(model: Model, L: Layout, sets: Record<string, string>, P?: number[][]): number[] {
   const params = L.defaultParams.slice();

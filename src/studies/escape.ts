@@ -9,7 +9,6 @@ import { constantClock } from '../rules/clock.ts';
 import { isConstant, type Rules } from '../rules/spec.ts';
 import { OverlapRules, RuleStepper } from '../numeric/rules.ts';
 import { runIntegration } from '../numeric/run.ts';
-import { usageError } from '../errors.ts';
 import type { Derivation, OdeModule } from '../pipeline.ts';
 import type { Overlaps } from '../numeric/trajectory.ts';
 import { stateOf } from '../numeric/trajectory.ts';
@@ -18,12 +17,9 @@ import { iterateMap } from '../numeric/map.ts';
 import { runSeeds, type Engine } from '../simulate/pool.ts';
 import { kernelConfig, escapeSummary } from '../simulate/simulate.ts';
 import { identity } from '../linalg.ts';
+import { escapeFunction, escapeCriterion, type EscapeCriterion } from '../numeric/escape-criterion.ts';
 
-export interface EscapeCriterion {
-  threshold: number;
-  /** [j, r] (0-based) or null for max_jr |M_jr| */
-  entry: [number, number] | null;
-}
+export { escapeFunction, escapeCriterion, type EscapeCriterion };
 
 export interface EscapeResult {
   method: 'ode' | 'map' | 'sim';
@@ -36,18 +32,6 @@ export interface EscapeResult {
   escapedFraction: number;
   horizonSteps: number;
   runs: number;
-}
-
-/** The escape function on a state vector: ≥ 0 once escaped. */
-export function escapeFunction(der: OdeModule, c: EscapeCriterion): (y: ArrayLike<number>) => number {
-  const { p, k } = der.model;
-  const L = der.layout;
-  return (y) => {
-    if (c.entry) return Math.abs(y[L.M + c.entry[0] * k + c.entry[1]]) - c.threshold;
-    let m = 0;
-    for (let j = 0; j < p; j++) for (let r = 0; r < k; r++) m = Math.max(m, Math.abs(y[L.M + j * k + r]));
-    return m - c.threshold;
-  };
 }
 
 /** The typical start of a random initialisation in dimension d: Q = I, every M_jr = d^{-1/2}. */
@@ -168,15 +152,3 @@ export async function simEscape(s: EscapeSetup, seeds: number[], engine: Engine,
   };
 }
 
-/** An escape criterion: |M| ≥ threshold on the largest entry (`max`, the default) or on one entry `M_j_r` (1-based). */
-export function escapeCriterion(threshold: number, entry: string | undefined, p: number, k: number): EscapeCriterion {
-  const t = threshold;
-  if (!(t > 0)) throw usageError('must be > 0', { field: 'threshold', value: threshold });
-  if (!entry || entry === 'max') return { threshold: t, entry: null };
-  const m = /^M_?(\d+)_?(\d+)$/.exec(entry);
-  if (!m) throw usageError('expected max or M_j_r (1-based)', { field: 'entry', value: entry });
-  const j = Number(m[1]) - 1;
-  const r = Number(m[2]) - 1;
-  if (j < 0 || j >= p || r < 0 || r >= k) throw usageError(`out of range for p = ${p}, k = ${k}`, { field: 'entry', value: entry });
-  return { threshold: t, entry: [j, r] as [number, number] };
-}

@@ -2,7 +2,7 @@
 import { resolveRules, type Rules } from '../rules/spec.ts';
 import { lrRuleNamed, batchRuleNamed } from '../rules/registry.ts';
 import type { Spec } from '../spec/load.ts';
-import { learningRate } from '../numeric/rate.ts';
+import { learningRate } from './rate.ts';
 import { usageError } from '../errors.ts';
 
 export interface RuleOpts {

@@ -3,9 +3,9 @@
  * becomes one message and exit code 1 when a run did not complete, so every command says the same
  * thing about the same failure.
  */
-import type { Status } from '../numeric/trajectory.ts';
+import type { Status } from './trajectory.ts';
 import { failure, usageError, type ErrorWhere } from '../errors.ts';
-import { numberValue } from '../numeric/setup.ts';
+import { numberValue } from './setup.ts';
 import { DEFAULT_TIME_LIMIT_S, TIME_LIMIT_OVERRIDE } from '../limits.ts';
 
 const HINT: Partial<Record<Status, string>> = {
