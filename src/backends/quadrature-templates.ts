@@ -103,6 +103,8 @@ export const quadratureTemplatesBackend: BackendDef = {
     });
   },
   along: (model, plan) => tensorAlong(model, templateNodeCounts(plan)),
+  // measured: 1.3e-7 s per node (tanh p = 3, k = 2: 2.6e6 nodes per right-hand side in 0.35 s)
+  seconds: (plan) => plan.settings.nodes * 1.5e-7,
 };
 
 /**

@@ -47,6 +47,8 @@ export const quadratureBackend: BackendDef = {
     });
   },
   along: (model, plan) => tensorAlong(model, [plan.settings.nodes]),
+  // measured: 3.4e-7 s per node of p = k = 2 tanh at 21 nodes per field, 5.3e-7 at 12
+  seconds: (plan, model) => plan.settings.nodes ** (model.p + model.k) * 4e-7,
 };
 
 function quadraturePlan(model: Model, nodes: number | undefined, where: ErrorWhere): ExpectationPlan {

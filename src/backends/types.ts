@@ -108,4 +108,11 @@ export interface BackendDef {
    * imports them from the host, and each such call costs more than V8's inlined Math call in JavaScript
    */
   evaluate?: 'wasm' | 'js';
+  /**
+   * an a-priori estimate of the seconds one evaluation of the right-hand side takes on one desktop core
+   * (within a factor of about 3), from the plan's own count of nodes or closed forms — for refusing at
+   * once what a caller cannot afford (the playground's time limit) before anything is evaluated;
+   * undefined where the cost is small whatever the model (the exact backends)
+   */
+  seconds?(plan: ExpectationPlan, model: Model): number;
 }
