@@ -29,6 +29,7 @@ const STAGES: Record<string, number> = {
   cluster: 10,
   report: 11,
   cli: 12,
+  playground: 12,
   index: 13,
 };
 
