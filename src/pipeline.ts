@@ -11,6 +11,7 @@ import type { ExpectationPlan } from './gaussian/plan.ts';
 import { planExpectations, backendOf } from './backends/registry.ts';
 import { overlapEquations, type Equations } from './ode/equations.ts';
 import { equationsModule, withJacobian } from './codegen/module.ts';
+import { withDiffusion } from './codegen/diffusion.ts';
 import { printModule, LANGUAGES, type Language } from './codegen/generate.ts';
 import { equationsDocument, documentToTex, type TexDocument } from './codegen/latex.ts';
 import { compileModule, moduleFromGenerated, moduleFromWasm, KERNELS, type GeneratedModel } from './codegen/compile.ts';
@@ -83,6 +84,11 @@ export function jacobianOf(d: Derivation): (t: number, y: ArrayLike<number>, par
   return (compileModule(withJacobian(d.module), backendOf(d.plan.backend).evaluate) as unknown as { jacobian: (t: number, y: ArrayLike<number>, params: ArrayLike<number>, J: Float64Array) => void }).jacobian;
 }
 
+/** The diffusion matrix of the linear-noise approximation as compiled code (src/codegen/diffusion.ts): D[i·n + c], per unit τ, scaled by d. */
+export function diffusionOf(d: Derivation, nodes?: number): (t: number, y: ArrayLike<number>, params: ArrayLike<number>, D: Float64Array) => void {
+  return (compileModule(withDiffusion(d.module, d.model, d.layout, nodes), backendOf(d.plan.backend).evaluate) as unknown as { diffusion: (t: number, y: ArrayLike<number>, params: ArrayLike<number>, D: Float64Array) => void }).diffusion;
+}
+
 export function deriveFile(file: string, expectations?: string, onStage?: StageListener): Derivation {
   return deriveSpec(loadSpecFile(file), expectations, 'generated', onStage);
 }
@@ -142,15 +148,16 @@ export interface GeneratedFiles {
   notes: string[];
 }
 
-export function deriveAnyFile(file: string, expectations?: string, langs: readonly Language[] = LANGUAGES, outDir = 'generated', onStage?: StageListener, opts: { jacobian?: boolean } = {}): GeneratedFiles {
+export function deriveAnyFile(file: string, expectations?: string, langs: readonly Language[] = LANGUAGES, outDir = 'generated', onStage?: StageListener, opts: { jacobian?: boolean; diffusion?: boolean } = {}): GeneratedFiles {
   const any = loadAnySpecFile(file);
   if (any.kind === 'parameter-dynamics') {
     const d = deriveParamSpec(any.spec);
     const files = { ...printModule(d.module, any.spec.name, langs), ...(langs.includes('tex') ? { '.tex': d.tex } : {}) };
     return { name: any.spec.name, file, files, summary: [any.spec.name, `h=${d.h}`, '', 'parameter-space', 'GF/GD', 'gradient and Hessian (mathjs)'], notes: [] };
   }
-  const { model, plan, module, tex } = deriveSpec(any.spec, expectations, outDir, onStage);
-  const files = printModule(opts.jacobian ? withJacobian(module) : module, model.name, langs);
+  const { model, plan, module, tex, layout } = deriveSpec(any.spec, expectations, outDir, onStage);
+  const withJ = opts.jacobian ? withJacobian(module) : module;
+  const files = printModule(opts.diffusion ? withDiffusion(withJ, model, layout) : withJ, model.name, langs);
   if (langs.includes('tex')) files['.tex'] = tex;
   return { name: model.name, file, files, summary: [model.name, model.p, model.k, model.loss, model.dynamics, plan.label], notes: plan.notes };
 }

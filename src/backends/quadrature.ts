@@ -8,11 +8,11 @@
 import type { Model } from '../hermite/model.ts';
 import { modelHasKink, type ExpectationPlan } from '../gaussian/plan.ts';
 import { hermiteCoefficients } from '../hermite/hermite.ts';
-import { add, idx, mul, num, rat, type Expr, type Fn } from '../ir/ir.ts';
+import type { Fn } from '../ir/ir.ts';
 import { parseKernel } from '../ir/parse.ts';
 import { usageError, type ErrorWhere } from '../errors.ts';
 import { maxOf } from '../extrema.ts';
-import { gaussHermiteTables, hermiteTail, momentsFinishSource, nodeMomentsSource, studentFunctions, symSqrtSource } from './support.ts';
+import { gaussHermiteTables, hermiteTail, momentsFinishSource, nodeMomentsSource, studentFunctions, symSqrtSource, targetFunction } from './support.ts';
 import { defaultQuadratureNodes, QUADRATURE_BUDGET, quadratureAccuracyNotes, roughnessNotes, tensorAlong } from './tensor.ts';
 import { templateQuadraturePlan, TEMPLATE_BUDGET } from './quadrature-templates.ts';
 import type { BackendDef, KernelContext } from './types.ts';
@@ -95,14 +95,7 @@ function quadratureFunctions({ model, layout: L, plan, consts }: KernelContext):
     throw usageError(`${N}^${n} = ${total.toExponential(2)} tensor nodes per evaluation is beyond any budget (and the 32-bit node counter); pass quadrature:N with N ≤ ${Math.floor(Math.pow(2 ** 31 - 1, 1 / n))}`, { file: model.spec.file, field: 'expectations', value: `quadrature:${N}` });
   const logw = gaussHermiteTables(N, 'GH', consts, 'log-weights of the Gauss–Hermite rule');
   const cut = n * maxOf(logw) + Math.log(1e-20);
-  const t = model.target;
-  let target: Expr;
-  if (t.kind === 'committee') target = t.weights.map((w, r) => mul(rat(1, k), mul(num(w), t.g.expr.toIr({ z: idx('QU', p + r) })))).reduce((a, b) => add(a, b));
-  else target = t.expr.toIr(Object.fromEntries(Array.from({ length: k }, (_, r) => [`nu${r + 1}`, idx('QU', p + r)])));
-  const fns: Fn[] = [
-    ...studentFunctions(model),
-    { name: 'target', params: [{ name: 'QU', type: 'f64[]' }], ret: 'f64', body: [{ k: 'return', value: target }], doc: 'the noiseless label g*(ν) at the fields QU = (λ, ν)' },
-  ];
+  const fns: Fn[] = [...studentFunctions(model), targetFunction(model)];
   fns.push(...parseKernel(symSqrtSource(n)));
   const aOf = L.trained ? `y[${L.a} + j]` : `params[${L.aParam} + j]`;
   const { size } = L.mom;

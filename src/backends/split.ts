@@ -12,13 +12,13 @@ import type { Model } from '../hermite/model.ts';
 import type { Activation } from '../hermite/activation.ts';
 import { breakpoints } from '../hermite/breaks.ts';
 import type { ExpectationPlan } from '../gaussian/plan.ts';
-import { idx, v, type Expr, type Fn } from '../ir/ir.ts';
+import { v, type Fn } from '../ir/ir.ts';
 import { parseKernel } from '../ir/parse.ts';
 import { usageError } from '../errors.ts';
 import { gaussLegendre } from '../quadrature.ts';
 import { fmt17 } from '../symbolic/coef.ts';
 import { maxAbsDiff, maxAbsOf, maxOf } from '../extrema.ts';
-import { f64Literal, gaussHermiteTables, momentsFinishSource, nodeMomentsSource, studentFunctions } from './support.ts';
+import { f64Literal, gaussHermiteTables, momentsFinishSource, nodeMomentsSource, studentFunctions, targetFunction } from './support.ts';
 import type { BackendDef, KernelContext } from './types.ts';
 
 /** Piece boundaries in z every kinked field has (narrow where the Gaussian weight is large). */
@@ -132,10 +132,7 @@ function splitFunctions({ model, layout: L, plan, consts }: KernelContext): { fn
   const t = model.target;
   const fns: Fn[] = [...studentFunctions(model)];
   if (t.kind === 'committee') fns.push({ name: 'gfun', params: [{ name: 'x', type: 'f64' }], ret: 'f64', body: [{ k: 'return', value: t.g.expr.toIr({ z: v('x') }) }], doc: `g(x) = ${t.g.expr.text}` });
-  else {
-    const target: Expr = t.expr.toIr(Object.fromEntries(Array.from({ length: k }, (_, r) => [`nu${r + 1}`, idx('QU', p + r)])));
-    fns.push({ name: 'target', params: [{ name: 'QU', type: 'f64[]' }], ret: 'f64', body: [{ k: 'return', value: target }], doc: 'the noiseless label g*(ν) at the fields QU = (λ, ν)' });
-  }
+  else fns.push(targetFunction(model));
   // the nodes of one kinked field: pieces between the grid and its breakpoints mapped to z
   const maxK = maxOf([KS.length, KG.length, 1]);
   fns.push(

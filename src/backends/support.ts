@@ -7,7 +7,7 @@
 import type { Model } from '../hermite/model.ts';
 import type { Template, TemplateImpl } from '../gaussian/plan.ts';
 import { qIndex, pIndex, type Layout } from '../ode/layout.ts';
-import { idx, int, v, type Const, type Expr, type Fn, type Stmt } from '../ir/ir.ts';
+import { add, idx, int, mul, num, rat, v, type Const, type Expr, type Fn, type Stmt } from '../ir/ir.ts';
 import { gaussHermite } from '../quadrature.ts';
 import { polyToStatements } from '../ir/polyprint.ts';
 import { covNames } from '../gaussian/wick.ts';
@@ -42,6 +42,17 @@ export function studentFunctions(model: Model): Fn[] {
     { name: 'sigma', params: [{ name: 'x', type: 'f64' }], ret: 'f64', body: [{ k: 'return', value: model.student.expr.toIr({ z: x }) }], doc: `σ(x) = ${model.student.expr.text}` },
     { name: 'dsigma', params: [{ name: 'x', type: 'f64' }], ret: 'f64', body: [{ k: 'return', value: model.student.dexpr.toIr({ z: x }) }], doc: 'σ′(x)' },
   ];
+}
+
+/** `name(QU)`: the noiseless label g*(ν) at the fields QU = (λ, ν) — a committee's (1/k)Σ_r w_r g(ν_r) or a general target. */
+export function targetFunction(model: Model, name = 'target'): Fn {
+  const { p, k } = model;
+  const t = model.target;
+  const target: Expr =
+    t.kind === 'committee'
+      ? t.weights.map((w, r) => mul(rat(1, k), mul(num(w), t.g.expr.toIr({ z: idx('QU', p + r) })))).reduce((a, b) => add(a, b))
+      : t.expr.toIr(Object.fromEntries(Array.from({ length: k }, (_, r) => [`nu${r + 1}`, idx('QU', p + r)])));
+  return { name, params: [{ name: 'QU', type: 'f64[]' }], ret: 'f64', body: [{ k: 'return', value: target }], doc: 'the noiseless label g*(ν) at the fields QU = (λ, ν)' };
 }
 
 /** The N-point Gauss–Hermite nodes and log-weights as constants `<prefix>_X`, `<prefix>_LOGW`; returns the log-weights. */

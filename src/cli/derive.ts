@@ -16,9 +16,9 @@ interface Derived extends GeneratedFiles {
   ms: number;
 }
 
-function deriveOne(file: string, expectations: string | undefined, outDir: string, langs: readonly Language[], jacobian = false): Derived {
+function deriveOne(file: string, expectations: string | undefined, outDir: string, langs: readonly Language[], jacobian = false, diffusion = false): Derived {
   const t0 = performance.now();
-  const g = deriveAnyFile(file, expectations, langs, outDir, announceStage, { jacobian });
+  const g = deriveAnyFile(file, expectations, langs, outDir, announceStage, { jacobian, diffusion });
   const paths = Object.fromEntries(Object.entries(g.files).map(([suffix, content]) => [join(outDir, `${g.name}${suffix}`), content]));
   return { ...g, paths, ms: performance.now() - t0 };
 }
@@ -39,9 +39,9 @@ function languagesOf(text: string | undefined): Language[] {
   return langs as Language[];
 }
 
-export function deriveCommand(files: string[], o: { outDir: string; expectations?: string; check?: boolean; lang?: string; jacobian?: boolean }): void {
+export function deriveCommand(files: string[], o: { outDir: string; expectations?: string; check?: boolean; lang?: string; jacobian?: boolean; diffusion?: boolean }): void {
   const langs = languagesOf(o.lang);
-  const results = files.map((f) => deriveOne(f, o.expectations, o.outDir, langs, o.jacobian));
+  const results = files.map((f) => deriveOne(f, o.expectations, o.outDir, langs, o.jacobian, o.diffusion));
   if (o.check) {
     let bad = 0;
     for (const r of results)
