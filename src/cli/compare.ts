@@ -6,13 +6,14 @@ import { largeStepWarning } from '../numeric/regime.ts';
 import { compare, checkDescription, inconclusiveAdvice } from '../compare/compare.ts';
 import { usageError, failure } from '../errors.ts';
 import { timeLimitOf } from '../numeric/outcome.ts';
+import { fluctuationNodes } from '../numeric/options.ts';
 import { isConstant } from '../rules/spec.ts';
 import { num, table } from '../report/format.ts';
 import { prepare, runSim, stepsOf, type SimOpts } from './simulate.ts';
 import { out, warn } from './print.ts';
 import { writeReportDir } from './report.ts';
 
-export async function compareCommand(file: string, o: SimOpts & { tau: string; steps?: string; odeSet?: string[]; alpha: string; c1: string; c2: string; out?: string; check?: boolean; json?: boolean }): Promise<void> {
+export async function compareCommand(file: string, o: SimOpts & { tau: string; steps?: string; odeSet?: string[]; alpha: string; c1: string; c2: string; out?: string; check?: boolean; json?: boolean; fluctuations?: boolean; fluctuationNodes?: string }): Promise<void> {
   const pr = prepare(file, o);
   const steps = stepsOf(pr, o.steps !== undefined ? { steps: o.steps } : { tau: o.tau });
   const check = { alpha: numberValue(o.alpha, '--alpha'), c1: numberValue(o.c1, '--c1'), c2: numberValue(o.c2, '--c2') };
@@ -26,11 +27,11 @@ export async function compareCommand(file: string, o: SimOpts & { tau: string; s
   const bar = progressReporter('integrating the ODE', isConstant(pr.rules) ? 'τ' : 'steps', o.quiet);
   let comparison: ReturnType<typeof compare>;
   try {
-    comparison = compare(pr.d, sim, { odeSets: parseAssignments(o.odeSet, '--ode-set'), check, onProgress: bar, timeLimit, ...(o.discardNodes !== undefined ? { discardNodes: integerValue(o.discardNodes, '--discard-nodes', 2) } : {}) });
+    comparison = compare(pr.d, sim, { odeSets: parseAssignments(o.odeSet, '--ode-set'), check, onProgress: bar, timeLimit, fluctuations: !!o.fluctuations, ...(o.fluctuationNodes !== undefined ? { fluctuationNodes: fluctuationNodes(o.fluctuationNodes) } : {}), ...(o.discardNodes !== undefined ? { discardNodes: integerValue(o.discardNodes, '--discard-nodes', 2) } : {}) });
   } finally {
     bar.stop();
   }
-  const { ode, series, agreement: ag } = comparison;
+  const { ode, series, agreement: ag, spread } = comparison;
   for (const w of (ode.meta.warnings as string[] | undefined) ?? []) warn(`the ODE: ${w}`);
   if (o.out) {
     const { familyPlot } = await import('../report/plots.ts');
@@ -45,10 +46,10 @@ export async function compareCommand(file: string, o: SimOpts & { tau: string; s
       for (const entry of ['samples', 'gamma', 'nb'])
         if (series.some((s) => s.entry === entry)) plots.push({ title: entry, svg: await familyPlot(series.filter((s) => s.entry === entry), sim.steps, 'clock', 'SGD steps'), file: `${entry}.svg` });
     const html = compareReportHtml(pr.d, ag, { ...sim.meta, odeParams: ode.meta.params }, plots);
-    const json = JSON.stringify({ ode, simulation: { mean: sim.mean, sem: sim.sem, seeds: sim.seeds, meta: sim.meta }, agreement: ag }) + '\n';
+    const json = JSON.stringify({ ode, simulation: { mean: sim.mean, sem: sim.sem, seeds: sim.seeds, meta: sim.meta }, agreement: ag, ...(spread ? { spread } : {}) }) + '\n';
     await writeReportDir(o.out, [{ name: 'trajectories.json', content: json }, ...plots.map((p) => ({ name: p.file, content: p.svg })), { name: 'report.html', content: html }]);
   }
-  if (o.json) out(JSON.stringify(ag));
+  if (o.json) out(JSON.stringify(spread ? { ...ag, spread } : ag));
   else {
     const m = sim.meta as any;
     out(`${m.name}: ODE (${pr.d.plan.label}) against ${m.seeds.length} seeds of the ${m.engine} simulator, d = ${m.d}, ${isConstant(pr.rules) ? `n_b = ${m.nb}, γ = ${num(m.gamma)}, η̄ = ${num(m.eta_bar)}, τ ≤ ${num(sim.tau[sim.tau.length - 1])}` : `${m.rules}; ${sim.steps[sim.steps.length - 1]} steps, compared at equal step counts`}`);
@@ -68,6 +69,10 @@ export async function compareCommand(file: string, o: SimOpts & { tau: string; s
           ? `agreement: every entry within q·SEM + b at every τ > 0${ag.entries.some((e) => e.constrained) ? ' (constrained entries not checked)' : ''}; ${ag.entries.filter((e) => !e.constrained && e.resolution > 1).length} of ${ag.entries.filter((e) => !e.constrained).length} entries moved beyond their tolerance`
           : `inconclusive: ${inconclusiveAdvice(ag)}`,
     );
+    if (spread) {
+      out(`\nspread of the seeds (their standard deviation, √S·SEM) against the linear-noise prediction for one run (THEORY §2.13; Σ(0) ${spread.start === 'random' ? 'of the random start' : '= 0, the start given exactly'}), at τ > 0${spread.validUntil !== null ? ` up to τ = ${num(spread.validUntil, 4)}, where the prediction stops holding` : ''}; one time's ratio has a sampling error of ±${num(spread.ratioError, 2)}:`);
+      out(table(['entry', 'median ratio', 'lowest', 'highest', 'times'], spread.entries.map((e) => [e.entry, e.ratio, e.low, e.high, e.times]), ['l', 'r', 'r', 'r', 'r']));
+    }
     if (o.out) out(`wrote ${join(o.out, 'report.html')}, SVG plots and trajectories.json`);
   }
   if (o.check && ag.verdict === 'inconclusive') throw failure(`check inconclusive: ${inconclusiveAdvice(ag)}`);

@@ -77,11 +77,12 @@ export function printTrajectory(traj: Trajectory): void {
   if (m.discard) out(`discarding samples with ½e² ≤ ${m.discard.q}: ${num(100 * m.discard.keptAtStart, 4)} % kept at the start; ${m.discard.method}: ${m.discard.accuracy.toExponential(1)}`);
   if (traj.std) {
     const std = traj.std;
-    const fm = m.fluctuations as { d: number; method: string };
+    const fm = m.fluctuations as { d: number; method: string; accuracy: { worst: number; tau: number; method: string } };
     const rows = roundRows(traj.tau, 9).map((i) => [traj.tau[i], `${num(traj.risk[i], 4)} ± ${num(std.risk[i], 2)}`, ...std.M[i].flat().slice(0, 4).map((x) => num(x, 3)), ...std.Q[i].map((r, j) => r[j]).slice(0, 2).map((x) => num(x, 3))]);
     const names = [...traj.M[0].flatMap((r, j) => r.map((_, c) => `M_${j + 1}_${c + 1}`)).slice(0, 4), ...traj.Q[0].map((_, j) => `Q_${j + 1}_${j + 1}`).slice(0, 2)].map((x) => `std ${x}`);
     out(`\nfluctuations of one run at d = ${fm.d} (${fm.method}):`);
     out(table(['τ', 'risk ± std', ...names], rows));
+    out(`diffusion matrix accurate to ${fm.accuracy.worst.toExponential(1)} relative along the run (worst at τ = ${num(fm.accuracy.tau, 6)}; ${fm.accuracy.method})`);
   }
   const it = m.integrator;
   out(`${it.jacobians !== undefined ? 'implicit' : 'odex'}: ${it.accepted} steps (${it.rejected} rejected), ${it.evaluations} RHS evaluations${it.jacobians !== undefined ? `, ${it.jacobians} Jacobians` : ''}, ${it.wallMs.toFixed(1)} ms, rtol ${it.rtol}`);

@@ -60,8 +60,9 @@ function registerCommands(program: Command): void {
     .option('--lang <list>', 'output languages, comma-separated: ts, tex, py, c, wasm (default: all five)')
     .option('--check', 'write nothing; exit 1 if the files in --out-dir are missing or differ from a fresh derivation')
     .option('--jacobian', 'also print jacobian(t, y, params, J) = ∂(dy/dτ)/∂y (forward-mode derivative of rhs) in every language')
+    .option('--diffusion', 'also print diffusion(t, y, params, D): the diffusion matrix of the linear-noise approximation per unit τ, scaled by d (THEORY §2.13), in every language')
     .addHelpText('after', '\nExamples:\n  $ hermode derive derivations/saad-solla-erf.yaml\n  $ hermode derive derivations/relu-committee.yaml --lang py,c --out-dir mycode\n  $ hermode derive derivations/*.yaml --check')
-    .action(async (files: string[], o: { outDir: string; expectations?: string; check?: boolean; lang?: string; jacobian?: boolean }) => (await import('./derive.ts')).deriveCommand(files, o));
+    .action(async (files: string[], o: { outDir: string; expectations?: string; check?: boolean; lang?: string; jacobian?: boolean; diffusion?: boolean }) => (await import('./derive.ts')).deriveCommand(files, o));
 
   program
     .command('backends')
@@ -145,6 +146,8 @@ function registerCommands(program: Command): void {
     .option('--engine <e>', 'with --init-from-sim: full | reduced', 'full')
     .option('--max-steps <n>', 'odex step budget; a run that exhausts it prints the trajectory so far and exits 1', '200000')
     .option('--fluctuations', 'also the standard deviation of every entry and of the risk for one run at dimension --d (linear-noise approximation, THEORY §2.13; `std` in --json)')
+    .option('--fluctuation-nodes <n>', 'with --fluctuations: Gauss–Hermite nodes per field of the diffusion matrix (default: the most with n^(p+k) ≤ 10⁴; its accuracy along the run is measured against twice as many)')
+    .option('--random-start', "with --fluctuations: runs from the simulators' random start w_j = g_j/√d (Σ(0) = 1 for M_jr, 2 for Q_jj, 1 for Q_jl, per d) instead of from the given overlaps exactly")
     .option('--integrator <i>', 'odex (explicit extrapolation) or implicit (linearly implicit Euler extrapolated, the generated Jacobian at each step: 3× faster on a committee integrated far past convergence, slower through a plateau; THEORY §2.12)', 'odex')
     .option('--quiet', 'no progress report (otherwise shown for runs longer than 2 s)')
     .option('--time-limit <s>', 'stop (exit 1, saying why) when the integration is predicted to take longer than this many seconds', String(DEFAULT_TIME_LIMIT_S))
@@ -253,6 +256,8 @@ function registerSimulationCommands(program: Command): void {
     .option('--c1 <c>', 'finite-d bias allowance b = c1/d + c2·γ: the 1/d constant', String(DEFAULT_CHECK.c1))
     .option('--c2 <c>', 'finite-d bias allowance: the γ constant', String(DEFAULT_CHECK.c2))
     .option('--out <dir>', 'write trajectories.json, SVG plots and report.html here')
+    .option('--fluctuation-nodes <n>', 'with --fluctuations: Gauss–Hermite nodes per field of the diffusion matrix')
+    .option('--fluctuations', "also the seeds' spread (their standard deviation) against the linear-noise prediction for one run, entry by entry, and ± that prediction on the report's plots (THEORY §2.13; Σ(0) of the random start without --init)")
     .option('--check', 'exit 1 when any entry leaves q·SEM + b, q the Student-t quantile at level α (Bonferroni over times × entries), b = c1/d + c2·γ (regression-test mode), or when no overlap moved enough for the check to see anything (inconclusive)')
     .option('--json', 'print the agreement table as JSON')
     .addHelpText(

@@ -18,7 +18,7 @@ import type { Trajectory } from '../numeric/trajectory.ts';
 import { meanInitial, type SimulationResult } from '../simulate/simulate.ts';
 import type { Derivation } from '../pipeline.ts';
 import { runIntegration } from '../numeric/run.ts';
-import { failure } from '../errors.ts';
+import { failure, usageError } from '../errors.ts';
 import { studentTQuantileUpper } from './stats.ts';
 import { DEFAULT_CHECK, type CheckSettings } from './defaults.ts';
 import type { Rules } from '../rules/spec.ts';
@@ -71,6 +71,8 @@ export interface Series {
   ode: number[];
   mean: number[];
   sem: number[];
+  /** the linear-noise prediction of one run's standard deviation (compare with fluctuations) */
+  std?: number[];
   /** held fixed by the dynamics (not checked), with the reason */
   constrained?: string;
 }
@@ -99,7 +101,56 @@ export function seriesOf(ode: Trajectory, sim: SimulationResult, trained: boolea
     for (let j = 0; j < p; j++)
       out.push({ entry: `a_${j + 1}`, family: 'a', ode: idx.map((i) => ode.a[i][j]), mean: idx.map((i) => sim.mean.a[i][j]), sem: idx.map((i) => sim.sem.a[i][j]) });
   out.push({ entry: 'risk', family: 'risk', ode: ode.risk, mean: sim.mean.risk, sem: sim.sem.risk });
+  if (ode.std) {
+    const std = ode.std;
+    for (const s of out) {
+      const [, j, r] = /^[MQa]_(\d)(\d)?$/.exec(s.entry)?.map(Number) ?? [];
+      s.std = idx.map((i) => (s.family === 'risk' ? std.risk[i] : s.family === 'M' ? std.M[i][j - 1][r - 1] : s.family === 'Q' ? std.Q[i][j - 1][r - 1] : std.a[i][j - 1]));
+    }
+  }
   return out;
+}
+
+/** One entry's seed spread against the linear-noise prediction (THEORY §2.13). */
+export interface EntrySpread {
+  entry: string;
+  /** median over the compared times of (seeds' standard deviation)/(predicted standard deviation) */
+  ratio: number;
+  /** the smallest and largest ratio over those times */
+  low: number;
+  high: number;
+  /** compared times: τ > 0 where the prediction holds and is not zero */
+  times: number;
+}
+
+export interface Spread {
+  entries: EntrySpread[];
+  /** the sampling error of one time's ratio, 1/√(2(S − 1)) for S seeds */
+  ratioError: number;
+  /** the last τ at which the prediction holds (null: the whole run) */
+  validUntil: number | null;
+  /** which Σ(0) the prediction starts from */
+  start: 'fixed' | 'random';
+}
+
+/**
+ * The seeds' spread (√S · SEM, their standard deviation) against the predicted standard deviation of
+ * one run, entry by entry, at the times τ > 0 up to where the linear-noise approximation holds.
+ */
+export function spreadOf(series: Series[], tau: number[], seeds: number, validUntil: number | null, start: 'fixed' | 'random'): Spread {
+  const entries: EntrySpread[] = [];
+  for (const s of series) {
+    if (!s.std || s.constrained || s.family === 'clock') continue;
+    const ratios: number[] = [];
+    for (let i = 0; i < tau.length; i++) {
+      if (!(tau[i] > 0) || (validUntil !== null && tau[i] > validUntil) || !(s.std[i] > 0)) continue;
+      ratios.push((s.sem[i] * Math.sqrt(seeds)) / s.std[i]);
+    }
+    if (!ratios.length) continue;
+    ratios.sort((a, b) => a - b);
+    entries.push({ entry: s.entry, ratio: ratios[Math.floor(ratios.length / 2)], low: ratios[0], high: ratios[ratios.length - 1], times: ratios.length });
+  }
+  return { entries, ratioError: 1 / Math.sqrt(2 * Math.max(1, seeds - 1)), validUntil, start };
 }
 
 /** Under a rule: τ, samples, γ and n_b against the seeds' own clocks (their mean and standard error). */
@@ -179,12 +230,18 @@ export interface CompareOptions {
   /** the ODE's progress (time reached of the last) and its time limit in seconds (runIntegration's) */
   onProgress?: (t: number, tEnd: number) => void;
   timeLimit?: number;
+  /** also the linear-noise prediction of the seeds' spread (THEORY §2.13), from Σ(0) of the simulations' start */
+  fluctuations?: boolean;
+  /** Gauss–Hermite nodes per field of the diffusion matrix (default diffusionNodes) */
+  fluctuationNodes?: number;
 }
 
 export interface Comparison {
   ode: Trajectory;
   series: Series[];
   agreement: Agreement;
+  /** the seeds' spread against the predicted one (with `fluctuations`) */
+  spread?: Spread;
 }
 
 /**
@@ -197,7 +254,15 @@ export function compare(der: Derivation, sim: SimulationResult, o: CompareOption
   const sets: Record<string, string | number> = Object.fromEntries(Object.entries(params).filter(([n]) => !n.startsWith('P_')));
   Object.assign(sets, o.odeSets ?? {});
   const rules = sim.meta.ruleSpec as Rules | undefined;
-  const run = { onProgress: o.onProgress, ...(o.timeLimit !== undefined ? { timeLimit: o.timeLimit } : {}) };
+  // the simulators' random start (no --init): w_j = g_j/√d
+  const start: 'fixed' | 'random' = String(sim.meta.init ?? '').startsWith('random') ? 'random' : 'fixed';
+  if (o.fluctuations && rules) throw usageError('the spread is predicted under a constant rate and batch', { field: '--fluctuations' });
+  if (o.fluctuations && start === 'random' && sim.meta.teacher === 'random') throw usageError('the spread of a random start is predicted on an orthonormal teacher (a random one adds the spread of P)', { field: '--fluctuations' });
+  const run = {
+    onProgress: o.onProgress,
+    ...(o.timeLimit !== undefined ? { timeLimit: o.timeLimit } : {}),
+    ...(o.fluctuations ? { fluctuations: { d: sim.meta.d as number, start, ...(o.fluctuationNodes !== undefined ? { nodes: o.fluctuationNodes } : {}) } } : {}),
+  };
   // under a rule each seed has its own τ: the ODE is integrated in steps and compared at the recorded steps
   const ode = rules
     ? runIntegration(der, { ...run, tauEnd: 1, init: meanInitial(sim), initSource: 'mean initial overlaps of the simulations', sets, rules, d: sim.meta.d as number, gamma: sim.meta.gamma as number | undefined, nb: sim.meta.nb as number, stepsGrid: sim.steps })
@@ -214,5 +279,6 @@ export function compare(der: Derivation, sim: SimulationResult, o: CompareOption
   const series = seriesOf(ode, sim, der.layout.trained, der.model.dynamics);
   if (rules) series.push(...clockSeries(ode, sim));
   const setting = { d: sim.meta.d as number, gamma: rules ? maxOf(sim.mean.gamma as number[]) : (sim.meta.gamma as number), seeds: sim.seeds.length };
-  return { ode, series, agreement: agreement(series, sim.tau, setting, { ...DEFAULT_CHECK, ...o.check }) };
+  const spread = o.fluctuations ? spreadOf(series, sim.tau, sim.seeds.length, (ode.meta.fluctuations as { validUntil: number | null }).validUntil, start) : undefined;
+  return { ode, series, agreement: agreement(series, sim.tau, setting, { ...DEFAULT_CHECK, ...o.check }), ...(spread ? { spread } : {}) };
 }

@@ -32,6 +32,10 @@ export interface IntegrateOpts {
   maxSteps?: string;
   integrator?: string;
   fluctuations?: boolean;
+  /** with fluctuations: Σ(0) of the simulators' random start */
+  randomStart?: boolean;
+  /** with fluctuations: Gauss–Hermite nodes per field of the diffusion matrix */
+  fluctuationNodes?: string;
   quiet?: boolean;
   set?: string[];
   tau?: string;
@@ -88,6 +92,8 @@ export interface GivenStart {
  */
 export function integrateWithOptions(d: OdeModule, o: IntegrateOpts, start?: GivenStart, onProgress?: (tau: number, tauEnd: number) => void): Trajectory {
   const integrator = integratorOf(o);
+  if (o.randomStart && !o.fluctuations) throw usageError('is the start of the predicted fluctuations: give --fluctuations too', { field: '--random-start' });
+  if (o.fluctuationNodes !== undefined && !o.fluctuations) throw usageError('is a setting of the predicted fluctuations: give --fluctuations too', { field: '--fluctuation-nodes' });
   const sets = parseAssignments(o.set);
   if (o.tau !== undefined && o.alpha !== undefined) throw usageError('give --tau or --alpha, not both', { field: '--alpha' });
   const seed = integerValue(o.seed, '--seed', 0);
@@ -119,7 +125,7 @@ export function integrateWithOptions(d: OdeModule, o: IntegrateOpts, start?: Giv
     events: crit ? [{ name: 'escape', g: escapeFunction(d, crit), terminal: true }] : undefined,
     maxSteps: integerValue(o.maxSteps ?? INTEGRATE_DEFAULTS.maxSteps, '--max-steps', 1),
     integrator,
-    ...(o.fluctuations ? { fluctuations: { d: D } } : {}),
+    ...(o.fluctuations ? { fluctuations: { d: D, start: o.randomStart ? ('random' as const) : ('fixed' as const), ...(o.fluctuationNodes !== undefined ? { nodes: fluctuationNodes(o.fluctuationNodes) } : {}) } } : {}),
     onProgress,
     tauEnd,
     ...(o.points !== undefined ? { points: numberValue(o.points, '--points') } : {}),
@@ -141,4 +147,11 @@ export function integrateWithOptions(d: OdeModule, o: IntegrateOpts, start?: Giv
 function nonNegative(v: number, field: string): number {
   if (!(v >= 0)) throw usageError('must be ≥ 0 (a standard deviation)', { field, value: v });
   return v;
+}
+
+/** --fluctuation-nodes: Gauss–Hermite nodes per field of the diffusion matrix, 4 to 48. */
+export function fluctuationNodes(text: string): number {
+  const n = integerValue(text, '--fluctuation-nodes', 4);
+  if (n > 48) throw usageError('at most 48 nodes per field (the accuracy along the run compares with twice as many)', { field: '--fluctuation-nodes', value: text });
+  return n;
 }

@@ -6,6 +6,7 @@ import { accuracyAlong, jacobianOf, QUADRATURE_WARN, type OdeModule } from '../p
 import { integrateOde, psdTolerance, type EventSpec } from './integrate.ts';
 import { iterateMap } from './map.ts';
 import { overlapsOf, stateOf, omegaOf, type Trajectory, type Overlaps } from './trajectory.ts';
+import { qIndex, type Layout } from '../ode/layout.ts';
 import { resolveParams, teacherOverlaps, defaultOverlaps, DEFAULT_M0 } from './setup.ts';
 import { usageError } from '../errors.ts';
 import { requireMemory, trajectoryBytes, DEFAULT_TIME_LIMIT_S } from '../limits.ts';
@@ -13,7 +14,7 @@ import { timeGrid, roundGridPoints } from './grid.ts';
 
 export { timeGrid, roundGridPoints };
 import { largeStepWarning } from './regime.ts';
-import { fluctuationRhs, fluctuationStd, diffusionNodes } from './fluctuations.ts';
+import { fluctuationRhs, fluctuationStd, diffusionNodes, diffusionAccuracy } from './fluctuations.ts';
 import { discardMoments, discardAccuracy, keptCount } from '../gaussian/discard.ts';
 import type { Derivation } from '../pipeline.ts';
 import type { Model } from '../hermite/model.ts';
@@ -79,11 +80,51 @@ export interface IntegrateRequest {
    */
   integrator?: 'odex' | 'implicit';
   /**
-   * the linear-noise approximation at dimension d (THEORY §2.13): Σ integrated beside the overlaps from
-   * Σ(0) = 0 (the start's overlaps fixed), the standard deviations in `std`; D by Gauss–Hermite with
-   * `nodes` per field (default diffusionNodes)
+   * the linear-noise approximation at dimension d (THEORY §2.13): Σ integrated beside the overlaps, the
+   * standard deviations in `std`; D by Gauss–Hermite with `nodes` per field (default diffusionNodes).
+   * `start`: 'fixed' (default: the start's overlaps given exactly, Σ(0) = 0) or 'random' (the
+   * simulators' random start w_j = g_j/√d on an orthonormal teacher: Σ(0) of randomStartCovariance)
    */
-  fluctuations?: { d: number; nodes?: number };
+  fluctuations?: { d: number; nodes?: number; start?: 'fixed' | 'random' };
+}
+
+/** Relative accuracy of the diffusion matrix along a run above which a run warns. */
+export const DIFFUSION_WARN = 1e-2;
+
+/** The largest predicted std of an overlap (M, Q; P = I units) the linear-noise approximation is trusted with. */
+export const LINEAR_NOISE_LIMIT = 0.1;
+
+/** The last saved τ at which every predicted std of M and Q is within LINEAR_NOISE_LIMIT, or null when all are. */
+export function linearNoiseLimit(traj: Trajectory): number | null {
+  const std = traj.std as NonNullable<Trajectory['std']>;
+  let last = null as number | null;
+  for (let i = 0; i < traj.tau.length; i++) {
+    const worst = Math.max(maxAbsOf(std.M[i].flat()), maxAbsOf(std.Q[i].flat()));
+    if (worst > LINEAR_NOISE_LIMIT) return last ?? traj.tau[0];
+    last = traj.tau[i];
+  }
+  return null;
+}
+
+/**
+ * Σ(0) (n×n, row-major, per d) of the simulators' random start — w_j = g_j/√d with g_j ~ N(0, I_d),
+ * the teacher fixed with overlaps P (THEORY §2.13): Cov(M_jr, M_j't) = δ_jj′P_rt/d, Var Q_jj = 2/d,
+ * Var Q_jl = 1/d (j ≠ l), every other covariance 0 (odd moments of g); a trained a starts fixed.
+ * Exact at every d, not only to leading order.
+ */
+export function randomStartCovariance(L: Layout, P: number[][]): number[] {
+  const n = L.stateNames.length;
+  const S = new Array(n * n).fill(0);
+  const { p, k } = L;
+  for (let j = 0; j < p; j++)
+    for (let r = 0; r < k; r++)
+      for (let t = 0; t < k; t++) S[(L.M + j * k + r) * n + (L.M + j * k + t)] = P[r][t];
+  for (let j = 0; j < p; j++)
+    for (let l = j; l < p; l++) {
+      const i = L.Q + qIndex(p, j, l);
+      S[i * n + i] = j === l ? 2 : 1;
+    }
+  return S;
 }
 
 /** The integrator's line in a trajectory's meta. */
@@ -165,7 +206,7 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
     const jac = jacobianOf(d as Derivation);
     jacobian = (t, y, J) => jac(t, y, params, J);
   }
-  const z0 = ruled ? [...y0, 0, 0] : fl ? [...y0, ...new Array(n * n).fill(0)] : y0;
+  const z0 = ruled ? [...y0, 0, 0] : fl ? [...y0, ...(fl.start === 'random' ? randomStartCovariance(L, P) : new Array(n * n).fill(0))] : y0;
   const sol = integrateOde(d.compiled, L, z0, params, {
     integrator,
     jacobian,
@@ -222,7 +263,27 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
       std.risk.push(s.risk);
     }
     traj.std = std;
-    flMeta = { d: fl.d, method: `linear-noise approximation (THEORY §2.13): Σ from Σ(0) = 0 beside the overlaps, D by Gauss–Hermite with ${flNodes} nodes per field`, convention: 'std = √(Σ_ii/d): one run of SGD at dimension d from these overlaps; the risk by its gradient' };
+    const validUntil = linearNoiseLimit(traj);
+    const acc = diffusionAccuracy(d as Derivation, params, sol.y, flNodes);
+    const from = fl.start === 'random' ? 'Σ(0) of the random start w_j = g_j/√d (Σ₀ = 1 for M_jr, 2 for Q_jj, 1 for Q_jl)' : 'Σ(0) = 0 (the start given exactly)';
+    flMeta = {
+      d: fl.d,
+      start: fl.start ?? 'fixed',
+      method: `linear-noise approximation (THEORY §2.13): Σ from ${from} beside the overlaps, D by Gauss–Hermite with ${flNodes} nodes per field`,
+      convention: `std = √(Σ_ii/d): one run of SGD at dimension d from ${fl.start === 'random' ? 'a random start' : 'these overlaps'}; the risk by its gradient`,
+      validUntil,
+      accuracy: { worst: acc.worst, tau: traj.tau[acc.at], method: `D with ${flNodes} nodes per field against ${acc.finer}, relative to the largest |D|, at up to 6 saved states` },
+    };
+    if (acc.worst > DIFFUSION_WARN)
+      traj.meta.warnings = [
+        ...((traj.meta.warnings as string[] | undefined) ?? []),
+        `the diffusion matrix is accurate to ${acc.worst.toExponential(1)} relative along this run (worst at τ = ${Number(traj.tau[acc.at].toPrecision(4))}: ${flNodes} against ${acc.finer} nodes per field; the tensor rule converges slowly where a field's variance is large), so the predicted std is off by up to about half that: raise the nodes (--fluctuation-nodes N)`,
+      ];
+    if (validUntil !== null)
+      traj.meta.warnings = [
+        ...((traj.meta.warnings as string[] | undefined) ?? []),
+        `the predicted standard deviation of an overlap exceeds ${LINEAR_NOISE_LIMIT} after τ = ${Number(validUntil.toPrecision(4))} (d = ${fl.d}): the linear-noise approximation does not hold beyond (near a saddle the spread grows like the linear dynamics until it is O(1)); its std is not a prediction there`,
+      ];
   }
   if (rules && traj.gamma && traj.nb && traj.steps)
     for (const w of largeStepWarningsOf(traj.gamma, traj.nb, req.d as number)) traj.meta.warnings = [...((traj.meta.warnings as string[] | undefined) ?? []), w];
