@@ -172,11 +172,14 @@ describe.skipIf(!hasChromium)('the playground in headless Chromium', () => {
     await finished(page);
     const cliSet = (await cli(['integrate', file, '--set', 'eta_bar=fast'])).stderr.trim().replace(/^hermode: /, '');
     expect(await text(page, '#run-error')).toBe(cliSet);
+    // … and the field it names is marked, with the message on it
+    expect(await page.$eval('#param-eta_bar', (el) => [el.classList.contains('field-error'), (el as HTMLElement).title])).toEqual([true, cliSet]);
     // fixed, it runs
     await page.$eval('#param-eta_bar', (el) => ((el as HTMLInputElement).value = '0.8'));
     await page.click('#run');
     await finished(page);
     expect(await text(page, '#status')).toMatch(/^done/);
+    expect(await page.$$eval('.field-error', (n) => n.length)).toBe(0);
     expect((await resultOf(page)).name).toBe('relu-on-erf-playground');
     // a link that cannot be read
     await page.goto(`${base}#yaml=x&colour=red`);

@@ -90,6 +90,28 @@ function showError(where: 'yaml' | 'run', e: PageError | null): void {
   }
 }
 
+/** The form field an error names (the command line's option, as the message spells it), if the page has one. */
+function fieldElement(field: string | undefined): HTMLElement | null {
+  if (!field) return null;
+  const set = /^--set (\w+)$/.exec(field);
+  if (set) return document.getElementById(`param-${set[1]}`) ?? $('extra-set');
+  const ids: Record<string, string> = { '--tau': 'tau', '--d': 'd', '--nb': 'nb', '--seeds': 'seeds', '--seed': 'seed', '--lr-rule': 'lr', '--batch-rule': 'batch', '--batch-schedule': 'batch-schedule' };
+  return ids[field] ? $(ids[field]) : null;
+}
+
+/** Marks the field a run's error names (red, the message as its tooltip); clears the marks of the last run. */
+function markField(e: PageError | null): void {
+  for (const el of document.querySelectorAll<HTMLElement>('.field-error')) {
+    el.classList.remove('field-error');
+    el.removeAttribute('title');
+  }
+  const el = e && (e.message.startsWith('init:') ? $('init') : fieldElement(e.field));
+  if (el && e) {
+    el.classList.add('field-error');
+    el.title = e.message;
+  }
+}
+
 /** Puts the editor's cursor on a 1-based line and selects it (a click on a message with a line). */
 function goToLine(line: number): void {
   const editor = $('yaml') as HTMLTextAreaElement;
@@ -205,6 +227,7 @@ async function run(): Promise<void> {
   result = undefined;
   simulation = undefined;
   showError('run', null);
+  markField(null);
   setStatus('starting…', true);
   runId = send({ type: 'run', input: state });
   history.replaceState(null, '', `#${await encodeState(state)}`);
@@ -243,6 +266,7 @@ function onMessage(m: { id: number; type: string; [k: string]: unknown }): void 
     const e = m.error as PageError;
     if (m.during === 'derive' && e.line) showError('yaml', e);
     showError('run', e);
+    markField(e);
     setStatus(`stopped (${m.during})`);
   }
 }
