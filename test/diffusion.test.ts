@@ -19,7 +19,7 @@ import { residualWeight } from '../src/loss/index.ts';
 import { overlapsOf, omegaOf } from '../src/numeric/trajectory.ts';
 import { teacherOverlaps } from '../src/numeric/setup.ts';
 import { stateOf } from '../src/ode/layout.ts';
-import { cli, deriveYaml, randomOverlaps, tmp } from './helpers.ts';
+import { cli, deriveYaml, printedPyAndC, randomOverlaps, tmp } from './helpers.ts';
 
 /** The independent reference: D by a JavaScript tensor walk over the fields (Ω's eigen-decomposition). */
 function referenceDiffusion(der: Derivation, y: ArrayLike<number>, params: number[], nodes: number, withV = true): Float64Array {
@@ -177,28 +177,12 @@ describe.skipIf(!hasTools)('derive --diffusion', () => {
     const r = await cli(['derive', file, '--diffusion', '--lang', 'ts,py,c', '--out-dir', dir]);
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(join(dir, 'dfn.ts'), 'utf8')).toMatch(/export function diffusion\(/);
-    const so = join(dir, 'dfn.so');
-    const c = spawnSync('cc', ['-std=c99', '-Wall', '-Wextra', '-Werror', '-O2', '-shared', '-fPIC', '-o', so, join(dir, 'dfn.c'), '-lm'], { encoding: 'utf8' });
-    expect(c.status, c.stderr).toBe(0);
     const d = deriveYaml(MODELS[1][1].replace('name: df-noise', 'name: dfn'));
     const { y, params } = stateAt(d, 11);
     const n = y.length;
     const D = new Float64Array(n * n);
     diffusionOf(d)(0, y, params, D);
-    const script = `
-import ctypes, importlib.util, json, sys
-spec = importlib.util.spec_from_file_location("g", ${JSON.stringify(join(dir, 'dfn.py'))})
-py = importlib.util.module_from_spec(spec); spec.loader.exec_module(py)
-lib = ctypes.CDLL(${JSON.stringify(so)})
-y = ${JSON.stringify(y)}; p = ${JSON.stringify(params)}; n = len(y)
-F = ctypes.c_double
-D = (F * (n * n))()
-lib.dfn_diffusion(F(0.0), (F * n)(*y), (F * len(p))(*p), D)
-json.dump({"py": list(py.diffusion(0.0, y, p)), "c": list(D)}, sys.stdout)
-`;
-    const out = spawnSync('python3', ['-c', script], { encoding: 'utf8' });
-    expect(out.status, out.stderr).toBe(0);
-    const got = JSON.parse(out.stdout) as { py: number[]; c: number[] };
+    const got = printedPyAndC(dir, 'dfn', 'diffusion', y, params, n * n);
     const scale = Math.max(...Array.from(D, Math.abs));
     for (const lang of ['py', 'c'] as const) {
       expect(got[lang]).toHaveLength(n * n);

@@ -13,6 +13,7 @@ import type { Derivation } from '../src/pipeline.ts';
 import { quadratureMoments, unpackMoments, type Moments } from '../src/gaussian/reference.ts';
 import { stateOf } from '../src/ode/layout.ts';
 import { normalCdf } from '../src/gaussian/probit.ts';
+import { cPrefix } from '../src/codegen/module.ts';
 
 /**
  * A random valid state: teacher rows e_1..e_k, student rows W = [M | R] in k + p dimensions, so that
@@ -328,4 +329,29 @@ export function kinkedNested(C: number[][], fields: NestedField[], nodes = 8, wi
     return weight * total;
   };
   return rec(0, 1);
+}
+
+/**
+ * One exported function `fn(t, y, params, OUT)` of a model's printed Python (`dir/base.py`) and C
+ * (`dir/base.c`, compiled with -Wall -Wextra -Werror into a shared object), called on the same inputs
+ * through python3 (ctypes for C): what each language returns in OUT (n_out numbers).
+ */
+export function printedPyAndC(dir: string, base: string, fn: string, y: ArrayLike<number>, params: ArrayLike<number>, nOut: number): { py: number[]; c: number[] } {
+  const so = join(dir, `${base}.so`);
+  const c = spawnSync('cc', ['-std=c99', '-Wall', '-Wextra', '-Werror', '-O2', '-shared', '-fPIC', '-o', so, join(dir, `${base}.c`), '-lm'], { encoding: 'utf8' });
+  expect(c.status, c.stderr).toBe(0);
+  const script = `
+import ctypes, importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("g", ${JSON.stringify(join(dir, `${base}.py`))})
+py = importlib.util.module_from_spec(spec); spec.loader.exec_module(py)
+lib = ctypes.CDLL(${JSON.stringify(so)})
+y = ${JSON.stringify(Array.from(y))}; p = ${JSON.stringify(Array.from(params))}
+F = ctypes.c_double
+OUT = (F * ${nOut})()
+getattr(lib, "${cPrefix(base)}_${fn}")(F(0.0), (F * len(y))(*y), (F * len(p))(*p), OUT)
+json.dump({"py": list(py.${fn}(0.0, y, p)), "c": list(OUT)}, sys.stdout)
+`;
+  const out = spawnSync('python3', ['-c', script], { encoding: 'utf8' });
+  expect(out.status, out.stderr).toBe(0);
+  return JSON.parse(out.stdout) as { py: number[]; c: number[] };
 }

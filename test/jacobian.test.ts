@@ -13,8 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { jacobianOf, type Derivation } from '../src/pipeline.ts';
 import { TANGENT_RULES } from '../src/ir/tangent.ts';
 import { stateOf } from '../src/numeric/trajectory.ts';
-import { cPrefix } from '../src/codegen/module.ts';
-import { cli, deriveYaml, randomOverlaps, tmp } from './helpers.ts';
+import { printedPyAndC, cli, deriveYaml, randomOverlaps, tmp } from './helpers.ts';
 
 const committee = (s: string, g: string, e: string, extra = '') =>
   `name: jac\nstudent: {width: 2, activation: "${s}", second_layer: {train: true, init: [1, -0.5]}}\nteacher: {width: 2, target: committee, activation: "${g}"}\nloss: mse\nnoise: 0.1\nexpectations: "${e}"\n${extra}`;
@@ -116,29 +115,13 @@ describe.skipIf(!hasTools)('derive --jacobian', () => {
     writeFileSync(file, yaml);
     const r = await cli(['derive', file, '--jacobian', '--lang', 'ts,py,c', '--out-dir', dir]);
     expect(r.code, r.stderr).toBe(0);
-    const so = join(dir, 'jac.so');
-    const c = spawnSync('cc', ['-std=c99', '-Wall', '-Wextra', '-Werror', '-O2', '-shared', '-fPIC', '-o', so, join(dir, 'jac.c'), '-lm'], { encoding: 'utf8' });
-    expect(c.status, c.stderr).toBe(0);
     const d = deriveYaml(yaml);
     const [y] = states(d, [13]);
     const params = [...d.layout.defaultParams];
     const n = y.length;
     const J = new Float64Array(n * n);
     jacobianOf(d)(0, y, params, J);
-    const script = `
-import ctypes, importlib.util, json, sys
-spec = importlib.util.spec_from_file_location("g", ${JSON.stringify(join(dir, 'jac.py'))})
-py = importlib.util.module_from_spec(spec); spec.loader.exec_module(py)
-lib = ctypes.CDLL(${JSON.stringify(so)})
-y = ${JSON.stringify(Array.from(y))}; p = ${JSON.stringify(params)}; n = len(y)
-D = ctypes.c_double
-J = (D * (n * n))()
-getattr(lib, "${cPrefix('jac')}_jacobian")(D(0.0), (D * n)(*y), (D * len(p))(*p), J)
-json.dump({"py": list(py.jacobian(0.0, y, p)), "c": list(J)}, sys.stdout)
-`;
-    const out = spawnSync('python3', ['-c', script], { encoding: 'utf8' });
-    expect(out.status, out.stderr).toBe(0);
-    const got = JSON.parse(out.stdout) as { py: number[]; c: number[] };
+    const got = printedPyAndC(dir, 'jac', 'jacobian', y, params, n * n);
     const scale = Math.max(...Array.from(J, Math.abs));
     for (const lang of ['py', 'c'] as const) {
       expect(got[lang]).toHaveLength(n * n);

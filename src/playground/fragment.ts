@@ -8,20 +8,15 @@
  */
 import { usageError } from '../errors.ts';
 import type { Axis, Family } from './plot.ts';
+import type { PlaygroundInput } from './session.ts';
 
-export interface PageState {
+/** What the page's form holds: the texts of a run (session.ts) and what is shown of it. */
+export interface PageState extends PlaygroundInput {
   /** the derivation's text, or empty with `preset` naming a shipped one */
   yaml: string;
   preset?: string;
   set: string;
   tau: string;
-  init?: string;
-  lr?: string;
-  batch?: string;
-  batchSchedule?: string;
-  d?: string;
-  /** a reduced simulation beside the ODE */
-  sim?: { seeds: string; seed: string };
   axis?: Axis;
   show?: Family;
 }
