@@ -14,6 +14,9 @@
 import type { Derivation } from '../pipeline.ts';
 import { jacobianOf, diffusionOf } from '../pipeline.ts';
 import { usageError } from '../errors.ts';
+import { qIndex, type Layout } from '../ode/layout.ts';
+import type { Trajectory } from './trajectory.ts';
+import { maxAbsOf } from '../extrema.ts';
 export { diffusionNodes } from '../codegen/diffusion.ts';
 
 /** Why a derivation has no linear-noise theory here (undefined: it has one). */
@@ -115,4 +118,43 @@ export function diffusionAccuracy(der: Derivation, params: number[], ys: number[
     if (rel > worst) [worst, at] = [rel, i];
   }
   return { worst, at, finer };
+}
+
+/** Relative accuracy of the diffusion matrix along a run above which a run warns. */
+export const DIFFUSION_WARN = 1e-2;
+
+/** The largest predicted std of an overlap (M, Q; P = I units) the linear-noise approximation is trusted with. */
+export const LINEAR_NOISE_LIMIT = 0.1;
+
+/** The last saved τ at which every predicted std of M and Q is within LINEAR_NOISE_LIMIT, or null when all are. */
+export function linearNoiseLimit(traj: Trajectory): number | null {
+  const std = traj.std as NonNullable<Trajectory['std']>;
+  let last = null as number | null;
+  for (let i = 0; i < traj.tau.length; i++) {
+    const worst = Math.max(maxAbsOf(std.M[i].flat()), maxAbsOf(std.Q[i].flat()));
+    if (worst > LINEAR_NOISE_LIMIT) return last ?? traj.tau[0];
+    last = traj.tau[i];
+  }
+  return null;
+}
+
+/**
+ * Σ(0) (n×n, row-major, per d) of the simulators' random start — w_j = g_j/√d with g_j ~ N(0, I_d),
+ * the teacher fixed with overlaps P (THEORY §2.13): Cov(M_jr, M_j't) = δ_jj′P_rt/d, Var Q_jj = 2/d,
+ * Var Q_jl = 1/d (j ≠ l), every other covariance 0 (odd moments of g); a trained a starts fixed.
+ * Exact at every d, not only to leading order.
+ */
+export function randomStartCovariance(L: Layout, P: number[][]): number[] {
+  const n = L.stateNames.length;
+  const S = new Array(n * n).fill(0);
+  const { p, k } = L;
+  for (let j = 0; j < p; j++)
+    for (let r = 0; r < k; r++)
+      for (let t = 0; t < k; t++) S[(L.M + j * k + r) * n + (L.M + j * k + t)] = P[r][t];
+  for (let j = 0; j < p; j++)
+    for (let l = j; l < p; l++) {
+      const i = L.Q + qIndex(p, j, l);
+      S[i * n + i] = j === l ? 2 : 1;
+    }
+  return S;
 }
