@@ -95,7 +95,7 @@ console.log(
   table(
     ['playground (headless Chromium, empty profile each run, median of 5)', 'value'],
     [
-      ['page.js (the page: form, vega, KaTeX)', `${(page.length / 1e6).toFixed(2)} MB (${(gzipSync(page).length / 1e6).toFixed(2)} MB gzip)`],
+      ['page.js (the form and vega; KaTeX CSS and fonts beside it)', `${(page.length / 1e6).toFixed(2)} MB (${(gzipSync(page).length / 1e6).toFixed(2)} MB gzip)`],
       ['worker.js (parser, derivation, odex, simulators; started before page.js)', `${(built.workerBytes / 1e6).toFixed(2)} MB`],
       ['navigation → page script evaluated (DOMContentLoaded)', `${(med(scripts) / 1000).toFixed(2)} s`],
       ...Object.entries(stamps).map(([k, v]) => [`  page clock at ${k}`, `${(med(v) / 1000).toFixed(2)} s`]),

@@ -16,10 +16,9 @@ import { rulesOf, ruleRate, startBatch } from './rule-options.ts';
 import { learningRate } from './rate.ts';
 import { isConstant } from '../rules/spec.ts';
 import { CONSTANT } from '../rules/registry.ts';
-import { DEFAULT_M0 } from './defaults.ts';
+import { INTEGRATE_DEFAULTS } from './defaults.ts';
 
-/** The defaults of `hermode integrate`'s options that have one (the command line's help shows them). */
-export const INTEGRATE_DEFAULTS = { seed: '1', m0: String(DEFAULT_M0), rtol: '1e-9', atol: '1e-11', maxSteps: '200000' } as const;
+export { INTEGRATE_DEFAULTS };
 
 /** The conventions of a trajectory in one line: the convention of the equations and of the file, and the time unit. */
 export function trajectoryConvention(traj: Trajectory): string {

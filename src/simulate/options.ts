@@ -16,8 +16,9 @@ import { isConstant, type Rules } from '../rules/spec.ts';
 import { usageError } from '../errors.ts';
 import { SEEDS_BOUND, WORKERS_BOUND } from '../limits.ts';
 
-/** The defaults of the simulation options (`simulate`, `compare`; the command line's help shows them). */
-export const SIM_DEFAULTS = { d: '1000', nb: '1', seeds: '8', seed: '1', engine: 'full', teacher: 'orthonormal' } as const;
+import { SIM_DEFAULTS } from './defaults.ts';
+
+export { SIM_DEFAULTS };
 
 export interface SimOpts {
   d: string;
