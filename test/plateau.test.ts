@@ -9,7 +9,7 @@ import { describe, it, expect } from 'vitest';
 import { deriveFile, jacobianOf } from '../src/pipeline.ts';
 import { findFixedPoints } from '../src/numeric/fixedpoints.ts';
 import { defaultOverlaps, resolveParams } from '../src/numeric/setup.ts';
-import { plateauLengths } from '../src/studies/plateau.ts';
+import { plateauLengths, escapeKs, escapeLaw } from '../src/studies/plateau.ts';
 import { cli } from './helpers.ts';
 
 const d = deriveFile('derivations/saad-solla-erf.yaml');
@@ -47,6 +47,13 @@ describe('plateau lengths against the escape law (Saad–Solla erf, p = k = 2, �
     for (const p of r.perD) {
       expect(Math.abs(p.median! - p.predictedMedian!)).toBeLessThan(3 * p.medianSE!);
       expect(Math.abs(p.median! - (p.predictedMedian! - Math.log(Math.sqrt(2)) / r.lambda))).toBeGreaterThan(3 * p.medianSE!);
+      // the whole distribution of exit times: Kolmogorov–Smirnov against the law, and against the law with D × 2
+      expect(p.ks!.distance, `KS at d = ${p.d}`).toBeLessThan(p.ks!.critical);
+      const A = Math.log((r.band * Math.sqrt(2 * r.lambda * p.d)) / r.noise!);
+      expect(escapeKs(p.exits, p.horizonTau, escapeLaw(r.lambda, A - Math.log(Math.SQRT2)).cdf).distance).toBeGreaterThan(p.ks!.critical);
+      // the law's own quantiles are its CDF's inverse
+      expect(escapeLaw(r.lambda, A).cdf(p.predictedQ3!)).toBeCloseTo(0.75, 10);
+      expect(p.predictedQ1!).toBeLessThan(p.predictedMedian!);
     }
     // the exit grows with d, and every seed's exit lies within the horizon
     expect(r.perD[1].median!).toBeGreaterThan(r.perD[0].median!);

@@ -121,10 +121,23 @@ export async function plateauCommand(file: string, o: PlateauOpts): Promise<void
   out(`saddle: ε = ${num(saddle.risk, 4)}, λ₊ = ${num(lead.value, 4)}; exit = first τ at which the coordinate along v₊, w₊·(y − y*), leaves ±${band}`);
   out(
     table(
-      ['d', 'n_b', 'γ', 'seeds', 'left the band', 'median exit τ', '± SE', 'linear-noise theory', 'quartiles', 'δ* e^{−λ₊τ}·√d'],
-      res.perD.map((p) => [p.d, p.nb, p.gamma, p.exits.length, `${num(100 * p.escapedFraction, 3)} %`, p.median ?? '—', p.medianSE ?? '—', p.predictedMedian ?? '—', `${num(p.q1 ?? NaN, 4)} – ${p.q3 === null ? '>' + num(p.horizonTau, 4) : num(p.q3, 4)}`, p.deltaEffSqrtD ?? '—']),
+      ['d', 'n_b', 'γ', 'seeds', 'left the band', 'median exit τ', '± SE', 'linear-noise theory', 'quartiles', 'theory', 'KS distance (1 % critical)', 'δ* e^{−λ₊τ}·√d'],
+      res.perD.map((p) => [
+        p.d,
+        p.nb,
+        p.gamma,
+        p.exits.length,
+        `${num(100 * p.escapedFraction, 3)} %`,
+        p.median ?? '—',
+        p.medianSE ?? '—',
+        p.predictedMedian ?? '—',
+        `${num(p.q1 ?? NaN, 4)} – ${p.q3 === null ? '>' + num(p.horizonTau, 4) : num(p.q3, 4)}`,
+        p.predictedQ1 !== undefined ? `${num(p.predictedQ1, 4)} – ${num(p.predictedQ3 as number, 4)}` : '—',
+        p.ks ? `${num(p.ks.distance, 3)} (${num(p.ks.critical, 3)})${p.ks.pass ? '' : ' NO'}` : '—',
+        p.deltaEffSqrtD ?? '—',
+      ]),
     ),
   );
-  if (res.noise !== undefined) out(`linear-noise theory (THEORY §2.13): the coordinate along v₊ diffuses at c = √(w₊ᵀDw₊) = ${num(res.noise, 4)}, so x ≈ g·c/√(2λ₊d)·e^{λ₊τ} and the median exit is [ln(band·√(2λ₊d)/c) − ln 0.6745]/λ₊`);
+  if (res.noise !== undefined) out(`linear-noise theory (THEORY §2.13): the coordinate along v₊ diffuses at c = √(w₊ᵀDw₊) = ${num(res.noise, 4)}, so x ≈ g·c/√(2λ₊d)·e^{λ₊τ}, g ~ N(0, 1): the exit τ = [ln(band·√(2λ₊d)/c) − ln|g|]/λ₊ (median at |g| = 0.6745), P(τ ≤ t) = 2(1 − Φ(e^{A−λ₊t})); the seeds' exits against it by Kolmogorov–Smirnov`);
   out(`growth per unit ln d: measured ${num(res.measuredSlope, 4)} ± ${num(res.slopeSE, 2)} (bootstrap, ${res.bootstrap} resamples), law 1/(2λ₊) = ${num(res.predictedSlope, 4)}; ratio ${num(res.ratio, 4)} ± ${num(res.ratioSE, 2)}`);
 }

@@ -19,6 +19,7 @@ import { kernelConfig, simulationSeconds } from '../simulate/simulate.ts';
 import { Rng } from '../random/rng.ts';
 import { maxAbsOf } from '../extrema.ts';
 import { diffusionMatrix, diffusionNodes, fluctuationRefusal } from '../numeric/fluctuations.ts';
+import { normalCdf } from '../gaussian/probit.ts';
 
 export interface PlateauRequest {
   der: Derivation;
@@ -57,6 +58,59 @@ export interface PlateauAtD {
   deltaEffSqrtD: number | null;
   /** the median exit the linear-noise theory predicts (THEORY §2.13), where it applies */
   predictedMedian?: number;
+  /** its predicted quartiles */
+  predictedQ1?: number;
+  predictedQ3?: number;
+  /** the seeds' exit times against the predicted distribution (THEORY §2.13), where it applies */
+  ks?: EscapeKs;
+}
+
+/** A Kolmogorov–Smirnov comparison of exit times with the predicted law. */
+export interface EscapeKs {
+  /** sup_t |F_seeds(t) − F_law(t)| over the horizon (seeds still on the plateau count as beyond it) */
+  distance: number;
+  /** the asymptotic critical value at level 0.01, 1.628/√n */
+  critical: number;
+  pass: boolean;
+}
+
+/**
+ * The exit-time law of the linear-noise theory at a saddle (THEORY §2.13): the coordinate along v₊ is
+ * x(τ) ≈ g·(c/√(2λ₊d))·e^{λ₊τ} with g ~ N(0, 1), so |x| reaches the band at τ = (A − ln|g|)/λ₊,
+ * A = ln(band·√(2λ₊d)/c): P(τ_exit ≤ t) = P(|g| ≥ e^{A−λ₊t}) = 2(1 − Φ(e^{A−λ₊t})).
+ */
+export function escapeLaw(lambda: number, A: number): { cdf: (t: number) => number; quantile: (q: number) => number } {
+  return {
+    cdf: (t) => 2 * (1 - normalCdf(Math.exp(A - lambda * t))),
+    // τ_q from |g| at its (1 − q) quantile, Φ⁻¹(1 − q/2)
+    quantile: (q) => (A - Math.log(normalQuantile(1 - q / 2))) / lambda,
+  };
+}
+
+/** Φ⁻¹(p) for p in (0, 1), by bisection of Φ (to 1e-13). */
+function normalQuantile(p: number): number {
+  let lo = -40;
+  let hi = 40;
+  for (let i = 0; i < 100 && hi - lo > 1e-13; i++) {
+    const mid = 0.5 * (lo + hi);
+    if (normalCdf(mid) < p) lo = mid;
+    else hi = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+/** The KS distance of exit times (null: still on the plateau at the horizon) from a law's CDF, up to the horizon. */
+export function escapeKs(exits: (number | null)[], horizon: number, cdf: (t: number) => number): EscapeKs {
+  const n = exits.length;
+  const ts = exits.filter((x): x is number => x !== null).sort((a, b) => a - b);
+  let distance = 0;
+  ts.forEach((t, i) => {
+    const F = cdf(t);
+    distance = Math.max(distance, Math.abs((i + 1) / n - F), Math.abs(i / n - F));
+  });
+  distance = Math.max(distance, Math.abs(ts.length / n - cdf(horizon)));
+  const critical = 1.628 / Math.sqrt(n);
+  return { distance, critical, pass: distance <= critical };
 }
 
 export interface PlateauResult {
@@ -194,7 +248,8 @@ export async function plateauLengths(r: PlateauRequest): Promise<PlateauResult> 
     p.deltaEffSqrtD = deltaStar * Math.exp(-lead.value * (p.median as number)) * Math.sqrt(p.d);
   });
   // the level as well as the slope: x(τ) ≈ g·c/√(2λ₊d)·e^{λ₊τ}, |x| = band at τ = [ln(band·√(2λ₊d)/c) − ln|g|]/λ₊,
-  // median |g| = 0.6745 (the first passage and the median of |x| coincide once the growth dominates)
+  // median |g| = 0.6745 (the first passage and the median of |x| coincide once the growth dominates); the
+  // whole distribution likewise (escapeLaw)
   let noise: number | undefined;
   if (!fluctuationRefusal(der)) {
     const n = L.stateNames.length;
@@ -203,7 +258,13 @@ export async function plateauLengths(r: PlateauRequest): Promise<PlateauResult> 
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) c2 += w[i] * D[i * n + j] * w[j];
     if (c2 > 0) {
       noise = Math.sqrt(c2);
-      for (const p of perD) p.predictedMedian = (Math.log((r.band * Math.sqrt(2 * lead.value * p.d)) / (noise as number)) - Math.log(0.6745)) / lead.value;
+      for (const p of perD) {
+        const law = escapeLaw(lead.value, Math.log((r.band * Math.sqrt(2 * lead.value * p.d)) / noise));
+        p.predictedMedian = law.quantile(0.5);
+        p.predictedQ1 = law.quantile(0.25);
+        p.predictedQ3 = law.quantile(0.75);
+        p.ks = escapeKs(p.exits, p.horizonTau, law.cdf);
+      }
     }
   }
   const predicted = 1 / (2 * lead.value);
