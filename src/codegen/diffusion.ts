@@ -26,7 +26,7 @@ export function diffusionNodes(fields: number): number {
   return n;
 }
 
-/** The module with `diffusion(t, y, params, D)` (n×n, row-major, n = N_STATE) and its helpers. */
+/** The module with `diffusion(t, y, params, D)` (n×n, row-major, n = N_STATE) and its helpers (long: most of it is the kernel's source text, one template). */
 export function withDiffusion(m: Module, model: Model, L: Layout, nodes = diffusionNodes(model.p + model.k)): Module {
   const { p, k } = model;
   const nf = p + k;

@@ -15,7 +15,7 @@ import type { Derivation } from '../pipeline.ts';
 import { jacobianOf, diffusionOf } from '../pipeline.ts';
 import { usageError } from '../errors.ts';
 import { qIndex, type Layout } from '../ode/layout.ts';
-import type { Trajectory } from './trajectory.ts';
+import { overlapsOf, type Trajectory } from './trajectory.ts';
 import { maxAbsOf } from '../extrema.ts';
 export { diffusionNodes } from '../codegen/diffusion.ts';
 
@@ -127,7 +127,7 @@ export const DIFFUSION_WARN = 1e-2;
 export const LINEAR_NOISE_LIMIT = 0.1;
 
 /** The last saved τ at which every predicted std of M and Q is within LINEAR_NOISE_LIMIT, or null when all are. */
-export function linearNoiseLimit(traj: Trajectory): number | null {
+export function linearNoiseLimit(traj: Pick<Trajectory, 'tau' | 'std'>): number | null {
   const std = traj.std as NonNullable<Trajectory['std']>;
   let last = null as number | null;
   for (let i = 0; i < traj.tau.length; i++) {
@@ -157,4 +157,50 @@ export function randomStartCovariance(L: Layout, P: number[][]): number[] {
       S[i * n + i] = j === l ? 2 : 1;
     }
   return S;
+}
+
+/**
+ * What a run with fluctuations reports, from its saved states z = [y, Σ]: the standard deviations
+ * (`std`), where the approximation stops holding, D's accuracy along the run, the method and the
+ * convention (`meta.fluctuations`), and the warnings about either.
+ */
+export function fluctuationResult(
+  der: Derivation,
+  params: number[],
+  zs: number[][],
+  tau: number[],
+  fl: { d: number; nodes: number; start?: 'fixed' | 'random' },
+): { std: NonNullable<Trajectory['std']>; meta: Record<string, unknown>; warnings: string[] } {
+  const L = der.layout;
+  const p = der.model.p;
+  const std: NonNullable<Trajectory['std']> = { M: [], Q: [], a: [], risk: [] };
+  for (const z of zs) {
+    const s = fluctuationStd(der, params, z, fl.d);
+    const o = overlapsOf(s.y, L, L.trained ? [] : new Array(p).fill(0));
+    std.M.push(o.M);
+    std.Q.push(o.Q);
+    std.a.push(L.trained ? o.a : new Array(p).fill(0));
+    std.risk.push(s.risk);
+  }
+  const validUntil = linearNoiseLimit({ tau, std });
+  const acc = diffusionAccuracy(der, params, zs, fl.nodes);
+  const from = fl.start === 'random' ? 'Σ(0) of the random start w_j = g_j/√d (Σ₀ = 1 for M_jr, 2 for Q_jj, 1 for Q_jl)' : 'Σ(0) = 0 (the start given exactly)';
+  const meta = {
+    d: fl.d,
+    start: fl.start ?? 'fixed',
+    method: `linear-noise approximation (THEORY §2.13): Σ from ${from} beside the overlaps, D by Gauss–Hermite with ${fl.nodes} nodes per field`,
+    convention: `std = √(Σ_ii/d): one run of SGD at dimension d from ${fl.start === 'random' ? 'a random start' : 'these overlaps'}; the risk by its gradient`,
+    validUntil,
+    accuracy: { worst: acc.worst, tau: tau[acc.at], method: `D with ${fl.nodes} nodes per field against ${acc.finer}, relative to the largest |D|, at up to 6 saved states` },
+  };
+  const warnings: string[] = [];
+  if (acc.worst > DIFFUSION_WARN)
+    warnings.push(
+      `the diffusion matrix is accurate to ${acc.worst.toExponential(1)} relative along this run (worst at τ = ${Number(tau[acc.at].toPrecision(4))}: ${fl.nodes} against ${acc.finer} nodes per field; the tensor rule converges slowly where a field's variance is large), so the predicted std is off by up to about half that: raise the nodes (--fluctuation-nodes N)`,
+    );
+  if (validUntil !== null)
+    warnings.push(
+      `the predicted standard deviation of an overlap exceeds ${LINEAR_NOISE_LIMIT} after τ = ${Number(validUntil.toPrecision(4))} (d = ${fl.d}): the linear-noise approximation does not hold beyond (near a saddle the spread grows like the linear dynamics until it is O(1)); its std is not a prediction there`,
+    );
+  return { std, meta, warnings };
 }

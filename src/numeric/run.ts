@@ -13,7 +13,7 @@ import { timeGrid, roundGridPoints } from './grid.ts';
 
 export { timeGrid, roundGridPoints };
 import { largeStepWarning } from './regime.ts';
-import { fluctuationRhs, fluctuationStd, diffusionNodes, diffusionAccuracy, linearNoiseLimit, randomStartCovariance, DIFFUSION_WARN, LINEAR_NOISE_LIMIT } from './fluctuations.ts';
+import { fluctuationRhs, fluctuationResult, diffusionNodes, randomStartCovariance } from './fluctuations.ts';
 import { discardMoments, discardAccuracy, keptCount } from '../gaussian/discard.ts';
 import type { Derivation } from '../pipeline.ts';
 import type { Model } from '../hermite/model.ts';
@@ -213,37 +213,10 @@ export function runIntegration(d: OdeModule, request: IntegrateRequest): Traject
   }
   let flMeta: Record<string, unknown> | undefined;
   if (fl) {
-    const std: NonNullable<Trajectory['std']> = { M: [], Q: [], a: [], risk: [] };
-    for (const z of sol.y) {
-      const s = fluctuationStd(d as Derivation, params, z, fl.d);
-      const o = overlapsOf(s.y, L, L.trained ? [] : new Array(d.model.p).fill(0));
-      std.M.push(o.M);
-      std.Q.push(o.Q);
-      std.a.push(L.trained ? o.a : new Array(d.model.p).fill(0));
-      std.risk.push(s.risk);
-    }
-    traj.std = std;
-    const validUntil = linearNoiseLimit(traj);
-    const acc = diffusionAccuracy(d as Derivation, params, sol.y, flNodes);
-    const from = fl.start === 'random' ? 'Σ(0) of the random start w_j = g_j/√d (Σ₀ = 1 for M_jr, 2 for Q_jj, 1 for Q_jl)' : 'Σ(0) = 0 (the start given exactly)';
-    flMeta = {
-      d: fl.d,
-      start: fl.start ?? 'fixed',
-      method: `linear-noise approximation (THEORY §2.13): Σ from ${from} beside the overlaps, D by Gauss–Hermite with ${flNodes} nodes per field`,
-      convention: `std = √(Σ_ii/d): one run of SGD at dimension d from ${fl.start === 'random' ? 'a random start' : 'these overlaps'}; the risk by its gradient`,
-      validUntil,
-      accuracy: { worst: acc.worst, tau: traj.tau[acc.at], method: `D with ${flNodes} nodes per field against ${acc.finer}, relative to the largest |D|, at up to 6 saved states` },
-    };
-    if (acc.worst > DIFFUSION_WARN)
-      traj.meta.warnings = [
-        ...((traj.meta.warnings as string[] | undefined) ?? []),
-        `the diffusion matrix is accurate to ${acc.worst.toExponential(1)} relative along this run (worst at τ = ${Number(traj.tau[acc.at].toPrecision(4))}: ${flNodes} against ${acc.finer} nodes per field; the tensor rule converges slowly where a field's variance is large), so the predicted std is off by up to about half that: raise the nodes (--fluctuation-nodes N)`,
-      ];
-    if (validUntil !== null)
-      traj.meta.warnings = [
-        ...((traj.meta.warnings as string[] | undefined) ?? []),
-        `the predicted standard deviation of an overlap exceeds ${LINEAR_NOISE_LIMIT} after τ = ${Number(validUntil.toPrecision(4))} (d = ${fl.d}): the linear-noise approximation does not hold beyond (near a saddle the spread grows like the linear dynamics until it is O(1)); its std is not a prediction there`,
-      ];
+    const result = fluctuationResult(d as Derivation, params, sol.y, traj.tau, { ...fl, nodes: flNodes });
+    traj.std = result.std;
+    flMeta = result.meta;
+    if (result.warnings.length) traj.meta.warnings = [...((traj.meta.warnings as string[] | undefined) ?? []), ...result.warnings];
   }
   if (rules && traj.gamma && traj.nb && traj.steps)
     for (const w of largeStepWarningsOf(traj.gamma, traj.nb, req.d as number)) traj.meta.warnings = [...((traj.meta.warnings as string[] | undefined) ?? []), w];
