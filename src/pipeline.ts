@@ -8,7 +8,9 @@ import { loadSpecFile, loadAnySpecFile } from './spec/load.ts';
 import { deriveParamSpec } from './paramdyn/derive.ts';
 import { buildModel, modelCore, type Model, type ModelCore } from './hermite/model.ts';
 import type { ExpectationPlan } from './gaussian/plan.ts';
-import { planExpectations, backendOf } from './backends/registry.ts';
+import { planExpectations, backendOf, unaffordable } from './backends/registry.ts';
+import { failure } from './errors.ts';
+import { durationText, TIME_LIMIT_OVERRIDE } from './limits.ts';
 import { overlapEquations, type Equations } from './ode/equations.ts';
 import { equationsModule, withJacobian } from './codegen/module.ts';
 import { withDiffusion } from './codegen/diffusion.ts';
@@ -42,10 +44,15 @@ export interface Derivation {
 /** Told what a derivation is about to do when the next stage can take a while (the CLI prints it). */
 export type StageListener = (what: string) => void;
 
-/** `outDir` only enters the generated files' "Regenerate:" line. */
-export function deriveSpec(spec: Spec, expectations?: string, outDir = 'generated', onStage?: StageListener): Derivation {
+/**
+ * `outDir` only enters the generated files' "Regenerate:" line. With `limitSeconds`, a plan whose
+ * integration cannot fit in it (the backend's a-priori estimate) is refused before anything is evaluated.
+ */
+export function deriveSpec(spec: Spec, expectations?: string, outDir = 'generated', onStage?: StageListener, limitSeconds = Infinity): Derivation {
   const model = buildModel(spec);
   const plan = planExpectations(model, expectations ?? spec.expectations);
+  const refusal = Number.isFinite(limitSeconds) ? unaffordable(model, plan, limitSeconds) : undefined;
+  if (refusal) throw failure(`${refusal.message}: beyond the time limit of ${durationText(limitSeconds)} — ${TIME_LIMIT_OVERRIDE}, or fewer nodes, a smaller width or another backend (hermode backends FILE)`, { file: spec.file, field: 'expectations', value: expectations ?? spec.expectations });
   const equations = overlapEquations(model, plan);
   const module = equationsModule(equations, outDir);
   const compiled = compileModule(module, backendOf(plan.backend).evaluate);
@@ -89,8 +96,8 @@ export function diffusionOf(d: Derivation, nodes?: number): (t: number, y: Array
   return (compileModule(withDiffusion(d.module, d.model, d.layout, nodes), backendOf(d.plan.backend).evaluate) as unknown as { diffusion: (t: number, y: ArrayLike<number>, params: ArrayLike<number>, D: Float64Array) => void }).diffusion;
 }
 
-export function deriveFile(file: string, expectations?: string, onStage?: StageListener): Derivation {
-  return deriveSpec(loadSpecFile(file), expectations, 'generated', onStage);
+export function deriveFile(file: string, expectations?: string, onStage?: StageListener, limitSeconds = Infinity): Derivation {
+  return deriveSpec(loadSpecFile(file), expectations, 'generated', onStage, limitSeconds);
 }
 
 /** What integrating an ODE needs: the model's core, the layout, the backend's name and the module. */
@@ -106,7 +113,7 @@ export interface OdeModule {
  * spec (its `Spec hash` matches) — nothing is parsed or derived then — and by deriving otherwise.
  * `generated/` is looked for beside the current directory and beside the derivations folder.
  */
-export function odeModule(file: string, expectations?: string, onStage?: StageListener): OdeModule {
+export function odeModule(file: string, expectations?: string, onStage?: StageListener, limitSeconds = Infinity): OdeModule {
   const spec = loadSpecFile(file);
   if (expectations === undefined) {
     for (const dir of ['generated', join(dirname(dirname(spec.file)), 'generated')]) {
@@ -118,7 +125,7 @@ export function odeModule(file: string, expectations?: string, onStage?: StageLi
       return { model, layout, plan: { backend: compiled.meta.backend as ExpectationPlan['backend'], label: compiled.meta.expectations }, compiled };
     }
   }
-  return deriveSpec(spec, expectations, 'generated', onStage);
+  return deriveSpec(spec, expectations, 'generated', onStage, limitSeconds);
 }
 
 /**

@@ -130,13 +130,21 @@ describe('the page computes what the command line computes', () => {
     expect(lineOf(UNSEEN, 'teacher.nowhere')).toBe(6);
   });
 
-  it('a model the page cannot afford is refused at once, with its cost; the estimate sees a real cost within 10×', () => {
+  it('a model the page cannot afford is refused at once, with its cost (and by the CLI under its time limit); the estimate sees a real cost within 10×', async () => {
     const big = UNSEEN.replace(/relu\(z\)/, 'tanh(z)').replace(/width: 2/g, 'width: 3').replace('dynamics: plain', 'dynamics: plain\nexpectations: quadrature:30');
     const t0 = performance.now();
     const e = pageErrorOf(() => runPlayground({ ...input, yaml: big }), big);
     expect(performance.now() - t0).toBeLessThan(3000);
     expect(e.message).toContain('about 4.9 min');
     expect(e.message).toMatch(/expectations = "quadrature:30": one evaluation of the right-hand side would take about .* \(tensor Gauss–Hermite quadrature, 30 nodes per field \(6 fields\)\)/);
+    // the command line refuses it the same way under its time limit, before deriving (it used to spend minutes in derive's accuracy measurement)
+    const bigFile = join(dir, 'big.yaml');
+    writeFileSync(bigFile, big);
+    const tCli = performance.now();
+    const refused = await cli(['integrate', bigFile, '--time-limit', '60']);
+    expect(performance.now() - tCli).toBeLessThan(5000);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/expectations = "quadrature:30": one evaluation of the right-hand side would take about 4.9 min .*: beyond the time limit of 60 s — .*--no-time-limit lets it run/);
     // the estimate against a measured evaluation of an affordable model of the same backend
     const small = UNSEEN.replace(/relu\(z\)/, 'tanh(z)').replace('dynamics: plain', 'dynamics: plain\nexpectations: quadrature:14');
     const spec = parseSpec(small, 'small.yaml');

@@ -7,6 +7,7 @@ import type { Model } from '../hermite/model.ts';
 import type { ExpectationPlan } from '../gaussian/plan.ts';
 import { exponentWarnings } from '../gaussian/exponents.ts';
 import { usageError, internal } from '../errors.ts';
+import { durationText } from '../limits.ts';
 import { BACKENDS } from './index.ts';
 import type { BackendDef } from './types.ts';
 
@@ -54,4 +55,18 @@ export function planApplies(model: Model, request: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Evaluations of the right-hand side a refusal for cost counts on: a short integration (and the derive-time accuracy measurement). */
+export const AFFORDABLE_EVALUATIONS = 100;
+
+/**
+ * Why a plan cannot be afforded within `limitSeconds` (undefined: it can, or its backend has no
+ * estimate): one right-hand side's a-priori seconds (BackendDef.seconds) times AFFORDABLE_EVALUATIONS,
+ * beyond the limit. Nothing is evaluated: the refusal comes before the derivation measures anything.
+ */
+export function unaffordable(model: Model, plan: ExpectationPlan, limitSeconds: number): { seconds: number; message: string } | undefined {
+  const seconds = backendOf(plan.backend).seconds?.(plan, model);
+  if (seconds === undefined || !(seconds * AFFORDABLE_EVALUATIONS > limitSeconds)) return undefined;
+  return { seconds, message: `one evaluation of the right-hand side would take about ${durationText(seconds)} (${plan.label}), and an integration needs ${AFFORDABLE_EVALUATIONS} and more` };
 }

@@ -7,7 +7,7 @@ import { integrateWithOptions, needsDerivation, trajectoryConvention, type Integ
 import { num, table, sampleRows, roundRows } from '../report/format.ts';
 import { trajectoryCsv, type Trajectory } from '../numeric/trajectory.ts';
 import { simulationStart } from './simulate.ts';
-import { requireCompleted } from '../numeric/outcome.ts';
+import { requireCompleted, timeLimitOf } from '../numeric/outcome.ts';
 import { progressReporter } from './progress.ts';
 import { constantClock } from '../rules/clock.ts';
 import { out, warn, announceStage } from './print.ts';
@@ -16,7 +16,9 @@ export type { IntegrateOpts };
 
 export async function integrateFromOptions(file: string, o: IntegrateOpts): Promise<{ d: OdeModule; traj: Trajectory }> {
   // a current generated/X.ts is used as it is; a simulated start, weighted samples, the Jacobian or the diffusion matrix need the full derivation
-  const d: OdeModule = needsDerivation(o) ? deriveFile(file, o.expectations, announceStage) : odeModule(file, o.expectations, announceStage);
+  // a model whose integration cannot fit in the time limit is refused before its derivation measures anything
+  const limit = timeLimitOf(o);
+  const d: OdeModule = needsDerivation(o) ? deriveFile(file, o.expectations, announceStage, limit) : odeModule(file, o.expectations, announceStage, limit);
   if (o.init && o.initFromSim) throw usageError('give --init or --init-from-sim, not both', { field: '--init-from-sim' });
   const start: GivenStart | undefined = o.init
     ? { init: readOverlapsFile(o.init, d.model), source: `file ${o.init}` }

@@ -20,9 +20,9 @@ import { simulate } from '../simulate/simulate.ts';
 import { printModule } from '../codegen/generate.ts';
 import { documentBody } from '../report/html.ts';
 import { HermodeError, usageError, failure } from '../errors.ts';
-import { planExpectations, backendOf } from '../backends/registry.ts';
+import { planExpectations, unaffordable } from '../backends/registry.ts';
 import type { Model } from '../hermite/model.ts';
-import { boundedCount, durationText, D_BOUND, SEEDS_BOUND } from '../limits.ts';
+import { boundedCount, D_BOUND, SEEDS_BOUND } from '../limits.ts';
 
 /** The name a derivation typed into the page goes by in messages and generated files. */
 export const PAGE_FILE = 'derivation.yaml';
@@ -189,17 +189,14 @@ export function runPlayground(input: PlaygroundInput, onStage?: (what: string) =
  * accuracy at derive time with several — beyond the page's time limit the tab would only spin.
  */
 export function affordable(model: Model, spec: Spec): void {
-  const plan = planExpectations(model, spec.expectations);
-  const seconds = backendOf(plan.backend).seconds?.(plan, model);
-  if (seconds !== undefined && seconds * PAGE_EVALUATIONS > PAGE_TIME_LIMIT_S)
-    throw failure(
-      `one evaluation of the right-hand side would take about ${durationText(seconds)} (${plan.label}), and an integration needs ${PAGE_EVALUATIONS} and more: beyond the page's ${PAGE_TIME_LIMIT_S} s — fewer nodes, a smaller width or the command line (hermode integrate FILE --no-time-limit) take it`,
-      { file: PAGE_FILE, field: 'expectations', value: spec.expectations },
-    );
+  const refusal = unaffordable(model, planExpectations(model, spec.expectations), PAGE_TIME_LIMIT_S);
+  if (refusal)
+    throw failure(`${refusal.message}: beyond the page's ${PAGE_TIME_LIMIT_S} s — fewer nodes, a smaller width or the command line (hermode integrate FILE --no-time-limit) take it`, {
+      file: PAGE_FILE,
+      field: 'expectations',
+      value: spec.expectations,
+    });
 }
-
-/** Evaluations of the right-hand side the page's refusal counts on (a short integration, and the derive-time accuracy measurement). */
-const PAGE_EVALUATIONS = 100;
 
 /** The simulate options of the page's texts: the reduced engine, one worker, the CLI's defaults otherwise. */
 export function simulateOptions(input: PlaygroundInput): SimOpts & { tau: string } {
