@@ -95,6 +95,12 @@ describe('the page computes what the command line computes', () => {
     expect(result.convention).toContain('Σ γ_t over steps');
     // α = samples/d is integrated under a rule
     expect(axesOf(result.trajectory)).toEqual(['tau', 'alpha', 'steps', 'samples']);
+    // and a learning-rate schedule is --lr-schedule
+    expect(() => runPlayground({ ...input, lrSchedule: '0.8/(1 + tau/2)', tau: '3' })).toThrow(/the schedule rule sets the learning rate itself: it comes from --lr-schedule/);
+    const scheduled = runPlayground({ ...input, set: 'nb=2', lrSchedule: '0.8/(1 + tau/2)', tau: '3' }).result.trajectory;
+    const refS = JSON.parse((await cli(['integrate', file, '--lr-schedule', '0.8/(1 + tau/2)', '--nb', '2', '--d', '400', '--tau', '3', '--json'])).stdout);
+    expect(scheduled.risk).toEqual(refS.risk);
+    expect(scheduled.gamma).toEqual(refS.gamma);
     expect((result.trajectory.alpha as number[]).at(-1)).toBe((result.trajectory.samples as number[]).at(-1) as number / 400);
   });
 
@@ -182,7 +188,7 @@ function pageErrorOf(f: () => unknown, yaml: string) {
 }
 
 describe('links', () => {
-  const state: PageState = { yaml: UNSEEN, set: 'eta_bar=0.8,nb=2', tau: '6', d: '400', lr: 'lars', batchSchedule: '4*2^floor(steps/250)', sim: { seeds: '3', seed: '5' }, axis: 'samples', show: 'M', init: '{"Q": [[1, 0], [0, 1]], "M": [[0.01, 0], [0, 0.02]]}' };
+  const state: PageState = { yaml: UNSEEN, set: 'eta_bar=0.8,nb=2', tau: '6', d: '400', lr: 'lars', batchSchedule: '4*2^floor(steps/250)', lrSchedule: '0.5/(1 + tau)', sim: { seeds: '3', seed: '5' }, axis: 'samples', show: 'M', init: '{"Q": [[1, 0], [0, 1]], "M": [[0.01, 0], [0, 0.02]]}' };
 
   it('the compressed form round-trips the whole state; the plain form reads the README\'s example', async () => {
     const z = await encodeState(state);

@@ -24,7 +24,7 @@ const erf = deriveFile('derivations/saad-solla-erf.yaml');
 const noisy = deriveFile('derivations/erf-adaptive.yaml');
 const warm: Overlaps = { M: [[0.5, 0.1], [0.05, 0.45]], Q: [[1, 0.1], [0.1, 1]], P: [[1, 0], [0, 1]], a: [1, 1] };
 const warm2: Overlaps = { M: [[0.3, 0.05], [0.02, 0.25]], Q: [[1, 0.05], [0.05, 1]], P: [[1, 0], [0, 1]], a: [1, 1] };
-const rulesOf = (o: { lrRule?: string; batchRule?: string; batchSchedule?: string }, sets: Record<string, string>): Rules => resolveRules(o, sets);
+const rulesOf = (o: { lrRule?: string; batchRule?: string; batchSchedule?: string; lrSchedule?: string }, sets: Record<string, string>): Rules => resolveRules(o, sets);
 const ctxOf = (der: typeof erf, d: number, extra: Partial<RuleContext> = {}): RuleContext => ({ gm: der.compiled, L: der.layout, d, P: warm.P, aFixed: warm.a, params: [...der.layout.defaultParams], loss: der.model.loss, ...extra });
 
 /** LARS's γ at a state from the generated moments, G from an explicit Ω⁻¹ (THEORY §4.6). */
@@ -180,6 +180,34 @@ describe('theory against simulation under rules', () => {
     expect(compare(erf, sim).agreement.pass).toBe(true);
     const twice = { ...sim, meta: { ...sim.meta, ruleSpec: { ...rules, batch: { ...rules.batch, schedule: '8*2^floor(steps/250)' } } } };
     expect(compare(erf, twice).agreement.pass).toBe(false);
+  });
+
+  it('a learning-rate schedule η̄(τ): the ODE integrates γ_t = η̄ n_b/d with steps = ∫dτ/γ_t; both simulators follow it; a schedule 1.5× as large is rejected; a bad one is refused', async () => {
+    const rules = rulesOf({ lrSchedule: '2/(1 + tau/3)' }, {});
+    const d = 500;
+    const nb = 4;
+    const ode = runIntegration(erf, { tauEnd: 6, points: 7, init: warm, rules, d, nb });
+    // γ_t = η̄(τ) n_b/d and steps = ∫ d dτ/(η̄ n_b) = (d/(2 n_b))(τ + τ²/6) in closed form
+    const last = ode.tau.length - 1;
+    expect(ode.gamma![last]).toBeCloseTo(((2 / (1 + 6 / 3)) * nb) / d, 12);
+    expect(ode.steps![last]).toBeCloseTo((d / (2 * nb)) * (6 + 36 / 6), 6);
+    for (const engine of ['reduced', 'full'] as const) {
+      const sim = await simulate(erf, { d, nb, steps: 3000, points: 7, seeds: Array.from({ length: 16 }, (_, i) => 1 + i), gamma: NaN, params: [...erf.layout.defaultParams], init: warm, engine, workers: 2, rules });
+      // a row's γ is the rate at its τ, η̄(τ) n_b/d exactly (the last row: the last step's, taken at τ − γ)
+      const t = sim.seeds[0];
+      const at = (tau: number) => ((2 / (1 + tau / 3)) * nb) / d;
+      for (let i = 0; i < t.tau.length - 1; i++) expect(Math.abs(t.gamma![i] - at(t.tau[i]))).toBeLessThan(1e-15);
+      const end = t.tau.length - 1;
+      expect(Math.abs(t.gamma![end] - at(t.tau[end] - t.gamma![end]))).toBeLessThan(1e-15);
+      expect(compare(erf, sim).agreement.pass, engine).toBe(true);
+      const larger = { ...sim, meta: { ...sim.meta, ruleSpec: { ...rules, lr: { ...rules.lr, schedule: '3/(1 + tau/3)' } } } };
+      expect(compare(erf, larger).agreement.pass, engine).toBe(false);
+    }
+    const bad = await cli(['integrate', 'saad-solla-erf', '--lr-schedule', '1 - tau', '--nb', '1', '--tau', '3']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--lr-schedule = "1 - tau": evaluates to -?[\d.e-]+ at tau = .*: η̄ must be finite and > 0/);
+    expect((await cli(['integrate', 'saad-solla-erf', '--lr-schedule', 'foo(tau)', '--nb', '1'])).code).toBe(2);
+    expect((await cli(['integrate', 'saad-solla-erf', '--lr-schedule', '1', '--lr-rule', 'lars', '--nb', '1'])).stderr).toMatch(/--lr-schedule needs --lr-rule schedule/);
   });
 
   it('AdaDamp reaches a target excess risk in updates of GD’s order at samples of SGD’s order (ODE)', async () => {

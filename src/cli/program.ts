@@ -183,7 +183,8 @@ function addRuleOptions(cmd: Command): Command {
     .option('--discard-nodes <n>', 'with --discard: Gauss–Hermite nodes per field of the ODE’s weighted moments (default: n^(p+k) ≤ 3·10⁴)')
     .option('--lr-rule <r>', `learning-rate rule (parameters by --set name=value; THEORY §4.6) — ${rulesHelp(LR_RULE_DEFS)}`)
     .option('--batch-rule <r>', `batch-size rule (parameters by --set name=value; THEORY §4.5) — ${rulesHelp(BATCH_RULE_DEFS)}`)
-    .option('--batch-schedule <expr>', 'n_b as an expression in tau or steps (and d, p, k), e.g. "4*2^floor(steps/200)"; implies --batch-rule schedule');
+    .option('--batch-schedule <expr>', 'n_b as an expression in tau or steps (and d, p, k), e.g. "4*2^floor(steps/200)"; implies --batch-rule schedule')
+    .option('--lr-schedule <expr>', 'η̄ as an expression in tau or steps (and d, p, k), γ_t = η̄ n_b/d, e.g. "0.5/(1 + tau/20)"; implies --lr-rule schedule');
 }
 
 /** --slurm and the sbatch settings (sweep, simulate). */

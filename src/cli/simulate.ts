@@ -152,6 +152,7 @@ function simulateOnSlurm(file: string, o: Record<string, any>, pr: Prepared): vo
     ...(o.discard !== undefined ? ['--discard', String(o.discard)] : []),
     ...(o.batchRule ? ['--batch-rule', String(o.batchRule)] : []),
     ...(o.batchSchedule !== undefined ? ['--batch-schedule', String(o.batchSchedule)] : []),
+    ...(o.lrSchedule !== undefined ? ['--lr-schedule', String(o.lrSchedule)] : []),
     ...(o.init ? ['--init', resolve(o.init)] : []),
     ...(o.threshold !== undefined ? ['--threshold', String(o.threshold)] : []),
     ...(o.entry ? ['--entry', String(o.entry)] : []),

@@ -61,6 +61,7 @@ export interface IntegrateOpts {
   lrRule?: string;
   batchRule?: string;
   batchSchedule?: string;
+  lrSchedule?: string;
   discard?: string;
   discardNodes?: string;
   /** seconds, or false for --no-time-limit */

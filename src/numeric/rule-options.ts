@@ -9,6 +9,7 @@ export interface RuleOpts {
   lrRule?: string;
   batchRule?: string;
   batchSchedule?: string;
+  lrSchedule?: string;
 }
 
 /** The rules of a run (command line over the file's `rules:` block); rule parameters leave `sets`. */
@@ -32,8 +33,10 @@ export function ruleRate(rules: Rules, sets: Record<string, string>, scope: { d:
 
 /** Whether the rule sets the rate itself (LARS, CBLR); then gamma=… or eta_bar=… is refused. */
 export function rateFromRule(rules: Rules, sets: Record<string, string>): boolean {
-  if (lrRuleNamed(rules.lr.kind).given !== 'refused') return false;
+  const def = lrRuleNamed(rules.lr.kind);
+  if (def.given !== 'refused') return false;
+  const instead = def.params.some((p) => p.name === 'gamma0') ? 'give its base rate gamma0=… instead' : def.text ? `it comes from ${def.text.option}` : 'drop it';
   for (const name of ['gamma', 'eta_bar'])
-    if (sets[name] !== undefined) throw usageError(`the ${rules.lr.kind} rule sets the learning rate itself: give its base rate gamma0=… instead`, { field: `--set ${name}`, value: sets[name] });
+    if (sets[name] !== undefined) throw usageError(`the ${rules.lr.kind} rule sets the learning rate itself: ${instead}`, { field: `--set ${name}`, value: sets[name] });
   return true;
 }

@@ -24,7 +24,7 @@ import { overlapsOf, omegaOf } from '../ode/layout.ts';
 import { solvePsd } from '../linalg.ts';
 import { usageError, failure } from '../errors.ts';
 import type { Rules } from '../rules/spec.ts';
-import type { LrRuleDef, BatchPolicy, RateProbe, BatchAt } from '../rules/types.ts';
+import type { LrRuleDef, BatchPolicy, RateProbe, BatchAt, RuleValue } from '../rules/types.ts';
 import { lrRuleNamed, batchRuleNamed } from '../rules/registry.ts';
 import { residualWeight, lossNamed, type LossName } from '../loss/index.ts';
 
@@ -200,12 +200,15 @@ export class OverlapRules {
   readonly rules: Rules;
   readonly ctx: RuleContext;
   readonly lrDef: LrRuleDef;
+  /** the learning-rate rule's value prepared for this run (a schedule's compiled source) */
+  private readonly lr: RuleValue;
   private readonly policy: BatchPolicy;
 
   constructor(rules: Rules, ctx: RuleContext) {
     this.rules = rules;
     this.ctx = ctx;
     this.lrDef = lrRuleNamed(rules.lr.kind);
+    this.lr = this.lrDef.prepare?.(rules.lr, { d: ctx.d, p: ctx.L.p, k: ctx.L.k }) ?? rules.lr;
     const batchDef = batchRuleNamed(rules.batch.kind);
     const delta = ctx.params[ctx.L.delta];
     this.policy = batchDef.create(batchDef.prepare?.(rules.batch, { d: ctx.d, p: ctx.L.p, k: ctx.L.k, delta }) ?? rules.batch, { nb: ctx.nb, delta });
@@ -245,11 +248,11 @@ export class OverlapRules {
    * the batch rule and the right-hand side reuse them.
    */
   rateAt(tau: number, steps: number, y: ArrayLike<number>, o: { batch?: BatchAt; step?: number; stats?: GradientStats; secantOf?: (s: GradientStats) => number } = {}): RateAt {
-    const lr = this.rules.lr;
+    const lr = this.lr;
     const stats = o.stats ?? (this.lrDef.measures.length > 0 ? gradientStats(this.ctx, y) : undefined);
     const { nb, decay, requested } = o.batch ?? this.batchAt(tau, steps, y, stats?.risk, o.step);
     const probe = new OverlapProbe(this.ctx, y, nb, stats, o.secantOf);
-    let gamma = this.lrDef.rate(lr, probe, { step: o.step, nb, given: this.ctx.gamma });
+    let gamma = this.lrDef.rate(lr, probe, { step: o.step, nb, given: this.ctx.gamma, tau, steps });
     if (!(gamma > 0) || !Number.isFinite(gamma)) {
       const why = this.lrDef.undefinedWhy?.(lr, probe, nb);
       throw failure(`the ${this.lrDef.name} learning rate is ${why ? 'undefined' : gamma} at τ = ${Number(tau.toPrecision(6))}${why ? `: ${why}` : ''}`);

@@ -2,7 +2,7 @@
  * The page's whole state in the URL fragment, so that a link reproduces a view. Two forms:
  *   compressed  #z=<base64url of the deflate-raw of the state's JSON> (what "copy link" makes);
  *   plain       #yaml=<URL-encoded derivation>&set=eta_bar=0.5,nb=1&tau=10&init=<URL-encoded JSON>
- *               (also preset=<shipped derivation>, lr, batch, batch-schedule, d, sim=1, seeds, seed, axis,
+ *               (also preset=<shipped derivation>, lr, batch, batch-schedule, lr-schedule, d, sim=1, seeds, seed, axis,
  *               show), for links written by hand.
  * Unknown keys and malformed values are refused with a message naming them (the page shows it).
  */
@@ -21,7 +21,7 @@ export interface PageState extends PlaygroundInput {
   show?: Family;
 }
 
-const PLAIN_KEYS = ['yaml', 'preset', 'set', 'tau', 'init', 'lr', 'batch', 'batch-schedule', 'd', 'sim', 'seeds', 'seed', 'axis', 'show'] as const;
+const PLAIN_KEYS = ['yaml', 'preset', 'set', 'tau', 'init', 'lr', 'batch', 'batch-schedule', 'lr-schedule', 'd', 'sim', 'seeds', 'seed', 'axis', 'show'] as const;
 const AXIS_VALUES = ['tau', 'alpha', 'steps', 'samples'];
 const FAMILY_VALUES = ['risk', 'M', 'Q', 'a'];
 
@@ -107,6 +107,8 @@ function checkedState(raw: Record<string, unknown>): PageState {
   // the plain form's key is the option's name, the compressed form's the state's field
   const batchSchedule = str('batch-schedule') ?? str('batchSchedule');
   if (batchSchedule) state.batchSchedule = batchSchedule;
+  const lrSchedule = str('lr-schedule') ?? str('lrSchedule');
+  if (lrSchedule) state.lrSchedule = lrSchedule;
   if (sim) state.sim = sim;
   if (axis) state.axis = axis as Axis;
   if (show) state.show = show as Family;
@@ -125,6 +127,7 @@ export function plainFragment(state: PageState): string {
   put('lr', state.lr);
   put('batch', state.batch);
   put('batch-schedule', state.batchSchedule);
+  put('lr-schedule', state.lrSchedule);
   put('d', state.d);
   if (state.sim) parts.push('sim=1', `seeds=${encodeURIComponent(state.sim.seeds)}`, `seed=${encodeURIComponent(state.sim.seed)}`);
   put('axis', state.axis);

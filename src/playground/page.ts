@@ -95,7 +95,7 @@ function fieldElement(field: string | undefined): HTMLElement | null {
   if (!field) return null;
   const set = /^--set (\w+)$/.exec(field);
   if (set) return document.getElementById(`param-${set[1]}`) ?? $('extra-set');
-  const ids: Record<string, string> = { '--tau': 'tau', '--d': 'd', '--nb': 'nb', '--seeds': 'seeds', '--seed': 'seed', '--lr-rule': 'lr', '--batch-rule': 'batch', '--batch-schedule': 'batch-schedule' };
+  const ids: Record<string, string> = { '--tau': 'tau', '--d': 'd', '--nb': 'nb', '--seeds': 'seeds', '--seed': 'seed', '--lr-rule': 'lr', '--batch-rule': 'batch', '--batch-schedule': 'batch-schedule', '--lr-schedule': 'lr-schedule' };
   return ids[field] ? $(ids[field]) : null;
 }
 
@@ -138,6 +138,7 @@ function formState(): PageState {
   if (v('lr')) state.lr = v('lr');
   if (v('batch')) state.batch = v('batch');
   if (v('batch-schedule')) state.batchSchedule = v('batch-schedule');
+  if (v('lr-schedule')) state.lrSchedule = v('lr-schedule');
   if (v('d')) state.d = v('d');
   if (($('sim-on') as HTMLInputElement).checked) state.sim = { seeds: v('seeds') || '8', seed: v('seed') || '1' };
   state.axis = v('axis') as Axis;
@@ -170,6 +171,7 @@ function applyState(s: PageState): void {
     select.value = s[id] ?? '';
   }
   put('batch-schedule', s.batchSchedule);
+  put('lr-schedule', s.lrSchedule);
   put('d', s.d);
   ($('sim-on') as HTMLInputElement).checked = !!s.sim;
   put('seeds', s.sim?.seeds ?? '8');

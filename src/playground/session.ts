@@ -47,6 +47,8 @@ export interface PlaygroundInput {
   lr?: string;
   batch?: string;
   batchSchedule?: string;
+  /** η̄ as an expression in tau, steps (`--lr-schedule`) */
+  lrSchedule?: string;
   /** dimension d of the clock (steps, samples) and of the simulation (`--d`, default 1000) */
   d?: string;
   /** a reduced simulation beside the ODE: seeds (`--seeds`) from the first seed (`--seed`) */
@@ -149,6 +151,7 @@ export function integrateOptions(input: PlaygroundInput): IntegrateOpts {
     ...(input.lr ? { lrRule: input.lr } : {}),
     ...(input.batch ? { batchRule: input.batch } : {}),
     ...(input.batchSchedule ? { batchSchedule: input.batchSchedule } : {}),
+    ...(input.lrSchedule ? { lrSchedule: input.lrSchedule } : {}),
     timeLimit: String(PAGE_TIME_LIMIT_S),
   };
 }
@@ -215,6 +218,7 @@ export function simulateOptions(input: PlaygroundInput): SimOpts & { tau: string
     ...(input.lr ? { lrRule: input.lr } : {}),
     ...(input.batch ? { batchRule: input.batch } : {}),
     ...(input.batchSchedule ? { batchSchedule: input.batchSchedule } : {}),
+    ...(input.lrSchedule ? { lrSchedule: input.lrSchedule } : {}),
     timeLimit: String(PAGE_TIME_LIMIT_S),
   };
 }

@@ -8,9 +8,10 @@ import { constant as constantLr } from './lr/constant.ts';
 import { lars } from './lr/lars.ts';
 import { cblr } from './lr/cblr.ts';
 import { mclr } from './lr/mclr.ts';
+import { schedule as scheduleLr } from './lr/schedule.ts';
 import { constant as constantBatch } from './batch/constant.ts';
 import { adadamp } from './batch/adadamp.ts';
 import { schedule } from './batch/schedule.ts';
 
-export const LR_RULE_DEFS: readonly LrRuleDef[] = [constantLr, lars, cblr, mclr];
+export const LR_RULE_DEFS: readonly LrRuleDef[] = [constantLr, lars, cblr, mclr, scheduleLr];
 export const BATCH_RULE_DEFS: readonly BatchRuleDef[] = [constantBatch, adadamp, schedule];

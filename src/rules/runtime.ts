@@ -72,7 +72,7 @@ export class RuleRuntime {
   /** γ of the step, after the gradient of its batch is known. */
   rate(step: number, nb: number, decay: number, probe: RateProbe): number {
     const given = this.gamma > 0 ? this.gamma : undefined;
-    let g = this.lrDef.rate(this.r.lr, probe, { step, nb, given, last: this.lastGamma });
+    let g = this.lrDef.rate(this.r.lr, probe, { step, nb, given, last: this.lastGamma, tau: this.tau, steps: step - 1 });
     if (!(g > 0 && Number.isFinite(g))) g = step === 1 ? this.lrDef.initial(this.r.lr, given) : this.lastGamma;
     return g * decay;
   }

@@ -37,6 +37,7 @@ export interface RuleOptions {
   lrRule?: string;
   batchRule?: string;
   batchSchedule?: string;
+  lrSchedule?: string;
 }
 
 const NEED_TEXT: Record<RuleParam['need'], string> = {
@@ -75,7 +76,7 @@ export function resolveRules(o: RuleOptions, sets: Record<string, string>, block
       taken[name] = sets[name];
       delete sets[name];
     }
-  const lrKind = o.lrRule ?? (block?.lr?.rule as string | undefined) ?? CONSTANT;
+  const lrKind = o.lrRule ?? (o.lrSchedule !== undefined ? LR_RULE_DEFS.find((d) => d.text?.option === '--lr-schedule')?.name : undefined) ?? (block?.lr?.rule as string | undefined) ?? CONSTANT;
   if (!LR_RULES.includes(lrKind)) throw usageError(`unknown learning-rate rule; expected one of ${LR_RULES.join(', ')}`, { field: '--lr-rule', value: lrKind });
   const batchKind = o.batchRule ?? (o.batchSchedule !== undefined ? BATCH_RULE_DEFS.find((d) => d.text?.option === '--batch-schedule')?.name : undefined) ?? (block?.batch?.rule as string | undefined) ?? CONSTANT;
   if (!BATCH_RULES.includes(batchKind)) throw usageError(`unknown batch-size rule; expected one of ${BATCH_RULES.join(', ')}`, { field: '--batch-rule', value: batchKind });
@@ -83,6 +84,7 @@ export function resolveRules(o: RuleOptions, sets: Record<string, string>, block
   const batchDef = batchRuleNamed(batchKind);
   if (o.batchSchedule !== undefined && !batchDef.text)
     throw usageError(`--batch-schedule needs --batch-rule schedule (or no --batch-rule)`, { field: '--batch-rule', value: batchKind });
+  if (o.lrSchedule !== undefined && !lrDef.text) throw usageError(`--lr-schedule needs --lr-rule schedule (or no --lr-rule)`, { field: '--lr-rule', value: lrKind });
   const mine = new Set([...lrDef.params, ...batchDef.params].map((p) => p.name));
   for (const n of Object.keys(taken))
     if (!mine.has(n)) {
@@ -93,13 +95,19 @@ export function resolveRules(o: RuleOptions, sets: Record<string, string>, block
   const batch = values(batchDef, `${batchKind} batch-size`, taken, block?.batch, where);
   const fieldOf = (name: string) => (taken[name] !== undefined ? `--set ${name}` : `rules.${name}`);
   if (batchDef.text) {
-    const text = o.batchSchedule ?? (block?.batch?.[batchDef.text.field] as string | undefined);
-    if (text === undefined) throw usageError(`the ${batchKind} batch-size rule needs ${batchDef.text.option} "${batchDef.text.doc}"`, { ...where, field: batchDef.text.option });
-    (batch as Record<string, unknown>)[batchDef.text.key] = text;
-    const textField = o.batchSchedule !== undefined ? batchDef.text.option : `rules.batch.${batchDef.text.field}`;
+    const textField = takeText(batch, batchDef.text, o.batchSchedule, block?.batch, 'batch', `the ${batchKind} batch-size rule`, where);
     batchDef.check?.(batch, () => textField);
   } else batchDef.check?.(batch, fieldOf);
+  if (lrDef.text) takeText(lr, lrDef.text, o.lrSchedule, block?.lr, 'lr', `the ${lrKind} learning-rate rule`, where);
   return { lr, batch };
+}
+
+/** A rule's text parameter (a schedule's expression) from its option or the file's block, into the value; returns the field it came from. */
+function takeText(v: RuleValue, text: NonNullable<BatchRuleDef['text']>, given: string | undefined, block: Record<string, unknown> | undefined, kind: 'lr' | 'batch', title: string, where: { file?: string }): string {
+  const value = given ?? (block?.[text.field] as string | undefined);
+  if (value === undefined) throw usageError(`${title} needs ${text.option} "${text.doc}"`, { ...where, field: text.option });
+  (v as Record<string, unknown>)[text.key] = value;
+  return given !== undefined ? text.option : `rules.${kind}.${text.field}`;
 }
 
 /** The values of one rule's parameters: `--set` over the file's block over the declared default. */

@@ -54,6 +54,9 @@ export type Measure = 'norms' | 'curvature' | 'secant' | 'exact-risk' | 'sampled
 /** Where a rate is asked for: the step (1-based; undefined in the ODE), its batch, the given γ, the last rate. */
 export interface RateQuery {
   step?: number;
+  /** the time τ = Σ γ and the steps taken before this one (a schedule in τ or steps reads them) */
+  tau?: number;
+  steps?: number;
   /** the step's batch size */
   nb?: number;
   given?: number;
@@ -80,6 +83,10 @@ export interface LrRuleDef {
   refusesEngine?: Partial<Record<'full' | 'reduced', string>>;
   /** a refusal that depends on the model (e.g. a curvature part the loss lacks); thrown as a usage error */
   check?(v: RuleValue, model: { residualWeight: number; lossTitle: string }): void;
+  /** a text parameter: its option, its field in the file's `rules.lr` block, its key in the value */
+  text?: { option: string; field: string; key: string; doc: string };
+  /** the value completed for a run at (d, p, k): compiled sources */
+  prepare?(v: RuleValue, scope: { d: number; p: number; k: number }): RuleValue;
   /** γ_t; a value that is not finite and > 0 means the rule is undefined here */
   rate(v: RuleValue, probe: RateProbe, at: RateQuery): number;
   /** the rate when the rule is undefined at the first step of a simulation (later: the last rate) */

@@ -44,6 +44,7 @@ export interface SimOpts {
   lrRule?: string;
   batchRule?: string;
   batchSchedule?: string;
+  lrSchedule?: string;
   discard?: string;
   discardNodes?: string;
 }

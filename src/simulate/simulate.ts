@@ -156,7 +156,8 @@ export function kernelRules(der: Derivation, rules: Rules, params: number[], d: 
     ];
     riskSrc = `(function () { const mod = (function () {\n${mod}})(); const base = ${JSON.stringify(params)}; return function (M, Q, a, P) { const y = new Array(${L.stateNames.length}).fill(0); const pr = base.slice(); ${fill.join(' ')} return mod.risk(y, pr); }; })()`;
   }
-  return { lr: { ...rules.lr }, batch, riskSrc, fdStep: 1e-4 };
+  const lr = lrRuleNamed(rules.lr.kind).prepare?.(rules.lr, { d, p, k }) ?? { ...rules.lr };
+  return { lr, batch, riskSrc, fdStep: 1e-4 };
 }
 
 export async function simulate(der: Derivation, request: SimulateRequest): Promise<SimulationResult> {
