@@ -12,7 +12,7 @@ import { defaultOverlaps, parseAssignments, numberValue, integerValue } from './
 import type { Overlaps, Trajectory } from './trajectory.ts';
 import { escapeFunction, escapeCriterion } from './escape-criterion.ts';
 import { timeLimitOf } from './outcome.ts';
-import { rulesOf, ruleRate, startBatch } from './rule-options.ts';
+import { rulesOf, ruleRate, startBatch, type RuleOpts } from './rule-options.ts';
 import { learningRate } from './rate.ts';
 import { isConstant } from '../rules/spec.ts';
 import { CONSTANT } from '../rules/registry.ts';
@@ -26,7 +26,8 @@ export function trajectoryConvention(traj: Trajectory): string {
   return `canonical (file: ${m.fileConvention}); time τ = ${m.rules ? 'Σ γ_t over steps' : 'γ·steps, α = samples/d = τ/η̄'}`;
 }
 
-export interface IntegrateOpts {
+/** The options of `hermode integrate` as texts (the rule options are RuleOpts'). */
+export interface IntegrateOpts extends RuleOpts {
   plainCsv?: boolean;
   maxSteps?: string;
   integrator?: string;
@@ -58,10 +59,6 @@ export interface IntegrateOpts {
   seeds?: string;
   teacher?: string;
   engine?: string;
-  lrRule?: string;
-  batchRule?: string;
-  batchSchedule?: string;
-  lrSchedule?: string;
   discard?: string;
   discardNodes?: string;
   /** seconds, or false for --no-time-limit */

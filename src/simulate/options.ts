@@ -11,7 +11,7 @@ import type { GivenStart } from '../numeric/options.ts';
 import { parseAssignments, resolveParams, numberValue, integerValue } from '../numeric/setup.ts';
 import { escapeCriterion } from '../numeric/escape-criterion.ts';
 import { timeLimitOf } from '../numeric/outcome.ts';
-import { rulesOf, ruleRate, startBatch } from '../numeric/rule-options.ts';
+import { rulesOf, ruleRate, startBatch, type RuleOpts } from '../numeric/rule-options.ts';
 import { isConstant, type Rules } from '../rules/spec.ts';
 import { usageError } from '../errors.ts';
 import { SEEDS_BOUND, WORKERS_BOUND } from '../limits.ts';
@@ -20,7 +20,8 @@ import { SIM_DEFAULTS } from './defaults.ts';
 
 export { SIM_DEFAULTS };
 
-export interface SimOpts {
+/** The options of `hermode simulate` as texts (the rule options are RuleOpts'). */
+export interface SimOpts extends RuleOpts {
   d: string;
   /** --time-limit S, or false for --no-time-limit */
   timeLimit?: string | false;
@@ -41,10 +42,6 @@ export interface SimOpts {
   seedResults?: string;
   /** gather: read the seeds' raw results from here instead of running them */
   fromSeedResults?: string;
-  lrRule?: string;
-  batchRule?: string;
-  batchSchedule?: string;
-  lrSchedule?: string;
   discard?: string;
   discardNodes?: string;
 }
