@@ -83,10 +83,13 @@ export function seriesOf(ode: Trajectory, sim: SimulationResult, trained: boolea
   const k = ode.M[0][0].length;
   const T = ode.tau.length;
   const idx = Array.from({ length: T }, (_, i) => i);
+  // the linear-noise prediction of one run's std beside each entry, when the ODE carries it
+  const std = ode.std;
+  const withStd = (f: (s: NonNullable<Trajectory['std']>, i: number) => number) => (std ? { std: idx.map((i) => f(std, i)) } : {});
   const out: Series[] = [];
   for (let j = 0; j < p; j++)
     for (let r = 0; r < k; r++)
-      out.push({ entry: `M_${j + 1}${r + 1}`, family: 'M', ode: idx.map((i) => ode.M[i][j][r]), mean: idx.map((i) => sim.mean.M[i][j][r]), sem: idx.map((i) => sim.sem.M[i][j][r]) });
+      out.push({ entry: `M_${j + 1}${r + 1}`, family: 'M', ode: idx.map((i) => ode.M[i][j][r]), mean: idx.map((i) => sim.mean.M[i][j][r]), sem: idx.map((i) => sim.sem.M[i][j][r]), ...withStd((s, i) => s.M[i][j][r]) });
   for (let j = 0; j < p; j++)
     for (let l = j; l < p; l++)
       out.push({
@@ -95,19 +98,13 @@ export function seriesOf(ode: Trajectory, sim: SimulationResult, trained: boolea
         ode: idx.map((i) => ode.Q[i][j][l]),
         mean: idx.map((i) => sim.mean.Q[i][j][l]),
         sem: idx.map((i) => sim.sem.Q[i][j][l]),
+        ...withStd((s, i) => s.Q[i][j][l]),
         ...(j === l && dynamics !== 'plain' ? { constrained: `‖w_j‖ = 1 under ${dynamics} dynamics` } : {}),
       });
   if (trained)
     for (let j = 0; j < p; j++)
-      out.push({ entry: `a_${j + 1}`, family: 'a', ode: idx.map((i) => ode.a[i][j]), mean: idx.map((i) => sim.mean.a[i][j]), sem: idx.map((i) => sim.sem.a[i][j]) });
-  out.push({ entry: 'risk', family: 'risk', ode: ode.risk, mean: sim.mean.risk, sem: sim.sem.risk });
-  if (ode.std) {
-    const std = ode.std;
-    for (const s of out) {
-      const [, j, r] = /^[MQa]_(\d)(\d)?$/.exec(s.entry)?.map(Number) ?? [];
-      s.std = idx.map((i) => (s.family === 'risk' ? std.risk[i] : s.family === 'M' ? std.M[i][j - 1][r - 1] : s.family === 'Q' ? std.Q[i][j - 1][r - 1] : std.a[i][j - 1]));
-    }
-  }
+      out.push({ entry: `a_${j + 1}`, family: 'a', ode: idx.map((i) => ode.a[i][j]), mean: idx.map((i) => sim.mean.a[i][j]), sem: idx.map((i) => sim.sem.a[i][j]), ...withStd((s, i) => s.a[i][j]) });
+  out.push({ entry: 'risk', family: 'risk', ode: ode.risk, mean: sim.mean.risk, sem: sim.sem.risk, ...withStd((s, i) => s.risk[i]) });
   return out;
 }
 

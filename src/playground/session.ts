@@ -13,6 +13,7 @@ import { layoutOf } from '../ode/layout.ts';
 import { integrateWithOptions, INTEGRATE_DEFAULTS, trajectoryConvention, type IntegrateOpts, type GivenStart } from '../numeric/options.ts';
 import { validateOverlaps, parseAssignments, assignmentOption, defaultOverlaps } from '../numeric/setup.ts';
 import { requireCompleted } from '../numeric/outcome.ts';
+import type { RuleOpts } from '../numeric/rule-options.ts';
 import { trajectoryCsv, type Trajectory } from '../numeric/trajectory.ts';
 import { LR_RULE_DEFS, BATCH_RULE_DEFS } from '../rules/registry.ts';
 import { prepareSimulation, simulationRequest, stepsOf, SIM_DEFAULTS, type SimOpts } from '../simulate/options.ts';
@@ -139,6 +140,16 @@ export function simulationStart(input: PlaygroundInput, d: Derivation): GivenSta
   return startOf(input, d) ?? { init: defaultOverlaps(d.model, Number(INTEGRATE_DEFAULTS.seed), Number(INTEGRATE_DEFAULTS.m0)), source: `the ODE's default start (Q = I, M_jr ~ N(0, ${INTEGRATE_DEFAULTS.m0}²) seed ${INTEGRATE_DEFAULTS.seed}, P = I)` };
 }
 
+/** The rule options the page's texts stand for (`--lr-rule`, `--batch-rule`, `--batch-schedule`, `--lr-schedule`), shared by the integration and the simulation. */
+function ruleOptions(input: PlaygroundInput): RuleOpts {
+  return {
+    ...(input.lr ? { lrRule: input.lr } : {}),
+    ...(input.batch ? { batchRule: input.batch } : {}),
+    ...(input.batchSchedule ? { batchSchedule: input.batchSchedule } : {}),
+    ...(input.lrSchedule ? { lrSchedule: input.lrSchedule } : {}),
+  };
+}
+
 /** The integrate options the page's texts stand for (the CLI's defaults for everything else). */
 export function integrateOptions(input: PlaygroundInput): IntegrateOpts {
   const { set, nb } = splitSets(input.set);
@@ -148,10 +159,7 @@ export function integrateOptions(input: PlaygroundInput): IntegrateOpts {
     tau: input.tau?.trim() || '10',
     d: input.d?.trim() || SIM_DEFAULTS.d,
     nb: nb ?? SIM_DEFAULTS.nb,
-    ...(input.lr ? { lrRule: input.lr } : {}),
-    ...(input.batch ? { batchRule: input.batch } : {}),
-    ...(input.batchSchedule ? { batchSchedule: input.batchSchedule } : {}),
-    ...(input.lrSchedule ? { lrSchedule: input.lrSchedule } : {}),
+    ...ruleOptions(input),
     timeLimit: String(PAGE_TIME_LIMIT_S),
   };
 }
@@ -215,10 +223,7 @@ export function simulateOptions(input: PlaygroundInput): SimOpts & { tau: string
     workers: '1',
     engine: 'reduced',
     tau: input.tau?.trim() || '10',
-    ...(input.lr ? { lrRule: input.lr } : {}),
-    ...(input.batch ? { batchRule: input.batch } : {}),
-    ...(input.batchSchedule ? { batchSchedule: input.batchSchedule } : {}),
-    ...(input.lrSchedule ? { lrSchedule: input.lrSchedule } : {}),
+    ...ruleOptions(input),
     timeLimit: String(PAGE_TIME_LIMIT_S),
   };
 }
