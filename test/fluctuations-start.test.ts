@@ -85,6 +85,17 @@ describe('compare --fluctuations', () => {
     expect(j.spread.validUntil).toBe(0);
     expect(j.spread.entries).toEqual([]);
     expect(small.stderr).toMatch(/warning: the ODE: the predicted standard deviation of an overlap exceeds 0.1 after τ = 0 \(d = 100\)/);
+    // --fluctuation-nodes is bounded and needs --fluctuations (one line, exit 2)
+    for (const [args, why] of [
+      [['--fluctuations', '--fluctuation-nodes', '100'], /--fluctuation-nodes = "100": at most 48 nodes per field/],
+      [['--fluctuations', '--fluctuation-nodes', '3'], /--fluctuation-nodes = "3": must be an integer ≥ 4/],
+      [['--fluctuation-nodes', '10'], /--fluctuation-nodes: is a setting of the predicted fluctuations: give --fluctuations too/],
+    ] as const) {
+      const bad = await cli(['integrate', 'saad-solla-erf', ...args]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+      expect(bad.stderr).toMatch(why);
+    }
     // --random-start needs --fluctuations; with it, integrate starts Σ from the random start's
     expect((await cli(['integrate', 'saad-solla-erf', '--random-start'])).stderr).toMatch(/--random-start: is the start of the predicted fluctuations/);
     const start = join(dir, 'start.json');
